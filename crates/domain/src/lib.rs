@@ -1,1 +1,30 @@
+//! # reservoir-domain: what Reservoir's AWS resources are and how they behave
+//!
+//! One module per service family, plus the machinery every family uses:
+//!
+//! * [`account`] — accounts, regions and the (account, region) [`account::Scope`] that
+//!   keys every piece of state;
+//! * [`region`] — the catalogue of regions and Availability Zones;
+//! * [`ids`] — AWS-format identifiers, resource kinds, randomness;
+//! * [`filter`] — the EC2 filter engine (AND across filters, OR across values, `*`/`?`);
+//! * [`pagination`] — opaque, tamper-proof `NextToken`s bound to their request;
+//! * [`idempotency`] — `ClientToken` replay;
+//! * [`tags`] — EC2 tags and their rules;
+//! * [`vpc`] — VPCs;
+//! * [`cognito`] — Cognito identity pools and identities.
+//!
+//! **Invariants.** Everything here is synchronous and pure: no HTTP, SQL, XML or async
+//! runtime (this crate's `Cargo.toml` is the check). Functions take the current time
+//! and a source of randomness as arguments. Errors are semantic and carry the ids the
+//! caller gave; the server decides AWS error codes and HTTP statuses.
 
+pub mod account;
+pub mod cognito;
+pub mod filter;
+pub mod idempotency;
+pub mod ids;
+pub mod pagination;
+pub mod region;
+pub mod tags;
+pub mod time;
+pub mod vpc;

@@ -1,1 +1,1 @@
-
+//! aws-sdk-rust tests live in tests/.

@@ -1,1 +1,258 @@
+//! # reservoir-store: durable state behind one transactional trait
+//!
+//! [`Store`] runs a closure in a transaction: [`Store::write`] in a read-write one (all
+//! or nothing: commit when the closure succeeds, rollback when it fails), [`Store::read`]
+//! in a consistent read-only snapshot. The closure gets a [`Tx`] (or [`ReadTx`]) whose
+//! methods are shaped by the domain's queries — a resource by id, a page of a kind
+//! after a keyset cursor, the tags of some resources — never "load everything".
+//!
+//! Backends: [`sqlite::SqliteStore`] (a file, or in memory for ephemeral runs).
+//! PostgreSQL will implement the same traits; the trait mentions no SQLite type and the
+//! SQL is kept portable (row values, no `INSERT OR REPLACE`).
+//!
+//! **Invariants.** Every mutation the server acknowledges happened in one committed
+//! transaction. Every key starts with the (account, region) [`Scope`]. The store knows
+//! domain *types* (to serialize them, see [`typed`]) but no domain *rules*.
+//!
+//! Why closures rather than `begin`/`commit` objects: the transaction cannot outlive
+//! the call, cannot be forgotten uncommitted, and a backend may re-run the closure when
+//! its database asks for a retry (PostgreSQL serialization failures).
 
+use reservoir_domain::account::Scope;
+
+pub mod sqlite;
+pub mod typed;
+
+pub use typed::{Entity, ReadTxExt, TxExt};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A row with that key exists already.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database cannot be reached or is busy beyond the timeout; retryable.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data could not be read back (a bug or a damaged file).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("storage error: {0}")]
+    Other(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How a transaction closure ends without committing.
+#[derive(Debug)]
+pub enum Abort {
+    /// The closure decided to roll back (its own error is kept by the caller).
+    Rollback,
+    Store(StoreError),
+}
+
+impl From<StoreError> for Abort {
+    fn from(e: StoreError) -> Self {
+        Abort::Store(e)
+    }
+}
+
+/// Which backend, for the health endpoint and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    SqliteFile,
+    SqliteMemory,
+}
+
+impl StoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::SqliteFile => "sqlite",
+            StoreKind::SqliteMemory => "sqlite-memory",
+        }
+    }
+}
+
+/// A stored entity row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Insertion order; the listing cursor.
+    pub seq: i64,
+    pub id: String,
+    pub body: String,
+}
+
+/// A stored tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagRow {
+    pub resource_id: String,
+    pub resource_type: String,
+    pub key: String,
+    pub value: String,
+}
+
+/// A stored `ClientToken` record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRow {
+    pub fingerprint: String,
+    pub result: String,
+    pub created: i64,
+}
+
+/// Reads, available in both kinds of transaction.
+pub trait ReadTx {
+    /// One entity by id.
+    fn get(&mut self, scope: &Scope, kind: &str, id: &str) -> StoreResult<Option<Record>>;
+    /// One entity by id, in whichever scope it lives (ids are globally unique).
+    fn get_any_scope(&mut self, kind: &str, id: &str) -> StoreResult<Option<(Scope, Record)>>;
+    /// Entities of a kind with `seq > after`, in `seq` order, at most `limit`.
+    fn list(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<Record>>;
+    /// Entities of a kind whose parent is `parent`, with `seq > after`, in `seq` order.
+    fn list_children(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        parent: &str,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<Record>>;
+    fn count(&mut self, scope: &Scope, kind: &str) -> StoreResult<u64>;
+    fn count_children(&mut self, scope: &Scope, kind: &str, parent: &str) -> StoreResult<u64>;
+
+    /// Tags of the given resources, ordered by (resource id, key).
+    fn tags_of(&mut self, scope: &Scope, resource_ids: &[&str]) -> StoreResult<Vec<TagRow>>;
+    /// All tags of the scope after the (resource id, key) cursor, in that order.
+    fn list_tags(
+        &mut self,
+        scope: &Scope,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> StoreResult<Vec<TagRow>>;
+
+    fn get_alias(
+        &mut self,
+        scope: &Scope,
+        namespace: &str,
+        key: &str,
+    ) -> StoreResult<Option<String>>;
+    fn get_idempotency(
+        &mut self,
+        scope: &Scope,
+        operation: &str,
+        token: &str,
+    ) -> StoreResult<Option<IdempotencyRow>>;
+    fn scope_initialized(&mut self, scope: &Scope) -> StoreResult<bool>;
+    fn get_meta(&mut self, key: &str) -> StoreResult<Option<String>>;
+}
+
+/// Reads and writes, in a read-write transaction.
+pub trait Tx: ReadTx {
+    /// Inserts a new entity; `Conflict` if the id exists in the scope.
+    fn insert(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        id: &str,
+        parent: Option<&str>,
+        body: &str,
+    ) -> StoreResult<()>;
+    /// Replaces an entity's body; returns whether it existed.
+    fn update(&mut self, scope: &Scope, kind: &str, id: &str, body: &str) -> StoreResult<bool>;
+    /// Removes an entity and its tags; returns whether it existed.
+    fn delete(&mut self, scope: &Scope, kind: &str, id: &str) -> StoreResult<bool>;
+    /// Removes every entity of `kind` whose parent is `parent` (and their tags).
+    fn delete_children(&mut self, scope: &Scope, kind: &str, parent: &str) -> StoreResult<u64>;
+
+    /// Sets a tag (overwriting the value of an existing key).
+    fn put_tag(&mut self, scope: &Scope, tag: &TagRow) -> StoreResult<()>;
+    fn delete_tag(&mut self, scope: &Scope, resource_id: &str, key: &str) -> StoreResult<bool>;
+
+    fn put_alias(
+        &mut self,
+        scope: &Scope,
+        namespace: &str,
+        key: &str,
+        target: &str,
+    ) -> StoreResult<()>;
+    fn delete_alias_namespace(&mut self, scope: &Scope, namespace: &str) -> StoreResult<()>;
+
+    fn put_idempotency(
+        &mut self,
+        scope: &Scope,
+        operation: &str,
+        token: &str,
+        row: &IdempotencyRow,
+    ) -> StoreResult<()>;
+    fn mark_scope_initialized(&mut self, scope: &Scope, now: i64) -> StoreResult<()>;
+    fn put_meta(&mut self, key: &str, value: &str) -> StoreResult<()>;
+
+    /// Wipes every account's and region's state (not `meta`).
+    fn reset(&mut self) -> StoreResult<()>;
+}
+
+/// A storage backend.
+pub trait Store: Send + Sync + 'static {
+    fn kind(&self) -> StoreKind;
+    /// Runs `f` in a read-write transaction: commit on `Ok`, rollback on `Err`.
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<(), Abort>) -> Result<(), Abort>;
+    /// Runs `f` in a read-only snapshot.
+    fn read(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), Abort>) -> Result<(), Abort>;
+    /// Flushes and closes; later calls fail with `Unavailable`.
+    fn close(&self) -> StoreResult<()>;
+}
+
+/// Runs `f` in a read-write transaction and returns its result; its error rolls back.
+pub fn write<T, E: From<StoreError>>(
+    store: &dyn Store,
+    mut f: impl FnMut(&mut dyn Tx) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut out: Option<Result<T, E>> = None;
+    let r = store.write(&mut |tx| match f(tx) {
+        Ok(v) => {
+            out = Some(Ok(v));
+            Ok(())
+        }
+        Err(e) => {
+            out = Some(Err(e));
+            Err(Abort::Rollback)
+        }
+    });
+    finish(r, out)
+}
+
+/// Runs `f` in a read-only snapshot and returns its result.
+pub fn read<T, E: From<StoreError>>(
+    store: &dyn Store,
+    mut f: impl FnMut(&mut dyn ReadTx) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut out: Option<Result<T, E>> = None;
+    let r = store.read(&mut |tx| match f(tx) {
+        Ok(v) => {
+            out = Some(Ok(v));
+            Ok(())
+        }
+        Err(e) => {
+            out = Some(Err(e));
+            Err(Abort::Rollback)
+        }
+    });
+    finish(r, out)
+}
+
+fn finish<T, E: From<StoreError>>(r: Result<(), Abort>, out: Option<Result<T, E>>) -> Result<T, E> {
+    match r {
+        Ok(()) | Err(Abort::Rollback) => out.unwrap_or_else(|| {
+            Err(StoreError::Other("transaction ended without a result".into()).into())
+        }),
+        // Commit failed after the closure succeeded: the closure's result is void.
+        Err(Abort::Store(e)) => match out {
+            Some(Err(app)) => Err(app),
+            _ => Err(e.into()),
+        },
+    }
+}

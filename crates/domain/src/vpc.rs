@@ -1,0 +1,364 @@
+//! VPCs.
+//!
+//! What Reservoir models (Amazon VPC User Guide, EC2 API reference `CreateVpc`,
+//! `DescribeVpcs`, `DeleteVpc`):
+//! * an IPv4 CIDR block between /16 and /28, given as a network address (host bits
+//!   zero), else `InvalidParameterValue` / `InvalidVpcRange`;
+//! * the CIDR associations are a list from the start (later: secondary CIDRs and
+//!   CIDRs allocated from IPAM pools), the first one is the VPC's `CidrBlock`;
+//! * tenancy `default` or `dedicated` (`host` is for instances, not VPCs);
+//! * every account has a *default VPC* in each region, `172.31.0.0/16`, made the first
+//!   time the account uses the region; it can be deleted like any other;
+//! * a quota of VPCs per region (AWS's default: 5, default VPC included), configurable;
+//! * `CreateVpc` answers `pending`; the VPC is `available` from then on.
+
+use std::str::FromStr;
+
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+
+use crate::account::AccountId;
+use crate::filter::{FilterSchema, Filterable};
+use crate::ids::{Random, ResourceKind};
+use crate::time::Timestamp;
+
+/// AWS's default "VPCs per Region" quota.
+pub const DEFAULT_VPC_QUOTA: u32 = 5;
+/// The CIDR of every default VPC.
+pub const DEFAULT_VPC_CIDR: &str = "172.31.0.0/16";
+pub const MIN_PREFIX: u8 = 16;
+pub const MAX_PREFIX: u8 = 28;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tenancy {
+    Default,
+    Dedicated,
+}
+
+impl Tenancy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tenancy::Default => "default",
+            Tenancy::Dedicated => "dedicated",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VpcState {
+    Pending,
+    Available,
+}
+
+impl VpcState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VpcState::Pending => "pending",
+            VpcState::Available => "available",
+        }
+    }
+}
+
+/// Where a CIDR association's block came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "type")]
+pub enum CidrSource {
+    /// Given by the caller.
+    Manual,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CidrAssociation {
+    pub association_id: String,
+    pub cidr: Ipv4Net,
+    /// `associated` (the only state a settled association has).
+    pub state: String,
+    pub source: CidrSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vpc {
+    pub id: String,
+    pub owner: AccountId,
+    /// IPv4 associations; the first is the primary CIDR.
+    pub cidr_associations: Vec<CidrAssociation>,
+    pub dhcp_options_id: String,
+    pub tenancy: Tenancy,
+    pub is_default: bool,
+    pub state: VpcState,
+    pub created: Timestamp,
+}
+
+impl Vpc {
+    /// The primary IPv4 CIDR block.
+    pub fn cidr_block(&self) -> Ipv4Net {
+        self.cidr_associations[0].cidr
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VpcError {
+    #[error("Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.")]
+    MissingCidr,
+    #[error("Value ({0}) for parameter cidrBlock is invalid. This is not a valid CIDR block.")]
+    InvalidCidr(String),
+    #[error(
+        "The CIDR '{0}' is invalid. A VPC's IPv4 CIDR block must be between a /16 and a /28 netmask."
+    )]
+    InvalidRange(String),
+    #[error("The tenancy value {0} is not supported for a VPC; use default or dedicated.")]
+    UnsupportedTenancy(String),
+    #[error("The maximum number of VPCs has been reached.")]
+    LimitExceeded,
+    #[error("The vpc ID '{0}' is malformed")]
+    Malformed(String),
+    #[error("{}", not_found_message(.0))]
+    NotFound(Vec<String>),
+    #[error("The vpc '{0}' has dependencies and cannot be deleted.")]
+    DependencyViolation(String),
+}
+
+fn not_found_message(ids: &[String]) -> String {
+    match ids {
+        [one] => format!("The vpc ID '{one}' does not exist"),
+        many => format!("The vpc IDs '{}' do not exist", many.join(", ")),
+    }
+}
+
+/// Parses a VPC IPv4 CIDR: a network address with a /16–/28 prefix.
+pub fn parse_cidr(text: &str) -> Result<Ipv4Net, VpcError> {
+    let net = Ipv4Net::from_str(text).map_err(|_| VpcError::InvalidCidr(text.to_string()))?;
+    if net.trunc() != net {
+        return Err(VpcError::InvalidCidr(text.to_string()));
+    }
+    if !(MIN_PREFIX..=MAX_PREFIX).contains(&net.prefix_len()) {
+        return Err(VpcError::InvalidRange(text.to_string()));
+    }
+    Ok(net)
+}
+
+pub fn parse_tenancy(text: &str) -> Result<Tenancy, VpcError> {
+    match text {
+        "default" => Ok(Tenancy::Default),
+        "dedicated" => Ok(Tenancy::Dedicated),
+        other => Err(VpcError::UnsupportedTenancy(other.to_string())),
+    }
+}
+
+/// Checks the form of a VPC id (`vpc-` and 8 or 17 hex digits).
+pub fn check_id(id: &str) -> Result<(), VpcError> {
+    if ResourceKind::Vpc.is_well_formed(id) {
+        Ok(())
+    } else {
+        Err(VpcError::Malformed(id.to_string()))
+    }
+}
+
+/// A validated `CreateVpc`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVpc {
+    pub cidr: Ipv4Net,
+    pub tenancy: Tenancy,
+}
+
+/// Makes a VPC, enforcing the per-region quota (`existing` VPCs in the scope now).
+pub fn create(
+    owner: &AccountId,
+    req: &NewVpc,
+    dhcp_options_id: &str,
+    existing: u64,
+    quota: u32,
+    now: Timestamp,
+    rng: &mut dyn Random,
+) -> Result<Vpc, VpcError> {
+    if existing >= u64::from(quota) {
+        return Err(VpcError::LimitExceeded);
+    }
+    Ok(build(owner, req, dhcp_options_id, false, now, rng))
+}
+
+/// The default VPC of a new (account, region).
+pub fn default_vpc(
+    owner: &AccountId,
+    dhcp_options_id: &str,
+    now: Timestamp,
+    rng: &mut dyn Random,
+) -> Vpc {
+    let req = NewVpc {
+        cidr: DEFAULT_VPC_CIDR.parse().expect("valid"),
+        tenancy: Tenancy::Default,
+    };
+    build(owner, &req, dhcp_options_id, true, now, rng)
+}
+
+fn build(
+    owner: &AccountId,
+    req: &NewVpc,
+    dhcp: &str,
+    is_default: bool,
+    now: Timestamp,
+    rng: &mut dyn Random,
+) -> Vpc {
+    Vpc {
+        id: ResourceKind::Vpc.new_id(rng),
+        owner: owner.clone(),
+        cidr_associations: vec![CidrAssociation {
+            association_id: ResourceKind::VpcCidrBlockAssociation.new_id(rng),
+            cidr: req.cidr,
+            state: "associated".into(),
+            source: CidrSource::Manual,
+        }],
+        dhcp_options_id: dhcp.to_string(),
+        tenancy: req.tenancy,
+        is_default,
+        state: VpcState::Available,
+        created: now,
+    }
+}
+
+/// What else lives in a VPC; a VPC with any of it cannot be deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dependents {
+    pub count: usize,
+}
+
+pub fn check_deletable(vpc: &Vpc, dependents: &Dependents) -> Result<(), VpcError> {
+    if dependents.count > 0 {
+        return Err(VpcError::DependencyViolation(vpc.id.clone()));
+    }
+    Ok(())
+}
+
+/// `DescribeVpcs` filters (EC2 API reference).
+pub const FILTERS: FilterSchema = FilterSchema {
+    names: &[
+        "cidr",
+        "cidr-block-association.cidr-block",
+        "cidr-block-association.association-id",
+        "cidr-block-association.state",
+        "dhcp-options-id",
+        "ipv6-cidr-block-association.ipv6-cidr-block",
+        "ipv6-cidr-block-association.ipv6-pool",
+        "ipv6-cidr-block-association.association-id",
+        "ipv6-cidr-block-association.state",
+        "is-default",
+        "owner-id",
+        "state",
+        "vpc-id",
+    ],
+    tags: true,
+};
+
+impl Filterable for Vpc {
+    fn any_value(&self, name: &str, m: &mut dyn FnMut(&str) -> bool) -> bool {
+        match name {
+            "cidr" => m(&self.cidr_block().to_string()),
+            "cidr-block-association.cidr-block" => self
+                .cidr_associations
+                .iter()
+                .any(|a| m(&a.cidr.to_string())),
+            "cidr-block-association.association-id" => {
+                self.cidr_associations.iter().any(|a| m(&a.association_id))
+            }
+            "cidr-block-association.state" => self.cidr_associations.iter().any(|a| m(&a.state)),
+            "dhcp-options-id" => m(&self.dhcp_options_id),
+            "is-default" => m(if self.is_default { "true" } else { "false" }),
+            "owner-id" => m(self.owner.as_str()),
+            "state" => m(self.state.as_str()),
+            "vpc-id" => m(&self.id),
+            // No IPv6 associations yet: nothing matches the ipv6-* filters.
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::{Filter, FilterSet};
+    use crate::ids::SeededRandom;
+
+    #[test]
+    fn cidr_rules() {
+        assert_eq!(
+            parse_cidr("10.0.0.0/16").unwrap().to_string(),
+            "10.0.0.0/16"
+        );
+        assert_eq!(parse_cidr("10.0.0.0/28").unwrap().prefix_len(), 28);
+        assert!(matches!(
+            parse_cidr("10.0.0.0/15"),
+            Err(VpcError::InvalidRange(_))
+        ));
+        assert!(matches!(
+            parse_cidr("10.0.0.0/29"),
+            Err(VpcError::InvalidRange(_))
+        ));
+        assert!(matches!(
+            parse_cidr("10.0.0.1/16"),
+            Err(VpcError::InvalidCidr(_))
+        ));
+        assert!(matches!(
+            parse_cidr("10.0.0.0"),
+            Err(VpcError::InvalidCidr(_))
+        ));
+        assert!(matches!(
+            parse_cidr("2001:db8::/56"),
+            Err(VpcError::InvalidCidr(_))
+        ));
+        assert!(matches!(
+            parse_cidr("banana"),
+            Err(VpcError::InvalidCidr(_))
+        ));
+    }
+
+    #[test]
+    fn quota() {
+        let mut rng = SeededRandom::new(1);
+        let owner = AccountId::default_account();
+        let req = NewVpc {
+            cidr: "10.0.0.0/16".parse().unwrap(),
+            tenancy: Tenancy::Default,
+        };
+        assert!(create(&owner, &req, "dopt-1", 4, 5, Timestamp(0), &mut rng).is_ok());
+        assert_eq!(
+            create(&owner, &req, "dopt-1", 5, 5, Timestamp(0), &mut rng),
+            Err(VpcError::LimitExceeded)
+        );
+    }
+
+    #[test]
+    fn default_vpc_and_filters() {
+        let mut rng = SeededRandom::new(1);
+        let vpc = default_vpc(
+            &AccountId::default_account(),
+            "dopt-1",
+            Timestamp(0),
+            &mut rng,
+        );
+        assert!(vpc.is_default);
+        assert_eq!(vpc.cidr_block().to_string(), "172.31.0.0/16");
+        let set =
+            |name: &str, v: &str| FilterSet::compile(&[Filter::new(name, &[v])], &FILTERS).unwrap();
+        assert!(set("is-default", "true").matches(&vpc, &[]));
+        assert!(set("cidr", "172.31.*").matches(&vpc, &[]));
+        assert!(set("cidr-block-association.cidr-block", "172.31.0.0/16").matches(&vpc, &[]));
+        assert!(!set("cidr", "172.31.0.0/17").matches(&vpc, &[]));
+        assert!(set("owner-id", "000000000000").matches(&vpc, &[]));
+        assert!(set("state", "available").matches(&vpc, &[]));
+        assert!(!set("ipv6-cidr-block-association.state", "*").matches(&vpc, &[]));
+    }
+
+    #[test]
+    fn messages() {
+        assert_eq!(
+            VpcError::NotFound(vec!["vpc-1".into()]).to_string(),
+            "The vpc ID 'vpc-1' does not exist"
+        );
+        assert_eq!(
+            VpcError::NotFound(vec!["vpc-1".into(), "vpc-2".into()]).to_string(),
+            "The vpc IDs 'vpc-1, vpc-2' do not exist"
+        );
+    }
+}

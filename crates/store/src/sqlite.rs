@@ -1,0 +1,637 @@
+//! SQLite backend: a file (the default, durable) or memory (`--ephemeral`).
+//!
+//! * One writer connection behind a mutex: SQLite has one writer at a time anyway, and
+//!   taking the write lock at `BEGIN IMMEDIATE` means a transaction never fails halfway
+//!   for lack of it (writers queue instead of deadlocking on lock upgrades).
+//! * File mode adds a few reader connections; WAL lets them read a consistent snapshot
+//!   while the writer works. `synchronous=FULL`: a commit is on disk before the server
+//!   acknowledges it, so a restart (or a power cut) loses nothing acknowledged.
+//! * Memory mode has a single connection for everything (a private in-memory database
+//!   cannot be shared between connections without shared-cache tricks).
+//! * Migrations in `migrations/sqlite/` run at open, in one transaction, recorded in
+//!   `schema_migrations`.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+
+use reservoir_domain::account::{AccountId, Scope};
+
+use crate::{
+    Abort, IdempotencyRow, ReadTx, Record, Store, StoreError, StoreKind, StoreResult, TagRow, Tx,
+};
+
+/// (version, SQL) in order.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+
+const READERS: usize = 4;
+
+pub struct SqliteStore {
+    kind: StoreKind,
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+    closed: AtomicBool,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+fn err(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) => match f.code {
+            rusqlite::ErrorCode::ConstraintViolation => StoreError::Conflict(e.to_string()),
+            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
+                StoreError::Unavailable(e.to_string())
+            }
+            rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase => {
+                StoreError::Corrupt(e.to_string())
+            }
+            _ => StoreError::Other(e.to_string()),
+        },
+        _ => StoreError::Other(e.to_string()),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`, and its directory.
+    pub fn open_file(path: &Path) -> StoreResult<SqliteStore> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Unavailable(format!("creating {}: {e}", dir.display())))?;
+        }
+        let writer = Connection::open(path).map_err(err)?;
+        configure(&writer, true)?;
+        migrate(&writer)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let c = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(err)?;
+            configure(&c, false)?;
+            readers.push(Mutex::new(c));
+        }
+        Ok(SqliteStore {
+            kind: StoreKind::SqliteFile,
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// A private in-memory database, gone when the store is dropped.
+    pub fn open_memory() -> StoreResult<SqliteStore> {
+        let c = Connection::open_in_memory().map_err(err)?;
+        configure(&c, false)?;
+        migrate(&c)?;
+        Ok(SqliteStore {
+            kind: StoreKind::SqliteMemory,
+            writer: Mutex::new(c),
+            readers: Vec::new(),
+            next_reader: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    fn check_open(&self) -> Result<(), Abort> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Abort::Store(StoreError::Unavailable(
+                "the store is closed".into(),
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn configure(c: &Connection, writer: bool) -> StoreResult<()> {
+    c.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(err)?;
+    if writer {
+        c.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        c.pragma_update(None, "synchronous", "FULL").map_err(err)?;
+    }
+    c.pragma_update(None, "foreign_keys", "ON").map_err(err)?;
+    c.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+fn migrate(c: &Connection) -> StoreResult<()> {
+    c.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)")
+        .map_err(err)?;
+    let current: i64 = c
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(err)?;
+    let newest = MIGRATIONS.last().map(|(v, _)| *v).unwrap_or(0);
+    if current > newest {
+        return Err(StoreError::Other(format!(
+            "the database has schema version {current}, newer than this Reservoir knows ({newest}); use a newer Reservoir"
+        )));
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        c.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {sql}; INSERT INTO schema_migrations (version, applied) VALUES ({version}, strftime('%s','now')); COMMIT;"
+        ))
+        .map_err(|e| {
+            let _ = c.execute_batch("ROLLBACK");
+            err(e)
+        })?;
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn kind(&self) -> StoreKind {
+        self.kind
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<(), Abort>) -> Result<(), Abort> {
+        self.check_open()?;
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let mut t = SqliteTx { tx };
+        f(&mut t)?; // an error drops the transaction: rollback
+        t.tx.commit().map_err(err)?;
+        Ok(())
+    }
+
+    fn read(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), Abort>) -> Result<(), Abort> {
+        self.check_open()?;
+        if self.readers.is_empty() {
+            let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Deferred)
+                .map_err(err)?;
+            let mut t = SqliteTx { tx };
+            return f(&mut t);
+        }
+        // Take a free reader if there is one, else wait for the next in turn.
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        let mut guard = None;
+        for i in 0..self.readers.len() {
+            if let Ok(g) = self.readers[(start + i) % self.readers.len()].try_lock() {
+                guard = Some(g);
+                break;
+            }
+        }
+        let mut conn = match guard {
+            Some(g) => g,
+            None => self.readers[start % self.readers.len()]
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        };
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .map_err(err)?;
+        let mut t = SqliteTx { tx };
+        f(&mut t)
+    }
+
+    fn close(&self) -> StoreResult<()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if self.kind == StoreKind::SqliteFile {
+            // Fold the WAL into the main file so the database is one self-contained file.
+            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+}
+
+struct SqliteTx<'c> {
+    tx: rusqlite::Transaction<'c>,
+}
+
+fn scope_of(account: String, region: String) -> StoreResult<Scope> {
+    let account = AccountId::parse(&account)
+        .ok_or_else(|| StoreError::Corrupt(format!("account id {account:?}")))?;
+    Ok(Scope::new(account, region))
+}
+
+fn limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl ReadTx for SqliteTx<'_> {
+    fn get(&mut self, scope: &Scope, kind: &str, id: &str) -> StoreResult<Option<Record>> {
+        self.tx
+            .prepare_cached("SELECT seq, id, body FROM resources WHERE account = ?1 AND region = ?2 AND id = ?3 AND kind = ?4")
+            .map_err(err)?
+            .query_row(params![scope.account.as_str(), scope.region, id, kind], |r| {
+                Ok(Record { seq: r.get(0)?, id: r.get(1)?, body: r.get(2)? })
+            })
+            .optional()
+            .map_err(err)
+    }
+
+    fn get_any_scope(&mut self, kind: &str, id: &str) -> StoreResult<Option<(Scope, Record)>> {
+        let row = self
+            .tx
+            .prepare_cached(
+                "SELECT account, region, seq, id, body FROM resources WHERE id = ?1 AND kind = ?2",
+            )
+            .map_err(err)?
+            .query_row(params![id, kind], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    Record {
+                        seq: r.get(2)?,
+                        id: r.get(3)?,
+                        body: r.get(4)?,
+                    },
+                ))
+            })
+            .optional()
+            .map_err(err)?;
+        match row {
+            Some((a, region, rec)) => Ok(Some((scope_of(a, region)?, rec))),
+            None => Ok(None),
+        }
+    }
+
+    fn list(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        after: i64,
+        n: usize,
+    ) -> StoreResult<Vec<Record>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT seq, id, body FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3 AND seq > ?4 \
+                 ORDER BY seq LIMIT ?5",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map(
+                params![scope.account.as_str(), scope.region, kind, after, limit(n)],
+                |r| {
+                    Ok(Record {
+                        seq: r.get(0)?,
+                        id: r.get(1)?,
+                        body: r.get(2)?,
+                    })
+                },
+            )
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
+    fn list_children(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        parent: &str,
+        after: i64,
+        n: usize,
+    ) -> StoreResult<Vec<Record>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT seq, id, body FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3 AND parent = ?4 \
+                 AND seq > ?5 ORDER BY seq LIMIT ?6",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map(
+                params![
+                    scope.account.as_str(),
+                    scope.region,
+                    kind,
+                    parent,
+                    after,
+                    limit(n)
+                ],
+                |r| {
+                    Ok(Record {
+                        seq: r.get(0)?,
+                        id: r.get(1)?,
+                        body: r.get(2)?,
+                    })
+                },
+            )
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
+    fn count(&mut self, scope: &Scope, kind: &str) -> StoreResult<u64> {
+        self.tx
+            .prepare_cached(
+                "SELECT COUNT(*) FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3",
+            )
+            .map_err(err)?
+            .query_row(params![scope.account.as_str(), scope.region, kind], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+            .map_err(err)
+    }
+
+    fn count_children(&mut self, scope: &Scope, kind: &str, parent: &str) -> StoreResult<u64> {
+        self.tx
+            .prepare_cached("SELECT COUNT(*) FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3 AND parent = ?4")
+            .map_err(err)?
+            .query_row(params![scope.account.as_str(), scope.region, kind, parent], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(err)
+    }
+
+    fn tags_of(&mut self, scope: &Scope, resource_ids: &[&str]) -> StoreResult<Vec<TagRow>> {
+        let mut out = Vec::new();
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT resource_id, resource_type, key, value FROM tags \
+                 WHERE account = ?1 AND region = ?2 AND resource_id = ?3 ORDER BY key",
+            )
+            .map_err(err)?;
+        let mut ids: Vec<&str> = resource_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            let rows = stmt
+                .query_map(params![scope.account.as_str(), scope.region, id], |r| {
+                    Ok(TagRow {
+                        resource_id: r.get(0)?,
+                        resource_type: r.get(1)?,
+                        key: r.get(2)?,
+                        value: r.get(3)?,
+                    })
+                })
+                .map_err(err)?;
+            for row in rows {
+                out.push(row.map_err(err)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn list_tags(
+        &mut self,
+        scope: &Scope,
+        after: Option<(&str, &str)>,
+        n: usize,
+    ) -> StoreResult<Vec<TagRow>> {
+        let (after_id, after_key) = after.unwrap_or(("", ""));
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT resource_id, resource_type, key, value FROM tags \
+                 WHERE account = ?1 AND region = ?2 AND (resource_id, key) > (?3, ?4) \
+                 ORDER BY resource_id, key LIMIT ?5",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map(
+                params![
+                    scope.account.as_str(),
+                    scope.region,
+                    after_id,
+                    after_key,
+                    limit(n)
+                ],
+                |r| {
+                    Ok(TagRow {
+                        resource_id: r.get(0)?,
+                        resource_type: r.get(1)?,
+                        key: r.get(2)?,
+                        value: r.get(3)?,
+                    })
+                },
+            )
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
+    fn get_alias(
+        &mut self,
+        scope: &Scope,
+        namespace: &str,
+        key: &str,
+    ) -> StoreResult<Option<String>> {
+        self.tx
+            .prepare_cached("SELECT target FROM aliases WHERE account = ?1 AND region = ?2 AND namespace = ?3 AND key = ?4")
+            .map_err(err)?
+            .query_row(params![scope.account.as_str(), scope.region, namespace, key], |r| r.get(0))
+            .optional()
+            .map_err(err)
+    }
+
+    fn get_idempotency(
+        &mut self,
+        scope: &Scope,
+        operation: &str,
+        token: &str,
+    ) -> StoreResult<Option<IdempotencyRow>> {
+        self.tx
+            .prepare_cached(
+                "SELECT fingerprint, result, created FROM idempotency \
+                 WHERE account = ?1 AND region = ?2 AND operation = ?3 AND token = ?4",
+            )
+            .map_err(err)?
+            .query_row(
+                params![scope.account.as_str(), scope.region, operation, token],
+                |r| {
+                    Ok(IdempotencyRow {
+                        fingerprint: r.get(0)?,
+                        result: r.get(1)?,
+                        created: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(err)
+    }
+
+    fn scope_initialized(&mut self, scope: &Scope) -> StoreResult<bool> {
+        self.tx
+            .prepare_cached("SELECT 1 FROM scopes WHERE account = ?1 AND region = ?2")
+            .map_err(err)?
+            .query_row(params![scope.account.as_str(), scope.region], |_| Ok(()))
+            .optional()
+            .map(|o| o.is_some())
+            .map_err(err)
+    }
+
+    fn get_meta(&mut self, key: &str) -> StoreResult<Option<String>> {
+        self.tx
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")
+            .map_err(err)?
+            .query_row(params![key], |r| r.get(0))
+            .optional()
+            .map_err(err)
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn insert(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        id: &str,
+        parent: Option<&str>,
+        body: &str,
+    ) -> StoreResult<()> {
+        self.tx
+            .prepare_cached("INSERT INTO resources (account, region, kind, id, parent, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, kind, id, parent, body])
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn update(&mut self, scope: &Scope, kind: &str, id: &str, body: &str) -> StoreResult<bool> {
+        self.tx
+            .prepare_cached("UPDATE resources SET body = ?5 WHERE account = ?1 AND region = ?2 AND id = ?3 AND kind = ?4")
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, id, kind, body])
+            .map(|n| n > 0)
+            .map_err(err)
+    }
+
+    fn delete(&mut self, scope: &Scope, kind: &str, id: &str) -> StoreResult<bool> {
+        let n = self
+            .tx
+            .prepare_cached("DELETE FROM resources WHERE account = ?1 AND region = ?2 AND id = ?3 AND kind = ?4")
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, id, kind])
+            .map_err(err)?;
+        self.tx
+            .prepare_cached(
+                "DELETE FROM tags WHERE account = ?1 AND region = ?2 AND resource_id = ?3",
+            )
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, id])
+            .map_err(err)?;
+        Ok(n > 0)
+    }
+
+    fn delete_children(&mut self, scope: &Scope, kind: &str, parent: &str) -> StoreResult<u64> {
+        self.tx
+            .prepare_cached(
+                "DELETE FROM tags WHERE account = ?1 AND region = ?2 AND resource_id IN \
+                 (SELECT id FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3 AND parent = ?4)",
+            )
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, kind, parent])
+            .map_err(err)?;
+        self.tx
+            .prepare_cached("DELETE FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3 AND parent = ?4")
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, kind, parent])
+            .map(|n| n as u64)
+            .map_err(err)
+    }
+
+    fn put_tag(&mut self, scope: &Scope, tag: &TagRow) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO tags (account, region, resource_id, resource_type, key, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (account, region, resource_id, key) DO UPDATE SET value = excluded.value",
+            )
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, tag.resource_id, tag.resource_type, tag.key, tag.value])
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn delete_tag(&mut self, scope: &Scope, resource_id: &str, key: &str) -> StoreResult<bool> {
+        self.tx
+            .prepare_cached("DELETE FROM tags WHERE account = ?1 AND region = ?2 AND resource_id = ?3 AND key = ?4")
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, resource_id, key])
+            .map(|n| n > 0)
+            .map_err(err)
+    }
+
+    fn put_alias(
+        &mut self,
+        scope: &Scope,
+        namespace: &str,
+        key: &str,
+        target: &str,
+    ) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO aliases (account, region, namespace, key, target) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (account, region, namespace, key) DO UPDATE SET target = excluded.target",
+            )
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, namespace, key, target])
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn delete_alias_namespace(&mut self, scope: &Scope, namespace: &str) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(
+                "DELETE FROM aliases WHERE account = ?1 AND region = ?2 AND namespace = ?3",
+            )
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, namespace])
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn put_idempotency(
+        &mut self,
+        scope: &Scope,
+        operation: &str,
+        token: &str,
+        row: &IdempotencyRow,
+    ) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO idempotency (account, region, operation, token, fingerprint, result, created) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, operation, token, row.fingerprint, row.result, row.created])
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn mark_scope_initialized(&mut self, scope: &Scope, now: i64) -> StoreResult<()> {
+        self.tx
+            .prepare_cached("INSERT INTO scopes (account, region, created) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, now])
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn put_meta(&mut self, key: &str, value: &str) -> StoreResult<()> {
+        self.tx
+            .prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .map_err(err)?
+            .execute(params![key, value])
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn reset(&mut self) -> StoreResult<()> {
+        self.tx
+            .execute_batch("DELETE FROM resources; DELETE FROM tags; DELETE FROM aliases; DELETE FROM idempotency; DELETE FROM scopes;")
+            .map_err(err)
+    }
+}

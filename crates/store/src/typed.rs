@@ -1,0 +1,175 @@
+//! Domain types in and out of storage.
+//!
+//! An [`Entity`] is a domain type stored as a JSON document in the `resources` table,
+//! under its kind's storage name. The impls live here, not in the domain, so the domain
+//! stays free of storage concerns.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use reservoir_domain::account::Scope;
+use reservoir_domain::cognito::{Identity, IdentityPool};
+use reservoir_domain::ids::ResourceKind;
+use reservoir_domain::vpc::Vpc;
+
+use crate::{ReadTx, Record, StoreError, StoreResult, Tx};
+
+/// A domain type that is stored as an entity.
+pub trait Entity: Serialize + DeserializeOwned {
+    const KIND: ResourceKind;
+    fn id(&self) -> &str;
+    /// The owning entity, for entities listed or deleted with their parent.
+    fn parent(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl Entity for Vpc {
+    const KIND: ResourceKind = ResourceKind::Vpc;
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Entity for IdentityPool {
+    const KIND: ResourceKind = ResourceKind::IdentityPool;
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Entity for Identity {
+    const KIND: ResourceKind = ResourceKind::Identity;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn parent(&self) -> Option<&str> {
+        Some(&self.pool_id)
+    }
+}
+
+/// A DHCP options set. Reservoir does not serve DHCP options operations yet; each scope
+/// has its default set so that VPCs can name it, as in AWS.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DhcpOptions {
+    pub id: String,
+    pub is_default: bool,
+}
+
+impl Entity for DhcpOptions {
+    const KIND: ResourceKind = ResourceKind::DhcpOptions;
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+fn encode<T: Entity>(v: &T) -> StoreResult<String> {
+    serde_json::to_string(v)
+        .map_err(|e| StoreError::Other(format!("encoding {}: {e}", T::KIND.storage_name())))
+}
+
+fn decode<T: Entity>(r: &Record) -> StoreResult<T> {
+    serde_json::from_str(&r.body)
+        .map_err(|e| StoreError::Corrupt(format!("{} {}: {e}", T::KIND.storage_name(), r.id)))
+}
+
+/// Typed reads.
+pub trait ReadTxExt {
+    fn load<T: Entity>(&mut self, scope: &Scope, id: &str) -> StoreResult<Option<T>>;
+    fn load_any_scope<T: Entity>(&mut self, id: &str) -> StoreResult<Option<(Scope, T)>>;
+    /// A page of `T` after the `seq` cursor: (seq, entity) pairs.
+    fn page<T: Entity>(
+        &mut self,
+        scope: &Scope,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<(i64, T)>>;
+    fn page_children<T: Entity>(
+        &mut self,
+        scope: &Scope,
+        parent: &str,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<(i64, T)>>;
+    fn count_of<T: Entity>(&mut self, scope: &Scope) -> StoreResult<u64>;
+}
+
+impl<X: ReadTx + ?Sized> ReadTxExt for X {
+    fn load<T: Entity>(&mut self, scope: &Scope, id: &str) -> StoreResult<Option<T>> {
+        self.get(scope, T::KIND.storage_name(), id)?
+            .map(|r| decode(&r))
+            .transpose()
+    }
+
+    fn load_any_scope<T: Entity>(&mut self, id: &str) -> StoreResult<Option<(Scope, T)>> {
+        match self.get_any_scope(T::KIND.storage_name(), id)? {
+            Some((scope, r)) => Ok(Some((scope, decode(&r)?))),
+            None => Ok(None),
+        }
+    }
+
+    fn page<T: Entity>(
+        &mut self,
+        scope: &Scope,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<(i64, T)>> {
+        self.list(scope, T::KIND.storage_name(), after, limit)?
+            .iter()
+            .map(|r| Ok((r.seq, decode(r)?)))
+            .collect()
+    }
+
+    fn page_children<T: Entity>(
+        &mut self,
+        scope: &Scope,
+        parent: &str,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<(i64, T)>> {
+        self.list_children(scope, T::KIND.storage_name(), parent, after, limit)?
+            .iter()
+            .map(|r| Ok((r.seq, decode(r)?)))
+            .collect()
+    }
+
+    fn count_of<T: Entity>(&mut self, scope: &Scope) -> StoreResult<u64> {
+        self.count(scope, T::KIND.storage_name())
+    }
+}
+
+/// Typed writes.
+pub trait TxExt {
+    fn create<T: Entity>(&mut self, scope: &Scope, v: &T) -> StoreResult<()>;
+    /// Replaces a stored entity; `Other` if it is not there (a caller bug).
+    fn save<T: Entity>(&mut self, scope: &Scope, v: &T) -> StoreResult<()>;
+    fn remove<T: Entity>(&mut self, scope: &Scope, id: &str) -> StoreResult<bool>;
+}
+
+impl<X: Tx + ?Sized> TxExt for X {
+    fn create<T: Entity>(&mut self, scope: &Scope, v: &T) -> StoreResult<()> {
+        self.insert(
+            scope,
+            T::KIND.storage_name(),
+            v.id(),
+            v.parent(),
+            &encode(v)?,
+        )
+    }
+
+    fn save<T: Entity>(&mut self, scope: &Scope, v: &T) -> StoreResult<()> {
+        if self.update(scope, T::KIND.storage_name(), v.id(), &encode(v)?)? {
+            Ok(())
+        } else {
+            Err(StoreError::Other(format!(
+                "{} {} vanished during its update",
+                T::KIND.storage_name(),
+                v.id()
+            )))
+        }
+    }
+
+    fn remove<T: Entity>(&mut self, scope: &Scope, id: &str) -> StoreResult<bool> {
+        self.delete(scope, T::KIND.storage_name(), id)
+    }
+}

@@ -1,0 +1,328 @@
+//! One conformance story, run against every backend: SQLite in memory and SQLite in a
+//! file (plus reopening the file). A PostgreSQL backend will join the list.
+
+use std::sync::Arc;
+
+use reservoir_domain::account::{AccountId, Scope};
+use reservoir_store::sqlite::SqliteStore;
+use reservoir_store::{IdempotencyRow, Store, StoreError, TagRow, read, write};
+
+fn scope(account: &str, region: &str) -> Scope {
+    Scope::new(AccountId::parse(account).unwrap(), region)
+}
+
+fn backends() -> Vec<(&'static str, Arc<dyn Store>, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = SqliteStore::open_file(&dir.path().join("nested/dir/reservoir.db")).unwrap();
+    vec![
+        (
+            "sqlite-memory",
+            Arc::new(SqliteStore::open_memory().unwrap()),
+            None,
+        ),
+        ("sqlite-file", Arc::new(file), Some(dir)),
+    ]
+}
+
+fn tag(id: &str, key: &str, value: &str) -> TagRow {
+    TagRow {
+        resource_id: id.into(),
+        resource_type: "vpc".into(),
+        key: key.into(),
+        value: value.into(),
+    }
+}
+
+#[test]
+fn entities_crud_and_isolation() {
+    for (name, store, _dir) in backends() {
+        let a = scope("111111111111", "us-east-1");
+        let b = scope("222222222222", "us-east-1");
+        let a_west = scope("111111111111", "us-west-2");
+        write(&*store, |tx| -> Result<(), StoreError> {
+            tx.insert(&a, "vpc", "vpc-1", None, r#"{"v":1}"#)?;
+            tx.insert(&b, "vpc", "vpc-2", None, r#"{"v":2}"#)?;
+            Ok(())
+        })
+        .unwrap();
+        read(&*store, |tx| -> Result<(), StoreError> {
+            assert_eq!(
+                tx.get(&a, "vpc", "vpc-1")?.unwrap().body,
+                r#"{"v":1}"#,
+                "{name}"
+            );
+            assert!(
+                tx.get(&b, "vpc", "vpc-1")?.is_none(),
+                "{name}: other account"
+            );
+            assert!(
+                tx.get(&a_west, "vpc", "vpc-1")?.is_none(),
+                "{name}: other region"
+            );
+            assert!(
+                tx.get(&a, "subnet", "vpc-1")?.is_none(),
+                "{name}: other kind"
+            );
+            let (s, r) = tx.get_any_scope("vpc", "vpc-2")?.unwrap();
+            assert_eq!((s, r.id.as_str()), (b.clone(), "vpc-2"), "{name}");
+            assert_eq!(tx.count(&a, "vpc")?, 1);
+            Ok(())
+        })
+        .unwrap();
+        // Duplicate ids conflict; updates and deletes report whether the row existed.
+        let dup = write(&*store, |tx| tx.insert(&a, "vpc", "vpc-1", None, "{}"));
+        assert!(
+            matches!(dup, Err(StoreError::Conflict(_))),
+            "{name}: {dup:?}"
+        );
+        write(&*store, |tx| -> Result<(), StoreError> {
+            assert!(tx.update(&a, "vpc", "vpc-1", r#"{"v":3}"#)?);
+            assert!(!tx.update(&a, "vpc", "vpc-9", "{}")?);
+            tx.put_tag(&a, &tag("vpc-1", "Name", "one"))?;
+            assert!(tx.delete(&a, "vpc", "vpc-1")?);
+            assert!(!tx.delete(&a, "vpc", "vpc-1")?);
+            Ok(())
+        })
+        .unwrap();
+        read(&*store, |tx| -> Result<(), StoreError> {
+            assert!(tx.get(&a, "vpc", "vpc-1")?.is_none());
+            assert!(
+                tx.tags_of(&a, &["vpc-1"])?.is_empty(),
+                "{name}: tags go with their resource"
+            );
+            Ok(())
+        })
+        .unwrap();
+    }
+}
+
+#[test]
+fn failed_closures_roll_back() {
+    for (name, store, _dir) in backends() {
+        let a = scope("111111111111", "us-east-1");
+        let r: Result<(), StoreError> = write(&*store, |tx| {
+            tx.insert(&a, "vpc", "vpc-1", None, "{}")?;
+            tx.put_tag(&a, &tag("vpc-1", "k", "v"))?;
+            Err(StoreError::Other("the operation failed".into()))
+        });
+        assert!(r.is_err());
+        read(&*store, |tx| -> Result<(), StoreError> {
+            assert!(tx.get(&a, "vpc", "vpc-1")?.is_none(), "{name}");
+            assert!(tx.tags_of(&a, &["vpc-1"])?.is_empty(), "{name}");
+            Ok(())
+        })
+        .unwrap();
+    }
+}
+
+#[test]
+fn keyset_pages_survive_concurrent_writes() {
+    for (name, store, _dir) in backends() {
+        let a = scope("111111111111", "us-east-1");
+        write(&*store, |tx| -> Result<(), StoreError> {
+            for i in 0..10 {
+                tx.insert(&a, "vpc", &format!("vpc-{i}"), None, "{}")?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let first = read(&*store, |tx| tx.list(&a, "vpc", 0, 4)).unwrap();
+        assert_eq!(
+            first.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["vpc-0", "vpc-1", "vpc-2", "vpc-3"],
+            "{name}"
+        );
+        let cursor = first.last().unwrap().seq;
+        // Between pages: delete an item already seen, one not yet seen, and add one.
+        write(&*store, |tx| -> Result<(), StoreError> {
+            tx.delete(&a, "vpc", "vpc-1")?;
+            tx.delete(&a, "vpc", "vpc-5")?;
+            tx.insert(&a, "vpc", "vpc-new", None, "{}")?;
+            Ok(())
+        })
+        .unwrap();
+        let rest = read(&*store, |tx| tx.list(&a, "vpc", cursor, 100)).unwrap();
+        assert_eq!(
+            rest.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["vpc-4", "vpc-6", "vpc-7", "vpc-8", "vpc-9", "vpc-new"],
+            "{name}"
+        );
+        // Sequence numbers are never reused, even after the newest row is deleted.
+        let newest = rest.last().unwrap().seq;
+        write(&*store, |tx| -> Result<(), StoreError> {
+            tx.delete(&a, "vpc", "vpc-new")?;
+            tx.insert(&a, "vpc", "vpc-newer", None, "{}")
+        })
+        .unwrap();
+        let after = read(&*store, |tx| tx.list(&a, "vpc", newest, 10)).unwrap();
+        assert_eq!(after.len(), 1, "{name}");
+        assert!(after[0].seq > newest);
+    }
+}
+
+#[test]
+fn children() {
+    for (name, store, _dir) in backends() {
+        let a = scope("111111111111", "us-east-1");
+        write(&*store, |tx| -> Result<(), StoreError> {
+            tx.insert(&a, "pool", "p1", None, "{}")?;
+            tx.insert(&a, "identity", "i1", Some("p1"), "{}")?;
+            tx.insert(&a, "identity", "i2", Some("p1"), "{}")?;
+            tx.insert(&a, "identity", "i3", Some("p2"), "{}")?;
+            Ok(())
+        })
+        .unwrap();
+        let kids = read(&*store, |tx| tx.list_children(&a, "identity", "p1", 0, 10)).unwrap();
+        assert_eq!(kids.len(), 2, "{name}");
+        assert_eq!(
+            read(&*store, |tx| tx.count_children(&a, "identity", "p1")).unwrap(),
+            2
+        );
+        assert_eq!(
+            write(&*store, |tx| tx.delete_children(&a, "identity", "p1")).unwrap(),
+            2
+        );
+        assert_eq!(
+            read(&*store, |tx| tx.count(&a, "identity")).unwrap(),
+            1,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn tags_aliases_idempotency_meta() {
+    for (name, store, _dir) in backends() {
+        let a = scope("111111111111", "us-east-1");
+        write(&*store, |tx| -> Result<(), StoreError> {
+            tx.put_tag(&a, &tag("vpc-2", "b", "1"))?;
+            tx.put_tag(&a, &tag("vpc-1", "z", "1"))?;
+            tx.put_tag(&a, &tag("vpc-1", "a", "1"))?;
+            tx.put_tag(&a, &tag("vpc-1", "a", "2"))?; // overwrite
+            tx.put_alias(&a, "ns", "k", "target-1")?;
+            tx.put_idempotency(
+                &a,
+                "Op",
+                "tok",
+                &IdempotencyRow {
+                    fingerprint: "f".into(),
+                    result: "r".into(),
+                    created: 5,
+                },
+            )?;
+            tx.put_meta("key", "v1")?;
+            tx.put_meta("key", "v2")?;
+            Ok(())
+        })
+        .unwrap();
+        read(&*store, |tx| -> Result<(), StoreError> {
+            let all = tx.list_tags(&a, None, 10)?;
+            let keys: Vec<(&str, &str, &str)> = all
+                .iter()
+                .map(|t| (t.resource_id.as_str(), t.key.as_str(), t.value.as_str()))
+                .collect();
+            assert_eq!(
+                keys,
+                [
+                    ("vpc-1", "a", "2"),
+                    ("vpc-1", "z", "1"),
+                    ("vpc-2", "b", "1")
+                ],
+                "{name}"
+            );
+            let after = tx.list_tags(&a, Some(("vpc-1", "a")), 10)?;
+            assert_eq!(after.len(), 2);
+            assert_eq!(tx.tags_of(&a, &["vpc-2", "vpc-1", "vpc-2"])?.len(), 3);
+            assert_eq!(tx.get_alias(&a, "ns", "k")?.as_deref(), Some("target-1"));
+            assert_eq!(tx.get_idempotency(&a, "Op", "tok")?.unwrap().result, "r");
+            assert!(tx.get_idempotency(&a, "Other", "tok")?.is_none());
+            assert_eq!(tx.get_meta("key")?.as_deref(), Some("v2"));
+            Ok(())
+        })
+        .unwrap();
+        write(&*store, |tx| -> Result<(), StoreError> {
+            assert!(tx.delete_tag(&a, "vpc-1", "z")?);
+            tx.delete_alias_namespace(&a, "ns")?;
+            tx.mark_scope_initialized(&a, 1)?;
+            tx.mark_scope_initialized(&a, 2)?; // idempotent
+            Ok(())
+        })
+        .unwrap();
+        read(&*store, |tx| -> Result<(), StoreError> {
+            assert_eq!(tx.tags_of(&a, &["vpc-1"])?.len(), 1);
+            assert!(tx.get_alias(&a, "ns", "k")?.is_none());
+            assert!(tx.scope_initialized(&a)?);
+            Ok(())
+        })
+        .unwrap();
+        // Reset wipes all state but the server's own settings.
+        write(&*store, |tx| tx.reset()).unwrap();
+        read(&*store, |tx| -> Result<(), StoreError> {
+            assert!(tx.list_tags(&a, None, 10)?.is_empty(), "{name}");
+            assert!(!tx.scope_initialized(&a)?);
+            assert!(tx.get_idempotency(&a, "Op", "tok")?.is_none());
+            assert_eq!(tx.get_meta("key")?.as_deref(), Some("v2"));
+            Ok(())
+        })
+        .unwrap();
+    }
+}
+
+#[test]
+fn concurrent_writers_serialize() {
+    for (name, store, _dir) in backends() {
+        let a = scope("111111111111", "us-east-1");
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let store = store.clone();
+                let a = a.clone();
+                std::thread::spawn(move || {
+                    for i in 0..25 {
+                        write(&*store, |tx| -> Result<(), StoreError> {
+                            // Read-modify-write of a shared counter: lost updates would show.
+                            let n: i64 = tx
+                                .get_meta("counter")?
+                                .map(|v| v.parse().unwrap())
+                                .unwrap_or(0);
+                            tx.put_meta("counter", &(n + 1).to_string())?;
+                            tx.insert(&a, "vpc", &format!("vpc-{t}-{i}"), None, "{}")
+                        })
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        read(&*store, |tx| -> Result<(), StoreError> {
+            assert_eq!(tx.count(&a, "vpc")?, 200, "{name}");
+            assert_eq!(tx.get_meta("counter")?.as_deref(), Some("200"), "{name}");
+            Ok(())
+        })
+        .unwrap();
+    }
+}
+
+#[test]
+fn a_file_store_keeps_what_it_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reservoir.db");
+    let a = scope("111111111111", "us-east-1");
+    {
+        let store = SqliteStore::open_file(&path).unwrap();
+        write(&store, |tx| tx.insert(&a, "vpc", "vpc-1", None, "{}")).unwrap();
+        store.close().unwrap();
+        assert!(matches!(
+            write(&store, |tx| tx.put_meta("x", "y")),
+            Err(StoreError::Unavailable(_))
+        ));
+    }
+    {
+        // Without close: dropped as after a crash.
+        let store = SqliteStore::open_file(&path).unwrap();
+        write(&store, |tx| tx.insert(&a, "vpc", "vpc-2", None, "{}")).unwrap();
+    }
+    let store = SqliteStore::open_file(&path).unwrap();
+    assert_eq!(read(&store, |tx| tx.count(&a, "vpc")).unwrap(), 2);
+}
