@@ -481,6 +481,27 @@ impl<'a> Gen<'a> {
             }
         }
 
+        // Operations the model lets clients call without a signature (`authtype: none`).
+        writeln!(
+            out,
+            "/// Whether a served operation may be called unsigned (`authtype: none` in the model)."
+        )?;
+        writeln!(out, "pub fn allows_unsigned(operation: &str) -> bool {{")?;
+        let unsigned: Vec<String> = ops
+            .iter()
+            .filter(|op| op["authtype"].as_str() == Some("none"))
+            .map(|op| format!("{:?}", op["name"].as_str().unwrap()))
+            .collect();
+        if unsigned.is_empty() {
+            writeln!(out, "    let _ = operation;\n    false\n}}\n")?;
+        } else {
+            writeln!(
+                out,
+                "    matches!(operation, {})\n}}\n",
+                unsigned.join(" | ")
+            )?;
+        }
+
         // The full operation table.
         let index = self
             .index

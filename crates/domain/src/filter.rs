@@ -134,6 +134,13 @@ impl FilterSet {
         })
     }
 
+    /// Whether any filter looks at tags (`tag:<Key>`, `tag-key`).
+    pub fn uses_tags(&self) -> bool {
+        self.filters
+            .iter()
+            .any(|f| matches!(f.key, Key::Tag(_) | Key::TagKey))
+    }
+
     /// The literal values of filter `name`, when every value of it is literal (no
     /// wildcard): lets callers turn `vpc-id` filters into direct lookups.
     pub fn literal_values(&self, name: &str) -> Option<Vec<&str>> {

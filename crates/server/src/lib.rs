@@ -1,1 +1,276 @@
+//! # reservoir-server: Reservoir over HTTP
+//!
+//! A request's path: socket → axum → [`http::aws`] (request id, body limit, one log
+//! line) → routing by SigV4 credential scope / `X-Amz-Target` / path
+//! ([`reservoir_wire::route`]) → the service's module ([`ec2`], [`cognito`], [`ram`]):
+//! generated decoder and validation → handler → domain decision inside one store
+//! transaction → generated encoder. Admin endpoints (`/_reservoir/*`, moto's and
+//! LocalStack's reset and health) are in [`admin`].
+//!
+//! **Invariants.** Handlers hold no SQL, no XML and no status codes: those belong to the
+//! store, the wire layer and [`error`]. Every mutation runs in one store transaction
+//! (`Cx::write`), which is also how `DryRun` works: the whole operation runs, then rolls
+//! back and answers `DryRunOperation`.
+//!
+//! Embedding: [`start`] opens the store, binds the listener and serves in the
+//! background; the returned [`RunningServer`] stops the server when dropped. The
+//! `reservoir` binary and Rust tests use the same entry point.
 
+use std::collections::HashSet;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use reservoir_domain::account::Scope;
+use reservoir_domain::ids::{OsRandom, Random};
+use reservoir_domain::pagination::TokenCodec;
+use reservoir_domain::region::{Catalogue, CatalogueError, RegionInfo};
+use reservoir_domain::vpc::DEFAULT_VPC_QUOTA;
+use reservoir_store::sqlite::SqliteStore;
+use reservoir_store::{Store, StoreError, StoreKind};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub mod admin;
+pub mod cognito;
+pub mod ec2;
+pub mod error;
+pub mod http;
+pub mod ram;
+
+/// Where state lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    /// A SQLite file (created with its directory if missing).
+    File(PathBuf),
+    /// In memory, gone when the server stops.
+    Memory,
+}
+
+/// Per-account, per-region quotas (AWS's defaults unless configured).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quotas {
+    pub vpcs_per_region: u32,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Quotas {
+            vpcs_per_region: DEFAULT_VPC_QUOTA,
+        }
+    }
+}
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub storage: Storage,
+    /// The region of unsigned requests that name none.
+    pub default_region: String,
+    /// Replaces the built-in region catalogue when set.
+    pub regions: Option<Vec<RegionInfo>>,
+    pub quotas: Quotas,
+    /// Larger request bodies are refused (413).
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    /// In memory, defaults everywhere: what tests want.
+    pub fn ephemeral() -> Config {
+        Config {
+            storage: Storage::Memory,
+            default_region: "us-east-1".into(),
+            regions: None,
+            quotas: Quotas::default(),
+            max_body_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the store: {0}")]
+    Store(#[from] StoreError),
+    #[error("invalid region catalogue: {0}")]
+    Catalogue(#[from] CatalogueError),
+    #[error("the default region {0} is not in the region catalogue")]
+    DefaultRegion(String),
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Shared by every request.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub catalogue: Catalogue,
+    pub tokens: TokenCodec,
+    pub quotas: Quotas,
+    pub default_region: String,
+    pub max_body_bytes: usize,
+    pub started: Instant,
+    /// Scopes known to be set up (default VPC made), to skip the check per request.
+    initialized: Mutex<HashSet<Scope>>,
+}
+
+const TOKEN_KEY: &str = "next-token-key";
+
+impl AppState {
+    /// Opens the store (running migrations) and loads or creates the NextToken key.
+    pub fn open(config: Config) -> Result<AppState, StartError> {
+        let catalogue = match config.regions {
+            Some(regions) => Catalogue::new(regions)?,
+            None => Catalogue::builtin(),
+        };
+        if catalogue.region(&config.default_region).is_none() {
+            return Err(StartError::DefaultRegion(config.default_region));
+        }
+        let store: Arc<dyn Store> = match &config.storage {
+            Storage::File(path) => Arc::new(SqliteStore::open_file(path)?),
+            Storage::Memory => Arc::new(SqliteStore::open_memory()?),
+        };
+        let tokens = reservoir_store::write(&*store, |tx| -> Result<TokenCodec, StoreError> {
+            if let Some(codec) = tx
+                .get_meta(TOKEN_KEY)?
+                .and_then(|hex| TokenCodec::from_key_hex(&hex))
+            {
+                return Ok(codec);
+            }
+            let mut key = [0u8; 32];
+            OsRandom.fill(&mut key);
+            let codec = TokenCodec::new(key);
+            tx.put_meta(TOKEN_KEY, &codec.key_hex())?;
+            Ok(codec)
+        })?;
+        Ok(AppState {
+            store,
+            catalogue,
+            tokens,
+            quotas: config.quotas,
+            default_region: config.default_region,
+            max_body_bytes: config.max_body_bytes,
+            started: Instant::now(),
+            initialized: Mutex::new(HashSet::new()),
+        })
+    }
+
+    pub fn store_kind(&self) -> StoreKind {
+        self.store.kind()
+    }
+
+    pub(crate) fn scope_known(&self, scope: &Scope) -> bool {
+        self.initialized
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(scope)
+    }
+
+    pub(crate) fn remember_scope(&self, scope: Scope) {
+        self.initialized
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(scope);
+    }
+
+    pub(crate) fn forget_scopes(&self) {
+        self.initialized
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
+/// Serves on `listener` until `shutdown` resolves, lets in-flight requests finish, then
+/// closes the store.
+pub async fn serve(
+    state: Arc<AppState>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = http::router(state.clone());
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    let store = state.store.clone();
+    let closed = tokio::task::spawn_blocking(move || store.close()).await;
+    match closed {
+        Ok(Ok(())) => tracing::info!("store closed"),
+        Ok(Err(e)) => tracing::error!("closing the store: {e}"),
+        Err(e) => tracing::error!("closing the store: {e}"),
+    }
+    served
+}
+
+/// Opens the store, binds `listen` (port 0 picks a free port) and serves in the
+/// background on the current Tokio runtime.
+pub async fn start(config: Config, listen: SocketAddr) -> Result<RunningServer, StartError> {
+    let state = tokio::task::spawn_blocking(move || AppState::open(config))
+        .await
+        .map_err(|e| StartError::Io(std::io::Error::other(e)))??;
+    let state = Arc::new(state);
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let store_kind = state.store_kind();
+    let task = tokio::spawn(serve(state, listener, async move {
+        let _ = rx.await;
+    }));
+    Ok(RunningServer {
+        addr,
+        store_kind,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
+}
+
+/// A server started with [`start`]. Dropping it asks the server to stop; [`RunningServer::stop`]
+/// also waits until it has (in-flight requests answered, store closed).
+pub struct RunningServer {
+    addr: SocketAddr,
+    store_kind: StoreKind,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningServer {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`: give it to clients as `endpoint_url`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn store_kind(&self) -> StoreKind {
+        self.store_kind
+    }
+
+    /// Stops accepting, finishes in-flight requests, closes the store.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.map_err(std::io::Error::other)?,
+            None => Ok(()),
+        }
+    }
+
+    /// Waits until the server stops on its own (it does not, unless it fails).
+    pub async fn wait(&mut self) -> std::io::Result<()> {
+        match self.task.take() {
+            Some(task) => task.await.map_err(std::io::Error::other)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -68,7 +68,8 @@ fn encode<T: Entity>(v: &T) -> StoreResult<String> {
         .map_err(|e| StoreError::Other(format!("encoding {}: {e}", T::KIND.storage_name())))
 }
 
-fn decode<T: Entity>(r: &Record) -> StoreResult<T> {
+/// Reads a stored record back into its domain type.
+pub fn decode<T: Entity>(r: &Record) -> StoreResult<T> {
     serde_json::from_str(&r.body)
         .map_err(|e| StoreError::Corrupt(format!("{} {}: {e}", T::KIND.storage_name(), r.id)))
 }

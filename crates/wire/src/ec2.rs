@@ -54,6 +54,8 @@ pub mod codes {
     pub const UNKNOWN_PARAMETER: Code = c("UnknownParameter", 400);
     pub const UNSUPPORTED_OPERATION: Code = c("UnsupportedOperation", 400);
     pub const NO_SUCH_VERSION: Code = c("NoSuchVersion", 400);
+    pub const MISSING_AUTHENTICATION_TOKEN: Code = c("MissingAuthenticationToken", 401);
+    pub const OPT_IN_REQUIRED: Code = c("OptInRequired", 403);
 
     // Client errors for specific actions.
     pub const DEPENDENCY_VIOLATION: Code = c("DependencyViolation", 400);
@@ -79,6 +81,7 @@ pub mod codes {
     pub const INVALID_LOCAL_GATEWAY_ROUTE_TABLE_ID_NOT_FOUND: Code =
         c("InvalidLocalGatewayRouteTableID.NotFound", 400);
     pub const INVALID_DHCP_OPTIONS_ID_NOT_FOUND: Code = c("InvalidDhcpOptionID.NotFound", 400);
+    pub const INVALID_GROUP_NOT_FOUND: Code = c("InvalidGroup.NotFound", 400);
 
     // Reservoir: a real EC2 operation or parameter that Reservoir does not implement yet.
     // 501 is not retried by botocore or aws-sdk-rust, and says plainly what happened.

@@ -67,7 +67,7 @@ pub struct RequestHead<'a> {
     /// Whether the form body or query string has an `Action` parameter.
     pub has_action_param: bool,
     /// RAM's operation paths (`/createresourceshare`, …), from the generated route table.
-    pub ram_paths: &'a [&'a str],
+    pub ram_paths: &'a [String],
 }
 
 /// Picks the service (see the module docs for the order).
@@ -91,7 +91,7 @@ pub fn identify(head: &RequestHead<'_>) -> Option<Service> {
     if path == "/identitypools" || path.starts_with("/identitypools/") {
         return Some(Service::CognitoSync);
     }
-    if head.ram_paths.contains(&path) {
+    if head.ram_paths.iter().any(|p| p == path) {
         return Some(Service::Ram);
     }
     if head

@@ -82,6 +82,11 @@ pub fn decode(operation: &str, body: &[u8]) -> Option<Result<Request, JsonError>
     })
 }
 
+/// Whether a served operation may be called unsigned (`authtype: none` in the model).
+pub fn allows_unsigned(operation: &str) -> bool {
+    matches!(operation, "GetId")
+}
+
 /// Every operation of the full cognito-identity model, sorted: (name, served by Reservoir).
 pub const OPERATIONS: &[(&str, bool)] = &[
     ("CreateIdentityPool", true),

@@ -73,6 +73,12 @@ fn decode_list_identity_pool_usage(r: &RestRequest<'_>) -> Result<ListIdentityPo
     Ok(input)
 }
 
+/// Whether a served operation may be called unsigned (`authtype: none` in the model).
+pub fn allows_unsigned(operation: &str) -> bool {
+    let _ = operation;
+    false
+}
+
 /// Every operation of the full cognito-sync model, sorted: (name, served by Reservoir).
 pub const OPERATIONS: &[(&str, bool)] = &[
     ("BulkPublish", false),

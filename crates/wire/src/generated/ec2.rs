@@ -89,6 +89,12 @@ pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>>
     })
 }
 
+/// Whether a served operation may be called unsigned (`authtype: none` in the model).
+pub fn allows_unsigned(operation: &str) -> bool {
+    let _ = operation;
+    false
+}
+
 /// Every operation of the full ec2 model, sorted: (name, served by Reservoir).
 pub const OPERATIONS: &[(&str, bool)] = &[
     ("AcceptAddressTransfer", false),

@@ -50,6 +50,12 @@ pub fn decode(operation: &str, r: &RestRequest<'_>) -> Option<Result<Request, Js
     })
 }
 
+/// Whether a served operation may be called unsigned (`authtype: none` in the model).
+pub fn allows_unsigned(operation: &str) -> bool {
+    let _ = operation;
+    false
+}
+
 /// Every operation of the full ram model, sorted: (name, served by Reservoir).
 pub const OPERATIONS: &[(&str, bool)] = &[
     ("AcceptResourceShareInvitation", false),

@@ -1,0 +1,271 @@
+//! `reservoir serve` settings: command-line flags, environment variables and a TOML file.
+//!
+//! Every setting can be given three ways; a flag wins over its environment variable,
+//! which wins over the config file, which wins over the default:
+//!
+//! | flag | environment | file key | default |
+//! |---|---|---|---|
+//! | `--listen ADDR:PORT` | `RESERVOIR_LISTEN` | `listen` | `127.0.0.1:4566` |
+//! | `--data PATH` | `RESERVOIR_DATA` | `data` | `./reservoir-data/reservoir.db` |
+//! | `--ephemeral` | `RESERVOIR_EPHEMERAL` | `ephemeral` | `false` |
+//! | `--default-region REGION` | `RESERVOIR_DEFAULT_REGION` | `default-region` | `us-east-1` |
+//! | `--log-format text\|json` | `RESERVOIR_LOG_FORMAT` | `log-format` | `text` |
+//! | `--log-level FILTER` | `RESERVOIR_LOG` | `log-level` | `info` |
+//! | `--max-body-bytes N` | `RESERVOIR_MAX_BODY_BYTES` | `max-body-bytes` | `16777216` |
+//! | `--vpc-quota N` | `RESERVOIR_VPC_QUOTA` | `quotas.vpcs-per-region` | `5` (AWS's default) |
+//! | `--config FILE` | `RESERVOIR_CONFIG` | — | none |
+//!
+//! The file can also replace the region catalogue with `[[regions]]` tables (see
+//! `reservoir_domain::region::RegionInfo`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
+
+use reservoir_domain::region::RegionInfo;
+use reservoir_server::{Config, Quotas, Storage};
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:4566";
+pub const DEFAULT_DATA: &str = "./reservoir-data/reservoir.db";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "reservoir",
+    version,
+    about = "An AWS-compatible server for customer-owned IP pools, VPC IPAM, capacity reservations and Cognito Sync usage.",
+    long_about = "Reservoir speaks AWS's own wire protocols (EC2 query, awsJson1.1, restJson1), so boto3, the AWS CLI \
+                  and the AWS SDKs work against it unchanged: point them at it with endpoint_url / AWS_ENDPOINT_URL.\n\n\
+                  Accounts: any credentials are accepted; an access key id of exactly 12 digits is the account id, \
+                  any other key acts as account 000000000000."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port. The chosen address is printed on
+    /// stdout as the first line: `listening on http://ADDR:PORT`. [default: 127.0.0.1:4566]
+    #[arg(long, env = "RESERVOIR_LISTEN", value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+
+    /// SQLite file that keeps all state across restarts (created with its directory).
+    /// [default: ./reservoir-data/reservoir.db]
+    #[arg(long, env = "RESERVOIR_DATA", value_name = "PATH")]
+    pub data: Option<PathBuf>,
+
+    /// Keep state in memory only: everything is gone when the server stops.
+    #[arg(long, env = "RESERVOIR_EPHEMERAL", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub ephemeral: Option<bool>,
+
+    /// TOML file with any of these settings (kebab-case keys) and `[[regions]]`.
+    #[arg(long, env = "RESERVOIR_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Region for unsigned requests that do not name one. [default: us-east-1]
+    #[arg(long, env = "RESERVOIR_DEFAULT_REGION", value_name = "REGION")]
+    pub default_region: Option<String>,
+
+    /// Log format: one line per request (operation, account, region, status, duration). [default: text]
+    #[arg(long, env = "RESERVOIR_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+
+    /// Log filter, e.g. `info`, `debug`, `reservoir::request=warn`. [default: info]
+    #[arg(long, env = "RESERVOIR_LOG", value_name = "FILTER")]
+    pub log_level: Option<String>,
+
+    /// Largest request body accepted, in bytes. [default: 16777216]
+    #[arg(long, env = "RESERVOIR_MAX_BODY_BYTES", value_name = "N")]
+    pub max_body_bytes: Option<usize>,
+
+    /// VPCs per account and region, the default VPC included. [default: 5, as AWS]
+    #[arg(long, env = "RESERVOIR_VPC_QUOTA", value_name = "N")]
+    pub vpc_quota: Option<u32>,
+}
+
+/// The config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data: Option<PathBuf>,
+    pub ephemeral: Option<bool>,
+    pub default_region: Option<String>,
+    pub log_format: Option<LogFormat>,
+    pub log_level: Option<String>,
+    pub max_body_bytes: Option<usize>,
+    #[serde(default)]
+    pub quotas: FileQuotas,
+    pub regions: Option<Vec<RegionInfo>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct FileQuotas {
+    pub vpcs_per_region: Option<u32>,
+}
+
+/// Everything `serve` needs, after merging flags, environment, file and defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub server: Config,
+    pub log_format: LogFormat,
+    pub log_level: String,
+}
+
+impl ServeArgs {
+    /// Merges flags (and their environment variables, which clap has read) over the
+    /// config file over the defaults.
+    pub fn settings(self) -> Result<Settings, String> {
+        let file = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("reading {}: {e}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let ephemeral = self.ephemeral.or(file.ephemeral).unwrap_or(false);
+        let data = self
+            .data
+            .or(file.data)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
+        let mut server = Config::ephemeral();
+        server.storage = if ephemeral {
+            Storage::Memory
+        } else {
+            Storage::File(data)
+        };
+        server.default_region = self
+            .default_region
+            .or(file.default_region)
+            .unwrap_or(server.default_region);
+        server.regions = file.regions;
+        server.max_body_bytes = self
+            .max_body_bytes
+            .or(file.max_body_bytes)
+            .unwrap_or(server.max_body_bytes);
+        server.quotas = Quotas {
+            vpcs_per_region: self
+                .vpc_quota
+                .or(file.quotas.vpcs_per_region)
+                .unwrap_or(Quotas::default().vpcs_per_region),
+        };
+        Ok(Settings {
+            listen: self
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default")),
+            server,
+            log_format: self
+                .log_format
+                .or(file.log_format)
+                .unwrap_or(LogFormat::Text),
+            log_level: self
+                .log_level
+                .or(file.log_level)
+                .unwrap_or_else(|| "info".into()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let s = ServeArgs::default().settings().unwrap();
+        assert_eq!(s.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(s.server.storage, Storage::File(PathBuf::from(DEFAULT_DATA)));
+        assert_eq!(s.server.default_region, "us-east-1");
+        assert_eq!(s.server.quotas.vpcs_per_region, 5);
+        assert_eq!(s.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("reservoir.toml");
+        std::fs::write(
+            &path,
+            r#"
+listen = "127.0.0.1:9999"
+data = "/tmp/from-file.db"
+default-region = "eu-west-1"
+log-format = "json"
+[quotas]
+vpcs-per-region = 20
+[[regions]]
+name = "xx-test-1"
+zones = [{ name = "xx-test-1a", id = "xxt1-az1" }]
+"#,
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            ..Default::default()
+        };
+        let s = args.settings().unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:0");
+        assert_eq!(
+            s.server.storage,
+            Storage::File(PathBuf::from("/tmp/from-file.db"))
+        );
+        assert_eq!(s.server.default_region, "eu-west-1");
+        assert_eq!(s.server.quotas.vpcs_per_region, 20);
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.server.regions.unwrap()[0].zones[0].id, "xxt1-az1");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "lisen = \"127.0.0.1:1\"\n").unwrap();
+        let err = ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        }
+        .settings()
+        .unwrap_err();
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn cli_parses() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "reservoir",
+            "serve",
+            "--ephemeral",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command;
+        assert_eq!(args.ephemeral, Some(true));
+    }
+}

@@ -1,0 +1,97 @@
+//! Amazon Cognito: Cognito Identity (awsJson1.1, [`identity`]) and Cognito Sync
+//! (restJson1, [`sync`]), with what both JSON services share.
+
+use reservoir_wire::json::JsonError;
+use reservoir_wire::validate::Violation;
+
+use crate::error::ApiError;
+
+pub mod identity;
+pub mod sync;
+
+/// Model-constraint violations, answered as AWS's JSON services answer them:
+/// `ValidationException`, "2 validation errors detected: Value 'x' at 'identityPoolName'
+/// failed to satisfy constraint: …; …".
+pub fn validation_error(violations: &[Violation]) -> ApiError {
+    let n = violations.len();
+    let head = if n == 1 {
+        "1 validation error detected: ".to_string()
+    } else {
+        format!("{n} validation errors detected: ")
+    };
+    let detail: Vec<String> = violations.iter().map(ToString::to_string).collect();
+    ApiError::json("ValidationException", 400, head + &detail.join("; "))
+}
+
+/// A body or bound parameter that cannot be read as the operation's input.
+pub fn serialization_error(e: JsonError) -> ApiError {
+    ApiError::json("SerializationException", 400, e.to_string())
+}
+
+/// A signed-only operation called without a signature.
+pub fn missing_authentication() -> ApiError {
+    ApiError::json(
+        "MissingAuthenticationTokenException",
+        403,
+        "Missing Authentication Token",
+    )
+}
+
+/// A real operation of the service that Reservoir does not implement yet.
+pub fn not_implemented(service: &str, operation: &str) -> ApiError {
+    ApiError::json(
+        "NotImplemented",
+        501,
+        format!("Reservoir does not implement {service}:{operation} yet."),
+    )
+}
+
+/// Gives a modeled error the HTTP status its service's model assigns to it.
+pub fn with_model_status(err: ApiError, status_of: fn(&str) -> Option<u16>) -> ApiError {
+    match err {
+        ApiError::Aws {
+            code,
+            message,
+            status,
+        } => {
+            let status = status_of(&code).unwrap_or(status);
+            ApiError::Aws {
+                code,
+                status,
+                message,
+            }
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reservoir_wire::validate::Validator;
+
+    #[test]
+    fn validation_messages_count_and_join() {
+        let mut v = Validator::default();
+        v.member("IdentityPoolName", "IdentityPoolName", |v| v.missing());
+        v.member("MaxResults", "MaxResults", |v| {
+            v.range(0, Some(1), Some(60))
+        });
+        let err = validation_error(&v.violations);
+        let ApiError::Aws {
+            code,
+            status,
+            message,
+        } = err
+        else {
+            panic!()
+        };
+        assert_eq!((code.as_ref(), status), ("ValidationException", 400));
+        assert_eq!(
+            message,
+            "2 validation errors detected: Value null at 'identityPoolName' failed to satisfy constraint: Member must \
+             not be null; Value '0' at 'maxResults' failed to satisfy constraint: Member must have value greater than \
+             or equal to 1"
+        );
+    }
+}

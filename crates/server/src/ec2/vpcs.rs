@@ -1,0 +1,204 @@
+//! `CreateVpc`, `DescribeVpcs`, `DeleteVpc`.
+
+use reservoir_domain::ids::{OsRandom, ResourceKind};
+use reservoir_domain::tags::Tag;
+use reservoir_domain::vpc::{self, Dependents, NewVpc, Tenancy, Vpc, VpcError, VpcState};
+use reservoir_store::{ReadTxExt, TxExt};
+use reservoir_wire::WireEnum;
+use reservoir_wire::ec2_api as api;
+
+use super::{
+    Call, default_dhcp_options, filter_set, group_tags, page_size, put_tags, scan, supported,
+    tag_specifications, wire_tags,
+};
+use crate::error::{ApiError, ApiResult};
+
+/// The wire form of a VPC. `state` lets `CreateVpc` answer `pending`, as EC2 does.
+fn to_wire(v: &Vpc, tags: &[Tag], state: VpcState) -> api::Vpc {
+    api::Vpc {
+        owner_id: Some(v.owner.to_string()),
+        instance_tenancy: Some(api::Tenancy::from_wire(v.tenancy.as_str())),
+        ipv6_cidr_block_association_set: None,
+        cidr_block_association_set: Some(
+            v.cidr_associations
+                .iter()
+                .map(|a| api::VpcCidrBlockAssociation {
+                    association_id: Some(a.association_id.clone()),
+                    cidr_block: Some(a.cidr.to_string()),
+                    cidr_block_state: Some(api::VpcCidrBlockState {
+                        state: Some(api::VpcCidrBlockStateCode::from_wire(&a.state)),
+                        status_message: None,
+                    }),
+                })
+                .collect(),
+        ),
+        is_default: Some(v.is_default),
+        encryption_control: None,
+        tags: wire_tags(tags),
+        block_public_access_states: Some(api::BlockPublicAccessStates {
+            internet_gateway_block_mode: Some(api::BlockPublicAccessMode::Off),
+        }),
+        vpc_id: Some(v.id.clone()),
+        state: Some(api::VpcState::from_wire(state.as_str())),
+        cidr_block: Some(v.cidr_block().to_string()),
+        dhcp_options_id: Some(v.dhcp_options_id.clone()),
+    }
+}
+
+/// EC2 `CreateVpc` with an IPv4 `CidrBlock` (/16–/28), `InstanceTenancy` and
+/// `TagSpecifications`. Errors: `MissingParameter` (no CIDR), `InvalidParameterValue`
+/// (malformed CIDR, tenancy `host`, bad tags), `InvalidVpcRange`, `VpcLimitExceeded`,
+/// `TagLimitExceeded`, `DryRunOperation`; `NotImplemented` for IPv6 and IPAM parameters.
+pub async fn create_vpc(
+    call: &Call,
+    input: api::CreateVpcRequest,
+) -> ApiResult<api::CreateVpcResult> {
+    supported(
+        "CreateVpc",
+        input.present_members(),
+        &[
+            "CidrBlock",
+            "InstanceTenancy",
+            "TagSpecifications",
+            "DryRun",
+            "AmazonProvidedIpv6CidrBlock",
+        ],
+    )?;
+    if input.amazon_provided_ipv6_cidr_block == Some(true) {
+        return Err(ApiError::ec2_unsupported_parameter(
+            "CreateVpc",
+            "AmazonProvidedIpv6CidrBlock",
+        ));
+    }
+    let cidr = match &input.cidr_block {
+        Some(c) => vpc::parse_cidr(c)?,
+        None => return Err(VpcError::MissingCidr.into()),
+    };
+    let tenancy = match &input.instance_tenancy {
+        Some(t) => vpc::parse_tenancy(t.as_str())?,
+        None => Tenancy::Default,
+    };
+    let tags = tag_specifications(input.tag_specifications, ResourceKind::Vpc)?;
+    let req = NewVpc { cidr, tenancy };
+    let scope = call.cx.scope.clone();
+    let quota = call.cx.state.quotas.vpcs_per_region;
+    let now = call.cx.now;
+    let (created, tags) = call
+        .cx
+        .write(input.dry_run.unwrap_or(false), move |tx| {
+            let existing = tx.count_of::<Vpc>(&scope)?;
+            let dhcp = default_dhcp_options(tx, &scope)?;
+            let v = vpc::create(
+                &scope.account,
+                &req,
+                &dhcp,
+                existing,
+                quota,
+                now,
+                &mut OsRandom,
+            )?;
+            tx.create(&scope, &v)?;
+            put_tags(tx, &scope, &v.id, ResourceKind::Vpc, &tags)?;
+            Ok((v, tags.clone()))
+        })
+        .await?;
+    Ok(api::CreateVpcResult {
+        vpc: Some(to_wire(&created, &tags, VpcState::Pending)),
+    })
+}
+
+/// EC2 `DescribeVpcs`: by `VpcId.N` (each must exist) and/or filters, paginated with
+/// `MaxResults` (5–1000) and `NextToken`. Errors: `InvalidVpcID.Malformed`,
+/// `InvalidVpcID.NotFound`, `InvalidParameterValue`, `FilterLimitExceeded`,
+/// `InvalidNextToken`, `DryRunOperation`.
+pub async fn describe_vpcs(
+    call: &Call,
+    input: api::DescribeVpcsRequest,
+) -> ApiResult<api::DescribeVpcsResult> {
+    supported(
+        "DescribeVpcs",
+        input.present_members(),
+        &["Filters", "VpcIds", "NextToken", "MaxResults", "DryRun"],
+    )?;
+    let filters = filter_set(input.filters, &vpc::FILTERS)?;
+    let mut ids = input.vpc_ids.unwrap_or_default();
+    for id in &ids {
+        vpc::check_id(id)?;
+    }
+    ids.sort();
+    ids.dedup();
+    let limit = page_size(input.max_results);
+    let after = call.seq_cursor(input.next_token.as_deref())?;
+    let scope = call.cx.scope.clone();
+    let (items, next) = call
+        .cx
+        .read(move |tx| {
+            if ids.is_empty() {
+                let page = scan::<Vpc>(tx, &scope, &filters, after, limit)?;
+                return Ok((page.items, page.next));
+            }
+            // Explicit ids: every one must exist; then the same filters and paging.
+            let mut found = Vec::with_capacity(ids.len());
+            let mut missing = Vec::new();
+            for id in &ids {
+                match tx.get(&scope, ResourceKind::Vpc.storage_name(), id)? {
+                    Some(rec) => found.push(rec),
+                    None => missing.push(id.clone()),
+                }
+            }
+            if !missing.is_empty() {
+                return Err(VpcError::NotFound(missing).into());
+            }
+            found.sort_by_key(|r| r.seq);
+            let id_refs: Vec<&str> = found.iter().map(|r| r.id.as_str()).collect();
+            let mut tags = group_tags(tx.tags_of(&scope, &id_refs)?);
+            let mut items = Vec::new();
+            for rec in found.into_iter().filter(|r| r.seq > after) {
+                let v: Vpc = reservoir_store::typed::decode(&rec)?;
+                let t = tags.remove(&v.id).unwrap_or_default();
+                if filters.matches(&v, &t) {
+                    items.push((rec.seq, v, t));
+                }
+            }
+            let next = if items.len() > limit {
+                items.truncate(limit);
+                items.last().map(|(seq, _, _)| *seq)
+            } else {
+                None
+            };
+            Ok((items, next))
+        })
+        .await?;
+    if input.dry_run == Some(true) {
+        return Err(ApiError::dry_run());
+    }
+    Ok(api::DescribeVpcsResult {
+        next_token: next.map(|seq| call.next_token(&seq.to_string())),
+        vpcs: Some(
+            items
+                .iter()
+                .map(|(_, v, t)| to_wire(v, t, v.state))
+                .collect(),
+        ),
+    })
+}
+
+/// EC2 `DeleteVpc`. Errors: `InvalidVpcID.Malformed`, `InvalidVpcID.NotFound`,
+/// `DependencyViolation`, `DryRunOperation`.
+pub async fn delete_vpc(call: &Call, input: api::DeleteVpcRequest) -> ApiResult<()> {
+    supported("DeleteVpc", input.present_members(), &["VpcId", "DryRun"])?;
+    let id = input.vpc_id.unwrap_or_default();
+    vpc::check_id(&id)?;
+    let scope = call.cx.scope.clone();
+    call.cx
+        .write(input.dry_run.unwrap_or(false), move |tx| {
+            let v: Vpc = tx
+                .load(&scope, &id)?
+                .ok_or_else(|| VpcError::NotFound(vec![id.clone()]))?;
+            // Nothing can live in a VPC yet (no subnets, gateways or instances served).
+            vpc::check_deletable(&v, &Dependents::default())?;
+            tx.remove::<Vpc>(&scope, &id)?;
+            Ok(())
+        })
+        .await
+}

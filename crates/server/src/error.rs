@@ -1,0 +1,275 @@
+//! Errors answered to clients, and the one place domain errors become AWS error codes.
+//!
+//! Handlers return [`ApiError`]. Domain errors convert into it here, each family with a
+//! `match` that has no wildcard arm, so a new domain error does not compile until it is
+//! given its AWS code. Rendering (XML for EC2, JSON for the others) happens in
+//! [`crate::http`], which knows the service.
+
+use std::borrow::Cow;
+
+use reservoir_domain::cognito::CognitoError;
+use reservoir_domain::filter::FilterError;
+use reservoir_domain::idempotency::IdempotencyError;
+use reservoir_domain::ids::ResourceKind;
+use reservoir_domain::pagination::TokenError;
+use reservoir_domain::tags::TagError;
+use reservoir_domain::vpc::VpcError;
+use reservoir_store::StoreError;
+use reservoir_wire::ec2::{Code, codes};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// An AWS error code, its HTTP status and a message for the caller.
+    Aws {
+        code: Cow<'static, str>,
+        status: u16,
+        message: String,
+    },
+    /// A bug or an unexpected storage failure: logged with its cause, answered as the
+    /// service's internal error (500) without details.
+    Internal(String),
+    /// Storage cannot be reached or stays busy: 503, which clients retry.
+    Unavailable(String),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn ec2(code: Code, message: impl Into<String>) -> ApiError {
+        ApiError::Aws {
+            code: Cow::Borrowed(code.code),
+            status: code.status,
+            message: message.into(),
+        }
+    }
+
+    pub fn json(code: &'static str, status: u16, message: impl Into<String>) -> ApiError {
+        ApiError::Aws {
+            code: Cow::Borrowed(code),
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// EC2's answer to a request that would have succeeded with `DryRun=true`.
+    pub fn dry_run() -> ApiError {
+        ApiError::ec2(
+            codes::DRY_RUN_OPERATION,
+            "Request would have succeeded, but DryRun flag is set.",
+        )
+    }
+
+    /// A real EC2 operation parameter Reservoir does not implement yet.
+    pub fn ec2_unsupported_parameter(operation: &str, member: &str) -> ApiError {
+        ApiError::ec2(
+            codes::NOT_IMPLEMENTED,
+            format!("Reservoir does not implement the parameter {member} of {operation} yet."),
+        )
+    }
+
+    pub fn invalid_parameter_value(message: impl Into<String>) -> ApiError {
+        ApiError::ec2(codes::INVALID_PARAMETER_VALUE, message)
+    }
+
+    pub fn code(&self) -> &str {
+        match self {
+            ApiError::Aws { code, .. } => code,
+            ApiError::Internal(_) => "InternalError",
+            ApiError::Unavailable(_) => "Unavailable",
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::Unavailable(m) => ApiError::Unavailable(m),
+            StoreError::Conflict(m) | StoreError::Corrupt(m) | StoreError::Other(m) => {
+                ApiError::Internal(m)
+            }
+        }
+    }
+}
+
+// ----- EC2 ------------------------------------------------------------------------
+
+impl From<VpcError> for ApiError {
+    fn from(e: VpcError) -> ApiError {
+        let code = match &e {
+            VpcError::MissingCidr => codes::MISSING_PARAMETER,
+            VpcError::InvalidCidr(_) | VpcError::UnsupportedTenancy(_) => {
+                codes::INVALID_PARAMETER_VALUE
+            }
+            VpcError::InvalidRange(_) => codes::INVALID_VPC_RANGE,
+            VpcError::LimitExceeded => codes::VPC_LIMIT_EXCEEDED,
+            VpcError::Malformed(_) => codes::INVALID_VPC_ID_MALFORMED,
+            VpcError::NotFound(_) => codes::INVALID_VPC_ID_NOT_FOUND,
+            VpcError::DependencyViolation(_) => codes::DEPENDENCY_VIOLATION,
+        };
+        ApiError::ec2(code, e.to_string())
+    }
+}
+
+impl From<TagError> for ApiError {
+    fn from(e: TagError) -> ApiError {
+        let code = match &e {
+            TagError::MissingKey => codes::MISSING_PARAMETER,
+            TagError::KeyTooLong(_)
+            | TagError::ValueTooLong(_)
+            | TagError::ReservedKey(_)
+            | TagError::DuplicateKey(_) => codes::INVALID_PARAMETER_VALUE,
+            TagError::TooMany { .. } => codes::TAG_LIMIT_EXCEEDED,
+        };
+        ApiError::ec2(code, e.to_string())
+    }
+}
+
+impl From<FilterError> for ApiError {
+    fn from(e: FilterError) -> ApiError {
+        let code = match &e {
+            FilterError::UnknownName(_) | FilterError::NoValues(_) => {
+                codes::INVALID_PARAMETER_VALUE
+            }
+            FilterError::MissingName(_) => codes::MISSING_PARAMETER,
+            FilterError::TooManyFilters(_) | FilterError::TooManyValues(..) => {
+                codes::FILTER_LIMIT_EXCEEDED
+            }
+        };
+        let message = match &e {
+            FilterError::MissingName(i) => {
+                format!("The request must contain the parameter Filter.{i}.Name")
+            }
+            _ => e.to_string(),
+        };
+        ApiError::ec2(code, message)
+    }
+}
+
+impl From<IdempotencyError> for ApiError {
+    fn from(e: IdempotencyError) -> ApiError {
+        let code = match &e {
+            IdempotencyError::InvalidToken => codes::INVALID_PARAMETER_VALUE,
+            IdempotencyError::ParameterMismatch(_) => codes::IDEMPOTENT_PARAMETER_MISMATCH,
+        };
+        ApiError::ec2(code, e.to_string())
+    }
+}
+
+/// EC2's "does not exist" for an id of `kind` (`CreateTags` on a missing resource).
+pub fn ec2_not_found(kind: ResourceKind, id: &str) -> ApiError {
+    let (code, what) = match kind {
+        ResourceKind::Vpc => (codes::INVALID_VPC_ID_NOT_FOUND, "vpc ID"),
+        ResourceKind::DhcpOptions => (codes::INVALID_DHCP_OPTIONS_ID_NOT_FOUND, "dhcp options ID"),
+        ResourceKind::Subnet => (codes::INVALID_SUBNET_ID_NOT_FOUND, "subnet ID"),
+        ResourceKind::SecurityGroup => (codes::INVALID_GROUP_NOT_FOUND, "security group"),
+        ResourceKind::Instance => (codes::INVALID_INSTANCE_ID_NOT_FOUND, "instance ID"),
+        ResourceKind::CapacityReservation => (
+            codes::INVALID_CAPACITY_RESERVATION_ID_NOT_FOUND,
+            "Capacity Reservation ID",
+        ),
+        ResourceKind::Ipam => (codes::INVALID_IPAM_ID_NOT_FOUND, "ipam ID"),
+        ResourceKind::IpamScope => (codes::INVALID_IPAM_SCOPE_ID_NOT_FOUND, "ipam-scope ID"),
+        ResourceKind::IpamPool => (codes::INVALID_IPAM_POOL_ID_NOT_FOUND, "ipam-pool ID"),
+        ResourceKind::ElasticIp => (codes::INVALID_ALLOCATION_ID_NOT_FOUND, "allocation ID"),
+        ResourceKind::CoipPool => (codes::INVALID_POOL_ID_NOT_FOUND, "pool ID"),
+        ResourceKind::LocalGateway => (
+            codes::INVALID_LOCAL_GATEWAY_ID_NOT_FOUND,
+            "local gateway ID",
+        ),
+        ResourceKind::LocalGatewayRouteTable => (
+            codes::INVALID_LOCAL_GATEWAY_ROUTE_TABLE_ID_NOT_FOUND,
+            "local gateway route table ID",
+        ),
+        ResourceKind::VpcCidrBlockAssociation
+        | ResourceKind::IdentityPool
+        | ResourceKind::Identity => {
+            return ApiError::ec2(codes::INVALID_ID, format!("The ID '{id}' is not valid"));
+        }
+    };
+    ApiError::ec2(code, format!("The {what} '{id}' does not exist"))
+}
+
+/// EC2's answer to a bad `NextToken`.
+pub fn ec2_token_error(e: TokenError) -> ApiError {
+    match e {
+        TokenError::Invalid => ApiError::ec2(codes::INVALID_NEXT_TOKEN, e.to_string()),
+    }
+}
+
+// ----- Cognito --------------------------------------------------------------------
+
+/// Cognito's client errors carry no status in the model; AWS documents 400 for all of
+/// them (`shared/reference/aws-wire-protocols.md` §2.3), except where Cognito Sync's
+/// model says otherwise (see `cognito::sync`).
+impl From<CognitoError> for ApiError {
+    fn from(e: CognitoError) -> ApiError {
+        let code = match &e {
+            CognitoError::PoolNotFound(_) => "ResourceNotFoundException",
+            CognitoError::PoolLimitExceeded => "LimitExceededException",
+            CognitoError::DeveloperProviderImmutable(_) => "InvalidParameterException",
+            CognitoError::UnauthenticatedNotAllowed
+            | CognitoError::ProviderNotConfigured(_)
+            | CognitoError::EmptyToken(_) => "NotAuthorizedException",
+        };
+        ApiError::json(code, 400, e.to_string())
+    }
+}
+
+/// Cognito's answer to a bad `NextToken`.
+pub fn cognito_token_error(e: TokenError) -> ApiError {
+    match e {
+        TokenError::Invalid => ApiError::json(
+            "InvalidParameterException",
+            400,
+            "The pagination token is not valid.",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_errors_get_aws_codes() {
+        assert_eq!(
+            ApiError::from(VpcError::NotFound(vec!["vpc-1".into()])).code(),
+            "InvalidVpcID.NotFound"
+        );
+        assert_eq!(
+            ApiError::from(VpcError::InvalidRange("10.0.0.0/8".into())).code(),
+            "InvalidVpcRange"
+        );
+        assert_eq!(
+            ApiError::from(TagError::TooMany {
+                resource: "vpc-1".into()
+            })
+            .code(),
+            "TagLimitExceeded"
+        );
+        assert_eq!(
+            ApiError::from(FilterError::TooManyFilters(51)).code(),
+            "FilterLimitExceeded"
+        );
+        assert_eq!(
+            ApiError::from(IdempotencyError::ParameterMismatch("t".into())).code(),
+            "IdempotentParameterMismatch"
+        );
+        assert_eq!(
+            ApiError::from(CognitoError::PoolNotFound("x".into())).code(),
+            "ResourceNotFoundException"
+        );
+        assert_eq!(
+            ec2_token_error(TokenError::Invalid).code(),
+            "InvalidNextToken"
+        );
+        assert!(matches!(
+            ApiError::dry_run(),
+            ApiError::Aws { status: 412, .. }
+        ));
+        assert!(matches!(
+            ApiError::from(StoreError::Unavailable("x".into())),
+            ApiError::Unavailable(_)
+        ));
+    }
+}
