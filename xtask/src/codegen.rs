@@ -1001,14 +1001,12 @@ impl<'a> Gen<'a> {
                     code.push_str(&format!("{pad}v.pattern({expr}, &PATTERN_{i});\n"));
                 }
             }
-            "integer" | "long" => {
-                if min.is_some() || max.is_some() {
-                    code.push_str(&format!(
-                        "{pad}v.range(i64::from(*{expr}), {}, {});\n",
-                        opt(min),
-                        opt(max)
-                    ));
-                }
+            "integer" | "long" if min.is_some() || max.is_some() => {
+                code.push_str(&format!(
+                    "{pad}v.range(i64::from(*{expr}), {}, {});\n",
+                    opt(min),
+                    opt(max)
+                ));
             }
             "list" => {
                 if min.is_some() || max.is_some() {
@@ -1048,10 +1046,8 @@ impl<'a> Gen<'a> {
                     code.push_str(&format!("{pad}for (k, e) in {expr}.iter() {{\n{pad}    let _ = (k, e);\n{pad}    v.key(k, |v| {{\n{kc}{vc}{pad}    }});\n{pad}}}\n"));
                 }
             }
-            "structure" => {
-                if self.has_checks(shape) {
-                    code.push_str(&format!("{pad}{expr}.validate(v);\n"));
-                }
+            "structure" if self.has_checks(shape) => {
+                code.push_str(&format!("{pad}{expr}.validate(v);\n"));
             }
             _ => {}
         }

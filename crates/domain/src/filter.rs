@@ -68,15 +68,17 @@ pub trait Filterable {
 }
 
 #[derive(Debug, Clone)]
-enum Key {
+enum Selector {
     Field(&'static str),
-    Tag(String),
-    TagKey,
+    /// `tag:<Key>`: the value of that tag.
+    TagValue(String),
+    /// `tag-key`: any tag's key.
+    AnyTagKey,
 }
 
 #[derive(Debug, Clone)]
 struct Compiled {
-    key: Key,
+    key: Selector,
     patterns: Vec<Pattern>,
 }
 
@@ -96,11 +98,11 @@ impl FilterSet {
         for (i, f) in filters.iter().enumerate() {
             let name = f.name.as_deref().ok_or(FilterError::MissingName(i + 1))?;
             let key = if let Some(&known) = schema.names.iter().find(|n| **n == name) {
-                Key::Field(known)
+                Selector::Field(known)
             } else if schema.tags && name == "tag-key" {
-                Key::TagKey
+                Selector::AnyTagKey
             } else if let Some(tag) = name.strip_prefix("tag:").filter(|_| schema.tags) {
-                Key::Tag(tag.to_string())
+                Selector::TagValue(tag.to_string())
             } else {
                 return Err(FilterError::UnknownName(name.to_string()));
             };
@@ -127,9 +129,9 @@ impl FilterSet {
         self.filters.iter().all(|f| {
             let mut any = |value: &str| f.patterns.iter().any(|p| p.matches(value));
             match &f.key {
-                Key::Field(name) => resource.any_value(name, &mut any),
-                Key::TagKey => tags.iter().any(|t| any(&t.key)),
-                Key::Tag(key) => tags.iter().any(|t| &t.key == key && any(&t.value)),
+                Selector::Field(name) => resource.any_value(name, &mut any),
+                Selector::AnyTagKey => tags.iter().any(|t| any(&t.key)),
+                Selector::TagValue(key) => tags.iter().any(|t| &t.key == key && any(&t.value)),
             }
         })
     }
@@ -138,7 +140,7 @@ impl FilterSet {
     pub fn uses_tags(&self) -> bool {
         self.filters
             .iter()
-            .any(|f| matches!(f.key, Key::Tag(_) | Key::TagKey))
+            .any(|f| matches!(f.key, Selector::TagValue(_) | Selector::AnyTagKey))
     }
 
     /// The literal values of filter `name`, when every value of it is literal (no
@@ -147,7 +149,7 @@ impl FilterSet {
         let f = self
             .filters
             .iter()
-            .find(|f| matches!(f.key, Key::Field(n) if n == name))?;
+            .find(|f| matches!(f.key, Selector::Field(n) if n == name))?;
         f.patterns.iter().map(|p| p.literal.as_deref()).collect()
     }
 }

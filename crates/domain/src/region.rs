@@ -216,8 +216,16 @@ impl Filterable for ZoneView<'_> {
     }
 }
 
-/// (region, long name, opt-in, [(zone suffix, zone id number)])
-const BUILTIN: &[(&str, &str, bool, &str, &[(&str, u8)])] = &[
+/// (region, long name, opt-in region?, zone id prefix, [(zone letter, zone id number)])
+type BuiltinRegion = (
+    &'static str,
+    &'static str,
+    bool,
+    &'static str,
+    &'static [(&'static str, u8)],
+);
+
+const BUILTIN: &[BuiltinRegion] = &[
     (
         "us-east-1",
         "US East (N. Virginia)",

@@ -332,7 +332,6 @@ async fn dispatch(
         .unwrap_or_else(|| Flavor::guess(parts));
     trace.service = service.as_ref().map(|s| s.signing_name().to_string());
 
-    drop(head);
     let host = header_str(parts, "host");
     let signature = match sig {
         Some(Ok(s)) => Some(s),

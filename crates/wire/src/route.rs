@@ -150,9 +150,10 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(identify(&head), Some(Service::CognitoSync));
+        let ram = ["/createresourceshare".to_string()];
         let head = RequestHead {
             path: "/createresourceshare",
-            ram_paths: &["/createresourceshare"],
+            ram_paths: &ram,
             ..Default::default()
         };
         assert_eq!(identify(&head), Some(Service::Ram));

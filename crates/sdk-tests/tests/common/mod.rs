@@ -10,11 +10,19 @@ use reservoir::{Config, RunningServer};
 pub async fn server() -> RunningServer {
     let mut config = Config::ephemeral();
     config.quotas.vpcs_per_region = 100;
-    reservoir::start(config, ([127, 0, 0, 1], 0).into()).await.expect("reservoir starts")
+    reservoir::start(config, ([127, 0, 0, 1], 0).into())
+        .await
+        .expect("reservoir starts")
 }
 
 fn credentials(access_key: &str) -> Credentials {
-    Credentials::new(access_key, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None, "reservoir-tests")
+    Credentials::new(
+        access_key,
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        None,
+        None,
+        "reservoir-tests",
+    )
 }
 
 pub fn ec2(server: &RunningServer, access_key: &str, region: &str) -> aws_sdk_ec2::Client {
@@ -28,10 +36,16 @@ pub fn ec2(server: &RunningServer, access_key: &str, region: &str) -> aws_sdk_ec
     aws_sdk_ec2::Client::from_conf(conf)
 }
 
-pub fn cognito_identity(server: &RunningServer, access_key: &str, region: &str) -> aws_sdk_cognitoidentity::Client {
+pub fn cognito_identity(
+    server: &RunningServer,
+    access_key: &str,
+    region: &str,
+) -> aws_sdk_cognitoidentity::Client {
     let conf = aws_sdk_cognitoidentity::Config::builder()
         .behavior_version(aws_sdk_cognitoidentity::config::BehaviorVersion::latest())
-        .region(aws_sdk_cognitoidentity::config::Region::new(region.to_string()))
+        .region(aws_sdk_cognitoidentity::config::Region::new(
+            region.to_string(),
+        ))
         .credentials_provider(credentials(access_key))
         .endpoint_url(server.url())
         .http_client(aws_smithy_http_client::Builder::new().build_http())
@@ -39,7 +53,11 @@ pub fn cognito_identity(server: &RunningServer, access_key: &str, region: &str) 
     aws_sdk_cognitoidentity::Client::from_conf(conf)
 }
 
-pub fn cognito_sync(server: &RunningServer, access_key: &str, region: &str) -> aws_sdk_cognitosync::Client {
+pub fn cognito_sync(
+    server: &RunningServer,
+    access_key: &str,
+    region: &str,
+) -> aws_sdk_cognitosync::Client {
     let conf = aws_sdk_cognitosync::Config::builder()
         .behavior_version(aws_sdk_cognitosync::config::BehaviorVersion::latest())
         .region(aws_sdk_cognitosync::config::Region::new(region.to_string()))
@@ -56,7 +74,11 @@ where
     E: aws_sdk_ec2::error::ProvideErrorMetadata,
     R: std::fmt::Debug + HasStatus,
 {
-    let code = err.as_service_error().and_then(|e| e.code()).unwrap_or("<no code>").to_string();
+    let code = err
+        .as_service_error()
+        .and_then(|e| e.code())
+        .unwrap_or("<no code>")
+        .to_string();
     let status = err.raw_response().map(HasStatus::status_code).unwrap_or(0);
     (code, status)
 }

@@ -481,3 +481,153 @@ where
         })
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use reservoir_domain::account::{AccountId, Scope};
+    use reservoir_store::ReadTxExt;
+
+    use super::*;
+    use crate::{AppState, Config};
+
+    fn call(state: &Arc<AppState>, parameters: &str) -> Call {
+        Call {
+            cx: Cx {
+                state: state.clone(),
+                request_id: "r".into(),
+                scope: Scope::new(AccountId::default_account(), "us-east-1"),
+                signed: true,
+                now: Timestamp(1),
+            },
+            selection: String::new(),
+            parameters: parameters.into(),
+            operation: "CreateThing",
+        }
+    }
+
+    /// The operation used to exercise the machinery: makes a DHCP options set and
+    /// answers its id.
+    fn create_thing(tx: &mut dyn Tx) -> ApiResult<Encoded> {
+        let scope = Scope::new(AccountId::default_account(), "us-east-1");
+        let d = DhcpOptions {
+            id: ResourceKind::DhcpOptions.new_id(&mut OsRandom),
+            is_default: false,
+        };
+        tx.create(&scope, &d)?;
+        Ok(Encoded(format!("<id>{}</id>", d.id)))
+    }
+
+    async fn things(state: &Arc<AppState>) -> u64 {
+        let c = call(state, "");
+        c.cx.read(|tx| {
+            Ok(tx.count_of::<DhcpOptions>(&Scope::new(AccountId::default_account(), "us-east-1"))?)
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn client_tokens_replay_the_first_result_and_refuse_other_parameters() {
+        let state = Arc::new(AppState::open(Config::ephemeral()).unwrap());
+        let first = idempotent(
+            &call(&state, "params-A"),
+            Some("token-1".into()),
+            false,
+            create_thing,
+        )
+        .await
+        .unwrap();
+        let retry = idempotent(
+            &call(&state, "params-A"),
+            Some("token-1".into()),
+            false,
+            create_thing,
+        )
+        .await
+        .unwrap();
+        assert_eq!(first, retry, "a retry answers the first result");
+        assert_eq!(things(&state).await, 1, "and changes nothing");
+
+        let err = idempotent(
+            &call(&state, "params-B"),
+            Some("token-1".into()),
+            false,
+            create_thing,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.code(), "IdempotentParameterMismatch");
+        assert_eq!(things(&state).await, 1);
+
+        // Without a token every call acts; another token acts once.
+        idempotent(&call(&state, "params-A"), None, false, create_thing)
+            .await
+            .unwrap();
+        idempotent(
+            &call(&state, "params-A"),
+            Some("token-2".into()),
+            false,
+            create_thing,
+        )
+        .await
+        .unwrap();
+        assert_eq!(things(&state).await, 3);
+
+        // A dry run records nothing: the token is still fresh afterwards.
+        let err = idempotent(
+            &call(&state, "params-C"),
+            Some("token-3".into()),
+            true,
+            create_thing,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.code(), "DryRunOperation");
+        assert_eq!(things(&state).await, 3);
+        idempotent(
+            &call(&state, "params-D"),
+            Some("token-3".into()),
+            false,
+            create_thing,
+        )
+        .await
+        .unwrap();
+        assert_eq!(things(&state).await, 4);
+
+        let err = idempotent(
+            &call(&state, "params-A"),
+            Some("x".repeat(65)),
+            false,
+            create_thing,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.code(), "InvalidParameterValue");
+    }
+
+    #[test]
+    fn fingerprints_ignore_paging_and_dry_run() {
+        let a = Node::from_form(
+            b"Filter.1.Name=state&Filter.1.Value.1=available&MaxResults=5&DryRun=true",
+            None,
+        )
+        .unwrap();
+        let b = Node::from_form(
+            b"Filter.1.Value.1=available&Filter.1.Name=state&NextToken=x",
+            None,
+        )
+        .unwrap();
+        let c = Node::from_form(b"Filter.1.Name=state&Filter.1.Value.1=pending", None).unwrap();
+        let skip = ["NextToken", "MaxResults", "DryRun"];
+        assert_eq!(
+            fingerprint_without(&a, &skip),
+            fingerprint_without(&b, &skip)
+        );
+        assert_ne!(
+            fingerprint_without(&a, &skip),
+            fingerprint_without(&c, &skip)
+        );
+    }
+}
