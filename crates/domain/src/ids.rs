@@ -253,6 +253,17 @@ mod tests {
         assert_eq!(ResourceKind::of_ec2_id("nope-123"), None);
     }
 
+    proptest::proptest! {
+        /// Every generated id is well-formed for its kind and names that kind.
+        #[test]
+        fn generated_ids_name_their_kind(seed in 1u64.., k in 0usize..ResourceKind::EC2.len()) {
+            let kind = ResourceKind::EC2[k];
+            let id = kind.new_id(&mut SeededRandom::new(seed));
+            proptest::prop_assert!(kind.is_well_formed(&id), "{}", id);
+            proptest::prop_assert_eq!(ResourceKind::of_ec2_id(&id), Some(kind));
+        }
+    }
+
     #[test]
     fn well_formedness() {
         assert!(ResourceKind::Vpc.is_well_formed("vpc-0123456789abcdef0"));

@@ -5,7 +5,7 @@
 //! * [`account`] — accounts, regions and the (account, region) [`account::Scope`] that
 //!   keys every piece of state;
 //! * [`region`] — the catalogue of regions and Availability Zones;
-//! * [`ids`] — AWS-format identifiers, resource kinds, randomness;
+//! * [`ids`] — AWS-format identifiers, resource kinds, randomness; [`arn`] — ARNs;
 //! * [`filter`] — the EC2 filter engine (AND across filters, OR across values, `*`/`?`);
 //! * [`pagination`] — opaque, tamper-proof `NextToken`s bound to their request;
 //! * [`idempotency`] — `ClientToken` replay;
@@ -19,6 +19,7 @@
 //! caller gave; the server decides AWS error codes and HTTP statuses.
 
 pub mod account;
+pub mod arn;
 pub mod cognito;
 pub mod filter;
 pub mod idempotency;

@@ -47,10 +47,16 @@ impl XmlWriter {
         self.buf.push('>');
     }
 
-    /// `<name>escaped text</name>`
+    /// `<name>escaped text</name>`. A carriage return is written as `&#13;`: XML parsers
+    /// turn a literal one into a line feed.
     pub fn string(&mut self, name: &str, value: &str) {
         self.start(name);
-        self.buf.push_str(&quick_xml::escape::escape(value));
+        let escaped = quick_xml::escape::escape(value);
+        if escaped.contains('\r') {
+            self.buf.push_str(&escaped.replace('\r', "&#13;"));
+        } else {
+            self.buf.push_str(&escaped);
+        }
         self.end(name);
     }
 
@@ -125,5 +131,25 @@ mod tests {
             w.into_string(),
             "<a>x&lt;y &amp; &apos;z&apos;</a><tagSet/><ids><item>1</item><item>2</item></ids><b>true</b><n>42</n>"
         );
+    }
+
+    proptest::proptest! {
+        /// Any text (XML 1.0 characters) comes back unchanged through an XML parser.
+        #[test]
+        fn text_round_trips_through_a_parser(text in "[\\t\\n\\r\\x20-\\u{D7FF}\\u{E000}-\\u{FFFD}]{0,40}") {
+            let mut w = XmlWriter::new();
+            w.string("v", &text);
+            let xml = w.into_string();
+            let mut reader = quick_xml::Reader::from_str(&xml);
+            let mut got = String::new();
+            loop {
+                match reader.read_event().unwrap() {
+                    quick_xml::events::Event::Text(t) => got.push_str(&t.unescape().unwrap()),
+                    quick_xml::events::Event::Eof => break,
+                    _ => {}
+                }
+            }
+            proptest::prop_assert_eq!(got, text);
+        }
     }
 }
