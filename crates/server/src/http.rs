@@ -269,7 +269,7 @@ pub async fn aws(State(state): State<Arc<AppState>>, req: axum::extract::Request
         region = trace.region.as_deref().unwrap_or("-"),
         status,
         error = trace.error.as_deref().unwrap_or(""),
-        duration_ms = %format_args!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
+        duration_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
         "{} {}",
         parts.method,
         parts.uri.path(),
