@@ -42,10 +42,7 @@ fn main() -> ExitCode {
 
 /// The repository root: xtask lives one level below it.
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask has a parent directory")
-        .to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask has a parent directory").to_path_buf()
 }
 
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;

@@ -10,8 +10,7 @@ pub fn snake_case(name: &str) -> String {
             let prev = if i > 0 { Some(chars[i - 1]) } else { None };
             let next = chars.get(i + 1).copied();
             // A plural "s" closing an acronym ("ARNs") belongs to the acronym.
-            let next_is_acronym_plural =
-                next == Some('s') && chars.get(i + 2).is_none_or(|c| c.is_ascii_uppercase());
+            let next_is_acronym_plural = next == Some('s') && chars.get(i + 2).is_none_or(|c| c.is_ascii_uppercase());
             let boundary = match prev {
                 None => false,
                 Some(p) if p.is_ascii_lowercase() || p.is_ascii_digit() => true,
@@ -31,21 +30,14 @@ pub fn snake_case(name: &str) -> String {
         }
     }
     let out = out.trim_end_matches('_').to_string();
-    if is_keyword(&out) {
-        format!("r#{out}")
-    } else {
-        out
-    }
+    if is_keyword(&out) { format!("r#{out}") } else { out }
 }
 
 /// An enum value (`Linux/UNIX`, `t2.medium`, `capacity-reservations-only`) as a
 /// PascalCase variant name (`LinuxUnix`, `T2Medium`, `CapacityReservationsOnly`).
 pub fn variant_name(value: &str) -> String {
     let mut out = String::new();
-    for segment in value
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|s| !s.is_empty())
-    {
+    for segment in value.split(|c: char| !c.is_ascii_alphanumeric()).filter(|s| !s.is_empty()) {
         // Split camelCase inside a segment too ("ipamPool" → "IpamPool"), but keep
         // all-caps runs as one word with only the first letter upper-case ("UNIX" → "Unix").
         let all_caps = segment.chars().all(|c| !c.is_ascii_lowercase());
@@ -126,9 +118,8 @@ fn is_keyword(s: &str) -> bool {
 /// Shape names that would shadow what generated code uses unqualified.
 pub fn type_name(shape: &str) -> String {
     match shape {
-        "Option" | "Result" | "Vec" | "String" | "Box" | "Self" | "Default" | "BTreeMap"
-        | "Node" | "DateTime" | "Validator" | "QueryDecoder" | "XmlWriter" | "Request"
-        | "Operation" => format!("{shape}Shape"),
+        "Option" | "Result" | "Vec" | "String" | "Box" | "Self" | "Default" | "BTreeMap" | "Node" | "DateTime"
+        | "Validator" | "QueryDecoder" | "XmlWriter" | "Request" | "Operation" => format!("{shape}Shape"),
         _ => shape.to_string(),
     }
 }

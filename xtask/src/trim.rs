@@ -41,30 +41,17 @@ pub fn run(root: &Path, botocore: Option<PathBuf>) -> Result<()> {
     };
     let config: TrimConfig = toml::from_str(&fs::read_to_string(root.join("models/trim.toml"))?)?;
     for (name, svc) in &config.services {
-        let path = botocore_dir
-            .join("data")
-            .join(&svc.botocore_name)
-            .join(&svc.api_version)
-            .join("service-2.json.gz");
+        let path = botocore_dir.join("data").join(&svc.botocore_name).join(&svc.api_version).join("service-2.json.gz");
         let mut text = String::new();
-        flate2::read::GzDecoder::new(
-            fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?,
-        )
-        .read_to_string(&mut text)?;
+        flate2::read::GzDecoder::new(fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?)
+            .read_to_string(&mut text)?;
         let full: Value = serde_json::from_str(&text)?;
         let trimmed = trim_model(&full, &svc.operations, &botocore_version)?;
         let out = root.join("models").join(format!("{name}.json"));
         fs::write(&out, to_pretty(&trimmed))?;
         let ops = operation_index(&full, &svc.operations);
-        fs::write(
-            root.join("models").join(format!("{name}.operations.json")),
-            ops,
-        )?;
-        println!(
-            "wrote {} ({} operations served)",
-            out.display(),
-            svc.operations.len()
-        );
+        fs::write(root.join("models").join(format!("{name}.operations.json")), ops)?;
+        println!("wrote {} ({} operations served)", out.display(), svc.operations.len());
     }
     Ok(())
 }
@@ -75,10 +62,7 @@ fn locate_botocore() -> Result<(PathBuf, String)> {
         .output()
         .map_err(|e| format!("running python3 to find botocore: {e} (pass --botocore DIR)"))?;
     if !out.status.success() {
-        return Err(
-            "botocore is not installed for python3 (pip install botocore, or pass --botocore DIR)"
-                .into(),
-        );
+        return Err("botocore is not installed for python3 (pip install botocore, or pass --botocore DIR)".into());
     }
     let text = String::from_utf8(out.stdout)?;
     let mut lines = text.lines();
@@ -95,9 +79,7 @@ fn read_botocore_version(dir: &Path) -> Option<String> {
 
 /// Keeps `operations` and the shapes they reach; drops documentation everywhere.
 fn trim_model(full: &Value, operations: &[String], botocore_version: &str) -> Result<Value> {
-    let all_ops = full["operations"]
-        .as_object()
-        .ok_or("model has no operations")?;
+    let all_ops = full["operations"].as_object().ok_or("model has no operations")?;
     let shapes = full["shapes"].as_object().ok_or("model has no shapes")?;
 
     let mut kept_ops = Map::new();
@@ -105,9 +87,7 @@ fn trim_model(full: &Value, operations: &[String], botocore_version: &str) -> Re
     let mut ops_sorted: Vec<&String> = operations.iter().collect();
     ops_sorted.sort();
     for name in ops_sorted {
-        let op = all_ops
-            .get(name)
-            .ok_or_else(|| format!("operation {name} is not in the model"))?;
+        let op = all_ops.get(name).ok_or_else(|| format!("operation {name} is not in the model"))?;
         let op = strip_docs(op);
         for key in ["input", "output"] {
             if let Some(s) = op[key]["shape"].as_str() {
@@ -129,9 +109,7 @@ fn trim_model(full: &Value, operations: &[String], botocore_version: &str) -> Re
         if !reached.insert(name.clone()) {
             continue;
         }
-        let shape = shapes
-            .get(&name)
-            .ok_or_else(|| format!("shape {name} is referenced but missing"))?;
+        let shape = shapes.get(&name).ok_or_else(|| format!("shape {name} is referenced but missing"))?;
         let mut refs = Vec::new();
         if let Some(members) = shape["members"].as_object() {
             refs.extend(members.values().filter_map(|m| m["shape"].as_str()));
@@ -150,10 +128,7 @@ fn trim_model(full: &Value, operations: &[String], botocore_version: &str) -> Re
     }
     let mut metadata = strip_docs(&full["metadata"]);
     if let Some(m) = metadata.as_object_mut() {
-        m.insert(
-            "reservoirTrimmedFrom".into(),
-            json!(format!("botocore {botocore_version}")),
-        );
+        m.insert("reservoirTrimmedFrom".into(), json!(format!("botocore {botocore_version}")));
     }
     Ok(json!({
         "version": full["version"],
@@ -167,12 +142,7 @@ fn strip_docs(v: &Value) -> Value {
     match v {
         Value::Object(map) => Value::Object(
             map.iter()
-                .filter(|(k, _)| {
-                    !matches!(
-                        k.as_str(),
-                        "documentation" | "documentationUrl" | "deprecatedMessage"
-                    )
-                })
+                .filter(|(k, _)| !matches!(k.as_str(), "documentation" | "documentationUrl" | "deprecatedMessage"))
                 .map(|(k, v)| (k.clone(), strip_docs(v)))
                 .collect(),
         ),

@@ -53,10 +53,7 @@ pub struct Scope {
 
 impl Scope {
     pub fn new(account: AccountId, region: impl Into<String>) -> Scope {
-        Scope {
-            account,
-            region: region.into(),
-        }
+        Scope { account, region: region.into() }
     }
 }
 
@@ -72,21 +69,9 @@ mod tests {
 
     #[test]
     fn twelve_digit_keys_are_accounts() {
-        assert_eq!(
-            AccountId::from_access_key("123456789012").as_str(),
-            "123456789012"
-        );
-        assert_eq!(
-            AccountId::from_access_key("AKIDEXAMPLE").as_str(),
-            "000000000000"
-        );
-        assert_eq!(
-            AccountId::from_access_key("12345678901").as_str(),
-            "000000000000"
-        );
-        assert_eq!(
-            AccountId::from_access_key("1234567890123").as_str(),
-            "000000000000"
-        );
+        assert_eq!(AccountId::from_access_key("123456789012").as_str(), "123456789012");
+        assert_eq!(AccountId::from_access_key("AKIDEXAMPLE").as_str(), "000000000000");
+        assert_eq!(AccountId::from_access_key("12345678901").as_str(), "000000000000");
+        assert_eq!(AccountId::from_access_key("1234567890123").as_str(), "000000000000");
     }
 }

@@ -21,12 +21,7 @@ pub struct Arn {
 
 impl Arn {
     /// An ARN in the `aws` partition.
-    pub fn new(
-        service: &str,
-        region: &str,
-        account: &AccountId,
-        resource: impl Into<String>,
-    ) -> Arn {
+    pub fn new(service: &str, region: &str, account: &AccountId, resource: impl Into<String>) -> Arn {
         Arn {
             partition: "aws".into(),
             service: service.into(),
@@ -65,11 +60,7 @@ impl Arn {
 
 impl fmt::Display for Arn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "arn:{}:{}:{}:{}:{}",
-            self.partition, self.service, self.region, self.account, self.resource
-        )
+        write!(f, "arn:{}:{}:{}:{}:{}", self.partition, self.service, self.region, self.account, self.resource)
     }
 }
 
@@ -82,27 +73,14 @@ mod tests {
     fn formats_and_parses() {
         let acct = AccountId::parse("123456789012").unwrap();
         let ipam = Arn::new("ec2", "", &acct, "ipam-pool/ipam-pool-0533048da7d823723");
-        assert_eq!(
-            ipam.to_string(),
-            "arn:aws:ec2::123456789012:ipam-pool/ipam-pool-0533048da7d823723"
-        );
-        let cr = Arn::new(
-            "ec2",
-            "us-east-1",
-            &acct,
-            "capacity-reservation/cr-0123456789abcdef0",
-        );
+        assert_eq!(ipam.to_string(), "arn:aws:ec2::123456789012:ipam-pool/ipam-pool-0533048da7d823723");
+        let cr = Arn::new("ec2", "us-east-1", &acct, "capacity-reservation/cr-0123456789abcdef0");
         assert_eq!(Arn::parse(&cr.to_string()), Some(cr));
-        let oidc =
-            Arn::parse("arn:aws:iam::123456789012:oidc-provider/id.example.com/x:y").unwrap();
+        let oidc = Arn::parse("arn:aws:iam::123456789012:oidc-provider/id.example.com/x:y").unwrap();
         assert_eq!(oidc.resource, "oidc-provider/id.example.com/x:y");
-        for bad in [
-            "",
-            "arn:aws",
-            "nope:aws:ec2::123456789012:x",
-            "arn:aws:ec2::12:x",
-            "arn:aws:ec2:us-east-1:123456789012:",
-        ] {
+        for bad in
+            ["", "arn:aws", "nope:aws:ec2::123456789012:x", "arn:aws:ec2::12:x", "arn:aws:ec2:us-east-1:123456789012:"]
+        {
             assert_eq!(Arn::parse(bad), None, "{bad}");
         }
     }

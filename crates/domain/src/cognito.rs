@@ -142,21 +142,13 @@ pub fn update_pool(
 /// The provider names a pool trusts for `GetId` logins.
 pub fn trusted_providers(config: &PoolConfig) -> Vec<String> {
     let mut out: Vec<String> = config.supported_login_providers.keys().cloned().collect();
-    out.extend(
-        config
-            .cognito_identity_providers
-            .iter()
-            .map(|p| p.provider_name.clone()),
-    );
+    out.extend(config.cognito_identity_providers.iter().map(|p| p.provider_name.clone()));
     // arn:aws:iam::123456789012:oidc-provider/accounts.example.com → accounts.example.com
     out.extend(
         config
             .open_id_connect_provider_arns
             .iter()
-            .filter_map(|arn| {
-                arn.split_once(":oidc-provider/")
-                    .map(|(_, host)| host.to_string())
-            }),
+            .filter_map(|arn| arn.split_once(":oidc-provider/").map(|(_, host)| host.to_string())),
     );
     out.extend(config.saml_provider_arns.iter().cloned());
     out
@@ -164,10 +156,7 @@ pub fn trusted_providers(config: &PoolConfig) -> Vec<String> {
 
 /// The `provider|user` keys for `GetId` logins, after checking the pool trusts each
 /// provider. Empty logins mean an unauthenticated identity, which the pool must allow.
-pub fn login_keys(
-    config: &PoolConfig,
-    logins: &BTreeMap<String, String>,
-) -> Result<Vec<String>, CognitoError> {
+pub fn login_keys(config: &PoolConfig, logins: &BTreeMap<String, String>) -> Result<Vec<String>, CognitoError> {
     if logins.is_empty() {
         if !config.allow_unauthenticated {
             return Err(CognitoError::UnauthenticatedNotAllowed);
@@ -191,10 +180,8 @@ pub fn login_keys(
 /// The user a login token names: a JWT's `sub` claim (unverified), else the token.
 fn token_subject(token: &str) -> String {
     let mut parts = token.split('.');
-    if let (Some(_), Some(payload), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-        && let Ok(bytes) =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('='))
+    if let (Some(_), Some(payload), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        && let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('='))
         && let Ok(claims) = serde_json::from_slice::<serde_json::Value>(&bytes)
         && let Some(sub) = claims.get("sub").and_then(|s| s.as_str())
     {
@@ -211,13 +198,7 @@ pub fn new_identity(
     now: Timestamp,
     rng: &mut dyn Random,
 ) -> Identity {
-    Identity {
-        id: new_cognito_id(region, rng),
-        pool_id: pool.id.clone(),
-        logins,
-        created: now,
-        last_modified: now,
-    }
+    Identity { id: new_cognito_id(region, rng), pool_id: pool.id.clone(), logins, created: now, last_modified: now }
 }
 
 /// Cognito Sync's view of a pool.
@@ -264,10 +245,7 @@ mod tests {
 
     #[test]
     fn create_and_quota() {
-        let p = pool(PoolConfig {
-            name: "p".into(),
-            ..Default::default()
-        });
+        let p = pool(PoolConfig { name: "p".into(), ..Default::default() });
         assert!(p.id.starts_with("us-east-1:"));
         assert_eq!(pool_region(&p.id), Some("us-east-1"));
         let err = create_pool(
@@ -289,19 +267,12 @@ mod tests {
             developer_provider_name: Some("login.dev".into()),
             ..Default::default()
         });
-        let same = PoolConfig {
-            name: "q".into(),
-            developer_provider_name: Some("login.dev".into()),
-            ..Default::default()
-        };
+        let same =
+            PoolConfig { name: "q".into(), developer_provider_name: Some("login.dev".into()), ..Default::default() };
         let u = update_pool(&p, same, None, Timestamp(5)).unwrap();
         assert_eq!(u.config.name, "q");
         assert_eq!(u.last_modified, Timestamp(5));
-        let changed = PoolConfig {
-            name: "q".into(),
-            developer_provider_name: None,
-            ..Default::default()
-        };
+        let changed = PoolConfig { name: "q".into(), developer_provider_name: None, ..Default::default() };
         assert!(matches!(
             update_pool(&p, changed, None, Timestamp(5)),
             Err(CognitoError::DeveloperProviderImmutable(_))
@@ -310,46 +281,23 @@ mod tests {
 
     #[test]
     fn logins() {
-        let mut config = PoolConfig {
-            name: "p".into(),
-            ..Default::default()
-        };
-        assert_eq!(
-            login_keys(&config, &BTreeMap::new()),
-            Err(CognitoError::UnauthenticatedNotAllowed)
-        );
+        let mut config = PoolConfig { name: "p".into(), ..Default::default() };
+        assert_eq!(login_keys(&config, &BTreeMap::new()), Err(CognitoError::UnauthenticatedNotAllowed));
         config.allow_unauthenticated = true;
         assert_eq!(login_keys(&config, &BTreeMap::new()), Ok(vec![]));
-        config
-            .supported_login_providers
-            .insert("graph.facebook.com".into(), "app".into());
-        config
-            .open_id_connect_provider_arns
-            .push("arn:aws:iam::123456789012:oidc-provider/id.example.com".into());
+        config.supported_login_providers.insert("graph.facebook.com".into(), "app".into());
+        config.open_id_connect_provider_arns.push("arn:aws:iam::123456789012:oidc-provider/id.example.com".into());
         let mut logins = BTreeMap::new();
         logins.insert("graph.facebook.com".to_string(), "opaque-token".to_string());
-        assert_eq!(
-            login_keys(&config, &logins).unwrap(),
-            vec!["graph.facebook.com|opaque-token"]
-        );
+        assert_eq!(login_keys(&config, &logins).unwrap(), vec!["graph.facebook.com|opaque-token"]);
         // A JWT: header.payload.signature with payload {"sub":"user-1"}.
-        let payload =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"sub":"user-1","iat":1}"#);
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"sub":"user-1","iat":1}"#);
         let mut logins = BTreeMap::new();
-        logins.insert(
-            "id.example.com".to_string(),
-            format!("eyJhbGciOiJIUzI1NiJ9.{payload}.sig"),
-        );
-        assert_eq!(
-            login_keys(&config, &logins).unwrap(),
-            vec!["id.example.com|user-1"]
-        );
+        logins.insert("id.example.com".to_string(), format!("eyJhbGciOiJIUzI1NiJ9.{payload}.sig"));
+        assert_eq!(login_keys(&config, &logins).unwrap(), vec!["id.example.com|user-1"]);
         let mut logins = BTreeMap::new();
         logins.insert("accounts.google.com".to_string(), "t".to_string());
-        assert!(matches!(
-            login_keys(&config, &logins),
-            Err(CognitoError::ProviderNotConfigured(_))
-        ));
+        assert!(matches!(login_keys(&config, &logins), Err(CognitoError::ProviderNotConfigured(_))));
     }
 
     #[test]

@@ -30,10 +30,7 @@ pub struct Filter {
 
 impl Filter {
     pub fn new(name: &str, values: &[&str]) -> Filter {
-        Filter {
-            name: Some(name.to_string()),
-            values: values.iter().map(|v| v.to_string()).collect(),
-        }
+        Filter { name: Some(name.to_string()), values: values.iter().map(|v| v.to_string()).collect() }
     }
 }
 
@@ -112,10 +109,7 @@ impl FilterSet {
             if f.values.len() > MAX_VALUES_PER_FILTER {
                 return Err(FilterError::TooManyValues(name.to_string(), f.values.len()));
             }
-            out.push(Compiled {
-                key,
-                patterns: f.values.iter().map(|v| Pattern::new(v)).collect(),
-            });
+            out.push(Compiled { key, patterns: f.values.iter().map(|v| Pattern::new(v)).collect() });
         }
         Ok(FilterSet { filters: out })
     }
@@ -138,18 +132,13 @@ impl FilterSet {
 
     /// Whether any filter looks at tags (`tag:<Key>`, `tag-key`).
     pub fn uses_tags(&self) -> bool {
-        self.filters
-            .iter()
-            .any(|f| matches!(f.key, Selector::TagValue(_) | Selector::AnyTagKey))
+        self.filters.iter().any(|f| matches!(f.key, Selector::TagValue(_) | Selector::AnyTagKey))
     }
 
     /// The literal values of filter `name`, when every value of it is literal (no
     /// wildcard): lets callers turn `vpc-id` filters into direct lookups.
     pub fn literal_values(&self, name: &str) -> Option<Vec<&str>> {
-        let f = self
-            .filters
-            .iter()
-            .find(|f| matches!(f.key, Selector::Field(n) if n == name))?;
+        let f = self.filters.iter().find(|f| matches!(f.key, Selector::Field(n) if n == name))?;
         f.patterns.iter().map(|p| p.literal.as_deref()).collect()
     }
 }
@@ -260,16 +249,10 @@ mod tests {
         }
     }
 
-    const SCHEMA: FilterSchema = FilterSchema {
-        names: &["id", "cidr"],
-        tags: true,
-    };
+    const SCHEMA: FilterSchema = FilterSchema { names: &["id", "cidr"], tags: true };
 
     fn tag(k: &str, v: &str) -> Tag {
-        Tag {
-            key: k.into(),
-            value: v.into(),
-        }
+        Tag { key: k.into(), value: v.into() }
     }
 
     #[test]
@@ -289,38 +272,19 @@ mod tests {
             ("**x", "x", true),
         ];
         for (pattern, value, want) in cases {
-            assert_eq!(
-                Pattern::new(pattern).matches(value),
-                want,
-                "{pattern} ~ {value}"
-            );
+            assert_eq!(Pattern::new(pattern).matches(value), want, "{pattern} ~ {value}");
         }
     }
 
     #[test]
     fn and_across_filters_or_across_values() {
-        let r = Res {
-            id: "vpc-1",
-            cidrs: vec!["10.0.0.0/16", "10.1.0.0/16"],
-        };
+        let r = Res { id: "vpc-1", cidrs: vec!["10.0.0.0/16", "10.1.0.0/16"] };
         let tags = [tag("env", "prod"), tag("team", "net")];
         let set = |fs: &[Filter]| FilterSet::compile(fs, &SCHEMA).unwrap();
         assert!(set(&[Filter::new("cidr", &["10.1.*"])]).matches(&r, &tags));
         assert!(set(&[Filter::new("id", &["vpc-2", "vpc-1"])]).matches(&r, &tags));
-        assert!(
-            !set(&[
-                Filter::new("id", &["vpc-1"]),
-                Filter::new("cidr", &["192.*"])
-            ])
-            .matches(&r, &tags)
-        );
-        assert!(
-            set(&[
-                Filter::new("tag:env", &["prod"]),
-                Filter::new("tag-key", &["team"])
-            ])
-            .matches(&r, &tags)
-        );
+        assert!(!set(&[Filter::new("id", &["vpc-1"]), Filter::new("cidr", &["192.*"])]).matches(&r, &tags));
+        assert!(set(&[Filter::new("tag:env", &["prod"]), Filter::new("tag-key", &["team"])]).matches(&r, &tags));
         assert!(!set(&[Filter::new("tag:env", &["net"])]).matches(&r, &tags));
         assert!(!set(&[Filter::new("tag:missing", &["*"])]).matches(&r, &tags));
     }
@@ -328,32 +292,14 @@ mod tests {
     #[test]
     fn schema_errors() {
         let err = |fs: &[Filter]| FilterSet::compile(fs, &SCHEMA).unwrap_err();
-        assert_eq!(
-            err(&[Filter::new("nope", &["x"])]),
-            FilterError::UnknownName("nope".into())
-        );
-        assert_eq!(
-            err(&[Filter::new("id", &[])]),
-            FilterError::NoValues("id".into())
-        );
-        assert_eq!(
-            err(&[Filter {
-                name: None,
-                values: vec!["x".into()]
-            }]),
-            FilterError::MissingName(1)
-        );
+        assert_eq!(err(&[Filter::new("nope", &["x"])]), FilterError::UnknownName("nope".into()));
+        assert_eq!(err(&[Filter::new("id", &[])]), FilterError::NoValues("id".into()));
+        assert_eq!(err(&[Filter { name: None, values: vec!["x".into()] }]), FilterError::MissingName(1));
         let many: Vec<Filter> = (0..51).map(|_| Filter::new("id", &["x"])).collect();
         assert_eq!(err(&many), FilterError::TooManyFilters(51));
         let values: Vec<&str> = vec!["x"; 201];
-        assert!(matches!(
-            err(&[Filter::new("id", &values)]),
-            FilterError::TooManyValues(_, 201)
-        ));
-        let untagged = FilterSchema {
-            names: &["id"],
-            tags: false,
-        };
+        assert!(matches!(err(&[Filter::new("id", &values)]), FilterError::TooManyValues(_, 201)));
+        let untagged = FilterSchema { names: &["id"], tags: false };
         assert!(FilterSet::compile(&[Filter::new("tag:x", &["y"])], &untagged).is_err());
     }
 

@@ -69,24 +69,11 @@ mod tests {
 
     #[test]
     fn rules() {
-        let rec = IdempotencyRecord {
-            fingerprint: "f1".into(),
-            result: "<r/>".into(),
-            created: Timestamp(0),
-        };
+        let rec = IdempotencyRecord { fingerprint: "f1".into(), result: "<r/>".into(), created: Timestamp(0) };
         assert_eq!(decide("t", "f1", None), Ok(Decision::Perform));
-        assert_eq!(
-            decide("t", "f1", Some(&rec)),
-            Ok(Decision::Replay("<r/>".into()))
-        );
-        assert_eq!(
-            decide("t", "f2", Some(&rec)),
-            Err(IdempotencyError::ParameterMismatch("t".into()))
-        );
-        assert_eq!(
-            decide(&"x".repeat(65), "f1", None),
-            Err(IdempotencyError::InvalidToken)
-        );
+        assert_eq!(decide("t", "f1", Some(&rec)), Ok(Decision::Replay("<r/>".into())));
+        assert_eq!(decide("t", "f2", Some(&rec)), Err(IdempotencyError::ParameterMismatch("t".into())));
+        assert_eq!(decide(&"x".repeat(65), "f1", None), Err(IdempotencyError::InvalidToken));
         assert_eq!(decide("", "f1", None), Err(IdempotencyError::InvalidToken));
         assert_eq!(decide("é", "f1", None), Err(IdempotencyError::InvalidToken));
     }

@@ -149,9 +149,7 @@ impl ResourceKind {
             ResourceKind::CoipPool => Some("coip-pool"),
             ResourceKind::LocalGateway => Some("local-gateway"),
             ResourceKind::LocalGatewayRouteTable => Some("local-gateway-route-table"),
-            ResourceKind::VpcCidrBlockAssociation
-            | ResourceKind::IdentityPool
-            | ResourceKind::Identity => None,
+            ResourceKind::VpcCidrBlockAssociation | ResourceKind::IdentityPool | ResourceKind::Identity => None,
         }
     }
 
@@ -163,11 +161,7 @@ impl ResourceKind {
     /// The kind an EC2 id names, by its prefix (the longest that fits, so
     /// `ipam-pool-…` is a pool, not an IPAM). `None` for an unknown prefix.
     pub fn of_ec2_id(id: &str) -> Option<ResourceKind> {
-        ResourceKind::EC2
-            .iter()
-            .copied()
-            .filter(|k| id.starts_with(k.prefix()))
-            .max_by_key(|k| k.prefix().len())
+        ResourceKind::EC2.iter().copied().filter(|k| id.starts_with(k.prefix())).max_by_key(|k| k.prefix().len())
     }
 
     /// Prefix plus 8 or 17 lower-case hex digits.
@@ -175,10 +169,7 @@ impl ResourceKind {
         let Some(hex) = id.strip_prefix(self.prefix()) else {
             return false;
         };
-        (hex.len() == 17 || hex.len() == 8)
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        (hex.len() == 17 || hex.len() == 8) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     }
 
     /// A new id of this kind: prefix, `0`, 16 random hex digits.
@@ -199,10 +190,7 @@ impl ResourceKind {
 pub fn new_uuid(rng: &mut dyn Random) -> String {
     let mut bytes = [0u8; 16];
     rng.fill(&mut bytes);
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .hyphenated()
-        .to_string()
+    uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string()
 }
 
 /// A Cognito id: `<region>:<uuid v4>` (identity pools and identities).
@@ -234,18 +222,9 @@ mod tests {
 
     #[test]
     fn longest_prefix_wins() {
-        assert_eq!(
-            ResourceKind::of_ec2_id("ipam-pool-0533048da7d823723"),
-            Some(ResourceKind::IpamPool)
-        );
-        assert_eq!(
-            ResourceKind::of_ec2_id("ipam-08440e7a3acde3908"),
-            Some(ResourceKind::Ipam)
-        );
-        assert_eq!(
-            ResourceKind::of_ec2_id("lgw-rtb-059615ef7d0000000"),
-            Some(ResourceKind::LocalGatewayRouteTable)
-        );
+        assert_eq!(ResourceKind::of_ec2_id("ipam-pool-0533048da7d823723"), Some(ResourceKind::IpamPool));
+        assert_eq!(ResourceKind::of_ec2_id("ipam-08440e7a3acde3908"), Some(ResourceKind::Ipam));
+        assert_eq!(ResourceKind::of_ec2_id("lgw-rtb-059615ef7d0000000"), Some(ResourceKind::LocalGatewayRouteTable));
         assert_eq!(
             ResourceKind::of_ec2_id("vpc-cidr-assoc-0123456789abcdef0"),
             Some(ResourceKind::VpcCidrBlockAssociation)

@@ -96,32 +96,18 @@ impl TokenCodec {
     }
 
     pub fn encode(&self, binding: &Binding<'_>, cursor: &str) -> String {
-        format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(cursor),
-            URL_SAFE_NO_PAD.encode(self.mac(binding, cursor))
-        )
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(cursor), URL_SAFE_NO_PAD.encode(self.mac(binding, cursor)))
     }
 
     /// The cursor of a token made by [`TokenCodec::encode`] with the same binding.
     pub fn decode(&self, binding: &Binding<'_>, token: &str) -> Result<String, TokenError> {
         let (cursor, mac) = token.split_once('.').ok_or(TokenError::Invalid)?;
-        let cursor = URL_SAFE_NO_PAD
-            .decode(cursor)
-            .map_err(|_| TokenError::Invalid)?;
+        let cursor = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| TokenError::Invalid)?;
         let cursor = String::from_utf8(cursor).map_err(|_| TokenError::Invalid)?;
-        let mac = URL_SAFE_NO_PAD
-            .decode(mac)
-            .map_err(|_| TokenError::Invalid)?;
+        let mac = URL_SAFE_NO_PAD.decode(mac).map_err(|_| TokenError::Invalid)?;
         let want = self.mac(binding, &cursor);
         // Constant-time comparison.
-        if mac.len() != want.len()
-            || mac
-                .iter()
-                .zip(want.iter())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                != 0
-        {
+        if mac.len() != want.len() || mac.iter().zip(want.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) != 0 {
             return Err(TokenError::Invalid);
         }
         Ok(cursor)
@@ -140,10 +126,7 @@ pub fn fingerprint<'a>(parts: impl IntoIterator<Item = (&'a str, &'a str)>) -> S
         h.update((v.len() as u64).to_be_bytes());
         h.update(v.as_bytes());
     }
-    h.finalize()[..12]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    h.finalize()[..12].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A sequence-number cursor (the insertion order of stored resources).
@@ -170,62 +153,32 @@ mod tests {
         let codec = TokenCodec::new([7; 32]);
         let s = scope("123456789012", "us-east-1");
         let fp = fingerprint([("Filter.1.Name", "state")]);
-        let b = Binding {
-            operation: "DescribeVpcs",
-            scope: &s,
-            fingerprint: &fp,
-        };
+        let b = Binding { operation: "DescribeVpcs", scope: &s, fingerprint: &fp };
         let token = codec.encode(&b, "42");
         assert_eq!(codec.decode(&b, &token).unwrap(), "42");
 
-        let other_op = Binding {
-            operation: "DescribeTags",
-            ..b
-        };
+        let other_op = Binding { operation: "DescribeTags", ..b };
         assert_eq!(codec.decode(&other_op, &token), Err(TokenError::Invalid));
         let s2 = scope("210987654321", "us-east-1");
         let other_account = Binding { scope: &s2, ..b };
-        assert_eq!(
-            codec.decode(&other_account, &token),
-            Err(TokenError::Invalid)
-        );
+        assert_eq!(codec.decode(&other_account, &token), Err(TokenError::Invalid));
         let fp2 = fingerprint([("Filter.1.Name", "cidr")]);
-        let other_request = Binding {
-            fingerprint: &fp2,
-            ..b
-        };
-        assert_eq!(
-            codec.decode(&other_request, &token),
-            Err(TokenError::Invalid)
-        );
+        let other_request = Binding { fingerprint: &fp2, ..b };
+        assert_eq!(codec.decode(&other_request, &token), Err(TokenError::Invalid));
         let other_key = TokenCodec::new([8; 32]);
         assert_eq!(other_key.decode(&b, &token), Err(TokenError::Invalid));
 
-        let forged = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode("43"),
-            token.split_once('.').unwrap().1
-        );
+        let forged = format!("{}.{}", URL_SAFE_NO_PAD.encode("43"), token.split_once('.').unwrap().1);
         assert_eq!(codec.decode(&b, &forged), Err(TokenError::Invalid));
         for garbage in ["", ".", "abc", "!!!.???", "NDI"] {
-            assert_eq!(
-                codec.decode(&b, garbage),
-                Err(TokenError::Invalid),
-                "{garbage}"
-            );
+            assert_eq!(codec.decode(&b, garbage), Err(TokenError::Invalid), "{garbage}");
         }
     }
 
     #[test]
     fn fingerprints_ignore_order() {
-        assert_eq!(
-            fingerprint([("a", "1"), ("b", "2")]),
-            fingerprint([("b", "2"), ("a", "1")])
-        );
-        assert_ne!(
-            fingerprint([("a", "1"), ("b", "2")]),
-            fingerprint([("a", "12")])
-        );
+        assert_eq!(fingerprint([("a", "1"), ("b", "2")]), fingerprint([("b", "2"), ("a", "1")]));
+        assert_ne!(fingerprint([("a", "1"), ("b", "2")]), fingerprint([("a", "12")]));
     }
 
     #[test]

@@ -87,13 +87,8 @@ impl Catalogue {
             if !seen_regions.insert(r.name.as_str()) {
                 return Err(CatalogueError::DuplicateRegion(r.name.clone()));
             }
-            if !["opt-in-not-required", "opted-in", "not-opted-in"]
-                .contains(&r.opt_in_status.as_str())
-            {
-                return Err(CatalogueError::BadOptIn(
-                    r.name.clone(),
-                    r.opt_in_status.clone(),
-                ));
+            if !["opt-in-not-required", "opted-in", "not-opted-in"].contains(&r.opt_in_status.as_str()) {
+                return Err(CatalogueError::BadOptIn(r.name.clone(), r.opt_in_status.clone()));
             }
             for z in &r.zones {
                 if !seen_zones.insert(z.name.as_str()) || !seen_zones.insert(z.id.as_str()) {
@@ -118,27 +113,18 @@ impl Catalogue {
 
     /// Zones of a region, with their region.
     pub fn zones<'a>(&'a self, region: &'a RegionInfo) -> impl Iterator<Item = ZoneView<'a>> + 'a {
-        region
-            .zones
-            .iter()
-            .map(move |zone| ZoneView { region, zone })
+        region.zones.iter().map(move |zone| ZoneView { region, zone })
     }
 
     pub fn zone(&self, region: &str, name: &str) -> Option<ZoneView<'_>> {
         let region = self.region(region)?;
-        region
-            .zones
-            .iter()
-            .find(|z| z.name == name)
-            .map(|zone| ZoneView { region, zone })
+        region.zones.iter().find(|z| z.name == name).map(|zone| ZoneView { region, zone })
     }
 }
 
 /// `DescribeRegions` filters.
-pub const REGION_FILTERS: FilterSchema = FilterSchema {
-    names: &["endpoint", "opt-in-status", "region-name"],
-    tags: false,
-};
+pub const REGION_FILTERS: FilterSchema =
+    FilterSchema { names: &["endpoint", "opt-in-status", "region-name"], tags: false };
 
 impl Filterable for RegionInfo {
     fn any_value(&self, name: &str, m: &mut dyn FnMut(&str) -> bool) -> bool {
@@ -161,11 +147,7 @@ pub struct ZoneView<'a> {
 impl ZoneView<'_> {
     /// Zones of a region share its opt-in status; standard zones need none.
     pub fn opt_in_status(&self) -> &str {
-        if self.zone.zone_type == "availability-zone" {
-            "opt-in-not-required"
-        } else {
-            &self.region.opt_in_status
-        }
+        if self.zone.zone_type == "availability-zone" { "opt-in-not-required" } else { &self.region.opt_in_status }
     }
 
     pub fn group_name(&self) -> &str {
@@ -217,13 +199,7 @@ impl Filterable for ZoneView<'_> {
 }
 
 /// (region, long name, opt-in region?, zone id prefix, [(zone letter, zone id number)])
-type BuiltinRegion = (
-    &'static str,
-    &'static str,
-    bool,
-    &'static str,
-    &'static [(&'static str, u8)],
-);
+type BuiltinRegion = (&'static str, &'static str, bool, &'static str, &'static [(&'static str, u8)]);
 
 const BUILTIN: &[BuiltinRegion] = &[
     (
@@ -233,202 +209,34 @@ const BUILTIN: &[BuiltinRegion] = &[
         "use1",
         &[("a", 1), ("b", 2), ("c", 4), ("d", 6), ("e", 3), ("f", 5)],
     ),
-    (
-        "us-east-2",
-        "US East (Ohio)",
-        false,
-        "use2",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
-    (
-        "us-west-1",
-        "US West (N. California)",
-        false,
-        "usw1",
-        &[("a", 1), ("c", 3)],
-    ),
-    (
-        "us-west-2",
-        "US West (Oregon)",
-        false,
-        "usw2",
-        &[("a", 1), ("b", 2), ("c", 3), ("d", 4)],
-    ),
-    (
-        "af-south-1",
-        "Africa (Cape Town)",
-        true,
-        "afs1",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
-    (
-        "ap-east-1",
-        "Asia Pacific (Hong Kong)",
-        true,
-        "ape1",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
-    (
-        "ap-south-1",
-        "Asia Pacific (Mumbai)",
-        false,
-        "aps1",
-        &[("a", 1), ("b", 3), ("c", 2)],
-    ),
-    (
-        "ap-south-2",
-        "Asia Pacific (Hyderabad)",
-        true,
-        "aps2",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
-    (
-        "ap-northeast-1",
-        "Asia Pacific (Tokyo)",
-        false,
-        "apne1",
-        &[("a", 4), ("c", 1), ("d", 2)],
-    ),
-    (
-        "ap-northeast-2",
-        "Asia Pacific (Seoul)",
-        false,
-        "apne2",
-        &[("a", 1), ("b", 2), ("c", 3), ("d", 4)],
-    ),
-    (
-        "ap-northeast-3",
-        "Asia Pacific (Osaka)",
-        false,
-        "apne3",
-        &[("a", 3), ("b", 1), ("c", 2)],
-    ),
-    (
-        "ap-southeast-1",
-        "Asia Pacific (Singapore)",
-        false,
-        "apse1",
-        &[("a", 2), ("b", 1), ("c", 3)],
-    ),
-    (
-        "ap-southeast-2",
-        "Asia Pacific (Sydney)",
-        false,
-        "apse2",
-        &[("a", 3), ("b", 1), ("c", 2)],
-    ),
-    (
-        "ap-southeast-3",
-        "Asia Pacific (Jakarta)",
-        true,
-        "apse3",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
-    (
-        "ap-southeast-4",
-        "Asia Pacific (Melbourne)",
-        true,
-        "apse4",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
-    (
-        "ca-central-1",
-        "Canada (Central)",
-        false,
-        "cac1",
-        &[("a", 1), ("b", 2), ("d", 4)],
-    ),
-    (
-        "ca-west-1",
-        "Canada West (Calgary)",
-        true,
-        "caw1",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
-    (
-        "eu-central-1",
-        "Europe (Frankfurt)",
-        false,
-        "euc1",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
-    (
-        "eu-central-2",
-        "Europe (Zurich)",
-        true,
-        "euc2",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
-    (
-        "eu-west-1",
-        "Europe (Ireland)",
-        false,
-        "euw1",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
-    (
-        "eu-west-2",
-        "Europe (London)",
-        false,
-        "euw2",
-        &[("a", 2), ("b", 3), ("c", 1)],
-    ),
-    (
-        "eu-west-3",
-        "Europe (Paris)",
-        false,
-        "euw3",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
-    (
-        "eu-south-1",
-        "Europe (Milan)",
-        true,
-        "eus1",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
-    (
-        "eu-south-2",
-        "Europe (Spain)",
-        true,
-        "eus2",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
-    (
-        "eu-north-1",
-        "Europe (Stockholm)",
-        false,
-        "eun1",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
-    (
-        "il-central-1",
-        "Israel (Tel Aviv)",
-        true,
-        "ilc1",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
-    (
-        "me-south-1",
-        "Middle East (Bahrain)",
-        true,
-        "mes1",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
-    (
-        "me-central-1",
-        "Middle East (UAE)",
-        true,
-        "mec1",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
-    (
-        "sa-east-1",
-        "South America (São Paulo)",
-        false,
-        "sae1",
-        &[("a", 1), ("b", 2), ("c", 3)],
-    ),
+    ("us-east-2", "US East (Ohio)", false, "use2", &[("a", 1), ("b", 2), ("c", 3)]),
+    ("us-west-1", "US West (N. California)", false, "usw1", &[("a", 1), ("c", 3)]),
+    ("us-west-2", "US West (Oregon)", false, "usw2", &[("a", 1), ("b", 2), ("c", 3), ("d", 4)]),
+    ("af-south-1", "Africa (Cape Town)", true, "afs1", &[("a", 1), ("b", 2), ("c", 3)]),
+    ("ap-east-1", "Asia Pacific (Hong Kong)", true, "ape1", &[("a", 1), ("b", 2), ("c", 3)]),
+    ("ap-south-1", "Asia Pacific (Mumbai)", false, "aps1", &[("a", 1), ("b", 3), ("c", 2)]),
+    ("ap-south-2", "Asia Pacific (Hyderabad)", true, "aps2", &[("a", 1), ("b", 2), ("c", 3)]),
+    ("ap-northeast-1", "Asia Pacific (Tokyo)", false, "apne1", &[("a", 4), ("c", 1), ("d", 2)]),
+    ("ap-northeast-2", "Asia Pacific (Seoul)", false, "apne2", &[("a", 1), ("b", 2), ("c", 3), ("d", 4)]),
+    ("ap-northeast-3", "Asia Pacific (Osaka)", false, "apne3", &[("a", 3), ("b", 1), ("c", 2)]),
+    ("ap-southeast-1", "Asia Pacific (Singapore)", false, "apse1", &[("a", 2), ("b", 1), ("c", 3)]),
+    ("ap-southeast-2", "Asia Pacific (Sydney)", false, "apse2", &[("a", 3), ("b", 1), ("c", 2)]),
+    ("ap-southeast-3", "Asia Pacific (Jakarta)", true, "apse3", &[("a", 1), ("b", 2), ("c", 3)]),
+    ("ap-southeast-4", "Asia Pacific (Melbourne)", true, "apse4", &[("a", 1), ("b", 2), ("c", 3)]),
+    ("ca-central-1", "Canada (Central)", false, "cac1", &[("a", 1), ("b", 2), ("d", 4)]),
+    ("ca-west-1", "Canada West (Calgary)", true, "caw1", &[("a", 1), ("b", 2), ("c", 3)]),
+    ("eu-central-1", "Europe (Frankfurt)", false, "euc1", &[("a", 1), ("b", 2), ("c", 3)]),
+    ("eu-central-2", "Europe (Zurich)", true, "euc2", &[("a", 1), ("b", 2), ("c", 3)]),
+    ("eu-west-1", "Europe (Ireland)", false, "euw1", &[("a", 1), ("b", 2), ("c", 3)]),
+    ("eu-west-2", "Europe (London)", false, "euw2", &[("a", 2), ("b", 3), ("c", 1)]),
+    ("eu-west-3", "Europe (Paris)", false, "euw3", &[("a", 1), ("b", 2), ("c", 3)]),
+    ("eu-south-1", "Europe (Milan)", true, "eus1", &[("a", 1), ("b", 2), ("c", 3)]),
+    ("eu-south-2", "Europe (Spain)", true, "eus2", &[("a", 1), ("b", 2), ("c", 3)]),
+    ("eu-north-1", "Europe (Stockholm)", false, "eun1", &[("a", 1), ("b", 2), ("c", 3)]),
+    ("il-central-1", "Israel (Tel Aviv)", true, "ilc1", &[("a", 1), ("b", 2), ("c", 3)]),
+    ("me-south-1", "Middle East (Bahrain)", true, "mes1", &[("a", 1), ("b", 2), ("c", 3)]),
+    ("me-central-1", "Middle East (UAE)", true, "mec1", &[("a", 1), ("b", 2), ("c", 3)]),
+    ("sa-east-1", "South America (São Paulo)", false, "sae1", &[("a", 1), ("b", 2), ("c", 3)]),
 ];
 
 fn builtin_regions() -> Vec<RegionInfo> {
@@ -437,12 +245,7 @@ fn builtin_regions() -> Vec<RegionInfo> {
         .map(|(name, long, opt_in, id_prefix, zones)| RegionInfo {
             name: name.to_string(),
             long_name: long.to_string(),
-            opt_in_status: if *opt_in {
-                "opted-in"
-            } else {
-                "opt-in-not-required"
-            }
-            .to_string(),
+            opt_in_status: if *opt_in { "opted-in" } else { "opt-in-not-required" }.to_string(),
             zones: zones
                 .iter()
                 .map(|(suffix, n)| ZoneInfo {
@@ -486,13 +289,7 @@ mod tests {
             }],
         };
         assert_eq!(Catalogue::new(vec![]), Err(CatalogueError::Empty));
-        assert!(matches!(
-            Catalogue::new(vec![r("x", "xa"), r("x", "xb")]),
-            Err(CatalogueError::DuplicateRegion(_))
-        ));
-        assert!(matches!(
-            Catalogue::new(vec![r("x", "xa"), r("y", "xa")]),
-            Err(CatalogueError::DuplicateZone(_))
-        ));
+        assert!(matches!(Catalogue::new(vec![r("x", "xa"), r("x", "xb")]), Err(CatalogueError::DuplicateRegion(_))));
+        assert!(matches!(Catalogue::new(vec![r("x", "xa"), r("y", "xa")]), Err(CatalogueError::DuplicateZone(_))));
     }
 }

@@ -35,9 +35,7 @@ pub enum TagError {
     ReservedKey(String),
     #[error("Duplicate tag key '{0}' specified")]
     DuplicateKey(String),
-    #[error(
-        "The maximum number of tags ({MAX_TAGS_PER_RESOURCE}) for resource {resource} has been reached"
-    )]
+    #[error("The maximum number of tags ({MAX_TAGS_PER_RESOURCE}) for resource {resource} has been reached")]
     TooMany { resource: String },
 }
 
@@ -55,10 +53,7 @@ pub fn validate_new_tags(tags: &[(Option<String>, Option<String>)]) -> Result<Ve
         if out.iter().any(|t| t.key == key) {
             return Err(TagError::DuplicateKey(key.to_string()));
         }
-        out.push(Tag {
-            key: key.to_string(),
-            value,
-        });
+        out.push(Tag { key: key.to_string(), value });
     }
     Ok(out)
 }
@@ -86,9 +81,7 @@ pub enum DeleteSelector {
 }
 
 impl DeleteSelector {
-    pub fn from_request(
-        tags: Option<&[(Option<String>, Option<String>)]>,
-    ) -> Result<DeleteSelector, TagError> {
+    pub fn from_request(tags: Option<&[(Option<String>, Option<String>)]>) -> Result<DeleteSelector, TagError> {
         match tags {
             None => Ok(DeleteSelector::All),
             Some(tags) => {
@@ -109,20 +102,16 @@ impl DeleteSelector {
     pub fn selects(&self, tag: &Tag) -> bool {
         match self {
             DeleteSelector::All => true,
-            DeleteSelector::Keys(keys) => keys
-                .iter()
-                .any(|(k, v)| *k == tag.key && v.as_ref().is_none_or(|v| *v == tag.value)),
+            DeleteSelector::Keys(keys) => {
+                keys.iter().any(|(k, v)| *k == tag.key && v.as_ref().is_none_or(|v| *v == tag.value))
+            }
         }
     }
 }
 
 /// How many tags a resource would have after setting `new` on top of `existing`.
 pub fn count_after_set(existing: &[Tag], new: &[Tag]) -> usize {
-    existing.len()
-        + new
-            .iter()
-            .filter(|n| !existing.iter().any(|e| e.key == n.key))
-            .count()
+    existing.len() + new.iter().filter(|n| !existing.iter().any(|e| e.key == n.key)).count()
 }
 
 /// One row of `DescribeTags`: a tag and the resource it is on.
@@ -135,10 +124,8 @@ pub struct TagDescription {
 }
 
 /// `DescribeTags` filters (EC2 API reference).
-pub const DESCRIBE_TAGS_FILTERS: FilterSchema = FilterSchema {
-    names: &["key", "resource-id", "resource-type", "value"],
-    tags: true,
-};
+pub const DESCRIBE_TAGS_FILTERS: FilterSchema =
+    FilterSchema { names: &["key", "resource-id", "resource-type", "value"], tags: true };
 
 impl Filterable for TagDescription {
     fn any_value(&self, name: &str, m: &mut dyn FnMut(&str) -> bool) -> bool {
@@ -163,47 +150,20 @@ mod tests {
     #[test]
     fn validation() {
         assert_eq!(validate_new_tags(&[kv("Name", None)]).unwrap()[0].value, "");
-        assert_eq!(
-            validate_new_tags(&[kv("aws:x", Some("1"))]),
-            Err(TagError::ReservedKey("aws:x".into()))
-        );
-        assert_eq!(
-            validate_new_tags(&[kv("AWS:x", Some("1"))]),
-            Err(TagError::ReservedKey("AWS:x".into()))
-        );
-        assert_eq!(
-            validate_new_tags(&[kv("", Some("1"))]),
-            Err(TagError::MissingKey)
-        );
-        assert_eq!(
-            validate_new_tags(&[(None, Some("1".into()))]),
-            Err(TagError::MissingKey)
-        );
+        assert_eq!(validate_new_tags(&[kv("aws:x", Some("1"))]), Err(TagError::ReservedKey("aws:x".into())));
+        assert_eq!(validate_new_tags(&[kv("AWS:x", Some("1"))]), Err(TagError::ReservedKey("AWS:x".into())));
+        assert_eq!(validate_new_tags(&[kv("", Some("1"))]), Err(TagError::MissingKey));
+        assert_eq!(validate_new_tags(&[(None, Some("1".into()))]), Err(TagError::MissingKey));
         assert!(validate_new_tags(&[kv(&"k".repeat(128), Some(&"v".repeat(256)))]).is_ok());
-        assert!(matches!(
-            validate_new_tags(&[kv(&"k".repeat(129), None)]),
-            Err(TagError::KeyTooLong(_))
-        ));
-        assert!(matches!(
-            validate_new_tags(&[kv("k", Some(&"v".repeat(257)))]),
-            Err(TagError::ValueTooLong(_))
-        ));
-        assert_eq!(
-            validate_new_tags(&[kv("a", None), kv("a", Some("2"))]),
-            Err(TagError::DuplicateKey("a".into()))
-        );
+        assert!(matches!(validate_new_tags(&[kv(&"k".repeat(129), None)]), Err(TagError::KeyTooLong(_))));
+        assert!(matches!(validate_new_tags(&[kv("k", Some(&"v".repeat(257)))]), Err(TagError::ValueTooLong(_))));
+        assert_eq!(validate_new_tags(&[kv("a", None), kv("a", Some("2"))]), Err(TagError::DuplicateKey("a".into())));
     }
 
     #[test]
     fn delete_selection() {
-        let t = Tag {
-            key: "env".into(),
-            value: "prod".into(),
-        };
-        let empty = Tag {
-            key: "env".into(),
-            value: "".into(),
-        };
+        let t = Tag { key: "env".into(), value: "prod".into() };
+        let empty = Tag { key: "env".into(), value: "".into() };
         assert!(DeleteSelector::All.selects(&t));
         let by_key = DeleteSelector::from_request(Some(&[kv("env", None)])).unwrap();
         assert!(by_key.selects(&t));
@@ -216,20 +176,8 @@ mod tests {
 
     #[test]
     fn counting_overwrites_once() {
-        let existing = vec![Tag {
-            key: "a".into(),
-            value: "1".into(),
-        }];
-        let new = vec![
-            Tag {
-                key: "a".into(),
-                value: "2".into(),
-            },
-            Tag {
-                key: "b".into(),
-                value: "".into(),
-            },
-        ];
+        let existing = vec![Tag { key: "a".into(), value: "1".into() }];
+        let new = vec![Tag { key: "a".into(), value: "2".into() }, Tag { key: "b".into(), value: "".into() }];
         assert_eq!(count_after_set(&existing, &new), 2);
     }
 }

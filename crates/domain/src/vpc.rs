@@ -104,9 +104,7 @@ pub enum VpcError {
     MissingCidr,
     #[error("Value ({0}) for parameter cidrBlock is invalid. This is not a valid CIDR block.")]
     InvalidCidr(String),
-    #[error(
-        "The CIDR '{0}' is invalid. A VPC's IPv4 CIDR block must be between a /16 and a /28 netmask."
-    )]
+    #[error("The CIDR '{0}' is invalid. A VPC's IPv4 CIDR block must be between a /16 and a /28 netmask.")]
     InvalidRange(String),
     #[error("The tenancy value {0} is not supported for a VPC; use default or dedicated.")]
     UnsupportedTenancy(String),
@@ -149,11 +147,7 @@ pub fn parse_tenancy(text: &str) -> Result<Tenancy, VpcError> {
 
 /// Checks the form of a VPC id (`vpc-` and 8 or 17 hex digits).
 pub fn check_id(id: &str) -> Result<(), VpcError> {
-    if ResourceKind::Vpc.is_well_formed(id) {
-        Ok(())
-    } else {
-        Err(VpcError::Malformed(id.to_string()))
-    }
+    if ResourceKind::Vpc.is_well_formed(id) { Ok(()) } else { Err(VpcError::Malformed(id.to_string())) }
 }
 
 /// A validated `CreateVpc`.
@@ -180,27 +174,12 @@ pub fn create(
 }
 
 /// The default VPC of a new (account, region).
-pub fn default_vpc(
-    owner: &AccountId,
-    dhcp_options_id: &str,
-    now: Timestamp,
-    rng: &mut dyn Random,
-) -> Vpc {
-    let req = NewVpc {
-        cidr: DEFAULT_VPC_CIDR.parse().expect("valid"),
-        tenancy: Tenancy::Default,
-    };
+pub fn default_vpc(owner: &AccountId, dhcp_options_id: &str, now: Timestamp, rng: &mut dyn Random) -> Vpc {
+    let req = NewVpc { cidr: DEFAULT_VPC_CIDR.parse().expect("valid"), tenancy: Tenancy::Default };
     build(owner, &req, dhcp_options_id, true, now, rng)
 }
 
-fn build(
-    owner: &AccountId,
-    req: &NewVpc,
-    dhcp: &str,
-    is_default: bool,
-    now: Timestamp,
-    rng: &mut dyn Random,
-) -> Vpc {
+fn build(owner: &AccountId, req: &NewVpc, dhcp: &str, is_default: bool, now: Timestamp, rng: &mut dyn Random) -> Vpc {
     Vpc {
         id: ResourceKind::Vpc.new_id(rng),
         owner: owner.clone(),
@@ -255,13 +234,8 @@ impl Filterable for Vpc {
     fn any_value(&self, name: &str, m: &mut dyn FnMut(&str) -> bool) -> bool {
         match name {
             "cidr" => m(&self.cidr_block().to_string()),
-            "cidr-block-association.cidr-block" => self
-                .cidr_associations
-                .iter()
-                .any(|a| m(&a.cidr.to_string())),
-            "cidr-block-association.association-id" => {
-                self.cidr_associations.iter().any(|a| m(&a.association_id))
-            }
+            "cidr-block-association.cidr-block" => self.cidr_associations.iter().any(|a| m(&a.cidr.to_string())),
+            "cidr-block-association.association-id" => self.cidr_associations.iter().any(|a| m(&a.association_id)),
             "cidr-block-association.state" => self.cidr_associations.iter().any(|a| m(&a.state)),
             "dhcp-options-id" => m(&self.dhcp_options_id),
             "is-default" => m(if self.is_default { "true" } else { "false" }),
@@ -282,65 +256,32 @@ mod tests {
 
     #[test]
     fn cidr_rules() {
-        assert_eq!(
-            parse_cidr("10.0.0.0/16").unwrap().to_string(),
-            "10.0.0.0/16"
-        );
+        assert_eq!(parse_cidr("10.0.0.0/16").unwrap().to_string(), "10.0.0.0/16");
         assert_eq!(parse_cidr("10.0.0.0/28").unwrap().prefix_len(), 28);
-        assert!(matches!(
-            parse_cidr("10.0.0.0/15"),
-            Err(VpcError::InvalidRange(_))
-        ));
-        assert!(matches!(
-            parse_cidr("10.0.0.0/29"),
-            Err(VpcError::InvalidRange(_))
-        ));
-        assert!(matches!(
-            parse_cidr("10.0.0.1/16"),
-            Err(VpcError::InvalidCidr(_))
-        ));
-        assert!(matches!(
-            parse_cidr("10.0.0.0"),
-            Err(VpcError::InvalidCidr(_))
-        ));
-        assert!(matches!(
-            parse_cidr("2001:db8::/56"),
-            Err(VpcError::InvalidCidr(_))
-        ));
-        assert!(matches!(
-            parse_cidr("banana"),
-            Err(VpcError::InvalidCidr(_))
-        ));
+        assert!(matches!(parse_cidr("10.0.0.0/15"), Err(VpcError::InvalidRange(_))));
+        assert!(matches!(parse_cidr("10.0.0.0/29"), Err(VpcError::InvalidRange(_))));
+        assert!(matches!(parse_cidr("10.0.0.1/16"), Err(VpcError::InvalidCidr(_))));
+        assert!(matches!(parse_cidr("10.0.0.0"), Err(VpcError::InvalidCidr(_))));
+        assert!(matches!(parse_cidr("2001:db8::/56"), Err(VpcError::InvalidCidr(_))));
+        assert!(matches!(parse_cidr("banana"), Err(VpcError::InvalidCidr(_))));
     }
 
     #[test]
     fn quota() {
         let mut rng = SeededRandom::new(1);
         let owner = AccountId::default_account();
-        let req = NewVpc {
-            cidr: "10.0.0.0/16".parse().unwrap(),
-            tenancy: Tenancy::Default,
-        };
+        let req = NewVpc { cidr: "10.0.0.0/16".parse().unwrap(), tenancy: Tenancy::Default };
         assert!(create(&owner, &req, "dopt-1", 4, 5, Timestamp(0), &mut rng).is_ok());
-        assert_eq!(
-            create(&owner, &req, "dopt-1", 5, 5, Timestamp(0), &mut rng),
-            Err(VpcError::LimitExceeded)
-        );
+        assert_eq!(create(&owner, &req, "dopt-1", 5, 5, Timestamp(0), &mut rng), Err(VpcError::LimitExceeded));
     }
 
     #[test]
     fn default_vpc_and_filters() {
         let mut rng = SeededRandom::new(1);
-        let vpc = default_vpc(
-            &AccountId::default_account(),
-            "dopt-1",
-            Timestamp(0),
-            &mut rng,
-        );
+        let vpc = default_vpc(&AccountId::default_account(), "dopt-1", Timestamp(0), &mut rng);
         assert!(vpc.is_default);
         assert_eq!(vpc.cidr_block().to_string(), "172.31.0.0/16");
-        let set =
-            |name: &str, v: &str| FilterSet::compile(&[Filter::new(name, &[v])], &FILTERS).unwrap();
+        let set = |name: &str, v: &str| FilterSet::compile(&[Filter::new(name, &[v])], &FILTERS).unwrap();
         assert!(set("is-default", "true").matches(&vpc, &[]));
         assert!(set("cidr", "172.31.*").matches(&vpc, &[]));
         assert!(set("cidr-block-association.cidr-block", "172.31.0.0/16").matches(&vpc, &[]));
@@ -352,10 +293,7 @@ mod tests {
 
     #[test]
     fn messages() {
-        assert_eq!(
-            VpcError::NotFound(vec!["vpc-1".into()]).to_string(),
-            "The vpc ID 'vpc-1' does not exist"
-        );
+        assert_eq!(VpcError::NotFound(vec!["vpc-1".into()]).to_string(), "The vpc ID 'vpc-1' does not exist");
         assert_eq!(
             VpcError::NotFound(vec!["vpc-1".into(), "vpc-2".into()]).to_string(),
             "The vpc IDs 'vpc-1, vpc-2' do not exist"

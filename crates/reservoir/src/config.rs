@@ -138,33 +138,18 @@ impl ServeArgs {
     pub fn settings(self) -> Result<Settings, String> {
         let file = match &self.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("reading {}: {e}", path.display()))?;
-                toml::from_str::<FileConfig>(&text)
-                    .map_err(|e| format!("{}: {e}", path.display()))?
+                let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| format!("{}: {e}", path.display()))?
             }
             None => FileConfig::default(),
         };
         let ephemeral = self.ephemeral.or(file.ephemeral).unwrap_or(false);
-        let data = self
-            .data
-            .or(file.data)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
+        let data = self.data.or(file.data).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
         let mut server = Config::ephemeral();
-        server.storage = if ephemeral {
-            Storage::Memory
-        } else {
-            Storage::File(data)
-        };
-        server.default_region = self
-            .default_region
-            .or(file.default_region)
-            .unwrap_or(server.default_region);
+        server.storage = if ephemeral { Storage::Memory } else { Storage::File(data) };
+        server.default_region = self.default_region.or(file.default_region).unwrap_or(server.default_region);
         server.regions = file.regions;
-        server.max_body_bytes = self
-            .max_body_bytes
-            .or(file.max_body_bytes)
-            .unwrap_or(server.max_body_bytes);
+        server.max_body_bytes = self.max_body_bytes.or(file.max_body_bytes).unwrap_or(server.max_body_bytes);
         server.quotas = Quotas {
             vpcs_per_region: self
                 .vpc_quota
@@ -172,19 +157,10 @@ impl ServeArgs {
                 .unwrap_or(Quotas::default().vpcs_per_region),
         };
         Ok(Settings {
-            listen: self
-                .listen
-                .or(file.listen)
-                .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default")),
+            listen: self.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default")),
             server,
-            log_format: self
-                .log_format
-                .or(file.log_format)
-                .unwrap_or(LogFormat::Text),
-            log_level: self
-                .log_level
-                .or(file.log_level)
-                .unwrap_or_else(|| "info".into()),
+            log_format: self.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
+            log_level: self.log_level.or(file.log_level).unwrap_or_else(|| "info".into()),
         })
     }
 }
@@ -222,17 +198,10 @@ zones = [{ name = "xx-test-1a", id = "xxt1-az1" }]
 "#,
         )
         .unwrap();
-        let args = ServeArgs {
-            config: Some(path),
-            listen: Some("127.0.0.1:0".parse().unwrap()),
-            ..Default::default()
-        };
+        let args = ServeArgs { config: Some(path), listen: Some("127.0.0.1:0".parse().unwrap()), ..Default::default() };
         let s = args.settings().unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:0");
-        assert_eq!(
-            s.server.storage,
-            Storage::File(PathBuf::from("/tmp/from-file.db"))
-        );
+        assert_eq!(s.server.storage, Storage::File(PathBuf::from("/tmp/from-file.db")));
         assert_eq!(s.server.default_region, "eu-west-1");
         assert_eq!(s.server.quotas.vpcs_per_region, 20);
         assert_eq!(s.log_format, LogFormat::Json);
@@ -244,12 +213,7 @@ zones = [{ name = "xx-test-1a", id = "xxt1-az1" }]
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.toml");
         std::fs::write(&path, "lisen = \"127.0.0.1:1\"\n").unwrap();
-        let err = ServeArgs {
-            config: Some(path),
-            ..Default::default()
-        }
-        .settings()
-        .unwrap_err();
+        let err = ServeArgs { config: Some(path), ..Default::default() }.settings().unwrap_err();
         assert!(err.contains("lisen"), "{err}");
     }
 
@@ -257,14 +221,7 @@ zones = [{ name = "xx-test-1a", id = "xxt1-az1" }]
     fn cli_parses() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
-        let cli = Cli::try_parse_from([
-            "reservoir",
-            "serve",
-            "--ephemeral",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .unwrap();
+        let cli = Cli::try_parse_from(["reservoir", "serve", "--ephemeral", "--listen", "127.0.0.1:0"]).unwrap();
         let Command::Serve(args) = cli.command;
         assert_eq!(args.ephemeral, Some(true));
     }

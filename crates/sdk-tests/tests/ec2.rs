@@ -10,10 +10,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification, Tenancy};
 use common::{code_and_status, ec2, server};
 
 fn filter(name: &str, values: &[&str]) -> Filter {
-    Filter::builder()
-        .name(name)
-        .set_values(Some(values.iter().map(|v| v.to_string()).collect()))
-        .build()
+    Filter::builder().name(name).set_values(Some(values.iter().map(|v| v.to_string()).collect())).build()
 }
 
 fn tag(k: &str, v: &str) -> Tag {
@@ -26,71 +23,29 @@ async fn regions_and_availability_zones() {
     let client = ec2(&server, "AKIDEXAMPLE", "eu-west-1");
 
     let regions = client.describe_regions().send().await.unwrap();
-    let names: Vec<&str> = regions
-        .regions()
-        .iter()
-        .filter_map(|r| r.region_name())
-        .collect();
-    assert!(
-        names.contains(&"us-east-1") && names.contains(&"eu-west-1") && names.len() >= 29,
-        "{names:?}"
-    );
-    let use1 = regions
-        .regions()
-        .iter()
-        .find(|r| r.region_name() == Some("us-east-1"))
-        .unwrap();
+    let names: Vec<&str> = regions.regions().iter().filter_map(|r| r.region_name()).collect();
+    assert!(names.contains(&"us-east-1") && names.contains(&"eu-west-1") && names.len() >= 29, "{names:?}");
+    let use1 = regions.regions().iter().find(|r| r.region_name() == Some("us-east-1")).unwrap();
     assert_eq!(use1.endpoint(), Some("ec2.us-east-1.amazonaws.com"));
     assert_eq!(use1.opt_in_status(), Some("opt-in-not-required"));
 
-    let eu = client
-        .describe_regions()
-        .filters(filter("region-name", &["eu-*"]))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        eu.regions()
-            .iter()
-            .all(|r| r.region_name().unwrap().starts_with("eu-"))
-    );
+    let eu = client.describe_regions().filters(filter("region-name", &["eu-*"])).send().await.unwrap();
+    assert!(eu.regions().iter().all(|r| r.region_name().unwrap().starts_with("eu-")));
 
     let zones = client.describe_availability_zones().send().await.unwrap();
-    let zone_names: Vec<&str> = zones
-        .availability_zones()
-        .iter()
-        .filter_map(|z| z.zone_name())
-        .collect();
+    let zone_names: Vec<&str> = zones.availability_zones().iter().filter_map(|z| z.zone_name()).collect();
     assert_eq!(zone_names, ["eu-west-1a", "eu-west-1b", "eu-west-1c"]);
     let a = &zones.availability_zones()[0];
     assert_eq!(a.zone_id(), Some("euw1-az1"));
     assert_eq!(a.region_name(), Some("eu-west-1"));
     assert_eq!(a.state().map(|s| s.as_str()), Some("available"));
 
-    let by_id = client
-        .describe_availability_zones()
-        .zone_ids("euw1-az2")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        by_id.availability_zones()[0].zone_name(),
-        Some("eu-west-1b")
-    );
+    let by_id = client.describe_availability_zones().zone_ids("euw1-az2").send().await.unwrap();
+    assert_eq!(by_id.availability_zones()[0].zone_name(), Some("eu-west-1b"));
 
-    let err = client
-        .describe_availability_zones()
-        .zone_names("eu-west-1z")
-        .send()
-        .await
-        .unwrap_err();
+    let err = client.describe_availability_zones().zone_names("eu-west-1z").send().await.unwrap_err();
     assert_eq!(code_and_status(&err), ("InvalidParameterValue".into(), 400));
-    let err = client
-        .describe_regions()
-        .dry_run(true)
-        .send()
-        .await
-        .unwrap_err();
+    let err = client.describe_regions().dry_run(true).send().await.unwrap_err();
     assert_eq!(code_and_status(&err), ("DryRunOperation".into(), 412));
 }
 
@@ -112,10 +67,7 @@ async fn vpc_lifecycle_with_tags_and_filters() {
         .cidr_block("10.20.0.0/16")
         .instance_tenancy(Tenancy::Dedicated)
         .tag_specifications(
-            TagSpecification::builder()
-                .resource_type(ResourceType::Vpc)
-                .tags(tag("Name", "sdk"))
-                .build(),
+            TagSpecification::builder().resource_type(ResourceType::Vpc).tags(tag("Name", "sdk")).build(),
         )
         .send()
         .await
@@ -128,39 +80,23 @@ async fn vpc_lifecycle_with_tags_and_filters() {
     assert_eq!(vpc.tags()[0].value(), Some("sdk"));
     let assoc = &vpc.cidr_block_association_set()[0];
     assert_eq!(assoc.cidr_block(), Some("10.20.0.0/16"));
-    assert!(
-        assoc
-            .association_id()
-            .unwrap()
-            .starts_with("vpc-cidr-assoc-")
-    );
+    assert!(assoc.association_id().unwrap().starts_with("vpc-cidr-assoc-"));
 
     let described = client.describe_vpcs().vpc_ids(&id).send().await.unwrap();
-    assert_eq!(
-        described.vpcs()[0].state().map(|s| s.as_str()),
-        Some("available")
-    );
+    assert_eq!(described.vpcs()[0].state().map(|s| s.as_str()), Some("available"));
 
     for (f, want) in [
         (filter("tag:Name", &["sdk"]), vec![id.as_str()]),
         (filter("cidr", &["10.20.*"]), vec![id.as_str()]),
         (
-            filter(
-                "cidr-block-association.cidr-block",
-                &["10.20.0.0/16", "172.31.0.0/16"],
-            ),
+            filter("cidr-block-association.cidr-block", &["10.20.0.0/16", "172.31.0.0/16"]),
             vec![default.vpc_id().unwrap(), id.as_str()],
         ),
         (filter("is-default", &["false"]), vec![id.as_str()]),
         (filter("tag-key", &["Nam?"]), vec![id.as_str()]),
         (filter("state", &["pending"]), vec![]),
     ] {
-        let got = client
-            .describe_vpcs()
-            .filters(f.clone())
-            .send()
-            .await
-            .unwrap();
+        let got = client.describe_vpcs().filters(f.clone()).send().await.unwrap();
         let got: Vec<&str> = got.vpcs().iter().filter_map(|v| v.vpc_id()).collect();
         assert_eq!(got, want, "{f:?}");
     }
@@ -175,12 +111,7 @@ async fn vpc_lifecycle_with_tags_and_filters() {
     assert!(none.vpcs().is_empty());
 
     client.delete_vpc().vpc_id(&id).send().await.unwrap();
-    let err = client
-        .describe_vpcs()
-        .vpc_ids(&id)
-        .send()
-        .await
-        .unwrap_err();
+    let err = client.describe_vpcs().vpc_ids(&id).send().await.unwrap_err();
     assert_eq!(code_and_status(&err), ("InvalidVpcID.NotFound".into(), 400));
     let err = client.delete_vpc().vpc_id(&id).send().await.unwrap_err();
     assert_eq!(code_and_status(&err).0, "InvalidVpcID.NotFound");
@@ -191,94 +122,33 @@ async fn vpc_errors() {
     let server = server().await;
     let client = ec2(&server, "AKIDEXAMPLE", "us-east-1");
     let cases = [
+        (client.create_vpc().cidr_block("10.0.0.0/8").send().await.unwrap_err(), "InvalidVpcRange"),
+        (client.create_vpc().cidr_block("10.0.0.1/16").send().await.unwrap_err(), "InvalidParameterValue"),
+        (client.create_vpc().send().await.unwrap_err(), "MissingParameter"),
         (
-            client
-                .create_vpc()
-                .cidr_block("10.0.0.0/8")
-                .send()
-                .await
-                .unwrap_err(),
-            "InvalidVpcRange",
-        ),
-        (
-            client
-                .create_vpc()
-                .cidr_block("10.0.0.1/16")
-                .send()
-                .await
-                .unwrap_err(),
-            "InvalidParameterValue",
-        ),
-        (
-            client.create_vpc().send().await.unwrap_err(),
-            "MissingParameter",
-        ),
-        (
-            client
-                .create_vpc()
-                .cidr_block("10.0.0.0/16")
-                .instance_tenancy(Tenancy::Host)
-                .send()
-                .await
-                .unwrap_err(),
+            client.create_vpc().cidr_block("10.0.0.0/16").instance_tenancy(Tenancy::Host).send().await.unwrap_err(),
             "InvalidParameterValue",
         ),
     ];
     for (err, code) in cases {
         assert_eq!(code_and_status(&err), (code.to_string(), 400));
     }
-    let err = client
-        .delete_vpc()
-        .vpc_id("vpc-123")
-        .send()
-        .await
-        .unwrap_err();
+    let err = client.delete_vpc().vpc_id("vpc-123").send().await.unwrap_err();
     assert_eq!(code_and_status(&err).0, "InvalidVpcID.Malformed");
     // aws-sdk-rust checks no ranges: the server enforces the model's 5–1000.
-    let err = client
-        .describe_vpcs()
-        .max_results(4)
-        .send()
-        .await
-        .unwrap_err();
+    let err = client.describe_vpcs().max_results(4).send().await.unwrap_err();
     assert_eq!(code_and_status(&err).0, "InvalidParameterValue");
-    let err = client
-        .describe_vpcs()
-        .filters(filter("colour", &["blue"]))
-        .send()
-        .await
-        .unwrap_err();
+    let err = client.describe_vpcs().filters(filter("colour", &["blue"])).send().await.unwrap_err();
     assert_eq!(code_and_status(&err).0, "InvalidParameterValue");
     // An empty value list travels as a bare `Filter.1.Value=`: an empty list, refused.
-    let err = client
-        .describe_vpcs()
-        .filters(filter("state", &[]))
-        .send()
-        .await
-        .unwrap_err();
+    let err = client.describe_vpcs().filters(filter("state", &[])).send().await.unwrap_err();
     assert_eq!(code_and_status(&err).0, "InvalidParameterValue");
 
     // DryRun validates, then answers 412 and changes nothing.
-    let err = client
-        .create_vpc()
-        .cidr_block("10.9.0.0/16")
-        .dry_run(true)
-        .send()
-        .await
-        .unwrap_err();
+    let err = client.create_vpc().cidr_block("10.9.0.0/16").dry_run(true).send().await.unwrap_err();
     assert_eq!(code_and_status(&err), ("DryRunOperation".into(), 412));
-    let err = client
-        .create_vpc()
-        .cidr_block("10.0.0.0/8")
-        .dry_run(true)
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        code_and_status(&err).0,
-        "InvalidVpcRange",
-        "validation wins over DryRun"
-    );
+    let err = client.create_vpc().cidr_block("10.0.0.0/8").dry_run(true).send().await.unwrap_err();
+    assert_eq!(code_and_status(&err).0, "InvalidVpcRange", "validation wins over DryRun");
     assert_eq!(client.describe_vpcs().send().await.unwrap().vpcs().len(), 1);
 }
 
@@ -288,30 +158,16 @@ async fn vpc_pagination_with_the_paginator() {
     let client = ec2(&server, "AKIDEXAMPLE", "us-east-1");
     let mut created = HashSet::new();
     for i in 0..12 {
-        let v = client
-            .create_vpc()
-            .cidr_block(format!("10.{i}.0.0/16"))
-            .send()
-            .await
-            .unwrap();
+        let v = client.create_vpc().cidr_block(format!("10.{i}.0.0/16")).send().await.unwrap();
         created.insert(v.vpc().unwrap().vpc_id().unwrap().to_string());
     }
-    let pages: Vec<_> = client
-        .describe_vpcs()
-        .into_paginator()
-        .page_size(5)
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+    let pages: Vec<_> =
+        client.describe_vpcs().into_paginator().page_size(5).send().collect::<Result<Vec<_>, _>>().await.unwrap();
     assert_eq!(pages.len(), 3);
     let mut seen = HashSet::new();
     for page in &pages {
         for v in page.vpcs() {
-            assert!(
-                seen.insert(v.vpc_id().unwrap().to_string()),
-                "duplicate {v:?}"
-            );
+            assert!(seen.insert(v.vpc_id().unwrap().to_string()), "duplicate {v:?}");
         }
     }
     assert_eq!(seen.len(), 13);
@@ -329,21 +185,10 @@ async fn vpc_pagination_with_the_paginator() {
         .await
         .unwrap_err();
     assert_eq!(code_and_status(&err).0, "InvalidNextToken");
-    let err = client
-        .describe_vpcs()
-        .next_token("forged.token")
-        .send()
-        .await
-        .unwrap_err();
+    let err = client.describe_vpcs().next_token("forged.token").send().await.unwrap_err();
     assert_eq!(code_and_status(&err).0, "InvalidNextToken");
     // The same request continues; MaxResults may change between pages.
-    let second = client
-        .describe_vpcs()
-        .max_results(1000)
-        .next_token(token)
-        .send()
-        .await
-        .unwrap();
+    let second = client.describe_vpcs().max_results(1000).next_token(token).send().await.unwrap();
     assert_eq!(second.vpcs().len(), 8);
     assert!(second.next_token().is_none());
 }
@@ -364,83 +209,30 @@ async fn tags_on_vpcs() {
         .unwrap()
         .to_string();
 
-    client
-        .create_tags()
-        .resources(&id)
-        .tags(tag("env", "prod"))
-        .tags(tag("team", "net"))
-        .send()
-        .await
-        .unwrap();
-    let tags = client
-        .describe_tags()
-        .filters(filter("resource-id", &[&id]))
-        .send()
-        .await
-        .unwrap();
+    client.create_tags().resources(&id).tags(tag("env", "prod")).tags(tag("team", "net")).send().await.unwrap();
+    let tags = client.describe_tags().filters(filter("resource-id", &[&id])).send().await.unwrap();
     let got: Vec<(&str, &str, &str)> = tags
         .tags()
         .iter()
-        .map(|t| {
-            (
-                t.key().unwrap(),
-                t.value().unwrap(),
-                t.resource_type().unwrap().as_str(),
-            )
-        })
+        .map(|t| (t.key().unwrap(), t.value().unwrap(), t.resource_type().unwrap().as_str()))
         .collect();
     assert_eq!(got, [("env", "prod", "vpc"), ("team", "net", "vpc")]);
 
-    let by_value = client
-        .describe_tags()
-        .filters(filter("value", &["pr*"]))
-        .send()
-        .await
-        .unwrap();
+    let by_value = client.describe_tags().filters(filter("value", &["pr*"])).send().await.unwrap();
     assert_eq!(by_value.tags().len(), 1);
 
     // DeleteTags with a value deletes only when it matches.
-    client
-        .delete_tags()
-        .resources(&id)
-        .tags(tag("env", "dev"))
-        .send()
-        .await
-        .unwrap();
-    client
-        .delete_tags()
-        .resources(&id)
-        .tags(Tag::builder().key("team").build())
-        .send()
-        .await
-        .unwrap();
+    client.delete_tags().resources(&id).tags(tag("env", "dev")).send().await.unwrap();
+    client.delete_tags().resources(&id).tags(Tag::builder().key("team").build()).send().await.unwrap();
     let left = client.describe_tags().send().await.unwrap();
     let keys: Vec<&str> = left.tags().iter().filter_map(|t| t.key()).collect();
     assert_eq!(keys, ["env"]);
 
-    let err = client
-        .create_tags()
-        .resources("vpc-0123456789abcdef0")
-        .tags(tag("a", "b"))
-        .send()
-        .await
-        .unwrap_err();
+    let err = client.create_tags().resources("vpc-0123456789abcdef0").tags(tag("a", "b")).send().await.unwrap_err();
     assert_eq!(code_and_status(&err).0, "InvalidVpcID.NotFound");
-    let err = client
-        .create_tags()
-        .resources("nothing-123")
-        .tags(tag("a", "b"))
-        .send()
-        .await
-        .unwrap_err();
+    let err = client.create_tags().resources("nothing-123").tags(tag("a", "b")).send().await.unwrap_err();
     assert_eq!(code_and_status(&err).0, "InvalidID");
-    let err = client
-        .create_tags()
-        .resources(&id)
-        .tags(tag("aws:reserved", "b"))
-        .send()
-        .await
-        .unwrap_err();
+    let err = client.create_tags().resources(&id).tags(tag("aws:reserved", "b")).send().await.unwrap_err();
     assert_eq!(code_and_status(&err).0, "InvalidParameterValue");
     let mut many = client.create_tags().resources(&id);
     for i in 0..50 {
@@ -448,12 +240,7 @@ async fn tags_on_vpcs() {
     }
     let err = many.send().await.unwrap_err();
     assert_eq!(code_and_status(&err).0, "TagLimitExceeded");
-    let err = client
-        .describe_tags()
-        .max_results(4)
-        .send()
-        .await
-        .unwrap_err();
+    let err = client.describe_tags().max_results(4).send().await.unwrap_err();
     assert_eq!(code_and_status(&err).0, "InvalidParameterValue");
 }
 
@@ -463,25 +250,13 @@ async fn accounts_and_regions_are_isolated() {
     let a = ec2(&server, "111111111111", "us-east-1");
     let b = ec2(&server, "222222222222", "us-east-1");
     let a_west = ec2(&server, "111111111111", "us-west-2");
-    let id = a
-        .create_vpc()
-        .cidr_block("10.0.0.0/16")
-        .send()
-        .await
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string();
+    let id =
+        a.create_vpc().cidr_block("10.0.0.0/16").send().await.unwrap().vpc().unwrap().vpc_id().unwrap().to_string();
     let err = b.describe_vpcs().vpc_ids(&id).send().await.unwrap_err();
     assert_eq!(code_and_status(&err).0, "InvalidVpcID.NotFound");
     let err = a_west.delete_vpc().vpc_id(&id).send().await.unwrap_err();
     assert_eq!(code_and_status(&err).0, "InvalidVpcID.NotFound");
-    assert_eq!(
-        b.describe_vpcs().send().await.unwrap().vpcs()[0].owner_id(),
-        Some("222222222222")
-    );
+    assert_eq!(b.describe_vpcs().send().await.unwrap().vpcs()[0].owner_id(), Some("222222222222"));
     assert_eq!(a_west.describe_vpcs().send().await.unwrap().vpcs().len(), 1);
 }
 

@@ -39,11 +39,7 @@ fn signed(region: &str, access_key: &str, body: String) -> Request<Body> {
 }
 
 async fn call(app: &axum::Router, access_key: &str, body: &str) -> String {
-    let response = app
-        .clone()
-        .oneshot(signed("us-east-1", access_key, body.to_string()))
-        .await
-        .unwrap();
+    let response = app.clone().oneshot(signed("us-east-1", access_key, body.to_string())).await.unwrap();
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     let text = String::from_utf8_lossy(&bytes).into_owned();
@@ -114,32 +110,17 @@ async fn main() {
     let mut failures = Vec::new();
     let (mem, _) = app(Storage::Memory);
 
-    let regions = measure("DescribeRegions", 2000, |_| {
-        call(
-            &mem,
-            "111111111111",
-            "Action=DescribeRegions&Version=2016-11-15",
-        )
-    })
-    .await;
+    let regions =
+        measure("DescribeRegions", 2000, |_| call(&mem, "111111111111", "Action=DescribeRegions&Version=2016-11-15"))
+            .await;
     if regions.median > Duration::from_micros(500) {
         failures.push("DescribeRegions median >= 0.5 ms");
     }
 
     let create_delete = measure("CreateVpc + DeleteVpc (memory)", 1000, |_| async {
-        let xml = call(
-            &mem,
-            "111111111111",
-            "Action=CreateVpc&Version=2016-11-15&CidrBlock=10.0.0.0%2F16",
-        )
-        .await;
+        let xml = call(&mem, "111111111111", "Action=CreateVpc&Version=2016-11-15&CidrBlock=10.0.0.0%2F16").await;
         let id = extract(&xml, "vpcId");
-        call(
-            &mem,
-            "111111111111",
-            &format!("Action=DeleteVpc&Version=2016-11-15&VpcId={id}"),
-        )
-        .await;
+        call(&mem, "111111111111", &format!("Action=DeleteVpc&Version=2016-11-15&VpcId={id}")).await;
     })
     .await;
     if create_delete.median > Duration::from_millis(2) {
@@ -147,25 +128,11 @@ async fn main() {
     }
 
     let (file, _dir) = app(Storage::File(Default::default()));
-    measure(
-        "CreateVpc + DeleteVpc (SQLite file, synchronous=FULL)",
-        200,
-        |_| async {
-            let xml = call(
-                &file,
-                "111111111111",
-                "Action=CreateVpc&Version=2016-11-15&CidrBlock=10.0.0.0%2F16",
-            )
-            .await;
-            let id = extract(&xml, "vpcId");
-            call(
-                &file,
-                "111111111111",
-                &format!("Action=DeleteVpc&Version=2016-11-15&VpcId={id}"),
-            )
-            .await;
-        },
-    )
+    measure("CreateVpc + DeleteVpc (SQLite file, synchronous=FULL)", 200, |_| async {
+        let xml = call(&file, "111111111111", "Action=CreateVpc&Version=2016-11-15&CidrBlock=10.0.0.0%2F16").await;
+        let id = extract(&xml, "vpcId");
+        call(&file, "111111111111", &format!("Action=DeleteVpc&Version=2016-11-15&VpcId={id}")).await;
+    })
     .await;
 
     // Account A: 100 tagged VPCs.
@@ -179,21 +146,13 @@ async fn main() {
         )
         .await;
     }
-    let describe =
-        "Action=DescribeVpcs&Version=2016-11-15&Filter.1.Name=tag%3AName&Filter.1.Value.1=vpc-5*";
-    let before = measure("DescribeVpcs, 100 VPCs, tag filter", 500, |_| {
-        call(&mem, "222222222222", describe)
-    })
-    .await;
+    let describe = "Action=DescribeVpcs&Version=2016-11-15&Filter.1.Name=tag%3AName&Filter.1.Value.1=vpc-5*";
+    let before = measure("DescribeVpcs, 100 VPCs, tag filter", 500, |_| call(&mem, "222222222222", describe)).await;
     if before.median > Duration::from_millis(5) {
         failures.push("DescribeVpcs (100 VPCs, tag filter) median >= 5 ms");
     }
     measure("DescribeTags, 101 resources, all pages", 500, |_| {
-        call(
-            &mem,
-            "222222222222",
-            "Action=DescribeTags&Version=2016-11-15",
-        )
+        call(&mem, "222222222222", "Action=DescribeTags&Version=2016-11-15")
     })
     .await;
 
@@ -202,34 +161,18 @@ async fn main() {
         call(
             &mem,
             "333333333333",
-            &format!(
-                "Action=CreateVpc&Version=2016-11-15&CidrBlock=10.{}.{}.0%2F24",
-                i / 256,
-                i % 256
-            ),
+            &format!("Action=CreateVpc&Version=2016-11-15&CidrBlock=10.{}.{}.0%2F24", i / 256, i % 256),
         )
         .await;
     }
-    let after = measure(
-        "DescribeVpcs, same, another account holds 5,000",
-        500,
-        |_| call(&mem, "222222222222", describe),
-    )
-    .await;
+    let after =
+        measure("DescribeVpcs, same, another account holds 5,000", 500, |_| call(&mem, "222222222222", describe)).await;
     if after.median > before.median * 2 {
         failures.push("DescribeVpcs depends on another account's state");
     }
-    measure(
-        "DescribeVpcs first page (5) of an account with 5,000",
-        500,
-        |_| {
-            call(
-                &mem,
-                "333333333333",
-                "Action=DescribeVpcs&Version=2016-11-15&MaxResults=5",
-            )
-        },
-    )
+    measure("DescribeVpcs first page (5) of an account with 5,000", 500, |_| {
+        call(&mem, "333333333333", "Action=DescribeVpcs&Version=2016-11-15&MaxResults=5")
+    })
     .await;
 
     if failures.is_empty() {

@@ -29,17 +29,14 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Response {
 
 /// `GET /_localstack/health`, in LocalStack's shape.
 pub async fn localstack_health(State(_state): State<Arc<AppState>>) -> Response {
-    let services: serde_json::Map<String, serde_json::Value> = reservoir_wire::route::SERVED
-        .iter()
-        .map(|s| (s.to_string(), json!("running")))
-        .collect();
+    let services: serde_json::Map<String, serde_json::Value> =
+        reservoir_wire::route::SERVED.iter().map(|s| (s.to_string(), json!("running"))).collect();
     plain_json(json!({ "services": services, "edition": "reservoir", "version": VERSION }))
 }
 
 async fn wipe(state: &Arc<AppState>) -> Result<(), Response> {
     let store = state.store.clone();
-    let result =
-        tokio::task::spawn_blocking(move || reservoir_store::write(&*store, |tx| tx.reset())).await;
+    let result = tokio::task::spawn_blocking(move || reservoir_store::write(&*store, |tx| tx.reset())).await;
     // Forget set-up scopes after the wipe, so the next request makes its default VPC again.
     state.forget_scopes();
     match result {
@@ -47,16 +44,8 @@ async fn wipe(state: &Arc<AppState>) -> Result<(), Response> {
             tracing::info!("state reset");
             Ok(())
         }
-        Ok(Err(e)) => Err((
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("reset failed: {e}"),
-        )
-            .into_response()),
-        Err(e) => Err((
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("reset failed: {e}"),
-        )
-            .into_response()),
+        Ok(Err(e)) => Err((StatusCode::INTERNAL_SERVER_ERROR, format!("reset failed: {e}")).into_response()),
+        Err(e) => Err((StatusCode::INTERNAL_SERVER_ERROR, format!("reset failed: {e}")).into_response()),
     }
 }
 

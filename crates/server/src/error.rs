@@ -20,11 +20,7 @@ use reservoir_wire::ec2::{Code, codes};
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
     /// An AWS error code, its HTTP status and a message for the caller.
-    Aws {
-        code: Cow<'static, str>,
-        status: u16,
-        message: String,
-    },
+    Aws { code: Cow<'static, str>, status: u16, message: String },
     /// A bug or an unexpected storage failure: logged with its cause, answered as the
     /// service's internal error (500) without details.
     Internal(String),
@@ -36,27 +32,16 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn ec2(code: Code, message: impl Into<String>) -> ApiError {
-        ApiError::Aws {
-            code: Cow::Borrowed(code.code),
-            status: code.status,
-            message: message.into(),
-        }
+        ApiError::Aws { code: Cow::Borrowed(code.code), status: code.status, message: message.into() }
     }
 
     pub fn json(code: &'static str, status: u16, message: impl Into<String>) -> ApiError {
-        ApiError::Aws {
-            code: Cow::Borrowed(code),
-            status,
-            message: message.into(),
-        }
+        ApiError::Aws { code: Cow::Borrowed(code), status, message: message.into() }
     }
 
     /// EC2's answer to a request that would have succeeded with `DryRun=true`.
     pub fn dry_run() -> ApiError {
-        ApiError::ec2(
-            codes::DRY_RUN_OPERATION,
-            "Request would have succeeded, but DryRun flag is set.",
-        )
+        ApiError::ec2(codes::DRY_RUN_OPERATION, "Request would have succeeded, but DryRun flag is set.")
     }
 
     /// A real EC2 operation parameter Reservoir does not implement yet.
@@ -84,9 +69,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
             StoreError::Unavailable(m) => ApiError::Unavailable(m),
-            StoreError::Conflict(m) | StoreError::Corrupt(m) | StoreError::Other(m) => {
-                ApiError::Internal(m)
-            }
+            StoreError::Conflict(m) | StoreError::Corrupt(m) | StoreError::Other(m) => ApiError::Internal(m),
         }
     }
 }
@@ -97,9 +80,7 @@ impl From<VpcError> for ApiError {
     fn from(e: VpcError) -> ApiError {
         let code = match &e {
             VpcError::MissingCidr => codes::MISSING_PARAMETER,
-            VpcError::InvalidCidr(_) | VpcError::UnsupportedTenancy(_) => {
-                codes::INVALID_PARAMETER_VALUE
-            }
+            VpcError::InvalidCidr(_) | VpcError::UnsupportedTenancy(_) => codes::INVALID_PARAMETER_VALUE,
             VpcError::InvalidRange(_) => codes::INVALID_VPC_RANGE,
             VpcError::LimitExceeded => codes::VPC_LIMIT_EXCEEDED,
             VpcError::Malformed(_) => codes::INVALID_VPC_ID_MALFORMED,
@@ -127,13 +108,9 @@ impl From<TagError> for ApiError {
 impl From<FilterError> for ApiError {
     fn from(e: FilterError) -> ApiError {
         let code = match &e {
-            FilterError::UnknownName(_) | FilterError::NoValues(_) => {
-                codes::INVALID_PARAMETER_VALUE
-            }
+            FilterError::UnknownName(_) | FilterError::NoValues(_) => codes::INVALID_PARAMETER_VALUE,
             FilterError::MissingName(_) => codes::MISSING_PARAMETER,
-            FilterError::TooManyFilters(_) | FilterError::TooManyValues(..) => {
-                codes::FILTER_LIMIT_EXCEEDED
-            }
+            FilterError::TooManyFilters(_) | FilterError::TooManyValues(..) => codes::FILTER_LIMIT_EXCEEDED,
         };
         let message = match &e {
             FilterError::MissingName(i) => {
@@ -163,26 +140,19 @@ pub fn ec2_not_found(kind: ResourceKind, id: &str) -> ApiError {
         ResourceKind::Subnet => (codes::INVALID_SUBNET_ID_NOT_FOUND, "subnet ID"),
         ResourceKind::SecurityGroup => (codes::INVALID_GROUP_NOT_FOUND, "security group"),
         ResourceKind::Instance => (codes::INVALID_INSTANCE_ID_NOT_FOUND, "instance ID"),
-        ResourceKind::CapacityReservation => (
-            codes::INVALID_CAPACITY_RESERVATION_ID_NOT_FOUND,
-            "Capacity Reservation ID",
-        ),
+        ResourceKind::CapacityReservation => {
+            (codes::INVALID_CAPACITY_RESERVATION_ID_NOT_FOUND, "Capacity Reservation ID")
+        }
         ResourceKind::Ipam => (codes::INVALID_IPAM_ID_NOT_FOUND, "ipam ID"),
         ResourceKind::IpamScope => (codes::INVALID_IPAM_SCOPE_ID_NOT_FOUND, "ipam-scope ID"),
         ResourceKind::IpamPool => (codes::INVALID_IPAM_POOL_ID_NOT_FOUND, "ipam-pool ID"),
         ResourceKind::ElasticIp => (codes::INVALID_ALLOCATION_ID_NOT_FOUND, "allocation ID"),
         ResourceKind::CoipPool => (codes::INVALID_POOL_ID_NOT_FOUND, "pool ID"),
-        ResourceKind::LocalGateway => (
-            codes::INVALID_LOCAL_GATEWAY_ID_NOT_FOUND,
-            "local gateway ID",
-        ),
-        ResourceKind::LocalGatewayRouteTable => (
-            codes::INVALID_LOCAL_GATEWAY_ROUTE_TABLE_ID_NOT_FOUND,
-            "local gateway route table ID",
-        ),
-        ResourceKind::VpcCidrBlockAssociation
-        | ResourceKind::IdentityPool
-        | ResourceKind::Identity => {
+        ResourceKind::LocalGateway => (codes::INVALID_LOCAL_GATEWAY_ID_NOT_FOUND, "local gateway ID"),
+        ResourceKind::LocalGatewayRouteTable => {
+            (codes::INVALID_LOCAL_GATEWAY_ROUTE_TABLE_ID_NOT_FOUND, "local gateway route table ID")
+        }
+        ResourceKind::VpcCidrBlockAssociation | ResourceKind::IdentityPool | ResourceKind::Identity => {
             return ApiError::ec2(codes::INVALID_ID, format!("The ID '{id}' is not valid"));
         }
     };
@@ -218,11 +188,7 @@ impl From<CognitoError> for ApiError {
 /// Cognito's answer to a bad `NextToken`.
 pub fn cognito_token_error(e: TokenError) -> ApiError {
     match e {
-        TokenError::Invalid => ApiError::json(
-            "InvalidParameterException",
-            400,
-            "The pagination token is not valid.",
-        ),
+        TokenError::Invalid => ApiError::json("InvalidParameterException", 400, "The pagination token is not valid."),
     }
 }
 
@@ -232,44 +198,17 @@ mod tests {
 
     #[test]
     fn domain_errors_get_aws_codes() {
-        assert_eq!(
-            ApiError::from(VpcError::NotFound(vec!["vpc-1".into()])).code(),
-            "InvalidVpcID.NotFound"
-        );
-        assert_eq!(
-            ApiError::from(VpcError::InvalidRange("10.0.0.0/8".into())).code(),
-            "InvalidVpcRange"
-        );
-        assert_eq!(
-            ApiError::from(TagError::TooMany {
-                resource: "vpc-1".into()
-            })
-            .code(),
-            "TagLimitExceeded"
-        );
-        assert_eq!(
-            ApiError::from(FilterError::TooManyFilters(51)).code(),
-            "FilterLimitExceeded"
-        );
+        assert_eq!(ApiError::from(VpcError::NotFound(vec!["vpc-1".into()])).code(), "InvalidVpcID.NotFound");
+        assert_eq!(ApiError::from(VpcError::InvalidRange("10.0.0.0/8".into())).code(), "InvalidVpcRange");
+        assert_eq!(ApiError::from(TagError::TooMany { resource: "vpc-1".into() }).code(), "TagLimitExceeded");
+        assert_eq!(ApiError::from(FilterError::TooManyFilters(51)).code(), "FilterLimitExceeded");
         assert_eq!(
             ApiError::from(IdempotencyError::ParameterMismatch("t".into())).code(),
             "IdempotentParameterMismatch"
         );
-        assert_eq!(
-            ApiError::from(CognitoError::PoolNotFound("x".into())).code(),
-            "ResourceNotFoundException"
-        );
-        assert_eq!(
-            ec2_token_error(TokenError::Invalid).code(),
-            "InvalidNextToken"
-        );
-        assert!(matches!(
-            ApiError::dry_run(),
-            ApiError::Aws { status: 412, .. }
-        ));
-        assert!(matches!(
-            ApiError::from(StoreError::Unavailable("x".into())),
-            ApiError::Unavailable(_)
-        ));
+        assert_eq!(ApiError::from(CognitoError::PoolNotFound("x".into())).code(), "ResourceNotFoundException");
+        assert_eq!(ec2_token_error(TokenError::Invalid).code(), "InvalidNextToken");
+        assert!(matches!(ApiError::dry_run(), ApiError::Aws { status: 412, .. }));
+        assert!(matches!(ApiError::from(StoreError::Unavailable("x".into())), ApiError::Unavailable(_)));
     }
 }

@@ -64,11 +64,7 @@ impl Cx {
         tokio::task::spawn_blocking(move || {
             reservoir_store::write(&*store, |tx| {
                 let value = f(tx)?;
-                if dry_run {
-                    Err(ApiError::dry_run())
-                } else {
-                    Ok(value)
-                }
+                if dry_run { Err(ApiError::dry_run()) } else { Ok(value) }
             })
         })
         .await
@@ -147,11 +143,7 @@ impl Flavor {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-        if form {
-            Flavor::Ec2
-        } else {
-            Flavor::of(&Service::Other(String::new()))
-        }
+        if form { Flavor::Ec2 } else { Flavor::of(&Service::Other(String::new())) }
     }
 }
 
@@ -164,12 +156,7 @@ fn with_request_id(mut response: Response, request_id: &str) -> Response {
 
 /// A 200 EC2 response.
 pub fn xml_response(request_id: &str, body: String) -> Response {
-    let r = (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, reservoir_wire::ec2::CONTENT_TYPE)],
-        body,
-    )
-        .into_response();
+    let r = (StatusCode::OK, [(header::CONTENT_TYPE, reservoir_wire::ec2::CONTENT_TYPE)], body).into_response();
     with_request_id(r, request_id)
 }
 
@@ -181,21 +168,9 @@ pub fn json_response(content_type: &'static str, request_id: &str, body: Vec<u8>
 
 /// An error response in the service's format. Internal errors are logged here, with
 /// their cause, and answered without it.
-pub fn error_response(
-    flavor: Flavor,
-    request_id: &str,
-    err: &ApiError,
-    trace: &mut Trace,
-) -> Response {
+pub fn error_response(flavor: Flavor, request_id: &str, err: &ApiError, trace: &mut Trace) -> Response {
     let (code, status, message): (&str, u16, String) = match (err, flavor) {
-        (
-            ApiError::Aws {
-                code,
-                status,
-                message,
-            },
-            _,
-        ) => (code, *status, message.clone()),
+        (ApiError::Aws { code, status, message }, _) => (code, *status, message.clone()),
         (ApiError::Internal(cause), f) => {
             tracing::error!(request_id, "internal error: {cause}");
             let code = match f {
@@ -210,11 +185,7 @@ pub fn error_response(
                 Flavor::Ec2 => codes::UNAVAILABLE.code,
                 Flavor::Json { unavailable, .. } => unavailable,
             };
-            (
-                code,
-                503,
-                "The service is temporarily unavailable; retry.".to_string(),
-            )
+            (code, 503, "The service is temporarily unavailable; retry.".to_string())
         }
     };
     trace.error = Some(code.to_string());
@@ -227,12 +198,9 @@ pub fn error_response(
         )
             .into_response(),
         Flavor::Json { content_type, .. } => {
-            let mut r = (
-                status,
-                [(header::CONTENT_TYPE, content_type)],
-                reservoir_wire::json::error_body(code, &message),
-            )
-                .into_response();
+            let mut r =
+                (status, [(header::CONTENT_TYPE, content_type)], reservoir_wire::json::error_body(code, &message))
+                    .into_response();
             if let Ok(v) = HeaderValue::from_str(code) {
                 r.headers_mut().insert("x-amzn-ErrorType", v);
             }
@@ -283,10 +251,7 @@ fn header_str<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 
 /// Whether a form (body or query string) has an `Action` parameter.
 fn has_action(body: &[u8], query: Option<&str>) -> bool {
-    let starts = |s: &[u8]| {
-        s.split(|&b| b == b'&')
-            .any(|pair| pair.starts_with(b"Action="))
-    };
+    let starts = |s: &[u8]| s.split(|&b| b == b'&').any(|pair| pair.starts_with(b"Action="));
     starts(body) || query.is_some_and(|q| starts(q.as_bytes()))
 }
 
@@ -295,9 +260,7 @@ fn signature(parts: &Parts) -> Option<Result<Signature, SignatureError>> {
     if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
         return Some(match value.to_str() {
             Ok(v) => sigv4::parse_authorization(v),
-            Err(_) => Err(SignatureError::Malformed(
-                "the Authorization header is not ASCII".into(),
-            )),
+            Err(_) => Err(SignatureError::Malformed("the Authorization header is not ASCII".into())),
         });
     }
     let query = parts.uri.query()?;
@@ -307,13 +270,7 @@ fn signature(parts: &Parts) -> Option<Result<Signature, SignatureError>> {
     sigv4::parse_presigned(&reservoir_wire::json::parse_query(Some(query)))
 }
 
-async fn dispatch(
-    state: &Arc<AppState>,
-    parts: &Parts,
-    body: Bytes,
-    request_id: &str,
-    trace: &mut Trace,
-) -> Response {
+async fn dispatch(state: &Arc<AppState>, parts: &Parts, body: Bytes, request_id: &str, trace: &mut Trace) -> Response {
     let sig = signature(parts);
     let query = parts.uri.query();
     let head = RequestHead {
@@ -326,10 +283,7 @@ async fn dispatch(
         ram_paths: &ram::PATHS,
     };
     let service = route::identify(&head);
-    let flavor = service
-        .as_ref()
-        .map(Flavor::of)
-        .unwrap_or_else(|| Flavor::guess(parts));
+    let flavor = service.as_ref().map(Flavor::of).unwrap_or_else(|| Flavor::guess(parts));
     trace.service = service.as_ref().map(|s| s.signing_name().to_string());
 
     let host = header_str(parts, "host");
@@ -338,9 +292,7 @@ async fn dispatch(
         Some(Err(e)) => {
             let err = match flavor {
                 Flavor::Ec2 => ApiError::ec2(codes::INCOMPLETE_SIGNATURE, e.to_string()),
-                Flavor::Json { .. } => {
-                    ApiError::json("IncompleteSignatureException", 400, e.to_string())
-                }
+                Flavor::Json { .. } => ApiError::json("IncompleteSignatureException", 400, e.to_string()),
             };
             return error_response(flavor, request_id, &err, trace);
         }
@@ -351,10 +303,7 @@ async fn dispatch(
             let err = ApiError::json(
                 "UnsupportedService",
                 400,
-                format!(
-                    "Reservoir does not serve the AWS service '{name}'. It serves: {}.",
-                    route::SERVED.join(", ")
-                ),
+                format!("Reservoir does not serve the AWS service '{name}'. It serves: {}.", route::SERVED.join(", ")),
             );
             return error_response(Flavor::guess(parts), request_id, &err, trace);
         }
@@ -413,11 +362,9 @@ fn check_region(state: &AppState, region: &str, flavor: Flavor) -> ApiResult<()>
                 codes::OPT_IN_REQUIRED,
                 format!("The region '{region}' is not enabled (opt-in-status not-opted-in)."),
             ),
-            Flavor::Json { .. } => ApiError::json(
-                "UnrecognizedClientException",
-                403,
-                format!("The region '{region}' is not enabled."),
-            ),
+            Flavor::Json { .. } => {
+                ApiError::json("UnrecognizedClientException", 403, format!("The region '{region}' is not enabled."))
+            }
         }),
         None => {
             let message = format!(
@@ -435,9 +382,6 @@ fn check_region(state: &AppState, region: &str, flavor: Flavor) -> ApiResult<()>
 /// A body for responses outside the AWS protocols (admin endpoints).
 pub fn plain_json(value: serde_json::Value) -> Response {
     let mut r = Response::new(Body::from(serde_json::to_vec(&value).unwrap_or_default()));
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r
 }

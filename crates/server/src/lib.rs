@@ -57,9 +57,7 @@ pub struct Quotas {
 
 impl Default for Quotas {
     fn default() -> Self {
-        Quotas {
-            vpcs_per_region: DEFAULT_VPC_QUOTA,
-        }
+        Quotas { vpcs_per_region: DEFAULT_VPC_QUOTA }
     }
 }
 
@@ -131,10 +129,7 @@ impl AppState {
             Storage::Memory => Arc::new(SqliteStore::open_memory()?),
         };
         let tokens = reservoir_store::write(&*store, |tx| -> Result<TokenCodec, StoreError> {
-            if let Some(codec) = tx
-                .get_meta(TOKEN_KEY)?
-                .and_then(|hex| TokenCodec::from_key_hex(&hex))
-            {
+            if let Some(codec) = tx.get_meta(TOKEN_KEY)?.and_then(|hex| TokenCodec::from_key_hex(&hex)) {
                 return Ok(codec);
             }
             let mut key = [0u8; 32];
@@ -160,24 +155,15 @@ impl AppState {
     }
 
     pub(crate) fn scope_known(&self, scope: &Scope) -> bool {
-        self.initialized
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(scope)
+        self.initialized.lock().unwrap_or_else(|p| p.into_inner()).contains(scope)
     }
 
     pub(crate) fn remember_scope(&self, scope: Scope) {
-        self.initialized
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(scope);
+        self.initialized.lock().unwrap_or_else(|p| p.into_inner()).insert(scope);
     }
 
     pub(crate) fn forget_scopes(&self) {
-        self.initialized
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        self.initialized.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 }
 
@@ -189,9 +175,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = http::router(state.clone());
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     let store = state.store.clone();
     let closed = tokio::task::spawn_blocking(move || store.close()).await;
     match closed {
@@ -216,12 +200,7 @@ pub async fn start(config: Config, listen: SocketAddr) -> Result<RunningServer, 
     let task = tokio::spawn(serve(state, listener, async move {
         let _ = rx.await;
     }));
-    Ok(RunningServer {
-        addr,
-        store_kind,
-        shutdown: Some(tx),
-        task: Some(task),
-    })
+    Ok(RunningServer { addr, store_kind, shutdown: Some(tx), task: Some(task) })
 }
 
 /// A server started with [`start`]. Dropping it asks the server to stop; [`RunningServer::stop`]

@@ -35,26 +35,16 @@ pub fn handle(cx: Cx, parts: &Parts, trace: &mut Trace) -> Response {
     let err = match match_route(ram::ROUTES, parts.method.as_str(), parts.uri.path()) {
         RouteMatch::Found { route, .. } => {
             trace.operation = Some(route.operation.to_string());
-            ApiError::json(
-                "NotImplemented",
-                501,
-                format!("Reservoir does not implement ram:{} yet.", route.operation),
-            )
+            ApiError::json("NotImplemented", 501, format!("Reservoir does not implement ram:{} yet.", route.operation))
         }
         RouteMatch::MethodNotAllowed => ApiError::json(
             "UnknownOperationException",
             405,
-            format!(
-                "RAM has no operation for {} {}.",
-                parts.method,
-                parts.uri.path()
-            ),
+            format!("RAM has no operation for {} {}.", parts.method, parts.uri.path()),
         ),
-        RouteMatch::NotFound => ApiError::json(
-            "UnknownOperationException",
-            404,
-            format!("RAM has no operation at {}.", parts.uri.path()),
-        ),
+        RouteMatch::NotFound => {
+            ApiError::json("UnknownOperationException", 404, format!("RAM has no operation at {}.", parts.uri.path()))
+        }
     };
     error_response(flavor, &cx.request_id, &err, trace)
 }

@@ -105,13 +105,7 @@ pub trait ReadTx {
     /// One entity by id, in whichever scope it lives (ids are globally unique).
     fn get_any_scope(&mut self, kind: &str, id: &str) -> StoreResult<Option<(Scope, Record)>>;
     /// Entities of a kind with `seq > after`, in `seq` order, at most `limit`.
-    fn list(
-        &mut self,
-        scope: &Scope,
-        kind: &str,
-        after: i64,
-        limit: usize,
-    ) -> StoreResult<Vec<Record>>;
+    fn list(&mut self, scope: &Scope, kind: &str, after: i64, limit: usize) -> StoreResult<Vec<Record>>;
     /// Entities of a kind whose parent is `parent`, with `seq > after`, in `seq` order.
     fn list_children(
         &mut self,
@@ -127,25 +121,10 @@ pub trait ReadTx {
     /// Tags of the given resources, ordered by (resource id, key).
     fn tags_of(&mut self, scope: &Scope, resource_ids: &[&str]) -> StoreResult<Vec<TagRow>>;
     /// All tags of the scope after the (resource id, key) cursor, in that order.
-    fn list_tags(
-        &mut self,
-        scope: &Scope,
-        after: Option<(&str, &str)>,
-        limit: usize,
-    ) -> StoreResult<Vec<TagRow>>;
+    fn list_tags(&mut self, scope: &Scope, after: Option<(&str, &str)>, limit: usize) -> StoreResult<Vec<TagRow>>;
 
-    fn get_alias(
-        &mut self,
-        scope: &Scope,
-        namespace: &str,
-        key: &str,
-    ) -> StoreResult<Option<String>>;
-    fn get_idempotency(
-        &mut self,
-        scope: &Scope,
-        operation: &str,
-        token: &str,
-    ) -> StoreResult<Option<IdempotencyRow>>;
+    fn get_alias(&mut self, scope: &Scope, namespace: &str, key: &str) -> StoreResult<Option<String>>;
+    fn get_idempotency(&mut self, scope: &Scope, operation: &str, token: &str) -> StoreResult<Option<IdempotencyRow>>;
     fn scope_initialized(&mut self, scope: &Scope) -> StoreResult<bool>;
     fn get_meta(&mut self, key: &str) -> StoreResult<Option<String>>;
 }
@@ -153,14 +132,7 @@ pub trait ReadTx {
 /// Reads and writes, in a read-write transaction.
 pub trait Tx: ReadTx {
     /// Inserts a new entity; `Conflict` if the id exists in the scope.
-    fn insert(
-        &mut self,
-        scope: &Scope,
-        kind: &str,
-        id: &str,
-        parent: Option<&str>,
-        body: &str,
-    ) -> StoreResult<()>;
+    fn insert(&mut self, scope: &Scope, kind: &str, id: &str, parent: Option<&str>, body: &str) -> StoreResult<()>;
     /// Replaces an entity's body; returns whether it existed.
     fn update(&mut self, scope: &Scope, kind: &str, id: &str, body: &str) -> StoreResult<bool>;
     /// Removes an entity and its tags; returns whether it existed.
@@ -172,22 +144,11 @@ pub trait Tx: ReadTx {
     fn put_tag(&mut self, scope: &Scope, tag: &TagRow) -> StoreResult<()>;
     fn delete_tag(&mut self, scope: &Scope, resource_id: &str, key: &str) -> StoreResult<bool>;
 
-    fn put_alias(
-        &mut self,
-        scope: &Scope,
-        namespace: &str,
-        key: &str,
-        target: &str,
-    ) -> StoreResult<()>;
+    fn put_alias(&mut self, scope: &Scope, namespace: &str, key: &str, target: &str) -> StoreResult<()>;
     fn delete_alias_namespace(&mut self, scope: &Scope, namespace: &str) -> StoreResult<()>;
 
-    fn put_idempotency(
-        &mut self,
-        scope: &Scope,
-        operation: &str,
-        token: &str,
-        row: &IdempotencyRow,
-    ) -> StoreResult<()>;
+    fn put_idempotency(&mut self, scope: &Scope, operation: &str, token: &str, row: &IdempotencyRow)
+    -> StoreResult<()>;
     fn mark_scope_initialized(&mut self, scope: &Scope, now: i64) -> StoreResult<()>;
     fn put_meta(&mut self, key: &str, value: &str) -> StoreResult<()>;
 
@@ -246,9 +207,9 @@ pub fn read<T, E: From<StoreError>>(
 
 fn finish<T, E: From<StoreError>>(r: Result<(), Abort>, out: Option<Result<T, E>>) -> Result<T, E> {
     match r {
-        Ok(()) | Err(Abort::Rollback) => out.unwrap_or_else(|| {
-            Err(StoreError::Other("transaction ended without a result".into()).into())
-        }),
+        Ok(()) | Err(Abort::Rollback) => {
+            out.unwrap_or_else(|| Err(StoreError::Other("transaction ended without a result".into()).into()))
+        }
         // Commit failed after the closure succeeded: the closure's result is void.
         Err(Abort::Store(e)) => match out {
             Some(Err(app)) => Err(app),

@@ -19,9 +19,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 
 use reservoir_domain::account::{AccountId, Scope};
 
-use crate::{
-    Abort, IdempotencyRow, ReadTx, Record, Store, StoreError, StoreKind, StoreResult, TagRow, Tx,
-};
+use crate::{Abort, IdempotencyRow, ReadTx, Record, Store, StoreError, StoreKind, StoreResult, TagRow, Tx};
 
 /// (version, SQL) in order.
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
@@ -38,9 +36,7 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore")
-            .field("kind", &self.kind)
-            .finish_non_exhaustive()
+        f.debug_struct("SqliteStore").field("kind", &self.kind).finish_non_exhaustive()
     }
 }
 
@@ -72,11 +68,9 @@ impl SqliteStore {
         migrate(&writer)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
-            let c = Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .map_err(err)?;
+            let c =
+                Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                    .map_err(err)?;
             configure(&c, false)?;
             readers.push(Mutex::new(c));
         }
@@ -105,17 +99,14 @@ impl SqliteStore {
 
     fn check_open(&self) -> Result<(), Abort> {
         if self.closed.load(Ordering::Acquire) {
-            return Err(Abort::Store(StoreError::Unavailable(
-                "the store is closed".into(),
-            )));
+            return Err(Abort::Store(StoreError::Unavailable("the store is closed".into())));
         }
         Ok(())
     }
 }
 
 fn configure(c: &Connection, writer: bool) -> StoreResult<()> {
-    c.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(err)?;
+    c.busy_timeout(std::time::Duration::from_secs(10)).map_err(err)?;
     if writer {
         c.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
         c.pragma_update(None, "synchronous", "FULL").map_err(err)?;
@@ -126,15 +117,12 @@ fn configure(c: &Connection, writer: bool) -> StoreResult<()> {
 }
 
 fn migrate(c: &Connection) -> StoreResult<()> {
-    c.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)")
-        .map_err(err)?;
-    let current: i64 = c
-        .query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(err)?;
+    c.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)",
+    )
+    .map_err(err)?;
+    let current: i64 =
+        c.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0)).map_err(err)?;
     let newest = MIGRATIONS.last().map(|(v, _)| *v).unwrap_or(0);
     if current > newest {
         return Err(StoreError::Other(format!(
@@ -161,9 +149,7 @@ impl Store for SqliteStore {
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<(), Abort>) -> Result<(), Abort> {
         self.check_open()?;
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
         let mut t = SqliteTx { tx };
         f(&mut t)?; // an error drops the transaction: rollback
         t.tx.commit().map_err(err)?;
@@ -174,9 +160,7 @@ impl Store for SqliteStore {
         self.check_open()?;
         if self.readers.is_empty() {
             let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Deferred)
-                .map_err(err)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(err)?;
             let mut t = SqliteTx { tx };
             return f(&mut t);
         }
@@ -191,13 +175,9 @@ impl Store for SqliteStore {
         }
         let mut conn = match guard {
             Some(g) => g,
-            None => self.readers[start % self.readers.len()]
-                .lock()
-                .unwrap_or_else(|p| p.into_inner()),
+            None => self.readers[start % self.readers.len()].lock().unwrap_or_else(|p| p.into_inner()),
         };
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(err)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(err)?;
         let mut t = SqliteTx { tx };
         f(&mut t)
     }
@@ -209,8 +189,7 @@ impl Store for SqliteStore {
         let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if self.kind == StoreKind::SqliteFile {
             // Fold the WAL into the main file so the database is one self-contained file.
-            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-                .map_err(err)?;
+            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").map_err(err)?;
         }
         Ok(())
     }
@@ -221,9 +200,16 @@ struct SqliteTx<'c> {
 }
 
 fn scope_of(account: String, region: String) -> StoreResult<Scope> {
-    let account = AccountId::parse(&account)
-        .ok_or_else(|| StoreError::Corrupt(format!("account id {account:?}")))?;
+    let account = AccountId::parse(&account).ok_or_else(|| StoreError::Corrupt(format!("account id {account:?}")))?;
     Ok(Scope::new(account, region))
+}
+
+fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
+    Ok(Record { seq: r.get("seq")?, id: r.get("id")?, body: r.get("body")? })
+}
+
+fn tag_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TagRow> {
+    Ok(TagRow { resource_id: r.get(0)?, resource_type: r.get(1)?, key: r.get(2)?, value: r.get(3)? })
 }
 
 fn limit(n: usize) -> i64 {
@@ -233,11 +219,11 @@ fn limit(n: usize) -> i64 {
 impl ReadTx for SqliteTx<'_> {
     fn get(&mut self, scope: &Scope, kind: &str, id: &str) -> StoreResult<Option<Record>> {
         self.tx
-            .prepare_cached("SELECT seq, id, body FROM resources WHERE account = ?1 AND region = ?2 AND id = ?3 AND kind = ?4")
+            .prepare_cached(
+                "SELECT seq, id, body FROM resources WHERE account = ?1 AND region = ?2 AND id = ?3 AND kind = ?4",
+            )
             .map_err(err)?
-            .query_row(params![scope.account.as_str(), scope.region, id, kind], |r| {
-                Ok(Record { seq: r.get(0)?, id: r.get(1)?, body: r.get(2)? })
-            })
+            .query_row(params![scope.account.as_str(), scope.region, id, kind], record)
             .optional()
             .map_err(err)
     }
@@ -245,21 +231,9 @@ impl ReadTx for SqliteTx<'_> {
     fn get_any_scope(&mut self, kind: &str, id: &str) -> StoreResult<Option<(Scope, Record)>> {
         let row = self
             .tx
-            .prepare_cached(
-                "SELECT account, region, seq, id, body FROM resources WHERE id = ?1 AND kind = ?2",
-            )
+            .prepare_cached("SELECT account, region, seq, id, body FROM resources WHERE id = ?1 AND kind = ?2")
             .map_err(err)?
-            .query_row(params![id, kind], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    Record {
-                        seq: r.get(2)?,
-                        id: r.get(3)?,
-                        body: r.get(4)?,
-                    },
-                ))
-            })
+            .query_row(params![id, kind], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, record(r)?)))
             .optional()
             .map_err(err)?;
         match row {
@@ -268,13 +242,7 @@ impl ReadTx for SqliteTx<'_> {
         }
     }
 
-    fn list(
-        &mut self,
-        scope: &Scope,
-        kind: &str,
-        after: i64,
-        n: usize,
-    ) -> StoreResult<Vec<Record>> {
+    fn list(&mut self, scope: &Scope, kind: &str, after: i64, n: usize) -> StoreResult<Vec<Record>> {
         let mut stmt = self
             .tx
             .prepare_cached(
@@ -283,16 +251,7 @@ impl ReadTx for SqliteTx<'_> {
             )
             .map_err(err)?;
         let rows = stmt
-            .query_map(
-                params![scope.account.as_str(), scope.region, kind, after, limit(n)],
-                |r| {
-                    Ok(Record {
-                        seq: r.get(0)?,
-                        id: r.get(1)?,
-                        body: r.get(2)?,
-                    })
-                },
-            )
+            .query_map(params![scope.account.as_str(), scope.region, kind, after, limit(n)], record)
             .map_err(err)?;
         rows.collect::<Result<_, _>>().map_err(err)
     }
@@ -313,43 +272,25 @@ impl ReadTx for SqliteTx<'_> {
             )
             .map_err(err)?;
         let rows = stmt
-            .query_map(
-                params![
-                    scope.account.as_str(),
-                    scope.region,
-                    kind,
-                    parent,
-                    after,
-                    limit(n)
-                ],
-                |r| {
-                    Ok(Record {
-                        seq: r.get(0)?,
-                        id: r.get(1)?,
-                        body: r.get(2)?,
-                    })
-                },
-            )
+            .query_map(params![scope.account.as_str(), scope.region, kind, parent, after, limit(n)], record)
             .map_err(err)?;
         rows.collect::<Result<_, _>>().map_err(err)
     }
 
     fn count(&mut self, scope: &Scope, kind: &str) -> StoreResult<u64> {
         self.tx
-            .prepare_cached(
-                "SELECT COUNT(*) FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3",
-            )
+            .prepare_cached("SELECT COUNT(*) FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3")
             .map_err(err)?
-            .query_row(params![scope.account.as_str(), scope.region, kind], |r| {
-                r.get::<_, i64>(0)
-            })
+            .query_row(params![scope.account.as_str(), scope.region, kind], |r| r.get::<_, i64>(0))
             .map(|n| n as u64)
             .map_err(err)
     }
 
     fn count_children(&mut self, scope: &Scope, kind: &str, parent: &str) -> StoreResult<u64> {
         self.tx
-            .prepare_cached("SELECT COUNT(*) FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3 AND parent = ?4")
+            .prepare_cached(
+                "SELECT COUNT(*) FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3 AND parent = ?4",
+            )
             .map_err(err)?
             .query_row(params![scope.account.as_str(), scope.region, kind, parent], |r| r.get::<_, i64>(0))
             .map(|n| n as u64)
@@ -369,16 +310,7 @@ impl ReadTx for SqliteTx<'_> {
         ids.sort_unstable();
         ids.dedup();
         for id in ids {
-            let rows = stmt
-                .query_map(params![scope.account.as_str(), scope.region, id], |r| {
-                    Ok(TagRow {
-                        resource_id: r.get(0)?,
-                        resource_type: r.get(1)?,
-                        key: r.get(2)?,
-                        value: r.get(3)?,
-                    })
-                })
-                .map_err(err)?;
+            let rows = stmt.query_map(params![scope.account.as_str(), scope.region, id], tag_row).map_err(err)?;
             for row in rows {
                 out.push(row.map_err(err)?);
             }
@@ -386,12 +318,7 @@ impl ReadTx for SqliteTx<'_> {
         Ok(out)
     }
 
-    fn list_tags(
-        &mut self,
-        scope: &Scope,
-        after: Option<(&str, &str)>,
-        n: usize,
-    ) -> StoreResult<Vec<TagRow>> {
+    fn list_tags(&mut self, scope: &Scope, after: Option<(&str, &str)>, n: usize) -> StoreResult<Vec<TagRow>> {
         let (after_id, after_key) = after.unwrap_or(("", ""));
         let mut stmt = self
             .tx
@@ -402,63 +329,32 @@ impl ReadTx for SqliteTx<'_> {
             )
             .map_err(err)?;
         let rows = stmt
-            .query_map(
-                params![
-                    scope.account.as_str(),
-                    scope.region,
-                    after_id,
-                    after_key,
-                    limit(n)
-                ],
-                |r| {
-                    Ok(TagRow {
-                        resource_id: r.get(0)?,
-                        resource_type: r.get(1)?,
-                        key: r.get(2)?,
-                        value: r.get(3)?,
-                    })
-                },
-            )
+            .query_map(params![scope.account.as_str(), scope.region, after_id, after_key, limit(n)], tag_row)
             .map_err(err)?;
         rows.collect::<Result<_, _>>().map_err(err)
     }
 
-    fn get_alias(
-        &mut self,
-        scope: &Scope,
-        namespace: &str,
-        key: &str,
-    ) -> StoreResult<Option<String>> {
+    fn get_alias(&mut self, scope: &Scope, namespace: &str, key: &str) -> StoreResult<Option<String>> {
         self.tx
-            .prepare_cached("SELECT target FROM aliases WHERE account = ?1 AND region = ?2 AND namespace = ?3 AND key = ?4")
+            .prepare_cached(
+                "SELECT target FROM aliases WHERE account = ?1 AND region = ?2 AND namespace = ?3 AND key = ?4",
+            )
             .map_err(err)?
             .query_row(params![scope.account.as_str(), scope.region, namespace, key], |r| r.get(0))
             .optional()
             .map_err(err)
     }
 
-    fn get_idempotency(
-        &mut self,
-        scope: &Scope,
-        operation: &str,
-        token: &str,
-    ) -> StoreResult<Option<IdempotencyRow>> {
+    fn get_idempotency(&mut self, scope: &Scope, operation: &str, token: &str) -> StoreResult<Option<IdempotencyRow>> {
         self.tx
             .prepare_cached(
                 "SELECT fingerprint, result, created FROM idempotency \
                  WHERE account = ?1 AND region = ?2 AND operation = ?3 AND token = ?4",
             )
             .map_err(err)?
-            .query_row(
-                params![scope.account.as_str(), scope.region, operation, token],
-                |r| {
-                    Ok(IdempotencyRow {
-                        fingerprint: r.get(0)?,
-                        result: r.get(1)?,
-                        created: r.get(2)?,
-                    })
-                },
-            )
+            .query_row(params![scope.account.as_str(), scope.region, operation, token], |r| {
+                Ok(IdempotencyRow { fingerprint: r.get(0)?, result: r.get(1)?, created: r.get(2)? })
+            })
             .optional()
             .map_err(err)
     }
@@ -484,16 +380,11 @@ impl ReadTx for SqliteTx<'_> {
 }
 
 impl Tx for SqliteTx<'_> {
-    fn insert(
-        &mut self,
-        scope: &Scope,
-        kind: &str,
-        id: &str,
-        parent: Option<&str>,
-        body: &str,
-    ) -> StoreResult<()> {
+    fn insert(&mut self, scope: &Scope, kind: &str, id: &str, parent: Option<&str>, body: &str) -> StoreResult<()> {
         self.tx
-            .prepare_cached("INSERT INTO resources (account, region, kind, id, parent, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .prepare_cached(
+                "INSERT INTO resources (account, region, kind, id, parent, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
             .map_err(err)?
             .execute(params![scope.account.as_str(), scope.region, kind, id, parent, body])
             .map(|_| ())
@@ -502,7 +393,9 @@ impl Tx for SqliteTx<'_> {
 
     fn update(&mut self, scope: &Scope, kind: &str, id: &str, body: &str) -> StoreResult<bool> {
         self.tx
-            .prepare_cached("UPDATE resources SET body = ?5 WHERE account = ?1 AND region = ?2 AND id = ?3 AND kind = ?4")
+            .prepare_cached(
+                "UPDATE resources SET body = ?5 WHERE account = ?1 AND region = ?2 AND id = ?3 AND kind = ?4",
+            )
             .map_err(err)?
             .execute(params![scope.account.as_str(), scope.region, id, kind, body])
             .map(|n| n > 0)
@@ -517,9 +410,7 @@ impl Tx for SqliteTx<'_> {
             .execute(params![scope.account.as_str(), scope.region, id, kind])
             .map_err(err)?;
         self.tx
-            .prepare_cached(
-                "DELETE FROM tags WHERE account = ?1 AND region = ?2 AND resource_id = ?3",
-            )
+            .prepare_cached("DELETE FROM tags WHERE account = ?1 AND region = ?2 AND resource_id = ?3")
             .map_err(err)?
             .execute(params![scope.account.as_str(), scope.region, id])
             .map_err(err)?;
@@ -564,13 +455,7 @@ impl Tx for SqliteTx<'_> {
             .map_err(err)
     }
 
-    fn put_alias(
-        &mut self,
-        scope: &Scope,
-        namespace: &str,
-        key: &str,
-        target: &str,
-    ) -> StoreResult<()> {
+    fn put_alias(&mut self, scope: &Scope, namespace: &str, key: &str, target: &str) -> StoreResult<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO aliases (account, region, namespace, key, target) VALUES (?1, ?2, ?3, ?4, ?5) \
@@ -584,9 +469,7 @@ impl Tx for SqliteTx<'_> {
 
     fn delete_alias_namespace(&mut self, scope: &Scope, namespace: &str) -> StoreResult<()> {
         self.tx
-            .prepare_cached(
-                "DELETE FROM aliases WHERE account = ?1 AND region = ?2 AND namespace = ?3",
-            )
+            .prepare_cached("DELETE FROM aliases WHERE account = ?1 AND region = ?2 AND namespace = ?3")
             .map_err(err)?
             .execute(params![scope.account.as_str(), scope.region, namespace])
             .map(|_| ())
@@ -606,7 +489,15 @@ impl Tx for SqliteTx<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .map_err(err)?
-            .execute(params![scope.account.as_str(), scope.region, operation, token, row.fingerprint, row.result, row.created])
+            .execute(params![
+                scope.account.as_str(),
+                scope.region,
+                operation,
+                token,
+                row.fingerprint,
+                row.result,
+                row.created
+            ])
             .map(|_| ())
             .map_err(err)
     }
@@ -622,7 +513,9 @@ impl Tx for SqliteTx<'_> {
 
     fn put_meta(&mut self, key: &str, value: &str) -> StoreResult<()> {
         self.tx
-            .prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
             .map_err(err)?
             .execute(params![key, value])
             .map(|_| ())

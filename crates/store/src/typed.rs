@@ -64,14 +64,12 @@ impl Entity for DhcpOptions {
 }
 
 fn encode<T: Entity>(v: &T) -> StoreResult<String> {
-    serde_json::to_string(v)
-        .map_err(|e| StoreError::Other(format!("encoding {}: {e}", T::KIND.storage_name())))
+    serde_json::to_string(v).map_err(|e| StoreError::Other(format!("encoding {}: {e}", T::KIND.storage_name())))
 }
 
 /// Reads a stored record back into its domain type.
 pub fn decode<T: Entity>(r: &Record) -> StoreResult<T> {
-    serde_json::from_str(&r.body)
-        .map_err(|e| StoreError::Corrupt(format!("{} {}: {e}", T::KIND.storage_name(), r.id)))
+    serde_json::from_str(&r.body).map_err(|e| StoreError::Corrupt(format!("{} {}: {e}", T::KIND.storage_name(), r.id)))
 }
 
 /// Typed reads.
@@ -79,12 +77,7 @@ pub trait ReadTxExt {
     fn load<T: Entity>(&mut self, scope: &Scope, id: &str) -> StoreResult<Option<T>>;
     fn load_any_scope<T: Entity>(&mut self, id: &str) -> StoreResult<Option<(Scope, T)>>;
     /// A page of `T` after the `seq` cursor: (seq, entity) pairs.
-    fn page<T: Entity>(
-        &mut self,
-        scope: &Scope,
-        after: i64,
-        limit: usize,
-    ) -> StoreResult<Vec<(i64, T)>>;
+    fn page<T: Entity>(&mut self, scope: &Scope, after: i64, limit: usize) -> StoreResult<Vec<(i64, T)>>;
     fn page_children<T: Entity>(
         &mut self,
         scope: &Scope,
@@ -97,9 +90,7 @@ pub trait ReadTxExt {
 
 impl<X: ReadTx + ?Sized> ReadTxExt for X {
     fn load<T: Entity>(&mut self, scope: &Scope, id: &str) -> StoreResult<Option<T>> {
-        self.get(scope, T::KIND.storage_name(), id)?
-            .map(|r| decode(&r))
-            .transpose()
+        self.get(scope, T::KIND.storage_name(), id)?.map(|r| decode(&r)).transpose()
     }
 
     fn load_any_scope<T: Entity>(&mut self, id: &str) -> StoreResult<Option<(Scope, T)>> {
@@ -109,16 +100,8 @@ impl<X: ReadTx + ?Sized> ReadTxExt for X {
         }
     }
 
-    fn page<T: Entity>(
-        &mut self,
-        scope: &Scope,
-        after: i64,
-        limit: usize,
-    ) -> StoreResult<Vec<(i64, T)>> {
-        self.list(scope, T::KIND.storage_name(), after, limit)?
-            .iter()
-            .map(|r| Ok((r.seq, decode(r)?)))
-            .collect()
+    fn page<T: Entity>(&mut self, scope: &Scope, after: i64, limit: usize) -> StoreResult<Vec<(i64, T)>> {
+        self.list(scope, T::KIND.storage_name(), after, limit)?.iter().map(|r| Ok((r.seq, decode(r)?))).collect()
     }
 
     fn page_children<T: Entity>(
@@ -149,24 +132,14 @@ pub trait TxExt {
 
 impl<X: Tx + ?Sized> TxExt for X {
     fn create<T: Entity>(&mut self, scope: &Scope, v: &T) -> StoreResult<()> {
-        self.insert(
-            scope,
-            T::KIND.storage_name(),
-            v.id(),
-            v.parent(),
-            &encode(v)?,
-        )
+        self.insert(scope, T::KIND.storage_name(), v.id(), v.parent(), &encode(v)?)
     }
 
     fn save<T: Entity>(&mut self, scope: &Scope, v: &T) -> StoreResult<()> {
         if self.update(scope, T::KIND.storage_name(), v.id(), &encode(v)?)? {
             Ok(())
         } else {
-            Err(StoreError::Other(format!(
-                "{} {} vanished during its update",
-                T::KIND.storage_name(),
-                v.id()
-            )))
+            Err(StoreError::Other(format!("{} {} vanished during its update", T::KIND.storage_name(), v.id())))
         }
     }
 

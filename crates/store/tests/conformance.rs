@@ -15,22 +15,13 @@ fn backends() -> Vec<(&'static str, Arc<dyn Store>, Option<tempfile::TempDir>)> 
     let dir = tempfile::tempdir().unwrap();
     let file = SqliteStore::open_file(&dir.path().join("nested/dir/reservoir.db")).unwrap();
     vec![
-        (
-            "sqlite-memory",
-            Arc::new(SqliteStore::open_memory().unwrap()),
-            None,
-        ),
+        ("sqlite-memory", Arc::new(SqliteStore::open_memory().unwrap()), None),
         ("sqlite-file", Arc::new(file), Some(dir)),
     ]
 }
 
 fn tag(id: &str, key: &str, value: &str) -> TagRow {
-    TagRow {
-        resource_id: id.into(),
-        resource_type: "vpc".into(),
-        key: key.into(),
-        value: value.into(),
-    }
+    TagRow { resource_id: id.into(), resource_type: "vpc".into(), key: key.into(), value: value.into() }
 }
 
 #[test]
@@ -46,23 +37,10 @@ fn entities_crud_and_isolation() {
         })
         .unwrap();
         read(&*store, |tx| -> Result<(), StoreError> {
-            assert_eq!(
-                tx.get(&a, "vpc", "vpc-1")?.unwrap().body,
-                r#"{"v":1}"#,
-                "{name}"
-            );
-            assert!(
-                tx.get(&b, "vpc", "vpc-1")?.is_none(),
-                "{name}: other account"
-            );
-            assert!(
-                tx.get(&a_west, "vpc", "vpc-1")?.is_none(),
-                "{name}: other region"
-            );
-            assert!(
-                tx.get(&a, "subnet", "vpc-1")?.is_none(),
-                "{name}: other kind"
-            );
+            assert_eq!(tx.get(&a, "vpc", "vpc-1")?.unwrap().body, r#"{"v":1}"#, "{name}");
+            assert!(tx.get(&b, "vpc", "vpc-1")?.is_none(), "{name}: other account");
+            assert!(tx.get(&a_west, "vpc", "vpc-1")?.is_none(), "{name}: other region");
+            assert!(tx.get(&a, "subnet", "vpc-1")?.is_none(), "{name}: other kind");
             let (s, r) = tx.get_any_scope("vpc", "vpc-2")?.unwrap();
             assert_eq!((s, r.id.as_str()), (b.clone(), "vpc-2"), "{name}");
             assert_eq!(tx.count(&a, "vpc")?, 1);
@@ -71,10 +49,7 @@ fn entities_crud_and_isolation() {
         .unwrap();
         // Duplicate ids conflict; updates and deletes report whether the row existed.
         let dup = write(&*store, |tx| tx.insert(&a, "vpc", "vpc-1", None, "{}"));
-        assert!(
-            matches!(dup, Err(StoreError::Conflict(_))),
-            "{name}: {dup:?}"
-        );
+        assert!(matches!(dup, Err(StoreError::Conflict(_))), "{name}: {dup:?}");
         write(&*store, |tx| -> Result<(), StoreError> {
             assert!(tx.update(&a, "vpc", "vpc-1", r#"{"v":3}"#)?);
             assert!(!tx.update(&a, "vpc", "vpc-9", "{}")?);
@@ -86,10 +61,7 @@ fn entities_crud_and_isolation() {
         .unwrap();
         read(&*store, |tx| -> Result<(), StoreError> {
             assert!(tx.get(&a, "vpc", "vpc-1")?.is_none());
-            assert!(
-                tx.tags_of(&a, &["vpc-1"])?.is_empty(),
-                "{name}: tags go with their resource"
-            );
+            assert!(tx.tags_of(&a, &["vpc-1"])?.is_empty(), "{name}: tags go with their resource");
             Ok(())
         })
         .unwrap();
@@ -174,19 +146,9 @@ fn children() {
         .unwrap();
         let kids = read(&*store, |tx| tx.list_children(&a, "identity", "p1", 0, 10)).unwrap();
         assert_eq!(kids.len(), 2, "{name}");
-        assert_eq!(
-            read(&*store, |tx| tx.count_children(&a, "identity", "p1")).unwrap(),
-            2
-        );
-        assert_eq!(
-            write(&*store, |tx| tx.delete_children(&a, "identity", "p1")).unwrap(),
-            2
-        );
-        assert_eq!(
-            read(&*store, |tx| tx.count(&a, "identity")).unwrap(),
-            1,
-            "{name}"
-        );
+        assert_eq!(read(&*store, |tx| tx.count_children(&a, "identity", "p1")).unwrap(), 2);
+        assert_eq!(write(&*store, |tx| tx.delete_children(&a, "identity", "p1")).unwrap(), 2);
+        assert_eq!(read(&*store, |tx| tx.count(&a, "identity")).unwrap(), 1, "{name}");
     }
 }
 
@@ -204,11 +166,7 @@ fn tags_aliases_idempotency_meta() {
                 &a,
                 "Op",
                 "tok",
-                &IdempotencyRow {
-                    fingerprint: "f".into(),
-                    result: "r".into(),
-                    created: 5,
-                },
+                &IdempotencyRow { fingerprint: "f".into(), result: "r".into(), created: 5 },
             )?;
             tx.put_meta("key", "v1")?;
             tx.put_meta("key", "v2")?;
@@ -217,19 +175,9 @@ fn tags_aliases_idempotency_meta() {
         .unwrap();
         read(&*store, |tx| -> Result<(), StoreError> {
             let all = tx.list_tags(&a, None, 10)?;
-            let keys: Vec<(&str, &str, &str)> = all
-                .iter()
-                .map(|t| (t.resource_id.as_str(), t.key.as_str(), t.value.as_str()))
-                .collect();
-            assert_eq!(
-                keys,
-                [
-                    ("vpc-1", "a", "2"),
-                    ("vpc-1", "z", "1"),
-                    ("vpc-2", "b", "1")
-                ],
-                "{name}"
-            );
+            let keys: Vec<(&str, &str, &str)> =
+                all.iter().map(|t| (t.resource_id.as_str(), t.key.as_str(), t.value.as_str())).collect();
+            assert_eq!(keys, [("vpc-1", "a", "2"), ("vpc-1", "z", "1"), ("vpc-2", "b", "1")], "{name}");
             let after = tx.list_tags(&a, Some(("vpc-1", "a")), 10)?;
             assert_eq!(after.len(), 2);
             assert_eq!(tx.tags_of(&a, &["vpc-2", "vpc-1", "vpc-2"])?.len(), 3);
@@ -280,10 +228,7 @@ fn concurrent_writers_serialize() {
                     for i in 0..25 {
                         write(&*store, |tx| -> Result<(), StoreError> {
                             // Read-modify-write of a shared counter: lost updates would show.
-                            let n: i64 = tx
-                                .get_meta("counter")?
-                                .map(|v| v.parse().unwrap())
-                                .unwrap_or(0);
+                            let n: i64 = tx.get_meta("counter")?.map(|v| v.parse().unwrap()).unwrap_or(0);
                             tx.put_meta("counter", &(n + 1).to_string())?;
                             tx.insert(&a, "vpc", &format!("vpc-{t}-{i}"), None, "{}")
                         })
@@ -313,10 +258,7 @@ fn a_file_store_keeps_what_it_acknowledged() {
         let store = SqliteStore::open_file(&path).unwrap();
         write(&store, |tx| tx.insert(&a, "vpc", "vpc-1", None, "{}")).unwrap();
         store.close().unwrap();
-        assert!(matches!(
-            write(&store, |tx| tx.put_meta("x", "y")),
-            Err(StoreError::Unavailable(_))
-        ));
+        assert!(matches!(write(&store, |tx| tx.put_meta("x", "y")), Err(StoreError::Unavailable(_))));
     }
     {
         // Without close: dropped as after a crash.

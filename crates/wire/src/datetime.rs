@@ -50,9 +50,7 @@ impl DateTime {
         }
         let dt = OffsetDateTime::parse(text, &Rfc3339).ok()?;
         let nanos = dt.unix_timestamp_nanos();
-        Some(Self {
-            millis: i64::try_from(nanos.div_euclid(1_000_000)).ok()?,
-        })
+        Some(Self { millis: i64::try_from(nanos.div_euclid(1_000_000)).ok()? })
     }
 
     /// Epoch seconds with the milliseconds as a fraction.
@@ -64,9 +62,7 @@ impl DateTime {
         if !secs.is_finite() || secs.abs() > 1.0e14 {
             return None;
         }
-        Some(Self {
-            millis: (secs * 1000.0).round() as i64,
-        })
+        Some(Self { millis: (secs * 1000.0).round() as i64 })
     }
 
     fn to_offset(self) -> OffsetDateTime {
@@ -101,12 +97,10 @@ impl<'de> Deserialize<'de> for DateTime {
                 f.write_str("a timestamp in epoch seconds")
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<DateTime, E> {
-                DateTime::from_epoch_seconds(v as f64)
-                    .ok_or_else(|| E::custom("timestamp out of range"))
+                DateTime::from_epoch_seconds(v as f64).ok_or_else(|| E::custom("timestamp out of range"))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<DateTime, E> {
-                DateTime::from_epoch_seconds(v as f64)
-                    .ok_or_else(|| E::custom("timestamp out of range"))
+                DateTime::from_epoch_seconds(v as f64).ok_or_else(|| E::custom("timestamp out of range"))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<DateTime, E> {
                 DateTime::from_epoch_seconds(v).ok_or_else(|| E::custom("timestamp out of range"))
@@ -132,13 +126,7 @@ mod tests {
 
     #[test]
     fn iso8601_is_strict() {
-        for bad in [
-            "2030-01-02",
-            "yesterday",
-            "2030-01-02 03:04:05Z",
-            "2030-13-02T03:04:05Z",
-            "",
-        ] {
+        for bad in ["2030-01-02", "yesterday", "2030-01-02 03:04:05Z", "2030-13-02T03:04:05Z", ""] {
             assert!(DateTime::parse_iso8601(bad).is_none(), "{bad}");
         }
     }

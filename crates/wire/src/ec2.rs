@@ -68,8 +68,7 @@ pub mod codes {
     pub const INVALID_VPC_ID_NOT_FOUND: Code = c("InvalidVpcID.NotFound", 400);
     pub const INVALID_VPC_RANGE: Code = c("InvalidVpcRange", 400);
     pub const VPC_LIMIT_EXCEEDED: Code = c("VpcLimitExceeded", 400);
-    pub const INVALID_CAPACITY_RESERVATION_ID_NOT_FOUND: Code =
-        c("InvalidCapacityReservationId.NotFound", 400);
+    pub const INVALID_CAPACITY_RESERVATION_ID_NOT_FOUND: Code = c("InvalidCapacityReservationId.NotFound", 400);
     pub const INVALID_INSTANCE_ID_NOT_FOUND: Code = c("InvalidInstanceID.NotFound", 400);
     pub const INVALID_SUBNET_ID_NOT_FOUND: Code = c("InvalidSubnetID.NotFound", 400);
     pub const INVALID_ALLOCATION_ID_NOT_FOUND: Code = c("InvalidAllocationID.NotFound", 400);
@@ -78,8 +77,7 @@ pub mod codes {
     pub const INVALID_IPAM_POOL_ID_NOT_FOUND: Code = c("InvalidIpamPoolId.NotFound", 400);
     pub const INVALID_POOL_ID_NOT_FOUND: Code = c("InvalidPoolID.NotFound", 400);
     pub const INVALID_LOCAL_GATEWAY_ID_NOT_FOUND: Code = c("InvalidLocalGatewayID.NotFound", 400);
-    pub const INVALID_LOCAL_GATEWAY_ROUTE_TABLE_ID_NOT_FOUND: Code =
-        c("InvalidLocalGatewayRouteTableID.NotFound", 400);
+    pub const INVALID_LOCAL_GATEWAY_ROUTE_TABLE_ID_NOT_FOUND: Code = c("InvalidLocalGatewayRouteTableID.NotFound", 400);
     pub const INVALID_DHCP_OPTIONS_ID_NOT_FOUND: Code = c("InvalidDhcpOptionID.NotFound", 400);
     pub const INVALID_GROUP_NOT_FOUND: Code = c("InvalidGroup.NotFound", 400);
 
@@ -94,11 +92,7 @@ pub mod codes {
 }
 
 /// A success response body.
-pub fn response_body(
-    operation: &str,
-    request_id: &str,
-    output: Option<&dyn XmlEncodeDyn>,
-) -> String {
+pub fn response_body(operation: &str, request_id: &str, output: Option<&dyn XmlEncodeDyn>) -> String {
     let mut w = XmlWriter::new();
     w.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<");
     w.raw(operation);
@@ -158,30 +152,26 @@ pub fn violation_error(v: &Violation) -> (Code, String) {
     let value = v.value.as_deref().unwrap_or_default();
     let message = match &v.constraint {
         Constraint::Required => {
-            return (
-                codes::MISSING_PARAMETER,
-                format!("The request must contain the parameter {key}"),
-            );
+            return (codes::MISSING_PARAMETER, format!("The request must contain the parameter {key}"));
         }
-        Constraint::Min(n) => format!(
-            "Value ( {value} ) for parameter {key} is invalid. Expecting a value greater than or equal to {n}."
-        ),
-        Constraint::Max(n) => format!(
-            "Value ( {value} ) for parameter {key} is invalid. Expecting a value less than or equal to {n}."
-        ),
+        Constraint::Min(n) => {
+            format!("Value ( {value} ) for parameter {key} is invalid. Expecting a value greater than or equal to {n}.")
+        }
+        Constraint::Max(n) => {
+            format!("Value ( {value} ) for parameter {key} is invalid. Expecting a value less than or equal to {n}.")
+        }
         Constraint::MinLength(n) => format!(
             "Value ({value}) for parameter {key} is invalid. It must be at least {n} characters (or entries) long."
         ),
         Constraint::MaxLength(n) => format!(
             "Value ({value}) for parameter {key} is invalid. It must be at most {n} characters (or entries) long."
         ),
-        Constraint::Pattern(p) => format!(
-            "Value ({value}) for parameter {key} is invalid. It must match the pattern {p}."
-        ),
-        Constraint::Enum(values) => format!(
-            "Value ({value}) for parameter {key} is invalid. Valid values are: {}.",
-            values.join(", ")
-        ),
+        Constraint::Pattern(p) => {
+            format!("Value ({value}) for parameter {key} is invalid. It must match the pattern {p}.")
+        }
+        Constraint::Enum(values) => {
+            format!("Value ({value}) for parameter {key} is invalid. Valid values are: {}.", values.join(", "))
+        }
     };
     (codes::INVALID_PARAMETER_VALUE, message)
 }
@@ -197,11 +187,7 @@ mod tests {
             body,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteVpcResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>req-1</requestId><return>true</return></DeleteVpcResponse>"
         );
-        let body = error_body(
-            "InvalidVpcID.NotFound",
-            "The vpc ID 'vpc-1' does not exist",
-            "req-2",
-        );
+        let body = error_body("InvalidVpcID.NotFound", "The vpc ID 'vpc-1' does not exist", "req-2");
         assert!(body.ends_with("<Response><Errors><Error><Code>InvalidVpcID.NotFound</Code><Message>The vpc ID &apos;vpc-1&apos; does not exist</Message></Error></Errors><RequestID>req-2</RequestID></Response>"));
     }
 

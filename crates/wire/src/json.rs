@@ -26,13 +26,10 @@ pub fn from_body<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, JsonEr
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        JsonError::Serialization(format!("The request body is not valid JSON: {e}"))
-    })?;
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| JsonError::Serialization(format!("The request body is not valid JSON: {e}")))?;
     if !value.is_object() {
-        return Err(JsonError::Serialization(
-            "The request body must be a JSON object.".into(),
-        ));
+        return Err(JsonError::Serialization("The request body must be a JSON object.".into()));
     }
     serde_json::from_value(value).map_err(|e| JsonError::Serialization(describe_serde_error(&e)))
 }
@@ -70,18 +67,11 @@ pub struct RestRequest<'a> {
 
 impl RestRequest<'_> {
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     pub fn query_all(&self, name: &str) -> Vec<String> {
-        self.query
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
+        self.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -91,11 +81,10 @@ impl RestRequest<'_> {
 
 /// Parses a query-string or header value bound to a numeric or boolean member.
 pub fn parse_bound<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, JsonError> {
-    value.trim().parse().map_err(|_| {
-        JsonError::Serialization(format!(
-            "Value '{value}' for '{name}' is not of the expected type."
-        ))
-    })
+    value
+        .trim()
+        .parse()
+        .map_err(|_| JsonError::Serialization(format!("Value '{value}' for '{name}' is not of the expected type.")))
 }
 
 /// One segment of a restJson1 path template.
@@ -133,11 +122,7 @@ pub fn match_route<'r>(routes: &'r [Route], method: &str, raw_path: &str) -> Rou
     let segments: Vec<String> = raw_path
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
         .collect();
     let mut best: Option<(&Route, Vec<String>, usize)> = None;
     let mut path_seen = false;
@@ -177,12 +162,8 @@ pub fn match_route<'r>(routes: &'r [Route], method: &str, raw_path: &str) -> Rou
 
 /// Splits a raw query string into decoded pairs.
 pub fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
-    raw.map(|q| {
-        form_urlencoded::parse(q.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect()
-    })
-    .unwrap_or_default()
+    raw.map(|q| form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -193,10 +174,7 @@ mod tests {
         Route {
             operation: "DescribeIdentityPoolUsage",
             method: "GET",
-            segments: &[
-                Segment::Literal("identitypools"),
-                Segment::Label("IdentityPoolId"),
-            ],
+            segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId")],
             served: true,
         },
         Route {
@@ -242,14 +220,8 @@ mod tests {
         assert!(
             matches!(match_route(ROUTES, "GET", "/identitypools/x/events"), RouteMatch::Found { route, .. } if route.operation == "GetCognitoEvents")
         );
-        assert!(matches!(
-            match_route(ROUTES, "DELETE", "/identitypools/x"),
-            RouteMatch::MethodNotAllowed
-        ));
-        assert!(matches!(
-            match_route(ROUTES, "GET", "/nothing"),
-            RouteMatch::NotFound
-        ));
+        assert!(matches!(match_route(ROUTES, "DELETE", "/identitypools/x"), RouteMatch::MethodNotAllowed));
+        assert!(matches!(match_route(ROUTES, "GET", "/nothing"), RouteMatch::NotFound));
     }
 
     #[test]
@@ -260,21 +232,9 @@ mod tests {
             a: Option<bool>,
         }
         assert!(from_body::<In>(b"").unwrap().a.is_none());
-        assert_eq!(
-            from_body::<In>(br#"{"A": true, "Other": 1}"#).unwrap().a,
-            Some(true)
-        );
-        assert!(matches!(
-            from_body::<In>(br#"{"A": "yes"}"#),
-            Err(JsonError::Serialization(_))
-        ));
-        assert!(matches!(
-            from_body::<In>(b"[1]"),
-            Err(JsonError::Serialization(_))
-        ));
-        assert!(matches!(
-            from_body::<In>(b"{"),
-            Err(JsonError::Serialization(_))
-        ));
+        assert_eq!(from_body::<In>(br#"{"A": true, "Other": 1}"#).unwrap().a, Some(true));
+        assert!(matches!(from_body::<In>(br#"{"A": "yes"}"#), Err(JsonError::Serialization(_))));
+        assert!(matches!(from_body::<In>(b"[1]"), Err(JsonError::Serialization(_))));
+        assert!(matches!(from_body::<In>(b"{"), Err(JsonError::Serialization(_))));
     }
 }

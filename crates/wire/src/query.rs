@@ -32,11 +32,7 @@ pub enum QueryError {
     UnknownParameter(String),
     /// A value of the wrong type (`DryRun=yes`, `MaxResults=ten`).
     #[error("Value ({value}) for parameter {param} is invalid. {expected}")]
-    InvalidValue {
-        param: String,
-        value: String,
-        expected: &'static str,
-    },
+    InvalidValue { param: String, value: String, expected: &'static str },
 }
 
 /// One key segment of the form tree.
@@ -92,13 +88,7 @@ impl Node {
         let value = child.value.take();
         if !child.children.is_empty() {
             // `Action.1=…`: put the rest back so it is reported as unknown.
-            self.children.insert(
-                key.to_string(),
-                Node {
-                    value: None,
-                    children: child.children,
-                },
-            );
+            self.children.insert(key.to_string(), Node { value: None, children: child.children });
         }
         value
     }
@@ -109,11 +99,7 @@ impl Node {
             return Some(prefix.to_string());
         }
         for (k, child) in &self.children {
-            let path = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
+            let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
             if let Some(p) = child.first_leftover(&path) {
                 return Some(p);
             }
@@ -128,13 +114,9 @@ fn check_percent_escapes(source: &[u8]) -> Result<(), QueryError> {
     let mut i = 0;
     while i < source.len() {
         if source[i] == b'%' {
-            let ok = source.len() > i + 2
-                && source[i + 1].is_ascii_hexdigit()
-                && source[i + 2].is_ascii_hexdigit();
+            let ok = source.len() > i + 2 && source[i + 1].is_ascii_hexdigit() && source[i + 2].is_ascii_hexdigit();
             if !ok {
-                return Err(QueryError::Malformed(format!(
-                    "invalid percent-escape at byte {i}"
-                )));
+                return Err(QueryError::Malformed(format!("invalid percent-escape at byte {i}")));
             }
             i += 3;
         } else {
@@ -144,9 +126,7 @@ fn check_percent_escapes(source: &[u8]) -> Result<(), QueryError> {
     for pair in source.split(|&b| b == b'&') {
         let decoded: Vec<u8> = percent_encoding::percent_decode(pair).collect();
         if std::str::from_utf8(&decoded).is_err() {
-            return Err(QueryError::Malformed(
-                "the request is not valid UTF-8".into(),
-            ));
+            return Err(QueryError::Malformed("the request is not valid UTF-8".into()));
         }
     }
     Ok(())
@@ -176,11 +156,7 @@ impl QueryDecoder {
     }
 
     fn invalid(&self, value: &str, expected: &'static str) -> QueryError {
-        QueryError::InvalidValue {
-            param: self.key(),
-            value: value.to_string(),
-            expected,
-        }
+        QueryError::InvalidValue { param: self.key(), value: value.to_string(), expected }
     }
 
     /// Takes member `key` out of `parent` and decodes it with `f`; `None` when absent.
@@ -201,12 +177,7 @@ impl QueryDecoder {
 
     /// A scalar leaf: its value, refusing keys below it (`CidrBlock.1=…`).
     fn leaf(&mut self, node: Node) -> Result<String, QueryError> {
-        if let Some(extra) = (Node {
-            value: None,
-            children: node.children,
-        })
-        .first_leftover(&self.key())
-        {
+        if let Some(extra) = (Node { value: None, children: node.children }).first_leftover(&self.key()) {
             return Err(QueryError::UnknownParameter(extra));
         }
         // `Key` with children only and no value cannot happen here: children were refused.
@@ -230,9 +201,7 @@ impl QueryDecoder {
 
     pub fn integer(&mut self, node: Node) -> Result<i32, QueryError> {
         let v = self.leaf(node)?;
-        parse_decimal(&v)
-            .and_then(|n| i32::try_from(n).ok())
-            .ok_or_else(|| self.invalid(&v, "Expecting an integer."))
+        parse_decimal(&v).and_then(|n| i32::try_from(n).ok()).ok_or_else(|| self.invalid(&v, "Expecting an integer."))
     }
 
     pub fn long(&mut self, node: Node) -> Result<i64, QueryError> {
@@ -242,28 +211,18 @@ impl QueryDecoder {
 
     pub fn double(&mut self, node: Node) -> Result<f64, QueryError> {
         let v = self.leaf(node)?;
-        v.parse::<f64>()
-            .ok()
-            .filter(|f| f.is_finite())
-            .ok_or_else(|| self.invalid(&v, "Expecting a number."))
+        v.parse::<f64>().ok().filter(|f| f.is_finite()).ok_or_else(|| self.invalid(&v, "Expecting a number."))
     }
 
     pub fn float(&mut self, node: Node) -> Result<f32, QueryError> {
         let v = self.leaf(node)?;
-        v.parse::<f32>()
-            .ok()
-            .filter(|f| f.is_finite())
-            .ok_or_else(|| self.invalid(&v, "Expecting a number."))
+        v.parse::<f32>().ok().filter(|f| f.is_finite()).ok_or_else(|| self.invalid(&v, "Expecting a number."))
     }
 
     pub fn timestamp(&mut self, node: Node) -> Result<DateTime, QueryError> {
         let v = self.leaf(node)?;
-        DateTime::parse_iso8601(&v).ok_or_else(|| {
-            self.invalid(
-                &v,
-                "Expecting an ISO 8601 timestamp such as 2030-01-02T03:04:05Z.",
-            )
-        })
+        DateTime::parse_iso8601(&v)
+            .ok_or_else(|| self.invalid(&v, "Expecting an ISO 8601 timestamp such as 2030-01-02T03:04:05Z."))
     }
 
     pub fn blob(&mut self, node: Node) -> Result<Vec<u8>, QueryError> {
@@ -363,38 +322,23 @@ mod tests {
     fn query_string_and_body_merge_and_duplicates_are_refused() {
         let n = Node::from_form(b"Version=2016-11-15", Some("Action=DescribeVpcs")).unwrap();
         assert_eq!(n.children.len(), 2);
-        assert!(
-            matches!(Node::from_form(b"A=1&A=2", None), Err(QueryError::Duplicate(k)) if k == "A")
-        );
+        assert!(matches!(Node::from_form(b"A=1&A=2", None), Err(QueryError::Duplicate(k)) if k == "A"));
     }
 
     #[test]
     fn malformed_forms() {
-        assert!(matches!(
-            Node::from_form(b"A=%zz", None),
-            Err(QueryError::Malformed(_))
-        ));
-        assert!(matches!(
-            Node::from_form(b"A=%ff%fe", None),
-            Err(QueryError::Malformed(_))
-        ));
-        assert!(matches!(
-            Node::from_form(b"A=%4", None),
-            Err(QueryError::Malformed(_))
-        ));
+        assert!(matches!(Node::from_form(b"A=%zz", None), Err(QueryError::Malformed(_))));
+        assert!(matches!(Node::from_form(b"A=%ff%fe", None), Err(QueryError::Malformed(_))));
+        assert!(matches!(Node::from_form(b"A=%4", None), Err(QueryError::Malformed(_))));
     }
 
     #[test]
     fn lists_are_ordered_by_index_and_bare_prefix_is_empty() {
         let mut root = Node::from_form(b"V.10=c&V.2=b&V.1=a&E=", None).unwrap();
         let mut d = QueryDecoder::default();
-        let v = d
-            .field(&mut root, "V", |d, n| d.list(n, |d, n| d.string(n)))
-            .unwrap();
+        let v = d.field(&mut root, "V", |d, n| d.list(n, |d, n| d.string(n))).unwrap();
         assert_eq!(v.unwrap(), vec!["a", "b", "c"]);
-        let e = d
-            .field(&mut root, "E", |d, n| d.list(n, |d, n| d.string(n)))
-            .unwrap();
+        let e = d.field(&mut root, "E", |d, n| d.list(n, |d, n| d.string(n))).unwrap();
         assert_eq!(e.unwrap(), Vec::<String>::new());
     }
 
@@ -403,37 +347,21 @@ mod tests {
         for body in ["V.0=a", "V.x=a", "V.01=a", "V=a"] {
             let mut root = Node::from_form(body.as_bytes(), None).unwrap();
             let mut d = QueryDecoder::default();
-            let err = d
-                .field(&mut root, "V", |d, n| d.list(n, |d, n| d.string(n)))
-                .unwrap_err();
-            assert!(
-                matches!(err, QueryError::UnknownParameter(_)),
-                "{body}: {err:?}"
-            );
+            let err = d.field(&mut root, "V", |d, n| d.list(n, |d, n| d.string(n))).unwrap_err();
+            assert!(matches!(err, QueryError::UnknownParameter(_)), "{body}: {err:?}");
         }
     }
 
     #[test]
     fn scalars_are_strict() {
-        let mut root =
-            Node::from_form(b"B=yes&I=1.5&J=+5&K=-7&T=2030-01-02T03:04:05Z", None).unwrap();
+        let mut root = Node::from_form(b"B=yes&I=1.5&J=+5&K=-7&T=2030-01-02T03:04:05Z", None).unwrap();
         let mut d = QueryDecoder::default();
         let b = d.field(&mut root, "B", |d, n| d.boolean(n)).unwrap_err();
-        assert_eq!(
-            b.to_string(),
-            "Value (yes) for parameter B is invalid. Expecting 'true' or 'false'."
-        );
+        assert_eq!(b.to_string(), "Value (yes) for parameter B is invalid. Expecting 'true' or 'false'.");
         assert!(d.field(&mut root, "I", |d, n| d.integer(n)).is_err());
         assert!(d.field(&mut root, "J", |d, n| d.integer(n)).is_err());
-        assert_eq!(
-            d.field(&mut root, "K", |d, n| d.integer(n)).unwrap(),
-            Some(-7)
-        );
-        assert!(
-            d.field(&mut root, "T", |d, n| d.timestamp(n))
-                .unwrap()
-                .is_some()
-        );
+        assert_eq!(d.field(&mut root, "K", |d, n| d.integer(n)).unwrap(), Some(-7));
+        assert!(d.field(&mut root, "T", |d, n| d.timestamp(n)).unwrap().is_some());
     }
 
     #[test]

@@ -46,10 +46,7 @@ impl Service {
 
     /// Whether errors for this service are JSON (else EC2 XML).
     pub fn is_json(&self) -> bool {
-        matches!(
-            self,
-            Service::CognitoIdentity | Service::CognitoSync | Service::Ram
-        )
+        matches!(self, Service::CognitoIdentity | Service::CognitoSync | Service::Ram)
     }
 }
 
@@ -72,10 +69,7 @@ pub struct RequestHead<'a> {
 
 /// Picks the service (see the module docs for the order).
 pub fn identify(head: &RequestHead<'_>) -> Option<Service> {
-    if head
-        .target
-        .is_some_and(|t| t.starts_with("AWSCognitoIdentityService."))
-    {
+    if head.target.is_some_and(|t| t.starts_with("AWSCognitoIdentityService.")) {
         return Some(Service::CognitoIdentity);
     }
     if let Some(sig) = head.signature {
@@ -94,10 +88,7 @@ pub fn identify(head: &RequestHead<'_>) -> Option<Service> {
     if head.ram_paths.iter().any(|p| p == path) {
         return Some(Service::Ram);
     }
-    if head
-        .content_type
-        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
-    {
+    if head.content_type.is_some_and(|c| c.starts_with("application/x-www-form-urlencoded")) {
         return Some(Service::Ec2);
     }
     None
@@ -106,9 +97,7 @@ pub fn identify(head: &RequestHead<'_>) -> Option<Service> {
 /// `ec2.us-east-1.amazonaws.com[:port]` → (EC2, `us-east-1`).
 pub fn host_service_region(host: &str) -> Option<(Service, String)> {
     let host = host.split(':').next()?;
-    let rest = host
-        .strip_suffix(".amazonaws.com")
-        .or_else(|| host.strip_suffix(".amazonaws.com.cn"))?;
+    let rest = host.strip_suffix(".amazonaws.com").or_else(|| host.strip_suffix(".amazonaws.com.cn"))?;
     let (service, region) = rest.split_once('.')?;
     let service = Service::from_signing_name(service);
     if matches!(service, Service::Other(_)) || region.is_empty() || region.contains('.') {
@@ -129,48 +118,25 @@ mod tests {
             "0".repeat(64)
         ))
         .unwrap();
-        let head = RequestHead {
-            target: Some("AWSCognitoIdentityService.GetId"),
-            ..Default::default()
-        };
+        let head = RequestHead { target: Some("AWSCognitoIdentityService.GetId"), ..Default::default() };
         assert_eq!(identify(&head), Some(Service::CognitoIdentity));
-        let head = RequestHead {
-            signature: Some(&sig),
-            path: "/identitypools",
-            ..Default::default()
-        };
+        let head = RequestHead { signature: Some(&sig), path: "/identitypools", ..Default::default() };
         assert_eq!(identify(&head), Some(Service::CognitoSync));
-        let head = RequestHead {
-            has_action_param: true,
-            ..Default::default()
-        };
+        let head = RequestHead { has_action_param: true, ..Default::default() };
         assert_eq!(identify(&head), Some(Service::Ec2));
-        let head = RequestHead {
-            path: "/identitypools/us-east-1%3Aabc",
-            ..Default::default()
-        };
+        let head = RequestHead { path: "/identitypools/us-east-1%3Aabc", ..Default::default() };
         assert_eq!(identify(&head), Some(Service::CognitoSync));
         let ram = ["/createresourceshare".to_string()];
-        let head = RequestHead {
-            path: "/createresourceshare",
-            ram_paths: &ram,
-            ..Default::default()
-        };
+        let head = RequestHead { path: "/createresourceshare", ram_paths: &ram, ..Default::default() };
         assert_eq!(identify(&head), Some(Service::Ram));
-        let head = RequestHead {
-            host: Some("ec2.eu-west-1.amazonaws.com"),
-            ..Default::default()
-        };
+        let head = RequestHead { host: Some("ec2.eu-west-1.amazonaws.com"), ..Default::default() };
         assert_eq!(identify(&head), Some(Service::Ec2));
         assert_eq!(identify(&RequestHead::default()), None);
     }
 
     #[test]
     fn hosts() {
-        assert_eq!(
-            host_service_region("ec2.us-west-2.amazonaws.com:443"),
-            Some((Service::Ec2, "us-west-2".into()))
-        );
+        assert_eq!(host_service_region("ec2.us-west-2.amazonaws.com:443"), Some((Service::Ec2, "us-west-2".into())));
         assert_eq!(host_service_region("localhost:4566"), None);
         assert_eq!(host_service_region("s3.us-west-2.amazonaws.com"), None);
     }

@@ -28,9 +28,7 @@ pub struct Signature {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
-    #[error(
-        "Unsupported signature algorithm '{0}'. Reservoir accepts AWS4-HMAC-SHA256 (Signature Version 4)."
-    )]
+    #[error("Unsupported signature algorithm '{0}'. Reservoir accepts AWS4-HMAC-SHA256 (Signature Version 4).")]
     UnsupportedAlgorithm(String),
     #[error("Authorization header requires '{0}' parameter. Authorization={1}")]
     MissingComponent(&'static str, String),
@@ -59,9 +57,8 @@ pub fn parse_authorization(header: &str) -> Result<Signature, SignatureError> {
         if part.is_empty() {
             continue;
         }
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| SignatureError::Malformed(format!("'{part}' is not key=value")))?;
+        let (k, v) =
+            part.split_once('=').ok_or_else(|| SignatureError::Malformed(format!("'{part}' is not key=value")))?;
         match k.trim() {
             "Credential" => credential = Some(v.trim()),
             "SignedHeaders" => signed_headers = Some(v.trim()),
@@ -69,33 +66,22 @@ pub fn parse_authorization(header: &str) -> Result<Signature, SignatureError> {
             _ => {}
         }
     }
-    let credential = credential
-        .ok_or_else(|| SignatureError::MissingComponent("Credential", header.to_string()))?;
-    let signed_headers = signed_headers
-        .ok_or_else(|| SignatureError::MissingComponent("SignedHeaders", header.to_string()))?;
-    let signature = signature
-        .ok_or_else(|| SignatureError::MissingComponent("Signature", header.to_string()))?;
+    let credential = credential.ok_or_else(|| SignatureError::MissingComponent("Credential", header.to_string()))?;
+    let signed_headers =
+        signed_headers.ok_or_else(|| SignatureError::MissingComponent("SignedHeaders", header.to_string()))?;
+    let signature = signature.ok_or_else(|| SignatureError::MissingComponent("Signature", header.to_string()))?;
     build(credential, signed_headers, signature)
 }
 
 /// Parses a presigned request's query parameters (`X-Amz-Algorithm`, `X-Amz-Credential`,
 /// `X-Amz-SignedHeaders`, `X-Amz-Signature`); `None` when the request is not presigned.
 pub fn parse_presigned(query: &[(String, String)]) -> Option<Result<Signature, SignatureError>> {
-    let get = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let algorithm = get("X-Amz-Algorithm")?;
     if algorithm != ALGORITHM {
-        return Some(Err(SignatureError::UnsupportedAlgorithm(
-            algorithm.to_string(),
-        )));
+        return Some(Err(SignatureError::UnsupportedAlgorithm(algorithm.to_string())));
     }
-    let missing = |name: &'static str| {
-        SignatureError::MissingComponent(name, "(presigned query)".to_string())
-    };
+    let missing = |name: &'static str| SignatureError::MissingComponent(name, "(presigned query)".to_string());
     let result = (|| {
         let credential = get("X-Amz-Credential").ok_or_else(|| missing("X-Amz-Credential"))?;
         let signed = get("X-Amz-SignedHeaders").ok_or_else(|| missing("X-Amz-SignedHeaders"))?;
@@ -105,11 +91,7 @@ pub fn parse_presigned(query: &[(String, String)]) -> Option<Result<Signature, S
     Some(result)
 }
 
-fn build(
-    credential: &str,
-    signed_headers: &str,
-    signature: &str,
-) -> Result<Signature, SignatureError> {
+fn build(credential: &str, signed_headers: &str, signature: &str) -> Result<Signature, SignatureError> {
     let parts: Vec<&str> = credential.split('/').collect();
     let well_formed = parts.len() == 5
         && !parts[0].is_empty()
@@ -122,18 +104,11 @@ fn build(
         return Err(SignatureError::MalformedCredential(credential.to_string()));
     }
     if signature.len() != 64 || !signature.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(SignatureError::Malformed(
-            "the signature must be 64 hexadecimal digits".into(),
-        ));
+        return Err(SignatureError::Malformed("the signature must be 64 hexadecimal digits".into()));
     }
-    let signed_headers: Vec<String> = signed_headers
-        .split(';')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
+    let signed_headers: Vec<String> = signed_headers.split(';').map(|h| h.trim().to_ascii_lowercase()).collect();
     if signed_headers.iter().any(String::is_empty) {
-        return Err(SignatureError::Malformed(
-            "SignedHeaders has an empty entry".into(),
-        ));
+        return Err(SignatureError::Malformed("SignedHeaders has an empty entry".into()));
     }
     Ok(Signature {
         credential: Credential {
@@ -165,10 +140,7 @@ mod tests {
 
     #[test]
     fn refuses_malformed_headers() {
-        assert!(matches!(
-            parse_authorization("AWS AKID:sig"),
-            Err(SignatureError::UnsupportedAlgorithm(_))
-        ));
+        assert!(matches!(parse_authorization("AWS AKID:sig"), Err(SignatureError::UnsupportedAlgorithm(_))));
         assert!(matches!(
             parse_authorization("AWS4-HMAC-SHA256 SignedHeaders=host, Signature=00"),
             Err(SignatureError::MissingComponent("Credential", _))
@@ -192,10 +164,7 @@ mod tests {
     fn presigned() {
         let q = vec![
             ("X-Amz-Algorithm".to_string(), ALGORITHM.to_string()),
-            (
-                "X-Amz-Credential".to_string(),
-                "123456789012/20261122/eu-west-1/ec2/aws4_request".to_string(),
-            ),
+            ("X-Amz-Credential".to_string(), "123456789012/20261122/eu-west-1/ec2/aws4_request".to_string()),
             ("X-Amz-SignedHeaders".to_string(), "host".to_string()),
             ("X-Amz-Signature".to_string(), "a".repeat(64)),
         ];

@@ -31,10 +31,7 @@ pub trait Validate {
 pub enum PathSeg {
     /// A structure member: its model name and its name on the wire (the EC2 form key
     /// or the JSON key).
-    Member {
-        name: &'static str,
-        wire: &'static str,
-    },
+    Member { name: &'static str, wire: &'static str },
     /// A list entry, 1-based as both protocols count.
     Index(usize),
     /// A map entry.
@@ -122,10 +119,7 @@ impl Violation {
             Constraint::Pattern(p) => {
                 format!("Member must satisfy regular expression pattern: {p}")
             }
-            Constraint::Enum(values) => format!(
-                "Member must satisfy enum value set: [{}]",
-                values.join(", ")
-            ),
+            Constraint::Enum(values) => format!("Member must satisfy enum value set: [{}]", values.join(", ")),
         }
     }
 }
@@ -177,11 +171,7 @@ impl Validator {
     }
 
     fn push(&mut self, constraint: Constraint, value: Option<String>) {
-        self.violations.push(Violation {
-            path: self.path.clone(),
-            constraint,
-            value,
-        });
+        self.violations.push(Violation { path: self.path.clone(), constraint, value });
     }
 
     pub fn missing(&mut self) {
@@ -189,13 +179,7 @@ impl Validator {
     }
 
     /// Length of a string in characters, of a list or map in entries.
-    pub fn length(
-        &mut self,
-        len: usize,
-        min: Option<i64>,
-        max: Option<i64>,
-        shown: impl Fn() -> String,
-    ) {
+    pub fn length(&mut self, len: usize, min: Option<i64>, max: Option<i64>, shown: impl Fn() -> String) {
         let len = len as i64;
         if let Some(min) = min.filter(|&m| len < m) {
             self.push(Constraint::MinLength(min), Some(shown()));
@@ -241,10 +225,7 @@ pub struct Pattern {
 
 impl Pattern {
     pub const fn new(source: &'static str, init: fn() -> Regex) -> Self {
-        Self {
-            source,
-            regex: LazyLock::new(init),
-        }
+        Self { source, regex: LazyLock::new(init) }
     }
 
     /// Compiles `source` the way [`Pattern`] documents; generated code calls this.
@@ -278,24 +259,19 @@ mod tests {
     #[test]
     fn coral_messages() {
         let mut v = Validator::default();
-        v.member("IdentityPoolName", "IdentityPoolName", |v| {
-            v.string_length(&"x".repeat(129), Some(1), Some(128))
+        v.member("IdentityPoolName", "IdentityPoolName", |v| v.string_length(&"x".repeat(129), Some(1), Some(128)));
+        v.member("CognitoIdentityProviders", "CognitoIdentityProviders", |v| {
+            v.index(0, |v| v.member("ClientId", "ClientId", |v| v.missing()))
         });
-        v.member(
-            "CognitoIdentityProviders",
-            "CognitoIdentityProviders",
-            |v| v.index(0, |v| v.member("ClientId", "ClientId", |v| v.missing())),
-        );
         let msgs: Vec<String> = v.violations.iter().map(|v| v.to_string()).collect();
         assert!(msgs[0].starts_with("Value 'xxx"));
-        assert!(msgs[0].ends_with("at 'identityPoolName' failed to satisfy constraint: Member must have length less than or equal to 128"));
+        assert!(msgs[0].ends_with(
+            "at 'identityPoolName' failed to satisfy constraint: Member must have length less than or equal to 128"
+        ));
         assert_eq!(
             msgs[1],
             "Value null at 'cognitoIdentityProviders.1.member.clientId' failed to satisfy constraint: Member must not be null"
         );
-        assert_eq!(
-            v.violations[1].query_key(),
-            "CognitoIdentityProviders.1.ClientId"
-        );
+        assert_eq!(v.violations[1].query_key(), "CognitoIdentityProviders.1.ClientId");
     }
 }

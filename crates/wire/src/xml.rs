@@ -22,9 +22,7 @@ pub struct XmlWriter {
 
 impl XmlWriter {
     pub fn new() -> Self {
-        Self {
-            buf: String::with_capacity(1024),
-        }
+        Self { buf: String::with_capacity(1024) }
     }
 
     pub fn into_string(self) -> String {
@@ -76,10 +74,7 @@ impl XmlWriter {
 
     pub fn blob(&mut self, name: &str, value: &[u8]) {
         use base64::Engine;
-        self.string(
-            name,
-            &base64::engine::general_purpose::STANDARD.encode(value),
-        );
+        self.string(name, &base64::engine::general_purpose::STANDARD.encode(value));
     }
 
     pub fn structure(&mut self, name: &str, value: &impl XmlEncode) {
@@ -89,13 +84,7 @@ impl XmlWriter {
     }
 
     /// `<name><item>…</item>…</name>`; `entry` writes one entry under the given tag.
-    pub fn list<T>(
-        &mut self,
-        name: &str,
-        item: &str,
-        values: &[T],
-        mut entry: impl FnMut(&mut Self, &str, &T),
-    ) {
+    pub fn list<T>(&mut self, name: &str, item: &str, values: &[T], mut entry: impl FnMut(&mut Self, &str, &T)) {
         if values.is_empty() {
             self.buf.push('<');
             self.buf.push_str(name);
@@ -119,12 +108,7 @@ mod tests {
         let mut w = XmlWriter::new();
         w.string("a", "x<y & 'z'");
         w.list::<String>("tagSet", "item", &[], |w, n, v| w.string(n, v));
-        w.list(
-            "ids",
-            "item",
-            &["1".to_string(), "2".to_string()],
-            |w, n, v| w.string(n, v),
-        );
+        w.list("ids", "item", &["1".to_string(), "2".to_string()], |w, n, v| w.string(n, v));
         w.boolean("b", true);
         w.number("n", 42);
         assert_eq!(

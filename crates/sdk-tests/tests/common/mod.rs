@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_ec2::config::Credentials;
 use reservoir::{Config, RunningServer};
 
 /// An in-memory Reservoir on a free loopback port, with room for more VPCs than AWS's
@@ -10,62 +10,38 @@ use reservoir::{Config, RunningServer};
 pub async fn server() -> RunningServer {
     let mut config = Config::ephemeral();
     config.quotas.vpcs_per_region = 100;
-    reservoir::start(config, ([127, 0, 0, 1], 0).into())
-        .await
-        .expect("reservoir starts")
+    reservoir::start(config, ([127, 0, 0, 1], 0).into()).await.expect("reservoir starts")
 }
 
 fn credentials(access_key: &str) -> Credentials {
-    Credentials::new(
-        access_key,
-        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-        None,
-        None,
-        "reservoir-tests",
-    )
+    Credentials::new(access_key, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None, "reservoir-tests")
+}
+
+/// A client of SDK crate `$sdk` for `server`, signing with `access_key` for `region`,
+/// over plain HTTP (no TLS stack is built for loopback).
+macro_rules! client {
+    ($sdk:ident, $server:expr, $access_key:expr, $region:expr) => {{
+        let conf = $sdk::Config::builder()
+            .behavior_version($sdk::config::BehaviorVersion::latest())
+            .region($sdk::config::Region::new($region.to_string()))
+            .credentials_provider(credentials($access_key))
+            .endpoint_url($server.url())
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        $sdk::Client::from_conf(conf)
+    }};
 }
 
 pub fn ec2(server: &RunningServer, access_key: &str, region: &str) -> aws_sdk_ec2::Client {
-    let conf = aws_sdk_ec2::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region.to_string()))
-        .credentials_provider(credentials(access_key))
-        .endpoint_url(server.url())
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_ec2::Client::from_conf(conf)
+    client!(aws_sdk_ec2, server, access_key, region)
 }
 
-pub fn cognito_identity(
-    server: &RunningServer,
-    access_key: &str,
-    region: &str,
-) -> aws_sdk_cognitoidentity::Client {
-    let conf = aws_sdk_cognitoidentity::Config::builder()
-        .behavior_version(aws_sdk_cognitoidentity::config::BehaviorVersion::latest())
-        .region(aws_sdk_cognitoidentity::config::Region::new(
-            region.to_string(),
-        ))
-        .credentials_provider(credentials(access_key))
-        .endpoint_url(server.url())
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_cognitoidentity::Client::from_conf(conf)
+pub fn cognito_identity(server: &RunningServer, access_key: &str, region: &str) -> aws_sdk_cognitoidentity::Client {
+    client!(aws_sdk_cognitoidentity, server, access_key, region)
 }
 
-pub fn cognito_sync(
-    server: &RunningServer,
-    access_key: &str,
-    region: &str,
-) -> aws_sdk_cognitosync::Client {
-    let conf = aws_sdk_cognitosync::Config::builder()
-        .behavior_version(aws_sdk_cognitosync::config::BehaviorVersion::latest())
-        .region(aws_sdk_cognitosync::config::Region::new(region.to_string()))
-        .credentials_provider(credentials(access_key))
-        .endpoint_url(server.url())
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_cognitosync::Client::from_conf(conf)
+pub fn cognito_sync(server: &RunningServer, access_key: &str, region: &str) -> aws_sdk_cognitosync::Client {
+    client!(aws_sdk_cognitosync, server, access_key, region)
 }
 
 /// The AWS error code and HTTP status of a failed call.
@@ -74,11 +50,7 @@ where
     E: aws_sdk_ec2::error::ProvideErrorMetadata,
     R: std::fmt::Debug + HasStatus,
 {
-    let code = err
-        .as_service_error()
-        .and_then(|e| e.code())
-        .unwrap_or("<no code>")
-        .to_string();
+    let code = err.as_service_error().and_then(|e| e.code()).unwrap_or("<no code>").to_string();
     let status = err.raw_response().map(HasStatus::status_code).unwrap_or(0);
     (code, status)
 }

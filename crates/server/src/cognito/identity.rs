@@ -13,20 +13,16 @@ use http::Method;
 use http::request::Parts;
 
 use reservoir_domain::account::Scope;
-use reservoir_domain::cognito::{
-    self, CognitoError, CognitoProvider, Identity, IdentityPool, PoolConfig,
-};
+use reservoir_domain::cognito::{self, CognitoError, CognitoProvider, Identity, IdentityPool, PoolConfig};
 use reservoir_domain::ids::OsRandom;
-use reservoir_domain::pagination::{self, Binding};
 use reservoir_store::{ReadTxExt, TxExt};
 use reservoir_wire::cognito_identity::{self as api, Request};
 use reservoir_wire::route::Service;
 
 use super::{
-    missing_authentication, not_implemented, serialization_error, validation_error,
-    with_model_status,
+    missing_authentication, not_implemented, page_of_pools, serialization_error, validation_error, with_model_status,
 };
-use crate::error::{ApiError, ApiResult, cognito_token_error};
+use crate::error::{ApiError, ApiResult};
 use crate::http::{Cx, Flavor, Trace, error_response, json_response};
 
 pub async fn handle(cx: Cx, parts: &Parts, body: Bytes, trace: &mut Trace) -> Response {
@@ -35,12 +31,7 @@ pub async fn handle(cx: Cx, parts: &Parts, body: Bytes, trace: &mut Trace) -> Re
         Ok(out) => json_response(api::CONTENT_TYPE, &request_id, out),
         Err(e) => {
             let e = with_model_status(e, api::error_status);
-            error_response(
-                Flavor::of(&Service::CognitoIdentity),
-                &request_id,
-                &e,
-                trace,
-            )
+            error_response(Flavor::of(&Service::CognitoIdentity), &request_id, &e, trace)
         }
     }
 }
@@ -50,19 +41,10 @@ fn unknown_operation(message: String) -> ApiError {
 }
 
 async fn run(cx: Cx, parts: &Parts, body: &[u8], trace: &mut Trace) -> ApiResult<Vec<u8>> {
-    let target = parts
-        .headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let operation = target
-        .strip_prefix(api::TARGET_PREFIX)
-        .and_then(|rest| rest.strip_prefix('.'))
-        .ok_or_else(|| {
-            unknown_operation(format!(
-                "Expected X-Amz-Target: {}.<Operation>, got '{target}'.",
-                api::TARGET_PREFIX
-            ))
+    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let operation =
+        target.strip_prefix(api::TARGET_PREFIX).and_then(|rest| rest.strip_prefix('.')).ok_or_else(|| {
+            unknown_operation(format!("Expected X-Amz-Target: {}.<Operation>, got '{target}'.", api::TARGET_PREFIX))
         })?;
     trace.operation = Some(operation.to_string());
     if parts.method != Method::POST || parts.uri.path() != "/" {
@@ -74,9 +56,7 @@ async fn run(cx: Cx, parts: &Parts, body: &[u8], trace: &mut Trace) -> ApiResult
     }
     match api::operation_status(operation) {
         None => {
-            return Err(unknown_operation(format!(
-                "The operation {operation} is not known to Cognito Identity."
-            )));
+            return Err(unknown_operation(format!("The operation {operation} is not known to Cognito Identity.")));
         }
         Some(false) => return Err(not_implemented("cognito-identity", operation)),
         Some(true) => {}
@@ -84,26 +64,18 @@ async fn run(cx: Cx, parts: &Parts, body: &[u8], trace: &mut Trace) -> ApiResult
     if !cx.signed && !api::allows_unsigned(operation) {
         return Err(missing_authentication());
     }
-    let request = api::decode(operation, body)
-        .expect("served operations decode")
-        .map_err(serialization_error)?;
+    let request = api::decode(operation, body).expect("served operations decode").map_err(serialization_error)?;
     let violations = request.violations();
     if !violations.is_empty() {
         return Err(validation_error(&violations));
     }
     let out = match request {
-        Request::CreateIdentityPool(input) => {
-            reservoir_wire::json::to_body(&create_identity_pool(&cx, input).await?)
-        }
+        Request::CreateIdentityPool(input) => reservoir_wire::json::to_body(&create_identity_pool(&cx, input).await?),
         Request::DescribeIdentityPool(input) => {
             reservoir_wire::json::to_body(&describe_identity_pool(&cx, input).await?)
         }
-        Request::ListIdentityPools(input) => {
-            reservoir_wire::json::to_body(&list_identity_pools(&cx, input).await?)
-        }
-        Request::UpdateIdentityPool(input) => {
-            reservoir_wire::json::to_body(&update_identity_pool(&cx, input).await?)
-        }
+        Request::ListIdentityPools(input) => reservoir_wire::json::to_body(&list_identity_pools(&cx, input).await?),
+        Request::UpdateIdentityPool(input) => reservoir_wire::json::to_body(&update_identity_pool(&cx, input).await?),
         Request::DeleteIdentityPool(input) => {
             delete_identity_pool(&cx, input).await?;
             b"{}".to_vec()
@@ -116,6 +88,23 @@ async fn run(cx: Cx, parts: &Parts, body: &[u8], trace: &mut Trace) -> ApiResult
         }
     };
     Ok(out)
+}
+
+/// The pool configuration in a `CreateIdentityPoolInput` or an `IdentityPool` (the
+/// input of `UpdateIdentityPool`): two generated types with the same members.
+macro_rules! pool_config {
+    ($input:ident) => {
+        config(
+            $input.identity_pool_name,
+            $input.allow_unauthenticated_identities,
+            $input.allow_classic_flow,
+            $input.supported_login_providers,
+            $input.developer_provider_name,
+            $input.open_id_connect_provider_arns,
+            $input.cognito_identity_providers,
+            $input.saml_provider_arns,
+        )
+    };
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -177,20 +166,8 @@ fn to_wire(p: &IdentityPool) -> api::IdentityPool {
 }
 
 /// `CreateIdentityPool`. Errors: `ValidationException`, `LimitExceededException`.
-pub async fn create_identity_pool(
-    cx: &Cx,
-    input: api::CreateIdentityPoolInput,
-) -> ApiResult<api::IdentityPool> {
-    let cfg = config(
-        input.identity_pool_name,
-        input.allow_unauthenticated_identities,
-        input.allow_classic_flow,
-        input.supported_login_providers,
-        input.developer_provider_name,
-        input.open_id_connect_provider_arns,
-        input.cognito_identity_providers,
-        input.saml_provider_arns,
-    );
+pub async fn create_identity_pool(cx: &Cx, input: api::CreateIdentityPoolInput) -> ApiResult<api::IdentityPool> {
+    let cfg = pool_config!(input);
     let tags = input.identity_pool_tags.unwrap_or_default();
     let scope = cx.scope.clone();
     let now = cx.now;
@@ -214,15 +191,11 @@ pub async fn create_identity_pool(
 }
 
 fn load(tx: &mut dyn reservoir_store::ReadTx, scope: &Scope, id: &str) -> ApiResult<IdentityPool> {
-    tx.load::<IdentityPool>(scope, id)?
-        .ok_or_else(|| CognitoError::PoolNotFound(id.to_string()).into())
+    tx.load::<IdentityPool>(scope, id)?.ok_or_else(|| CognitoError::PoolNotFound(id.to_string()).into())
 }
 
 /// `DescribeIdentityPool`. Errors: `ValidationException`, `ResourceNotFoundException`.
-pub async fn describe_identity_pool(
-    cx: &Cx,
-    input: api::DescribeIdentityPoolInput,
-) -> ApiResult<api::IdentityPool> {
+pub async fn describe_identity_pool(cx: &Cx, input: api::DescribeIdentityPoolInput) -> ApiResult<api::IdentityPool> {
     let id = input.identity_pool_id.unwrap_or_default();
     let scope = cx.scope.clone();
     let pool = cx.read(move |tx| load(tx, &scope, &id)).await?;
@@ -236,38 +209,12 @@ pub async fn list_identity_pools(
     input: api::ListIdentityPoolsInput,
 ) -> ApiResult<api::ListIdentityPoolsResponse> {
     let limit = input.max_results.unwrap_or(60).max(1) as usize;
-    let binding = Binding {
-        operation: "ListIdentityPools",
-        scope: &cx.scope,
-        fingerprint: "",
-    };
-    let after = match &input.next_token {
-        Some(t) => {
-            let c = cx
-                .state
-                .tokens
-                .decode(&binding, t)
-                .map_err(cognito_token_error)?;
-            pagination::parse_seq_cursor(&c).map_err(cognito_token_error)?
-        }
-        None => 0,
-    };
-    let scope = cx.scope.clone();
-    let mut rows = cx
-        .read(move |tx| Ok(tx.page::<IdentityPool>(&scope, after, limit + 1)?))
-        .await?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next_token = if more {
-        rows.last()
-            .map(|(seq, _)| cx.state.tokens.encode(&binding, &seq.to_string()))
-    } else {
-        None
-    };
+    let (pools, next_token) = page_of_pools(cx, "ListIdentityPools", input.next_token.as_deref(), limit).await?;
     Ok(api::ListIdentityPoolsResponse {
         identity_pools: Some(
-            rows.into_iter()
-                .map(|(_, p)| api::IdentityPoolShortDescription {
+            pools
+                .into_iter()
+                .map(|p| api::IdentityPoolShortDescription {
                     identity_pool_id: Some(p.id),
                     identity_pool_name: Some(p.config.name),
                 })
@@ -280,21 +227,9 @@ pub async fn list_identity_pools(
 /// `UpdateIdentityPool`: the configuration given replaces the pool's. Errors:
 /// `ValidationException`, `ResourceNotFoundException`, `InvalidParameterException`
 /// (changing the developer provider name).
-pub async fn update_identity_pool(
-    cx: &Cx,
-    input: api::IdentityPool,
-) -> ApiResult<api::IdentityPool> {
+pub async fn update_identity_pool(cx: &Cx, input: api::IdentityPool) -> ApiResult<api::IdentityPool> {
     let id = input.identity_pool_id.clone().unwrap_or_default();
-    let cfg = config(
-        input.identity_pool_name,
-        input.allow_unauthenticated_identities,
-        input.allow_classic_flow,
-        input.supported_login_providers,
-        input.developer_provider_name,
-        input.open_id_connect_provider_arns,
-        input.cognito_identity_providers,
-        input.saml_provider_arns,
-    );
+    let cfg = pool_config!(input);
     let tags = input.identity_pool_tags;
     let scope = cx.scope.clone();
     let now = cx.now;
@@ -321,11 +256,7 @@ pub async fn delete_identity_pool(cx: &Cx, input: api::DeleteIdentityPoolInput) 
     let scope = cx.scope.clone();
     cx.write(false, move |tx| {
         load(tx, &scope, &id)?;
-        tx.delete_children(
-            &scope,
-            reservoir_domain::ids::ResourceKind::Identity.storage_name(),
-            &id,
-        )?;
+        tx.delete_children(&scope, reservoir_domain::ids::ResourceKind::Identity.storage_name(), &id)?;
         tx.delete_alias_namespace(&scope, &login_namespace(&id))?;
         tx.remove::<IdentityPool>(&scope, &id)?;
         Ok(())
@@ -345,13 +276,8 @@ pub async fn get_id(cx: &Cx, input: api::GetIdInput) -> ApiResult<(Scope, api::G
     let (scope, identity) = cx
         .write(false, move |tx| {
             let not_found = || ApiError::from(CognitoError::PoolNotFound(pool_id.clone()));
-            let (scope, pool) = tx
-                .load_any_scope::<IdentityPool>(&pool_id)?
-                .ok_or_else(not_found)?;
-            if account
-                .as_deref()
-                .is_some_and(|a| a != scope.account.as_str())
-            {
+            let (scope, pool) = tx.load_any_scope::<IdentityPool>(&pool_id)?.ok_or_else(not_found)?;
+            if account.as_deref().is_some_and(|a| a != scope.account.as_str()) {
                 return Err(not_found());
             }
             let keys = cognito::login_keys(&pool.config, &logins)?;
@@ -361,8 +287,7 @@ pub async fn get_id(cx: &Cx, input: api::GetIdInput) -> ApiResult<(Scope, api::G
                     return Ok((scope, id));
                 }
             }
-            let identity: Identity =
-                cognito::new_identity(&pool, &scope.region, keys.clone(), now, &mut OsRandom);
+            let identity: Identity = cognito::new_identity(&pool, &scope.region, keys.clone(), now, &mut OsRandom);
             tx.create(&scope, &identity)?;
             for key in &keys {
                 tx.put_alias(&scope, &namespace, key, &identity.id)?;
@@ -370,10 +295,5 @@ pub async fn get_id(cx: &Cx, input: api::GetIdInput) -> ApiResult<(Scope, api::G
             Ok((scope, identity.id))
         })
         .await?;
-    Ok((
-        scope,
-        api::GetIdResponse {
-            identity_id: Some(identity),
-        },
-    ))
+    Ok((scope, api::GetIdResponse { identity_id: Some(identity) }))
 }

@@ -1,10 +1,14 @@
 //! Amazon Cognito: Cognito Identity (awsJson1.1, [`identity`]) and Cognito Sync
 //! (restJson1, [`sync`]), with what both JSON services share.
 
+use reservoir_domain::cognito::IdentityPool;
+use reservoir_domain::pagination::{self, Binding};
+use reservoir_store::ReadTxExt;
 use reservoir_wire::json::JsonError;
 use reservoir_wire::validate::Violation;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult, cognito_token_error};
+use crate::http::Cx;
 
 pub mod identity;
 pub mod sync;
@@ -14,11 +18,8 @@ pub mod sync;
 /// failed to satisfy constraint: …; …".
 pub fn validation_error(violations: &[Violation]) -> ApiError {
     let n = violations.len();
-    let head = if n == 1 {
-        "1 validation error detected: ".to_string()
-    } else {
-        format!("{n} validation errors detected: ")
-    };
+    let head =
+        if n == 1 { "1 validation error detected: ".to_string() } else { format!("{n} validation errors detected: ") };
     let detail: Vec<String> = violations.iter().map(ToString::to_string).collect();
     ApiError::json("ValidationException", 400, head + &detail.join("; "))
 }
@@ -30,36 +31,44 @@ pub fn serialization_error(e: JsonError) -> ApiError {
 
 /// A signed-only operation called without a signature.
 pub fn missing_authentication() -> ApiError {
-    ApiError::json(
-        "MissingAuthenticationTokenException",
-        403,
-        "Missing Authentication Token",
-    )
+    ApiError::json("MissingAuthenticationTokenException", 403, "Missing Authentication Token")
 }
 
 /// A real operation of the service that Reservoir does not implement yet.
 pub fn not_implemented(service: &str, operation: &str) -> ApiError {
-    ApiError::json(
-        "NotImplemented",
-        501,
-        format!("Reservoir does not implement {service}:{operation} yet."),
-    )
+    ApiError::json("NotImplemented", 501, format!("Reservoir does not implement {service}:{operation} yet."))
+}
+
+/// One page of the caller's identity pools, in creation order, for the listing
+/// `operation`: the pools and the `NextToken` of the next page, if any.
+pub async fn page_of_pools(
+    cx: &Cx,
+    operation: &'static str,
+    next_token: Option<&str>,
+    limit: usize,
+) -> ApiResult<(Vec<IdentityPool>, Option<String>)> {
+    let binding = Binding { operation, scope: &cx.scope, fingerprint: "" };
+    let after = match next_token {
+        Some(t) => {
+            let cursor = cx.state.tokens.decode(&binding, t).map_err(cognito_token_error)?;
+            pagination::parse_seq_cursor(&cursor).map_err(cognito_token_error)?
+        }
+        None => 0,
+    };
+    let scope = cx.scope.clone();
+    let mut rows = cx.read(move |tx| Ok(tx.page::<IdentityPool>(&scope, after, limit + 1)?)).await?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = if more { rows.last().map(|(seq, _)| cx.state.tokens.encode(&binding, &seq.to_string())) } else { None };
+    Ok((rows.into_iter().map(|(_, p)| p).collect(), next))
 }
 
 /// Gives a modeled error the HTTP status its service's model assigns to it.
 pub fn with_model_status(err: ApiError, status_of: fn(&str) -> Option<u16>) -> ApiError {
     match err {
-        ApiError::Aws {
-            code,
-            message,
-            status,
-        } => {
+        ApiError::Aws { code, message, status } => {
             let status = status_of(&code).unwrap_or(status);
-            ApiError::Aws {
-                code,
-                status,
-                message,
-            }
+            ApiError::Aws { code, status, message }
         }
         other => other,
     }
@@ -74,18 +83,9 @@ mod tests {
     fn validation_messages_count_and_join() {
         let mut v = Validator::default();
         v.member("IdentityPoolName", "IdentityPoolName", |v| v.missing());
-        v.member("MaxResults", "MaxResults", |v| {
-            v.range(0, Some(1), Some(60))
-        });
+        v.member("MaxResults", "MaxResults", |v| v.range(0, Some(1), Some(60)));
         let err = validation_error(&v.violations);
-        let ApiError::Aws {
-            code,
-            status,
-            message,
-        } = err
-        else {
-            panic!()
-        };
+        let ApiError::Aws { code, status, message } = err else { panic!() };
         assert_eq!((code.as_ref(), status), ("ValidationException", 400));
         assert_eq!(
             message,

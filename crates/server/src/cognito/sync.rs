@@ -9,7 +9,6 @@ use bytes::Bytes;
 use http::request::Parts;
 
 use reservoir_domain::cognito::{self, CognitoError, IdentityPool};
-use reservoir_domain::pagination::{self, Binding};
 use reservoir_store::ReadTxExt;
 use reservoir_wire::DateTime;
 use reservoir_wire::cognito_sync::{self as api, Request};
@@ -17,10 +16,9 @@ use reservoir_wire::json::{RestRequest, RouteMatch, match_route, parse_query};
 use reservoir_wire::route::Service;
 
 use super::{
-    missing_authentication, not_implemented, serialization_error, validation_error,
-    with_model_status,
+    missing_authentication, not_implemented, page_of_pools, serialization_error, validation_error, with_model_status,
 };
-use crate::error::{ApiError, ApiResult, cognito_token_error};
+use crate::error::{ApiError, ApiResult};
 use crate::http::{Cx, Flavor, Trace, error_response, json_response};
 
 /// `ListIdentityPoolUsage` page size: the model gives no bounds; Reservoir takes 1–60
@@ -45,11 +43,7 @@ async fn run(cx: Cx, parts: &Parts, body: &[u8], trace: &mut Trace) -> ApiResult
             return Err(ApiError::json(
                 "UnknownOperationException",
                 405,
-                format!(
-                    "Cognito Sync has no operation for {} {}.",
-                    parts.method,
-                    parts.uri.path()
-                ),
+                format!("Cognito Sync has no operation for {} {}.", parts.method, parts.uri.path()),
             ));
         }
         RouteMatch::NotFound => {
@@ -67,15 +61,9 @@ async fn run(cx: Cx, parts: &Parts, body: &[u8], trace: &mut Trace) -> ApiResult
     if !cx.signed {
         return Err(missing_authentication());
     }
-    let rest = RestRequest {
-        labels,
-        query: parse_query(parts.uri.query()),
-        headers: &parts.headers,
-        body,
-    };
-    let request = api::decode(route.operation, &rest)
-        .expect("served operations decode")
-        .map_err(serialization_error)?;
+    let rest = RestRequest { labels, query: parse_query(parts.uri.query()), headers: &parts.headers, body };
+    let request =
+        api::decode(route.operation, &rest).expect("served operations decode").map_err(serialization_error)?;
     let violations = request.violations();
     if !violations.is_empty() {
         return Err(validation_error(&violations));
@@ -109,13 +97,10 @@ pub async fn describe_identity_pool_usage(
     let scope = cx.scope.clone();
     let pool = cx
         .read(move |tx| {
-            tx.load::<IdentityPool>(&scope, &id)?
-                .ok_or_else(|| CognitoError::PoolNotFound(id.clone()).into())
+            tx.load::<IdentityPool>(&scope, &id)?.ok_or_else(|| CognitoError::PoolNotFound(id.clone()).into())
         })
         .await?;
-    Ok(api::DescribeIdentityPoolUsageResponse {
-        identity_pool_usage: Some(to_wire(&pool)),
-    })
+    Ok(api::DescribeIdentityPoolUsageResponse { identity_pool_usage: Some(to_wire(&pool)) })
 }
 
 /// `ListIdentityPoolUsage`, in creation order. Errors: `InvalidParameterException`
@@ -132,38 +117,11 @@ pub async fn list_identity_pool_usage(
             format!("maxResults must be between 1 and {MAX_PAGE}, not {max}."),
         ));
     }
-    let limit = max as usize;
-    let binding = Binding {
-        operation: "ListIdentityPoolUsage",
-        scope: &cx.scope,
-        fingerprint: "",
-    };
-    let after = match &input.next_token {
-        Some(t) => {
-            let c = cx
-                .state
-                .tokens
-                .decode(&binding, t)
-                .map_err(cognito_token_error)?;
-            pagination::parse_seq_cursor(&c).map_err(cognito_token_error)?
-        }
-        None => 0,
-    };
-    let scope = cx.scope.clone();
-    let mut rows = cx
-        .read(move |tx| Ok(tx.page::<IdentityPool>(&scope, after, limit + 1)?))
-        .await?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next_token = if more {
-        rows.last()
-            .map(|(seq, _)| cx.state.tokens.encode(&binding, &seq.to_string()))
-    } else {
-        None
-    };
+    let (pools, next_token) =
+        page_of_pools(cx, "ListIdentityPoolUsage", input.next_token.as_deref(), max as usize).await?;
     Ok(api::ListIdentityPoolUsageResponse {
-        count: Some(rows.len() as i32),
-        identity_pool_usages: Some(rows.iter().map(|(_, p)| to_wire(p)).collect()),
+        count: Some(pools.len() as i32),
+        identity_pool_usages: Some(pools.iter().map(to_wire).collect()),
         max_results: Some(max),
         next_token,
     })

@@ -58,21 +58,16 @@ async fn run(cx: Cx, parts: &Parts, body: &[u8], trace: &mut Trace) -> ApiResult
         let (code, message) = query_error(&e);
         ApiError::ec2(code, message)
     })?;
-    let action = params.take_value("Action").ok_or_else(|| {
-        ApiError::ec2(
-            codes::MISSING_ACTION,
-            "The request must contain the parameter Action",
-        )
-    })?;
+    let action = params
+        .take_value("Action")
+        .ok_or_else(|| ApiError::ec2(codes::MISSING_ACTION, "The request must contain the parameter Action"))?;
     trace.operation = Some(action.clone());
     if let Some(version) = params.take_value("Version")
         && version != API_VERSION
     {
         return Err(ApiError::ec2(
             codes::NO_SUCH_VERSION,
-            format!(
-                "The requested version ({version}) of service AmazonEC2 does not exist. Use {API_VERSION}."
-            ),
+            format!("The requested version ({version}) of service AmazonEC2 does not exist. Use {API_VERSION}."),
         ));
     }
     match api::operation_status(&action) {
@@ -98,23 +93,16 @@ async fn run(cx: Cx, parts: &Parts, body: &[u8], trace: &mut Trace) -> ApiResult
     }
     let selection = fingerprint_without(&params, &["NextToken", "MaxResults", "DryRun"]);
     let parameters = fingerprint_without(&params, &["ClientToken", "DryRun"]);
-    let request = api::decode(&action, params)
-        .expect("served operations decode")
-        .map_err(|e| {
-            let (code, message) = query_error(&e);
-            ApiError::ec2(code, message)
-        })?;
+    let request = api::decode(&action, params).expect("served operations decode").map_err(|e| {
+        let (code, message) = query_error(&e);
+        ApiError::ec2(code, message)
+    })?;
     if let Some(v) = request.violations().first() {
         let (code, message) = violation_error(v);
         return Err(ApiError::ec2(code, message));
     }
     ensure_scope(&cx).await?;
-    let call = Call {
-        cx,
-        selection,
-        parameters,
-        operation: request.operation(),
-    };
+    let call = Call { cx, selection, parameters, operation: request.operation() };
     dispatch(call, request).await
 }
 
@@ -127,9 +115,7 @@ async fn dispatch(call: Call, request: Request) -> ApiResult<String> {
     let done = || response_body(op, &id, None);
     Ok(match request {
         Request::DescribeRegions(input) => ok(&regions::describe_regions(&call, input).await?),
-        Request::DescribeAvailabilityZones(input) => {
-            ok(&regions::describe_availability_zones(&call, input).await?)
-        }
+        Request::DescribeAvailabilityZones(input) => ok(&regions::describe_availability_zones(&call, input).await?),
         Request::CreateTags(input) => {
             tags::create_tags(&call, input).await?;
             done()
@@ -161,11 +147,7 @@ fn flatten(node: &Node, prefix: String, out: &mut Vec<(String, String)>) {
         out.push((prefix.clone(), v.clone()));
     }
     for (k, child) in &node.children {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
+        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
         flatten(child, key, out);
     }
 }
@@ -182,15 +164,9 @@ pub async fn ensure_scope(cx: &Cx) -> ApiResult<()> {
         if tx.scope_initialized(&scope)? {
             return Ok(());
         }
-        let dhcp = DhcpOptions {
-            id: ResourceKind::DhcpOptions.new_id(&mut OsRandom),
-            is_default: true,
-        };
+        let dhcp = DhcpOptions { id: ResourceKind::DhcpOptions.new_id(&mut OsRandom), is_default: true };
         tx.create(&scope, &dhcp)?;
-        tx.create(
-            &scope,
-            &vpc::default_vpc(&scope.account, &dhcp.id, now, &mut OsRandom),
-        )?;
+        tx.create(&scope, &vpc::default_vpc(&scope.account, &dhcp.id, now, &mut OsRandom))?;
         tx.mark_scope_initialized(&scope, now.millis())?;
         Ok(())
     })
@@ -200,10 +176,7 @@ pub async fn ensure_scope(cx: &Cx) -> ApiResult<()> {
 }
 
 /// The scope's default DHCP options set.
-pub fn default_dhcp_options(
-    tx: &mut dyn ReadTx,
-    scope: &reservoir_domain::account::Scope,
-) -> ApiResult<String> {
+pub fn default_dhcp_options(tx: &mut dyn ReadTx, scope: &reservoir_domain::account::Scope) -> ApiResult<String> {
     let sets = tx.page::<DhcpOptions>(scope, 0, 100)?;
     sets.into_iter()
         .map(|(_, d)| d)
@@ -222,17 +195,11 @@ pub fn supported(operation: &str, present: Vec<&'static str>, allowed: &[&str]) 
 }
 
 /// The request's filters, checked against the operation's schema.
-pub fn filter_set(
-    filters: Option<Vec<api::Filter>>,
-    schema: &FilterSchema,
-) -> ApiResult<FilterSet> {
+pub fn filter_set(filters: Option<Vec<api::Filter>>, schema: &FilterSchema) -> ApiResult<FilterSet> {
     let filters: Vec<Filter> = filters
         .unwrap_or_default()
         .into_iter()
-        .map(|f| Filter {
-            name: f.name,
-            values: f.values.unwrap_or_default(),
-        })
+        .map(|f| Filter { name: f.name, values: f.values.unwrap_or_default() })
         .collect();
     Ok(FilterSet::compile(&filters, schema)?)
 }
@@ -240,31 +207,17 @@ pub fn filter_set(
 /// The page size: `MaxResults` (already checked against the model's range), else a
 /// page large enough that clients see everything, with `NextToken` beyond it.
 pub fn page_size(max_results: Option<i32>) -> usize {
-    max_results
-        .map(|n| n.max(1) as usize)
-        .unwrap_or(UNBOUNDED_PAGE)
+    max_results.map(|n| n.max(1) as usize).unwrap_or(UNBOUNDED_PAGE)
 }
 
 impl Call {
     fn binding(&self) -> Binding<'_> {
-        Binding {
-            operation: self.operation,
-            scope: &self.cx.scope,
-            fingerprint: &self.selection,
-        }
+        Binding { operation: self.operation, scope: &self.cx.scope, fingerprint: &self.selection }
     }
 
     /// The cursor inside a `NextToken`, checked to belong to this request.
     pub fn cursor(&self, token: Option<&str>) -> ApiResult<Option<String>> {
-        token
-            .map(|t| {
-                self.cx
-                    .state
-                    .tokens
-                    .decode(&self.binding(), t)
-                    .map_err(ec2_token_error)
-            })
-            .transpose()
+        token.map(|t| self.cx.state.tokens.decode(&self.binding(), t).map_err(ec2_token_error)).transpose()
     }
 
     /// A sequence cursor (`0` when the listing starts).
@@ -331,32 +284,20 @@ pub fn scan<T: Entity + Filterable>(
 pub fn group_tags(rows: Vec<TagRow>) -> HashMap<String, Vec<Tag>> {
     let mut out: HashMap<String, Vec<Tag>> = HashMap::new();
     for r in rows {
-        out.entry(r.resource_id).or_default().push(Tag {
-            key: r.key,
-            value: r.value,
-        });
+        out.entry(r.resource_id).or_default().push(Tag { key: r.key, value: r.value });
     }
     out
 }
 
 /// Tags in the wire shape; `None` when there are none (EC2 omits an empty `tagSet`).
 pub fn wire_tags(tags: &[Tag]) -> Option<Vec<api::Tag>> {
-    (!tags.is_empty()).then(|| {
-        tags.iter()
-            .map(|t| api::Tag {
-                key: Some(t.key.clone()),
-                value: Some(t.value.clone()),
-            })
-            .collect()
-    })
+    (!tags.is_empty())
+        .then(|| tags.iter().map(|t| api::Tag { key: Some(t.key.clone()), value: Some(t.value.clone()) }).collect())
 }
 
 /// The tags of `TagSpecifications` for a resource of `kind` created by `operation`.
 /// A specification for another resource type is refused, as EC2 refuses it.
-pub fn tag_specifications(
-    specs: Option<Vec<api::TagSpecification>>,
-    kind: ResourceKind,
-) -> ApiResult<Vec<Tag>> {
+pub fn tag_specifications(specs: Option<Vec<api::TagSpecification>>, kind: ResourceKind) -> ApiResult<Vec<Tag>> {
     let resource_type = kind.tag_resource_type().expect("taggable kind");
     let mut pairs: Vec<(Option<String>, Option<String>)> = Vec::new();
     for spec in specs.unwrap_or_default() {
@@ -375,19 +316,11 @@ pub fn tag_specifications(
                 ));
             }
         }
-        pairs.extend(
-            spec.tags
-                .unwrap_or_default()
-                .into_iter()
-                .map(|t| (t.key, t.value)),
-        );
+        pairs.extend(spec.tags.unwrap_or_default().into_iter().map(|t| (t.key, t.value)));
     }
     let tags = validate_new_tags(&pairs)?;
     if tags.len() > reservoir_domain::tags::MAX_TAGS_PER_RESOURCE {
-        return Err(TagError::TooMany {
-            resource: format!("the new {resource_type}"),
-        }
-        .into());
+        return Err(TagError::TooMany { resource: format!("the new {resource_type}") }.into());
     }
     Ok(tags)
 }
@@ -439,12 +372,7 @@ impl Encoded {
 /// changes nothing; the same token with other parameters is `IdempotentParameterMismatch`.
 /// The token's record commits in the same transaction as the mutation. A dry run
 /// changes nothing, so it records nothing.
-pub async fn idempotent<F>(
-    call: &Call,
-    token: Option<String>,
-    dry_run: bool,
-    mut f: F,
-) -> ApiResult<Encoded>
+pub async fn idempotent<F>(call: &Call, token: Option<String>, dry_run: bool, mut f: F) -> ApiResult<Encoded>
 where
     F: FnMut(&mut dyn Tx) -> ApiResult<Encoded> + Send + 'static,
 {
@@ -455,26 +383,19 @@ where
     call.cx
         .write(dry_run, move |tx| {
             if let Some(token) = &token {
-                let existing =
-                    tx.get_idempotency(&scope, operation, token)?
-                        .map(|r| IdempotencyRecord {
-                            fingerprint: r.fingerprint,
-                            result: r.result,
-                            created: Timestamp(r.created),
-                        });
-                if let Decision::Replay(result) =
-                    idempotency::decide(token, &fingerprint, existing.as_ref())?
-                {
+                let existing = tx.get_idempotency(&scope, operation, token)?.map(|r| IdempotencyRecord {
+                    fingerprint: r.fingerprint,
+                    result: r.result,
+                    created: Timestamp(r.created),
+                });
+                if let Decision::Replay(result) = idempotency::decide(token, &fingerprint, existing.as_ref())? {
                     return Ok(Encoded(result));
                 }
             }
             let out = f(tx)?;
             if let Some(token) = &token {
-                let row = IdempotencyRow {
-                    fingerprint: fingerprint.clone(),
-                    result: out.0.clone(),
-                    created: now.millis(),
-                };
+                let row =
+                    IdempotencyRow { fingerprint: fingerprint.clone(), result: out.0.clone(), created: now.millis() };
                 tx.put_idempotency(&scope, operation, token, &row)?;
             }
             Ok(out)
@@ -511,123 +432,54 @@ mod tests {
     /// answers its id.
     fn create_thing(tx: &mut dyn Tx) -> ApiResult<Encoded> {
         let scope = Scope::new(AccountId::default_account(), "us-east-1");
-        let d = DhcpOptions {
-            id: ResourceKind::DhcpOptions.new_id(&mut OsRandom),
-            is_default: false,
-        };
+        let d = DhcpOptions { id: ResourceKind::DhcpOptions.new_id(&mut OsRandom), is_default: false };
         tx.create(&scope, &d)?;
         Ok(Encoded(format!("<id>{}</id>", d.id)))
     }
 
     async fn things(state: &Arc<AppState>) -> u64 {
         let c = call(state, "");
-        c.cx.read(|tx| {
-            Ok(tx.count_of::<DhcpOptions>(&Scope::new(AccountId::default_account(), "us-east-1"))?)
-        })
-        .await
-        .unwrap()
+        c.cx.read(|tx| Ok(tx.count_of::<DhcpOptions>(&Scope::new(AccountId::default_account(), "us-east-1"))?))
+            .await
+            .unwrap()
     }
 
     #[tokio::test]
     async fn client_tokens_replay_the_first_result_and_refuse_other_parameters() {
         let state = Arc::new(AppState::open(Config::ephemeral()).unwrap());
-        let first = idempotent(
-            &call(&state, "params-A"),
-            Some("token-1".into()),
-            false,
-            create_thing,
-        )
-        .await
-        .unwrap();
-        let retry = idempotent(
-            &call(&state, "params-A"),
-            Some("token-1".into()),
-            false,
-            create_thing,
-        )
-        .await
-        .unwrap();
+        let first = idempotent(&call(&state, "params-A"), Some("token-1".into()), false, create_thing).await.unwrap();
+        let retry = idempotent(&call(&state, "params-A"), Some("token-1".into()), false, create_thing).await.unwrap();
         assert_eq!(first, retry, "a retry answers the first result");
         assert_eq!(things(&state).await, 1, "and changes nothing");
 
-        let err = idempotent(
-            &call(&state, "params-B"),
-            Some("token-1".into()),
-            false,
-            create_thing,
-        )
-        .await
-        .unwrap_err();
+        let err = idempotent(&call(&state, "params-B"), Some("token-1".into()), false, create_thing).await.unwrap_err();
         assert_eq!(err.code(), "IdempotentParameterMismatch");
         assert_eq!(things(&state).await, 1);
 
         // Without a token every call acts; another token acts once.
-        idempotent(&call(&state, "params-A"), None, false, create_thing)
-            .await
-            .unwrap();
-        idempotent(
-            &call(&state, "params-A"),
-            Some("token-2".into()),
-            false,
-            create_thing,
-        )
-        .await
-        .unwrap();
+        idempotent(&call(&state, "params-A"), None, false, create_thing).await.unwrap();
+        idempotent(&call(&state, "params-A"), Some("token-2".into()), false, create_thing).await.unwrap();
         assert_eq!(things(&state).await, 3);
 
         // A dry run records nothing: the token is still fresh afterwards.
-        let err = idempotent(
-            &call(&state, "params-C"),
-            Some("token-3".into()),
-            true,
-            create_thing,
-        )
-        .await
-        .unwrap_err();
+        let err = idempotent(&call(&state, "params-C"), Some("token-3".into()), true, create_thing).await.unwrap_err();
         assert_eq!(err.code(), "DryRunOperation");
         assert_eq!(things(&state).await, 3);
-        idempotent(
-            &call(&state, "params-D"),
-            Some("token-3".into()),
-            false,
-            create_thing,
-        )
-        .await
-        .unwrap();
+        idempotent(&call(&state, "params-D"), Some("token-3".into()), false, create_thing).await.unwrap();
         assert_eq!(things(&state).await, 4);
 
-        let err = idempotent(
-            &call(&state, "params-A"),
-            Some("x".repeat(65)),
-            false,
-            create_thing,
-        )
-        .await
-        .unwrap_err();
+        let err = idempotent(&call(&state, "params-A"), Some("x".repeat(65)), false, create_thing).await.unwrap_err();
         assert_eq!(err.code(), "InvalidParameterValue");
     }
 
     #[test]
     fn fingerprints_ignore_paging_and_dry_run() {
-        let a = Node::from_form(
-            b"Filter.1.Name=state&Filter.1.Value.1=available&MaxResults=5&DryRun=true",
-            None,
-        )
-        .unwrap();
-        let b = Node::from_form(
-            b"Filter.1.Value.1=available&Filter.1.Name=state&NextToken=x",
-            None,
-        )
-        .unwrap();
+        let a =
+            Node::from_form(b"Filter.1.Name=state&Filter.1.Value.1=available&MaxResults=5&DryRun=true", None).unwrap();
+        let b = Node::from_form(b"Filter.1.Value.1=available&Filter.1.Name=state&NextToken=x", None).unwrap();
         let c = Node::from_form(b"Filter.1.Name=state&Filter.1.Value.1=pending", None).unwrap();
         let skip = ["NextToken", "MaxResults", "DryRun"];
-        assert_eq!(
-            fingerprint_without(&a, &skip),
-            fingerprint_without(&b, &skip)
-        );
-        assert_ne!(
-            fingerprint_without(&a, &skip),
-            fingerprint_without(&c, &skip)
-        );
+        assert_eq!(fingerprint_without(&a, &skip), fingerprint_without(&b, &skip));
+        assert_ne!(fingerprint_without(&a, &skip), fingerprint_without(&c, &skip));
     }
 }

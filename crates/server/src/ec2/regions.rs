@@ -3,9 +3,8 @@
 use reservoir_domain::region::{REGION_FILTERS, ZONE_FILTERS};
 use reservoir_wire::WireEnum;
 use reservoir_wire::ec2_api::{
-    AvailabilityZone, AvailabilityZoneOptInStatus, AvailabilityZoneState,
-    DescribeAvailabilityZonesRequest, DescribeAvailabilityZonesResult, DescribeRegionsRequest,
-    DescribeRegionsResult, Region,
+    AvailabilityZone, AvailabilityZoneOptInStatus, AvailabilityZoneState, DescribeAvailabilityZonesRequest,
+    DescribeAvailabilityZonesResult, DescribeRegionsRequest, DescribeRegionsResult, Region,
 };
 
 use super::{Call, filter_set, supported};
@@ -15,34 +14,19 @@ use crate::error::{ApiError, ApiResult};
 /// (enabled or not), narrowed by filters `endpoint`, `opt-in-status`, `region-name`.
 /// Errors: `InvalidParameterValue` (unknown region name, unknown filter),
 /// `FilterLimitExceeded`, `DryRunOperation`.
-pub async fn describe_regions(
-    call: &Call,
-    input: DescribeRegionsRequest,
-) -> ApiResult<DescribeRegionsResult> {
-    supported(
-        "DescribeRegions",
-        input.present_members(),
-        &["RegionNames", "AllRegions", "DryRun", "Filters"],
-    )?;
+pub async fn describe_regions(call: &Call, input: DescribeRegionsRequest) -> ApiResult<DescribeRegionsResult> {
+    supported("DescribeRegions", input.present_members(), &["RegionNames", "AllRegions", "DryRun", "Filters"])?;
     let filters = filter_set(input.filters, &REGION_FILTERS)?;
     let catalogue = &call.cx.state.catalogue;
     let names = input.region_names.unwrap_or_default();
     if let Some(unknown) = names.iter().find(|n| catalogue.region(n).is_none()) {
-        return Err(ApiError::invalid_parameter_value(format!(
-            "Invalid region: {unknown}"
-        )));
+        return Err(ApiError::invalid_parameter_value(format!("Invalid region: {unknown}")));
     }
     let all = input.all_regions.unwrap_or(false);
     let regions: Vec<Region> = catalogue
         .regions()
         .iter()
-        .filter(|r| {
-            if names.is_empty() {
-                all || r.enabled()
-            } else {
-                names.contains(&r.name)
-            }
-        })
+        .filter(|r| if names.is_empty() { all || r.enabled() } else { names.contains(&r.name) })
         .filter(|r| filters.matches(*r, &[]))
         .map(|r| Region {
             region_name: Some(r.name.clone()),
@@ -54,9 +38,7 @@ pub async fn describe_regions(
     if input.dry_run == Some(true) {
         return Err(ApiError::dry_run());
     }
-    Ok(DescribeRegionsResult {
-        regions: Some(regions),
-    })
+    Ok(DescribeRegionsResult { regions: Some(regions) })
 }
 
 /// EC2 `DescribeAvailabilityZones`: the zones of the request's region, or the ones named
@@ -70,59 +52,32 @@ pub async fn describe_availability_zones(
     supported(
         "DescribeAvailabilityZones",
         input.present_members(),
-        &[
-            "ZoneNames",
-            "ZoneIds",
-            "AllAvailabilityZones",
-            "DryRun",
-            "Filters",
-        ],
+        &["ZoneNames", "ZoneIds", "AllAvailabilityZones", "DryRun", "Filters"],
     )?;
     let filters = filter_set(input.filters, &ZONE_FILTERS)?;
     let catalogue = &call.cx.state.catalogue;
-    let region = catalogue.region(&call.cx.scope.region).ok_or_else(|| {
-        ApiError::Internal(format!(
-            "region {} vanished from the catalogue",
-            call.cx.scope.region
-        ))
-    })?;
+    let region = catalogue
+        .region(&call.cx.scope.region)
+        .ok_or_else(|| ApiError::Internal(format!("region {} vanished from the catalogue", call.cx.scope.region)))?;
     let names = input.zone_names.unwrap_or_default();
     let ids = input.zone_ids.unwrap_or_default();
-    let unknown_names: Vec<&String> = names
-        .iter()
-        .filter(|n| !region.zones.iter().any(|z| &z.name == *n))
-        .collect();
+    let unknown_names: Vec<&String> = names.iter().filter(|n| !region.zones.iter().any(|z| &z.name == *n)).collect();
     if !unknown_names.is_empty() {
         return Err(ApiError::invalid_parameter_value(format!(
             "Invalid availability zone: [{}]",
-            unknown_names
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            unknown_names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
         )));
     }
-    let unknown_ids: Vec<&String> = ids
-        .iter()
-        .filter(|n| !region.zones.iter().any(|z| &z.id == *n))
-        .collect();
+    let unknown_ids: Vec<&String> = ids.iter().filter(|n| !region.zones.iter().any(|z| &z.id == *n)).collect();
     if !unknown_ids.is_empty() {
         return Err(ApiError::invalid_parameter_value(format!(
             "Invalid availability zone ID: [{}]",
-            unknown_ids
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            unknown_ids.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
         )));
     }
     let zones: Vec<AvailabilityZone> = catalogue
         .zones(region)
-        .filter(|z| {
-            (names.is_empty() && ids.is_empty())
-                || names.contains(&z.zone.name)
-                || ids.contains(&z.zone.id)
-        })
+        .filter(|z| (names.is_empty() && ids.is_empty()) || names.contains(&z.zone.name) || ids.contains(&z.zone.id))
         .filter(|z| filters.matches(z, &[]))
         .map(|z| AvailabilityZone {
             opt_in_status: Some(AvailabilityZoneOptInStatus::from_wire(z.opt_in_status())),
@@ -144,7 +99,5 @@ pub async fn describe_availability_zones(
     if input.dry_run == Some(true) {
         return Err(ApiError::dry_run());
     }
-    Ok(DescribeAvailabilityZonesResult {
-        availability_zones: Some(zones),
-    })
+    Ok(DescribeAvailabilityZonesResult { availability_zones: Some(zones) })
 }

@@ -4,9 +4,7 @@ use std::collections::HashMap;
 
 use reservoir_domain::account::Scope;
 use reservoir_domain::ids::ResourceKind;
-use reservoir_domain::tags::{
-    self, DESCRIBE_TAGS_FILTERS, DeleteSelector, Tag, TagDescription, TagError,
-};
+use reservoir_domain::tags::{self, DESCRIBE_TAGS_FILTERS, DeleteSelector, Tag, TagDescription, TagError};
 use reservoir_store::{ReadTx, TagRow};
 use reservoir_wire::WireEnum;
 use reservoir_wire::ec2::codes;
@@ -42,21 +40,14 @@ fn resources(list: Option<Vec<String>>) -> ApiResult<Vec<String>> {
 }
 
 fn pairs(tags: Option<Vec<api::Tag>>) -> Vec<(Option<String>, Option<String>)> {
-    tags.unwrap_or_default()
-        .into_iter()
-        .map(|t| (t.key, t.value))
-        .collect()
+    tags.unwrap_or_default().into_iter().map(|t| (t.key, t.value)).collect()
 }
 
 /// EC2 `CreateTags`: sets tags on resources, all or none. Errors: `InvalidID`,
 /// `Invalid…ID.NotFound`, `InvalidParameterValue` (bad or reserved keys),
 /// `TagLimitExceeded` (over 50 per resource), `DryRunOperation`.
 pub async fn create_tags(call: &Call, input: api::CreateTagsRequest) -> ApiResult<()> {
-    supported(
-        "CreateTags",
-        input.present_members(),
-        &["DryRun", "Resources", "Tags"],
-    )?;
+    supported("CreateTags", input.present_members(), &["DryRun", "Resources", "Tags"])?;
     let ids = resources(input.resources)?;
     let new = tags::validate_new_tags(&pairs(input.tags))?;
     let scope = call.cx.scope.clone();
@@ -64,19 +55,10 @@ pub async fn create_tags(call: &Call, input: api::CreateTagsRequest) -> ApiResul
         .write(input.dry_run.unwrap_or(false), move |tx| {
             for id in &ids {
                 let kind = taggable(tx, &scope, id)?;
-                let existing: Vec<Tag> = tx
-                    .tags_of(&scope, &[id])?
-                    .into_iter()
-                    .map(|r| Tag {
-                        key: r.key,
-                        value: r.value,
-                    })
-                    .collect();
+                let existing: Vec<Tag> =
+                    tx.tags_of(&scope, &[id])?.into_iter().map(|r| Tag { key: r.key, value: r.value }).collect();
                 if tags::count_after_set(&existing, &new) > tags::MAX_TAGS_PER_RESOURCE {
-                    return Err(TagError::TooMany {
-                        resource: id.clone(),
-                    }
-                    .into());
+                    return Err(TagError::TooMany { resource: id.clone() }.into());
                 }
                 let resource_type = kind.tag_resource_type().expect("taggable");
                 for t in &new {
@@ -99,11 +81,7 @@ pub async fn create_tags(call: &Call, input: api::CreateTagsRequest) -> ApiResul
 /// EC2 `DeleteTags`: without `Tag.N`, all of the resources' tags; a tag with a value
 /// only when the value matches. Errors as `CreateTags`.
 pub async fn delete_tags(call: &Call, input: api::DeleteTagsRequest) -> ApiResult<()> {
-    supported(
-        "DeleteTags",
-        input.present_members(),
-        &["DryRun", "Resources", "Tags"],
-    )?;
+    supported("DeleteTags", input.present_members(), &["DryRun", "Resources", "Tags"])?;
     let ids = resources(input.resources)?;
     let selector = match input.tags {
         None => DeleteSelector::All,
@@ -115,10 +93,7 @@ pub async fn delete_tags(call: &Call, input: api::DeleteTagsRequest) -> ApiResul
             for id in &ids {
                 taggable(tx, &scope, id)?;
                 for row in tx.tags_of(&scope, &[id])? {
-                    if selector.selects(&Tag {
-                        key: row.key.clone(),
-                        value: row.value.clone(),
-                    }) {
+                    if selector.selects(&Tag { key: row.key.clone(), value: row.value.clone() }) {
                         tx.delete_tag(&scope, id, &row.key)?;
                     }
                 }
@@ -141,24 +116,16 @@ fn decode_cursor(cursor: &str) -> Option<(String, String)> {
 /// with filters `key`, `resource-id`, `resource-type`, `value`, `tag:<key>`, `tag-key`
 /// and pagination (`MaxResults` 5–1000). Errors: `InvalidParameterValue`,
 /// `FilterLimitExceeded`, `InvalidNextToken`, `DryRunOperation`.
-pub async fn describe_tags(
-    call: &Call,
-    input: api::DescribeTagsRequest,
-) -> ApiResult<api::DescribeTagsResult> {
-    supported(
-        "DescribeTags",
-        input.present_members(),
-        &["DryRun", "Filters", "MaxResults", "NextToken"],
-    )?;
+pub async fn describe_tags(call: &Call, input: api::DescribeTagsRequest) -> ApiResult<api::DescribeTagsResult> {
+    supported("DescribeTags", input.present_members(), &["DryRun", "Filters", "MaxResults", "NextToken"])?;
     let filters = filter_set(input.filters, &DESCRIBE_TAGS_FILTERS)?;
     let limit = page_size(input.max_results);
-    let after =
-        match call.cursor(input.next_token.as_deref())? {
-            Some(c) => Some(decode_cursor(&c).ok_or_else(|| {
-                ec2_token_error(reservoir_domain::pagination::TokenError::Invalid)
-            })?),
-            None => None,
-        };
+    let after = match call.cursor(input.next_token.as_deref())? {
+        Some(c) => {
+            Some(decode_cursor(&c).ok_or_else(|| ec2_token_error(reservoir_domain::pagination::TokenError::Invalid))?)
+        }
+        None => None,
+    };
     let scope = call.cx.scope.clone();
     let needs_resource_tags = filters.uses_tags();
     let (rows, more) = call
@@ -169,35 +136,31 @@ pub async fn describe_tags(
             // resource, not the row), fetched once per resource.
             let mut resource_tags: HashMap<String, Vec<Tag>> = HashMap::new();
             let mut out: Vec<TagRow> = Vec::new();
-            let mut keep =
-                |tx: &mut dyn ReadTx, row: TagRow, out: &mut Vec<TagRow>| -> ApiResult<bool> {
-                    let desc = TagDescription {
-                        resource_id: row.resource_id.clone(),
-                        resource_type: row.resource_type.clone(),
-                        key: row.key.clone(),
-                        value: row.value.clone(),
-                    };
-                    let all: &[Tag] = if needs_resource_tags {
-                        if !resource_tags.contains_key(&row.resource_id) {
-                            let t = tx
-                                .tags_of(&scope, &[&row.resource_id])?
-                                .into_iter()
-                                .map(|r| Tag {
-                                    key: r.key,
-                                    value: r.value,
-                                })
-                                .collect();
-                            resource_tags.insert(row.resource_id.clone(), t);
-                        }
-                        &resource_tags[&row.resource_id]
-                    } else {
-                        &[]
-                    };
-                    if filters.matches(&desc, all) {
-                        out.push(row);
-                    }
-                    Ok(out.len() > limit)
+            let mut keep = |tx: &mut dyn ReadTx, row: TagRow, out: &mut Vec<TagRow>| -> ApiResult<bool> {
+                let desc = TagDescription {
+                    resource_id: row.resource_id.clone(),
+                    resource_type: row.resource_type.clone(),
+                    key: row.key.clone(),
+                    value: row.value.clone(),
                 };
+                let all: &[Tag] = if needs_resource_tags {
+                    if !resource_tags.contains_key(&row.resource_id) {
+                        let t = tx
+                            .tags_of(&scope, &[&row.resource_id])?
+                            .into_iter()
+                            .map(|r| Tag { key: r.key, value: r.value })
+                            .collect();
+                        resource_tags.insert(row.resource_id.clone(), t);
+                    }
+                    &resource_tags[&row.resource_id]
+                } else {
+                    &[]
+                };
+                if filters.matches(&desc, all) {
+                    out.push(row);
+                }
+                Ok(out.len() > limit)
+            };
             if let Some(ids) = filters.literal_values("resource-id") {
                 // A lookup, not a scan, when the resources are named exactly.
                 let ids: Vec<String> = ids.into_iter().map(String::from).collect();
@@ -205,9 +168,7 @@ pub async fn describe_tags(
                 let mut rows = tx.tags_of(&scope, &refs)?;
                 rows.sort_by(|a, b| (&a.resource_id, &a.key).cmp(&(&b.resource_id, &b.key)));
                 for row in rows {
-                    if after_ref.is_some_and(|(r, k)| {
-                        (row.resource_id.as_str(), row.key.as_str()) <= (r, k)
-                    }) {
+                    if after_ref.is_some_and(|(r, k)| (row.resource_id.as_str(), row.key.as_str()) <= (r, k)) {
                         continue;
                     }
                     if keep(tx, row, &mut out)? {
@@ -218,11 +179,7 @@ pub async fn describe_tags(
                 let chunk = (limit + 1).clamp(64, 1000);
                 let mut cursor: Option<(String, String)> = after.clone();
                 'scan: loop {
-                    let rows = tx.list_tags(
-                        &scope,
-                        cursor.as_ref().map(|(r, k)| (r.as_str(), k.as_str())),
-                        chunk,
-                    )?;
+                    let rows = tx.list_tags(&scope, cursor.as_ref().map(|(r, k)| (r.as_str(), k.as_str())), chunk)?;
                     let exhausted = rows.len() < chunk;
                     for row in rows {
                         cursor = Some((row.resource_id.clone(), row.key.clone()));
@@ -243,12 +200,8 @@ pub async fn describe_tags(
     if input.dry_run == Some(true) {
         return Err(ApiError::dry_run());
     }
-    let next_token = if more {
-        rows.last()
-            .map(|r| call.next_token(&encode_cursor(&r.resource_id, &r.key)))
-    } else {
-        None
-    };
+    let next_token =
+        if more { rows.last().map(|r| call.next_token(&encode_cursor(&r.resource_id, &r.key))) } else { None };
     Ok(api::DescribeTagsResult {
         next_token,
         tags: Some(

@@ -8,8 +8,8 @@ use reservoir_wire::WireEnum;
 use reservoir_wire::ec2_api as api;
 
 use super::{
-    Call, default_dhcp_options, filter_set, group_tags, page_size, put_tags, scan, supported,
-    tag_specifications, wire_tags,
+    Call, default_dhcp_options, filter_set, group_tags, page_size, put_tags, scan, supported, tag_specifications,
+    wire_tags,
 };
 use crate::error::{ApiError, ApiResult};
 
@@ -49,26 +49,14 @@ fn to_wire(v: &Vpc, tags: &[Tag], state: VpcState) -> api::Vpc {
 /// `TagSpecifications`. Errors: `MissingParameter` (no CIDR), `InvalidParameterValue`
 /// (malformed CIDR, tenancy `host`, bad tags), `InvalidVpcRange`, `VpcLimitExceeded`,
 /// `TagLimitExceeded`, `DryRunOperation`; `NotImplemented` for IPv6 and IPAM parameters.
-pub async fn create_vpc(
-    call: &Call,
-    input: api::CreateVpcRequest,
-) -> ApiResult<api::CreateVpcResult> {
+pub async fn create_vpc(call: &Call, input: api::CreateVpcRequest) -> ApiResult<api::CreateVpcResult> {
     supported(
         "CreateVpc",
         input.present_members(),
-        &[
-            "CidrBlock",
-            "InstanceTenancy",
-            "TagSpecifications",
-            "DryRun",
-            "AmazonProvidedIpv6CidrBlock",
-        ],
+        &["CidrBlock", "InstanceTenancy", "TagSpecifications", "DryRun", "AmazonProvidedIpv6CidrBlock"],
     )?;
     if input.amazon_provided_ipv6_cidr_block == Some(true) {
-        return Err(ApiError::ec2_unsupported_parameter(
-            "CreateVpc",
-            "AmazonProvidedIpv6CidrBlock",
-        ));
+        return Err(ApiError::ec2_unsupported_parameter("CreateVpc", "AmazonProvidedIpv6CidrBlock"));
     }
     let cidr = match &input.cidr_block {
         Some(c) => vpc::parse_cidr(c)?,
@@ -88,38 +76,21 @@ pub async fn create_vpc(
         .write(input.dry_run.unwrap_or(false), move |tx| {
             let existing = tx.count_of::<Vpc>(&scope)?;
             let dhcp = default_dhcp_options(tx, &scope)?;
-            let v = vpc::create(
-                &scope.account,
-                &req,
-                &dhcp,
-                existing,
-                quota,
-                now,
-                &mut OsRandom,
-            )?;
+            let v = vpc::create(&scope.account, &req, &dhcp, existing, quota, now, &mut OsRandom)?;
             tx.create(&scope, &v)?;
             put_tags(tx, &scope, &v.id, ResourceKind::Vpc, &tags)?;
             Ok((v, tags.clone()))
         })
         .await?;
-    Ok(api::CreateVpcResult {
-        vpc: Some(to_wire(&created, &tags, VpcState::Pending)),
-    })
+    Ok(api::CreateVpcResult { vpc: Some(to_wire(&created, &tags, VpcState::Pending)) })
 }
 
 /// EC2 `DescribeVpcs`: by `VpcId.N` (each must exist) and/or filters, paginated with
 /// `MaxResults` (5–1000) and `NextToken`. Errors: `InvalidVpcID.Malformed`,
 /// `InvalidVpcID.NotFound`, `InvalidParameterValue`, `FilterLimitExceeded`,
 /// `InvalidNextToken`, `DryRunOperation`.
-pub async fn describe_vpcs(
-    call: &Call,
-    input: api::DescribeVpcsRequest,
-) -> ApiResult<api::DescribeVpcsResult> {
-    supported(
-        "DescribeVpcs",
-        input.present_members(),
-        &["Filters", "VpcIds", "NextToken", "MaxResults", "DryRun"],
-    )?;
+pub async fn describe_vpcs(call: &Call, input: api::DescribeVpcsRequest) -> ApiResult<api::DescribeVpcsResult> {
+    supported("DescribeVpcs", input.present_members(), &["Filters", "VpcIds", "NextToken", "MaxResults", "DryRun"])?;
     let filters = filter_set(input.filters, &vpc::FILTERS)?;
     let mut ids = input.vpc_ids.unwrap_or_default();
     for id in &ids {
@@ -174,12 +145,7 @@ pub async fn describe_vpcs(
     }
     Ok(api::DescribeVpcsResult {
         next_token: next.map(|seq| call.next_token(&seq.to_string())),
-        vpcs: Some(
-            items
-                .iter()
-                .map(|(_, v, t)| to_wire(v, t, v.state))
-                .collect(),
-        ),
+        vpcs: Some(items.iter().map(|(_, v, t)| to_wire(v, t, v.state)).collect()),
     })
 }
 
@@ -192,9 +158,7 @@ pub async fn delete_vpc(call: &Call, input: api::DeleteVpcRequest) -> ApiResult<
     let scope = call.cx.scope.clone();
     call.cx
         .write(input.dry_run.unwrap_or(false), move |tx| {
-            let v: Vpc = tx
-                .load(&scope, &id)?
-                .ok_or_else(|| VpcError::NotFound(vec![id.clone()]))?;
+            let v: Vpc = tx.load(&scope, &id)?.ok_or_else(|| VpcError::NotFound(vec![id.clone()]))?;
             // Nothing can live in a VPC yet (no subnets, gateways or instances served).
             vpc::check_deletable(&v, &Dependents::default())?;
             tx.remove::<Vpc>(&scope, &id)?;
