@@ -47,7 +47,8 @@ STOP_TIMEOUT = 20
 def find_binary() -> Path:
     env = os.environ.get("RESERVOIR_BIN")
     if env:
-        return Path(env)
+        # Servers run in their own working directories: make the path absolute.
+        return Path(env).resolve()
     release = REPO_ROOT / "target" / "release" / "reservoir"
     if release.exists():
         return release

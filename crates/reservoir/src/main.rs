@@ -49,6 +49,9 @@ fn init_logging(settings: &Settings) {
 }
 
 async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    // Install the signal handlers before announcing the address: a supervisor may send
+    // SIGTERM as soon as it has read it, and that must shut down cleanly, not kill.
+    let shutdown = ShutdownSignal::install()?;
     let storage = settings.server.storage.clone();
     let server = reservoir::start(settings.server, settings.listen).await?;
     {
@@ -57,31 +60,45 @@ async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         out.flush()?;
     }
     tracing::info!(url = %server.url(), store = server.store_kind().as_str(), ?storage, "Reservoir is ready");
-    shutdown_signal().await;
+    shutdown.recv().await;
     tracing::info!("shutting down: finishing in-flight requests");
     server.stop().await?;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// SIGINT (Ctrl-C) or SIGTERM, listened for from the moment it is installed.
+#[cfg(unix)]
+struct ShutdownSignal {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl ShutdownSignal {
+    fn install() -> std::io::Result<ShutdownSignal> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(ShutdownSignal { interrupt: signal(SignalKind::interrupt())?, terminate: signal(SignalKind::terminate())? })
+    }
+
+    async fn recv(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
+    }
+}
+
+#[cfg(not(unix))]
+struct ShutdownSignal;
+
+#[cfg(not(unix))]
+impl ShutdownSignal {
+    fn install() -> std::io::Result<ShutdownSignal> {
+        Ok(ShutdownSignal)
+    }
+
+    async fn recv(self) {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
