@@ -1,6 +1,6 @@
 //! The EC2 filter engine.
 //!
-//! AWS's rules (EC2 `Filter` documentation, `shared/reference/aws-wire-protocols.md` §6.5):
+//! AWS's rules (EC2 `Filter` documentation, "List and filter using the CLI and API"):
 //! * different filters are ANDed, the values of one filter are ORed;
 //! * names and values are case-sensitive;
 //! * values may use `*` (any run of characters, also none) and `?` (exactly one

@@ -38,7 +38,9 @@ pub const DEFAULT_DATA: &str = "./reservoir-data/reservoir.db";
     long_about = "Reservoir speaks AWS's own wire protocols (EC2 query, awsJson1.1, restJson1), so boto3, the AWS CLI \
                   and the AWS SDKs work against it unchanged: point them at it with endpoint_url / AWS_ENDPOINT_URL.\n\n\
                   Accounts: any credentials are accepted; an access key id of exactly 12 digits is the account id, \
-                  any other key acts as account 000000000000."
+                  any other key acts as account 000000000000.",
+    after_help = "Run `reservoir serve --help` for the server's settings: each flag, its environment variable, and \
+                  the config file."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -169,7 +169,7 @@ pub fn ec2_token_error(e: TokenError) -> ApiError {
 // ----- Cognito --------------------------------------------------------------------
 
 /// Cognito's client errors carry no status in the model; AWS documents 400 for all of
-/// them (`shared/reference/aws-wire-protocols.md` §2.3), except where Cognito Sync's
+/// them (Cognito Identity API reference), except where Cognito Sync's
 /// model says otherwise (see `cognito::sync`).
 impl From<CognitoError> for ApiError {
     fn from(e: CognitoError) -> ApiError {

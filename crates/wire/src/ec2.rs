@@ -7,7 +7,8 @@
 //!
 //! The EC2 model lists no errors, so [`codes`] is the hand-kept table of every code
 //! Reservoir sends, with its HTTP status, taken from AWS's "Error codes for the Amazon EC2
-//! API" page and the public traces cited in `shared/reference/aws-wire-protocols.md` §1.6.
+//! API" page and public traces of real EC2 responses (412 for `DryRunOperation`, 403 for
+//! `UnauthorizedOperation`, 401 for `AuthFailure`).
 
 use crate::query::QueryError;
 use crate::validate::{Constraint, Violation};

@@ -5,7 +5,7 @@
 //! then *take* the members they know out of the tree; whatever is left afterwards was
 //! not a parameter of the operation and is refused with `UnknownParameter`, as EC2 does.
 //!
-//! Rules (see `shared/reference/aws-wire-protocols.md` §1.2–§1.3):
+//! Rules (what botocore and aws-sdk-rust send):
 //! * form decoding turns both `+` and `%20` into a space;
 //! * lists are `Prefix.N…` with N counted from 1 (gaps are allowed, order is by N);
 //!   aws-sdk-rust writes an empty nested list as a bare `Prefix=`, which is an empty list;

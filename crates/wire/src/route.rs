@@ -1,7 +1,7 @@
 //! Which AWS service a request is for, and in which region.
 //!
 //! All services share one endpoint (clients set `endpoint_url`), so the service is read
-//! off the request, in this order (`shared/reference/aws-wire-protocols.md` §3.1):
+//! off the request, in this order:
 //! 1. `X-Amz-Target: AWSCognitoIdentityService.*` → Cognito Identity (this covers its
 //!    unsigned operations such as `GetId`);
 //! 2. the SigV4 credential scope's service (`…/us-east-1/ec2/aws4_request`);

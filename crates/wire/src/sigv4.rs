@@ -128,7 +128,7 @@ mod tests {
 
     #[test]
     fn parses_botocore_header() {
-        // From shared/reference/capture/log.json (boto3 GetCoipPoolUsage).
+        // The header boto3 1.43 sends for GetCoipPoolUsage.
         let h = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261122/us-east-1/ec2/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=69d96258331fb0d53457fe8d9e98fc5e4edba2bf0a29128470650e01c6fa52cb";
         let s = parse_authorization(h).unwrap();
         assert_eq!(s.credential.access_key, "AKIDEXAMPLE");
