@@ -249,14 +249,16 @@ pub fn scan<T: Entity + Filterable>(
     limit: usize,
 ) -> ApiResult<Page<T>> {
     let chunk = (limit + 1).clamp(64, 1000);
+    // Tags are read per scanned row only when a filter looks at them; otherwise only the
+    // kept rows' tags are read, once, at the end.
+    let tag_filters = filters.uses_tags();
     let mut cursor = after;
     let mut items: Vec<(i64, T, Vec<Tag>)> = Vec::new();
     'scan: loop {
         let rows = tx.page::<T>(scope, cursor, chunk)?;
         let exhausted = rows.len() < chunk;
-        let ids: Vec<String> = rows.iter().map(|(_, r)| r.id().to_string()).collect();
-        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let mut tags = group_tags(tx.tags_of(scope, &id_refs)?);
+        let mut tags =
+            if tag_filters { tags_by_id(tx, scope, rows.iter().map(|(_, r)| r.id()))? } else { HashMap::new() };
         for (seq, row) in rows {
             cursor = seq;
             let row_tags = tags.remove(row.id()).unwrap_or_default();
@@ -271,17 +273,42 @@ pub fn scan<T: Entity + Filterable>(
             break;
         }
     }
-    let next = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|(seq, _, _)| *seq)
-    } else {
-        None
-    };
-    Ok(Page { items, next })
+    let mut page = Page::of(items, limit);
+    if !tag_filters {
+        let mut tags = tags_by_id(tx, scope, page.items.iter().map(|(_, r, _)| r.id()))?;
+        for (_, row, row_tags) in &mut page.items {
+            *row_tags = tags.remove(row.id()).unwrap_or_default();
+        }
+    }
+    Ok(page)
+}
+
+impl<T> Page<T> {
+    /// A page of `limit` from `matches` (in cursor order, at most one more than
+    /// `limit`): the extra match, if any, says a next page exists.
+    pub fn of(mut matches: Vec<(i64, T, Vec<Tag>)>, limit: usize) -> Page<T> {
+        let next = if matches.len() > limit {
+            matches.truncate(limit);
+            matches.last().map(|(seq, _, _)| *seq)
+        } else {
+            None
+        };
+        Page { items: matches, next }
+    }
+}
+
+/// The tags of the given resources, by resource id.
+pub fn tags_by_id<'a>(
+    tx: &mut dyn ReadTx,
+    scope: &reservoir_domain::account::Scope,
+    ids: impl Iterator<Item = &'a str>,
+) -> ApiResult<HashMap<String, Vec<Tag>>> {
+    let ids: Vec<&str> = ids.collect();
+    Ok(group_tags(tx.tags_of(scope, &ids)?))
 }
 
 /// Tags by resource id.
-pub fn group_tags(rows: Vec<TagRow>) -> HashMap<String, Vec<Tag>> {
+fn group_tags(rows: Vec<TagRow>) -> HashMap<String, Vec<Tag>> {
     let mut out: HashMap<String, Vec<Tag>> = HashMap::new();
     for r in rows {
         out.entry(r.resource_id).or_default().push(Tag { key: r.key, value: r.value });

@@ -8,7 +8,7 @@ use reservoir_wire::WireEnum;
 use reservoir_wire::ec2_api as api;
 
 use super::{
-    Call, default_dhcp_options, filter_set, group_tags, page_size, put_tags, scan, supported, tag_specifications,
+    Call, Page, default_dhcp_options, filter_set, page_size, put_tags, scan, supported, tag_specifications, tags_by_id,
     wire_tags,
 };
 use crate::error::{ApiError, ApiResult};
@@ -121,8 +121,7 @@ pub async fn describe_vpcs(call: &Call, input: api::DescribeVpcsRequest) -> ApiR
                 return Err(VpcError::NotFound(missing).into());
             }
             found.sort_by_key(|r| r.seq);
-            let id_refs: Vec<&str> = found.iter().map(|r| r.id.as_str()).collect();
-            let mut tags = group_tags(tx.tags_of(&scope, &id_refs)?);
+            let mut tags = tags_by_id(tx, &scope, found.iter().map(|r| r.id.as_str()))?;
             let mut items = Vec::new();
             for rec in found.into_iter().filter(|r| r.seq > after) {
                 let v: Vpc = reservoir_store::typed::decode(&rec)?;
@@ -131,13 +130,8 @@ pub async fn describe_vpcs(call: &Call, input: api::DescribeVpcsRequest) -> ApiR
                     items.push((rec.seq, v, t));
                 }
             }
-            let next = if items.len() > limit {
-                items.truncate(limit);
-                items.last().map(|(seq, _, _)| *seq)
-            } else {
-                None
-            };
-            Ok((items, next))
+            let page = Page::of(items, limit);
+            Ok((page.items, page.next))
         })
         .await?;
     if input.dry_run == Some(true) {
