@@ -302,17 +302,7 @@ impl<'a> Gen<'a> {
             }
         }
         writeln!(out, "        }}\n    }}\n")?;
-        writeln!(out, "    /// The top-level input members the caller set (model names).")?;
-        writeln!(out, "    pub fn present_members(&self) -> Vec<&'static str> {{\n        match {scrutinee} {{")?;
-        for op in &ops {
-            let name = op["name"].as_str().unwrap();
-            if op["input"]["shape"].is_string() {
-                writeln!(out, "            Request::{name}(input) => input.present_members(),")?;
-            } else {
-                writeln!(out, "            Request::{name}(()) => Vec::new(),")?;
-            }
-        }
-        writeln!(out, "        }}\n    }}\n}}\n")?;
+        writeln!(out, "}}\n")?;
 
         // decode
         match self.protocol {
@@ -447,12 +437,16 @@ impl<'a> Gen<'a> {
                     .unwrap_or(if shape["fault"].as_bool() == Some(true) { 500 } else { 400 });
                 errors.insert(code, status);
             }
-            writeln!(out, "/// The HTTP status of each modeled error (400 for a client error the model gives none).")?;
-            writeln!(out, "pub fn error_status(code: &str) -> Option<u16> {{\n    match code {{")?;
+            writeln!(
+                out,
+                "/// Every error the {} model defines, with its HTTP status (the model's, else 400 for a\n\
+                 /// client error and 500 for a server fault).\npub mod codes {{\n    crate::codes::code_table! {{",
+                self.service
+            )?;
             for (code, status) in &errors {
-                writeln!(out, "        {code:?} => Some({status}),")?;
+                writeln!(out, "        {} = ({code:?}, {status});", snake_case(code).to_uppercase())?;
             }
-            writeln!(out, "        _ => None,\n    }}\n}}\n")?;
+            writeln!(out, "    }}\n}}\n")?;
         }
         Ok(())
     }
@@ -633,13 +627,37 @@ impl<'a> Gen<'a> {
         writeln!(out, "}}\n")?;
 
         if is_input {
-            // present_members
-            writeln!(out, "impl {ty} {{")?;
-            writeln!(out, "    /// The members the caller set (model names).")?;
-            writeln!(out, "    pub fn present_members(&self) -> Vec<&'static str> {{")?;
+            // The members as an enum, and which ones the caller set.
+            let member_ty = format!("{ty}Member");
+            writeln!(out, "/// The members of [`{ty}`].")?;
+            writeln!(out, "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\npub enum {member_ty} {{")?;
+            for (mname, _) in &members {
+                writeln!(out, "    {},", variant_name(mname))?;
+            }
+            writeln!(out, "}}\n")?;
+            writeln!(out, "impl crate::members::MemberName for {member_ty} {{")?;
+            writeln!(out, "    fn name(self) -> &'static str {{")?;
+            if members.is_empty() {
+                writeln!(out, "        match self {{}}")?;
+            } else {
+                writeln!(out, "        match self {{")?;
+                for (mname, _) in &members {
+                    writeln!(out, "            {member_ty}::{} => {mname:?},", variant_name(mname))?;
+                }
+                writeln!(out, "        }}")?;
+            }
+            writeln!(out, "    }}\n}}\n")?;
+            writeln!(out, "impl crate::members::Members for {ty} {{")?;
+            writeln!(out, "    type Member = {member_ty};")?;
+            writeln!(out, "    fn present_members(&self) -> Vec<{member_ty}> {{")?;
             writeln!(out, "        let mut present = Vec::new();")?;
             for (mname, _) in &members {
-                writeln!(out, "        if self.{}.is_some() {{ present.push({mname:?}); }}", snake_case(mname))?;
+                writeln!(
+                    out,
+                    "        if self.{}.is_some() {{ present.push({member_ty}::{}); }}",
+                    snake_case(mname),
+                    variant_name(mname)
+                )?;
             }
             writeln!(out, "        present\n    }}\n}}\n")?;
             self.gen_validate(out, name)?;

@@ -2,7 +2,8 @@
 //!
 //! The trimmed file keeps botocore's own JSON layout (`metadata`, `operations`, `shapes`)
 //! so that anyone who knows botocore can read it, but only for the operations Reservoir
-//! serves and the shapes they reach, and without documentation strings. A sibling file
+//! serves, the shapes they reach and every error shape of the service, and without
+//! documentation strings. A sibling file
 //! `models/<service>.operations.json` lists every operation of the full model with its
 //! HTTP binding, so the router can answer "not implemented yet" for real operations and
 //! "no such operation" for everything else.
@@ -102,6 +103,14 @@ fn trim_model(full: &Value, operations: &[String], botocore_version: &str) -> Re
             }
         }
         kept_ops.insert(name.clone(), op);
+    }
+
+    // Every error the service models, served operations' or not: the generated code
+    // tables list them all, so a handler can answer any of the service's own errors.
+    for (name, shape) in shapes {
+        if shape["exception"].as_bool() == Some(true) {
+            queue.push_back(name.clone());
+        }
     }
 
     let mut reached: BTreeSet<String> = BTreeSet::new();

@@ -24,8 +24,9 @@ use crate::account::AccountId;
 use crate::ids::{Random, new_cognito_id};
 use crate::time::Timestamp;
 
-/// AWS's default quota of identity pools per account and region.
-pub const MAX_POOLS_PER_REGION: u64 = 1000;
+/// AWS's default quota of identity pools per account and region (enforced only when
+/// configured: see `Quotas` in the server).
+pub const AWS_POOLS_PER_REGION: u32 = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CognitoProvider {
@@ -78,9 +79,7 @@ pub struct Identity {
 pub enum CognitoError {
     #[error("IdentityPool '{0}' not found.")]
     PoolNotFound(String),
-    #[error(
-        "The maximum number of identity pools ({MAX_POOLS_PER_REGION}) for this account and region has been reached."
-    )]
+    #[error("The maximum number of identity pools for this account and region has been reached.")]
     PoolLimitExceeded,
     #[error("The developer provider name cannot be changed once set (it is '{0}').")]
     DeveloperProviderImmutable(String),
@@ -92,17 +91,20 @@ pub enum CognitoError {
     EmptyToken(String),
 }
 
-/// A new pool in `region`, enforcing the per-region quota (`existing` pools now).
+/// A new pool in `region`, enforcing the per-region `quota` if one is set (`existing`
+/// pools now).
+#[allow(clippy::too_many_arguments)]
 pub fn create_pool(
     region: &str,
     owner: &AccountId,
     config: PoolConfig,
     tags: BTreeMap<String, String>,
     existing: u64,
+    quota: Option<u32>,
     now: Timestamp,
     rng: &mut dyn Random,
 ) -> Result<IdentityPool, CognitoError> {
-    if existing >= MAX_POOLS_PER_REGION {
+    if quota.is_some_and(|q| existing >= u64::from(q)) {
         return Err(CognitoError::PoolLimitExceeded);
     }
     Ok(IdentityPool {
@@ -237,6 +239,7 @@ mod tests {
             config,
             BTreeMap::new(),
             0,
+            None,
             Timestamp(1),
             &mut SeededRandom::new(3),
         )
@@ -254,10 +257,22 @@ mod tests {
             PoolConfig::default(),
             BTreeMap::new(),
             1000,
+            Some(AWS_POOLS_PER_REGION),
             Timestamp(1),
             &mut SeededRandom::new(1),
         );
         assert_eq!(err, Err(CognitoError::PoolLimitExceeded));
+        let unlimited = create_pool(
+            "us-east-1",
+            &p.owner,
+            PoolConfig::default(),
+            BTreeMap::new(),
+            5000,
+            None,
+            Timestamp(1),
+            &mut SeededRandom::new(1),
+        );
+        assert!(unlimited.is_ok(), "no quota unless one is configured");
     }
 
     #[test]

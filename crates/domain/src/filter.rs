@@ -5,16 +5,20 @@
 //! * names and values are case-sensitive;
 //! * values may use `*` (any run of characters, also none) and `?` (exactly one
 //!   character); a backslash makes the next character literal (`\*`, `\?`, `\\`);
-//! * `tag:<Key>` matches the value of tag `<Key>`, `tag-key` matches any tag key;
+//! * `tag:<Key>` matches the value of tag `<Key>`, `tag-key` matches any tag key, and
+//!   `tag-value` (documented until 2018, still sent by clients) any tag's value;
 //! * a filter name the operation does not document is refused (`InvalidParameterValue`,
 //!   "The filter 'x' is invalid"), as are too many filters or values
-//!   (`FilterLimitExceeded`).
+//!   (`FilterLimitExceeded`);
+//! * older spellings that EC2 still accepts and widely used clients send (`isDefault`,
+//!   `cidr-block` for `DescribeVpcs`) are aliases of the documented name they mean,
+//!   listed per operation in its [`FilterSchema`] with the evidence in
+//!   `docs/DECISIONS.md`; nothing else is accepted.
 //!
 //! A resource answers filters through [`Filterable`]: for a filter name it offers each
 //! of its values (a VPC has one CIDR per association, so `cidr-block-association.cidr-block`
-//! has several), and a filter matches when any offered value matches any pattern.
-
-use crate::tags::Tag;
+//! has several), and a filter matches when any offered value matches any pattern. Tags
+//! come beside the resource, as anything that is a [`TagPair`].
 
 /// At most this many filters per request. AWS documents 50 for its describe calls.
 pub const MAX_FILTERS: usize = 50;
@@ -53,8 +57,16 @@ pub enum FilterError {
 pub struct FilterSchema {
     /// Documented names, e.g. `"cidr-block-association.cidr-block"`.
     pub names: &'static [&'static str],
-    /// Whether `tag:<Key>` and `tag-key` apply (resources that carry tags).
+    /// (alias, documented name): older spellings EC2 accepts for a documented name.
+    pub aliases: &'static [(&'static str, &'static str)],
+    /// Whether `tag:<Key>`, `tag-key` and `tag-value` apply (resources that carry tags).
     pub tags: bool,
+}
+
+/// A tag as filters see it.
+pub trait TagPair {
+    fn key(&self) -> &str;
+    fn value(&self) -> &str;
 }
 
 /// A resource as filters see it.
@@ -71,6 +83,8 @@ enum Selector {
     TagValue(String),
     /// `tag-key`: any tag's key.
     AnyTagKey,
+    /// `tag-value`: any tag's value.
+    AnyTagValue,
 }
 
 #[derive(Debug, Clone)]
@@ -94,10 +108,13 @@ impl FilterSet {
         let mut out = Vec::with_capacity(filters.len());
         for (i, f) in filters.iter().enumerate() {
             let name = f.name.as_deref().ok_or(FilterError::MissingName(i + 1))?;
-            let key = if let Some(&known) = schema.names.iter().find(|n| **n == name) {
+            let documented = schema.aliases.iter().find(|(alias, _)| *alias == name).map_or(name, |(_, doc)| *doc);
+            let key = if let Some(&known) = schema.names.iter().find(|n| **n == documented) {
                 Selector::Field(known)
             } else if schema.tags && name == "tag-key" {
                 Selector::AnyTagKey
+            } else if schema.tags && name == "tag-value" {
+                Selector::AnyTagValue
             } else if let Some(tag) = name.strip_prefix("tag:").filter(|_| schema.tags) {
                 Selector::TagValue(tag.to_string())
             } else {
@@ -119,20 +136,28 @@ impl FilterSet {
     }
 
     /// Whether the resource (with its tags) passes every filter.
-    pub fn matches(&self, resource: &dyn Filterable, tags: &[Tag]) -> bool {
+    pub fn matches<T: TagPair>(&self, resource: &dyn Filterable, tags: &[T]) -> bool {
         self.filters.iter().all(|f| {
             let mut any = |value: &str| f.patterns.iter().any(|p| p.matches(value));
             match &f.key {
                 Selector::Field(name) => resource.any_value(name, &mut any),
-                Selector::AnyTagKey => tags.iter().any(|t| any(&t.key)),
-                Selector::TagValue(key) => tags.iter().any(|t| &t.key == key && any(&t.value)),
+                Selector::AnyTagKey => tags.iter().any(|t| any(t.key())),
+                Selector::AnyTagValue => tags.iter().any(|t| any(t.value())),
+                Selector::TagValue(key) => tags.iter().any(|t| t.key() == key && any(t.value())),
             }
         })
     }
 
-    /// Whether any filter looks at tags (`tag:<Key>`, `tag-key`).
+    /// Whether a resource without tags passes every filter.
+    pub fn matches_untagged(&self, resource: &dyn Filterable) -> bool {
+        self.matches::<(&str, &str)>(resource, &[])
+    }
+
+    /// Whether any filter looks at tags (`tag:<Key>`, `tag-key`, `tag-value`).
     pub fn uses_tags(&self) -> bool {
-        self.filters.iter().any(|f| matches!(f.key, Selector::TagValue(_) | Selector::AnyTagKey))
+        self.filters
+            .iter()
+            .any(|f| matches!(f.key, Selector::TagValue(_) | Selector::AnyTagKey | Selector::AnyTagValue))
     }
 
     /// The literal values of filter `name`, when every value of it is literal (no
@@ -140,6 +165,15 @@ impl FilterSet {
     pub fn literal_values(&self, name: &str) -> Option<Vec<&str>> {
         let f = self.filters.iter().find(|f| matches!(f.key, Selector::Field(n) if n == name))?;
         f.patterns.iter().map(|p| p.literal.as_deref()).collect()
+    }
+}
+
+impl TagPair for (&str, &str) {
+    fn key(&self) -> &str {
+        self.0
+    }
+    fn value(&self) -> &str {
+        self.1
     }
 }
 
@@ -249,10 +283,10 @@ mod tests {
         }
     }
 
-    const SCHEMA: FilterSchema = FilterSchema { names: &["id", "cidr"], tags: true };
+    const SCHEMA: FilterSchema = FilterSchema { names: &["id", "cidr"], aliases: &[("cidrBlock", "cidr")], tags: true };
 
-    fn tag(k: &str, v: &str) -> Tag {
-        Tag { key: k.into(), value: v.into() }
+    fn tag<'a>(k: &'a str, v: &'a str) -> (&'a str, &'a str) {
+        (k, v)
     }
 
     #[test]
@@ -287,6 +321,12 @@ mod tests {
         assert!(set(&[Filter::new("tag:env", &["prod"]), Filter::new("tag-key", &["team"])]).matches(&r, &tags));
         assert!(!set(&[Filter::new("tag:env", &["net"])]).matches(&r, &tags));
         assert!(!set(&[Filter::new("tag:missing", &["*"])]).matches(&r, &tags));
+        // tag-value: any tag's value, whatever its key.
+        assert!(set(&[Filter::new("tag-value", &["net"])]).matches(&r, &tags));
+        assert!(!set(&[Filter::new("tag-value", &["env"])]).matches(&r, &tags));
+        // An alias means its documented name.
+        assert!(set(&[Filter::new("cidrBlock", &["10.1.*"])]).matches(&r, &tags));
+        assert!(!set(&[Filter::new("cidrBlock", &["192.*"])]).matches(&r, &tags));
     }
 
     #[test]
@@ -299,8 +339,11 @@ mod tests {
         assert_eq!(err(&many), FilterError::TooManyFilters(51));
         let values: Vec<&str> = vec!["x"; 201];
         assert!(matches!(err(&[Filter::new("id", &values)]), FilterError::TooManyValues(_, 201)));
-        let untagged = FilterSchema { names: &["id"], tags: false };
+        let untagged = FilterSchema { names: &["id"], aliases: &[], tags: false };
         assert!(FilterSet::compile(&[Filter::new("tag:x", &["y"])], &untagged).is_err());
+        assert!(FilterSet::compile(&[Filter::new("tag-value", &["y"])], &untagged).is_err());
+        // Only listed aliases: a near miss of a name stays an error.
+        assert_eq!(err(&[Filter::new("cidr-block", &["x"])]), FilterError::UnknownName("cidr-block".into()));
     }
 
     #[test]
@@ -343,7 +386,7 @@ mod tests {
         ) {
             let r = Res { id: Box::leak(id.into_boxed_str()), cidrs: vec!["v1", "1v"] };
             let fs: Vec<Filter> = filters.iter().map(|(n, vs)| Filter { name: Some(n.clone()), values: vs.clone() }).collect();
-            let got = FilterSet::compile(&fs, &SCHEMA).unwrap().matches(&r, &[]);
+            let got = FilterSet::compile(&fs, &SCHEMA).unwrap().matches_untagged(&r);
             let want = fs.iter().all(|f| {
                 let vals: Vec<&str> = if f.name.as_deref() == Some("id") { vec![r.id] } else { r.cidrs.clone() };
                 f.values.iter().any(|p| vals.iter().any(|v| reference(p, v)))

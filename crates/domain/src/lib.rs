@@ -6,11 +6,12 @@
 //!   keys every piece of state;
 //! * [`region`] — the catalogue of regions and Availability Zones;
 //! * [`ids`] — AWS-format identifiers, resource kinds, randomness; [`arn`] — ARNs;
+//! * [`cidr`] — CIDR text, and the one rule for host bits (canonical form);
 //! * [`filter`] — the EC2 filter engine (AND across filters, OR across values, `*`/`?`);
 //! * [`pagination`] — opaque, tamper-proof `NextToken`s bound to their request;
 //! * [`idempotency`] — `ClientToken` replay;
 //! * [`tags`] — EC2 tags and their rules;
-//! * [`vpc`] — VPCs;
+//! * [`vpc`] — VPCs; [`dhcp`] — DHCP options sets;
 //! * [`cognito`] — Cognito identity pools and identities.
 //!
 //! **Invariants.** Everything here is synchronous and pure: no HTTP, SQL, XML or async
@@ -20,7 +21,9 @@
 
 pub mod account;
 pub mod arn;
+pub mod cidr;
 pub mod cognito;
+pub mod dhcp;
 pub mod filter;
 pub mod idempotency;
 pub mod ids;

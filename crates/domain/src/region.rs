@@ -1,11 +1,16 @@
 //! The catalogue of regions and Availability Zones.
 //!
-//! Built in: AWS's commercial regions with their zones and zone ids. Zone ids
-//! (`use1-az1`) are fixed here; in AWS the name→id mapping differs per account, which
-//! no client can rely on anyway. Regions that AWS makes accounts opt into are listed as
-//! `opted-in`. A deployment can replace the catalogue (`[[regions]]` in the config file),
-//! for example to add a local zone or to mark a region `not-opted-in`, which makes
-//! Reservoir refuse requests signed for it, as AWS does for a disabled region.
+//! Built in: AWS's commercial regions with their Availability Zones and zone ids, and
+//! the Los Angeles Local Zones of us-west-2. Zone ids (`use1-az1`) are fixed here; in
+//! AWS the name→id mapping differs per account, which no client can rely on anyway.
+//!
+//! Opt-in, as for a new AWS account: the regions AWS makes accounts opt into
+//! (af-south-1, ap-east-1, me-south-1, …) are `not-opted-in`, and so are Local Zones
+//! (by zone group). [`Catalogue::opt_in`] opts regions or zone groups in (the server's
+//! configuration says which). A region that is not enabled refuses requests signed for
+//! it and is listed by `DescribeRegions` only with `AllRegions`; a zone that is not
+//! enabled is listed by `DescribeAvailabilityZones` only with `AllAvailabilityZones`.
+//! A deployment can also replace the catalogue (`[[regions]]` in the config file).
 
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +40,20 @@ pub struct ZoneInfo {
     /// `available`, `information`, `impaired`, `unavailable` or `constrained`.
     #[serde(default = "default_state")]
     pub state: String,
+    /// Local and Wavelength Zones: the zone group (`us-west-2-lax-1`), which is also the
+    /// network border group. Availability Zones: `<region>-zg-1`.
+    #[serde(default)]
+    pub group_name: Option<String>,
+    /// Local and Wavelength Zones: "US West (Los Angeles)".
+    #[serde(default)]
+    pub group_long_name: Option<String>,
+    /// Local and Wavelength Zones: the Availability Zone that handles their control plane.
+    #[serde(default)]
+    pub parent_zone_name: Option<String>,
+    /// Local and Wavelength Zones: `opted-in` or `not-opted-in` (the default).
+    /// Availability Zones need no opt-in.
+    #[serde(default)]
+    pub opt_in_status: Option<String>,
 }
 
 fn default_opt_in() -> String {
@@ -74,6 +93,10 @@ pub enum CatalogueError {
     DuplicateZone(String),
     #[error("region {0} has an invalid opt-in-status '{1}'")]
     BadOptIn(String, String),
+    #[error("cannot opt in to '{0}': it is neither a region nor a Local Zone group of the catalogue")]
+    UnknownOptIn(String),
+    #[error("zone {0} names a parent zone '{1}' that its region does not have")]
+    UnknownParent(String, String),
 }
 
 impl Catalogue {
@@ -94,6 +117,16 @@ impl Catalogue {
                 if !seen_zones.insert(z.name.as_str()) || !seen_zones.insert(z.id.as_str()) {
                     return Err(CatalogueError::DuplicateZone(z.name.clone()));
                 }
+                if let Some(status) = &z.opt_in_status
+                    && !["opted-in", "not-opted-in"].contains(&status.as_str())
+                {
+                    return Err(CatalogueError::BadOptIn(z.name.clone(), status.clone()));
+                }
+                if let Some(parent) = &z.parent_zone_name
+                    && !r.zones.iter().any(|p| &p.name == parent)
+                {
+                    return Err(CatalogueError::UnknownParent(z.name.clone(), parent.clone()));
+                }
             }
         }
         Ok(Catalogue { regions })
@@ -101,6 +134,32 @@ impl Catalogue {
 
     pub fn builtin() -> Catalogue {
         Catalogue::new(builtin_regions()).expect("the built-in catalogue is valid")
+    }
+
+    /// Opts the account into regions (by name) and Local or Wavelength Zone groups (by
+    /// group name). Opting into something that needs no opt-in changes nothing.
+    pub fn opt_in(&mut self, names: &[String]) -> Result<(), CatalogueError> {
+        for name in names {
+            let mut found = false;
+            for r in &mut self.regions {
+                if &r.name == name {
+                    found = true;
+                    if r.opt_in_status == "not-opted-in" {
+                        r.opt_in_status = "opted-in".into();
+                    }
+                }
+                for z in r.zones.iter_mut().filter(|z| z.zone_type != "availability-zone") {
+                    if z.group_name.as_ref() == Some(name) {
+                        found = true;
+                        z.opt_in_status = Some("opted-in".into());
+                    }
+                }
+            }
+            if !found {
+                return Err(CatalogueError::UnknownOptIn(name.clone()));
+            }
+        }
+        Ok(())
     }
 
     pub fn regions(&self) -> &[RegionInfo] {
@@ -124,7 +183,7 @@ impl Catalogue {
 
 /// `DescribeRegions` filters.
 pub const REGION_FILTERS: FilterSchema =
-    FilterSchema { names: &["endpoint", "opt-in-status", "region-name"], tags: false };
+    FilterSchema { names: &["endpoint", "opt-in-status", "region-name"], aliases: &[], tags: false };
 
 impl Filterable for RegionInfo {
     fn any_value(&self, name: &str, m: &mut dyn FnMut(&str) -> bool) -> bool {
@@ -145,25 +204,51 @@ pub struct ZoneView<'a> {
 }
 
 impl ZoneView<'_> {
-    /// Zones of a region share its opt-in status; standard zones need none.
-    pub fn opt_in_status(&self) -> &str {
-        if self.zone.zone_type == "availability-zone" { "opt-in-not-required" } else { &self.region.opt_in_status }
+    fn is_az(&self) -> bool {
+        self.zone.zone_type == "availability-zone"
     }
 
-    pub fn group_name(&self) -> &str {
-        &self.region.name
+    /// Availability Zones need no opt-in; Local and Wavelength Zones are opted into by
+    /// zone group, and are not until then.
+    pub fn opt_in_status(&self) -> &str {
+        if self.is_az() { "opt-in-not-required" } else { self.zone.opt_in_status.as_deref().unwrap_or("not-opted-in") }
+    }
+
+    /// Whether the zone is listed without `AllAvailabilityZones`.
+    pub fn enabled(&self) -> bool {
+        self.opt_in_status() != "not-opted-in"
+    }
+
+    /// `us-east-1-zg-1` for Availability Zones (AWS's current answer), the zone group
+    /// for the others.
+    pub fn group_name(&self) -> String {
+        match &self.zone.group_name {
+            Some(g) => g.clone(),
+            None => format!("{}-zg-1", self.region.name),
+        }
     }
 
     pub fn group_long_name(&self) -> String {
-        format!("{} 1", self.region.long_name)
+        match &self.zone.group_long_name {
+            Some(g) => g.clone(),
+            None => format!("{} 1", self.region.long_name),
+        }
     }
 
-    pub fn network_border_group(&self) -> &str {
-        &self.region.name
+    /// The region for Availability Zones; the zone group for the others.
+    pub fn network_border_group(&self) -> String {
+        if self.is_az() { self.region.name.clone() } else { self.group_name() }
+    }
+
+    /// The parent zone of a Local or Wavelength Zone.
+    pub fn parent(&self) -> Option<&ZoneInfo> {
+        let name = self.zone.parent_zone_name.as_ref()?;
+        self.region.zones.iter().find(|z| &z.name == name)
     }
 }
 
-/// `DescribeAvailabilityZones` filters.
+/// `DescribeAvailabilityZones` filters. `parent-zoneID` and `parent-zoneName` were the
+/// documented spellings from 2020 to 2024 (botocore's EC2 model), and are accepted still.
 pub const ZONE_FILTERS: FilterSchema = FilterSchema {
     names: &[
         "group-long-name",
@@ -178,6 +263,7 @@ pub const ZONE_FILTERS: FilterSchema = FilterSchema {
         "zone-name",
         "zone-type",
     ],
+    aliases: &[("parent-zoneID", "parent-zone-id"), ("parent-zoneName", "parent-zone-name")],
     tags: false,
 };
 
@@ -185,14 +271,16 @@ impl Filterable for ZoneView<'_> {
     fn any_value(&self, name: &str, m: &mut dyn FnMut(&str) -> bool) -> bool {
         match name {
             "group-long-name" => m(&self.group_long_name()),
-            "group-name" => m(self.group_name()),
+            "group-name" => m(&self.group_name()),
             "opt-in-status" => m(self.opt_in_status()),
+            "parent-zone-id" => self.parent().is_some_and(|p| m(&p.id)),
+            "parent-zone-name" => self.parent().is_some_and(|p| m(&p.name)),
             "region-name" => m(&self.region.name),
             "state" => m(&self.zone.state),
             "zone-id" => m(&self.zone.id),
             "zone-name" => m(&self.zone.name),
             "zone-type" => m(&self.zone.zone_type),
-            // Standard zones have no messages and no parent zone.
+            // No zone has messages.
             _ => false,
         }
     }
@@ -239,13 +327,19 @@ const BUILTIN: &[BuiltinRegion] = &[
     ("sa-east-1", "South America (São Paulo)", false, "sae1", &[("a", 1), ("b", 2), ("c", 3)]),
 ];
 
+/// Local Zones: (region, zone name, zone id, group, group long name, parent zone).
+const BUILTIN_LOCAL_ZONES: &[(&str, &str, &str, &str, &str, &str)] = &[
+    ("us-west-2", "us-west-2-lax-1a", "usw2-lax1-az1", "us-west-2-lax-1", "US West (Los Angeles)", "us-west-2d"),
+    ("us-west-2", "us-west-2-lax-1b", "usw2-lax1-az2", "us-west-2-lax-1", "US West (Los Angeles)", "us-west-2d"),
+];
+
 fn builtin_regions() -> Vec<RegionInfo> {
     BUILTIN
         .iter()
         .map(|(name, long, opt_in, id_prefix, zones)| RegionInfo {
             name: name.to_string(),
             long_name: long.to_string(),
-            opt_in_status: if *opt_in { "opted-in" } else { "opt-in-not-required" }.to_string(),
+            opt_in_status: if *opt_in { "not-opted-in" } else { "opt-in-not-required" }.to_string(),
             zones: zones
                 .iter()
                 .map(|(suffix, n)| ZoneInfo {
@@ -253,7 +347,23 @@ fn builtin_regions() -> Vec<RegionInfo> {
                     id: format!("{id_prefix}-az{n}"),
                     zone_type: default_zone_type(),
                     state: default_state(),
+                    group_name: None,
+                    group_long_name: None,
+                    parent_zone_name: None,
+                    opt_in_status: None,
                 })
+                .chain(BUILTIN_LOCAL_ZONES.iter().filter(|z| z.0 == *name).map(
+                    |(_, zone, id, group, group_long, parent)| ZoneInfo {
+                        name: zone.to_string(),
+                        id: id.to_string(),
+                        zone_type: "local-zone".into(),
+                        state: default_state(),
+                        group_name: Some(group.to_string()),
+                        group_long_name: Some(group_long.to_string()),
+                        parent_zone_name: Some(parent.to_string()),
+                        opt_in_status: Some("not-opted-in".into()),
+                    },
+                ))
                 .collect(),
         })
         .collect()
@@ -272,7 +382,28 @@ mod tests {
         let z = c.zone("us-east-1", "us-east-1a").unwrap();
         assert_eq!(z.zone.id, "use1-az1");
         assert_eq!(z.group_long_name(), "US East (N. Virginia) 1");
-        assert!(c.regions().iter().all(RegionInfo::enabled));
+        assert_eq!(z.group_name(), "us-east-1-zg-1");
+        assert_eq!(z.network_border_group(), "us-east-1");
+        assert!(z.enabled());
+        // As for a new account: the opt-in regions and the Local Zones are not enabled.
+        assert!(c.region("us-east-1").unwrap().enabled());
+        assert!(!c.region("af-south-1").unwrap().enabled());
+        assert_eq!(c.region("me-south-1").unwrap().opt_in_status, "not-opted-in");
+        let lax = c.zone("us-west-2", "us-west-2-lax-1a").unwrap();
+        assert!(!lax.enabled());
+        assert_eq!(lax.network_border_group(), "us-west-2-lax-1");
+        assert_eq!(lax.parent().unwrap().id, "usw2-az4");
+    }
+
+    #[test]
+    fn opting_in() {
+        let mut c = Catalogue::builtin();
+        c.opt_in(&["af-south-1".into(), "us-west-2-lax-1".into(), "us-east-1".into()]).unwrap();
+        assert_eq!(c.region("af-south-1").unwrap().opt_in_status, "opted-in");
+        assert_eq!(c.region("us-east-1").unwrap().opt_in_status, "opt-in-not-required");
+        assert!(c.zone("us-west-2", "us-west-2-lax-1b").unwrap().enabled());
+        assert!(!c.region("me-south-1").unwrap().enabled());
+        assert_eq!(c.opt_in(&["mars-1".into()]), Err(CatalogueError::UnknownOptIn("mars-1".into())));
     }
 
     #[test]
@@ -286,6 +417,10 @@ mod tests {
                 id: format!("{zone}-id"),
                 zone_type: default_zone_type(),
                 state: default_state(),
+                group_name: None,
+                group_long_name: None,
+                parent_zone_name: None,
+                opt_in_status: None,
             }],
         };
         assert_eq!(Catalogue::new(vec![]), Err(CatalogueError::Empty));

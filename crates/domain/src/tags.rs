@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::filter::{FilterSchema, Filterable};
+use crate::filter::{FilterSchema, Filterable, TagPair};
 
 pub const MAX_TAGS_PER_RESOURCE: usize = 50;
 pub const MAX_KEY_CHARS: usize = 128;
@@ -21,6 +21,15 @@ pub const MAX_VALUE_CHARS: usize = 256;
 pub struct Tag {
     pub key: String,
     pub value: String,
+}
+
+impl TagPair for Tag {
+    fn key(&self) -> &str {
+        &self.key
+    }
+    fn value(&self) -> &str {
+        &self.value
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -125,7 +134,7 @@ pub struct TagDescription {
 
 /// `DescribeTags` filters (EC2 API reference).
 pub const DESCRIBE_TAGS_FILTERS: FilterSchema =
-    FilterSchema { names: &["key", "resource-id", "resource-type", "value"], tags: true };
+    FilterSchema { names: &["key", "resource-id", "resource-type", "value"], aliases: &[], tags: true };
 
 impl Filterable for TagDescription {
     fn any_value(&self, name: &str, m: &mut dyn FnMut(&str) -> bool) -> bool {

@@ -1,4 +1,5 @@
-//! Time as the domain sees it: milliseconds since the Unix epoch, UTC.
+//! Time as the domain sees it: milliseconds since the Unix epoch, UTC, and the rule of
+//! the server clock (which tests move forward instead of waiting).
 
 use serde::{Deserialize, Serialize};
 
@@ -17,5 +18,56 @@ impl Timestamp {
 
     pub fn millis(self) -> i64 {
         self.0
+    }
+}
+
+/// The largest step the server clock takes in one advance: a hundred years, far more
+/// than any test needs and far from overflowing.
+pub const MAX_ADVANCE_SECONDS: i64 = 100 * 366 * 86_400;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClockError {
+    #[error("advance_seconds must be zero or more, not {0}: the server clock never goes back")]
+    Negative(i64),
+    #[error("advance_seconds must be at most {MAX_ADVANCE_SECONDS} (a hundred years), not {0}")]
+    TooLarge(i64),
+    #[error("the server clock cannot move that far ahead")]
+    Overflow,
+}
+
+/// The server clock's offset from the wall clock (milliseconds) after moving it
+/// `seconds` forward. Time only moves forward: a reset of the state does not move it back.
+pub fn advance_offset(offset_ms: i64, seconds: i64) -> Result<i64, ClockError> {
+    if seconds < 0 {
+        return Err(ClockError::Negative(seconds));
+    }
+    if seconds > MAX_ADVANCE_SECONDS {
+        return Err(ClockError::TooLarge(seconds));
+    }
+    offset_ms
+        .checked_add(seconds * 1000)
+        .filter(|o| Timestamp::now().0.checked_add(*o).is_some_and(|t| t < 253_402_300_800_000))
+        .ok_or(ClockError::Overflow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clock_only_moves_forward_and_within_bounds() {
+        assert_eq!(advance_offset(0, 0), Ok(0));
+        assert_eq!(advance_offset(5_000, 60), Ok(65_000));
+        assert_eq!(advance_offset(0, -1), Err(ClockError::Negative(-1)));
+        assert_eq!(advance_offset(0, MAX_ADVANCE_SECONDS + 1), Err(ClockError::TooLarge(MAX_ADVANCE_SECONDS + 1)));
+        // Year 9999 is as far as ISO 8601 timestamps go.
+        let mut offset = 0;
+        let mut steps = 0;
+        while let Ok(o) = advance_offset(offset, MAX_ADVANCE_SECONDS) {
+            offset = o;
+            steps += 1;
+        }
+        assert!((70..=80).contains(&steps), "{steps}");
+        assert_eq!(advance_offset(offset, MAX_ADVANCE_SECONDS), Err(ClockError::Overflow));
     }
 }

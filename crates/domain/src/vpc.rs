@@ -2,17 +2,16 @@
 //!
 //! What Reservoir models (Amazon VPC User Guide, EC2 API reference `CreateVpc`,
 //! `DescribeVpcs`, `DeleteVpc`):
-//! * an IPv4 CIDR block between /16 and /28, given as a network address (host bits
-//!   zero), else `InvalidParameterValue` / `InvalidVpcRange`;
+//! * an IPv4 CIDR block between /16 and /28 (else `InvalidVpc.Range`), in canonical
+//!   form: host bits are cleared, as the API reference says (`crate::cidr`);
 //! * the CIDR associations are a list from the start (later: secondary CIDRs and
 //!   CIDRs allocated from IPAM pools), the first one is the VPC's `CidrBlock`;
 //! * tenancy `default` or `dedicated` (`host` is for instances, not VPCs);
 //! * every account has a *default VPC* in each region, `172.31.0.0/16`, made the first
 //!   time the account uses the region; it can be deleted like any other;
-//! * a quota of VPCs per region (AWS's default: 5, default VPC included), configurable;
+//! * a quota of VPCs per region (AWS's default: 5, default VPC included), enforced only
+//!   when configured, so that test suites can make as many VPCs as they need;
 //! * `CreateVpc` answers `pending`; the VPC is `available` from then on.
-
-use std::str::FromStr;
 
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
@@ -22,8 +21,9 @@ use crate::filter::{FilterSchema, Filterable};
 use crate::ids::{Random, ResourceKind};
 use crate::time::Timestamp;
 
-/// AWS's default "VPCs per Region" quota.
-pub const DEFAULT_VPC_QUOTA: u32 = 5;
+/// AWS's default "VPCs per Region" quota (enforced only when configured: see `Quotas`
+/// in the server).
+pub const AWS_VPC_QUOTA: u32 = 5;
 /// The CIDR of every default VPC.
 pub const DEFAULT_VPC_CIDR: &str = "172.31.0.0/16";
 pub const MIN_PREFIX: u8 = 16;
@@ -125,12 +125,9 @@ fn not_found_message(ids: &[String]) -> String {
     }
 }
 
-/// Parses a VPC IPv4 CIDR: a network address with a /16–/28 prefix.
+/// Parses a VPC IPv4 CIDR with a /16–/28 prefix, in canonical form.
 pub fn parse_cidr(text: &str) -> Result<Ipv4Net, VpcError> {
-    let net = Ipv4Net::from_str(text).map_err(|_| VpcError::InvalidCidr(text.to_string()))?;
-    if net.trunc() != net {
-        return Err(VpcError::InvalidCidr(text.to_string()));
-    }
+    let net = crate::cidr::parse_ipv4(text).map_err(|_| VpcError::InvalidCidr(text.to_string()))?;
     if !(MIN_PREFIX..=MAX_PREFIX).contains(&net.prefix_len()) {
         return Err(VpcError::InvalidRange(text.to_string()));
     }
@@ -157,17 +154,18 @@ pub struct NewVpc {
     pub tenancy: Tenancy,
 }
 
-/// Makes a VPC, enforcing the per-region quota (`existing` VPCs in the scope now).
+/// Makes a VPC, enforcing the per-region `quota` if one is set (`existing` VPCs in the
+/// scope now).
 pub fn create(
     owner: &AccountId,
     req: &NewVpc,
     dhcp_options_id: &str,
     existing: u64,
-    quota: u32,
+    quota: Option<u32>,
     now: Timestamp,
     rng: &mut dyn Random,
 ) -> Result<Vpc, VpcError> {
-    if existing >= u64::from(quota) {
+    if quota.is_some_and(|q| existing >= u64::from(q)) {
         return Err(VpcError::LimitExceeded);
     }
     Ok(build(owner, req, dhcp_options_id, false, now, rng))
@@ -210,7 +208,10 @@ pub fn check_deletable(vpc: &Vpc, dependents: &Dependents) -> Result<(), VpcErro
     Ok(())
 }
 
-/// `DescribeVpcs` filters (EC2 API reference).
+/// `DescribeVpcs` filters (EC2 API reference), and the older spellings EC2 accepts that
+/// widely used clients send: `isDefault` (the Terraform AWS provider's `aws_vpc` and
+/// `aws_default_vpc`, Ansible's `ec2_instance`; the documented name until 2021),
+/// `cidr-block` (Ansible's `ec2_vpc_net`) and `cidrBlock`, both the primary CIDR.
 pub const FILTERS: FilterSchema = FilterSchema {
     names: &[
         "cidr",
@@ -227,6 +228,7 @@ pub const FILTERS: FilterSchema = FilterSchema {
         "state",
         "vpc-id",
     ],
+    aliases: &[("isDefault", "is-default"), ("cidr-block", "cidr"), ("cidrBlock", "cidr")],
     tags: true,
 };
 
@@ -260,7 +262,9 @@ mod tests {
         assert_eq!(parse_cidr("10.0.0.0/28").unwrap().prefix_len(), 28);
         assert!(matches!(parse_cidr("10.0.0.0/15"), Err(VpcError::InvalidRange(_))));
         assert!(matches!(parse_cidr("10.0.0.0/29"), Err(VpcError::InvalidRange(_))));
-        assert!(matches!(parse_cidr("10.0.0.1/16"), Err(VpcError::InvalidCidr(_))));
+        // Canonical form, as the API reference documents.
+        assert_eq!(parse_cidr("100.68.0.18/18").unwrap().to_string(), "100.68.0.0/18");
+        assert_eq!(parse_cidr("10.0.0.1/16").unwrap().to_string(), "10.0.0.0/16");
         assert!(matches!(parse_cidr("10.0.0.0"), Err(VpcError::InvalidCidr(_))));
         assert!(matches!(parse_cidr("2001:db8::/56"), Err(VpcError::InvalidCidr(_))));
         assert!(matches!(parse_cidr("banana"), Err(VpcError::InvalidCidr(_))));
@@ -271,8 +275,9 @@ mod tests {
         let mut rng = SeededRandom::new(1);
         let owner = AccountId::default_account();
         let req = NewVpc { cidr: "10.0.0.0/16".parse().unwrap(), tenancy: Tenancy::Default };
-        assert!(create(&owner, &req, "dopt-1", 4, 5, Timestamp(0), &mut rng).is_ok());
-        assert_eq!(create(&owner, &req, "dopt-1", 5, 5, Timestamp(0), &mut rng), Err(VpcError::LimitExceeded));
+        assert!(create(&owner, &req, "dopt-1", 4, Some(5), Timestamp(0), &mut rng).is_ok());
+        assert_eq!(create(&owner, &req, "dopt-1", 5, Some(5), Timestamp(0), &mut rng), Err(VpcError::LimitExceeded));
+        assert!(create(&owner, &req, "dopt-1", 5000, None, Timestamp(0), &mut rng).is_ok(), "no quota by default");
     }
 
     #[test]
@@ -282,13 +287,17 @@ mod tests {
         assert!(vpc.is_default);
         assert_eq!(vpc.cidr_block().to_string(), "172.31.0.0/16");
         let set = |name: &str, v: &str| FilterSet::compile(&[Filter::new(name, &[v])], &FILTERS).unwrap();
-        assert!(set("is-default", "true").matches(&vpc, &[]));
-        assert!(set("cidr", "172.31.*").matches(&vpc, &[]));
-        assert!(set("cidr-block-association.cidr-block", "172.31.0.0/16").matches(&vpc, &[]));
-        assert!(!set("cidr", "172.31.0.0/17").matches(&vpc, &[]));
-        assert!(set("owner-id", "000000000000").matches(&vpc, &[]));
-        assert!(set("state", "available").matches(&vpc, &[]));
-        assert!(!set("ipv6-cidr-block-association.state", "*").matches(&vpc, &[]));
+        assert!(set("is-default", "true").matches_untagged(&vpc));
+        assert!(set("isDefault", "true").matches_untagged(&vpc));
+        assert!(!set("isDefault", "false").matches_untagged(&vpc));
+        assert!(set("cidr", "172.31.*").matches_untagged(&vpc));
+        assert!(set("cidr-block", "172.31.0.0/16").matches_untagged(&vpc));
+        assert!(set("cidrBlock", "172.31.0.0/16").matches_untagged(&vpc));
+        assert!(set("cidr-block-association.cidr-block", "172.31.0.0/16").matches_untagged(&vpc));
+        assert!(!set("cidr", "172.31.0.0/17").matches_untagged(&vpc));
+        assert!(set("owner-id", "000000000000").matches_untagged(&vpc));
+        assert!(set("state", "available").matches_untagged(&vpc));
+        assert!(!set("ipv6-cidr-block-association.state", "*").matches_untagged(&vpc));
     }
 
     #[test]

@@ -12,10 +12,20 @@
 //! | `--log-format text\|json` | `RESERVOIR_LOG_FORMAT` | `log-format` | `text` |
 //! | `--log-level FILTER` | `RESERVOIR_LOG` | `log-level` | `info` |
 //! | `--max-body-bytes N` | `RESERVOIR_MAX_BODY_BYTES` | `max-body-bytes` | `16777216` |
-//! | `--vpc-quota N` | `RESERVOIR_VPC_QUOTA` | `quotas.vpcs-per-region` | `5` (AWS's default) |
+//! | `--opt-in-region REGION` (repeatable) | `RESERVOIR_OPT_IN_REGIONS` (comma-separated) | `opt-in-regions` | none |
+//! | `--aws-quotas` | `RESERVOIR_AWS_QUOTAS` | `quotas.aws-defaults` | off |
+//! | `--vpc-quota N` | `RESERVOIR_VPC_QUOTA` | `quotas.vpcs-per-region` | none |
+//! | `--identity-pool-quota N` | `RESERVOIR_IDENTITY_POOL_QUOTA` | `quotas.identity-pools-per-region` | none |
 //! | `--config FILE` | `RESERVOIR_CONFIG` | — | none |
 //!
-//! The file can also replace the region catalogue with `[[regions]]` tables (see
+//! Quotas: none is enforced unless configured. `--aws-quotas` turns on every quota at
+//! AWS's default for a new account; a quota given by itself overrides it.
+//!
+//! Regions: the regions AWS makes new accounts opt into (af-south-1, ap-east-1, …) are
+//! `not-opted-in`, as for a new account: requests signed for them are refused and
+//! `DescribeRegions` lists them only with `AllRegions`. `--opt-in-region` opts one in
+//! (a region name, or a Local Zone group such as `us-west-2-lax-1`). The file can also
+//! replace the region catalogue with `[[regions]]` tables (see
 //! `reservoir_domain::region::RegionInfo`).
 
 use std::net::SocketAddr;
@@ -98,9 +108,24 @@ pub struct ServeArgs {
     #[arg(long, env = "RESERVOIR_MAX_BODY_BYTES", value_name = "N")]
     pub max_body_bytes: Option<usize>,
 
-    /// VPCs per account and region, the default VPC included. [default: 5, as AWS]
+    /// Opt the account into a region (or a Local Zone group) that AWS makes new
+    /// accounts opt into; repeat for several. [default: none]
+    #[arg(long = "opt-in-region", env = "RESERVOIR_OPT_IN_REGIONS", value_delimiter = ',', value_name = "REGION")]
+    pub opt_in_regions: Vec<String>,
+
+    /// Enforce every quota at AWS's default for a new account (5 VPCs per region, 1000
+    /// identity pools per region, …). [default: no quota is enforced]
+    #[arg(long, env = "RESERVOIR_AWS_QUOTAS", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub aws_quotas: Option<bool>,
+
+    /// VPCs per account and region, the default VPC included (AWS's default is 5).
+    /// [default: no limit]
     #[arg(long, env = "RESERVOIR_VPC_QUOTA", value_name = "N")]
     pub vpc_quota: Option<u32>,
+
+    /// Identity pools per account and region (AWS's default is 1000). [default: no limit]
+    #[arg(long, env = "RESERVOIR_IDENTITY_POOL_QUOTA", value_name = "N")]
+    pub identity_pool_quota: Option<u32>,
 }
 
 /// The config file.
@@ -116,13 +141,16 @@ pub struct FileConfig {
     pub max_body_bytes: Option<usize>,
     #[serde(default)]
     pub quotas: FileQuotas,
+    pub opt_in_regions: Option<Vec<String>>,
     pub regions: Option<Vec<RegionInfo>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct FileQuotas {
+    pub aws_defaults: Option<bool>,
     pub vpcs_per_region: Option<u32>,
+    pub identity_pools_per_region: Option<u32>,
 }
 
 /// Everything `serve` needs, after merging flags, environment, file and defaults.
@@ -152,12 +180,20 @@ impl ServeArgs {
         server.default_region = self.default_region.or(file.default_region).unwrap_or(server.default_region);
         server.regions = file.regions;
         server.max_body_bytes = self.max_body_bytes.or(file.max_body_bytes).unwrap_or(server.max_body_bytes);
-        server.quotas = Quotas {
-            vpcs_per_region: self
-                .vpc_quota
-                .or(file.quotas.vpcs_per_region)
-                .unwrap_or(Quotas::default().vpcs_per_region),
+        let base = if self.aws_quotas.or(file.quotas.aws_defaults).unwrap_or(false) {
+            Quotas::aws_defaults()
+        } else {
+            Quotas::default()
         };
+        server.quotas = Quotas {
+            vpcs_per_region: self.vpc_quota.or(file.quotas.vpcs_per_region).or(base.vpcs_per_region),
+            identity_pools_per_region: self
+                .identity_pool_quota
+                .or(file.quotas.identity_pools_per_region)
+                .or(base.identity_pools_per_region),
+        };
+        server.opt_in =
+            if self.opt_in_regions.is_empty() { file.opt_in_regions.unwrap_or_default() } else { self.opt_in_regions };
         Ok(Settings {
             listen: self.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default")),
             server,
@@ -177,7 +213,9 @@ mod tests {
         assert_eq!(s.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(s.server.storage, Storage::File(PathBuf::from(DEFAULT_DATA)));
         assert_eq!(s.server.default_region, "us-east-1");
-        assert_eq!(s.server.quotas.vpcs_per_region, 5);
+        assert_eq!(s.server.quotas.vpcs_per_region, None, "no quota unless configured");
+        assert_eq!(s.server.quotas.identity_pools_per_region, None);
+        assert!(s.server.opt_in.is_empty());
         assert_eq!(s.log_format, LogFormat::Text);
     }
 
@@ -192,7 +230,9 @@ listen = "127.0.0.1:9999"
 data = "/tmp/from-file.db"
 default-region = "eu-west-1"
 log-format = "json"
+opt-in-regions = ["af-south-1"]
 [quotas]
+aws-defaults = true
 vpcs-per-region = 20
 [[regions]]
 name = "xx-test-1"
@@ -205,9 +245,32 @@ zones = [{ name = "xx-test-1a", id = "xxt1-az1" }]
         assert_eq!(s.listen.to_string(), "127.0.0.1:0");
         assert_eq!(s.server.storage, Storage::File(PathBuf::from("/tmp/from-file.db")));
         assert_eq!(s.server.default_region, "eu-west-1");
-        assert_eq!(s.server.quotas.vpcs_per_region, 20);
+        assert_eq!(s.server.quotas.vpcs_per_region, Some(20));
+        assert_eq!(s.server.quotas.identity_pools_per_region, Some(1000), "aws-defaults");
+        assert_eq!(s.server.opt_in, ["af-south-1"]);
         assert_eq!(s.log_format, LogFormat::Json);
         assert_eq!(s.server.regions.unwrap()[0].zones[0].id, "xxt1-az1");
+    }
+
+    #[test]
+    fn aws_quotas_and_opt_in_from_flags() {
+        let cli = Cli::try_parse_from([
+            "reservoir",
+            "serve",
+            "--aws-quotas",
+            "--identity-pool-quota",
+            "3",
+            "--opt-in-region",
+            "af-south-1",
+            "--opt-in-region",
+            "me-south-1",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command;
+        let s = args.settings().unwrap();
+        assert_eq!(s.server.quotas.vpcs_per_region, Some(5));
+        assert_eq!(s.server.quotas.identity_pools_per_region, Some(3));
+        assert_eq!(s.server.opt_in, ["af-south-1", "me-south-1"]);
     }
 
     #[test]

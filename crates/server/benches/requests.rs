@@ -93,7 +93,6 @@ where
 
 fn app(storage: Storage) -> (axum::Router, Option<tempfile::TempDir>) {
     let mut config = Config::ephemeral();
-    config.quotas.vpcs_per_region = 100_000;
     let dir = match storage {
         Storage::Memory => None,
         Storage::File(_) => {

@@ -1,17 +1,23 @@
-//! Endpoints outside the AWS protocols: health and reset, in Reservoir's own shape and in
-//! the shapes of the tools people already use (moto's server mode posts
-//! `/moto-api/reset` before each test; tools waiting for LocalStack poll
-//! `/_localstack/health`).
+//! Endpoints outside the AWS protocols: health, reset and the server clock, in
+//! Reservoir's own shape, and health and reset in the shapes of the tools people already
+//! use (moto's server mode posts `/moto-api/reset` before each test; tools waiting for
+//! LocalStack poll `/_localstack/health`). Their transactions go through the same entry
+//! point as every AWS operation ([`context::write`]).
 
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use bytes::Bytes;
 use http::StatusCode;
 use serde_json::json;
 
-use crate::AppState;
-use crate::http::plain_json;
+use reservoir_domain::time::advance_offset;
+use reservoir_wire::DateTime;
+
+use crate::error::ApiError;
+use crate::respond::{plain_json, plain_json_status};
+use crate::{AppState, clock, context};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -34,23 +40,23 @@ pub async fn localstack_health(State(_state): State<Arc<AppState>>) -> Response 
     plain_json(json!({ "services": services, "edition": "reservoir", "version": VERSION }))
 }
 
+fn failure(what: &str, e: ApiError) -> Response {
+    tracing::error!("{what} failed: {e:?}");
+    plain_json_status(StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": format!("{what} failed") }))
+}
+
 async fn wipe(state: &Arc<AppState>) -> Result<(), Response> {
-    let store = state.store.clone();
-    let result = tokio::task::spawn_blocking(move || reservoir_store::write(&*store, |tx| tx.reset())).await;
-    // Forget set-up scopes after the wipe, so the next request makes its default VPC again.
-    state.forget_scopes();
-    match result {
-        Ok(Ok(())) => {
+    match context::write(state, |tx| Ok(tx.reset()?)).await {
+        Ok(()) => {
             tracing::info!("state reset");
             Ok(())
         }
-        Ok(Err(e)) => Err((StatusCode::INTERNAL_SERVER_ERROR, format!("reset failed: {e}")).into_response()),
-        Err(e) => Err((StatusCode::INTERNAL_SERVER_ERROR, format!("reset failed: {e}")).into_response()),
+        Err(e) => Err(failure("reset", e)),
     }
 }
 
 /// `POST /_reservoir/reset` (and `/_localstack/state/reset`): every account's and
-/// region's state, in one transaction.
+/// region's state, in one transaction. The server clock is not moved back.
 pub async fn reset(State(state): State<Arc<AppState>>) -> Response {
     match wipe(&state).await {
         Ok(()) => plain_json(json!({ "reset": true })),
@@ -63,5 +69,49 @@ pub async fn moto_reset(State(state): State<Arc<AppState>>) -> Response {
     match wipe(&state).await {
         Ok(()) => plain_json(json!({ "status": "ok" })),
         Err(r) => r,
+    }
+}
+
+fn clock_body(state: &AppState) -> serde_json::Value {
+    json!({
+        "now": DateTime::from_unix_millis(state.clock.now().millis()).to_iso8601(),
+        "offset_seconds": state.clock.offset_ms() / 1000,
+    })
+}
+
+/// `GET /_reservoir/clock`: `{"now": "<RFC 3339>", "offset_seconds": N}`.
+pub async fn clock(State(state): State<Arc<AppState>>) -> Response {
+    plain_json(clock_body(&state))
+}
+
+/// `POST /_reservoir/clock` with `{"advance_seconds": N}` (an integer, 0 or more): moves
+/// the server clock forward and answers the new reading. Anything else is a 400 that
+/// moves nothing.
+pub async fn advance_clock(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let bad = |message: String| plain_json_status(StatusCode::BAD_REQUEST, json!({ "error": message }));
+    let seconds = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(serde_json::Value::Object(map)) if map.len() == 1 && map.contains_key("advance_seconds") => {
+            match map["advance_seconds"].as_i64() {
+                Some(n) => n,
+                None => return bad(format!("advance_seconds must be an integer, not {}", map["advance_seconds"])),
+            }
+        }
+        _ => return bad(r#"the body must be a JSON object {"advance_seconds": N}"#.to_string()),
+    };
+    let committed = context::write(&state, move |tx| {
+        let current = clock::parse_offset(tx.get_meta(clock::OFFSET_KEY)?.as_deref());
+        let next = advance_offset(current, seconds).map_err(|e| ApiError::invalid_parameter_value(e.to_string()))?;
+        tx.put_meta(clock::OFFSET_KEY, &next.to_string())?;
+        Ok(next)
+    })
+    .await;
+    match committed {
+        Ok(offset) => {
+            state.clock.observe(offset);
+            tracing::info!(advance_seconds = seconds, offset_ms = offset, "server clock moved");
+            plain_json(clock_body(&state))
+        }
+        Err(ApiError::Aws { message, .. }) => bad(message),
+        Err(e) => failure("moving the clock", e),
     }
 }

@@ -5,8 +5,6 @@
 //! given its AWS code. Rendering (XML for EC2, JSON for the others) happens in
 //! [`crate::http`], which knows the service.
 
-use std::borrow::Cow;
-
 use reservoir_domain::cognito::CognitoError;
 use reservoir_domain::filter::FilterError;
 use reservoir_domain::idempotency::IdempotencyError;
@@ -15,12 +13,15 @@ use reservoir_domain::pagination::TokenError;
 use reservoir_domain::tags::TagError;
 use reservoir_domain::vpc::VpcError;
 use reservoir_store::StoreError;
-use reservoir_wire::ec2::{Code, codes};
+use reservoir_wire::Code;
+use reservoir_wire::cognito_identity::codes as identity_codes;
+use reservoir_wire::cognito_sync::codes as sync_codes;
+use reservoir_wire::ec2::codes;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
-    /// An AWS error code, its HTTP status and a message for the caller.
-    Aws { code: Cow<'static, str>, status: u16, message: String },
+    /// An AWS error code (with its HTTP status) and a message for the caller.
+    Aws { code: Code, message: String },
     /// A bug or an unexpected storage failure: logged with its cause, answered as the
     /// service's internal error (500) without details.
     Internal(String),
@@ -31,34 +32,32 @@ pub enum ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    pub fn ec2(code: Code, message: impl Into<String>) -> ApiError {
-        ApiError::Aws { code: Cow::Borrowed(code.code), status: code.status, message: message.into() }
-    }
-
-    pub fn json(code: &'static str, status: u16, message: impl Into<String>) -> ApiError {
-        ApiError::Aws { code: Cow::Borrowed(code), status, message: message.into() }
+    /// An error from one of the code tables (`wire::ec2::codes`, `wire::json::codes`, a
+    /// JSON service's generated `codes`).
+    pub fn new(code: Code, message: impl Into<String>) -> ApiError {
+        ApiError::Aws { code, message: message.into() }
     }
 
     /// EC2's answer to a request that would have succeeded with `DryRun=true`.
     pub fn dry_run() -> ApiError {
-        ApiError::ec2(codes::DRY_RUN_OPERATION, "Request would have succeeded, but DryRun flag is set.")
+        ApiError::new(codes::DRY_RUN_OPERATION, "Request would have succeeded, but DryRun flag is set.")
     }
 
     /// A real EC2 operation parameter Reservoir does not implement yet.
     pub fn ec2_unsupported_parameter(operation: &str, member: &str) -> ApiError {
-        ApiError::ec2(
+        ApiError::new(
             codes::NOT_IMPLEMENTED,
             format!("Reservoir does not implement the parameter {member} of {operation} yet."),
         )
     }
 
     pub fn invalid_parameter_value(message: impl Into<String>) -> ApiError {
-        ApiError::ec2(codes::INVALID_PARAMETER_VALUE, message)
+        ApiError::new(codes::INVALID_PARAMETER_VALUE, message)
     }
 
     pub fn code(&self) -> &str {
         match self {
-            ApiError::Aws { code, .. } => code,
+            ApiError::Aws { code, .. } => code.code(),
             ApiError::Internal(_) => "InternalError",
             ApiError::Unavailable(_) => "Unavailable",
         }
@@ -87,7 +86,7 @@ impl From<VpcError> for ApiError {
             VpcError::NotFound(_) => codes::INVALID_VPC_ID_NOT_FOUND,
             VpcError::DependencyViolation(_) => codes::DEPENDENCY_VIOLATION,
         };
-        ApiError::ec2(code, e.to_string())
+        ApiError::new(code, e.to_string())
     }
 }
 
@@ -101,7 +100,7 @@ impl From<TagError> for ApiError {
             | TagError::DuplicateKey(_) => codes::INVALID_PARAMETER_VALUE,
             TagError::TooMany { .. } => codes::TAG_LIMIT_EXCEEDED,
         };
-        ApiError::ec2(code, e.to_string())
+        ApiError::new(code, e.to_string())
     }
 }
 
@@ -118,7 +117,7 @@ impl From<FilterError> for ApiError {
             }
             _ => e.to_string(),
         };
-        ApiError::ec2(code, message)
+        ApiError::new(code, message)
     }
 }
 
@@ -128,7 +127,7 @@ impl From<IdempotencyError> for ApiError {
             IdempotencyError::InvalidToken => codes::INVALID_PARAMETER_VALUE,
             IdempotencyError::ParameterMismatch(_) => codes::IDEMPOTENT_PARAMETER_MISMATCH,
         };
-        ApiError::ec2(code, e.to_string())
+        ApiError::new(code, e.to_string())
     }
 }
 
@@ -153,42 +152,57 @@ pub fn ec2_not_found(kind: ResourceKind, id: &str) -> ApiError {
             (codes::INVALID_LOCAL_GATEWAY_ROUTE_TABLE_ID_NOT_FOUND, "local gateway route table ID")
         }
         ResourceKind::VpcCidrBlockAssociation | ResourceKind::IdentityPool | ResourceKind::Identity => {
-            return ApiError::ec2(codes::INVALID_ID, format!("The ID '{id}' is not valid"));
+            return ApiError::new(codes::INVALID_ID, format!("The ID '{id}' is not valid"));
         }
     };
-    ApiError::ec2(code, format!("The {what} '{id}' does not exist"))
+    ApiError::new(code, format!("The {what} '{id}' does not exist"))
 }
 
 /// EC2's answer to a bad `NextToken`.
 pub fn ec2_token_error(e: TokenError) -> ApiError {
     match e {
-        TokenError::Invalid => ApiError::ec2(codes::INVALID_NEXT_TOKEN, e.to_string()),
+        TokenError::Invalid => ApiError::new(codes::INVALID_NEXT_TOKEN, e.to_string()),
     }
 }
 
 // ----- Cognito --------------------------------------------------------------------
 
-/// Cognito's client errors carry no status in the model; AWS documents 400 for all of
-/// them (Cognito Identity API reference), except where Cognito Sync's
-/// model says otherwise (see `cognito::sync`).
+/// Cognito errors as Cognito Identity answers them (its model's codes and statuses).
 impl From<CognitoError> for ApiError {
     fn from(e: CognitoError) -> ApiError {
         let code = match &e {
-            CognitoError::PoolNotFound(_) => "ResourceNotFoundException",
-            CognitoError::PoolLimitExceeded => "LimitExceededException",
-            CognitoError::DeveloperProviderImmutable(_) => "InvalidParameterException",
+            CognitoError::PoolNotFound(_) => identity_codes::RESOURCE_NOT_FOUND_EXCEPTION,
+            CognitoError::PoolLimitExceeded => identity_codes::LIMIT_EXCEEDED_EXCEPTION,
+            CognitoError::DeveloperProviderImmutable(_) => identity_codes::INVALID_PARAMETER_EXCEPTION,
             CognitoError::UnauthenticatedNotAllowed
             | CognitoError::ProviderNotConfigured(_)
-            | CognitoError::EmptyToken(_) => "NotAuthorizedException",
+            | CognitoError::EmptyToken(_) => identity_codes::NOT_AUTHORIZED_EXCEPTION,
         };
-        ApiError::json(code, 400, e.to_string())
+        ApiError::new(code, e.to_string())
     }
 }
 
-/// Cognito's answer to a bad `NextToken`.
+/// Cognito errors as Cognito Sync answers them (its model's codes and statuses:
+/// `ResourceNotFoundException` is 404 there).
+pub fn sync_error(e: CognitoError) -> ApiError {
+    let code = match &e {
+        CognitoError::PoolNotFound(_) => sync_codes::RESOURCE_NOT_FOUND_EXCEPTION,
+        CognitoError::PoolLimitExceeded => sync_codes::LIMIT_EXCEEDED_EXCEPTION,
+        CognitoError::DeveloperProviderImmutable(_) => sync_codes::INVALID_PARAMETER_EXCEPTION,
+        CognitoError::UnauthenticatedNotAllowed
+        | CognitoError::ProviderNotConfigured(_)
+        | CognitoError::EmptyToken(_) => sync_codes::NOT_AUTHORIZED_EXCEPTION,
+    };
+    ApiError::new(code, e.to_string())
+}
+
+/// Cognito's answer to a bad `NextToken` (both services model `InvalidParameterException`
+/// with status 400).
 pub fn cognito_token_error(e: TokenError) -> ApiError {
     match e {
-        TokenError::Invalid => ApiError::json("InvalidParameterException", 400, "The pagination token is not valid."),
+        TokenError::Invalid => {
+            ApiError::new(identity_codes::INVALID_PARAMETER_EXCEPTION, "The pagination token is not valid.")
+        }
     }
 }
 
@@ -199,7 +213,7 @@ mod tests {
     #[test]
     fn domain_errors_get_aws_codes() {
         assert_eq!(ApiError::from(VpcError::NotFound(vec!["vpc-1".into()])).code(), "InvalidVpcID.NotFound");
-        assert_eq!(ApiError::from(VpcError::InvalidRange("10.0.0.0/8".into())).code(), "InvalidVpcRange");
+        assert_eq!(ApiError::from(VpcError::InvalidRange("10.0.0.0/8".into())).code(), "InvalidVpc.Range");
         assert_eq!(ApiError::from(TagError::TooMany { resource: "vpc-1".into() }).code(), "TagLimitExceeded");
         assert_eq!(ApiError::from(FilterError::TooManyFilters(51)).code(), "FilterLimitExceeded");
         assert_eq!(
@@ -208,7 +222,11 @@ mod tests {
         );
         assert_eq!(ApiError::from(CognitoError::PoolNotFound("x".into())).code(), "ResourceNotFoundException");
         assert_eq!(ec2_token_error(TokenError::Invalid).code(), "InvalidNextToken");
-        assert!(matches!(ApiError::dry_run(), ApiError::Aws { status: 412, .. }));
+        assert!(matches!(ApiError::dry_run(), ApiError::Aws { code, .. } if code.status() == 412));
+        assert_eq!(
+            sync_error(CognitoError::PoolNotFound("x".into())),
+            ApiError::new(sync_codes::RESOURCE_NOT_FOUND_EXCEPTION, "IdentityPool 'x' not found.")
+        );
         assert!(matches!(ApiError::from(StoreError::Unavailable("x".into())), ApiError::Unavailable(_)));
     }
 }

@@ -7,38 +7,45 @@
 //! transaction → generated encoder. Admin endpoints (`/_reservoir/*`, moto's and
 //! LocalStack's reset and health) are in [`admin`].
 //!
-//! **Invariants.** Handlers hold no SQL, no XML and no status codes: those belong to the
-//! store, the wire layer and [`error`]. Every mutation runs in one store transaction
-//! (`Cx::write`), which is also how `DryRun` works: the whole operation runs, then rolls
-//! back and answers `DryRunOperation`.
+//! Dependencies inside the crate point one way: [`http`] routes to the service modules
+//! and [`admin`]; those use [`context`] (the request context and the one way into the
+//! store), [`respond`] (response envelopes) and [`error`]; none of them imports [`http`].
+//!
+//! **Invariants.** Handlers hold no SQL, no XML and no error code or status typed by
+//! hand: those belong to the store, the wire layer (its code tables) and [`error`].
+//! Every transaction runs through [`context::write`] / [`context::read`] (`Cx::write` for
+//! AWS calls), which is also how `DryRun` works: the whole operation runs, then rolls
+//! back and answers `DryRunOperation`. Time comes from the server [`clock`] only.
 //!
 //! Embedding: [`start`] opens the store, binds the listener and serves in the
 //! background; the returned [`RunningServer`] stops the server when dropped. The
 //! `reservoir` binary and Rust tests use the same entry point.
 
-use std::collections::HashSet;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
-use reservoir_domain::account::Scope;
+use reservoir_domain::cognito::AWS_POOLS_PER_REGION;
 use reservoir_domain::ids::{OsRandom, Random};
 use reservoir_domain::pagination::TokenCodec;
 use reservoir_domain::region::{Catalogue, CatalogueError, RegionInfo};
-use reservoir_domain::vpc::DEFAULT_VPC_QUOTA;
+use reservoir_domain::vpc::AWS_VPC_QUOTA;
 use reservoir_store::sqlite::SqliteStore;
 use reservoir_store::{Store, StoreError, StoreKind};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub mod admin;
+pub mod clock;
 pub mod cognito;
+pub mod context;
 pub mod ec2;
 pub mod error;
 pub mod http;
 pub mod ram;
+pub mod respond;
 
 /// Where state lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,15 +56,19 @@ pub enum Storage {
     Memory,
 }
 
-/// Per-account, per-region quotas (AWS's defaults unless configured).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Per-account, per-region quotas. None is enforced unless configured: a test server
+/// that refused a sixth VPC would break ordinary test suites. Each one set makes
+/// Reservoir refuse as AWS refuses at that limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Quotas {
-    pub vpcs_per_region: u32,
+    pub vpcs_per_region: Option<u32>,
+    pub identity_pools_per_region: Option<u32>,
 }
 
-impl Default for Quotas {
-    fn default() -> Self {
-        Quotas { vpcs_per_region: DEFAULT_VPC_QUOTA }
+impl Quotas {
+    /// Every quota at AWS's default for a new account.
+    pub fn aws_defaults() -> Quotas {
+        Quotas { vpcs_per_region: Some(AWS_VPC_QUOTA), identity_pools_per_region: Some(AWS_POOLS_PER_REGION) }
     }
 }
 
@@ -69,6 +80,9 @@ pub struct Config {
     pub default_region: String,
     /// Replaces the built-in region catalogue when set.
     pub regions: Option<Vec<RegionInfo>>,
+    /// Regions and Local Zone groups the accounts are opted into (AWS makes new accounts
+    /// opt into some regions: they are `not-opted-in` otherwise).
+    pub opt_in: Vec<String>,
     pub quotas: Quotas,
     /// Larger request bodies are refused (413).
     pub max_body_bytes: usize,
@@ -81,6 +95,7 @@ impl Config {
             storage: Storage::Memory,
             default_region: "us-east-1".into(),
             regions: None,
+            opt_in: Vec::new(),
             quotas: Quotas::default(),
             max_body_bytes: 16 * 1024 * 1024,
         }
@@ -91,7 +106,7 @@ impl Config {
 pub enum StartError {
     #[error("cannot open the store: {0}")]
     Store(#[from] StoreError),
-    #[error("invalid region catalogue: {0}")]
+    #[error("invalid region settings: {0}")]
     Catalogue(#[from] CatalogueError),
     #[error("the default region {0} is not in the region catalogue")]
     DefaultRegion(String),
@@ -108,19 +123,22 @@ pub struct AppState {
     pub default_region: String,
     pub max_body_bytes: usize,
     pub started: Instant,
-    /// Scopes known to be set up (default VPC made), to skip the check per request.
-    initialized: Mutex<HashSet<Scope>>,
+    /// The server clock: every "now" of the domain comes from it.
+    pub clock: clock::Clock,
 }
 
+/// The `meta` key of the NextToken MAC key.
 const TOKEN_KEY: &str = "next-token-key";
 
 impl AppState {
-    /// Opens the store (running migrations) and loads or creates the NextToken key.
+    /// Opens the store (running migrations), loads or creates the NextToken key (the
+    /// first process to store one wins; every other reads it back) and reads the clock.
     pub fn open(config: Config) -> Result<AppState, StartError> {
-        let catalogue = match config.regions {
+        let mut catalogue = match config.regions {
             Some(regions) => Catalogue::new(regions)?,
             None => Catalogue::builtin(),
         };
+        catalogue.opt_in(&config.opt_in)?;
         if catalogue.region(&config.default_region).is_none() {
             return Err(StartError::DefaultRegion(config.default_region));
         }
@@ -128,15 +146,14 @@ impl AppState {
             Storage::File(path) => Arc::new(SqliteStore::open_file(path)?),
             Storage::Memory => Arc::new(SqliteStore::open_memory()?),
         };
-        let tokens = reservoir_store::write(&*store, |tx| -> Result<TokenCodec, StoreError> {
-            if let Some(codec) = tx.get_meta(TOKEN_KEY)?.and_then(|hex| TokenCodec::from_key_hex(&hex)) {
-                return Ok(codec);
-            }
+        let (tokens, offset) = reservoir_store::write(&*store, |tx| -> Result<(TokenCodec, i64), StoreError> {
             let mut key = [0u8; 32];
             OsRandom.fill(&mut key);
-            let codec = TokenCodec::new(key);
-            tx.put_meta(TOKEN_KEY, &codec.key_hex())?;
-            Ok(codec)
+            tx.put_meta_if_absent(TOKEN_KEY, &TokenCodec::new(key).key_hex())?;
+            let stored = tx.get_meta(TOKEN_KEY)?.unwrap_or_default();
+            let codec = TokenCodec::from_key_hex(&stored)
+                .ok_or_else(|| StoreError::Corrupt(format!("the stored {TOKEN_KEY} is not a 64-digit hex key")))?;
+            Ok((codec, clock::parse_offset(tx.get_meta(clock::OFFSET_KEY)?.as_deref())))
         })?;
         Ok(AppState {
             store,
@@ -146,24 +163,12 @@ impl AppState {
             default_region: config.default_region,
             max_body_bytes: config.max_body_bytes,
             started: Instant::now(),
-            initialized: Mutex::new(HashSet::new()),
+            clock: clock::Clock::new(offset),
         })
     }
 
     pub fn store_kind(&self) -> StoreKind {
         self.store.kind()
-    }
-
-    pub(crate) fn scope_known(&self, scope: &Scope) -> bool {
-        self.initialized.lock().unwrap_or_else(|p| p.into_inner()).contains(scope)
-    }
-
-    pub(crate) fn remember_scope(&self, scope: Scope) {
-        self.initialized.lock().unwrap_or_else(|p| p.into_inner()).insert(scope);
-    }
-
-    pub(crate) fn forget_scopes(&self) {
-        self.initialized.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 }
 

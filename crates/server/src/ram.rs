@@ -7,12 +7,13 @@ use std::sync::LazyLock;
 use axum::response::Response;
 use http::request::Parts;
 
-use reservoir_wire::json::{RouteMatch, Segment, match_route};
+use reservoir_wire::json::{RouteMatch, Segment, codes, match_route};
 use reservoir_wire::ram;
 use reservoir_wire::route::Service;
 
+use crate::context::{Cx, Trace};
 use crate::error::ApiError;
-use crate::http::{Cx, Flavor, Trace, error_response};
+use crate::respond::{Flavor, error_response};
 
 /// RAM's operation paths (`/createresourceshare`, …), for routing unsigned requests.
 pub static PATHS: LazyLock<Vec<String>> = LazyLock::new(|| {
@@ -35,15 +36,14 @@ pub fn handle(cx: Cx, parts: &Parts, trace: &mut Trace) -> Response {
     let err = match match_route(ram::ROUTES, parts.method.as_str(), parts.uri.path()) {
         RouteMatch::Found { route, .. } => {
             trace.operation = Some(route.operation.to_string());
-            ApiError::json("NotImplemented", 501, format!("Reservoir does not implement ram:{} yet.", route.operation))
+            ApiError::new(codes::NOT_IMPLEMENTED, format!("Reservoir does not implement ram:{} yet.", route.operation))
         }
-        RouteMatch::MethodNotAllowed => ApiError::json(
-            "UnknownOperationException",
-            405,
+        RouteMatch::MethodNotAllowed => ApiError::new(
+            codes::UNKNOWN_OPERATION_METHOD,
             format!("RAM has no operation for {} {}.", parts.method, parts.uri.path()),
         ),
         RouteMatch::NotFound => {
-            ApiError::json("UnknownOperationException", 404, format!("RAM has no operation at {}.", parts.uri.path()))
+            ApiError::new(codes::UNKNOWN_OPERATION_PATH, format!("RAM has no operation at {}.", parts.uri.path()))
         }
     };
     error_response(flavor, &cx.request_id, &err, trace)

@@ -149,14 +149,32 @@ pub trait Tx: ReadTx {
 
     fn put_idempotency(&mut self, scope: &Scope, operation: &str, token: &str, row: &IdempotencyRow)
     -> StoreResult<()>;
-    fn mark_scope_initialized(&mut self, scope: &Scope, now: i64) -> StoreResult<()>;
+    /// Claims the scope's set-up: `true` if this transaction recorded it, `false` if it
+    /// was recorded already (the caller then makes no defaults).
+    fn mark_scope_initialized(&mut self, scope: &Scope, now: i64) -> StoreResult<bool>;
     fn put_meta(&mut self, key: &str, value: &str) -> StoreResult<()>;
+    /// Sets `key` only if it has no value: `true` if this transaction set it.
+    fn put_meta_if_absent(&mut self, key: &str, value: &str) -> StoreResult<bool>;
 
     /// Wipes every account's and region's state (not `meta`).
     fn reset(&mut self) -> StoreResult<()>;
 }
 
 /// A storage backend.
+///
+/// **Isolation.** Write transactions are *serializable*: their effect is as if they ran
+/// one at a time, in some order, so a check and the write that depends on it (a quota
+/// count and the insert; "does this client token exist?" and its record; "is this
+/// scope set up?" and its defaults) cannot interleave with another writer's, in this
+/// process or in another one on the same database. Uniqueness that matters is also a
+/// schema rule (primary keys on scopes, client tokens, meta keys), so a backend that
+/// detects a conflict late refuses the write rather than keeping both. A backend whose
+/// database reports a serialization failure runs the closure again (a bounded number
+/// of times): closures must have no effect outside their transaction. Read transactions
+/// see one consistent snapshot and never block writers for long.
+///
+/// SQLite gives this with one writer at a time (`BEGIN IMMEDIATE`, which also waits for
+/// writers of other processes) and WAL snapshots for readers.
 pub trait Store: Send + Sync + 'static {
     fn kind(&self) -> StoreKind;
     /// Runs `f` in a read-write transaction: commit on `Ok`, rollback on `Err`.

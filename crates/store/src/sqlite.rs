@@ -6,8 +6,12 @@
 //! * File mode adds a few reader connections; WAL lets them read a consistent snapshot
 //!   while the writer works. `synchronous=FULL`: a commit is on disk before the server
 //!   acknowledges it, so a restart (or a power cut) loses nothing acknowledged.
-//! * Memory mode has a single connection for everything (a private in-memory database
-//!   cannot be shared between connections without shared-cache tricks).
+//! * Ephemeral mode (`--ephemeral`) is the same database in a private temporary
+//!   directory, removed when the store is dropped, with `synchronous=OFF`: nothing is
+//!   flushed to disk (the operating system's page cache holds it), and readers still
+//!   have their own connections and WAL snapshots, so a read never waits for a write.
+//!   (SQLite's in-memory databases cannot give that: a private one has a single
+//!   connection, and shared ones lock readers out while a writer holds its lock.)
 //! * Migrations in `migrations/sqlite/` run at open, in one transaction, recorded in
 //!   `schema_migrations`.
 
@@ -32,6 +36,9 @@ pub struct SqliteStore {
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     closed: AtomicBool,
+    /// Ephemeral mode's directory, removed (with the database) when the store is dropped.
+    /// Declared last: the connections close first.
+    _ephemeral_dir: Option<tempfile::TempDir>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -63,38 +70,46 @@ impl SqliteStore {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Unavailable(format!("creating {}: {e}", dir.display())))?;
         }
+        Self::open(path, StoreKind::SqliteFile, None)
+    }
+
+    /// A private database that lives as long as the store: in a temporary directory,
+    /// never flushed to disk, removed when the store is dropped.
+    pub fn open_memory() -> StoreResult<SqliteStore> {
+        let dir = tempfile::Builder::new()
+            .prefix("reservoir-ephemeral-")
+            .tempdir()
+            .map_err(|e| StoreError::Unavailable(format!("creating a temporary directory: {e}")))?;
+        let path = dir.path().join("ephemeral.db");
+        Self::open(&path, StoreKind::SqliteMemory, Some(dir))
+    }
+
+    fn open(path: &Path, kind: StoreKind, dir: Option<tempfile::TempDir>) -> StoreResult<SqliteStore> {
+        let durable = kind == StoreKind::SqliteFile;
         let writer = Connection::open(path).map_err(err)?;
-        configure(&writer, true)?;
+        configure(&writer, Some(durable))?;
         migrate(&writer)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let c =
                 Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
                     .map_err(err)?;
-            configure(&c, false)?;
+            configure(&c, None)?;
             readers.push(Mutex::new(c));
         }
         Ok(SqliteStore {
-            kind: StoreKind::SqliteFile,
+            kind,
             writer: Mutex::new(writer),
             readers,
             next_reader: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
+            _ephemeral_dir: dir,
         })
     }
 
-    /// A private in-memory database, gone when the store is dropped.
-    pub fn open_memory() -> StoreResult<SqliteStore> {
-        let c = Connection::open_in_memory().map_err(err)?;
-        configure(&c, false)?;
-        migrate(&c)?;
-        Ok(SqliteStore {
-            kind: StoreKind::SqliteMemory,
-            writer: Mutex::new(c),
-            readers: Vec::new(),
-            next_reader: AtomicUsize::new(0),
-            closed: AtomicBool::new(false),
-        })
+    /// The private directory of an ephemeral store.
+    pub fn ephemeral_dir(&self) -> Option<&Path> {
+        self._ephemeral_dir.as_ref().map(|d| d.path())
     }
 
     fn check_open(&self) -> Result<(), Abort> {
@@ -105,38 +120,53 @@ impl SqliteStore {
     }
 }
 
-fn configure(c: &Connection, writer: bool) -> StoreResult<()> {
+/// `writer`: `Some(durable)` for the writer connection (durable: flush every commit).
+fn configure(c: &Connection, writer: Option<bool>) -> StoreResult<()> {
     c.busy_timeout(std::time::Duration::from_secs(10)).map_err(err)?;
-    if writer {
+    if let Some(durable) = writer {
         c.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-        c.pragma_update(None, "synchronous", "FULL").map_err(err)?;
+        c.pragma_update(None, "synchronous", if durable { "FULL" } else { "OFF" }).map_err(err)?;
     }
     c.pragma_update(None, "foreign_keys", "ON").map_err(err)?;
     c.set_prepared_statement_cache_capacity(64);
     Ok(())
 }
 
+/// Runs the migrations the database lacks, each in its own write transaction that
+/// first re-reads the schema version: two processes opening a new file at once migrate
+/// it once (the second waits for the first's lock, then finds nothing to do).
 fn migrate(c: &Connection) -> StoreResult<()> {
-    c.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)",
-    )
-    .map_err(err)?;
-    let current: i64 =
-        c.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0)).map_err(err)?;
     let newest = MIGRATIONS.last().map(|(v, _)| *v).unwrap_or(0);
-    if current > newest {
-        return Err(StoreError::Other(format!(
-            "the database has schema version {current}, newer than this Reservoir knows ({newest}); use a newer Reservoir"
-        )));
-    }
-    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-        c.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {sql}; INSERT INTO schema_migrations (version, applied) VALUES ({version}, strftime('%s','now')); COMMIT;"
-        ))
-        .map_err(|e| {
+    for (version, sql) in MIGRATIONS {
+        c.execute_batch(
+            "BEGIN IMMEDIATE; \
+             CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL);",
+        )
+        .map_err(err)?;
+        let step = (|| {
+            let current: i64 = c
+                .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))
+                .map_err(err)?;
+            if current > newest {
+                return Err(StoreError::Other(format!(
+                    "the database has schema version {current}, newer than this Reservoir knows ({newest}); use a \
+                     newer Reservoir"
+                )));
+            }
+            if current < *version {
+                c.execute_batch(sql).map_err(err)?;
+                c.execute(
+                    "INSERT INTO schema_migrations (version, applied) VALUES (?1, strftime('%s','now'))",
+                    params![version],
+                )
+                .map_err(err)?;
+            }
+            c.execute_batch("COMMIT").map_err(err)
+        })();
+        if step.is_err() {
             let _ = c.execute_batch("ROLLBACK");
-            err(e)
-        })?;
+        }
+        step?;
     }
     Ok(())
 }
@@ -158,12 +188,6 @@ impl Store for SqliteStore {
 
     fn read(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), Abort>) -> Result<(), Abort> {
         self.check_open()?;
-        if self.readers.is_empty() {
-            let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(err)?;
-            let mut t = SqliteTx { tx };
-            return f(&mut t);
-        }
         // Take a free reader if there is one, else wait for the next in turn.
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
         let mut guard = None;
@@ -502,12 +526,12 @@ impl Tx for SqliteTx<'_> {
             .map_err(err)
     }
 
-    fn mark_scope_initialized(&mut self, scope: &Scope, now: i64) -> StoreResult<()> {
+    fn mark_scope_initialized(&mut self, scope: &Scope, now: i64) -> StoreResult<bool> {
         self.tx
             .prepare_cached("INSERT INTO scopes (account, region, created) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
             .map_err(err)?
             .execute(params![scope.account.as_str(), scope.region, now])
-            .map(|_| ())
+            .map(|n| n > 0)
             .map_err(err)
     }
 
@@ -519,6 +543,15 @@ impl Tx for SqliteTx<'_> {
             .map_err(err)?
             .execute(params![key, value])
             .map(|_| ())
+            .map_err(err)
+    }
+
+    fn put_meta_if_absent(&mut self, key: &str, value: &str) -> StoreResult<bool> {
+        self.tx
+            .prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING")
+            .map_err(err)?
+            .execute(params![key, value])
+            .map(|n| n > 0)
             .map_err(err)
     }
 

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 
 use reservoir_domain::account::Scope;
 use reservoir_domain::cognito::{Identity, IdentityPool};
+use reservoir_domain::dhcp::DhcpOptions;
 use reservoir_domain::ids::ResourceKind;
 use reservoir_domain::vpc::Vpc;
 
@@ -46,14 +47,6 @@ impl Entity for Identity {
     fn parent(&self) -> Option<&str> {
         Some(&self.pool_id)
     }
-}
-
-/// A DHCP options set. Reservoir does not serve DHCP options operations yet; each scope
-/// has its default set so that VPCs can name it, as in AWS.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct DhcpOptions {
-    pub id: String,
-    pub is_default: bool,
 }
 
 impl Entity for DhcpOptions {

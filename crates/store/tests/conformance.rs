@@ -191,8 +191,11 @@ fn tags_aliases_idempotency_meta() {
         write(&*store, |tx| -> Result<(), StoreError> {
             assert!(tx.delete_tag(&a, "vpc-1", "z")?);
             tx.delete_alias_namespace(&a, "ns")?;
-            tx.mark_scope_initialized(&a, 1)?;
-            tx.mark_scope_initialized(&a, 2)?; // idempotent
+            assert!(tx.mark_scope_initialized(&a, 1)?, "{name}: the first claim records the scope");
+            assert!(!tx.mark_scope_initialized(&a, 2)?, "{name}: a second claim finds it recorded");
+            assert!(!tx.put_meta_if_absent("key", "v3")?, "{name}: a set key keeps its value");
+            assert!(tx.put_meta_if_absent("fresh", "f1")?);
+            assert!(!tx.put_meta_if_absent("fresh", "f2")?);
             Ok(())
         })
         .unwrap();
@@ -200,6 +203,8 @@ fn tags_aliases_idempotency_meta() {
             assert_eq!(tx.tags_of(&a, &["vpc-1"])?.len(), 1);
             assert!(tx.get_alias(&a, "ns", "k")?.is_none());
             assert!(tx.scope_initialized(&a)?);
+            assert_eq!(tx.get_meta("key")?.as_deref(), Some("v2"));
+            assert_eq!(tx.get_meta("fresh")?.as_deref(), Some("f1"));
             Ok(())
         })
         .unwrap();
@@ -267,4 +272,75 @@ fn a_file_store_keeps_what_it_acknowledged() {
     }
     let store = SqliteStore::open_file(&path).unwrap();
     assert_eq!(read(&store, |tx| tx.count(&a, "vpc")).unwrap(), 2);
+}
+
+/// A read never waits for a write transaction in progress, and sees only committed
+/// state: readers have their own connections and snapshots, in every mode.
+#[test]
+fn reads_do_not_wait_for_an_open_write() {
+    for (name, store, _dir) in backends() {
+        let a = scope("111111111111", "us-east-1");
+        write(&*store, |tx| tx.insert(&a, "vpc", "vpc-committed", None, "{}")).unwrap();
+        let (inside_tx, wait_inside) = std::sync::mpsc::channel::<()>();
+        let (release, wait_release) = std::sync::mpsc::channel::<()>();
+        let writer = {
+            let store = store.clone();
+            let a = a.clone();
+            std::thread::spawn(move || {
+                write(&*store, |tx| -> Result<(), StoreError> {
+                    tx.insert(&a, "vpc", "vpc-uncommitted", None, "{}")?;
+                    inside_tx.send(()).unwrap();
+                    // Hold the write transaction open until the reader is done.
+                    wait_release.recv_timeout(std::time::Duration::from_secs(30)).unwrap();
+                    Ok(())
+                })
+                .unwrap();
+            })
+        };
+        wait_inside.recv_timeout(std::time::Duration::from_secs(30)).unwrap();
+        let started = std::time::Instant::now();
+        let seen = read(&*store, |tx| tx.list(&a, "vpc", 0, 10)).unwrap();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{name}: the read waited for the writer ({:?})",
+            started.elapsed()
+        );
+        assert_eq!(seen.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["vpc-committed"], "{name}");
+        release.send(()).unwrap();
+        writer.join().unwrap();
+        assert_eq!(read(&*store, |tx| tx.count(&a, "vpc")).unwrap(), 2, "{name}");
+    }
+}
+
+/// Two processes opening one new database file at once both start, and migrate it once.
+#[test]
+fn concurrent_opens_of_a_new_file_migrate_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    let barrier = Arc::new(std::sync::Barrier::new(4));
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let (path, barrier) = (path.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                SqliteStore::open_file(&path).map(|_| ())
+            })
+        })
+        .collect();
+    for o in opens {
+        o.join().unwrap().expect("every concurrent open succeeds");
+    }
+    let store = SqliteStore::open_file(&path).unwrap();
+    write(&store, |tx| tx.insert(&scope("111111111111", "us-east-1"), "vpc", "vpc-1", None, "{}")).unwrap();
+}
+
+/// The ephemeral database leaves nothing behind.
+#[test]
+fn ephemeral_stores_leave_nothing_behind() {
+    let store = SqliteStore::open_memory().unwrap();
+    write(&store, |tx| tx.insert(&scope("111111111111", "us-east-1"), "vpc", "vpc-1", None, "{}")).unwrap();
+    let dir = store.ephemeral_dir().unwrap().to_path_buf();
+    assert!(dir.join("ephemeral.db").exists());
+    drop(store);
+    assert!(!dir.exists(), "{} is removed when the store is dropped", dir.display());
 }

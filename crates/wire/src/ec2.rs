@@ -21,75 +21,76 @@ pub const API_VERSION: &str = "2016-11-15";
 /// The content type EC2 answers with.
 pub const CONTENT_TYPE: &str = "text/xml;charset=UTF-8";
 
-/// An EC2 error code and the HTTP status it travels with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Code {
-    pub code: &'static str,
-    pub status: u16,
-}
+pub use crate::codes::Code;
 
 /// Every EC2 error code Reservoir sends. Client errors are 400 unless AWS is known to
 /// use another status for the code; server errors are 5xx.
 pub mod codes {
-    use super::Code;
+    crate::codes::code_table! {
+        // Common client errors (AWS's "Common client error codes").
+        AUTH_FAILURE = ("AuthFailure", 401);
+        DRY_RUN_OPERATION = ("DryRunOperation", 412);
+        IDEMPOTENT_PARAMETER_MISMATCH = ("IdempotentParameterMismatch", 400);
+        INCOMPLETE_SIGNATURE = ("IncompleteSignature", 400);
+        INVALID_ACTION = ("InvalidAction", 400);
+        INVALID_PAGINATION_TOKEN = ("InvalidPaginationToken", 400);
+        INVALID_PARAMETER = ("InvalidParameter", 400);
+        INVALID_PARAMETER_COMBINATION = ("InvalidParameterCombination", 400);
+        INVALID_PARAMETER_VALUE = ("InvalidParameterValue", 400);
+        INVALID_QUERY_PARAMETER = ("InvalidQueryParameter", 400);
+        MALFORMED_QUERY_STRING = ("MalformedQueryString", 400);
+        MISSING_ACTION = ("MissingAction", 400);
+        MISSING_PARAMETER = ("MissingParameter", 400);
+        UNAUTHORIZED_OPERATION = ("UnauthorizedOperation", 403);
+        UNKNOWN_PARAMETER = ("UnknownParameter", 400);
+        UNSUPPORTED_OPERATION = ("UnsupportedOperation", 400);
+        NO_SUCH_VERSION = ("NoSuchVersion", 400);
+        MISSING_AUTHENTICATION_TOKEN = ("MissingAuthenticationToken", 401);
+        OPT_IN_REQUIRED = ("OptInRequired", 403);
 
-    const fn c(code: &'static str, status: u16) -> Code {
-        Code { code, status }
+        // Client errors for specific actions.
+        DEPENDENCY_VIOLATION = ("DependencyViolation", 400);
+        FILTER_LIMIT_EXCEEDED = ("FilterLimitExceeded", 400);
+        INVALID_FILTER = ("InvalidFilter", 400);
+        INVALID_ID = ("InvalidID", 400);
+        INVALID_NEXT_TOKEN = ("InvalidNextToken", 400);
+        TAG_LIMIT_EXCEEDED = ("TagLimitExceeded", 400);
+        INVALID_VPC_ID_MALFORMED = ("InvalidVpcID.Malformed", 400);
+        INVALID_VPC_ID_NOT_FOUND = ("InvalidVpcID.NotFound", 400);
+        /// A VPC CIDR block outside /16–/28 (AWS's error-code table).
+        INVALID_VPC_RANGE = ("InvalidVpc.Range", 400);
+        VPC_LIMIT_EXCEEDED = ("VpcLimitExceeded", 400);
+        INVALID_CAPACITY_RESERVATION_ID_NOT_FOUND = ("InvalidCapacityReservationId.NotFound", 400);
+        INVALID_INSTANCE_ID_NOT_FOUND = ("InvalidInstanceID.NotFound", 400);
+        INVALID_SUBNET_ID_NOT_FOUND = ("InvalidSubnetID.NotFound", 400);
+        INVALID_ALLOCATION_ID_NOT_FOUND = ("InvalidAllocationID.NotFound", 400);
+        INVALID_IPAM_ID_NOT_FOUND = ("InvalidIpamId.NotFound", 400);
+        INVALID_IPAM_SCOPE_ID_NOT_FOUND = ("InvalidIpamScopeId.NotFound", 400);
+        INVALID_IPAM_POOL_ID_NOT_FOUND = ("InvalidIpamPoolId.NotFound", 400);
+        INVALID_POOL_ID_NOT_FOUND = ("InvalidPoolID.NotFound", 400);
+        INVALID_LOCAL_GATEWAY_ID_NOT_FOUND = ("InvalidLocalGatewayID.NotFound", 400);
+        INVALID_LOCAL_GATEWAY_ROUTE_TABLE_ID_NOT_FOUND = ("InvalidLocalGatewayRouteTableID.NotFound", 400);
+        INVALID_DHCP_OPTIONS_ID_NOT_FOUND = ("InvalidDhcpOptionID.NotFound", 400);
+        INVALID_GROUP_NOT_FOUND = ("InvalidGroup.NotFound", 400);
+
+        // Requests Reservoir cannot route or read, answered in EC2's format when the
+        // request looks like an EC2 call (a form post).
+        /// A body over `--max-body-bytes`.
+        REQUEST_ENTITY_TOO_LARGE = ("RequestEntityTooLarge", 413);
+        /// Signed for a service Reservoir does not serve.
+        UNSUPPORTED_SERVICE = ("UnsupportedService", 400);
+        /// No signature, target or path says which service the request is for.
+        UNKNOWN_SERVICE = ("UnknownService", 400);
+
+        /// Reservoir: a real EC2 operation or parameter that Reservoir does not implement
+        /// yet. 501 is not retried by botocore or aws-sdk-rust, and says plainly what happened.
+        NOT_IMPLEMENTED = ("NotImplemented", 501);
+
+        // Server errors.
+        INTERNAL_ERROR = ("InternalError", 500);
+        UNAVAILABLE = ("Unavailable", 503);
+        REQUEST_LIMIT_EXCEEDED = ("RequestLimitExceeded", 503);
     }
-
-    // Common client errors (AWS's "Common client error codes").
-    pub const AUTH_FAILURE: Code = c("AuthFailure", 401);
-    pub const DRY_RUN_OPERATION: Code = c("DryRunOperation", 412);
-    pub const IDEMPOTENT_PARAMETER_MISMATCH: Code = c("IdempotentParameterMismatch", 400);
-    pub const INCOMPLETE_SIGNATURE: Code = c("IncompleteSignature", 400);
-    pub const INVALID_ACTION: Code = c("InvalidAction", 400);
-    pub const INVALID_PAGINATION_TOKEN: Code = c("InvalidPaginationToken", 400);
-    pub const INVALID_PARAMETER: Code = c("InvalidParameter", 400);
-    pub const INVALID_PARAMETER_COMBINATION: Code = c("InvalidParameterCombination", 400);
-    pub const INVALID_PARAMETER_VALUE: Code = c("InvalidParameterValue", 400);
-    pub const INVALID_QUERY_PARAMETER: Code = c("InvalidQueryParameter", 400);
-    pub const MALFORMED_QUERY_STRING: Code = c("MalformedQueryString", 400);
-    pub const MISSING_ACTION: Code = c("MissingAction", 400);
-    pub const MISSING_PARAMETER: Code = c("MissingParameter", 400);
-    pub const UNAUTHORIZED_OPERATION: Code = c("UnauthorizedOperation", 403);
-    pub const UNKNOWN_PARAMETER: Code = c("UnknownParameter", 400);
-    pub const UNSUPPORTED_OPERATION: Code = c("UnsupportedOperation", 400);
-    pub const NO_SUCH_VERSION: Code = c("NoSuchVersion", 400);
-    pub const MISSING_AUTHENTICATION_TOKEN: Code = c("MissingAuthenticationToken", 401);
-    pub const OPT_IN_REQUIRED: Code = c("OptInRequired", 403);
-
-    // Client errors for specific actions.
-    pub const DEPENDENCY_VIOLATION: Code = c("DependencyViolation", 400);
-    pub const FILTER_LIMIT_EXCEEDED: Code = c("FilterLimitExceeded", 400);
-    pub const INVALID_FILTER: Code = c("InvalidFilter", 400);
-    pub const INVALID_ID: Code = c("InvalidID", 400);
-    pub const INVALID_NEXT_TOKEN: Code = c("InvalidNextToken", 400);
-    pub const TAG_LIMIT_EXCEEDED: Code = c("TagLimitExceeded", 400);
-    pub const INVALID_VPC_ID_MALFORMED: Code = c("InvalidVpcID.Malformed", 400);
-    pub const INVALID_VPC_ID_NOT_FOUND: Code = c("InvalidVpcID.NotFound", 400);
-    pub const INVALID_VPC_RANGE: Code = c("InvalidVpcRange", 400);
-    pub const VPC_LIMIT_EXCEEDED: Code = c("VpcLimitExceeded", 400);
-    pub const INVALID_CAPACITY_RESERVATION_ID_NOT_FOUND: Code = c("InvalidCapacityReservationId.NotFound", 400);
-    pub const INVALID_INSTANCE_ID_NOT_FOUND: Code = c("InvalidInstanceID.NotFound", 400);
-    pub const INVALID_SUBNET_ID_NOT_FOUND: Code = c("InvalidSubnetID.NotFound", 400);
-    pub const INVALID_ALLOCATION_ID_NOT_FOUND: Code = c("InvalidAllocationID.NotFound", 400);
-    pub const INVALID_IPAM_ID_NOT_FOUND: Code = c("InvalidIpamId.NotFound", 400);
-    pub const INVALID_IPAM_SCOPE_ID_NOT_FOUND: Code = c("InvalidIpamScopeId.NotFound", 400);
-    pub const INVALID_IPAM_POOL_ID_NOT_FOUND: Code = c("InvalidIpamPoolId.NotFound", 400);
-    pub const INVALID_POOL_ID_NOT_FOUND: Code = c("InvalidPoolID.NotFound", 400);
-    pub const INVALID_LOCAL_GATEWAY_ID_NOT_FOUND: Code = c("InvalidLocalGatewayID.NotFound", 400);
-    pub const INVALID_LOCAL_GATEWAY_ROUTE_TABLE_ID_NOT_FOUND: Code = c("InvalidLocalGatewayRouteTableID.NotFound", 400);
-    pub const INVALID_DHCP_OPTIONS_ID_NOT_FOUND: Code = c("InvalidDhcpOptionID.NotFound", 400);
-    pub const INVALID_GROUP_NOT_FOUND: Code = c("InvalidGroup.NotFound", 400);
-
-    // Reservoir: a real EC2 operation or parameter that Reservoir does not implement yet.
-    // 501 is not retried by botocore or aws-sdk-rust, and says plainly what happened.
-    pub const NOT_IMPLEMENTED: Code = c("NotImplemented", 501);
-
-    // Server errors.
-    pub const INTERNAL_ERROR: Code = c("InternalError", 500);
-    pub const UNAVAILABLE: Code = c("Unavailable", 503);
-    pub const REQUEST_LIMIT_EXCEEDED: Code = c("RequestLimitExceeded", 503);
 }
 
 /// A success response body.
@@ -193,44 +194,14 @@ mod tests {
     }
 
     #[test]
-    fn every_code_is_4xx_or_5xx() {
-        use codes::*;
-        for c in [
-            AUTH_FAILURE,
-            DRY_RUN_OPERATION,
-            IDEMPOTENT_PARAMETER_MISMATCH,
-            INCOMPLETE_SIGNATURE,
-            INVALID_ACTION,
-            INVALID_PAGINATION_TOKEN,
-            INVALID_PARAMETER,
-            INVALID_PARAMETER_COMBINATION,
-            INVALID_PARAMETER_VALUE,
-            INVALID_QUERY_PARAMETER,
-            MALFORMED_QUERY_STRING,
-            MISSING_ACTION,
-            MISSING_PARAMETER,
-            UNAUTHORIZED_OPERATION,
-            UNKNOWN_PARAMETER,
-            UNSUPPORTED_OPERATION,
-            NO_SUCH_VERSION,
-            DEPENDENCY_VIOLATION,
-            FILTER_LIMIT_EXCEEDED,
-            INVALID_FILTER,
-            INVALID_ID,
-            INVALID_NEXT_TOKEN,
-            TAG_LIMIT_EXCEEDED,
-            INVALID_VPC_ID_MALFORMED,
-            INVALID_VPC_ID_NOT_FOUND,
-            INVALID_VPC_RANGE,
-            VPC_LIMIT_EXCEEDED,
-            NOT_IMPLEMENTED,
-            INTERNAL_ERROR,
-            UNAVAILABLE,
-            REQUEST_LIMIT_EXCEEDED,
-        ] {
-            assert!((400..600).contains(&c.status), "{c:?}");
+    fn every_code_is_4xx_or_5xx_and_listed_once() {
+        let mut seen = std::collections::HashSet::new();
+        for c in codes::ALL {
+            assert!((400..600).contains(&c.status()), "{c:?}");
+            assert!(seen.insert(c.code()), "{} twice", c.code());
         }
-        assert_eq!(DRY_RUN_OPERATION.status, 412);
-        assert_eq!(UNAUTHORIZED_OPERATION.status, 403);
+        assert_eq!(codes::DRY_RUN_OPERATION.status(), 412);
+        assert_eq!(codes::UNAUTHORIZED_OPERATION.status(), 403);
+        assert_eq!(codes::INVALID_VPC_RANGE.code(), "InvalidVpc.Range");
     }
 }

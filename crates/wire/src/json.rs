@@ -12,6 +12,44 @@
 
 use serde::de::DeserializeOwned;
 
+/// Codes the JSON protocols send whatever the service: routing, authentication,
+/// validation and framework errors. Each service's modeled errors are generated from its
+/// model (`generated::<service>::codes`).
+pub mod codes {
+    crate::codes::code_table! {
+        /// Model constraints violated (all of them listed in the message).
+        VALIDATION_EXCEPTION = ("ValidationException", 400);
+        /// A body or bound parameter that cannot be read as the operation's input.
+        SERIALIZATION_EXCEPTION = ("SerializationException", 400);
+        /// awsJson1.1: an `X-Amz-Target` that names no operation of the service.
+        UNKNOWN_OPERATION = ("UnknownOperationException", 400);
+        /// restJson1: a path that is no operation of the service.
+        UNKNOWN_OPERATION_PATH = ("UnknownOperationException", 404);
+        /// restJson1: an operation's path with another method.
+        UNKNOWN_OPERATION_METHOD = ("UnknownOperationException", 405);
+        /// An unsigned call to an operation that needs a signature.
+        MISSING_AUTHENTICATION_TOKEN = ("MissingAuthenticationTokenException", 403);
+        /// An `Authorization` header that cannot be parsed.
+        INCOMPLETE_SIGNATURE = ("IncompleteSignatureException", 400);
+        /// A credential scoped to a region that does not exist (and, later, a bad signature).
+        INVALID_SIGNATURE = ("InvalidSignatureException", 403);
+        /// A credential scoped to a region that is not enabled.
+        UNRECOGNIZED_CLIENT = ("UnrecognizedClientException", 403);
+        /// A body over `--max-body-bytes`.
+        REQUEST_ENTITY_TOO_LARGE = ("RequestEntityTooLarge", 413);
+        /// Signed for a service Reservoir does not serve.
+        UNSUPPORTED_SERVICE = ("UnsupportedService", 400);
+        /// No signature, target or path says which service the request is for.
+        UNKNOWN_SERVICE = ("UnknownService", 400);
+        /// Reservoir: a real operation of the service that it does not implement yet.
+        NOT_IMPLEMENTED = ("NotImplemented", 501);
+        /// The internal error of a service Reservoir does not serve (its own is modeled).
+        INTERNAL_FAILURE = ("InternalFailure", 500);
+        /// "Try again later" of a service Reservoir does not serve.
+        SERVICE_UNAVAILABLE = ("ServiceUnavailable", 503);
+    }
+}
+
 /// A request that cannot be read as the operation's input.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum JsonError {

@@ -9,6 +9,8 @@
 //!   route tables, the list of every operation of each model. Never edit it by hand.
 //! * [`query`], [`xml`], [`ec2`] — the EC2 query protocol runtime and envelopes.
 //! * [`json`] — awsJson1.1 and restJson1 runtime and error envelopes.
+//! * [`codes`] — error codes with their HTTP status: the EC2 table (`ec2::codes`), the
+//!   JSON protocols' own (`json::codes`) and each JSON service's modeled errors.
 //! * [`validate`] — the constraint checker the generated code drives, and AWS's
 //!   wording for violations.
 //! * [`sigv4`], [`route`] — who signed a request, and for which service and region.
@@ -17,17 +19,21 @@
 //! `generated/`: names come from the models. This crate knows nothing of storage, of
 //! domain rules or of HTTP servers; it turns bytes into typed values and back.
 
+pub mod codes;
 pub mod datetime;
 pub mod ec2;
 pub mod enums;
 pub mod generated;
 pub mod json;
+pub mod members;
 pub mod query;
 pub mod route;
 pub mod sigv4;
 pub mod validate;
 pub mod xml;
 
+pub use codes::Code;
 pub use datetime::DateTime;
 pub use enums::WireEnum;
 pub use generated::{cognito_identity, cognito_sync, ec2 as ec2_api, ram};
+pub use members::{MemberName, Members};

@@ -19,25 +19,21 @@ use reservoir_store::{ReadTxExt, TxExt};
 use reservoir_wire::cognito_identity::{self as api, Request};
 use reservoir_wire::route::Service;
 
-use super::{
-    missing_authentication, not_implemented, page_of_pools, serialization_error, validation_error, with_model_status,
-};
+use super::{missing_authentication, not_implemented, page_of_pools, serialization_error, validation_error};
+use crate::context::{Cx, Trace};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{Cx, Flavor, Trace, error_response, json_response};
+use crate::respond::{Flavor, error_response, json_response};
 
 pub async fn handle(cx: Cx, parts: &Parts, body: Bytes, trace: &mut Trace) -> Response {
     let request_id = cx.request_id.clone();
     match run(cx, parts, &body, trace).await {
         Ok(out) => json_response(api::CONTENT_TYPE, &request_id, out),
-        Err(e) => {
-            let e = with_model_status(e, api::error_status);
-            error_response(Flavor::of(&Service::CognitoIdentity), &request_id, &e, trace)
-        }
+        Err(e) => error_response(Flavor::of(&Service::CognitoIdentity), &request_id, &e, trace),
     }
 }
 
 fn unknown_operation(message: String) -> ApiError {
-    ApiError::json("UnknownOperationException", 400, message)
+    ApiError::new(reservoir_wire::json::codes::UNKNOWN_OPERATION, message)
 }
 
 async fn run(cx: Cx, parts: &Parts, body: &[u8], trace: &mut Trace) -> ApiResult<Vec<u8>> {
@@ -171,15 +167,18 @@ pub async fn create_identity_pool(cx: &Cx, input: api::CreateIdentityPoolInput) 
     let tags = input.identity_pool_tags.unwrap_or_default();
     let scope = cx.scope.clone();
     let now = cx.now;
+    let quota = cx.state.quotas.identity_pools_per_region;
     let pool = cx
         .write(false, move |tx| {
-            let existing = tx.count_of::<IdentityPool>(&scope)?;
+            // Counted only when a quota is set: nothing proportional to the state otherwise.
+            let existing = if quota.is_some() { tx.count_of::<IdentityPool>(&scope)? } else { 0 };
             let pool = cognito::create_pool(
                 &scope.region,
                 &scope.account,
                 cfg.clone(),
                 tags.clone(),
                 existing,
+                quota,
                 now,
                 &mut OsRandom,
             )?;

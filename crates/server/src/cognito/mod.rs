@@ -4,11 +4,11 @@
 use reservoir_domain::cognito::IdentityPool;
 use reservoir_domain::pagination::{self, Binding};
 use reservoir_store::ReadTxExt;
-use reservoir_wire::json::JsonError;
+use reservoir_wire::json::{JsonError, codes};
 use reservoir_wire::validate::Violation;
 
+use crate::context::Cx;
 use crate::error::{ApiError, ApiResult, cognito_token_error};
-use crate::http::Cx;
 
 pub mod identity;
 pub mod sync;
@@ -21,22 +21,22 @@ pub fn validation_error(violations: &[Violation]) -> ApiError {
     let head =
         if n == 1 { "1 validation error detected: ".to_string() } else { format!("{n} validation errors detected: ") };
     let detail: Vec<String> = violations.iter().map(ToString::to_string).collect();
-    ApiError::json("ValidationException", 400, head + &detail.join("; "))
+    ApiError::new(codes::VALIDATION_EXCEPTION, head + &detail.join("; "))
 }
 
 /// A body or bound parameter that cannot be read as the operation's input.
 pub fn serialization_error(e: JsonError) -> ApiError {
-    ApiError::json("SerializationException", 400, e.to_string())
+    ApiError::new(codes::SERIALIZATION_EXCEPTION, e.to_string())
 }
 
 /// A signed-only operation called without a signature.
 pub fn missing_authentication() -> ApiError {
-    ApiError::json("MissingAuthenticationTokenException", 403, "Missing Authentication Token")
+    ApiError::new(codes::MISSING_AUTHENTICATION_TOKEN, "Missing Authentication Token")
 }
 
 /// A real operation of the service that Reservoir does not implement yet.
 pub fn not_implemented(service: &str, operation: &str) -> ApiError {
-    ApiError::json("NotImplemented", 501, format!("Reservoir does not implement {service}:{operation} yet."))
+    ApiError::new(codes::NOT_IMPLEMENTED, format!("Reservoir does not implement {service}:{operation} yet."))
 }
 
 /// One page of the caller's identity pools, in creation order, for the listing
@@ -63,17 +63,6 @@ pub async fn page_of_pools(
     Ok((rows.into_iter().map(|(_, p)| p).collect(), next))
 }
 
-/// Gives a modeled error the HTTP status its service's model assigns to it.
-pub fn with_model_status(err: ApiError, status_of: fn(&str) -> Option<u16>) -> ApiError {
-    match err {
-        ApiError::Aws { code, message, status } => {
-            let status = status_of(&code).unwrap_or(status);
-            ApiError::Aws { code, status, message }
-        }
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,8 +74,8 @@ mod tests {
         v.member("IdentityPoolName", "IdentityPoolName", |v| v.missing());
         v.member("MaxResults", "MaxResults", |v| v.range(0, Some(1), Some(60)));
         let err = validation_error(&v.violations);
-        let ApiError::Aws { code, status, message } = err else { panic!() };
-        assert_eq!((code.as_ref(), status), ("ValidationException", 400));
+        let ApiError::Aws { code, message } = err else { panic!() };
+        assert_eq!((code.code(), code.status()), ("ValidationException", 400));
         assert_eq!(
             message,
             "2 validation errors detected: Value null at 'identityPoolName' failed to satisfy constraint: Member must \

@@ -12,14 +12,13 @@ use reservoir_domain::cognito::{self, CognitoError, IdentityPool};
 use reservoir_store::ReadTxExt;
 use reservoir_wire::DateTime;
 use reservoir_wire::cognito_sync::{self as api, Request};
-use reservoir_wire::json::{RestRequest, RouteMatch, match_route, parse_query};
+use reservoir_wire::json::{RestRequest, RouteMatch, codes, match_route, parse_query};
 use reservoir_wire::route::Service;
 
-use super::{
-    missing_authentication, not_implemented, page_of_pools, serialization_error, validation_error, with_model_status,
-};
-use crate::error::{ApiError, ApiResult};
-use crate::http::{Cx, Flavor, Trace, error_response, json_response};
+use super::{missing_authentication, not_implemented, page_of_pools, serialization_error, validation_error};
+use crate::context::{Cx, Trace};
+use crate::error::{ApiError, ApiResult, sync_error};
+use crate::respond::{Flavor, error_response, json_response};
 
 /// `ListIdentityPoolUsage` page size: the model gives no bounds; Reservoir takes 1–60
 /// (Cognito's usual page bound) and answers 60 when none is asked for.
@@ -29,10 +28,7 @@ pub async fn handle(cx: Cx, parts: &Parts, body: Bytes, trace: &mut Trace) -> Re
     let request_id = cx.request_id.clone();
     match run(cx, parts, &body, trace).await {
         Ok(out) => json_response(api::CONTENT_TYPE, &request_id, out),
-        Err(e) => {
-            let e = with_model_status(e, api::error_status);
-            error_response(Flavor::of(&Service::CognitoSync), &request_id, &e, trace)
-        }
+        Err(e) => error_response(Flavor::of(&Service::CognitoSync), &request_id, &e, trace),
     }
 }
 
@@ -40,16 +36,14 @@ async fn run(cx: Cx, parts: &Parts, body: &[u8], trace: &mut Trace) -> ApiResult
     let (route, labels) = match match_route(api::ROUTES, parts.method.as_str(), parts.uri.path()) {
         RouteMatch::Found { route, labels } => (route, labels),
         RouteMatch::MethodNotAllowed => {
-            return Err(ApiError::json(
-                "UnknownOperationException",
-                405,
+            return Err(ApiError::new(
+                codes::UNKNOWN_OPERATION_METHOD,
                 format!("Cognito Sync has no operation for {} {}.", parts.method, parts.uri.path()),
             ));
         }
         RouteMatch::NotFound => {
-            return Err(ApiError::json(
-                "UnknownOperationException",
-                404,
+            return Err(ApiError::new(
+                codes::UNKNOWN_OPERATION_PATH,
                 format!("Cognito Sync has no operation at {}.", parts.uri.path()),
             ));
         }
@@ -97,7 +91,7 @@ pub async fn describe_identity_pool_usage(
     let scope = cx.scope.clone();
     let pool = cx
         .read(move |tx| {
-            tx.load::<IdentityPool>(&scope, &id)?.ok_or_else(|| CognitoError::PoolNotFound(id.clone()).into())
+            tx.load::<IdentityPool>(&scope, &id)?.ok_or_else(|| sync_error(CognitoError::PoolNotFound(id.clone())))
         })
         .await?;
     Ok(api::DescribeIdentityPoolUsageResponse { identity_pool_usage: Some(to_wire(&pool)) })
@@ -111,9 +105,8 @@ pub async fn list_identity_pool_usage(
 ) -> ApiResult<api::ListIdentityPoolUsageResponse> {
     let max = input.max_results.unwrap_or(MAX_PAGE);
     if !(1..=MAX_PAGE).contains(&max) {
-        return Err(ApiError::json(
-            "InvalidParameterException",
-            400,
+        return Err(ApiError::new(
+            api::codes::INVALID_PARAMETER_EXCEPTION,
             format!("maxResults must be between 1 and {MAX_PAGE}, not {max}."),
         ));
     }

@@ -7,7 +7,7 @@ use reservoir_wire::ec2_api::{
     DescribeAvailabilityZonesResult, DescribeRegionsRequest, DescribeRegionsResult, Region,
 };
 
-use super::{Call, filter_set, supported};
+use super::shared::{Call, filter_set};
 use crate::error::{ApiError, ApiResult};
 
 /// EC2 `DescribeRegions`: the enabled regions (all with `AllRegions`), or the ones named
@@ -15,7 +15,8 @@ use crate::error::{ApiError, ApiResult};
 /// Errors: `InvalidParameterValue` (unknown region name, unknown filter),
 /// `FilterLimitExceeded`, `DryRunOperation`.
 pub async fn describe_regions(call: &Call, input: DescribeRegionsRequest) -> ApiResult<DescribeRegionsResult> {
-    supported("DescribeRegions", input.present_members(), &["RegionNames", "AllRegions", "DryRun", "Filters"])?;
+    use reservoir_wire::ec2_api::DescribeRegionsRequestMember as M;
+    call.supported(&input, &[M::RegionNames, M::AllRegions, M::DryRun, M::Filters])?;
     let filters = filter_set(input.filters, &REGION_FILTERS)?;
     let catalogue = &call.cx.state.catalogue;
     let names = input.region_names.unwrap_or_default();
@@ -27,7 +28,7 @@ pub async fn describe_regions(call: &Call, input: DescribeRegionsRequest) -> Api
         .regions()
         .iter()
         .filter(|r| if names.is_empty() { all || r.enabled() } else { names.contains(&r.name) })
-        .filter(|r| filters.matches(*r, &[]))
+        .filter(|r| filters.matches_untagged(*r))
         .map(|r| Region {
             region_name: Some(r.name.clone()),
             endpoint: Some(r.endpoint()),
@@ -41,19 +42,18 @@ pub async fn describe_regions(call: &Call, input: DescribeRegionsRequest) -> Api
     Ok(DescribeRegionsResult { regions: Some(regions) })
 }
 
-/// EC2 `DescribeAvailabilityZones`: the zones of the request's region, or the ones named
-/// by `ZoneName.N` / `ZoneId.N` (which must exist there), narrowed by filters.
+/// EC2 `DescribeAvailabilityZones`: the enabled zones of the request's region (with
+/// `AllAvailabilityZones`, also the Local Zones not opted into), or the ones named by
+/// `ZoneName.N` / `ZoneId.N` (which must exist there, enabled or not), narrowed by
+/// filters.
 /// Errors: `InvalidParameterValue` (unknown zone, unknown filter), `FilterLimitExceeded`,
 /// `DryRunOperation`.
 pub async fn describe_availability_zones(
     call: &Call,
     input: DescribeAvailabilityZonesRequest,
 ) -> ApiResult<DescribeAvailabilityZonesResult> {
-    supported(
-        "DescribeAvailabilityZones",
-        input.present_members(),
-        &["ZoneNames", "ZoneIds", "AllAvailabilityZones", "DryRun", "Filters"],
-    )?;
+    use reservoir_wire::ec2_api::DescribeAvailabilityZonesRequestMember as M;
+    call.supported(&input, &[M::ZoneNames, M::ZoneIds, M::AllAvailabilityZones, M::DryRun, M::Filters])?;
     let filters = filter_set(input.filters, &ZONE_FILTERS)?;
     let catalogue = &call.cx.state.catalogue;
     let region = catalogue
@@ -75,21 +75,28 @@ pub async fn describe_availability_zones(
             unknown_ids.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
         )));
     }
+    let all = input.all_availability_zones.unwrap_or(false);
     let zones: Vec<AvailabilityZone> = catalogue
         .zones(region)
-        .filter(|z| (names.is_empty() && ids.is_empty()) || names.contains(&z.zone.name) || ids.contains(&z.zone.id))
-        .filter(|z| filters.matches(z, &[]))
+        .filter(|z| {
+            if names.is_empty() && ids.is_empty() {
+                all || z.enabled()
+            } else {
+                names.contains(&z.zone.name) || ids.contains(&z.zone.id)
+            }
+        })
+        .filter(|z| filters.matches_untagged(z))
         .map(|z| AvailabilityZone {
             opt_in_status: Some(AvailabilityZoneOptInStatus::from_wire(z.opt_in_status())),
             messages: Some(Vec::new()),
             region_name: Some(z.region.name.clone()),
             zone_name: Some(z.zone.name.clone()),
             zone_id: Some(z.zone.id.clone()),
-            group_name: Some(z.group_name().to_string()),
-            network_border_group: Some(z.network_border_group().to_string()),
+            group_name: Some(z.group_name()),
+            network_border_group: Some(z.network_border_group()),
             zone_type: Some(z.zone.zone_type.clone()),
-            parent_zone_name: None,
-            parent_zone_id: None,
+            parent_zone_name: z.parent().map(|p| p.name.clone()),
+            parent_zone_id: z.parent().map(|p| p.id.clone()),
             group_long_name: Some(z.group_long_name()),
             geography: None,
             sub_geography: None,

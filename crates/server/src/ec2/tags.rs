@@ -10,7 +10,7 @@ use reservoir_wire::WireEnum;
 use reservoir_wire::ec2::codes;
 use reservoir_wire::ec2_api as api;
 
-use super::{Call, filter_set, page_size, supported};
+use super::shared::{Call, filter_set, page_size};
 use crate::error::{ApiError, ApiResult, ec2_not_found, ec2_token_error};
 
 /// At most this many resources per CreateTags/DeleteTags call (AWS documents 1000).
@@ -21,7 +21,7 @@ const MAX_RESOURCES: usize = 1000;
 fn taggable(tx: &mut dyn ReadTx, scope: &Scope, id: &str) -> ApiResult<ResourceKind> {
     let kind = ResourceKind::of_ec2_id(id)
         .filter(|k| k.tag_resource_type().is_some() && k.is_well_formed(id))
-        .ok_or_else(|| ApiError::ec2(codes::INVALID_ID, format!("The ID '{id}' is not valid")))?;
+        .ok_or_else(|| ApiError::new(codes::INVALID_ID, format!("The ID '{id}' is not valid")))?;
     if tx.get(scope, kind.storage_name(), id)?.is_none() {
         return Err(ec2_not_found(kind, id));
     }
@@ -47,60 +47,60 @@ fn pairs(tags: Option<Vec<api::Tag>>) -> Vec<(Option<String>, Option<String>)> {
 /// `Invalid…ID.NotFound`, `InvalidParameterValue` (bad or reserved keys),
 /// `TagLimitExceeded` (over 50 per resource), `DryRunOperation`.
 pub async fn create_tags(call: &Call, input: api::CreateTagsRequest) -> ApiResult<()> {
-    supported("CreateTags", input.present_members(), &["DryRun", "Resources", "Tags"])?;
+    use api::CreateTagsRequestMember as M;
+    call.supported(&input, &[M::DryRun, M::Resources, M::Tags])?;
     let ids = resources(input.resources)?;
     let new = tags::validate_new_tags(&pairs(input.tags))?;
     let scope = call.cx.scope.clone();
-    call.cx
-        .write(input.dry_run.unwrap_or(false), move |tx| {
-            for id in &ids {
-                let kind = taggable(tx, &scope, id)?;
-                let existing: Vec<Tag> =
-                    tx.tags_of(&scope, &[id])?.into_iter().map(|r| Tag { key: r.key, value: r.value }).collect();
-                if tags::count_after_set(&existing, &new) > tags::MAX_TAGS_PER_RESOURCE {
-                    return Err(TagError::TooMany { resource: id.clone() }.into());
-                }
-                let resource_type = kind.tag_resource_type().expect("taggable");
-                for t in &new {
-                    tx.put_tag(
-                        &scope,
-                        &TagRow {
-                            resource_id: id.clone(),
-                            resource_type: resource_type.to_string(),
-                            key: t.key.clone(),
-                            value: t.value.clone(),
-                        },
-                    )?;
-                }
+    call.write(input.dry_run.unwrap_or(false), move |tx| {
+        for id in &ids {
+            let kind = taggable(tx, &scope, id)?;
+            let existing: Vec<Tag> =
+                tx.tags_of(&scope, &[id])?.into_iter().map(|r| Tag { key: r.key, value: r.value }).collect();
+            if tags::count_after_set(&existing, &new) > tags::MAX_TAGS_PER_RESOURCE {
+                return Err(TagError::TooMany { resource: id.clone() }.into());
             }
-            Ok(())
-        })
-        .await
+            let resource_type = kind.tag_resource_type().expect("taggable");
+            for t in &new {
+                tx.put_tag(
+                    &scope,
+                    &TagRow {
+                        resource_id: id.clone(),
+                        resource_type: resource_type.to_string(),
+                        key: t.key.clone(),
+                        value: t.value.clone(),
+                    },
+                )?;
+            }
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// EC2 `DeleteTags`: without `Tag.N`, all of the resources' tags; a tag with a value
 /// only when the value matches. Errors as `CreateTags`.
 pub async fn delete_tags(call: &Call, input: api::DeleteTagsRequest) -> ApiResult<()> {
-    supported("DeleteTags", input.present_members(), &["DryRun", "Resources", "Tags"])?;
+    use api::DeleteTagsRequestMember as M;
+    call.supported(&input, &[M::DryRun, M::Resources, M::Tags])?;
     let ids = resources(input.resources)?;
     let selector = match input.tags {
         None => DeleteSelector::All,
         Some(t) => DeleteSelector::from_request(Some(&pairs(Some(t))))?,
     };
     let scope = call.cx.scope.clone();
-    call.cx
-        .write(input.dry_run.unwrap_or(false), move |tx| {
-            for id in &ids {
-                taggable(tx, &scope, id)?;
-                for row in tx.tags_of(&scope, &[id])? {
-                    if selector.selects(&Tag { key: row.key.clone(), value: row.value.clone() }) {
-                        tx.delete_tag(&scope, id, &row.key)?;
-                    }
+    call.write(input.dry_run.unwrap_or(false), move |tx| {
+        for id in &ids {
+            taggable(tx, &scope, id)?;
+            for row in tx.tags_of(&scope, &[id])? {
+                if selector.selects(&Tag { key: row.key.clone(), value: row.value.clone() }) {
+                    tx.delete_tag(&scope, id, &row.key)?;
                 }
             }
-            Ok(())
-        })
-        .await
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// A `DescribeTags` cursor: the last (resource id, key) returned.
@@ -117,7 +117,8 @@ fn decode_cursor(cursor: &str) -> Option<(String, String)> {
 /// and pagination (`MaxResults` 5–1000). Errors: `InvalidParameterValue`,
 /// `FilterLimitExceeded`, `InvalidNextToken`, `DryRunOperation`.
 pub async fn describe_tags(call: &Call, input: api::DescribeTagsRequest) -> ApiResult<api::DescribeTagsResult> {
-    supported("DescribeTags", input.present_members(), &["DryRun", "Filters", "MaxResults", "NextToken"])?;
+    use api::DescribeTagsRequestMember as M;
+    call.supported(&input, &[M::DryRun, M::Filters, M::MaxResults, M::NextToken])?;
     let filters = filter_set(input.filters, &DESCRIBE_TAGS_FILTERS)?;
     let limit = page_size(input.max_results);
     let after = match call.cursor(input.next_token.as_deref())? {
@@ -129,7 +130,6 @@ pub async fn describe_tags(call: &Call, input: api::DescribeTagsRequest) -> ApiR
     let scope = call.cx.scope.clone();
     let needs_resource_tags = filters.uses_tags();
     let (rows, more) = call
-        .cx
         .read(move |tx| {
             let after_ref = after.as_ref().map(|(r, k)| (r.as_str(), k.as_str()));
             // Every tag of a resource, for `tag:`/`tag-key` filters (which look at the

@@ -7,9 +7,8 @@ use reservoir_store::{ReadTxExt, TxExt};
 use reservoir_wire::WireEnum;
 use reservoir_wire::ec2_api as api;
 
-use super::{
-    Call, Page, default_dhcp_options, filter_set, page_size, put_tags, scan, supported, tag_specifications, tags_by_id,
-    wire_tags,
+use super::shared::{
+    Call, Page, default_dhcp_options, filter_set, page_size, put_tags, scan, tag_specifications, tags_by_id, wire_tags,
 };
 use crate::error::{ApiError, ApiResult};
 
@@ -50,10 +49,10 @@ fn to_wire(v: &Vpc, tags: &[Tag], state: VpcState) -> api::Vpc {
 /// (malformed CIDR, tenancy `host`, bad tags), `InvalidVpcRange`, `VpcLimitExceeded`,
 /// `TagLimitExceeded`, `DryRunOperation`; `NotImplemented` for IPv6 and IPAM parameters.
 pub async fn create_vpc(call: &Call, input: api::CreateVpcRequest) -> ApiResult<api::CreateVpcResult> {
-    supported(
-        "CreateVpc",
-        input.present_members(),
-        &["CidrBlock", "InstanceTenancy", "TagSpecifications", "DryRun", "AmazonProvidedIpv6CidrBlock"],
+    use api::CreateVpcRequestMember as M;
+    call.supported(
+        &input,
+        &[M::CidrBlock, M::InstanceTenancy, M::TagSpecifications, M::DryRun, M::AmazonProvidedIpv6CidrBlock],
     )?;
     if input.amazon_provided_ipv6_cidr_block == Some(true) {
         return Err(ApiError::ec2_unsupported_parameter("CreateVpc", "AmazonProvidedIpv6CidrBlock"));
@@ -72,9 +71,9 @@ pub async fn create_vpc(call: &Call, input: api::CreateVpcRequest) -> ApiResult<
     let quota = call.cx.state.quotas.vpcs_per_region;
     let now = call.cx.now;
     let (created, tags) = call
-        .cx
         .write(input.dry_run.unwrap_or(false), move |tx| {
-            let existing = tx.count_of::<Vpc>(&scope)?;
+            // Counted only when a quota is set: nothing proportional to the state otherwise.
+            let existing = if quota.is_some() { tx.count_of::<Vpc>(&scope)? } else { 0 };
             let dhcp = default_dhcp_options(tx, &scope)?;
             let v = vpc::create(&scope.account, &req, &dhcp, existing, quota, now, &mut OsRandom)?;
             tx.create(&scope, &v)?;
@@ -90,7 +89,8 @@ pub async fn create_vpc(call: &Call, input: api::CreateVpcRequest) -> ApiResult<
 /// `InvalidVpcID.NotFound`, `InvalidParameterValue`, `FilterLimitExceeded`,
 /// `InvalidNextToken`, `DryRunOperation`.
 pub async fn describe_vpcs(call: &Call, input: api::DescribeVpcsRequest) -> ApiResult<api::DescribeVpcsResult> {
-    supported("DescribeVpcs", input.present_members(), &["Filters", "VpcIds", "NextToken", "MaxResults", "DryRun"])?;
+    use api::DescribeVpcsRequestMember as M;
+    call.supported(&input, &[M::Filters, M::VpcIds, M::NextToken, M::MaxResults, M::DryRun])?;
     let filters = filter_set(input.filters, &vpc::FILTERS)?;
     let mut ids = input.vpc_ids.unwrap_or_default();
     for id in &ids {
@@ -102,7 +102,6 @@ pub async fn describe_vpcs(call: &Call, input: api::DescribeVpcsRequest) -> ApiR
     let after = call.seq_cursor(input.next_token.as_deref())?;
     let scope = call.cx.scope.clone();
     let (items, next) = call
-        .cx
         .read(move |tx| {
             if ids.is_empty() {
                 let page = scan::<Vpc>(tx, &scope, &filters, after, limit)?;
@@ -146,17 +145,17 @@ pub async fn describe_vpcs(call: &Call, input: api::DescribeVpcsRequest) -> ApiR
 /// EC2 `DeleteVpc`. Errors: `InvalidVpcID.Malformed`, `InvalidVpcID.NotFound`,
 /// `DependencyViolation`, `DryRunOperation`.
 pub async fn delete_vpc(call: &Call, input: api::DeleteVpcRequest) -> ApiResult<()> {
-    supported("DeleteVpc", input.present_members(), &["VpcId", "DryRun"])?;
+    use api::DeleteVpcRequestMember as M;
+    call.supported(&input, &[M::VpcId, M::DryRun])?;
     let id = input.vpc_id.unwrap_or_default();
     vpc::check_id(&id)?;
     let scope = call.cx.scope.clone();
-    call.cx
-        .write(input.dry_run.unwrap_or(false), move |tx| {
-            let v: Vpc = tx.load(&scope, &id)?.ok_or_else(|| VpcError::NotFound(vec![id.clone()]))?;
-            // Nothing can live in a VPC yet (no subnets, gateways or instances served).
-            vpc::check_deletable(&v, &Dependents::default())?;
-            tx.remove::<Vpc>(&scope, &id)?;
-            Ok(())
-        })
-        .await
+    call.write(input.dry_run.unwrap_or(false), move |tx| {
+        let v: Vpc = tx.load(&scope, &id)?.ok_or_else(|| VpcError::NotFound(vec![id.clone()]))?;
+        // Nothing can live in a VPC yet (no subnets, gateways or instances served).
+        vpc::check_deletable(&v, &Dependents::default())?;
+        tx.remove::<Vpc>(&scope, &id)?;
+        Ok(())
+    })
+    .await
 }

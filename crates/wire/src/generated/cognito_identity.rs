@@ -56,17 +56,6 @@ impl Request {
         }
     }
 
-    /// The top-level input members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
-        match self {
-            Request::CreateIdentityPool(input) => input.present_members(),
-            Request::DeleteIdentityPool(input) => input.present_members(),
-            Request::DescribeIdentityPool(input) => input.present_members(),
-            Request::GetId(input) => input.present_members(),
-            Request::ListIdentityPools(input) => input.present_members(),
-            Request::UpdateIdentityPool(input) => input.present_members(),
-        }
-    }
 }
 
 /// Decodes the body of a served operation; `None` when `operation` is not served.
@@ -119,19 +108,21 @@ pub fn operation_status(name: &str) -> Option<bool> {
     OPERATIONS.binary_search_by(|(n, _)| n.cmp(&name)).ok().map(|i| OPERATIONS[i].1)
 }
 
-/// The HTTP status of each modeled error (400 for a client error the model gives none).
-pub fn error_status(code: &str) -> Option<u16> {
-    match code {
-        "ConcurrentModificationException" => Some(400),
-        "ExternalServiceException" => Some(400),
-        "InternalErrorException" => Some(500),
-        "InvalidParameterException" => Some(400),
-        "LimitExceededException" => Some(400),
-        "NotAuthorizedException" => Some(400),
-        "ResourceConflictException" => Some(400),
-        "ResourceNotFoundException" => Some(400),
-        "TooManyRequestsException" => Some(400),
-        _ => None,
+/// Every error the cognito-identity model defines, with its HTTP status (the model's, else 400 for a
+/// client error and 500 for a server fault).
+pub mod codes {
+    crate::codes::code_table! {
+        CONCURRENT_MODIFICATION_EXCEPTION = ("ConcurrentModificationException", 400);
+        DEVELOPER_USER_ALREADY_REGISTERED_EXCEPTION = ("DeveloperUserAlreadyRegisteredException", 400);
+        EXTERNAL_SERVICE_EXCEPTION = ("ExternalServiceException", 400);
+        INTERNAL_ERROR_EXCEPTION = ("InternalErrorException", 500);
+        INVALID_IDENTITY_POOL_CONFIGURATION_EXCEPTION = ("InvalidIdentityPoolConfigurationException", 400);
+        INVALID_PARAMETER_EXCEPTION = ("InvalidParameterException", 400);
+        LIMIT_EXCEEDED_EXCEPTION = ("LimitExceededException", 400);
+        NOT_AUTHORIZED_EXCEPTION = ("NotAuthorizedException", 400);
+        RESOURCE_CONFLICT_EXCEPTION = ("ResourceConflictException", 400);
+        RESOURCE_NOT_FOUND_EXCEPTION = ("ResourceNotFoundException", 400);
+        TOO_MANY_REQUESTS_EXCEPTION = ("TooManyRequestsException", 400);
     }
 }
 
@@ -146,13 +137,31 @@ pub struct CognitoIdentityProvider {
     pub server_side_token_check: Option<bool>,
 }
 
-impl CognitoIdentityProvider {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`CognitoIdentityProvider`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CognitoIdentityProviderMember {
+    ProviderName,
+    ClientId,
+    ServerSideTokenCheck,
+}
+
+impl crate::members::MemberName for CognitoIdentityProviderMember {
+    fn name(self) -> &'static str {
+        match self {
+            CognitoIdentityProviderMember::ProviderName => "ProviderName",
+            CognitoIdentityProviderMember::ClientId => "ClientId",
+            CognitoIdentityProviderMember::ServerSideTokenCheck => "ServerSideTokenCheck",
+        }
+    }
+}
+
+impl crate::members::Members for CognitoIdentityProvider {
+    type Member = CognitoIdentityProviderMember;
+    fn present_members(&self) -> Vec<CognitoIdentityProviderMember> {
         let mut present = Vec::new();
-        if self.provider_name.is_some() { present.push("ProviderName"); }
-        if self.client_id.is_some() { present.push("ClientId"); }
-        if self.server_side_token_check.is_some() { present.push("ServerSideTokenCheck"); }
+        if self.provider_name.is_some() { present.push(CognitoIdentityProviderMember::ProviderName); }
+        if self.client_id.is_some() { present.push(CognitoIdentityProviderMember::ClientId); }
+        if self.server_side_token_check.is_some() { present.push(CognitoIdentityProviderMember::ServerSideTokenCheck); }
         present
     }
 }
@@ -199,19 +208,49 @@ pub struct CreateIdentityPoolInput {
     pub identity_pool_tags: Option<BTreeMap<String, String>>,
 }
 
-impl CreateIdentityPoolInput {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`CreateIdentityPoolInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateIdentityPoolInputMember {
+    IdentityPoolName,
+    AllowUnauthenticatedIdentities,
+    AllowClassicFlow,
+    SupportedLoginProviders,
+    DeveloperProviderName,
+    OpenIdConnectProviderARNs,
+    CognitoIdentityProviders,
+    SamlProviderARNs,
+    IdentityPoolTags,
+}
+
+impl crate::members::MemberName for CreateIdentityPoolInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateIdentityPoolInputMember::IdentityPoolName => "IdentityPoolName",
+            CreateIdentityPoolInputMember::AllowUnauthenticatedIdentities => "AllowUnauthenticatedIdentities",
+            CreateIdentityPoolInputMember::AllowClassicFlow => "AllowClassicFlow",
+            CreateIdentityPoolInputMember::SupportedLoginProviders => "SupportedLoginProviders",
+            CreateIdentityPoolInputMember::DeveloperProviderName => "DeveloperProviderName",
+            CreateIdentityPoolInputMember::OpenIdConnectProviderARNs => "OpenIdConnectProviderARNs",
+            CreateIdentityPoolInputMember::CognitoIdentityProviders => "CognitoIdentityProviders",
+            CreateIdentityPoolInputMember::SamlProviderARNs => "SamlProviderARNs",
+            CreateIdentityPoolInputMember::IdentityPoolTags => "IdentityPoolTags",
+        }
+    }
+}
+
+impl crate::members::Members for CreateIdentityPoolInput {
+    type Member = CreateIdentityPoolInputMember;
+    fn present_members(&self) -> Vec<CreateIdentityPoolInputMember> {
         let mut present = Vec::new();
-        if self.identity_pool_name.is_some() { present.push("IdentityPoolName"); }
-        if self.allow_unauthenticated_identities.is_some() { present.push("AllowUnauthenticatedIdentities"); }
-        if self.allow_classic_flow.is_some() { present.push("AllowClassicFlow"); }
-        if self.supported_login_providers.is_some() { present.push("SupportedLoginProviders"); }
-        if self.developer_provider_name.is_some() { present.push("DeveloperProviderName"); }
-        if self.open_id_connect_provider_arns.is_some() { present.push("OpenIdConnectProviderARNs"); }
-        if self.cognito_identity_providers.is_some() { present.push("CognitoIdentityProviders"); }
-        if self.saml_provider_arns.is_some() { present.push("SamlProviderARNs"); }
-        if self.identity_pool_tags.is_some() { present.push("IdentityPoolTags"); }
+        if self.identity_pool_name.is_some() { present.push(CreateIdentityPoolInputMember::IdentityPoolName); }
+        if self.allow_unauthenticated_identities.is_some() { present.push(CreateIdentityPoolInputMember::AllowUnauthenticatedIdentities); }
+        if self.allow_classic_flow.is_some() { present.push(CreateIdentityPoolInputMember::AllowClassicFlow); }
+        if self.supported_login_providers.is_some() { present.push(CreateIdentityPoolInputMember::SupportedLoginProviders); }
+        if self.developer_provider_name.is_some() { present.push(CreateIdentityPoolInputMember::DeveloperProviderName); }
+        if self.open_id_connect_provider_arns.is_some() { present.push(CreateIdentityPoolInputMember::OpenIdConnectProviderARNs); }
+        if self.cognito_identity_providers.is_some() { present.push(CreateIdentityPoolInputMember::CognitoIdentityProviders); }
+        if self.saml_provider_arns.is_some() { present.push(CreateIdentityPoolInputMember::SamlProviderARNs); }
+        if self.identity_pool_tags.is_some() { present.push(CreateIdentityPoolInputMember::IdentityPoolTags); }
         present
     }
 }
@@ -302,11 +341,25 @@ pub struct DeleteIdentityPoolInput {
     pub identity_pool_id: Option<String>,
 }
 
-impl DeleteIdentityPoolInput {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`DeleteIdentityPoolInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteIdentityPoolInputMember {
+    IdentityPoolId,
+}
+
+impl crate::members::MemberName for DeleteIdentityPoolInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteIdentityPoolInputMember::IdentityPoolId => "IdentityPoolId",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteIdentityPoolInput {
+    type Member = DeleteIdentityPoolInputMember;
+    fn present_members(&self) -> Vec<DeleteIdentityPoolInputMember> {
         let mut present = Vec::new();
-        if self.identity_pool_id.is_some() { present.push("IdentityPoolId"); }
+        if self.identity_pool_id.is_some() { present.push(DeleteIdentityPoolInputMember::IdentityPoolId); }
         present
     }
 }
@@ -330,11 +383,25 @@ pub struct DescribeIdentityPoolInput {
     pub identity_pool_id: Option<String>,
 }
 
-impl DescribeIdentityPoolInput {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`DescribeIdentityPoolInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeIdentityPoolInputMember {
+    IdentityPoolId,
+}
+
+impl crate::members::MemberName for DescribeIdentityPoolInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeIdentityPoolInputMember::IdentityPoolId => "IdentityPoolId",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeIdentityPoolInput {
+    type Member = DescribeIdentityPoolInputMember;
+    fn present_members(&self) -> Vec<DescribeIdentityPoolInputMember> {
         let mut present = Vec::new();
-        if self.identity_pool_id.is_some() { present.push("IdentityPoolId"); }
+        if self.identity_pool_id.is_some() { present.push(DescribeIdentityPoolInputMember::IdentityPoolId); }
         present
     }
 }
@@ -362,13 +429,31 @@ pub struct GetIdInput {
     pub logins: Option<BTreeMap<String, String>>,
 }
 
-impl GetIdInput {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`GetIdInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetIdInputMember {
+    AccountId,
+    IdentityPoolId,
+    Logins,
+}
+
+impl crate::members::MemberName for GetIdInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            GetIdInputMember::AccountId => "AccountId",
+            GetIdInputMember::IdentityPoolId => "IdentityPoolId",
+            GetIdInputMember::Logins => "Logins",
+        }
+    }
+}
+
+impl crate::members::Members for GetIdInput {
+    type Member = GetIdInputMember;
+    fn present_members(&self) -> Vec<GetIdInputMember> {
         let mut present = Vec::new();
-        if self.account_id.is_some() { present.push("AccountId"); }
-        if self.identity_pool_id.is_some() { present.push("IdentityPoolId"); }
-        if self.logins.is_some() { present.push("Logins"); }
+        if self.account_id.is_some() { present.push(GetIdInputMember::AccountId); }
+        if self.identity_pool_id.is_some() { present.push(GetIdInputMember::IdentityPoolId); }
+        if self.logins.is_some() { present.push(GetIdInputMember::Logins); }
         present
     }
 }
@@ -437,20 +522,52 @@ pub struct IdentityPool {
     pub identity_pool_tags: Option<BTreeMap<String, String>>,
 }
 
-impl IdentityPool {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`IdentityPool`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdentityPoolMember {
+    IdentityPoolId,
+    IdentityPoolName,
+    AllowUnauthenticatedIdentities,
+    AllowClassicFlow,
+    SupportedLoginProviders,
+    DeveloperProviderName,
+    OpenIdConnectProviderARNs,
+    CognitoIdentityProviders,
+    SamlProviderARNs,
+    IdentityPoolTags,
+}
+
+impl crate::members::MemberName for IdentityPoolMember {
+    fn name(self) -> &'static str {
+        match self {
+            IdentityPoolMember::IdentityPoolId => "IdentityPoolId",
+            IdentityPoolMember::IdentityPoolName => "IdentityPoolName",
+            IdentityPoolMember::AllowUnauthenticatedIdentities => "AllowUnauthenticatedIdentities",
+            IdentityPoolMember::AllowClassicFlow => "AllowClassicFlow",
+            IdentityPoolMember::SupportedLoginProviders => "SupportedLoginProviders",
+            IdentityPoolMember::DeveloperProviderName => "DeveloperProviderName",
+            IdentityPoolMember::OpenIdConnectProviderARNs => "OpenIdConnectProviderARNs",
+            IdentityPoolMember::CognitoIdentityProviders => "CognitoIdentityProviders",
+            IdentityPoolMember::SamlProviderARNs => "SamlProviderARNs",
+            IdentityPoolMember::IdentityPoolTags => "IdentityPoolTags",
+        }
+    }
+}
+
+impl crate::members::Members for IdentityPool {
+    type Member = IdentityPoolMember;
+    fn present_members(&self) -> Vec<IdentityPoolMember> {
         let mut present = Vec::new();
-        if self.identity_pool_id.is_some() { present.push("IdentityPoolId"); }
-        if self.identity_pool_name.is_some() { present.push("IdentityPoolName"); }
-        if self.allow_unauthenticated_identities.is_some() { present.push("AllowUnauthenticatedIdentities"); }
-        if self.allow_classic_flow.is_some() { present.push("AllowClassicFlow"); }
-        if self.supported_login_providers.is_some() { present.push("SupportedLoginProviders"); }
-        if self.developer_provider_name.is_some() { present.push("DeveloperProviderName"); }
-        if self.open_id_connect_provider_arns.is_some() { present.push("OpenIdConnectProviderARNs"); }
-        if self.cognito_identity_providers.is_some() { present.push("CognitoIdentityProviders"); }
-        if self.saml_provider_arns.is_some() { present.push("SamlProviderARNs"); }
-        if self.identity_pool_tags.is_some() { present.push("IdentityPoolTags"); }
+        if self.identity_pool_id.is_some() { present.push(IdentityPoolMember::IdentityPoolId); }
+        if self.identity_pool_name.is_some() { present.push(IdentityPoolMember::IdentityPoolName); }
+        if self.allow_unauthenticated_identities.is_some() { present.push(IdentityPoolMember::AllowUnauthenticatedIdentities); }
+        if self.allow_classic_flow.is_some() { present.push(IdentityPoolMember::AllowClassicFlow); }
+        if self.supported_login_providers.is_some() { present.push(IdentityPoolMember::SupportedLoginProviders); }
+        if self.developer_provider_name.is_some() { present.push(IdentityPoolMember::DeveloperProviderName); }
+        if self.open_id_connect_provider_arns.is_some() { present.push(IdentityPoolMember::OpenIdConnectProviderARNs); }
+        if self.cognito_identity_providers.is_some() { present.push(IdentityPoolMember::CognitoIdentityProviders); }
+        if self.saml_provider_arns.is_some() { present.push(IdentityPoolMember::SamlProviderARNs); }
+        if self.identity_pool_tags.is_some() { present.push(IdentityPoolMember::IdentityPoolTags); }
         present
     }
 }
@@ -559,12 +676,28 @@ pub struct ListIdentityPoolsInput {
     pub next_token: Option<String>,
 }
 
-impl ListIdentityPoolsInput {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`ListIdentityPoolsInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListIdentityPoolsInputMember {
+    MaxResults,
+    NextToken,
+}
+
+impl crate::members::MemberName for ListIdentityPoolsInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            ListIdentityPoolsInputMember::MaxResults => "MaxResults",
+            ListIdentityPoolsInputMember::NextToken => "NextToken",
+        }
+    }
+}
+
+impl crate::members::Members for ListIdentityPoolsInput {
+    type Member = ListIdentityPoolsInputMember;
+    fn present_members(&self) -> Vec<ListIdentityPoolsInputMember> {
         let mut present = Vec::new();
-        if self.max_results.is_some() { present.push("MaxResults"); }
-        if self.next_token.is_some() { present.push("NextToken"); }
+        if self.max_results.is_some() { present.push(ListIdentityPoolsInputMember::MaxResults); }
+        if self.next_token.is_some() { present.push(ListIdentityPoolsInputMember::NextToken); }
         present
     }
 }

@@ -42,13 +42,6 @@ impl Request {
         }
     }
 
-    /// The top-level input members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
-        match self {
-            Request::DescribeIdentityPoolUsage(input) => input.present_members(),
-            Request::ListIdentityPoolUsage(input) => input.present_members(),
-        }
-    }
 }
 
 /// Decodes a routed request of a served operation; `None` when it is not served.
@@ -126,15 +119,23 @@ pub static ROUTES: &[Route] = &[
     Route { operation: "UpdateRecords", method: "POST", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identities"), Segment::Label("IdentityId"), Segment::Literal("datasets"), Segment::Label("DatasetName")], served: false },
 ];
 
-/// The HTTP status of each modeled error (400 for a client error the model gives none).
-pub fn error_status(code: &str) -> Option<u16> {
-    match code {
-        "InternalErrorException" => Some(500),
-        "InvalidParameterException" => Some(400),
-        "NotAuthorizedException" => Some(403),
-        "ResourceNotFoundException" => Some(404),
-        "TooManyRequestsException" => Some(429),
-        _ => None,
+/// Every error the cognito-sync model defines, with its HTTP status (the model's, else 400 for a
+/// client error and 500 for a server fault).
+pub mod codes {
+    crate::codes::code_table! {
+        ALREADY_STREAMED_EXCEPTION = ("AlreadyStreamedException", 400);
+        CONCURRENT_MODIFICATION_EXCEPTION = ("ConcurrentModificationException", 400);
+        DUPLICATE_REQUEST_EXCEPTION = ("DuplicateRequestException", 400);
+        INTERNAL_ERROR_EXCEPTION = ("InternalErrorException", 500);
+        INVALID_CONFIGURATION_EXCEPTION = ("InvalidConfigurationException", 400);
+        INVALID_LAMBDA_FUNCTION_OUTPUT_EXCEPTION = ("InvalidLambdaFunctionOutputException", 400);
+        INVALID_PARAMETER_EXCEPTION = ("InvalidParameterException", 400);
+        LAMBDA_THROTTLED_EXCEPTION = ("LambdaThrottledException", 429);
+        LIMIT_EXCEEDED_EXCEPTION = ("LimitExceededException", 400);
+        NOT_AUTHORIZED_EXCEPTION = ("NotAuthorizedException", 403);
+        RESOURCE_CONFLICT_EXCEPTION = ("ResourceConflictException", 409);
+        RESOURCE_NOT_FOUND_EXCEPTION = ("ResourceNotFoundException", 404);
+        TOO_MANY_REQUESTS_EXCEPTION = ("TooManyRequestsException", 429);
     }
 }
 
@@ -145,11 +146,25 @@ pub struct DescribeIdentityPoolUsageRequest {
     pub identity_pool_id: Option<String>,
 }
 
-impl DescribeIdentityPoolUsageRequest {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`DescribeIdentityPoolUsageRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeIdentityPoolUsageRequestMember {
+    IdentityPoolId,
+}
+
+impl crate::members::MemberName for DescribeIdentityPoolUsageRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeIdentityPoolUsageRequestMember::IdentityPoolId => "IdentityPoolId",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeIdentityPoolUsageRequest {
+    type Member = DescribeIdentityPoolUsageRequestMember;
+    fn present_members(&self) -> Vec<DescribeIdentityPoolUsageRequestMember> {
         let mut present = Vec::new();
-        if self.identity_pool_id.is_some() { present.push("IdentityPoolId"); }
+        if self.identity_pool_id.is_some() { present.push(DescribeIdentityPoolUsageRequestMember::IdentityPoolId); }
         present
     }
 }
@@ -195,12 +210,28 @@ pub struct ListIdentityPoolUsageRequest {
     pub max_results: Option<i32>,
 }
 
-impl ListIdentityPoolUsageRequest {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`ListIdentityPoolUsageRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListIdentityPoolUsageRequestMember {
+    NextToken,
+    MaxResults,
+}
+
+impl crate::members::MemberName for ListIdentityPoolUsageRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ListIdentityPoolUsageRequestMember::NextToken => "NextToken",
+            ListIdentityPoolUsageRequestMember::MaxResults => "MaxResults",
+        }
+    }
+}
+
+impl crate::members::Members for ListIdentityPoolUsageRequest {
+    type Member = ListIdentityPoolUsageRequestMember;
+    fn present_members(&self) -> Vec<ListIdentityPoolUsageRequestMember> {
         let mut present = Vec::new();
-        if self.next_token.is_some() { present.push("NextToken"); }
-        if self.max_results.is_some() { present.push("MaxResults"); }
+        if self.next_token.is_some() { present.push(ListIdentityPoolUsageRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(ListIdentityPoolUsageRequestMember::MaxResults); }
         present
     }
 }

@@ -59,19 +59,6 @@ impl Request {
         }
     }
 
-    /// The top-level input members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
-        match self {
-            Request::CreateTags(input) => input.present_members(),
-            Request::CreateVpc(input) => input.present_members(),
-            Request::DeleteTags(input) => input.present_members(),
-            Request::DeleteVpc(input) => input.present_members(),
-            Request::DescribeAvailabilityZones(input) => input.present_members(),
-            Request::DescribeRegions(input) => input.present_members(),
-            Request::DescribeTags(input) => input.present_members(),
-            Request::DescribeVpcs(input) => input.present_members(),
-        }
-    }
 }
 
 /// Decodes the form of a served operation; `None` when `action` is not served.
@@ -1079,13 +1066,31 @@ pub struct CreateTagsRequest {
     pub tags: Option<Vec<Tag>>,
 }
 
-impl CreateTagsRequest {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`CreateTagsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateTagsRequestMember {
+    DryRun,
+    Resources,
+    Tags,
+}
+
+impl crate::members::MemberName for CreateTagsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateTagsRequestMember::DryRun => "DryRun",
+            CreateTagsRequestMember::Resources => "Resources",
+            CreateTagsRequestMember::Tags => "Tags",
+        }
+    }
+}
+
+impl crate::members::Members for CreateTagsRequest {
+    type Member = CreateTagsRequestMember;
+    fn present_members(&self) -> Vec<CreateTagsRequestMember> {
         let mut present = Vec::new();
-        if self.dry_run.is_some() { present.push("DryRun"); }
-        if self.resources.is_some() { present.push("Resources"); }
-        if self.tags.is_some() { present.push("Tags"); }
+        if self.dry_run.is_some() { present.push(CreateTagsRequestMember::DryRun); }
+        if self.resources.is_some() { present.push(CreateTagsRequestMember::Resources); }
+        if self.tags.is_some() { present.push(CreateTagsRequestMember::Tags); }
         present
     }
 }
@@ -1131,23 +1136,61 @@ pub struct CreateVpcRequest {
     pub amazon_provided_ipv6_cidr_block: Option<bool>,
 }
 
-impl CreateVpcRequest {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`CreateVpcRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateVpcRequestMember {
+    CidrBlock,
+    Ipv6Pool,
+    Ipv6CidrBlock,
+    Ipv4IpamPoolId,
+    Ipv4NetmaskLength,
+    Ipv6IpamPoolId,
+    Ipv6NetmaskLength,
+    Ipv6CidrBlockNetworkBorderGroup,
+    VpcEncryptionControl,
+    TagSpecifications,
+    DryRun,
+    InstanceTenancy,
+    AmazonProvidedIpv6CidrBlock,
+}
+
+impl crate::members::MemberName for CreateVpcRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateVpcRequestMember::CidrBlock => "CidrBlock",
+            CreateVpcRequestMember::Ipv6Pool => "Ipv6Pool",
+            CreateVpcRequestMember::Ipv6CidrBlock => "Ipv6CidrBlock",
+            CreateVpcRequestMember::Ipv4IpamPoolId => "Ipv4IpamPoolId",
+            CreateVpcRequestMember::Ipv4NetmaskLength => "Ipv4NetmaskLength",
+            CreateVpcRequestMember::Ipv6IpamPoolId => "Ipv6IpamPoolId",
+            CreateVpcRequestMember::Ipv6NetmaskLength => "Ipv6NetmaskLength",
+            CreateVpcRequestMember::Ipv6CidrBlockNetworkBorderGroup => "Ipv6CidrBlockNetworkBorderGroup",
+            CreateVpcRequestMember::VpcEncryptionControl => "VpcEncryptionControl",
+            CreateVpcRequestMember::TagSpecifications => "TagSpecifications",
+            CreateVpcRequestMember::DryRun => "DryRun",
+            CreateVpcRequestMember::InstanceTenancy => "InstanceTenancy",
+            CreateVpcRequestMember::AmazonProvidedIpv6CidrBlock => "AmazonProvidedIpv6CidrBlock",
+        }
+    }
+}
+
+impl crate::members::Members for CreateVpcRequest {
+    type Member = CreateVpcRequestMember;
+    fn present_members(&self) -> Vec<CreateVpcRequestMember> {
         let mut present = Vec::new();
-        if self.cidr_block.is_some() { present.push("CidrBlock"); }
-        if self.ipv6_pool.is_some() { present.push("Ipv6Pool"); }
-        if self.ipv6_cidr_block.is_some() { present.push("Ipv6CidrBlock"); }
-        if self.ipv4_ipam_pool_id.is_some() { present.push("Ipv4IpamPoolId"); }
-        if self.ipv4_netmask_length.is_some() { present.push("Ipv4NetmaskLength"); }
-        if self.ipv6_ipam_pool_id.is_some() { present.push("Ipv6IpamPoolId"); }
-        if self.ipv6_netmask_length.is_some() { present.push("Ipv6NetmaskLength"); }
-        if self.ipv6_cidr_block_network_border_group.is_some() { present.push("Ipv6CidrBlockNetworkBorderGroup"); }
-        if self.vpc_encryption_control.is_some() { present.push("VpcEncryptionControl"); }
-        if self.tag_specifications.is_some() { present.push("TagSpecifications"); }
-        if self.dry_run.is_some() { present.push("DryRun"); }
-        if self.instance_tenancy.is_some() { present.push("InstanceTenancy"); }
-        if self.amazon_provided_ipv6_cidr_block.is_some() { present.push("AmazonProvidedIpv6CidrBlock"); }
+        if self.cidr_block.is_some() { present.push(CreateVpcRequestMember::CidrBlock); }
+        if self.ipv6_pool.is_some() { present.push(CreateVpcRequestMember::Ipv6Pool); }
+        if self.ipv6_cidr_block.is_some() { present.push(CreateVpcRequestMember::Ipv6CidrBlock); }
+        if self.ipv4_ipam_pool_id.is_some() { present.push(CreateVpcRequestMember::Ipv4IpamPoolId); }
+        if self.ipv4_netmask_length.is_some() { present.push(CreateVpcRequestMember::Ipv4NetmaskLength); }
+        if self.ipv6_ipam_pool_id.is_some() { present.push(CreateVpcRequestMember::Ipv6IpamPoolId); }
+        if self.ipv6_netmask_length.is_some() { present.push(CreateVpcRequestMember::Ipv6NetmaskLength); }
+        if self.ipv6_cidr_block_network_border_group.is_some() { present.push(CreateVpcRequestMember::Ipv6CidrBlockNetworkBorderGroup); }
+        if self.vpc_encryption_control.is_some() { present.push(CreateVpcRequestMember::VpcEncryptionControl); }
+        if self.tag_specifications.is_some() { present.push(CreateVpcRequestMember::TagSpecifications); }
+        if self.dry_run.is_some() { present.push(CreateVpcRequestMember::DryRun); }
+        if self.instance_tenancy.is_some() { present.push(CreateVpcRequestMember::InstanceTenancy); }
+        if self.amazon_provided_ipv6_cidr_block.is_some() { present.push(CreateVpcRequestMember::AmazonProvidedIpv6CidrBlock); }
         present
     }
 }
@@ -1219,13 +1262,31 @@ pub struct DeleteTagsRequest {
     pub tags: Option<Vec<Tag>>,
 }
 
-impl DeleteTagsRequest {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`DeleteTagsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteTagsRequestMember {
+    DryRun,
+    Resources,
+    Tags,
+}
+
+impl crate::members::MemberName for DeleteTagsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteTagsRequestMember::DryRun => "DryRun",
+            DeleteTagsRequestMember::Resources => "Resources",
+            DeleteTagsRequestMember::Tags => "Tags",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteTagsRequest {
+    type Member = DeleteTagsRequestMember;
+    fn present_members(&self) -> Vec<DeleteTagsRequestMember> {
         let mut present = Vec::new();
-        if self.dry_run.is_some() { present.push("DryRun"); }
-        if self.resources.is_some() { present.push("Resources"); }
-        if self.tags.is_some() { present.push("Tags"); }
+        if self.dry_run.is_some() { present.push(DeleteTagsRequestMember::DryRun); }
+        if self.resources.is_some() { present.push(DeleteTagsRequestMember::Resources); }
+        if self.tags.is_some() { present.push(DeleteTagsRequestMember::Tags); }
         present
     }
 }
@@ -1256,12 +1317,28 @@ pub struct DeleteVpcRequest {
     pub dry_run: Option<bool>,
 }
 
-impl DeleteVpcRequest {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`DeleteVpcRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteVpcRequestMember {
+    VpcId,
+    DryRun,
+}
+
+impl crate::members::MemberName for DeleteVpcRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteVpcRequestMember::VpcId => "VpcId",
+            DeleteVpcRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteVpcRequest {
+    type Member = DeleteVpcRequestMember;
+    fn present_members(&self) -> Vec<DeleteVpcRequestMember> {
         let mut present = Vec::new();
-        if self.vpc_id.is_some() { present.push("VpcId"); }
-        if self.dry_run.is_some() { present.push("DryRun"); }
+        if self.vpc_id.is_some() { present.push(DeleteVpcRequestMember::VpcId); }
+        if self.dry_run.is_some() { present.push(DeleteVpcRequestMember::DryRun); }
         present
     }
 }
@@ -1294,15 +1371,37 @@ pub struct DescribeAvailabilityZonesRequest {
     pub filters: Option<Vec<Filter>>,
 }
 
-impl DescribeAvailabilityZonesRequest {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`DescribeAvailabilityZonesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeAvailabilityZonesRequestMember {
+    ZoneNames,
+    ZoneIds,
+    AllAvailabilityZones,
+    DryRun,
+    Filters,
+}
+
+impl crate::members::MemberName for DescribeAvailabilityZonesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeAvailabilityZonesRequestMember::ZoneNames => "ZoneNames",
+            DescribeAvailabilityZonesRequestMember::ZoneIds => "ZoneIds",
+            DescribeAvailabilityZonesRequestMember::AllAvailabilityZones => "AllAvailabilityZones",
+            DescribeAvailabilityZonesRequestMember::DryRun => "DryRun",
+            DescribeAvailabilityZonesRequestMember::Filters => "Filters",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeAvailabilityZonesRequest {
+    type Member = DescribeAvailabilityZonesRequestMember;
+    fn present_members(&self) -> Vec<DescribeAvailabilityZonesRequestMember> {
         let mut present = Vec::new();
-        if self.zone_names.is_some() { present.push("ZoneNames"); }
-        if self.zone_ids.is_some() { present.push("ZoneIds"); }
-        if self.all_availability_zones.is_some() { present.push("AllAvailabilityZones"); }
-        if self.dry_run.is_some() { present.push("DryRun"); }
-        if self.filters.is_some() { present.push("Filters"); }
+        if self.zone_names.is_some() { present.push(DescribeAvailabilityZonesRequestMember::ZoneNames); }
+        if self.zone_ids.is_some() { present.push(DescribeAvailabilityZonesRequestMember::ZoneIds); }
+        if self.all_availability_zones.is_some() { present.push(DescribeAvailabilityZonesRequestMember::AllAvailabilityZones); }
+        if self.dry_run.is_some() { present.push(DescribeAvailabilityZonesRequestMember::DryRun); }
+        if self.filters.is_some() { present.push(DescribeAvailabilityZonesRequestMember::Filters); }
         present
     }
 }
@@ -1346,14 +1445,34 @@ pub struct DescribeRegionsRequest {
     pub filters: Option<Vec<Filter>>,
 }
 
-impl DescribeRegionsRequest {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`DescribeRegionsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeRegionsRequestMember {
+    RegionNames,
+    AllRegions,
+    DryRun,
+    Filters,
+}
+
+impl crate::members::MemberName for DescribeRegionsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeRegionsRequestMember::RegionNames => "RegionNames",
+            DescribeRegionsRequestMember::AllRegions => "AllRegions",
+            DescribeRegionsRequestMember::DryRun => "DryRun",
+            DescribeRegionsRequestMember::Filters => "Filters",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeRegionsRequest {
+    type Member = DescribeRegionsRequestMember;
+    fn present_members(&self) -> Vec<DescribeRegionsRequestMember> {
         let mut present = Vec::new();
-        if self.region_names.is_some() { present.push("RegionNames"); }
-        if self.all_regions.is_some() { present.push("AllRegions"); }
-        if self.dry_run.is_some() { present.push("DryRun"); }
-        if self.filters.is_some() { present.push("Filters"); }
+        if self.region_names.is_some() { present.push(DescribeRegionsRequestMember::RegionNames); }
+        if self.all_regions.is_some() { present.push(DescribeRegionsRequestMember::AllRegions); }
+        if self.dry_run.is_some() { present.push(DescribeRegionsRequestMember::DryRun); }
+        if self.filters.is_some() { present.push(DescribeRegionsRequestMember::Filters); }
         present
     }
 }
@@ -1396,14 +1515,34 @@ pub struct DescribeTagsRequest {
     pub next_token: Option<String>,
 }
 
-impl DescribeTagsRequest {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`DescribeTagsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeTagsRequestMember {
+    DryRun,
+    Filters,
+    MaxResults,
+    NextToken,
+}
+
+impl crate::members::MemberName for DescribeTagsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeTagsRequestMember::DryRun => "DryRun",
+            DescribeTagsRequestMember::Filters => "Filters",
+            DescribeTagsRequestMember::MaxResults => "MaxResults",
+            DescribeTagsRequestMember::NextToken => "NextToken",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeTagsRequest {
+    type Member = DescribeTagsRequestMember;
+    fn present_members(&self) -> Vec<DescribeTagsRequestMember> {
         let mut present = Vec::new();
-        if self.dry_run.is_some() { present.push("DryRun"); }
-        if self.filters.is_some() { present.push("Filters"); }
-        if self.max_results.is_some() { present.push("MaxResults"); }
-        if self.next_token.is_some() { present.push("NextToken"); }
+        if self.dry_run.is_some() { present.push(DescribeTagsRequestMember::DryRun); }
+        if self.filters.is_some() { present.push(DescribeTagsRequestMember::Filters); }
+        if self.max_results.is_some() { present.push(DescribeTagsRequestMember::MaxResults); }
+        if self.next_token.is_some() { present.push(DescribeTagsRequestMember::NextToken); }
         present
     }
 }
@@ -1454,15 +1593,37 @@ pub struct DescribeVpcsRequest {
     pub dry_run: Option<bool>,
 }
 
-impl DescribeVpcsRequest {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`DescribeVpcsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeVpcsRequestMember {
+    Filters,
+    VpcIds,
+    NextToken,
+    MaxResults,
+    DryRun,
+}
+
+impl crate::members::MemberName for DescribeVpcsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeVpcsRequestMember::Filters => "Filters",
+            DescribeVpcsRequestMember::VpcIds => "VpcIds",
+            DescribeVpcsRequestMember::NextToken => "NextToken",
+            DescribeVpcsRequestMember::MaxResults => "MaxResults",
+            DescribeVpcsRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeVpcsRequest {
+    type Member = DescribeVpcsRequestMember;
+    fn present_members(&self) -> Vec<DescribeVpcsRequestMember> {
         let mut present = Vec::new();
-        if self.filters.is_some() { present.push("Filters"); }
-        if self.vpc_ids.is_some() { present.push("VpcIds"); }
-        if self.next_token.is_some() { present.push("NextToken"); }
-        if self.max_results.is_some() { present.push("MaxResults"); }
-        if self.dry_run.is_some() { present.push("DryRun"); }
+        if self.filters.is_some() { present.push(DescribeVpcsRequestMember::Filters); }
+        if self.vpc_ids.is_some() { present.push(DescribeVpcsRequestMember::VpcIds); }
+        if self.next_token.is_some() { present.push(DescribeVpcsRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(DescribeVpcsRequestMember::MaxResults); }
+        if self.dry_run.is_some() { present.push(DescribeVpcsRequestMember::DryRun); }
         present
     }
 }
@@ -1511,12 +1672,28 @@ pub struct Filter {
     pub values: Option<Vec<String>>,
 }
 
-impl Filter {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`Filter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FilterMember {
+    Name,
+    Values,
+}
+
+impl crate::members::MemberName for FilterMember {
+    fn name(self) -> &'static str {
+        match self {
+            FilterMember::Name => "Name",
+            FilterMember::Values => "Values",
+        }
+    }
+}
+
+impl crate::members::Members for Filter {
+    type Member = FilterMember;
+    fn present_members(&self) -> Vec<FilterMember> {
         let mut present = Vec::new();
-        if self.name.is_some() { present.push("Name"); }
-        if self.values.is_some() { present.push("Values"); }
+        if self.name.is_some() { present.push(FilterMember::Name); }
+        if self.values.is_some() { present.push(FilterMember::Values); }
         present
     }
 }
@@ -2097,12 +2274,28 @@ pub struct Tag {
     pub value: Option<String>,
 }
 
-impl Tag {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`Tag`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TagMember {
+    Key,
+    Value,
+}
+
+impl crate::members::MemberName for TagMember {
+    fn name(self) -> &'static str {
+        match self {
+            TagMember::Key => "Key",
+            TagMember::Value => "Value",
+        }
+    }
+}
+
+impl crate::members::Members for Tag {
+    type Member = TagMember;
+    fn present_members(&self) -> Vec<TagMember> {
         let mut present = Vec::new();
-        if self.key.is_some() { present.push("Key"); }
-        if self.value.is_some() { present.push("Value"); }
+        if self.key.is_some() { present.push(TagMember::Key); }
+        if self.value.is_some() { present.push(TagMember::Value); }
         present
     }
 }
@@ -2154,12 +2347,28 @@ pub struct TagSpecification {
     pub tags: Option<Vec<Tag>>,
 }
 
-impl TagSpecification {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`TagSpecification`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TagSpecificationMember {
+    ResourceType,
+    Tags,
+}
+
+impl crate::members::MemberName for TagSpecificationMember {
+    fn name(self) -> &'static str {
+        match self {
+            TagSpecificationMember::ResourceType => "ResourceType",
+            TagSpecificationMember::Tags => "Tags",
+        }
+    }
+}
+
+impl crate::members::Members for TagSpecification {
+    type Member = TagSpecificationMember;
+    fn present_members(&self) -> Vec<TagSpecificationMember> {
         let mut present = Vec::new();
-        if self.resource_type.is_some() { present.push("ResourceType"); }
-        if self.tags.is_some() { present.push("Tags"); }
+        if self.resource_type.is_some() { present.push(TagSpecificationMember::ResourceType); }
+        if self.tags.is_some() { present.push(TagSpecificationMember::Tags); }
         present
     }
 }
@@ -2370,19 +2579,49 @@ pub struct VpcEncryptionControlConfiguration {
     pub elastic_file_system_exclusion: Option<VpcEncryptionControlExclusionStateInput>,
 }
 
-impl VpcEncryptionControlConfiguration {
-    /// The members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
+/// The members of [`VpcEncryptionControlConfiguration`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VpcEncryptionControlConfigurationMember {
+    Mode,
+    InternetGatewayExclusion,
+    EgressOnlyInternetGatewayExclusion,
+    NatGatewayExclusion,
+    VirtualPrivateGatewayExclusion,
+    VpcPeeringExclusion,
+    LambdaExclusion,
+    VpcLatticeExclusion,
+    ElasticFileSystemExclusion,
+}
+
+impl crate::members::MemberName for VpcEncryptionControlConfigurationMember {
+    fn name(self) -> &'static str {
+        match self {
+            VpcEncryptionControlConfigurationMember::Mode => "Mode",
+            VpcEncryptionControlConfigurationMember::InternetGatewayExclusion => "InternetGatewayExclusion",
+            VpcEncryptionControlConfigurationMember::EgressOnlyInternetGatewayExclusion => "EgressOnlyInternetGatewayExclusion",
+            VpcEncryptionControlConfigurationMember::NatGatewayExclusion => "NatGatewayExclusion",
+            VpcEncryptionControlConfigurationMember::VirtualPrivateGatewayExclusion => "VirtualPrivateGatewayExclusion",
+            VpcEncryptionControlConfigurationMember::VpcPeeringExclusion => "VpcPeeringExclusion",
+            VpcEncryptionControlConfigurationMember::LambdaExclusion => "LambdaExclusion",
+            VpcEncryptionControlConfigurationMember::VpcLatticeExclusion => "VpcLatticeExclusion",
+            VpcEncryptionControlConfigurationMember::ElasticFileSystemExclusion => "ElasticFileSystemExclusion",
+        }
+    }
+}
+
+impl crate::members::Members for VpcEncryptionControlConfiguration {
+    type Member = VpcEncryptionControlConfigurationMember;
+    fn present_members(&self) -> Vec<VpcEncryptionControlConfigurationMember> {
         let mut present = Vec::new();
-        if self.mode.is_some() { present.push("Mode"); }
-        if self.internet_gateway_exclusion.is_some() { present.push("InternetGatewayExclusion"); }
-        if self.egress_only_internet_gateway_exclusion.is_some() { present.push("EgressOnlyInternetGatewayExclusion"); }
-        if self.nat_gateway_exclusion.is_some() { present.push("NatGatewayExclusion"); }
-        if self.virtual_private_gateway_exclusion.is_some() { present.push("VirtualPrivateGatewayExclusion"); }
-        if self.vpc_peering_exclusion.is_some() { present.push("VpcPeeringExclusion"); }
-        if self.lambda_exclusion.is_some() { present.push("LambdaExclusion"); }
-        if self.vpc_lattice_exclusion.is_some() { present.push("VpcLatticeExclusion"); }
-        if self.elastic_file_system_exclusion.is_some() { present.push("ElasticFileSystemExclusion"); }
+        if self.mode.is_some() { present.push(VpcEncryptionControlConfigurationMember::Mode); }
+        if self.internet_gateway_exclusion.is_some() { present.push(VpcEncryptionControlConfigurationMember::InternetGatewayExclusion); }
+        if self.egress_only_internet_gateway_exclusion.is_some() { present.push(VpcEncryptionControlConfigurationMember::EgressOnlyInternetGatewayExclusion); }
+        if self.nat_gateway_exclusion.is_some() { present.push(VpcEncryptionControlConfigurationMember::NatGatewayExclusion); }
+        if self.virtual_private_gateway_exclusion.is_some() { present.push(VpcEncryptionControlConfigurationMember::VirtualPrivateGatewayExclusion); }
+        if self.vpc_peering_exclusion.is_some() { present.push(VpcEncryptionControlConfigurationMember::VpcPeeringExclusion); }
+        if self.lambda_exclusion.is_some() { present.push(VpcEncryptionControlConfigurationMember::LambdaExclusion); }
+        if self.vpc_lattice_exclusion.is_some() { present.push(VpcEncryptionControlConfigurationMember::VpcLatticeExclusion); }
+        if self.elastic_file_system_exclusion.is_some() { present.push(VpcEncryptionControlConfigurationMember::ElasticFileSystemExclusion); }
         present
     }
 }

@@ -36,11 +36,6 @@ impl Request {
         }
     }
 
-    /// The top-level input members the caller set (model names).
-    pub fn present_members(&self) -> Vec<&'static str> {
-        match *self {
-        }
-    }
 }
 
 /// Decodes a routed request of a served operation; `None` when it is not served.
@@ -139,10 +134,38 @@ pub static ROUTES: &[Route] = &[
     Route { operation: "UpdateResourceShare", method: "POST", segments: &[Segment::Literal("updateresourceshare")], served: false },
 ];
 
-/// The HTTP status of each modeled error (400 for a client error the model gives none).
-pub fn error_status(code: &str) -> Option<u16> {
-    match code {
-        _ => None,
+/// Every error the ram model defines, with its HTTP status (the model's, else 400 for a
+/// client error and 500 for a server fault).
+pub mod codes {
+    crate::codes::code_table! {
+        IDEMPOTENT_PARAMETER_MISMATCH_EXCEPTION = ("IdempotentParameterMismatchException", 400);
+        INVALID_CLIENT_TOKEN_EXCEPTION = ("InvalidClientTokenException", 400);
+        INVALID_MAX_RESULTS_EXCEPTION = ("InvalidMaxResultsException", 400);
+        INVALID_NEXT_TOKEN_EXCEPTION = ("InvalidNextTokenException", 400);
+        INVALID_PARAMETER_EXCEPTION = ("InvalidParameterException", 400);
+        INVALID_POLICY_EXCEPTION = ("InvalidPolicyException", 400);
+        INVALID_RESOURCE_TYPE_EXCEPTION = ("InvalidResourceTypeException", 400);
+        INVALID_STATE_TRANSITION_EXCEPTION = ("InvalidStateTransitionException", 400);
+        MALFORMED_ARN_EXCEPTION = ("MalformedArnException", 400);
+        MALFORMED_POLICY_TEMPLATE_EXCEPTION = ("MalformedPolicyTemplateException", 400);
+        MISSING_REQUIRED_PARAMETER_EXCEPTION = ("MissingRequiredParameterException", 400);
+        OPERATION_NOT_PERMITTED_EXCEPTION = ("OperationNotPermittedException", 400);
+        PERMISSION_ALREADY_EXISTS_EXCEPTION = ("PermissionAlreadyExistsException", 409);
+        PERMISSION_LIMIT_EXCEEDED_EXCEPTION = ("PermissionLimitExceededException", 400);
+        PERMISSION_VERSIONS_LIMIT_EXCEEDED_EXCEPTION = ("PermissionVersionsLimitExceededException", 400);
+        RESOURCE_ARN_NOT_FOUND_EXCEPTION = ("ResourceArnNotFoundException", 400);
+        RESOURCE_SHARE_INVITATION_ALREADY_ACCEPTED_EXCEPTION = ("ResourceShareInvitationAlreadyAcceptedException", 400);
+        RESOURCE_SHARE_INVITATION_ALREADY_REJECTED_EXCEPTION = ("ResourceShareInvitationAlreadyRejectedException", 400);
+        RESOURCE_SHARE_INVITATION_ARN_NOT_FOUND_EXCEPTION = ("ResourceShareInvitationArnNotFoundException", 400);
+        RESOURCE_SHARE_INVITATION_EXPIRED_EXCEPTION = ("ResourceShareInvitationExpiredException", 400);
+        RESOURCE_SHARE_LIMIT_EXCEEDED_EXCEPTION = ("ResourceShareLimitExceededException", 400);
+        SERVER_INTERNAL_EXCEPTION = ("ServerInternalException", 500);
+        SERVICE_UNAVAILABLE_EXCEPTION = ("ServiceUnavailableException", 503);
+        TAG_LIMIT_EXCEEDED_EXCEPTION = ("TagLimitExceededException", 400);
+        TAG_POLICY_VIOLATION_EXCEPTION = ("TagPolicyViolationException", 400);
+        THROTTLING_EXCEPTION = ("ThrottlingException", 429);
+        UNKNOWN_RESOURCE_EXCEPTION = ("UnknownResourceException", 400);
+        UNMATCHED_POLICY_PERMISSION_EXCEPTION = ("UnmatchedPolicyPermissionException", 400);
     }
 }
 

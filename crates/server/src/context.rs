@@ -1,0 +1,89 @@
+//! The context of one request, and the one way into the store.
+//!
+//! Every transaction of the server, AWS operations and admin endpoints alike, runs
+//! through [`write`] or [`read`]: on a blocking thread (the store is synchronous), with
+//! the store's own error turned into an [`ApiError`]. [`Cx`] adds what an AWS request
+//! knows: its id, its caller's (account, region), the server clock's reading, and
+//! `DryRun`.
+
+use std::sync::Arc;
+
+use reservoir_domain::account::Scope;
+use reservoir_domain::time::Timestamp;
+use reservoir_store::{ReadTx, Tx};
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+
+/// Runs `f` in one read-write transaction (all or nothing) on a blocking thread.
+pub async fn write<T, F>(state: &Arc<AppState>, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnMut(&mut dyn Tx) -> ApiResult<T> + Send + 'static,
+{
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || reservoir_store::write(&*store, f))
+        .await
+        .map_err(|e| ApiError::Internal(format!("transaction task: {e}")))?
+}
+
+/// Runs `f` in a read-only snapshot on a blocking thread.
+pub async fn read<T, F>(state: &Arc<AppState>, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnMut(&mut dyn ReadTx) -> ApiResult<T> + Send + 'static,
+{
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || reservoir_store::read(&*store, f))
+        .await
+        .map_err(|e| ApiError::Internal(format!("transaction task: {e}")))?
+}
+
+/// The context of one AWS request.
+#[derive(Clone)]
+pub struct Cx {
+    pub state: Arc<AppState>,
+    pub request_id: String,
+    /// The caller's account and the region the request is for.
+    pub scope: Scope,
+    /// Whether the request carried a SigV4 signature.
+    pub signed: bool,
+    /// The server clock when the request arrived (see [`crate::clock`]).
+    pub now: Timestamp,
+}
+
+impl Cx {
+    /// Runs `f` in one read-write transaction. With `dry_run`, the whole operation runs
+    /// — every check, every lookup — and then rolls back and answers `DryRunOperation`,
+    /// so a dry run fails exactly when the real call would.
+    pub async fn write<T, F>(&self, dry_run: bool, mut f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut dyn Tx) -> ApiResult<T> + Send + 'static,
+    {
+        write(&self.state, move |tx| {
+            let value = f(tx)?;
+            if dry_run { Err(ApiError::dry_run()) } else { Ok(value) }
+        })
+        .await
+    }
+
+    /// Runs `f` in a read-only snapshot.
+    pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut dyn ReadTx) -> ApiResult<T> + Send + 'static,
+    {
+        read(&self.state, f).await
+    }
+}
+
+/// What the request log line says.
+#[derive(Debug, Default)]
+pub struct Trace {
+    pub service: Option<String>,
+    pub operation: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub error: Option<&'static str>,
+}
