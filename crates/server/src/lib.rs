@@ -72,6 +72,29 @@ pub struct Config {
     pub quotas: Quotas,
     /// Larger request bodies are refused (413).
     pub max_body_bytes: usize,
+    /// How many log lines were dropped so far, for the health endpoint.
+    pub log_lines_dropped: DroppedLogLines,
+}
+
+/// Reads how many log lines the log writer has dropped because its output could not keep
+/// up (`log_lines_dropped` in `GET /_reservoir/health`); always 0 unless set.
+#[derive(Clone, Default)]
+pub struct DroppedLogLines(Option<Arc<dyn Fn() -> u64 + Send + Sync>>);
+
+impl DroppedLogLines {
+    pub fn new(count: impl Fn() -> u64 + Send + Sync + 'static) -> DroppedLogLines {
+        DroppedLogLines(Some(Arc::new(count)))
+    }
+
+    pub fn get(&self) -> u64 {
+        self.0.as_ref().map_or(0, |count| count())
+    }
+}
+
+impl std::fmt::Debug for DroppedLogLines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("DroppedLogLines").field(&self.get()).finish()
+    }
 }
 
 impl Config {
@@ -83,6 +106,7 @@ impl Config {
             regions: None,
             quotas: Quotas::default(),
             max_body_bytes: 16 * 1024 * 1024,
+            log_lines_dropped: DroppedLogLines::default(),
         }
     }
 }
@@ -108,6 +132,7 @@ pub struct AppState {
     pub default_region: String,
     pub max_body_bytes: usize,
     pub started: Instant,
+    pub log_lines_dropped: DroppedLogLines,
     /// Scopes known to be set up (default VPC made), to skip the check per request.
     initialized: Mutex<HashSet<Scope>>,
 }
@@ -146,6 +171,7 @@ impl AppState {
             default_region: config.default_region,
             max_body_bytes: config.max_body_bytes,
             started: Instant::now(),
+            log_lines_dropped: config.log_lines_dropped,
             initialized: Mutex::new(HashSet::new()),
         })
     }
