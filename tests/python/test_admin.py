@@ -1,5 +1,8 @@
 """Admin endpoints: health and reset, in Reservoir's, moto's and LocalStack's shapes."""
 
+import math
+import time
+
 import pytest
 import requests
 
@@ -26,6 +29,7 @@ def test_health(endpoint):
     assert sorted(body["services"]) == sorted(SERVICES)
     assert body["store"] == "sqlite-memory"
     assert isinstance(body["uptime_seconds"], int) and body["uptime_seconds"] >= 0
+    assert isinstance(body["log_lines_dropped"], int) and body["log_lines_dropped"] >= 0
 
 
 def test_localstack_health(endpoint):
@@ -94,8 +98,19 @@ def test_reset_is_idempotent(endpoint, ec2):
 
 
 def test_health_uptime_grows_and_state_survives_health_checks(endpoint, ec2):
+    def uptime():
+        r = get(f"{endpoint}/_reservoir/health")
+        assert r.status_code == 200, r.text
+        return r.json()["uptime_seconds"]
+
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    before = uptime()
+    started = time.monotonic()
+    # Whole seconds: just over a second later the count has moved on by at least one.
+    time.sleep(1.1)
     for _ in range(3):
-        assert get(f"{endpoint}/_reservoir/health").status_code == 200
         assert get(f"{endpoint}/_localstack/health").status_code == 200
+    after = uptime()
+    waited = time.monotonic() - started
+    assert before + 1 <= after <= before + math.ceil(waited) + 1, (before, after, waited)
     assert vpc in [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]]

@@ -1,10 +1,13 @@
 """Request logs: one line per request, JSON when asked, never any secret."""
 
 import json
+import re
 
+import boto3
 import requests
+from botocore.config import Config
 
-from conftest import OTHER_ACCOUNT, SECRET_KEY, raw_ec2, start_server
+from conftest import ACCESS_KEY, OTHER_ACCOUNT, SECRET_KEY, raw_ec2, start_server
 
 
 def fields(obj):
@@ -16,16 +19,19 @@ def fields(obj):
     return out
 
 
-def run_traffic(s):
-    ec2 = s.client("ec2")
+def run_traffic(s, client=None):
+    """Requests of every kind the logs must describe; `client(service, **kw)` makes the
+    boto3 clients (the server's own helper unless given)."""
+    client = client or s.client
+    ec2 = client("ec2")
     ec2.create_vpc(CidrBlock="10.0.0.0/16")
     ec2.create_vpc(CidrBlock="10.1.0.0/16")
     try:
         ec2.delete_vpc(VpcId="vpc-0123456789abcdef0")
     except ec2.exceptions.ClientError:
         pass
-    s.client("ec2", key=OTHER_ACCOUNT, region="eu-west-1").describe_vpcs()
-    s.client("cognito-identity").create_identity_pool(
+    client("ec2", key=OTHER_ACCOUNT, region="eu-west-1").describe_vpcs()
+    client("cognito-identity").create_identity_pool(
         IdentityPoolName="logged", AllowUnauthenticatedIdentities=True
     )
     raw_ec2(s.url, "Action=DescribeVpcs&Version=2016-11-15")
@@ -77,15 +83,56 @@ def test_json_logs_one_object_per_request():
     assert pool["region"] == "us-east-1"
 
 
+SESSION_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE//////////wEaCXVzLWVhc3QtMSJHMEUCIQDsessiontoken"
+
+
+def recording_clients(url, sent):
+    """A client factory like `ServerProcess.client`, with temporary credentials (so
+    botocore sends `X-Amz-Security-Token`), recording the headers of every request
+    botocore sends into `sent`."""
+
+    def record(request, **_):
+        sent.append(dict(request.headers))
+
+    def make(service, region="us-east-1", key=ACCESS_KEY):
+        c = boto3.client(
+            service,
+            endpoint_url=url,
+            region_name=region,
+            aws_access_key_id=key,
+            aws_secret_access_key=SECRET_KEY,
+            aws_session_token=SESSION_TOKEN,
+            config=Config(retries={"max_attempts": 1}),
+        )
+        c.meta.events.register("before-send", record)
+        return c
+
+    return make
+
+
+def text(value):
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def test_logs_never_contain_secrets():
     for fmt in ("json", "text"):
         s = start_server("--ephemeral", "--listen", "127.0.0.1:0", "--log-format", fmt, "--log-level", "debug")
-        run_traffic(s)
+        sent = []
+        run_traffic(s, client=recording_clients(s.url, sent))
         stderr = stop_and_read(s)
-        assert SECRET_KEY not in stderr
+        assert "CreateVpc" in stderr
+
+        # What clients really send: a signature in Authorization, a session token.
+        assert len(sent) == 5, sent
+        for headers in sent:
+            authorization = text(headers["Authorization"])
+            (signature,) = re.findall(r"Signature=([0-9a-f]{64})$", authorization)
+            assert signature not in stderr
+            assert authorization not in stderr
+            assert text(headers["X-Amz-Security-Token"]) == SESSION_TOKEN
+        assert SESSION_TOKEN not in stderr
         assert "Signature=" not in stderr
         assert "a1b2c3d4" * 8 not in stderr  # the raw request's signature
-        assert "CreateVpc" in stderr
 
 
 def test_text_logs_one_line_per_request():

@@ -1,4 +1,5 @@
-"""--data: state survives a clean shutdown and restart; signals end the server cleanly."""
+"""--data: state survives a clean shutdown and restart, and a crash; signals end the
+server cleanly."""
 
 import signal
 
@@ -199,6 +200,82 @@ def test_sigterm_during_traffic_loses_no_acknowledged_write(tmp_path):
         stored = {v["VpcId"] for v in s.client("ec2").describe_vpcs()["Vpcs"] if not v["IsDefault"]}
         assert set(acknowledged) <= stored
         assert len(stored) <= len(acknowledged) + len(failed)
+        assert s.stop() == 0
+    finally:
+        s.cleanup()
+
+
+def test_sigkill_during_traffic_loses_no_acknowledged_write(tmp_path):
+    """A crash, not a shutdown: SIGKILL while clients write. Every write that was answered
+    200 is on disk when the server comes back on the same file."""
+    import threading
+
+    from botocore.exceptions import ClientError
+
+    writers, per_writer = 4, 100  # far more than one default quota (5) of VPCs
+    db = tmp_path / "x.db"
+    s = serve_data(db, "--vpc-quota", "1000")
+    acknowledged = {}  # VpcId -> CidrBlock, for every CreateVpc answered 200
+    unanswered = []  # calls in flight when the server died (they may or may not have landed)
+    refused = []
+    finished = []
+    lock = threading.Lock()
+
+    def writer(n):
+        c = s.client("ec2")
+        for i in range(per_writer):
+            cidr = f"10.{n}.{i}.0/24"
+            try:
+                vpc = c.create_vpc(CidrBlock=cidr)["Vpc"]
+            except ClientError as e:
+                with lock:
+                    refused.append(e.response["Error"])
+                return
+            except Exception:  # the connection dies with the server
+                with lock:
+                    unanswered.append(cidr)
+                return
+            assert vpc["CidrBlock"] == cidr
+            with lock:
+                acknowledged[vpc["VpcId"]] = cidr
+        with lock:
+            finished.append(n)
+
+    try:
+        default = s.client("ec2").describe_vpcs()["Vpcs"]
+        assert len(default) == 1 and default[0]["IsDefault"]
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
+        for t in threads:
+            t.start()
+        assert wait_until(lambda: len(acknowledged) >= 100, timeout=60), len(acknowledged)
+        assert s.signal(signal.SIGKILL) == -signal.SIGKILL
+        for t in threads:
+            t.join(timeout=30)
+        assert not any(t.is_alive() for t in threads)
+    finally:
+        s.cleanup()
+
+    assert refused == []
+    assert len(finished) < writers, "the server died after the traffic, not during it"
+    assert len(unanswered) == writers - len(finished)
+
+    s = serve_data(db, "--vpc-quota", "1000")
+    try:
+        assert requests.get(f"{s.url}/_reservoir/health", timeout=20).status_code == 200
+        ec2 = s.client("ec2")
+        vpcs = ec2.describe_vpcs()["Vpcs"]
+        defaults = [v["VpcId"] for v in vpcs if v["IsDefault"]]
+        assert defaults == [default[0]["VpcId"]]
+        stored = {v["VpcId"]: v["CidrBlock"] for v in vpcs if not v["IsDefault"]}
+        missing = {vpc: cidr for vpc, cidr in acknowledged.items() if stored.get(vpc) != cidr}
+        assert missing == {}, f"{len(missing)} of {len(acknowledged)} acknowledged VPCs lost"
+        # Beyond those, at most the calls that were in flight.
+        extra = set(stored) - set(acknowledged)
+        assert len(extra) <= len(unanswered)
+        assert {stored[v] for v in extra} <= set(unanswered)
+        # Still writable, ids still unique.
+        new = ec2.create_vpc(CidrBlock="10.200.0.0/16")["Vpc"]["VpcId"]
+        assert new not in stored
         assert s.stop() == 0
     finally:
         s.cleanup()

@@ -4,21 +4,28 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
+use reservoir::DroppedLogLines;
 use reservoir::config::{Cli, Command, LogFormat, Settings};
+
+/// Log lines waiting for stderr; more are dropped (and counted) rather than wait.
+const LOG_BUFFER_LINES: usize = 8192;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let Command::Serve(args) = cli.command;
-    let settings = match args.settings() {
+    let mut settings = match args.settings() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("reservoir: {e}");
             return ExitCode::from(2);
         }
     };
-    init_logging(&settings);
+    // Held until main returns: dropping it writes out the lines still buffered.
+    let (_log_guard, dropped) = init_logging(&settings);
+    settings.server.log_lines_dropped = dropped;
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -35,17 +42,26 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(settings: &Settings) {
+/// Logs go to stderr (stdout's first line is the listening address, for scripts), written
+/// by a thread of their own: a request never waits for stderr. When the reader of stderr
+/// falls behind and the buffer is full, lines are dropped and counted instead.
+fn init_logging(settings: &Settings) -> (WorkerGuard, DroppedLogLines) {
     let filter = EnvFilter::try_new(&settings.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
-    // Logs go to stderr: stdout's first line is the listening address, for scripts.
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(LOG_BUFFER_LINES)
+        .thread_name("reservoir-log")
+        .finish(std::io::stderr());
+    let errors = writer.error_counter();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::stderr().is_terminal());
     match settings.log_format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
     }
+    (guard, DroppedLogLines::new(move || errors.dropped_lines() as u64))
 }
 
 async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {

@@ -22,7 +22,8 @@ use crate::{AppState, clock, context};
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// `GET /_reservoir/health`: 200 once the server is ready (the store is open and
-/// migrated before the listener accepts anything).
+/// migrated before the listener accepts anything). `log_lines_dropped` counts the log
+/// lines dropped because stderr was not read fast enough.
 pub async fn health(State(state): State<Arc<AppState>>) -> Response {
     plain_json(json!({
         "status": "ok",
@@ -30,6 +31,7 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Response {
         "services": reservoir_wire::route::SERVED,
         "store": state.store_kind().as_str(),
         "uptime_seconds": state.started.elapsed().as_secs(),
+        "log_lines_dropped": state.log_lines_dropped.get(),
     }))
 }
 
@@ -113,5 +115,26 @@ pub async fn advance_clock(State(state): State<Arc<AppState>>, body: Bytes) -> R
         }
         Err(ApiError::Aws { message, .. }) => bad(message),
         Err(e) => failure("moving the clock", e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+
+    use super::*;
+    use crate::{Config, DroppedLogLines};
+
+    async fn health_of(config: Config) -> serde_json::Value {
+        let state = Arc::new(AppState::open(config).unwrap());
+        let body = health(State(state)).await.into_body().collect().await.unwrap().to_bytes();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    #[tokio::test]
+    async fn health_reports_dropped_log_lines() {
+        assert_eq!(health_of(Config::ephemeral()).await["log_lines_dropped"], 0);
+        let config = Config { log_lines_dropped: DroppedLogLines::new(|| 42), ..Config::ephemeral() };
+        assert_eq!(health_of(config).await["log_lines_dropped"], 42);
     }
 }

@@ -86,6 +86,29 @@ pub struct Config {
     pub quotas: Quotas,
     /// Larger request bodies are refused (413).
     pub max_body_bytes: usize,
+    /// How many log lines were dropped so far, for the health endpoint.
+    pub log_lines_dropped: DroppedLogLines,
+}
+
+/// Reads how many log lines the log writer has dropped because its output could not keep
+/// up (`log_lines_dropped` in `GET /_reservoir/health`); always 0 unless set.
+#[derive(Clone, Default)]
+pub struct DroppedLogLines(Option<Arc<dyn Fn() -> u64 + Send + Sync>>);
+
+impl DroppedLogLines {
+    pub fn new(count: impl Fn() -> u64 + Send + Sync + 'static) -> DroppedLogLines {
+        DroppedLogLines(Some(Arc::new(count)))
+    }
+
+    pub fn get(&self) -> u64 {
+        self.0.as_ref().map_or(0, |count| count())
+    }
+}
+
+impl std::fmt::Debug for DroppedLogLines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("DroppedLogLines").field(&self.get()).finish()
+    }
 }
 
 impl Config {
@@ -98,6 +121,7 @@ impl Config {
             opt_in: Vec::new(),
             quotas: Quotas::default(),
             max_body_bytes: 16 * 1024 * 1024,
+            log_lines_dropped: DroppedLogLines::default(),
         }
     }
 }
@@ -125,6 +149,7 @@ pub struct AppState {
     pub started: Instant,
     /// The server clock: every "now" of the domain comes from it.
     pub clock: clock::Clock,
+    pub log_lines_dropped: DroppedLogLines,
 }
 
 /// The `meta` key of the NextToken MAC key.
@@ -164,6 +189,7 @@ impl AppState {
             max_body_bytes: config.max_body_bytes,
             started: Instant::now(),
             clock: clock::Clock::new(offset),
+            log_lines_dropped: config.log_lines_dropped,
         })
     }
 

@@ -87,8 +87,9 @@ fn failed_closures_roll_back() {
     }
 }
 
+/// Writes between the pages of one listing (in the same thread): a deterministic story.
 #[test]
-fn keyset_pages_survive_concurrent_writes() {
+fn keyset_pages_survive_writes_between_pages() {
     for (name, store, _dir) in backends() {
         let a = scope("111111111111", "us-east-1");
         write(&*store, |tx| -> Result<(), StoreError> {
@@ -129,6 +130,109 @@ fn keyset_pages_survive_concurrent_writes() {
         let after = read(&*store, |tx| tx.list(&a, "vpc", newest, 10)).unwrap();
         assert_eq!(after.len(), 1, "{name}");
         assert!(after[0].seq > newest);
+    }
+}
+
+/// Pages through a listing many times while another thread inserts and deletes rows
+/// (fresh ids, so a row is never seen twice legitimately). In every scan: each row that
+/// existed from before the scan to after it is seen exactly once, no row is seen twice,
+/// and sequence numbers strictly increase.
+#[test]
+fn keyset_scans_survive_a_concurrent_writer() {
+    use std::collections::{BTreeSet, HashMap};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+
+    const STABLE: usize = 60; // rows the writer never touches
+    const WINDOW: u64 = 40; // the writer keeps about this many of its own rows alive
+    const PAGE: usize = 7;
+    // Scan until this many scans had writes land in the middle of them...
+    const OVERLAPPED_SCANS: usize = 100;
+    // ...within this time (a few seconds on a slow machine).
+    const DEADLINE: Duration = Duration::from_secs(60);
+
+    for (name, store, _dir) in backends() {
+        let a = scope("111111111111", "us-east-1");
+        write(&*store, |tx| -> Result<(), StoreError> {
+            for i in 0..STABLE {
+                tx.insert(&a, "vpc", &format!("vpc-stable-{i:03}"), None, "{}")?;
+            }
+            Ok(())
+        })
+        .unwrap();
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let writes = Arc::new(AtomicU64::new(0));
+        let writer = {
+            let (store, a, stop, writes) = (store.clone(), a.clone(), stop.clone(), writes.clone());
+            std::thread::spawn(move || {
+                // Inserts row k and deletes row k - WINDOW: in one transaction for even k,
+                // in two for odd k.
+                let mut k = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let old = k.checked_sub(WINDOW).map(|old| format!("vpc-churn-{old}"));
+                    write(&*store, |tx| -> Result<(), StoreError> {
+                        tx.insert(&a, "vpc", &format!("vpc-churn-{k}"), None, "{}")?;
+                        if let Some(old) = old.as_deref().filter(|_| k.is_multiple_of(2)) {
+                            assert!(tx.delete(&a, "vpc", old)?);
+                        }
+                        Ok(())
+                    })
+                    .unwrap();
+                    if let Some(old) = old.as_deref().filter(|_| !k.is_multiple_of(2)) {
+                        assert!(write(&*store, |tx| tx.delete(&a, "vpc", old)).unwrap());
+                    }
+                    k += 1;
+                    writes.store(k, Ordering::Relaxed);
+                    // Leave the readers a chance too (a store may serialize everything).
+                    std::thread::sleep(Duration::from_micros(100));
+                }
+            })
+        };
+
+        let all = || -> BTreeSet<String> {
+            read(&*store, |tx| tx.list(&a, "vpc", 0, 100_000)).unwrap().into_iter().map(|r| r.id).collect()
+        };
+        let started = Instant::now();
+        let (mut scans, mut overlapped) = (0, 0);
+        while overlapped < OVERLAPPED_SCANS && started.elapsed() < DEADLINE && !writer.is_finished() {
+            let before = all();
+            let writes_before = writes.load(Ordering::Relaxed);
+            let mut seen: HashMap<String, i64> = HashMap::new();
+            let mut cursor = 0;
+            loop {
+                let page = read(&*store, |tx| tx.list(&a, "vpc", cursor, PAGE)).unwrap();
+                assert!(page.len() <= PAGE, "{name}");
+                for r in &page {
+                    assert!(r.seq > cursor, "{name} scan {scans}: seq {} after {cursor}", r.seq);
+                    cursor = r.seq;
+                    if let Some(first) = seen.insert(r.id.clone(), r.seq) {
+                        panic!("{name} scan {scans}: {} seen twice (seq {first} and {})", r.id, r.seq);
+                    }
+                }
+                if page.len() < PAGE {
+                    break;
+                }
+                // Give the writer a chance between pages.
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            let writes_after = writes.load(Ordering::Relaxed);
+            let after = all();
+            let lasting: Vec<&String> = before.intersection(&after).collect();
+            assert!(lasting.len() >= STABLE, "{name}");
+            let missed: Vec<&&String> = lasting.iter().filter(|id| !seen.contains_key(id.as_str())).collect();
+            assert!(missed.is_empty(), "{name} scan {scans}: rows present throughout were not seen: {missed:?}");
+            scans += 1;
+            if writes_after > writes_before {
+                overlapped += 1;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        writer.join().unwrap();
+        assert!(
+            overlapped >= OVERLAPPED_SCANS,
+            "{name}: only {overlapped} of {scans} scans had concurrent writes in {DEADLINE:?}"
+        );
     }
 }
 
