@@ -424,3 +424,36 @@ def test_malformed_json_body(endpoint):
     )
     assert resp.status_code == 400, resp.text
     assert resp.json()["__type"].endswith("SerializationException")
+
+
+def test_body_larger_than_limit_is_a_json_error(own_server):
+    import requests
+
+    from conftest import auth_header
+
+    s = own_server("--ephemeral", "--listen", "127.0.0.1:0", "--max-body-bytes", "1000")
+
+    def post(name):
+        return requests.post(
+            s.url + "/",
+            data=json.dumps({"IdentityPoolName": name, "AllowUnauthenticatedIdentities": True}),
+            headers={
+                "Content-Type": "application/x-amz-json-1.1",
+                "X-Amz-Target": "AWSCognitoIdentityService.CreateIdentityPool",
+                "Authorization": auth_header(service="cognito-identity"),
+                "X-Amz-Date": "20261122T000000Z",
+            },
+            timeout=20,
+        )
+
+    resp = post("a" * 2000)
+    assert resp.status_code == 413, resp.text
+    assert resp.headers["x-amzn-ErrorType"].startswith("RequestEntityTooLarge"), resp.headers
+    assert resp.headers["Content-Type"].startswith("application/"), resp.headers
+    assert resp.json()["__type"].endswith("RequestEntityTooLarge"), resp.text
+    assert resp.headers.get("x-amzn-RequestId")
+    # Nothing was made, and an ordinary request still works.
+    cognito = s.client("cognito-identity")
+    assert cognito.list_identity_pools(MaxResults=60)["IdentityPools"] == []
+    assert post("small").status_code == 200
+    assert len(cognito.list_identity_pools(MaxResults=60)["IdentityPools"]) == 1

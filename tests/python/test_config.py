@@ -18,6 +18,9 @@ FLAGS = {
     "--log-level": "RESERVOIR_LOG",
     "--default-region": "RESERVOIR_DEFAULT_REGION",
     "--vpc-quota": "RESERVOIR_VPC_QUOTA",
+    "--identity-pool-quota": "RESERVOIR_IDENTITY_POOL_QUOTA",
+    "--aws-quotas": "RESERVOIR_AWS_QUOTAS",
+    "--opt-in-region": "RESERVOIR_OPT_IN_REGIONS",
     "--max-body-bytes": "RESERVOIR_MAX_BODY_BYTES",
 }
 
@@ -70,6 +73,21 @@ def fill_quota(ec2):
         except ClientError as e:
             assert e.response["Error"]["Code"] == "VpcLimitExceeded"
             return len(ec2.describe_vpcs()["Vpcs"])
+    raise AssertionError("no quota")
+
+
+def fill_pool_quota(cognito, limit=50):
+    """Creates identity pools until the quota stops it; returns how many exist then."""
+    from botocore.exceptions import ClientError
+
+    for i in range(limit):
+        try:
+            cognito.create_identity_pool(
+                IdentityPoolName=f"p{i}", AllowUnauthenticatedIdentities=True
+            )
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "LimitExceededException"
+            return len(cognito.list_identity_pools(MaxResults=60)["IdentityPools"])
     raise AssertionError("no quota")
 
 
@@ -172,6 +190,51 @@ def test_environment_beats_the_file(own_server, tmp_path):
     cfg.write_text('listen = "127.0.0.1:0"\nephemeral = true\n[quotas]\nvpcs-per-region = 7\n')
     s = own_server("--config", str(cfg), env={"RESERVOIR_VPC_QUOTA": "4"}, cwd=tmp_path)
     assert fill_quota(s.client("ec2")) == 4
+
+
+def test_quotas_from_environment(own_server):
+    s = own_server(
+        "--ephemeral",
+        "--listen",
+        "127.0.0.1:0",
+        env={"RESERVOIR_IDENTITY_POOL_QUOTA": "2", "RESERVOIR_VPC_QUOTA": "3"},
+    )
+    assert fill_pool_quota(s.client("cognito-identity")) == 2
+    assert fill_quota(s.client("ec2")) == 3
+
+
+def test_aws_quotas_from_environment(own_server):
+    s = own_server("--ephemeral", "--listen", "127.0.0.1:0", env={"RESERVOIR_AWS_QUOTAS": "true"})
+    assert fill_quota(s.client("ec2")) == 5
+
+
+def test_quotas_from_the_file(own_server, tmp_path):
+    cfg = tmp_path / "reservoir.toml"
+    cfg.write_text(
+        'listen = "127.0.0.1:0"\nephemeral = true\n'
+        "[quotas]\naws-defaults = true\nidentity-pools-per-region = 3\n"
+    )
+    s = own_server("--config", str(cfg), cwd=tmp_path)
+    # aws-defaults gives AWS's 5 VPCs; the pool quota given beside it wins over 1000.
+    assert fill_quota(s.client("ec2")) == 5
+    assert fill_pool_quota(s.client("cognito-identity")) == 3
+
+
+def test_vpc_quota_in_the_file_overrides_aws_defaults(own_server, tmp_path):
+    cfg = tmp_path / "reservoir.toml"
+    cfg.write_text(
+        'listen = "127.0.0.1:0"\nephemeral = true\n'
+        "[quotas]\naws-defaults = true\nvpcs-per-region = 7\n"
+    )
+    s = own_server("--config", str(cfg), cwd=tmp_path)
+    assert fill_quota(s.client("ec2")) == 7
+
+
+def test_aws_quotas_flag_with_a_file_quota(own_server, tmp_path):
+    cfg = tmp_path / "reservoir.toml"
+    cfg.write_text('listen = "127.0.0.1:0"\nephemeral = true\n[quotas]\nvpcs-per-region = 2\n')
+    s = own_server("--config", str(cfg), "--aws-quotas", cwd=tmp_path)
+    assert fill_quota(s.client("ec2")) == 2
 
 
 @pytest.mark.parametrize(
