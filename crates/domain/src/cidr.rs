@@ -53,6 +53,31 @@ pub fn parse_ipv6(text: &str) -> Result<Ipv6Net, CidrError> {
     Ipv6Net::new(addr, len).map(|n| n.trunc()).map_err(|_| CidrError::Malformed(text.to_string()))
 }
 
+/// The text of an IPv4 block (`10.0.0.0/16`). Equal to its `Display` form, without the
+/// formatting machinery: listings write one per item.
+pub fn ipv4_text(net: &Ipv4Net) -> String {
+    let mut out = String::with_capacity(18);
+    for (i, octet) in net.addr().octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        push_decimal(&mut out, octet);
+    }
+    out.push('/');
+    push_decimal(&mut out, net.prefix_len());
+    out
+}
+
+fn push_decimal(out: &mut String, n: u8) {
+    if n >= 100 {
+        out.push(char::from(b'0' + n / 100));
+    }
+    if n >= 10 {
+        out.push(char::from(b'0' + n / 10 % 10));
+    }
+    out.push(char::from(b'0' + n % 10));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +123,7 @@ mod tests {
             prop_assert_eq!(net, net.trunc());
             // Canonical text parses to itself.
             prop_assert_eq!(parse_ipv4(&net.to_string()).unwrap(), net);
+            prop_assert_eq!(ipv4_text(&net), net.to_string());
         }
     }
 }

@@ -62,7 +62,7 @@ impl TokenCodec {
 
     /// The key as hex, for storage.
     pub fn key_hex(&self) -> String {
-        self.key.iter().map(|b| format!("{b:02x}")).collect()
+        hex(&self.key)
     }
 
     pub fn from_key_hex(hex: &str) -> Option<TokenCodec> {
@@ -126,7 +126,19 @@ pub fn fingerprint<'a>(parts: impl IntoIterator<Item = (&'a str, &'a str)>) -> S
         h.update((v.len() as u64).to_be_bytes());
         h.update(v.as_bytes());
     }
-    h.finalize()[..12].iter().map(|b| format!("{b:02x}")).collect()
+    hex(&h.finalize()[..12])
+}
+
+/// Lower-case hex, without the formatting machinery (every request makes two
+/// fingerprints).
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 /// A sequence-number cursor (the insertion order of stored resources).
@@ -179,6 +191,12 @@ mod tests {
     fn fingerprints_ignore_order() {
         assert_eq!(fingerprint([("a", "1"), ("b", "2")]), fingerprint([("b", "2"), ("a", "1")]));
         assert_ne!(fingerprint([("a", "1"), ("b", "2")]), fingerprint([("a", "12")]));
+    }
+
+    #[test]
+    fn hex_is_lower_case_two_digits_per_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+        assert_eq!(fingerprint([("Filter.1.Name", "state")]).len(), 24);
     }
 
     #[test]

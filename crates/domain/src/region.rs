@@ -74,7 +74,11 @@ impl RegionInfo {
 
     /// The EC2 endpoint AWS lists for the region.
     pub fn endpoint(&self) -> String {
-        format!("ec2.{}.amazonaws.com", self.name)
+        let mut out = String::with_capacity(self.name.len() + 18);
+        out.push_str("ec2.");
+        out.push_str(&self.name);
+        out.push_str(".amazonaws.com");
+        out
     }
 }
 

@@ -17,6 +17,7 @@ use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
 use crate::account::AccountId;
+use crate::cidr::ipv4_text;
 use crate::filter::{FilterSchema, Filterable};
 use crate::ids::{Random, ResourceKind};
 use crate::time::Timestamp;
@@ -61,21 +62,12 @@ impl VpcState {
     }
 }
 
-/// Where a CIDR association's block came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "type")]
-pub enum CidrSource {
-    /// Given by the caller.
-    Manual,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CidrAssociation {
     pub association_id: String,
     pub cidr: Ipv4Net,
     /// `associated` (the only state a settled association has).
     pub state: String,
-    pub source: CidrSource,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,7 +177,6 @@ fn build(owner: &AccountId, req: &NewVpc, dhcp: &str, is_default: bool, now: Tim
             association_id: ResourceKind::VpcCidrBlockAssociation.new_id(rng),
             cidr: req.cidr,
             state: "associated".into(),
-            source: CidrSource::Manual,
         }],
         dhcp_options_id: dhcp.to_string(),
         tenancy: req.tenancy,
@@ -235,8 +226,8 @@ pub const FILTERS: FilterSchema = FilterSchema {
 impl Filterable for Vpc {
     fn any_value(&self, name: &str, m: &mut dyn FnMut(&str) -> bool) -> bool {
         match name {
-            "cidr" => m(&self.cidr_block().to_string()),
-            "cidr-block-association.cidr-block" => self.cidr_associations.iter().any(|a| m(&a.cidr.to_string())),
+            "cidr" => m(&ipv4_text(&self.cidr_block())),
+            "cidr-block-association.cidr-block" => self.cidr_associations.iter().any(|a| m(&ipv4_text(&a.cidr))),
             "cidr-block-association.association-id" => self.cidr_associations.iter().any(|a| m(&a.association_id)),
             "cidr-block-association.state" => self.cidr_associations.iter().any(|a| m(&a.state)),
             "dhcp-options-id" => m(&self.dhcp_options_id),
@@ -298,6 +289,14 @@ mod tests {
         assert!(set("owner-id", "000000000000").matches_untagged(&vpc));
         assert!(set("state", "available").matches_untagged(&vpc));
         assert!(!set("ipv6-cidr-block-association.state", "*").matches_untagged(&vpc));
+    }
+
+    #[test]
+    fn documents_stored_by_earlier_versions_still_read() {
+        // Before 0.2 each association also carried `"source":{"type":"manual"}`.
+        let stored = r#"{"id":"vpc-0d1ed161b5f68da2b","owner":"000000000000","cidr_associations":[{"association_id":"vpc-cidr-assoc-05dcaadbaa6e62055","cidr":"172.31.0.0/16","state":"associated","source":{"type":"manual"}}],"dhcp_options_id":"dopt-0123456789abcdef0","tenancy":"default","is_default":true,"state":"available","created":0}"#;
+        let v: Vpc = serde_json::from_str(stored).unwrap();
+        assert_eq!(v.cidr_block().to_string(), "172.31.0.0/16");
     }
 
     #[test]

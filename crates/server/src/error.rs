@@ -69,6 +69,8 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Unavailable(m) => ApiError::Unavailable(m),
             StoreError::Conflict(m) | StoreError::Corrupt(m) | StoreError::Other(m) => ApiError::Internal(m),
+            // Never answered: a quick read that gives up is run again as an ordinary read.
+            StoreError::WouldBlock => ApiError::Internal(e.to_string()),
         }
     }
 }

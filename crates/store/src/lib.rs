@@ -38,6 +38,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("storage error: {0}")]
     Other(String),
+    /// A quick read ([`Store::read_quick`]) would have to wait or read more than it may:
+    /// the caller runs it again as an ordinary read.
+    #[error("the read is too large to run quickly")]
+    WouldBlock,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -48,6 +52,8 @@ pub enum Abort {
     /// The closure decided to roll back (its own error is kept by the caller).
     Rollback,
     Store(StoreError),
+    /// A quick read gave up: no connection was free, or it went over its row budget.
+    WouldBlock,
 }
 
 impl From<StoreError> for Abort {
@@ -106,6 +112,14 @@ pub trait ReadTx {
     fn get_any_scope(&mut self, kind: &str, id: &str) -> StoreResult<Option<(Scope, Record)>>;
     /// Entities of a kind with `seq > after`, in `seq` order, at most `limit`.
     fn list(&mut self, scope: &Scope, kind: &str, after: i64, limit: usize) -> StoreResult<Vec<Record>>;
+    /// As [`ReadTx::list`], each entity with its tags (ordered by key), in one query.
+    fn list_tagged(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<(Record, Vec<TagRow>)>>;
     /// Entities of a kind whose parent is `parent`, with `seq > after`, in `seq` order.
     fn list_children(
         &mut self,
@@ -118,7 +132,7 @@ pub trait ReadTx {
     fn count(&mut self, scope: &Scope, kind: &str) -> StoreResult<u64>;
     fn count_children(&mut self, scope: &Scope, kind: &str, parent: &str) -> StoreResult<u64>;
 
-    /// Tags of the given resources, ordered by (resource id, key).
+    /// Tags of the given resources, ordered by (resource id, key), in one query.
     fn tags_of(&mut self, scope: &Scope, resource_ids: &[&str]) -> StoreResult<Vec<TagRow>>;
     /// All tags of the scope after the (resource id, key) cursor, in that order.
     fn list_tags(&mut self, scope: &Scope, after: Option<(&str, &str)>, limit: usize) -> StoreResult<Vec<TagRow>>;
@@ -181,6 +195,19 @@ pub trait Store: Send + Sync + 'static {
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<(), Abort>) -> Result<(), Abort>;
     /// Runs `f` in a read-only snapshot.
     fn read(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), Abort>) -> Result<(), Abort>;
+    /// Runs `f` in a read-only snapshot on the caller's thread only if that never waits:
+    /// a connection is free now, and the listings it makes return at most `max_rows`
+    /// rows in all. Otherwise it gives up with [`Abort::WouldBlock`] (whatever `f`
+    /// answered) and the caller runs `f` again with [`Store::read`], on a thread that may
+    /// wait. Lets a server answer small reads without handing them to another thread.
+    fn read_quick(
+        &self,
+        max_rows: usize,
+        f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), Abort>,
+    ) -> Result<(), Abort> {
+        let _ = (max_rows, f);
+        Err(Abort::WouldBlock)
+    }
     /// Flushes and closes; later calls fail with `Unavailable`.
     fn close(&self) -> StoreResult<()>;
 }
@@ -223,6 +250,30 @@ pub fn read<T, E: From<StoreError>>(
     finish(r, out)
 }
 
+/// Runs `f` as a quick read (see [`Store::read_quick`]); `None` when it gave up and
+/// must be run as an ordinary read.
+pub fn read_quick<T, E: From<StoreError>>(
+    store: &dyn Store,
+    max_rows: usize,
+    mut f: impl FnMut(&mut dyn ReadTx) -> Result<T, E>,
+) -> Option<Result<T, E>> {
+    let mut out: Option<Result<T, E>> = None;
+    let r = store.read_quick(max_rows, &mut |tx| match f(tx) {
+        Ok(v) => {
+            out = Some(Ok(v));
+            Ok(())
+        }
+        Err(e) => {
+            out = Some(Err(e));
+            Err(Abort::Rollback)
+        }
+    });
+    match r {
+        Err(Abort::WouldBlock) => None,
+        r => Some(finish(r, out)),
+    }
+}
+
 fn finish<T, E: From<StoreError>>(r: Result<(), Abort>, out: Option<Result<T, E>>) -> Result<T, E> {
     match r {
         Ok(()) | Err(Abort::Rollback) => {
@@ -233,5 +284,6 @@ fn finish<T, E: From<StoreError>>(r: Result<(), Abort>, out: Option<Result<T, E>
             Some(Err(app)) => Err(app),
             _ => Err(e.into()),
         },
+        Err(Abort::WouldBlock) => Err(StoreError::WouldBlock.into()),
     }
 }

@@ -26,7 +26,10 @@ use reservoir_domain::account::{AccountId, Scope};
 use crate::{Abort, IdempotencyRow, ReadTx, Record, Store, StoreError, StoreKind, StoreResult, TagRow, Tx};
 
 /// (version, SQL) in order.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_tags_without_rowid.sql")),
+];
 
 const READERS: usize = 4;
 
@@ -107,6 +110,11 @@ impl SqliteStore {
         })
     }
 
+    /// A reader connection nobody holds, trying each once from `start`.
+    fn free_reader(&self, start: usize) -> Option<std::sync::MutexGuard<'_, Connection>> {
+        (0..self.readers.len()).find_map(|i| self.readers[(start + i) % self.readers.len()].try_lock().ok())
+    }
+
     /// The private directory of an ephemeral store.
     pub fn ephemeral_dir(&self) -> Option<&Path> {
         self._ephemeral_dir.as_ref().map(|d| d.path())
@@ -180,7 +188,7 @@ impl Store for SqliteStore {
         self.check_open()?;
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
-        let mut t = SqliteTx { tx };
+        let mut t = SqliteTx::new(tx, None);
         f(&mut t)?; // an error drops the transaction: rollback
         t.tx.commit().map_err(err)?;
         Ok(())
@@ -190,20 +198,27 @@ impl Store for SqliteStore {
         self.check_open()?;
         // Take a free reader if there is one, else wait for the next in turn.
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
-        let mut guard = None;
-        for i in 0..self.readers.len() {
-            if let Ok(g) = self.readers[(start + i) % self.readers.len()].try_lock() {
-                guard = Some(g);
-                break;
-            }
-        }
-        let mut conn = match guard {
+        let mut conn = match self.free_reader(start) {
             Some(g) => g,
             None => self.readers[start % self.readers.len()].lock().unwrap_or_else(|p| p.into_inner()),
         };
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(err)?;
-        let mut t = SqliteTx { tx };
+        let mut t = SqliteTx::new(tx, None);
         f(&mut t)
+    }
+
+    fn read_quick(
+        &self,
+        max_rows: usize,
+        f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), Abort>,
+    ) -> Result<(), Abort> {
+        self.check_open()?;
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        let mut conn = self.free_reader(start).ok_or(Abort::WouldBlock)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(err)?;
+        let mut t = SqliteTx::new(tx, Some(max_rows));
+        let r = f(&mut t);
+        if t.over_budget { Err(Abort::WouldBlock) } else { r }
     }
 
     fn close(&self) -> StoreResult<()> {
@@ -221,6 +236,37 @@ impl Store for SqliteStore {
 
 struct SqliteTx<'c> {
     tx: rusqlite::Transaction<'c>,
+    /// A quick read's rows left to list (`None`: no limit).
+    budget: Option<usize>,
+    /// Set when a quick read asked for more than its budget.
+    over_budget: bool,
+}
+
+impl<'c> SqliteTx<'c> {
+    fn new(tx: rusqlite::Transaction<'c>, budget: Option<usize>) -> SqliteTx<'c> {
+        SqliteTx { tx, budget, over_budget: false }
+    }
+
+    /// The row limit to ask SQLite for: `n`, or within a quick read's budget one more
+    /// than it has left, so that going over shows without reading further.
+    fn cap(&self, n: usize) -> usize {
+        match self.budget {
+            Some(left) => n.min(left.saturating_add(1)),
+            None => n,
+        }
+    }
+
+    /// Counts `rows` listed against a quick read's budget.
+    fn spend(&mut self, rows: usize) -> StoreResult<()> {
+        if let Some(left) = &mut self.budget {
+            if rows > *left {
+                self.over_budget = true;
+                return Err(StoreError::WouldBlock);
+            }
+            *left -= rows;
+        }
+        Ok(())
+    }
 }
 
 fn scope_of(account: String, region: String) -> StoreResult<Scope> {
@@ -228,8 +274,9 @@ fn scope_of(account: String, region: String) -> StoreResult<Scope> {
     Ok(Scope::new(account, region))
 }
 
+/// A row whose first columns are `seq, id, body`.
 fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
-    Ok(Record { seq: r.get("seq")?, id: r.get("id")?, body: r.get("body")? })
+    Ok(Record { seq: r.get(0)?, id: r.get(1)?, body: r.get(2)? })
 }
 
 fn tag_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TagRow> {
@@ -255,9 +302,9 @@ impl ReadTx for SqliteTx<'_> {
     fn get_any_scope(&mut self, kind: &str, id: &str) -> StoreResult<Option<(Scope, Record)>> {
         let row = self
             .tx
-            .prepare_cached("SELECT account, region, seq, id, body FROM resources WHERE id = ?1 AND kind = ?2")
+            .prepare_cached("SELECT seq, id, body, account, region FROM resources WHERE id = ?1 AND kind = ?2")
             .map_err(err)?
-            .query_row(params![id, kind], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, record(r)?)))
+            .query_row(params![id, kind], |r| Ok((r.get::<_, String>(3)?, r.get::<_, String>(4)?, record(r)?)))
             .optional()
             .map_err(err)?;
         match row {
@@ -267,6 +314,7 @@ impl ReadTx for SqliteTx<'_> {
     }
 
     fn list(&mut self, scope: &Scope, kind: &str, after: i64, n: usize) -> StoreResult<Vec<Record>> {
+        let capped = self.cap(n);
         let mut stmt = self
             .tx
             .prepare_cached(
@@ -274,10 +322,80 @@ impl ReadTx for SqliteTx<'_> {
                  ORDER BY seq LIMIT ?5",
             )
             .map_err(err)?;
-        let rows = stmt
-            .query_map(params![scope.account.as_str(), scope.region, kind, after, limit(n)], record)
+        let rows: Vec<Record> = stmt
+            .query_map(params![scope.account.as_str(), scope.region, kind, after, limit(capped)], record)
+            .map_err(err)?
+            .collect::<Result<_, _>>()
             .map_err(err)?;
-        rows.collect::<Result<_, _>>().map_err(err)
+        drop(stmt);
+        self.spend(rows.len())?;
+        Ok(rows)
+    }
+
+    fn list_tagged(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        after: i64,
+        n: usize,
+    ) -> StoreResult<Vec<(Record, Vec<TagRow>)>> {
+        let capped = self.cap(n);
+        // The page of entities, then each one's tags by the tags' primary key: one
+        // statement, an entity's columns repeated per tag (read once). No ORDER BY: the
+        // page comes in seq order and each entity's tags in key order from the plan, and
+        // sorting the joined rows would copy every body into a sorter; the order is made
+        // certain below, at the cost of checking it.
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT r.seq, r.id, r.body, t.resource_type, t.key, t.value \
+                 FROM (SELECT seq, id, body FROM resources \
+                       WHERE account = ?1 AND region = ?2 AND kind = ?3 AND seq > ?4 ORDER BY seq LIMIT ?5) AS r \
+                 LEFT JOIN tags AS t ON t.account = ?1 AND t.region = ?2 AND t.resource_id = r.id",
+            )
+            .map_err(err)?;
+        let mut rows =
+            stmt.query(params![scope.account.as_str(), scope.region, kind, after, limit(capped)]).map_err(err)?;
+        let mut out: Vec<(Record, Vec<TagRow>)> = Vec::new();
+        let mut in_order = true;
+        while let Some(row) = rows.next().map_err(err)? {
+            let seq: i64 = row.get(0).map_err(err)?;
+            match out.last() {
+                Some((r, _)) if r.seq == seq => {}
+                last => {
+                    in_order &= last.is_none_or(|(r, _)| r.seq < seq);
+                    out.push((record(row).map_err(err)?, Vec::new()));
+                }
+            }
+            if let Some(key) = row.get::<_, Option<String>>(4).map_err(err)? {
+                let (rec, tags) = out.last_mut().expect("pushed above");
+                tags.push(TagRow {
+                    resource_id: rec.id.clone(),
+                    resource_type: row.get(3).map_err(err)?,
+                    key,
+                    value: row.get(5).map_err(err)?,
+                });
+            }
+        }
+        if !in_order {
+            out.sort_by_key(|(r, _)| r.seq);
+            out.dedup_by(|later, earlier| {
+                let same = later.0.seq == earlier.0.seq;
+                if same {
+                    earlier.1.append(&mut later.1);
+                }
+                same
+            });
+        }
+        for (_, tags) in &mut out {
+            if !tags.is_sorted_by(|a, b| a.key <= b.key) {
+                tags.sort_by(|a, b| a.key.cmp(&b.key));
+            }
+        }
+        drop(rows);
+        drop(stmt);
+        self.spend(out.len())?;
+        Ok(out)
     }
 
     fn list_children(
@@ -288,6 +406,7 @@ impl ReadTx for SqliteTx<'_> {
         after: i64,
         n: usize,
     ) -> StoreResult<Vec<Record>> {
+        let capped = self.cap(n);
         let mut stmt = self
             .tx
             .prepare_cached(
@@ -295,10 +414,14 @@ impl ReadTx for SqliteTx<'_> {
                  AND seq > ?5 ORDER BY seq LIMIT ?6",
             )
             .map_err(err)?;
-        let rows = stmt
-            .query_map(params![scope.account.as_str(), scope.region, kind, parent, after, limit(n)], record)
+        let rows: Vec<Record> = stmt
+            .query_map(params![scope.account.as_str(), scope.region, kind, parent, after, limit(capped)], record)
+            .map_err(err)?
+            .collect::<Result<_, _>>()
             .map_err(err)?;
-        rows.collect::<Result<_, _>>().map_err(err)
+        drop(stmt);
+        self.spend(rows.len())?;
+        Ok(rows)
     }
 
     fn count(&mut self, scope: &Scope, kind: &str) -> StoreResult<u64> {
@@ -322,24 +445,33 @@ impl ReadTx for SqliteTx<'_> {
     }
 
     fn tags_of(&mut self, scope: &Scope, resource_ids: &[&str]) -> StoreResult<Vec<TagRow>> {
-        let mut out = Vec::new();
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT resource_id, resource_type, key, value FROM tags \
-                 WHERE account = ?1 AND region = ?2 AND resource_id = ?3 ORDER BY key",
-            )
-            .map_err(err)?;
+        // One query for all the ids: they travel as one JSON array (sorted, without
+        // repeats), unpacked by `json_each`, and each is found by the tags' primary key
+        // prefix (account, region, resource id). CROSS JOIN keeps the ids as the outer
+        // loop, so the rows come in (resource id, key) order without a sort.
         let mut ids: Vec<&str> = resource_ids.to_vec();
         ids.sort_unstable();
         ids.dedup();
-        for id in ids {
-            let rows = stmt.query_map(params![scope.account.as_str(), scope.region, id], tag_row).map_err(err)?;
-            for row in rows {
-                out.push(row.map_err(err)?);
-            }
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Other(e.to_string()))?;
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT t.resource_id, t.resource_type, t.key, t.value \
+                 FROM json_each(?3) AS wanted \
+                 CROSS JOIN tags AS t ON t.account = ?1 AND t.region = ?2 AND t.resource_id = wanted.value",
+            )
+            .map_err(err)?;
+        let rows: Vec<TagRow> = stmt
+            .query_map(params![scope.account.as_str(), scope.region, ids], tag_row)
+            .map_err(err)?
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
+        drop(stmt);
+        self.spend(rows.len())?;
+        Ok(rows)
     }
 
     fn list_tags(&mut self, scope: &Scope, after: Option<(&str, &str)>, n: usize) -> StoreResult<Vec<TagRow>> {
@@ -352,10 +484,15 @@ impl ReadTx for SqliteTx<'_> {
                  ORDER BY resource_id, key LIMIT ?5",
             )
             .map_err(err)?;
-        let rows = stmt
-            .query_map(params![scope.account.as_str(), scope.region, after_id, after_key, limit(n)], tag_row)
+        let capped = self.cap(n);
+        let rows: Vec<TagRow> = stmt
+            .query_map(params![scope.account.as_str(), scope.region, after_id, after_key, limit(capped)], tag_row)
+            .map_err(err)?
+            .collect::<Result<_, _>>()
             .map_err(err)?;
-        rows.collect::<Result<_, _>>().map_err(err)
+        drop(stmt);
+        self.spend(rows.len())?;
+        Ok(rows)
     }
 
     fn get_alias(&mut self, scope: &Scope, namespace: &str, key: &str) -> StoreResult<Option<String>> {

@@ -13,7 +13,7 @@ use reservoir_domain::dhcp::DhcpOptions;
 use reservoir_domain::ids::ResourceKind;
 use reservoir_domain::vpc::Vpc;
 
-use crate::{ReadTx, Record, StoreError, StoreResult, Tx};
+use crate::{ReadTx, Record, StoreError, StoreResult, TagRow, Tx};
 
 /// A domain type that is stored as an entity.
 pub trait Entity: Serialize + DeserializeOwned {
@@ -71,6 +71,14 @@ pub trait ReadTxExt {
     fn load_any_scope<T: Entity>(&mut self, id: &str) -> StoreResult<Option<(Scope, T)>>;
     /// A page of `T` after the `seq` cursor: (seq, entity) pairs.
     fn page<T: Entity>(&mut self, scope: &Scope, after: i64, limit: usize) -> StoreResult<Vec<(i64, T)>>;
+    /// A page of `T` after the `seq` cursor, each entity with its tags, in one query.
+    #[allow(clippy::type_complexity)]
+    fn page_tagged<T: Entity>(
+        &mut self,
+        scope: &Scope,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<(i64, T, Vec<TagRow>)>>;
     fn page_children<T: Entity>(
         &mut self,
         scope: &Scope,
@@ -95,6 +103,18 @@ impl<X: ReadTx + ?Sized> ReadTxExt for X {
 
     fn page<T: Entity>(&mut self, scope: &Scope, after: i64, limit: usize) -> StoreResult<Vec<(i64, T)>> {
         self.list(scope, T::KIND.storage_name(), after, limit)?.iter().map(|r| Ok((r.seq, decode(r)?))).collect()
+    }
+
+    fn page_tagged<T: Entity>(
+        &mut self,
+        scope: &Scope,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<(i64, T, Vec<TagRow>)>> {
+        self.list_tagged(scope, T::KIND.storage_name(), after, limit)?
+            .into_iter()
+            .map(|(r, tags)| Ok((r.seq, decode(&r)?, tags)))
+            .collect()
     }
 
     fn page_children<T: Entity>(

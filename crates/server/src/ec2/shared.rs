@@ -150,7 +150,8 @@ pub struct Page<T> {
 }
 
 /// Scans entities of `T` after `after` in insertion order, keeping those that pass the
-/// filters, until `limit` are found; `next` is set only when another match exists.
+/// filters, until `limit` are found; `next` is set only when another match exists. Each
+/// chunk of entities comes with its tags in one query.
 pub fn scan<T: Entity + Filterable>(
     tx: &mut dyn ReadTx,
     scope: &Scope,
@@ -158,20 +159,17 @@ pub fn scan<T: Entity + Filterable>(
     after: i64,
     limit: usize,
 ) -> ApiResult<Page<T>> {
-    let chunk = (limit + 1).clamp(64, 1000);
-    // Tags are read per scanned chunk only when a filter looks at them; otherwise only
-    // the kept rows' tags are read, in one query, at the end.
-    let tag_filters = filters.uses_tags();
+    // Without filters every row is kept: read exactly one more than the page. With
+    // filters, read in larger chunks, as most rows may be skipped.
+    let chunk = if filters.is_empty() { limit + 1 } else { (limit + 1).max(64) }.min(1000);
     let mut cursor = after;
     let mut items: Vec<(i64, T, Vec<Tag>)> = Vec::new();
     'scan: loop {
-        let rows = tx.page::<T>(scope, cursor, chunk)?;
+        let rows = tx.page_tagged::<T>(scope, cursor, chunk)?;
         let exhausted = rows.len() < chunk;
-        let mut tags =
-            if tag_filters { tags_by_id(tx, scope, rows.iter().map(|(_, r)| r.id()))? } else { HashMap::new() };
-        for (seq, row) in rows {
+        for (seq, row, tag_rows) in rows {
             cursor = seq;
-            let row_tags = tags.remove(row.id()).unwrap_or_default();
+            let row_tags: Vec<Tag> = tag_rows.into_iter().map(|t| Tag { key: t.key, value: t.value }).collect();
             if filters.matches(&row, &row_tags) {
                 items.push((seq, row, row_tags));
                 if items.len() > limit {
@@ -183,14 +181,7 @@ pub fn scan<T: Entity + Filterable>(
             break;
         }
     }
-    let mut page = Page::of(items, limit);
-    if !tag_filters {
-        let mut tags = tags_by_id(tx, scope, page.items.iter().map(|(_, r, _)| r.id()))?;
-        for (_, row, row_tags) in &mut page.items {
-            *row_tags = tags.remove(row.id()).unwrap_or_default();
-        }
-    }
-    Ok(page)
+    Ok(Page::of(items, limit))
 }
 
 impl<T> Page<T> {
@@ -225,9 +216,8 @@ pub fn tags_by_id<'a>(
 }
 
 /// Tags in the wire shape; `None` when there are none (EC2 omits an empty `tagSet`).
-pub fn wire_tags(tags: &[Tag]) -> Option<Vec<api::Tag>> {
-    (!tags.is_empty())
-        .then(|| tags.iter().map(|t| api::Tag { key: Some(t.key.clone()), value: Some(t.value.clone()) }).collect())
+pub fn wire_tags(tags: Vec<Tag>) -> Option<Vec<api::Tag>> {
+    (!tags.is_empty()).then(|| tags.into_iter().map(|t| api::Tag { key: Some(t.key), value: Some(t.value) }).collect())
 }
 
 /// The tags of `TagSpecifications` for a resource of `kind`. A specification for

@@ -1,5 +1,6 @@
 //! `CreateVpc`, `DescribeVpcs`, `DeleteVpc`.
 
+use reservoir_domain::cidr::ipv4_text;
 use reservoir_domain::ids::{OsRandom, ResourceKind};
 use reservoir_domain::tags::Tag;
 use reservoir_domain::vpc::{self, Dependents, NewVpc, Tenancy, Vpc, VpcError, VpcState};
@@ -12,22 +13,24 @@ use super::shared::{
 };
 use crate::error::{ApiError, ApiResult};
 
-/// The wire form of a VPC. `state` lets `CreateVpc` answer `pending`, as EC2 does.
-fn to_wire(v: &Vpc, tags: &[Tag], state: VpcState) -> api::Vpc {
+/// The wire form of a VPC, taking its strings rather than copying them (a listing
+/// converts every item). `state` lets `CreateVpc` answer `pending`, as EC2 does.
+pub fn to_wire(v: Vpc, tags: Vec<Tag>, state: VpcState) -> api::Vpc {
+    let cidr_block = ipv4_text(&v.cidr_block());
     api::Vpc {
-        owner_id: Some(v.owner.to_string()),
+        owner_id: Some(v.owner.into_string()),
         instance_tenancy: Some(api::Tenancy::from_wire(v.tenancy.as_str())),
         ipv6_cidr_block_association_set: None,
         cidr_block_association_set: Some(
             v.cidr_associations
-                .iter()
+                .into_iter()
                 .map(|a| api::VpcCidrBlockAssociation {
-                    association_id: Some(a.association_id.clone()),
-                    cidr_block: Some(a.cidr.to_string()),
+                    cidr_block: Some(ipv4_text(&a.cidr)),
                     cidr_block_state: Some(api::VpcCidrBlockState {
                         state: Some(api::VpcCidrBlockStateCode::from_wire(&a.state)),
                         status_message: None,
                     }),
+                    association_id: Some(a.association_id),
                 })
                 .collect(),
         ),
@@ -37,10 +40,10 @@ fn to_wire(v: &Vpc, tags: &[Tag], state: VpcState) -> api::Vpc {
         block_public_access_states: Some(api::BlockPublicAccessStates {
             internet_gateway_block_mode: Some(api::BlockPublicAccessMode::Off),
         }),
-        vpc_id: Some(v.id.clone()),
+        vpc_id: Some(v.id),
         state: Some(api::VpcState::from_wire(state.as_str())),
-        cidr_block: Some(v.cidr_block().to_string()),
-        dhcp_options_id: Some(v.dhcp_options_id.clone()),
+        cidr_block: Some(cidr_block),
+        dhcp_options_id: Some(v.dhcp_options_id),
     }
 }
 
@@ -81,7 +84,7 @@ pub async fn create_vpc(call: &Call, input: api::CreateVpcRequest) -> ApiResult<
             Ok((v, tags.clone()))
         })
         .await?;
-    Ok(api::CreateVpcResult { vpc: Some(to_wire(&created, &tags, VpcState::Pending)) })
+    Ok(api::CreateVpcResult { vpc: Some(to_wire(created, tags, VpcState::Pending)) })
 }
 
 /// EC2 `DescribeVpcs`: by `VpcId.N` (each must exist) and/or filters, paginated with
@@ -138,7 +141,15 @@ pub async fn describe_vpcs(call: &Call, input: api::DescribeVpcsRequest) -> ApiR
     }
     Ok(api::DescribeVpcsResult {
         next_token: next.map(|seq| call.next_token(&seq.to_string())),
-        vpcs: Some(items.iter().map(|(_, v, t)| to_wire(v, t, v.state)).collect()),
+        vpcs: Some(
+            items
+                .into_iter()
+                .map(|(_, v, t)| {
+                    let state = v.state;
+                    to_wire(v, t, state)
+                })
+                .collect(),
+        ),
     })
 }
 
