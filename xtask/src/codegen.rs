@@ -872,7 +872,7 @@ impl<'a> Gen<'a> {
         }
         for (mname, m) in members {
             let element = m["locationName"].as_str().unwrap_or(&mname).to_string();
-            let stmt = self.xml_encode_stmt(m["shape"].as_str().unwrap(), &format!("{element:?}"), "v");
+            let stmt = self.xml_encode_stmt(m["shape"].as_str().unwrap(), &format!("crate::name!({element:?})"), "v");
             writeln!(out, "        if let Some(v) = &self.{} {{ {stmt} }}", snake_case(&mname))?;
         }
         writeln!(out, "    }}\n}}\n")?;
@@ -896,7 +896,7 @@ impl<'a> Gen<'a> {
                 }
                 let item = s["member"]["locationName"].as_str().unwrap_or("member");
                 let inner = self.xml_encode_stmt(s["member"]["shape"].as_str().unwrap(), "name", "e");
-                format!("w.list({name_expr}, {item:?}, {v}, |w, name, e| {{ {inner} }});")
+                format!("w.list({name_expr}, crate::name!({item:?}), {v}, |w, name, e| {{ {inner} }});")
             }
             other => panic!("ec2: {other} shapes cannot be encoded as XML ({shape})"),
         }

@@ -62,12 +62,37 @@ impl VpcState {
     }
 }
 
+/// The state of a CIDR block association.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AssociationState {
+    Associating,
+    Associated,
+    Disassociating,
+    Disassociated,
+    Failing,
+    Failed,
+}
+
+impl AssociationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssociationState::Associating => "associating",
+            AssociationState::Associated => "associated",
+            AssociationState::Disassociating => "disassociating",
+            AssociationState::Disassociated => "disassociated",
+            AssociationState::Failing => "failing",
+            AssociationState::Failed => "failed",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CidrAssociation {
     pub association_id: String,
     pub cidr: Ipv4Net,
-    /// `associated` (the only state a settled association has).
-    pub state: String,
+    /// `associated` once settled.
+    pub state: AssociationState,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,7 +201,7 @@ fn build(owner: &AccountId, req: &NewVpc, dhcp: &str, is_default: bool, now: Tim
         cidr_associations: vec![CidrAssociation {
             association_id: ResourceKind::VpcCidrBlockAssociation.new_id(rng),
             cidr: req.cidr,
-            state: "associated".into(),
+            state: AssociationState::Associated,
         }],
         dhcp_options_id: dhcp.to_string(),
         tenancy: req.tenancy,
@@ -229,7 +254,7 @@ impl Filterable for Vpc {
             "cidr" => m(&ipv4_text(&self.cidr_block())),
             "cidr-block-association.cidr-block" => self.cidr_associations.iter().any(|a| m(&ipv4_text(&a.cidr))),
             "cidr-block-association.association-id" => self.cidr_associations.iter().any(|a| m(&a.association_id)),
-            "cidr-block-association.state" => self.cidr_associations.iter().any(|a| m(&a.state)),
+            "cidr-block-association.state" => self.cidr_associations.iter().any(|a| m(a.state.as_str())),
             "dhcp-options-id" => m(&self.dhcp_options_id),
             "is-default" => m(if self.is_default { "true" } else { "false" }),
             "owner-id" => m(self.owner.as_str()),

@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use reservoir_domain::account::{AccountId, Scope};
 
@@ -186,11 +186,11 @@ impl Store for SqliteStore {
 
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<(), Abort>) -> Result<(), Abort> {
         self.check_open()?;
-        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
-        let mut t = SqliteTx::new(tx, None);
-        f(&mut t)?; // an error drops the transaction: rollback
-        t.tx.commit().map_err(err)?;
+        let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let open = Open::begin(&conn, "BEGIN IMMEDIATE")?;
+        let mut t = SqliteTx::new(&conn, None);
+        f(&mut t)?; // an error drops `open`: rollback
+        open.commit()?;
         Ok(())
     }
 
@@ -198,13 +198,15 @@ impl Store for SqliteStore {
         self.check_open()?;
         // Take a free reader if there is one, else wait for the next in turn.
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
-        let mut conn = match self.free_reader(start) {
+        let conn = match self.free_reader(start) {
             Some(g) => g,
             None => self.readers[start % self.readers.len()].lock().unwrap_or_else(|p| p.into_inner()),
         };
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(err)?;
-        let mut t = SqliteTx::new(tx, None);
-        f(&mut t)
+        let open = Open::begin(&conn, "BEGIN DEFERRED")?;
+        let mut t = SqliteTx::new(&conn, None);
+        f(&mut t)?;
+        open.commit()?;
+        Ok(())
     }
 
     fn read_quick(
@@ -214,11 +216,16 @@ impl Store for SqliteStore {
     ) -> Result<(), Abort> {
         self.check_open()?;
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
-        let mut conn = self.free_reader(start).ok_or(Abort::WouldBlock)?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(err)?;
-        let mut t = SqliteTx::new(tx, Some(max_rows));
+        let conn = self.free_reader(start).ok_or(Abort::WouldBlock)?;
+        let open = Open::begin(&conn, "BEGIN DEFERRED")?;
+        let mut t = SqliteTx::new(&conn, Some(max_rows));
         let r = f(&mut t);
-        if t.over_budget { Err(Abort::WouldBlock) } else { r }
+        if t.over_budget {
+            return Err(Abort::WouldBlock);
+        }
+        r?;
+        open.commit()?;
+        Ok(())
     }
 
     fn close(&self) -> StoreResult<()> {
@@ -234,8 +241,40 @@ impl Store for SqliteStore {
     }
 }
 
+/// An open transaction: committed with [`Open::commit`], rolled back when dropped
+/// otherwise. `BEGIN`, `COMMIT` and `ROLLBACK` are cached statements (rusqlite's own
+/// `Transaction` prepares them afresh each time, which costs more than a small read).
+struct Open<'c> {
+    conn: &'c Connection,
+    done: bool,
+}
+
+impl<'c> Open<'c> {
+    fn begin(conn: &'c Connection, begin: &str) -> StoreResult<Open<'c>> {
+        conn.prepare_cached(begin).and_then(|mut s| s.execute([])).map_err(err)?;
+        Ok(Open { conn, done: false })
+    }
+
+    fn commit(mut self) -> StoreResult<()> {
+        self.done = true;
+        let committed = self.conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([]));
+        if committed.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.prepare_cached("ROLLBACK").and_then(|mut s| s.execute([]));
+        }
+        committed.map(|_| ()).map_err(err)
+    }
+}
+
+impl Drop for Open<'_> {
+    fn drop(&mut self) {
+        if !self.done && !self.conn.is_autocommit() {
+            let _ = self.conn.prepare_cached("ROLLBACK").and_then(|mut s| s.execute([]));
+        }
+    }
+}
+
 struct SqliteTx<'c> {
-    tx: rusqlite::Transaction<'c>,
+    tx: &'c Connection,
     /// A quick read's rows left to list (`None`: no limit).
     budget: Option<usize>,
     /// Set when a quick read asked for more than its budget.
@@ -243,7 +282,7 @@ struct SqliteTx<'c> {
 }
 
 impl<'c> SqliteTx<'c> {
-    fn new(tx: rusqlite::Transaction<'c>, budget: Option<usize>) -> SqliteTx<'c> {
+    fn new(tx: &'c Connection, budget: Option<usize>) -> SqliteTx<'c> {
         SqliteTx { tx, budget, over_budget: false }
     }
 

@@ -3,7 +3,7 @@
 use reservoir_domain::cidr::ipv4_text;
 use reservoir_domain::ids::{OsRandom, ResourceKind};
 use reservoir_domain::tags::Tag;
-use reservoir_domain::vpc::{self, Dependents, NewVpc, Tenancy, Vpc, VpcError, VpcState};
+use reservoir_domain::vpc::{self, AssociationState, Dependents, NewVpc, Tenancy, Vpc, VpcError, VpcState};
 use reservoir_store::{ReadTxExt, TxExt};
 use reservoir_wire::WireEnum;
 use reservoir_wire::ec2_api as api;
@@ -19,15 +19,27 @@ pub fn to_wire(v: Vpc, tags: Vec<Tag>, state: VpcState) -> api::Vpc {
     let cidr_block = ipv4_text(&v.cidr_block());
     api::Vpc {
         owner_id: Some(v.owner.into_string()),
-        instance_tenancy: Some(api::Tenancy::from_wire(v.tenancy.as_str())),
+        instance_tenancy: Some(match v.tenancy {
+            Tenancy::Default => api::Tenancy::Default,
+            Tenancy::Dedicated => api::Tenancy::Dedicated,
+        }),
         ipv6_cidr_block_association_set: None,
         cidr_block_association_set: Some(
             v.cidr_associations
                 .into_iter()
-                .map(|a| api::VpcCidrBlockAssociation {
-                    cidr_block: Some(ipv4_text(&a.cidr)),
+                .enumerate()
+                .map(|(i, a)| api::VpcCidrBlockAssociation {
+                    // The first association is the primary CIDR, whose text is made already.
+                    cidr_block: Some(if i == 0 { cidr_block.clone() } else { ipv4_text(&a.cidr) }),
                     cidr_block_state: Some(api::VpcCidrBlockState {
-                        state: Some(api::VpcCidrBlockStateCode::from_wire(&a.state)),
+                        state: Some(match a.state {
+                            AssociationState::Associating => api::VpcCidrBlockStateCode::Associating,
+                            AssociationState::Associated => api::VpcCidrBlockStateCode::Associated,
+                            AssociationState::Disassociating => api::VpcCidrBlockStateCode::Disassociating,
+                            AssociationState::Disassociated => api::VpcCidrBlockStateCode::Disassociated,
+                            AssociationState::Failing => api::VpcCidrBlockStateCode::Failing,
+                            AssociationState::Failed => api::VpcCidrBlockStateCode::Failed,
+                        }),
                         status_message: None,
                     }),
                     association_id: Some(a.association_id),
@@ -41,7 +53,10 @@ pub fn to_wire(v: Vpc, tags: Vec<Tag>, state: VpcState) -> api::Vpc {
             internet_gateway_block_mode: Some(api::BlockPublicAccessMode::Off),
         }),
         vpc_id: Some(v.id),
-        state: Some(api::VpcState::from_wire(state.as_str())),
+        state: Some(match state {
+            VpcState::Pending => api::VpcState::Pending,
+            VpcState::Available => api::VpcState::Available,
+        }),
         cidr_block: Some(cidr_block),
         dhcp_options_id: Some(v.dhcp_options_id),
     }

@@ -877,20 +877,20 @@ pub struct AvailabilityZone {
 
 impl XmlEncode for AvailabilityZone {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.opt_in_status { w.string("optInStatus", v.as_str()); }
-        if let Some(v) = &self.messages { w.list("messageSet", "item", v, |w, name, e| { w.structure(name, e); }); }
-        if let Some(v) = &self.region_name { w.string("regionName", v); }
-        if let Some(v) = &self.zone_name { w.string("zoneName", v); }
-        if let Some(v) = &self.zone_id { w.string("zoneId", v); }
-        if let Some(v) = &self.group_name { w.string("groupName", v); }
-        if let Some(v) = &self.network_border_group { w.string("networkBorderGroup", v); }
-        if let Some(v) = &self.zone_type { w.string("zoneType", v); }
-        if let Some(v) = &self.parent_zone_name { w.string("parentZoneName", v); }
-        if let Some(v) = &self.parent_zone_id { w.string("parentZoneId", v); }
-        if let Some(v) = &self.group_long_name { w.string("groupLongName", v); }
-        if let Some(v) = &self.geography { w.list("geographySet", "item", v, |w, name, e| { w.structure(name, e); }); }
-        if let Some(v) = &self.sub_geography { w.list("subGeographySet", "item", v, |w, name, e| { w.structure(name, e); }); }
-        if let Some(v) = &self.state { w.string("zoneState", v.as_str()); }
+        if let Some(v) = &self.opt_in_status { w.string(crate::name!("optInStatus"), v.as_str()); }
+        if let Some(v) = &self.messages { w.list(crate::name!("messageSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.region_name { w.string(crate::name!("regionName"), v); }
+        if let Some(v) = &self.zone_name { w.string(crate::name!("zoneName"), v); }
+        if let Some(v) = &self.zone_id { w.string(crate::name!("zoneId"), v); }
+        if let Some(v) = &self.group_name { w.string(crate::name!("groupName"), v); }
+        if let Some(v) = &self.network_border_group { w.string(crate::name!("networkBorderGroup"), v); }
+        if let Some(v) = &self.zone_type { w.string(crate::name!("zoneType"), v); }
+        if let Some(v) = &self.parent_zone_name { w.string(crate::name!("parentZoneName"), v); }
+        if let Some(v) = &self.parent_zone_id { w.string(crate::name!("parentZoneId"), v); }
+        if let Some(v) = &self.group_long_name { w.string(crate::name!("groupLongName"), v); }
+        if let Some(v) = &self.geography { w.list(crate::name!("geographySet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.sub_geography { w.list(crate::name!("subGeographySet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.state { w.string(crate::name!("zoneState"), v.as_str()); }
     }
 }
 
@@ -902,7 +902,7 @@ pub struct AvailabilityZoneGeography {
 
 impl XmlEncode for AvailabilityZoneGeography {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.name { w.string("name", v); }
+        if let Some(v) = &self.name { w.string(crate::name!("name"), v); }
     }
 }
 
@@ -914,7 +914,7 @@ pub struct AvailabilityZoneMessage {
 
 impl XmlEncode for AvailabilityZoneMessage {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.message { w.string("message", v); }
+        if let Some(v) = &self.message { w.string(crate::name!("message"), v); }
     }
 }
 
@@ -1006,7 +1006,7 @@ pub struct AvailabilityZoneSubGeography {
 
 impl XmlEncode for AvailabilityZoneSubGeography {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.name { w.string("name", v); }
+        if let Some(v) = &self.name { w.string(crate::name!("name"), v); }
     }
 }
 
@@ -1054,7 +1054,7 @@ pub struct BlockPublicAccessStates {
 
 impl XmlEncode for BlockPublicAccessStates {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.internet_gateway_block_mode { w.string("internetGatewayBlockMode", v.as_str()); }
+        if let Some(v) = &self.internet_gateway_block_mode { w.string(crate::name!("internetGatewayBlockMode"), v.as_str()); }
     }
 }
 
@@ -1250,7 +1250,7 @@ pub struct CreateVpcResult {
 
 impl XmlEncode for CreateVpcResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.vpc { w.structure("vpc", v); }
+        if let Some(v) = &self.vpc { w.structure(crate::name!("vpc"), v); }
     }
 }
 
@@ -1432,7 +1432,7 @@ pub struct DescribeAvailabilityZonesResult {
 
 impl XmlEncode for DescribeAvailabilityZonesResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.availability_zones { w.list("availabilityZoneInfo", "item", v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.availability_zones { w.list(crate::name!("availabilityZoneInfo"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
     }
 }
 
@@ -1502,7 +1502,7 @@ pub struct DescribeRegionsResult {
 
 impl XmlEncode for DescribeRegionsResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.regions { w.list("regionInfo", "item", v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.regions { w.list(crate::name!("regionInfo"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
     }
 }
 
@@ -1578,8 +1578,8 @@ pub struct DescribeTagsResult {
 
 impl XmlEncode for DescribeTagsResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.next_token { w.string("nextToken", v); }
-        if let Some(v) = &self.tags { w.list("tagSet", "item", v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
     }
 }
 
@@ -1660,8 +1660,8 @@ pub struct DescribeVpcsResult {
 
 impl XmlEncode for DescribeVpcsResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.next_token { w.string("nextToken", v); }
-        if let Some(v) = &self.vpcs { w.list("vpcSet", "item", v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+        if let Some(v) = &self.vpcs { w.list(crate::name!("vpcSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
     }
 }
 
@@ -1792,10 +1792,10 @@ pub struct Region {
 
 impl XmlEncode for Region {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.opt_in_status { w.string("optInStatus", v); }
-        if let Some(v) = &self.geography { w.list("geographySet", "item", v, |w, name, e| { w.structure(name, e); }); }
-        if let Some(v) = &self.region_name { w.string("regionName", v); }
-        if let Some(v) = &self.endpoint { w.string("regionEndpoint", v); }
+        if let Some(v) = &self.opt_in_status { w.string(crate::name!("optInStatus"), v); }
+        if let Some(v) = &self.geography { w.list(crate::name!("geographySet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.region_name { w.string(crate::name!("regionName"), v); }
+        if let Some(v) = &self.endpoint { w.string(crate::name!("regionEndpoint"), v); }
     }
 }
 
@@ -1807,7 +1807,7 @@ pub struct RegionGeography {
 
 impl XmlEncode for RegionGeography {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.name { w.string("name", v); }
+        if let Some(v) = &self.name { w.string(crate::name!("name"), v); }
     }
 }
 
@@ -2317,8 +2317,8 @@ impl FromQuery for Tag {
 
 impl XmlEncode for Tag {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.key { w.string("key", v); }
-        if let Some(v) = &self.value { w.string("value", v); }
+        if let Some(v) = &self.key { w.string(crate::name!("key"), v); }
+        if let Some(v) = &self.value { w.string(crate::name!("value"), v); }
     }
 }
 
@@ -2333,10 +2333,10 @@ pub struct TagDescription {
 
 impl XmlEncode for TagDescription {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.key { w.string("key", v); }
-        if let Some(v) = &self.resource_id { w.string("resourceId", v); }
-        if let Some(v) = &self.resource_type { w.string("resourceType", v.as_str()); }
-        if let Some(v) = &self.value { w.string("value", v); }
+        if let Some(v) = &self.key { w.string(crate::name!("key"), v); }
+        if let Some(v) = &self.resource_id { w.string(crate::name!("resourceId"), v); }
+        if let Some(v) = &self.resource_type { w.string(crate::name!("resourceType"), v.as_str()); }
+        if let Some(v) = &self.value { w.string(crate::name!("value"), v); }
     }
 }
 
@@ -2448,18 +2448,18 @@ pub struct Vpc {
 
 impl XmlEncode for Vpc {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.owner_id { w.string("ownerId", v); }
-        if let Some(v) = &self.instance_tenancy { w.string("instanceTenancy", v.as_str()); }
-        if let Some(v) = &self.ipv6_cidr_block_association_set { w.list("ipv6CidrBlockAssociationSet", "item", v, |w, name, e| { w.structure(name, e); }); }
-        if let Some(v) = &self.cidr_block_association_set { w.list("cidrBlockAssociationSet", "item", v, |w, name, e| { w.structure(name, e); }); }
-        if let Some(v) = &self.is_default { w.boolean("isDefault", *v); }
-        if let Some(v) = &self.encryption_control { w.structure("encryptionControl", v); }
-        if let Some(v) = &self.tags { w.list("tagSet", "item", v, |w, name, e| { w.structure(name, e); }); }
-        if let Some(v) = &self.block_public_access_states { w.structure("blockPublicAccessStates", v); }
-        if let Some(v) = &self.vpc_id { w.string("vpcId", v); }
-        if let Some(v) = &self.state { w.string("state", v.as_str()); }
-        if let Some(v) = &self.cidr_block { w.string("cidrBlock", v); }
-        if let Some(v) = &self.dhcp_options_id { w.string("dhcpOptionsId", v); }
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+        if let Some(v) = &self.instance_tenancy { w.string(crate::name!("instanceTenancy"), v.as_str()); }
+        if let Some(v) = &self.ipv6_cidr_block_association_set { w.list(crate::name!("ipv6CidrBlockAssociationSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.cidr_block_association_set { w.list(crate::name!("cidrBlockAssociationSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.is_default { w.boolean(crate::name!("isDefault"), *v); }
+        if let Some(v) = &self.encryption_control { w.structure(crate::name!("encryptionControl"), v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.block_public_access_states { w.structure(crate::name!("blockPublicAccessStates"), v); }
+        if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+        if let Some(v) = &self.cidr_block { w.string(crate::name!("cidrBlock"), v); }
+        if let Some(v) = &self.dhcp_options_id { w.string(crate::name!("dhcpOptionsId"), v); }
     }
 }
 
@@ -2473,9 +2473,9 @@ pub struct VpcCidrBlockAssociation {
 
 impl XmlEncode for VpcCidrBlockAssociation {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.association_id { w.string("associationId", v); }
-        if let Some(v) = &self.cidr_block { w.string("cidrBlock", v); }
-        if let Some(v) = &self.cidr_block_state { w.structure("cidrBlockState", v); }
+        if let Some(v) = &self.association_id { w.string(crate::name!("associationId"), v); }
+        if let Some(v) = &self.cidr_block { w.string(crate::name!("cidrBlock"), v); }
+        if let Some(v) = &self.cidr_block_state { w.structure(crate::name!("cidrBlockState"), v); }
     }
 }
 
@@ -2488,8 +2488,8 @@ pub struct VpcCidrBlockState {
 
 impl XmlEncode for VpcCidrBlockState {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.state { w.string("state", v.as_str()); }
-        if let Some(v) = &self.status_message { w.string("statusMessage", v); }
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+        if let Some(v) = &self.status_message { w.string(crate::name!("statusMessage"), v); }
     }
 }
 
@@ -2555,13 +2555,13 @@ pub struct VpcEncryptionControl {
 
 impl XmlEncode for VpcEncryptionControl {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.vpc_id { w.string("vpcId", v); }
-        if let Some(v) = &self.vpc_encryption_control_id { w.string("vpcEncryptionControlId", v); }
-        if let Some(v) = &self.mode { w.string("mode", v.as_str()); }
-        if let Some(v) = &self.state { w.string("state", v.as_str()); }
-        if let Some(v) = &self.state_message { w.string("stateMessage", v); }
-        if let Some(v) = &self.resource_exclusions { w.structure("resourceExclusions", v); }
-        if let Some(v) = &self.tags { w.list("tagSet", "item", v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+        if let Some(v) = &self.vpc_encryption_control_id { w.string(crate::name!("vpcEncryptionControlId"), v); }
+        if let Some(v) = &self.mode { w.string(crate::name!("mode"), v.as_str()); }
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+        if let Some(v) = &self.state_message { w.string(crate::name!("stateMessage"), v); }
+        if let Some(v) = &self.resource_exclusions { w.structure(crate::name!("resourceExclusions"), v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
     }
 }
 
@@ -2710,8 +2710,8 @@ pub struct VpcEncryptionControlExclusion {
 
 impl XmlEncode for VpcEncryptionControlExclusion {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.state { w.string("state", v.as_str()); }
-        if let Some(v) = &self.state_message { w.string("stateMessage", v); }
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+        if let Some(v) = &self.state_message { w.string(crate::name!("stateMessage"), v); }
     }
 }
 
@@ -2802,14 +2802,14 @@ pub struct VpcEncryptionControlExclusions {
 
 impl XmlEncode for VpcEncryptionControlExclusions {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.internet_gateway { w.structure("internetGateway", v); }
-        if let Some(v) = &self.egress_only_internet_gateway { w.structure("egressOnlyInternetGateway", v); }
-        if let Some(v) = &self.nat_gateway { w.structure("natGateway", v); }
-        if let Some(v) = &self.virtual_private_gateway { w.structure("virtualPrivateGateway", v); }
-        if let Some(v) = &self.vpc_peering { w.structure("vpcPeering", v); }
-        if let Some(v) = &self.lambda { w.structure("lambda", v); }
-        if let Some(v) = &self.vpc_lattice { w.structure("vpcLattice", v); }
-        if let Some(v) = &self.elastic_file_system { w.structure("elasticFileSystem", v); }
+        if let Some(v) = &self.internet_gateway { w.structure(crate::name!("internetGateway"), v); }
+        if let Some(v) = &self.egress_only_internet_gateway { w.structure(crate::name!("egressOnlyInternetGateway"), v); }
+        if let Some(v) = &self.nat_gateway { w.structure(crate::name!("natGateway"), v); }
+        if let Some(v) = &self.virtual_private_gateway { w.structure(crate::name!("virtualPrivateGateway"), v); }
+        if let Some(v) = &self.vpc_peering { w.structure(crate::name!("vpcPeering"), v); }
+        if let Some(v) = &self.lambda { w.structure(crate::name!("lambda"), v); }
+        if let Some(v) = &self.vpc_lattice { w.structure(crate::name!("vpcLattice"), v); }
+        if let Some(v) = &self.elastic_file_system { w.structure(crate::name!("elasticFileSystem"), v); }
     }
 }
 
@@ -2919,13 +2919,13 @@ pub struct VpcIpv6CidrBlockAssociation {
 
 impl XmlEncode for VpcIpv6CidrBlockAssociation {
     fn encode_xml(&self, w: &mut XmlWriter) {
-        if let Some(v) = &self.association_id { w.string("associationId", v); }
-        if let Some(v) = &self.ipv6_cidr_block { w.string("ipv6CidrBlock", v); }
-        if let Some(v) = &self.ipv6_cidr_block_state { w.structure("ipv6CidrBlockState", v); }
-        if let Some(v) = &self.network_border_group { w.string("networkBorderGroup", v); }
-        if let Some(v) = &self.ipv6_pool { w.string("ipv6Pool", v); }
-        if let Some(v) = &self.ipv6_address_attribute { w.string("ipv6AddressAttribute", v.as_str()); }
-        if let Some(v) = &self.ip_source { w.string("ipSource", v.as_str()); }
+        if let Some(v) = &self.association_id { w.string(crate::name!("associationId"), v); }
+        if let Some(v) = &self.ipv6_cidr_block { w.string(crate::name!("ipv6CidrBlock"), v); }
+        if let Some(v) = &self.ipv6_cidr_block_state { w.structure(crate::name!("ipv6CidrBlockState"), v); }
+        if let Some(v) = &self.network_border_group { w.string(crate::name!("networkBorderGroup"), v); }
+        if let Some(v) = &self.ipv6_pool { w.string(crate::name!("ipv6Pool"), v); }
+        if let Some(v) = &self.ipv6_address_attribute { w.string(crate::name!("ipv6AddressAttribute"), v.as_str()); }
+        if let Some(v) = &self.ip_source { w.string(crate::name!("ipSource"), v.as_str()); }
     }
 }
 
