@@ -448,3 +448,99 @@ fn ephemeral_stores_leave_nothing_behind() {
     drop(store);
     assert!(!dir.exists(), "{} is removed when the store is dropped", dir.display());
 }
+
+/// A page of entities with their tags, in one query: seq order, each entity's tags in key
+/// order, entities without tags included, other scopes' tags never mixed in.
+#[test]
+fn pages_come_with_their_tags() {
+    for (name, store, _dir) in backends() {
+        let a = scope("111111111111", "us-east-1");
+        let b = scope("222222222222", "us-east-1");
+        write(&*store, |tx| -> Result<(), StoreError> {
+            for i in 0..6 {
+                tx.insert(&a, "vpc", &format!("vpc-{i}"), None, &format!(r#"{{"n":{i}}}"#))?;
+            }
+            tx.insert(&b, "vpc", "vpc-b", None, "{}")?;
+            tx.put_tag(&a, &tag("vpc-1", "z", "last"))?;
+            tx.put_tag(&a, &tag("vpc-1", "a", "first"))?;
+            tx.put_tag(&a, &tag("vpc-4", "k", "v"))?;
+            tx.put_tag(&b, &tag("vpc-1", "other", "scope"))?; // same id, other account
+            Ok(())
+        })
+        .unwrap();
+        let page = read(&*store, |tx| tx.list_tagged(&a, "vpc", 0, 4)).unwrap();
+        let ids: Vec<&str> = page.iter().map(|(r, _)| r.id.as_str()).collect();
+        assert_eq!(ids, ["vpc-0", "vpc-1", "vpc-2", "vpc-3"], "{name}");
+        let keys = |i: usize| page[i].1.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect::<Vec<_>>();
+        assert_eq!(keys(1), [("a", "first"), ("z", "last")], "{name}");
+        assert!(keys(0).is_empty() && keys(2).is_empty(), "{name}");
+        assert_eq!(page[1].0.body, r#"{"n":1}"#);
+        let rest = read(&*store, |tx| tx.list_tagged(&a, "vpc", page[3].0.seq, 10)).unwrap();
+        assert_eq!(rest.iter().map(|(r, _)| r.id.as_str()).collect::<Vec<_>>(), ["vpc-4", "vpc-5"], "{name}");
+        assert_eq!(rest[0].1[0].key, "k");
+        // The same tags through `tags_of`, in one query: (resource id, key) order.
+        let tags = read(&*store, |tx| tx.tags_of(&a, &["vpc-4", "vpc-1", "vpc-4", "vpc-9"])).unwrap();
+        let got: Vec<(&str, &str)> = tags.iter().map(|t| (t.resource_id.as_str(), t.key.as_str())).collect();
+        assert_eq!(got, [("vpc-1", "a"), ("vpc-1", "z"), ("vpc-4", "k")], "{name}");
+    }
+}
+
+/// A quick read runs when it lists few enough rows, and gives up, whatever its closure
+/// answered, when it would list more; an ordinary read then does it all.
+#[test]
+fn quick_reads_stay_within_their_budget() {
+    for (name, store, _dir) in backends() {
+        let a = scope("111111111111", "us-east-1");
+        write(&*store, |tx| -> Result<(), StoreError> {
+            for i in 0..10 {
+                tx.insert(&a, "vpc", &format!("vpc-{i}"), None, "{}")?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let small = reservoir_store::read_quick(&*store, 16, |tx| tx.list(&a, "vpc", 0, 1000));
+        assert_eq!(small.expect("ran quickly").unwrap().len(), 10, "{name}");
+        let tagged = reservoir_store::read_quick(&*store, 10, |tx| tx.list_tagged(&a, "vpc", 0, 1000));
+        assert_eq!(tagged.expect("exactly the budget").unwrap().len(), 10, "{name}");
+        // Over budget: gives up even though the closure swallows the store's error.
+        let big = reservoir_store::read_quick(&*store, 9, |tx| -> Result<usize, StoreError> {
+            Ok(tx.list(&a, "vpc", 0, 1000).map(|r| r.len()).unwrap_or(0))
+        });
+        assert!(big.is_none(), "{name}: a read over its budget gives up");
+        // Budgets add up across a transaction's listings: 6 then 5 rows.
+        let two = |budget| {
+            reservoir_store::read_quick(&*store, budget, |tx| -> Result<usize, StoreError> {
+                let first = tx.list(&a, "vpc", 0, 6)?;
+                Ok(first.len() + tx.list(&a, "vpc", first[5].seq - 1, 10)?.len())
+            })
+        };
+        assert_eq!(two(12).expect("11 rows fit in 12").unwrap(), 11, "{name}");
+        assert!(two(10).is_none(), "{name}: 11 rows do not fit in 10");
+        assert_eq!(read(&*store, |tx| tx.list(&a, "vpc", 0, 1000)).unwrap().len(), 10, "{name}");
+    }
+}
+
+/// A database made by an earlier version (schema 1) opens, migrates and keeps its data.
+#[test]
+fn a_version_1_database_is_migrated_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(include_str!("../migrations/sqlite/0001_init.sql")).unwrap();
+        c.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL);
+             INSERT INTO schema_migrations VALUES (1, 0);
+             INSERT INTO resources (account, region, kind, id, body) VALUES ('111111111111', 'us-east-1', 'vpc', 'vpc-1', '{}');
+             INSERT INTO tags VALUES ('111111111111', 'us-east-1', 'vpc-1', 'vpc', 'Name', 'kept');",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open_file(&path).unwrap();
+    let a = scope("111111111111", "us-east-1");
+    let page = read(&store, |tx| tx.list_tagged(&a, "vpc", 0, 10)).unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!((page[0].1[0].key.as_str(), page[0].1[0].value.as_str()), ("Name", "kept"));
+    write(&store, |tx| tx.put_tag(&a, &tag("vpc-1", "Name", "changed"))).unwrap();
+    assert_eq!(read(&store, |tx| tx.tags_of(&a, &["vpc-1"])).unwrap()[0].value, "changed");
+}
