@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashSet;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification, Tenancy};
-use common::{code_and_status, ec2, server};
+use common::{code_and_status, ec2, server, server_with};
 
 fn filter(name: &str, values: &[&str]) -> Filter {
     Filter::builder().name(name).set_values(Some(values.iter().map(|v| v.to_string()).collect())).build()
@@ -22,9 +22,15 @@ async fn regions_and_availability_zones() {
     let server = server().await;
     let client = ec2(&server, "AKIDEXAMPLE", "eu-west-1");
 
+    // The regions enabled for a new account; the others only with AllRegions.
     let regions = client.describe_regions().send().await.unwrap();
     let names: Vec<&str> = regions.regions().iter().filter_map(|r| r.region_name()).collect();
-    assert!(names.contains(&"us-east-1") && names.contains(&"eu-west-1") && names.len() >= 29, "{names:?}");
+    assert!(names.contains(&"us-east-1") && names.contains(&"eu-west-1") && names.len() >= 17, "{names:?}");
+    assert!(!names.contains(&"af-south-1"), "{names:?}");
+    let all = client.describe_regions().all_regions(true).send().await.unwrap();
+    let cape_town = all.regions().iter().find(|r| r.region_name() == Some("af-south-1")).unwrap();
+    assert_eq!(cape_town.opt_in_status(), Some("not-opted-in"));
+    assert!(all.regions().len() > regions.regions().len());
     let use1 = regions.regions().iter().find(|r| r.region_name() == Some("us-east-1")).unwrap();
     assert_eq!(use1.endpoint(), Some("ec2.us-east-1.amazonaws.com"));
     assert_eq!(use1.opt_in_status(), Some("opt-in-not-required"));
@@ -47,6 +53,36 @@ async fn regions_and_availability_zones() {
     assert_eq!(code_and_status(&err), ("InvalidParameterValue".into(), 400));
     let err = client.describe_regions().dry_run(true).send().await.unwrap_err();
     assert_eq!(code_and_status(&err), ("DryRunOperation".into(), 412));
+
+    // A region that is not enabled refuses calls signed for it.
+    let cape_town = ec2(&server, "AKIDEXAMPLE", "af-south-1");
+    let err = cape_town.describe_vpcs().send().await.unwrap_err();
+    assert_eq!(code_and_status(&err), ("OptInRequired".into(), 403));
+
+    // Local Zones are listed only with AllAvailabilityZones until opted into.
+    let oregon = ec2(&server, "AKIDEXAMPLE", "us-west-2");
+    let zones = oregon.describe_availability_zones().send().await.unwrap();
+    assert_eq!(zones.availability_zones().len(), 4);
+    let all = oregon.describe_availability_zones().all_availability_zones(true).send().await.unwrap();
+    let lax = all.availability_zones().iter().find(|z| z.zone_name() == Some("us-west-2-lax-1a")).unwrap();
+    assert_eq!(lax.opt_in_status().map(|s| s.as_str()), Some("not-opted-in"));
+    assert_eq!(lax.zone_type(), Some("local-zone"));
+    assert_eq!(lax.parent_zone_id(), Some("usw2-az4"));
+    assert_eq!(lax.network_border_group(), Some("us-west-2-lax-1"));
+}
+
+#[tokio::test]
+async fn opted_in_regions_and_zones() {
+    let mut config = reservoir::Config::ephemeral();
+    config.opt_in = vec!["af-south-1".into(), "us-west-2-lax-1".into()];
+    let server = server_with(config).await;
+    let cape_town = ec2(&server, "AKIDEXAMPLE", "af-south-1");
+    let vpcs = cape_town.describe_vpcs().send().await.unwrap();
+    assert_eq!(vpcs.vpcs().len(), 1, "the default VPC of an opted-in region");
+    let regions = cape_town.describe_regions().region_names("af-south-1").send().await.unwrap();
+    assert_eq!(regions.regions()[0].opt_in_status(), Some("opted-in"));
+    let zones = ec2(&server, "AKIDEXAMPLE", "us-west-2").describe_availability_zones().send().await.unwrap();
+    assert_eq!(zones.availability_zones().len(), 6);
 }
 
 #[tokio::test]
@@ -122,8 +158,8 @@ async fn vpc_errors() {
     let server = server().await;
     let client = ec2(&server, "AKIDEXAMPLE", "us-east-1");
     let cases = [
-        (client.create_vpc().cidr_block("10.0.0.0/8").send().await.unwrap_err(), "InvalidVpcRange"),
-        (client.create_vpc().cidr_block("10.0.0.1/16").send().await.unwrap_err(), "InvalidParameterValue"),
+        (client.create_vpc().cidr_block("10.0.0.0/8").send().await.unwrap_err(), "InvalidVpc.Range"),
+        (client.create_vpc().cidr_block("10.0.0/16").send().await.unwrap_err(), "InvalidParameterValue"),
         (client.create_vpc().send().await.unwrap_err(), "MissingParameter"),
         (
             client.create_vpc().cidr_block("10.0.0.0/16").instance_tenancy(Tenancy::Host).send().await.unwrap_err(),
@@ -148,8 +184,60 @@ async fn vpc_errors() {
     let err = client.create_vpc().cidr_block("10.9.0.0/16").dry_run(true).send().await.unwrap_err();
     assert_eq!(code_and_status(&err), ("DryRunOperation".into(), 412));
     let err = client.create_vpc().cidr_block("10.0.0.0/8").dry_run(true).send().await.unwrap_err();
-    assert_eq!(code_and_status(&err).0, "InvalidVpcRange", "validation wins over DryRun");
+    assert_eq!(code_and_status(&err).0, "InvalidVpc.Range", "validation wins over DryRun");
     assert_eq!(client.describe_vpcs().send().await.unwrap().vpcs().len(), 1);
+}
+
+/// What real tools send: a CIDR with host bits (canonical form, as the API reference says)
+/// and the filter names Ansible's `ec2_vpc_net` and Terraform's `aws_vpc` use.
+#[tokio::test]
+async fn canonical_cidrs_and_the_filter_names_tools_send() {
+    let server = server().await;
+    let client = ec2(&server, "AKIDEXAMPLE", "us-east-1");
+    let created = client
+        .create_vpc()
+        .cidr_block("100.68.0.18/18")
+        .tag_specifications(
+            TagSpecification::builder().resource_type(ResourceType::Vpc).tags(tag("Name", "ansible")).build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let vpc = created.vpc().unwrap();
+    assert_eq!(vpc.cidr_block(), Some("100.68.0.0/18"));
+    let id = vpc.vpc_id().unwrap();
+    let found = client
+        .describe_vpcs()
+        .filters(filter("tag:Name", &["ansible"]))
+        .filters(filter("cidr-block", &["100.68.0.0/18"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(found.vpcs().iter().filter_map(|v| v.vpc_id()).collect::<Vec<_>>(), [id]);
+    let default = client.describe_vpcs().filters(filter("isDefault", &["true"])).send().await.unwrap();
+    assert_eq!(default.vpcs().len(), 1);
+    assert_eq!(default.vpcs()[0].is_default(), Some(true));
+    let by_value = client.describe_vpcs().filters(filter("tag-value", &["ansi*"])).send().await.unwrap();
+    assert_eq!(by_value.vpcs().len(), 1);
+}
+
+/// No quota unless configured; `Quotas::aws_defaults` is AWS's behaviour.
+#[tokio::test]
+async fn quotas_are_opt_in() {
+    let server = server().await;
+    let client = ec2(&server, "AKIDEXAMPLE", "us-east-1");
+    for i in 0..8 {
+        client.create_vpc().cidr_block(format!("10.{i}.0.0/16")).send().await.unwrap();
+    }
+    let mut config = reservoir::Config::ephemeral();
+    config.quotas = reservoir::Quotas::aws_defaults();
+    let strict = server_with(config).await;
+    let client = ec2(&strict, "AKIDEXAMPLE", "us-east-1");
+    for i in 0..4 {
+        client.create_vpc().cidr_block(format!("10.{i}.0.0/16")).send().await.unwrap();
+    }
+    let err = client.create_vpc().cidr_block("10.9.0.0/16").send().await.unwrap_err();
+    assert_eq!(code_and_status(&err), ("VpcLimitExceeded".into(), 400));
 }
 
 #[tokio::test]

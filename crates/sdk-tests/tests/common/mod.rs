@@ -5,11 +5,13 @@
 use aws_sdk_ec2::config::Credentials;
 use reservoir::{Config, RunningServer};
 
-/// An in-memory Reservoir on a free loopback port, with room for more VPCs than AWS's
-/// default quota of 5 so that pagination can be exercised.
+/// An in-memory Reservoir on a free loopback port, with its defaults (no quota).
 pub async fn server() -> RunningServer {
-    let mut config = Config::ephemeral();
-    config.quotas.vpcs_per_region = 100;
+    server_with(Config::ephemeral()).await
+}
+
+/// A Reservoir with other settings.
+pub async fn server_with(config: Config) -> RunningServer {
     reservoir::start(config, ([127, 0, 0, 1], 0).into()).await.expect("reservoir starts")
 }
 
