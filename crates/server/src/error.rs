@@ -172,28 +172,45 @@ pub fn ec2_token_error(e: TokenError) -> ApiError {
 /// Cognito errors as Cognito Identity answers them (its model's codes and statuses).
 impl From<CognitoError> for ApiError {
     fn from(e: CognitoError) -> ApiError {
-        let code = match &e {
-            CognitoError::PoolNotFound(_) => identity_codes::RESOURCE_NOT_FOUND_EXCEPTION,
-            CognitoError::PoolLimitExceeded => identity_codes::LIMIT_EXCEEDED_EXCEPTION,
-            CognitoError::DeveloperProviderImmutable(_) => identity_codes::INVALID_PARAMETER_EXCEPTION,
-            CognitoError::UnauthenticatedNotAllowed
-            | CognitoError::ProviderNotConfigured(_)
-            | CognitoError::EmptyToken(_) => identity_codes::NOT_AUTHORIZED_EXCEPTION,
-        };
-        ApiError::new(code, e.to_string())
+        use identity_codes as c;
+        cognito_error(
+            e,
+            [
+                c::RESOURCE_NOT_FOUND_EXCEPTION,
+                c::LIMIT_EXCEEDED_EXCEPTION,
+                c::INVALID_PARAMETER_EXCEPTION,
+                c::NOT_AUTHORIZED_EXCEPTION,
+            ],
+        )
     }
 }
 
 /// Cognito errors as Cognito Sync answers them (its model's codes and statuses:
 /// `ResourceNotFoundException` is 404 there).
 pub fn sync_error(e: CognitoError) -> ApiError {
+    use sync_codes as c;
+    cognito_error(
+        e,
+        [
+            c::RESOURCE_NOT_FOUND_EXCEPTION,
+            c::LIMIT_EXCEEDED_EXCEPTION,
+            c::INVALID_PARAMETER_EXCEPTION,
+            c::NOT_AUTHORIZED_EXCEPTION,
+        ],
+    )
+}
+
+/// `codes`: the service's not-found, limit-exceeded, invalid-parameter and not-authorized
+/// codes (both Cognito services use these four names, with statuses of their own).
+fn cognito_error(e: CognitoError, codes: [Code; 4]) -> ApiError {
+    let [not_found, limit, invalid, not_authorized] = codes;
     let code = match &e {
-        CognitoError::PoolNotFound(_) => sync_codes::RESOURCE_NOT_FOUND_EXCEPTION,
-        CognitoError::PoolLimitExceeded => sync_codes::LIMIT_EXCEEDED_EXCEPTION,
-        CognitoError::DeveloperProviderImmutable(_) => sync_codes::INVALID_PARAMETER_EXCEPTION,
+        CognitoError::PoolNotFound(_) => not_found,
+        CognitoError::PoolLimitExceeded => limit,
+        CognitoError::DeveloperProviderImmutable(_) => invalid,
         CognitoError::UnauthenticatedNotAllowed
         | CognitoError::ProviderNotConfigured(_)
-        | CognitoError::EmptyToken(_) => sync_codes::NOT_AUTHORIZED_EXCEPTION,
+        | CognitoError::EmptyToken(_) => not_authorized,
     };
     ApiError::new(code, e.to_string())
 }

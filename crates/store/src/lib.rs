@@ -218,16 +218,7 @@ pub fn write<T, E: From<StoreError>>(
     mut f: impl FnMut(&mut dyn Tx) -> Result<T, E>,
 ) -> Result<T, E> {
     let mut out: Option<Result<T, E>> = None;
-    let r = store.write(&mut |tx| match f(tx) {
-        Ok(v) => {
-            out = Some(Ok(v));
-            Ok(())
-        }
-        Err(e) => {
-            out = Some(Err(e));
-            Err(Abort::Rollback)
-        }
-    });
+    let r = store.write(&mut |tx| keep(&mut out, f(tx)));
     finish(r, out)
 }
 
@@ -237,16 +228,7 @@ pub fn read<T, E: From<StoreError>>(
     mut f: impl FnMut(&mut dyn ReadTx) -> Result<T, E>,
 ) -> Result<T, E> {
     let mut out: Option<Result<T, E>> = None;
-    let r = store.read(&mut |tx| match f(tx) {
-        Ok(v) => {
-            out = Some(Ok(v));
-            Ok(())
-        }
-        Err(e) => {
-            out = Some(Err(e));
-            Err(Abort::Rollback)
-        }
-    });
+    let r = store.read(&mut |tx| keep(&mut out, f(tx)));
     finish(r, out)
 }
 
@@ -258,20 +240,17 @@ pub fn read_quick<T, E: From<StoreError>>(
     mut f: impl FnMut(&mut dyn ReadTx) -> Result<T, E>,
 ) -> Option<Result<T, E>> {
     let mut out: Option<Result<T, E>> = None;
-    let r = store.read_quick(max_rows, &mut |tx| match f(tx) {
-        Ok(v) => {
-            out = Some(Ok(v));
-            Ok(())
-        }
-        Err(e) => {
-            out = Some(Err(e));
-            Err(Abort::Rollback)
-        }
-    });
-    match r {
+    match store.read_quick(max_rows, &mut |tx| keep(&mut out, f(tx))) {
         Err(Abort::WouldBlock) => None,
         r => Some(finish(r, out)),
     }
+}
+
+/// Keeps a closure's result for the caller; its error rolls the transaction back.
+fn keep<T, E>(out: &mut Option<Result<T, E>>, result: Result<T, E>) -> Result<(), Abort> {
+    let failed = result.is_err();
+    *out = Some(result);
+    if failed { Err(Abort::Rollback) } else { Ok(()) }
 }
 
 fn finish<T, E: From<StoreError>>(r: Result<(), Abort>, out: Option<Result<T, E>>) -> Result<T, E> {

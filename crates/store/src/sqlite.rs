@@ -295,6 +295,30 @@ impl<'c> SqliteTx<'c> {
         }
     }
 
+    /// Runs a listing query whose last parameter is its row limit (capped to a quick
+    /// read's budget) and counts what it returns against the budget.
+    fn listing<T>(
+        &mut self,
+        sql: &str,
+        params: &[&dyn rusqlite::ToSql],
+        n: usize,
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> StoreResult<Vec<T>> {
+        let capped = limit(self.cap(n));
+        let mut all: Vec<&dyn rusqlite::ToSql> = params.to_vec();
+        all.push(&capped);
+        let rows: Vec<T> = self
+            .tx
+            .prepare_cached(sql)
+            .map_err(err)?
+            .query_map(all.as_slice(), row)
+            .map_err(err)?
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
+        self.spend(rows.len())?;
+        Ok(rows)
+    }
+
     /// Counts `rows` listed against a quick read's budget.
     fn spend(&mut self, rows: usize) -> StoreResult<()> {
         if let Some(left) = &mut self.budget {
@@ -353,22 +377,13 @@ impl ReadTx for SqliteTx<'_> {
     }
 
     fn list(&mut self, scope: &Scope, kind: &str, after: i64, n: usize) -> StoreResult<Vec<Record>> {
-        let capped = self.cap(n);
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT seq, id, body FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3 AND seq > ?4 \
-                 ORDER BY seq LIMIT ?5",
-            )
-            .map_err(err)?;
-        let rows: Vec<Record> = stmt
-            .query_map(params![scope.account.as_str(), scope.region, kind, after, limit(capped)], record)
-            .map_err(err)?
-            .collect::<Result<_, _>>()
-            .map_err(err)?;
-        drop(stmt);
-        self.spend(rows.len())?;
-        Ok(rows)
+        self.listing(
+            "SELECT seq, id, body FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3 AND seq > ?4 \
+             ORDER BY seq LIMIT ?5",
+            params![scope.account.as_str(), scope.region, kind, after],
+            n,
+            record,
+        )
     }
 
     fn list_tagged(
@@ -445,22 +460,13 @@ impl ReadTx for SqliteTx<'_> {
         after: i64,
         n: usize,
     ) -> StoreResult<Vec<Record>> {
-        let capped = self.cap(n);
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT seq, id, body FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3 AND parent = ?4 \
-                 AND seq > ?5 ORDER BY seq LIMIT ?6",
-            )
-            .map_err(err)?;
-        let rows: Vec<Record> = stmt
-            .query_map(params![scope.account.as_str(), scope.region, kind, parent, after, limit(capped)], record)
-            .map_err(err)?
-            .collect::<Result<_, _>>()
-            .map_err(err)?;
-        drop(stmt);
-        self.spend(rows.len())?;
-        Ok(rows)
+        self.listing(
+            "SELECT seq, id, body FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3 AND parent = ?4 \
+             AND seq > ?5 ORDER BY seq LIMIT ?6",
+            params![scope.account.as_str(), scope.region, kind, parent, after],
+            n,
+            record,
+        )
     }
 
     fn count(&mut self, scope: &Scope, kind: &str) -> StoreResult<u64> {
@@ -495,43 +501,27 @@ impl ReadTx for SqliteTx<'_> {
             return Ok(Vec::new());
         }
         let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Other(e.to_string()))?;
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT t.resource_id, t.resource_type, t.key, t.value \
-                 FROM json_each(?3) AS wanted \
-                 CROSS JOIN tags AS t ON t.account = ?1 AND t.region = ?2 AND t.resource_id = wanted.value",
-            )
-            .map_err(err)?;
-        let rows: Vec<TagRow> = stmt
-            .query_map(params![scope.account.as_str(), scope.region, ids], tag_row)
-            .map_err(err)?
-            .collect::<Result<_, _>>()
-            .map_err(err)?;
-        drop(stmt);
-        self.spend(rows.len())?;
-        Ok(rows)
+        self.listing(
+            "SELECT t.resource_id, t.resource_type, t.key, t.value \
+             FROM json_each(?3) AS wanted \
+             CROSS JOIN tags AS t ON t.account = ?1 AND t.region = ?2 AND t.resource_id = wanted.value \
+             LIMIT ?4",
+            params![scope.account.as_str(), scope.region, ids],
+            usize::MAX,
+            tag_row,
+        )
     }
 
     fn list_tags(&mut self, scope: &Scope, after: Option<(&str, &str)>, n: usize) -> StoreResult<Vec<TagRow>> {
         let (after_id, after_key) = after.unwrap_or(("", ""));
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT resource_id, resource_type, key, value FROM tags \
-                 WHERE account = ?1 AND region = ?2 AND (resource_id, key) > (?3, ?4) \
-                 ORDER BY resource_id, key LIMIT ?5",
-            )
-            .map_err(err)?;
-        let capped = self.cap(n);
-        let rows: Vec<TagRow> = stmt
-            .query_map(params![scope.account.as_str(), scope.region, after_id, after_key, limit(capped)], tag_row)
-            .map_err(err)?
-            .collect::<Result<_, _>>()
-            .map_err(err)?;
-        drop(stmt);
-        self.spend(rows.len())?;
-        Ok(rows)
+        self.listing(
+            "SELECT resource_id, resource_type, key, value FROM tags \
+             WHERE account = ?1 AND region = ?2 AND (resource_id, key) > (?3, ?4) \
+             ORDER BY resource_id, key LIMIT ?5",
+            params![scope.account.as_str(), scope.region, after_id, after_key],
+            n,
+            tag_row,
+        )
     }
 
     fn get_alias(&mut self, scope: &Scope, namespace: &str, key: &str) -> StoreResult<Option<String>> {

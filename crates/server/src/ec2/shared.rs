@@ -385,18 +385,22 @@ mod tests {
         assert_eq!(err.code(), "InvalidParameterValue");
     }
 
-    /// Sixteen concurrent retries of one idempotent call, split between two servers on one
-    /// database file (as two processes would be): the operation acts once, every retry
-    /// answers its result, none fails.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn concurrent_retries_with_one_client_token_act_once() {
-        let dir = tempfile::tempdir().unwrap();
+    /// Two servers on one database file, as two processes would be.
+    fn two_servers_on_one_file(dir: &tempfile::TempDir) -> (Arc<AppState>, Arc<AppState>) {
         let open = || {
             let mut config = Config::ephemeral();
             config.storage = Storage::File(dir.path().join("shared.db"));
             Arc::new(AppState::open(config).unwrap())
         };
-        let (a, b) = (open(), open());
+        (open(), open())
+    }
+
+    /// Sixteen concurrent retries of one idempotent call, split between two servers on one
+    /// database file: the operation acts once, every retry answers its result, none fails.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_retries_with_one_client_token_act_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = two_servers_on_one_file(&dir);
         let barrier = Arc::new(tokio::sync::Barrier::new(16));
         let tasks: Vec<_> = (0..16)
             .map(|i| {
@@ -422,12 +426,7 @@ mod tests {
     #[tokio::test]
     async fn a_reset_elsewhere_is_seen_by_the_next_request() {
         let dir = tempfile::tempdir().unwrap();
-        let open = || {
-            let mut config = Config::ephemeral();
-            config.storage = Storage::File(dir.path().join("shared.db"));
-            Arc::new(AppState::open(config).unwrap())
-        };
-        let (a, b) = (open(), open());
+        let (a, b) = two_servers_on_one_file(&dir);
         let default_vpcs = |state: &Arc<AppState>| {
             let c = call(state, "");
             async move { c.read(|tx| Ok(tx.count_of::<vpc::Vpc>(&scope())?)).await.unwrap() }
