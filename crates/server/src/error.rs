@@ -3,7 +3,7 @@
 //! Handlers return [`ApiError`]. Domain errors convert into it here, each family with a
 //! `match` that has no wildcard arm, so a new domain error does not compile until it is
 //! given its AWS code. Rendering (XML for EC2, JSON for the others) happens in
-//! [`crate::http`], which knows the service.
+//! [`crate::respond`], which knows the service.
 
 use reservoir_domain::cognito::CognitoError;
 use reservoir_domain::filter::FilterError;
