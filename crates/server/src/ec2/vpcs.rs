@@ -64,7 +64,7 @@ pub fn to_wire(v: Vpc, tags: Vec<Tag>, state: VpcState) -> api::Vpc {
 
 /// EC2 `CreateVpc` with an IPv4 `CidrBlock` (/16–/28), `InstanceTenancy` and
 /// `TagSpecifications`. Errors: `MissingParameter` (no CIDR), `InvalidParameterValue`
-/// (malformed CIDR, tenancy `host`, bad tags), `InvalidVpcRange`, `VpcLimitExceeded`,
+/// (malformed CIDR, tenancy `host`, bad tags), `InvalidVpc.Range`, `VpcLimitExceeded`,
 /// `TagLimitExceeded`, `DryRunOperation`; `NotImplemented` for IPv6 and IPAM parameters.
 pub async fn create_vpc(call: &Call, input: api::CreateVpcRequest) -> ApiResult<api::CreateVpcResult> {
     use api::CreateVpcRequestMember as M;
