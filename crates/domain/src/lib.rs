@@ -11,6 +11,7 @@
 //! * [`pagination`] — opaque, tamper-proof `NextToken`s bound to their request;
 //! * [`idempotency`] — `ClientToken` replay;
 //! * [`tags`] — EC2 tags and their rules;
+//! * [`space`] — the address-space engine: CIDR blocks allocated from provisioned space;
 //! * [`vpc`] — VPCs; [`dhcp`] — DHCP options sets;
 //! * [`cognito`] — Cognito identity pools and identities.
 //!
@@ -29,6 +30,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod pagination;
 pub mod region;
+pub mod space;
 pub mod tags;
 pub mod time;
 pub mod vpc;
