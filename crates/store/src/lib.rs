@@ -19,7 +19,9 @@
 //! its database asks for a retry (PostgreSQL serialization failures).
 
 use reservoir_domain::account::Scope;
+use reservoir_domain::space::{Block, Family, Slot};
 
+pub mod slots;
 pub mod sqlite;
 pub mod typed;
 
@@ -141,6 +143,40 @@ pub trait ReadTx {
     fn get_idempotency(&mut self, scope: &Scope, operation: &str, token: &str) -> StoreResult<Option<IdempotencyRow>>;
     fn scope_initialized(&mut self, scope: &Scope) -> StoreResult<bool>;
     fn get_meta(&mut self, key: &str) -> StoreResult<Option<String>>;
+
+    // Address spaces (`domain::space`), each method one index search.
+    /// The slot of the space with the greatest start ≤ `addr`.
+    fn slot_at_or_before(
+        &mut self,
+        scope: &Scope,
+        space: &str,
+        family: Family,
+        addr: u128,
+    ) -> StoreResult<Option<Slot>>;
+    /// The free slot of exactly `prefix` with the lowest start ≥ `from`.
+    fn first_free_slot(
+        &mut self,
+        scope: &Scope,
+        space: &str,
+        family: Family,
+        prefix: u8,
+        from: u128,
+    ) -> StoreResult<Option<Slot>>;
+    /// Whether a held slot lies inside `within`.
+    fn any_held_slot(&mut self, scope: &Scope, space: &str, within: Block) -> StoreResult<bool>;
+    /// Held slots of the space starting after `after` (all when `None`) and at or before
+    /// `until`, in address order, at most `limit`.
+    fn held_slots(
+        &mut self,
+        scope: &Scope,
+        space: &str,
+        family: Family,
+        after: Option<u128>,
+        until: u128,
+        limit: usize,
+    ) -> StoreResult<Vec<Slot>>;
+    /// The slot an allocation holds, with its space.
+    fn slot_of_allocation(&mut self, scope: &Scope, allocation_id: &str) -> StoreResult<Option<(String, Slot)>>;
 }
 
 /// Reads and writes, in a read-write transaction.
@@ -169,6 +205,14 @@ pub trait Tx: ReadTx {
     fn put_meta(&mut self, key: &str, value: &str) -> StoreResult<()>;
     /// Sets `key` only if it has no value: `true` if this transaction set it.
     fn put_meta_if_absent(&mut self, key: &str, value: &str) -> StoreResult<bool>;
+
+    /// Adds a slot; `Conflict` if it shares a start with, or overlaps, a slot of its space
+    /// (a schema rule, whatever the caller decided).
+    fn insert_slot(&mut self, scope: &Scope, space: &str, slot: &Slot) -> StoreResult<()>;
+    /// Removes the slot starting at `start`; returns whether it existed.
+    fn delete_slot(&mut self, scope: &Scope, space: &str, family: Family, start: u128) -> StoreResult<bool>;
+    /// Removes every slot of a space (and the tags of its allocations).
+    fn delete_space(&mut self, scope: &Scope, space: &str) -> StoreResult<u64>;
 
     /// Wipes every account's and region's state (not `meta`).
     fn reset(&mut self) -> StoreResult<()>;

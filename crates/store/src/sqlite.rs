@@ -22,6 +22,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use reservoir_domain::account::{AccountId, Scope};
+use reservoir_domain::space::{Allocation, Block, Family, Slot};
+use reservoir_domain::time::Timestamp;
 
 use crate::{Abort, IdempotencyRow, ReadTx, Record, Store, StoreError, StoreKind, StoreResult, TagRow, Tx};
 
@@ -29,6 +31,7 @@ use crate::{Abort, IdempotencyRow, ReadTx, Record, Store, StoreError, StoreKind,
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_tags_without_rowid.sql")),
+    (3, include_str!("../migrations/sqlite/0003_ip_slots.sql")),
 ];
 
 const READERS: usize = 4;
@@ -346,6 +349,56 @@ fn tag_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TagRow> {
     Ok(TagRow { resource_id: r.get(0)?, resource_type: r.get(1)?, key: r.get(2)?, value: r.get(3)? })
 }
 
+/// An address as stored: 16 bytes, big-endian.
+fn addr(a: u128) -> [u8; 16] {
+    a.to_be_bytes()
+}
+
+fn family_code(f: Family) -> i64 {
+    match f {
+        Family::Ipv4 => 4,
+        Family::Ipv6 => 6,
+    }
+}
+
+/// The columns a slot is read from, in [`slot`]'s order.
+const SLOT_COLUMNS: &str = "family, start, prefix, root_prefix, alloc_id, resource_type, resource_id, \
+                            resource_owner, resource_region, description, created";
+
+/// A slot from a row of [`SLOT_COLUMNS`] (starting at column `at`).
+fn slot_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Slot> {
+    let corrupt = |what: &str| {
+        rusqlite::Error::FromSqlConversionFailure(at, rusqlite::types::Type::Blob, format!("bad slot {what}").into())
+    };
+    let family = match r.get::<_, i64>(at)? {
+        4 => Family::Ipv4,
+        6 => Family::Ipv6,
+        _ => return Err(corrupt("family")),
+    };
+    let start: Vec<u8> = r.get(at + 1)?;
+    let start = u128::from_be_bytes(start.as_slice().try_into().map_err(|_| corrupt("start"))?);
+    let prefix: u8 = r.get(at + 2)?;
+    let block = Block::new(family, start, prefix).ok_or_else(|| corrupt("block"))?;
+    let id: Option<String> = r.get(at + 4)?;
+    let holder = match id {
+        None => None,
+        Some(id) => Some(Allocation {
+            id,
+            resource_type: r.get(at + 5)?,
+            resource_id: r.get(at + 6)?,
+            resource_owner: r.get(at + 7)?,
+            resource_region: r.get(at + 8)?,
+            description: r.get(at + 9)?,
+            created: Timestamp(r.get(at + 10)?),
+        }),
+    };
+    Ok(Slot { block, root_prefix: r.get(at + 3)?, holder })
+}
+
+fn slot(r: &rusqlite::Row<'_>) -> rusqlite::Result<Slot> {
+    slot_at(r, 0)
+}
+
 fn limit(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -567,6 +620,111 @@ impl ReadTx for SqliteTx<'_> {
             .optional()
             .map_err(err)
     }
+
+    fn slot_at_or_before(&mut self, scope: &Scope, space: &str, family: Family, at: u128) -> StoreResult<Option<Slot>> {
+        let sql = format!(
+            "SELECT {SLOT_COLUMNS} FROM ip_slots WHERE account = ?1 AND region = ?2 AND space = ?3 AND family = ?4 \
+             AND start <= ?5 ORDER BY start DESC LIMIT 1"
+        );
+        self.one_slot(&sql, params![scope.account.as_str(), scope.region, space, family_code(family), addr(at)])
+    }
+
+    fn first_free_slot(
+        &mut self,
+        scope: &Scope,
+        space: &str,
+        family: Family,
+        prefix: u8,
+        from: u128,
+    ) -> StoreResult<Option<Slot>> {
+        let sql = format!(
+            "SELECT {SLOT_COLUMNS} FROM ip_slots WHERE account = ?1 AND region = ?2 AND space = ?3 AND family = ?4 \
+             AND prefix = ?5 AND start >= ?6 AND alloc_id IS NULL ORDER BY start LIMIT 1"
+        );
+        self.one_slot(
+            &sql,
+            params![scope.account.as_str(), scope.region, space, family_code(family), prefix, addr(from)],
+        )
+    }
+
+    fn any_held_slot(&mut self, scope: &Scope, space: &str, within: Block) -> StoreResult<bool> {
+        self.tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM ip_slots WHERE account = ?1 AND region = ?2 AND space = ?3 \
+                 AND family = ?4 AND start >= ?5 AND start <= ?6 AND alloc_id IS NOT NULL)",
+            )
+            .map_err(err)?
+            .query_row(
+                params![
+                    scope.account.as_str(),
+                    scope.region,
+                    space,
+                    family_code(within.family),
+                    addr(within.start),
+                    addr(within.last())
+                ],
+                |r| r.get(0),
+            )
+            .map_err(err)
+    }
+
+    fn held_slots(
+        &mut self,
+        scope: &Scope,
+        space: &str,
+        family: Family,
+        after: Option<u128>,
+        until: u128,
+        n: usize,
+    ) -> StoreResult<Vec<Slot>> {
+        // `after` excludes its own start; from the beginning, the first possible address.
+        let (from, inclusive) = match after {
+            Some(a) => (a, false),
+            None => (0, true),
+        };
+        let sql = format!(
+            "SELECT {SLOT_COLUMNS} FROM ip_slots WHERE account = ?1 AND region = ?2 AND space = ?3 AND family = ?4 \
+             AND (start > ?5 OR (?6 AND start = ?5)) AND start <= ?7 AND alloc_id IS NOT NULL ORDER BY start LIMIT ?8"
+        );
+        self.listing(
+            &sql,
+            params![
+                scope.account.as_str(),
+                scope.region,
+                space,
+                family_code(family),
+                addr(from),
+                inclusive,
+                addr(until)
+            ],
+            n,
+            slot,
+        )
+    }
+
+    fn slot_of_allocation(&mut self, scope: &Scope, allocation_id: &str) -> StoreResult<Option<(String, Slot)>> {
+        let sql =
+            format!("SELECT space, {SLOT_COLUMNS} FROM ip_slots WHERE account = ?1 AND region = ?2 AND alloc_id = ?3");
+        let found = self
+            .tx
+            .prepare_cached(&sql)
+            .map_err(err)?
+            .query_row(params![scope.account.as_str(), scope.region, allocation_id], |r| {
+                Ok((r.get::<_, String>(0)?, slot_at(r, 1)?))
+            })
+            .optional()
+            .map_err(err)?;
+        self.spend(usize::from(found.is_some()))?;
+        Ok(found)
+    }
+}
+
+impl SqliteTx<'_> {
+    fn one_slot(&mut self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> StoreResult<Option<Slot>> {
+        let found = self.tx.prepare_cached(sql).map_err(err)?.query_row(params, slot).optional().map_err(err)?;
+        self.spend(usize::from(found.is_some()))?;
+        Ok(found)
+    }
 }
 
 impl Tx for SqliteTx<'_> {
@@ -721,9 +879,69 @@ impl Tx for SqliteTx<'_> {
             .map_err(err)
     }
 
+    fn insert_slot(&mut self, scope: &Scope, space: &str, slot: &Slot) -> StoreResult<()> {
+        let b = slot.block;
+        let h = slot.holder.as_ref();
+        self.tx
+            .prepare_cached(
+                "INSERT INTO ip_slots (account, region, space, family, start, last, prefix, root_prefix, alloc_id, \
+                 resource_type, resource_id, resource_owner, resource_region, description, created) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )
+            .map_err(err)?
+            .execute(params![
+                scope.account.as_str(),
+                scope.region,
+                space,
+                family_code(b.family),
+                addr(b.start),
+                addr(b.last()),
+                b.prefix,
+                slot.root_prefix,
+                h.map(|h| h.id.as_str()),
+                h.map(|h| h.resource_type.as_str()),
+                h.and_then(|h| h.resource_id.as_deref()),
+                h.map(|h| h.resource_owner.as_str()),
+                h.and_then(|h| h.resource_region.as_deref()),
+                h.and_then(|h| h.description.as_deref()),
+                h.map(|h| h.created.0),
+            ])
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn delete_slot(&mut self, scope: &Scope, space: &str, family: Family, start: u128) -> StoreResult<bool> {
+        self.tx
+            .prepare_cached(
+                "DELETE FROM ip_slots WHERE account = ?1 AND region = ?2 AND space = ?3 AND family = ?4 AND start = ?5",
+            )
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, space, family_code(family), addr(start)])
+            .map(|n| n > 0)
+            .map_err(err)
+    }
+
+    fn delete_space(&mut self, scope: &Scope, space: &str) -> StoreResult<u64> {
+        self.tx
+            .prepare_cached(
+                "DELETE FROM tags WHERE account = ?1 AND region = ?2 AND resource_id IN \
+                 (SELECT alloc_id FROM ip_slots WHERE account = ?1 AND region = ?2 AND space = ?3 \
+                  AND alloc_id IS NOT NULL)",
+            )
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, space])
+            .map_err(err)?;
+        self.tx
+            .prepare_cached("DELETE FROM ip_slots WHERE account = ?1 AND region = ?2 AND space = ?3")
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, space])
+            .map(|n| n as u64)
+            .map_err(err)
+    }
+
     fn reset(&mut self) -> StoreResult<()> {
         self.tx
-            .execute_batch("DELETE FROM resources; DELETE FROM tags; DELETE FROM aliases; DELETE FROM idempotency; DELETE FROM scopes;")
+            .execute_batch("DELETE FROM resources; DELETE FROM tags; DELETE FROM aliases; DELETE FROM idempotency; DELETE FROM scopes; DELETE FROM ip_slots;")
             .map_err(err)
     }
 }
