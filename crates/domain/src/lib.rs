@@ -11,6 +11,7 @@
 //! * [`pagination`] — opaque, tamper-proof `NextToken`s bound to their request;
 //! * [`idempotency`] — `ClientToken` replay;
 //! * [`tags`] — EC2 tags and their rules;
+//! * [`ipam`] — VPC IPAM: IPAMs, scopes, pools, their CIDRs and allocations;
 //! * [`space`] — the address-space engine: CIDR blocks allocated from provisioned space;
 //! * [`vpc`] — VPCs; [`dhcp`] — DHCP options sets;
 //! * [`cognito`] — Cognito identity pools and identities.
@@ -28,6 +29,7 @@ pub mod dhcp;
 pub mod filter;
 pub mod idempotency;
 pub mod ids;
+pub mod ipam;
 pub mod pagination;
 pub mod region;
 pub mod space;

@@ -91,7 +91,9 @@ impl Block {
 
     pub fn of_net(net: IpNet) -> Block {
         match net.trunc() {
-            IpNet::V4(n) => Block { family: Family::Ipv4, start: u32::from(n.network()) as u128, prefix: n.prefix_len() },
+            IpNet::V4(n) => {
+                Block { family: Family::Ipv4, start: u32::from(n.network()) as u128, prefix: n.prefix_len() }
+            }
             IpNet::V6(n) => Block { family: Family::Ipv6, start: u128::from(n.network()), prefix: n.prefix_len() },
         }
     }
@@ -230,8 +232,7 @@ pub trait Slots {
     /// The slot with the greatest start ≤ `addr` in the space, whatever its state.
     fn at_or_before(&mut self, space: &str, family: Family, addr: u128) -> Result<Option<Slot>, Self::Error>;
     /// The free slot of exactly `prefix` with the lowest start ≥ `from`.
-    fn first_free(&mut self, space: &str, family: Family, prefix: u8, from: u128)
-    -> Result<Option<Slot>, Self::Error>;
+    fn first_free(&mut self, space: &str, family: Family, prefix: u8, from: u128) -> Result<Option<Slot>, Self::Error>;
     /// Adds a slot. The store refuses one that overlaps a slot of the space.
     fn insert(&mut self, space: &str, slot: &Slot) -> Result<(), Self::Error>;
     /// Removes the slot starting at `start`.

@@ -13,7 +13,7 @@
 //!   when configured, so that test suites can make as many VPCs as they need;
 //! * `CreateVpc` answers `pending`; the VPC is `available` from then on.
 
-use ipnet::Ipv4Net;
+use ipnet::{Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
 
 use crate::account::AccountId;
@@ -93,6 +93,28 @@ pub struct CidrAssociation {
     pub cidr: Ipv4Net,
     /// `associated` once settled.
     pub state: AssociationState,
+    /// The IPAM pool allocation holding the CIDR, when it came from a pool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipam: Option<PoolHold>,
+}
+
+/// An IPv6 CIDR block association (from an IPAM pool, or given outright).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ipv6Association {
+    pub association_id: String,
+    pub cidr: Ipv6Net,
+    pub state: AssociationState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipam: Option<PoolHold>,
+}
+
+/// Which IPAM pool allocation holds a VPC's CIDR: freed when the CIDR goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolHold {
+    pub pool_id: String,
+    pub allocation_id: String,
+    /// The pool's home region (where its space is kept).
+    pub pool_region: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +123,9 @@ pub struct Vpc {
     pub owner: AccountId,
     /// IPv4 associations; the first is the primary CIDR.
     pub cidr_associations: Vec<CidrAssociation>,
+    /// IPv6 associations (none unless asked for).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ipv6_associations: Vec<Ipv6Association>,
     pub dhcp_options_id: String,
     pub tenancy: Tenancy,
     pub is_default: bool,
@@ -202,13 +227,113 @@ fn build(owner: &AccountId, req: &NewVpc, dhcp: &str, is_default: bool, now: Tim
             association_id: ResourceKind::VpcCidrBlockAssociation.new_id(rng),
             cidr: req.cidr,
             state: AssociationState::Associated,
+            ipam: None,
         }],
+        ipv6_associations: Vec::new(),
         dhcp_options_id: dhcp.to_string(),
         tenancy: req.tenancy,
         is_default,
         state: VpcState::Available,
         created: now,
     }
+}
+
+/// A VPC's IPv4 blocks at most (AWS's default quota of CIDR blocks per VPC, which is
+/// adjustable; enforced so that a runaway loop is caught).
+pub const MAX_IPV4_CIDRS: usize = 50;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AssociateError {
+    #[error("The CIDR '{0}' overlaps a CIDR block of the VPC.")]
+    Overlaps(String),
+    #[error("The VPC has reached the maximum number of CIDR blocks.")]
+    TooMany,
+    #[error("The association ID '{0}' does not exist")]
+    NotFound(String),
+    #[error("The vpc-cidr-assoc ID '{0}' is malformed")]
+    Malformed(String),
+    #[error("The CIDR block {0} is the primary CIDR block of the VPC and cannot be disassociated.")]
+    Primary(String),
+}
+
+/// Adds a secondary IPv4 block: it must not overlap the VPC's other blocks.
+pub fn associate_ipv4(
+    vpc: &mut Vpc,
+    cidr: Ipv4Net,
+    ipam: Option<PoolHold>,
+    rng: &mut dyn Random,
+) -> Result<CidrAssociation, AssociateError> {
+    let live = || vpc.cidr_associations.iter().filter(|a| a.state == AssociationState::Associated);
+    if live().any(|a| a.cidr.contains(&cidr.network()) || cidr.contains(&a.cidr.network())) {
+        return Err(AssociateError::Overlaps(ipv4_text(&cidr)));
+    }
+    if live().count() >= MAX_IPV4_CIDRS {
+        return Err(AssociateError::TooMany);
+    }
+    let a = CidrAssociation {
+        association_id: ResourceKind::VpcCidrBlockAssociation.new_id(rng),
+        cidr,
+        state: AssociationState::Associated,
+        ipam,
+    };
+    vpc.cidr_associations.push(a.clone());
+    Ok(a)
+}
+
+/// Adds an IPv6 block (AWS allows several, each /44–/64 from a pool, /56 from Amazon).
+pub fn associate_ipv6(
+    vpc: &mut Vpc,
+    cidr: Ipv6Net,
+    ipam: Option<PoolHold>,
+    rng: &mut dyn Random,
+) -> Result<Ipv6Association, AssociateError> {
+    if vpc.ipv6_associations.iter().any(|a| a.cidr.contains(&cidr.network()) || cidr.contains(&a.cidr.network())) {
+        return Err(AssociateError::Overlaps(cidr.to_string()));
+    }
+    if vpc.ipv6_associations.len() >= 5 {
+        return Err(AssociateError::TooMany);
+    }
+    let a = Ipv6Association {
+        association_id: ResourceKind::VpcCidrBlockAssociation.new_id(rng),
+        cidr,
+        state: AssociationState::Associated,
+        ipam,
+    };
+    vpc.ipv6_associations.push(a.clone());
+    Ok(a)
+}
+
+/// What a disassociation removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removed {
+    Ipv4(CidrAssociation),
+    Ipv6(Ipv6Association),
+}
+
+/// Removes a secondary block (IPv4 or IPv6) by association id; the primary IPv4 block
+/// cannot be removed.
+pub fn disassociate(vpc: &mut Vpc, association_id: &str) -> Result<Removed, AssociateError> {
+    if let Some(i) = vpc.cidr_associations.iter().position(|a| a.association_id == association_id) {
+        if i == 0 {
+            return Err(AssociateError::Primary(ipv4_text(&vpc.cidr_associations[0].cidr)));
+        }
+        let mut a = vpc.cidr_associations.remove(i);
+        a.state = AssociationState::Disassociated;
+        return Ok(Removed::Ipv4(a));
+    }
+    if let Some(i) = vpc.ipv6_associations.iter().position(|a| a.association_id == association_id) {
+        let mut a = vpc.ipv6_associations.remove(i);
+        a.state = AssociationState::Disassociated;
+        return Ok(Removed::Ipv6(a));
+    }
+    Err(AssociateError::NotFound(association_id.to_string()))
+}
+
+/// Every pool allocation the VPC holds (freed when it is deleted).
+pub fn pool_holds(vpc: &Vpc) -> Vec<(PoolHold, ipnet::IpNet)> {
+    let v4 = vpc.cidr_associations.iter().filter_map(|a| a.ipam.clone().map(|h| (h, ipnet::IpNet::V4(a.cidr))));
+    let v6 = vpc.ipv6_associations.iter().filter_map(|a| a.ipam.clone().map(|h| (h, ipnet::IpNet::V6(a.cidr))));
+    v4.chain(v6).collect()
 }
 
 /// What else lives in a VPC; a VPC with any of it cannot be deleted.
@@ -260,7 +385,12 @@ impl Filterable for Vpc {
             "owner-id" => m(self.owner.as_str()),
             "state" => m(self.state.as_str()),
             "vpc-id" => m(&self.id),
-            // No IPv6 associations yet: nothing matches the ipv6-* filters.
+            "ipv6-cidr-block-association.ipv6-cidr-block" => {
+                self.ipv6_associations.iter().any(|a| m(&a.cidr.to_string()))
+            }
+            "ipv6-cidr-block-association.association-id" => self.ipv6_associations.iter().any(|a| m(&a.association_id)),
+            "ipv6-cidr-block-association.state" => self.ipv6_associations.iter().any(|a| m(a.state.as_str())),
+            // Amazon-provided and BYOIP IPv6 pools (`ipv6-pool`) are not served.
             _ => false,
         }
     }

@@ -9,7 +9,9 @@ use reservoir_domain::cognito::CognitoError;
 use reservoir_domain::filter::FilterError;
 use reservoir_domain::idempotency::IdempotencyError;
 use reservoir_domain::ids::ResourceKind;
+use reservoir_domain::ipam::IpamError;
 use reservoir_domain::pagination::TokenError;
+use reservoir_domain::space::SpaceError;
 use reservoir_domain::tags::TagError;
 use reservoir_domain::vpc::VpcError;
 use reservoir_store::StoreError;
@@ -89,6 +91,47 @@ impl From<VpcError> for ApiError {
             VpcError::DependencyViolation(_) => codes::DEPENDENCY_VIOLATION,
         };
         ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<IpamError> for ApiError {
+    fn from(e: IpamError) -> ApiError {
+        let code = match &e {
+            IpamError::IpamNotFound(_) => codes::INVALID_IPAM_ID_NOT_FOUND,
+            IpamError::ScopeNotFound(_) => codes::INVALID_IPAM_SCOPE_ID_NOT_FOUND,
+            IpamError::PoolNotFound(_) => codes::INVALID_IPAM_POOL_ID_NOT_FOUND,
+            IpamError::AllocationNotFound(_) => codes::INVALID_IPAM_POOL_ALLOCATION_ID_NOT_FOUND,
+            // No public trace of dedicated `.Malformed` codes for IPAM ids (DECISIONS.md, 3).
+            IpamError::Malformed { .. }
+            | IpamError::InvalidValue(_)
+            | IpamError::TooBig
+            | IpamError::TooSmall
+            | IpamError::MissingResourceTags => codes::INVALID_PARAMETER_VALUE,
+            IpamError::InvalidCombination(_) => codes::INVALID_PARAMETER_COMBINATION,
+            IpamError::Missing(_) => codes::MISSING_PARAMETER,
+            IpamError::Dependency(_) => codes::DEPENDENCY_VIOLATION,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+/// The address-space engine's refusals, in the words of an IPAM pool (the only family
+/// using it so far).
+impl From<SpaceError> for ApiError {
+    fn from(e: SpaceError) -> ApiError {
+        let message = match &e {
+            SpaceError::RootOverlaps { new, existing } => {
+                format!("The CIDR {new} overlaps the CIDR {existing}, already provisioned in this scope.")
+            }
+            SpaceError::Outside(c) => format!("The CIDR {c} is not within the pool's provisioned CIDRs."),
+            SpaceError::Unavailable(c) => format!("The CIDR {c} is not available: it overlaps an existing allocation."),
+            SpaceError::Exhausted(n) => format!("The pool has no free /{n} CIDR that satisfies the request."),
+            SpaceError::RootInUse(c) => format!("The CIDR {c} has one or more allocations."),
+            SpaceError::NotARoot(c) => format!("The CIDR {c} is not provisioned in the pool."),
+            SpaceError::NotHeld(c) => format!("The CIDR {c} is not allocated."),
+            SpaceError::Inconsistent(m) => return ApiError::Internal(m.clone()),
+        };
+        ApiError::invalid_parameter_value(message)
     }
 }
 

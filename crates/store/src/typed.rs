@@ -11,6 +11,7 @@ use reservoir_domain::account::Scope;
 use reservoir_domain::cognito::{Identity, IdentityPool};
 use reservoir_domain::dhcp::DhcpOptions;
 use reservoir_domain::ids::ResourceKind;
+use reservoir_domain::ipam::{Ipam, IpamPool, IpamScope};
 use reservoir_domain::vpc::Vpc;
 
 use crate::{ReadTx, Record, StoreError, StoreResult, TagRow, Tx};
@@ -46,6 +47,33 @@ impl Entity for Identity {
     }
     fn parent(&self) -> Option<&str> {
         Some(&self.pool_id)
+    }
+}
+
+impl Entity for Ipam {
+    const KIND: ResourceKind = ResourceKind::Ipam;
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Entity for IpamScope {
+    const KIND: ResourceKind = ResourceKind::IpamScope;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn parent(&self) -> Option<&str> {
+        Some(&self.ipam_id)
+    }
+}
+
+impl Entity for IpamPool {
+    const KIND: ResourceKind = ResourceKind::IpamPool;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn parent(&self) -> Option<&str> {
+        Some(&self.scope_id)
     }
 }
 

@@ -191,7 +191,12 @@ fn op() -> impl Strategy<Value = Op> {
             proptest::option::of((any::<u16>(), 17u8..=26)),
             proptest::option::of((any::<u16>(), 18u8..=28))
         )
-            .prop_map(|(space, prefix, allowed, disallowed)| Op::AllocLen { space, prefix, allowed, disallowed }),
+            .prop_map(|(space, prefix, allowed, disallowed)| Op::AllocLen {
+                space,
+                prefix,
+                allowed,
+                disallowed
+            }),
         (0usize..64).prop_map(Op::Release),
         (20u8..=24).prop_map(|prefix| Op::ChildByLen { prefix }),
         (0usize..4).prop_map(Op::ChildDeprovision),
@@ -345,7 +350,10 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let all: Vec<(&'static str, Block, String)> = [PARENT, CHILD]
                     .into_iter()
                     .flat_map(|sp| {
-                        m.held(sp).iter().filter(|(_, id)| id.starts_with("alloc-")).map(move |(b, id)| (sp, *b, id.clone()))
+                        m.held(sp)
+                            .iter()
+                            .filter(|(_, id)| id.starts_with("alloc-"))
+                            .map(move |(b, id)| (sp, *b, id.clone()))
                     })
                     .collect();
                 let Some((sp, b, id)) = all.get(i % all.len().max(1)).cloned() else { continue };

@@ -5,7 +5,7 @@ use reservoir_wire::ec2::{XmlEncodeDyn, response_body};
 use reservoir_wire::ec2_api::Request;
 
 use super::shared::Call;
-use super::{regions, tags, vpcs};
+use super::{ipam, ipam_monitor, regions, tags, vpcs};
 use crate::error::ApiResult;
 
 pub async fn dispatch(call: Call, request: Request) -> ApiResult<String> {
@@ -31,5 +31,27 @@ pub async fn dispatch(call: Call, request: Request) -> ApiResult<String> {
             vpcs::delete_vpc(&call, input).await?;
             done()
         }
+        Request::AssociateVpcCidrBlock(input) => ok(&vpcs::associate_vpc_cidr_block(&call, input).await?),
+        Request::DisassociateVpcCidrBlock(input) => ok(&vpcs::disassociate_vpc_cidr_block(&call, input).await?),
+        Request::CreateIpam(input) => ok(&ipam::create_ipam(&call, input).await?),
+        Request::DescribeIpams(input) => ok(&ipam::describe_ipams(&call, input).await?),
+        Request::ModifyIpam(input) => ok(&ipam::modify_ipam(&call, input).await?),
+        Request::DeleteIpam(input) => ok(&ipam::delete_ipam(&call, input).await?),
+        Request::CreateIpamScope(input) => ok(&ipam::create_ipam_scope(&call, input).await?),
+        Request::DescribeIpamScopes(input) => ok(&ipam::describe_ipam_scopes(&call, input).await?),
+        Request::ModifyIpamScope(input) => ok(&ipam::modify_ipam_scope(&call, input).await?),
+        Request::DeleteIpamScope(input) => ok(&ipam::delete_ipam_scope(&call, input).await?),
+        Request::CreateIpamPool(input) => ok(&ipam::create_ipam_pool(&call, input).await?),
+        Request::DescribeIpamPools(input) => ok(&ipam::describe_ipam_pools(&call, input).await?),
+        Request::ModifyIpamPool(input) => ok(&ipam::modify_ipam_pool(&call, input).await?),
+        Request::DeleteIpamPool(input) => ok(&ipam::delete_ipam_pool(&call, input).await?),
+        Request::ProvisionIpamPoolCidr(input) => ok(&ipam::provision_ipam_pool_cidr(&call, input).await?),
+        Request::DeprovisionIpamPoolCidr(input) => ok(&ipam::deprovision_ipam_pool_cidr(&call, input).await?),
+        Request::GetIpamPoolCidrs(input) => ok(&ipam::get_ipam_pool_cidrs(&call, input).await?),
+        Request::AllocateIpamPoolCidr(input) => ok(&ipam::allocate_ipam_pool_cidr(&call, input).await?),
+        Request::ReleaseIpamPoolAllocation(input) => ok(&ipam::release_ipam_pool_allocation(&call, input).await?),
+        Request::GetIpamPoolAllocations(input) => ok(&ipam::get_ipam_pool_allocations(&call, input).await?),
+        Request::GetIpamResourceCidrs(input) => ok(&ipam_monitor::get_ipam_resource_cidrs(&call, input).await?),
+        Request::ModifyIpamResourceCidr(input) => ok(&ipam_monitor::modify_ipam_resource_cidr(&call, input).await?),
     })
 }

@@ -3,11 +3,14 @@
 //! [`decode`] turns the form into the operation's generated input (and answers the
 //! requests that cannot be decoded); [`dispatch`] is the one `match` from operation to
 //! handler; [`shared`] holds what every family uses. One file per operation family:
-//! [`regions`], [`tags`], [`vpcs`]. A handler takes the generated input type and
+//! [`regions`], [`tags`], [`vpcs`], [`ipam`] (IPAMs, scopes, pools, allocations) and
+//! [`ipam_monitor`] (resource CIDRs). A handler takes the generated input type and
 //! returns the generated output type.
 
 pub mod decode;
 mod dispatch;
+pub mod ipam;
+pub mod ipam_monitor;
 pub mod regions;
 pub mod shared;
 pub mod tags;

@@ -185,3 +185,17 @@ pub async fn delete_vpc(call: &Call, input: api::DeleteVpcRequest) -> ApiResult<
     })
     .await
 }
+
+pub async fn associate_vpc_cidr_block(
+    call: &Call,
+    _input: api::AssociateVpcCidrBlockRequest,
+) -> ApiResult<api::AssociateVpcCidrBlockResult> {
+    Err(ApiError::ec2_unsupported_parameter(call.operation, "VpcId"))
+}
+
+pub async fn disassociate_vpc_cidr_block(
+    call: &Call,
+    _input: api::DisassociateVpcCidrBlockRequest,
+) -> ApiResult<api::DisassociateVpcCidrBlockResult> {
+    Err(ApiError::ec2_unsupported_parameter(call.operation, "AssociationId"))
+}

@@ -20,42 +20,108 @@ pub const API_VERSION: &str = "2016-11-15";
 /// A decoded request of an operation Reservoir serves.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
+    AllocateIpamPoolCidr(AllocateIpamPoolCidrRequest),
+    AssociateVpcCidrBlock(AssociateVpcCidrBlockRequest),
+    CreateIpam(CreateIpamRequest),
+    CreateIpamPool(CreateIpamPoolRequest),
+    CreateIpamScope(CreateIpamScopeRequest),
     CreateTags(CreateTagsRequest),
     CreateVpc(CreateVpcRequest),
+    DeleteIpam(DeleteIpamRequest),
+    DeleteIpamPool(DeleteIpamPoolRequest),
+    DeleteIpamScope(DeleteIpamScopeRequest),
     DeleteTags(DeleteTagsRequest),
     DeleteVpc(DeleteVpcRequest),
+    DeprovisionIpamPoolCidr(DeprovisionIpamPoolCidrRequest),
     DescribeAvailabilityZones(DescribeAvailabilityZonesRequest),
+    DescribeIpamPools(DescribeIpamPoolsRequest),
+    DescribeIpamScopes(DescribeIpamScopesRequest),
+    DescribeIpams(DescribeIpamsRequest),
     DescribeRegions(DescribeRegionsRequest),
     DescribeTags(DescribeTagsRequest),
     DescribeVpcs(DescribeVpcsRequest),
+    DisassociateVpcCidrBlock(DisassociateVpcCidrBlockRequest),
+    GetIpamPoolAllocations(GetIpamPoolAllocationsRequest),
+    GetIpamPoolCidrs(GetIpamPoolCidrsRequest),
+    GetIpamResourceCidrs(GetIpamResourceCidrsRequest),
+    ModifyIpam(ModifyIpamRequest),
+    ModifyIpamPool(ModifyIpamPoolRequest),
+    ModifyIpamResourceCidr(ModifyIpamResourceCidrRequest),
+    ModifyIpamScope(ModifyIpamScopeRequest),
+    ProvisionIpamPoolCidr(ProvisionIpamPoolCidrRequest),
+    ReleaseIpamPoolAllocation(ReleaseIpamPoolAllocationRequest),
 }
 
 impl Request {
     /// The operation name.
     pub fn operation(&self) -> &'static str {
         match self {
+            Request::AllocateIpamPoolCidr(_) => "AllocateIpamPoolCidr",
+            Request::AssociateVpcCidrBlock(_) => "AssociateVpcCidrBlock",
+            Request::CreateIpam(_) => "CreateIpam",
+            Request::CreateIpamPool(_) => "CreateIpamPool",
+            Request::CreateIpamScope(_) => "CreateIpamScope",
             Request::CreateTags(_) => "CreateTags",
             Request::CreateVpc(_) => "CreateVpc",
+            Request::DeleteIpam(_) => "DeleteIpam",
+            Request::DeleteIpamPool(_) => "DeleteIpamPool",
+            Request::DeleteIpamScope(_) => "DeleteIpamScope",
             Request::DeleteTags(_) => "DeleteTags",
             Request::DeleteVpc(_) => "DeleteVpc",
+            Request::DeprovisionIpamPoolCidr(_) => "DeprovisionIpamPoolCidr",
             Request::DescribeAvailabilityZones(_) => "DescribeAvailabilityZones",
+            Request::DescribeIpamPools(_) => "DescribeIpamPools",
+            Request::DescribeIpamScopes(_) => "DescribeIpamScopes",
+            Request::DescribeIpams(_) => "DescribeIpams",
             Request::DescribeRegions(_) => "DescribeRegions",
             Request::DescribeTags(_) => "DescribeTags",
             Request::DescribeVpcs(_) => "DescribeVpcs",
+            Request::DisassociateVpcCidrBlock(_) => "DisassociateVpcCidrBlock",
+            Request::GetIpamPoolAllocations(_) => "GetIpamPoolAllocations",
+            Request::GetIpamPoolCidrs(_) => "GetIpamPoolCidrs",
+            Request::GetIpamResourceCidrs(_) => "GetIpamResourceCidrs",
+            Request::ModifyIpam(_) => "ModifyIpam",
+            Request::ModifyIpamPool(_) => "ModifyIpamPool",
+            Request::ModifyIpamResourceCidr(_) => "ModifyIpamResourceCidr",
+            Request::ModifyIpamScope(_) => "ModifyIpamScope",
+            Request::ProvisionIpamPoolCidr(_) => "ProvisionIpamPoolCidr",
+            Request::ReleaseIpamPoolAllocation(_) => "ReleaseIpamPoolAllocation",
         }
     }
 
     /// Model constraint violations of the input, in member order.
     pub fn violations(&self) -> Vec<crate::validate::Violation> {
         match self {
+            Request::AllocateIpamPoolCidr(input) => input.violations(),
+            Request::AssociateVpcCidrBlock(input) => input.violations(),
+            Request::CreateIpam(input) => input.violations(),
+            Request::CreateIpamPool(input) => input.violations(),
+            Request::CreateIpamScope(input) => input.violations(),
             Request::CreateTags(input) => input.violations(),
             Request::CreateVpc(input) => input.violations(),
+            Request::DeleteIpam(input) => input.violations(),
+            Request::DeleteIpamPool(input) => input.violations(),
+            Request::DeleteIpamScope(input) => input.violations(),
             Request::DeleteTags(input) => input.violations(),
             Request::DeleteVpc(input) => input.violations(),
+            Request::DeprovisionIpamPoolCidr(input) => input.violations(),
             Request::DescribeAvailabilityZones(input) => input.violations(),
+            Request::DescribeIpamPools(input) => input.violations(),
+            Request::DescribeIpamScopes(input) => input.violations(),
+            Request::DescribeIpams(input) => input.violations(),
             Request::DescribeRegions(input) => input.violations(),
             Request::DescribeTags(input) => input.violations(),
             Request::DescribeVpcs(input) => input.violations(),
+            Request::DisassociateVpcCidrBlock(input) => input.violations(),
+            Request::GetIpamPoolAllocations(input) => input.violations(),
+            Request::GetIpamPoolCidrs(input) => input.violations(),
+            Request::GetIpamResourceCidrs(input) => input.violations(),
+            Request::ModifyIpam(input) => input.violations(),
+            Request::ModifyIpamPool(input) => input.violations(),
+            Request::ModifyIpamResourceCidr(input) => input.violations(),
+            Request::ModifyIpamScope(input) => input.violations(),
+            Request::ProvisionIpamPoolCidr(input) => input.violations(),
+            Request::ReleaseIpamPoolAllocation(input) => input.violations(),
         }
     }
 
@@ -64,14 +130,36 @@ impl Request {
 /// Decodes the form of a served operation; `None` when `action` is not served.
 pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>> {
     Some(match action {
+        "AllocateIpamPoolCidr" => crate::query::decode::<AllocateIpamPoolCidrRequest>(params).map(Request::AllocateIpamPoolCidr),
+        "AssociateVpcCidrBlock" => crate::query::decode::<AssociateVpcCidrBlockRequest>(params).map(Request::AssociateVpcCidrBlock),
+        "CreateIpam" => crate::query::decode::<CreateIpamRequest>(params).map(Request::CreateIpam),
+        "CreateIpamPool" => crate::query::decode::<CreateIpamPoolRequest>(params).map(Request::CreateIpamPool),
+        "CreateIpamScope" => crate::query::decode::<CreateIpamScopeRequest>(params).map(Request::CreateIpamScope),
         "CreateTags" => crate::query::decode::<CreateTagsRequest>(params).map(Request::CreateTags),
         "CreateVpc" => crate::query::decode::<CreateVpcRequest>(params).map(Request::CreateVpc),
+        "DeleteIpam" => crate::query::decode::<DeleteIpamRequest>(params).map(Request::DeleteIpam),
+        "DeleteIpamPool" => crate::query::decode::<DeleteIpamPoolRequest>(params).map(Request::DeleteIpamPool),
+        "DeleteIpamScope" => crate::query::decode::<DeleteIpamScopeRequest>(params).map(Request::DeleteIpamScope),
         "DeleteTags" => crate::query::decode::<DeleteTagsRequest>(params).map(Request::DeleteTags),
         "DeleteVpc" => crate::query::decode::<DeleteVpcRequest>(params).map(Request::DeleteVpc),
+        "DeprovisionIpamPoolCidr" => crate::query::decode::<DeprovisionIpamPoolCidrRequest>(params).map(Request::DeprovisionIpamPoolCidr),
         "DescribeAvailabilityZones" => crate::query::decode::<DescribeAvailabilityZonesRequest>(params).map(Request::DescribeAvailabilityZones),
+        "DescribeIpamPools" => crate::query::decode::<DescribeIpamPoolsRequest>(params).map(Request::DescribeIpamPools),
+        "DescribeIpamScopes" => crate::query::decode::<DescribeIpamScopesRequest>(params).map(Request::DescribeIpamScopes),
+        "DescribeIpams" => crate::query::decode::<DescribeIpamsRequest>(params).map(Request::DescribeIpams),
         "DescribeRegions" => crate::query::decode::<DescribeRegionsRequest>(params).map(Request::DescribeRegions),
         "DescribeTags" => crate::query::decode::<DescribeTagsRequest>(params).map(Request::DescribeTags),
         "DescribeVpcs" => crate::query::decode::<DescribeVpcsRequest>(params).map(Request::DescribeVpcs),
+        "DisassociateVpcCidrBlock" => crate::query::decode::<DisassociateVpcCidrBlockRequest>(params).map(Request::DisassociateVpcCidrBlock),
+        "GetIpamPoolAllocations" => crate::query::decode::<GetIpamPoolAllocationsRequest>(params).map(Request::GetIpamPoolAllocations),
+        "GetIpamPoolCidrs" => crate::query::decode::<GetIpamPoolCidrsRequest>(params).map(Request::GetIpamPoolCidrs),
+        "GetIpamResourceCidrs" => crate::query::decode::<GetIpamResourceCidrsRequest>(params).map(Request::GetIpamResourceCidrs),
+        "ModifyIpam" => crate::query::decode::<ModifyIpamRequest>(params).map(Request::ModifyIpam),
+        "ModifyIpamPool" => crate::query::decode::<ModifyIpamPoolRequest>(params).map(Request::ModifyIpamPool),
+        "ModifyIpamResourceCidr" => crate::query::decode::<ModifyIpamResourceCidrRequest>(params).map(Request::ModifyIpamResourceCidr),
+        "ModifyIpamScope" => crate::query::decode::<ModifyIpamScopeRequest>(params).map(Request::ModifyIpamScope),
+        "ProvisionIpamPoolCidr" => crate::query::decode::<ProvisionIpamPoolCidrRequest>(params).map(Request::ProvisionIpamPoolCidr),
+        "ReleaseIpamPoolAllocation" => crate::query::decode::<ReleaseIpamPoolAllocationRequest>(params).map(Request::ReleaseIpamPoolAllocation),
         _ => return None,
     })
 }
@@ -96,7 +184,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("AdvertiseByoipCidr", false),
     ("AllocateAddress", false),
     ("AllocateHosts", false),
-    ("AllocateIpamPoolCidr", false),
+    ("AllocateIpamPoolCidr", true),
     ("ApplySecurityGroupsToClientVpnTargetNetwork", false),
     ("AssignIpv6Addresses", false),
     ("AssignPrivateIpAddresses", false),
@@ -119,7 +207,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("AssociateTransitGatewayPolicyTable", false),
     ("AssociateTransitGatewayRouteTable", false),
     ("AssociateTrunkInterface", false),
-    ("AssociateVpcCidrBlock", false),
+    ("AssociateVpcCidrBlock", true),
     ("AttachClassicLinkVpc", false),
     ("AttachInternetGateway", false),
     ("AttachNetworkInterface", false),
@@ -171,14 +259,14 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("CreateInstanceExportTask", false),
     ("CreateInternetGateway", false),
     ("CreateInterruptibleCapacityReservationAllocation", false),
-    ("CreateIpam", false),
+    ("CreateIpam", true),
     ("CreateIpamExternalResourceVerificationToken", false),
     ("CreateIpamPolicy", false),
-    ("CreateIpamPool", false),
+    ("CreateIpamPool", true),
     ("CreateIpamPrefixListResolver", false),
     ("CreateIpamPrefixListResolverTarget", false),
     ("CreateIpamResourceDiscovery", false),
-    ("CreateIpamScope", false),
+    ("CreateIpamScope", true),
     ("CreateKeyPair", false),
     ("CreateLaunchTemplate", false),
     ("CreateLaunchTemplateVersion", false),
@@ -266,14 +354,14 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DeleteInstanceConnectEndpoint", false),
     ("DeleteInstanceEventWindow", false),
     ("DeleteInternetGateway", false),
-    ("DeleteIpam", false),
+    ("DeleteIpam", true),
     ("DeleteIpamExternalResourceVerificationToken", false),
     ("DeleteIpamPolicy", false),
-    ("DeleteIpamPool", false),
+    ("DeleteIpamPool", true),
     ("DeleteIpamPrefixListResolver", false),
     ("DeleteIpamPrefixListResolverTarget", false),
     ("DeleteIpamResourceDiscovery", false),
-    ("DeleteIpamScope", false),
+    ("DeleteIpamScope", true),
     ("DeleteKeyPair", false),
     ("DeleteLaunchTemplate", false),
     ("DeleteLaunchTemplateVersions", false),
@@ -345,7 +433,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DeleteVpnGateway", false),
     ("DeprovisionByoipCidr", false),
     ("DeprovisionIpamByoasn", false),
-    ("DeprovisionIpamPoolCidr", false),
+    ("DeprovisionIpamPoolCidr", true),
     ("DeprovisionPublicIpv4PoolCidr", false),
     ("DeregisterImage", false),
     ("DeregisterInstanceEventNotificationAttributes", false),
@@ -425,13 +513,13 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DescribeIpamExternalResourceVerificationTokens", false),
     ("DescribeIpamPolicies", false),
     ("DescribeIpamPoolAllocations", false),
-    ("DescribeIpamPools", false),
+    ("DescribeIpamPools", true),
     ("DescribeIpamPrefixListResolverTargets", false),
     ("DescribeIpamPrefixListResolvers", false),
     ("DescribeIpamResourceDiscoveries", false),
     ("DescribeIpamResourceDiscoveryAssociations", false),
-    ("DescribeIpamScopes", false),
-    ("DescribeIpams", false),
+    ("DescribeIpamScopes", true),
+    ("DescribeIpams", true),
     ("DescribeIpv6Pools", false),
     ("DescribeKeyPairs", false),
     ("DescribeLaunchTemplateVersions", false),
@@ -581,7 +669,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DisassociateTransitGatewayPolicyTable", false),
     ("DisassociateTransitGatewayRouteTable", false),
     ("DisassociateTrunkInterface", false),
-    ("DisassociateVpcCidrBlock", false),
+    ("DisassociateVpcCidrBlock", true),
     ("EnableAddressTransfer", false),
     ("EnableAllowedImagesSettings", false),
     ("EnableAwsNetworkPerformanceMetricSubscription", false),
@@ -643,12 +731,12 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("GetIpamDiscoveredResourceCidrs", false),
     ("GetIpamPolicyAllocationRules", false),
     ("GetIpamPolicyOrganizationTargets", false),
-    ("GetIpamPoolAllocations", false),
-    ("GetIpamPoolCidrs", false),
+    ("GetIpamPoolAllocations", true),
+    ("GetIpamPoolCidrs", true),
     ("GetIpamPrefixListResolverRules", false),
     ("GetIpamPrefixListResolverVersionEntries", false),
     ("GetIpamPrefixListResolverVersions", false),
-    ("GetIpamResourceCidrs", false),
+    ("GetIpamResourceCidrs", true),
     ("GetLaunchTemplateData", false),
     ("GetManagedPrefixListAssociations", false),
     ("GetManagedPrefixListEntries", false),
@@ -715,15 +803,15 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("ModifyInstanceMetadataOptions", false),
     ("ModifyInstanceNetworkPerformanceOptions", false),
     ("ModifyInstancePlacement", false),
-    ("ModifyIpam", false),
+    ("ModifyIpam", true),
     ("ModifyIpamPolicyAllocationRules", false),
-    ("ModifyIpamPool", false),
+    ("ModifyIpamPool", true),
     ("ModifyIpamPoolAllocation", false),
     ("ModifyIpamPrefixListResolver", false),
     ("ModifyIpamPrefixListResolverTarget", false),
-    ("ModifyIpamResourceCidr", false),
+    ("ModifyIpamResourceCidr", true),
     ("ModifyIpamResourceDiscovery", false),
-    ("ModifyIpamScope", false),
+    ("ModifyIpamScope", true),
     ("ModifyLaunchTemplate", false),
     ("ModifyLocalGatewayRoute", false),
     ("ModifyManagedPrefixList", false),
@@ -775,7 +863,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("MoveCapacityReservationInstances", false),
     ("ProvisionByoipCidr", false),
     ("ProvisionIpamByoasn", false),
-    ("ProvisionIpamPoolCidr", false),
+    ("ProvisionIpamPoolCidr", true),
     ("ProvisionPublicIpv4PoolCidr", false),
     ("PurchaseCapacityBlock", false),
     ("PurchaseCapacityBlockExtension", false),
@@ -796,7 +884,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("RejectVpcPeeringConnection", false),
     ("ReleaseAddress", false),
     ("ReleaseHosts", false),
-    ("ReleaseIpamPoolAllocation", false),
+    ("ReleaseIpamPoolAllocation", true),
     ("ReplaceIamInstanceProfileAssociation", false),
     ("ReplaceImageCriteriaInAllowedImagesSettings", false),
     ("ReplaceNetworkAclAssociation", false),
@@ -854,6 +942,301 @@ pub const OPERATIONS: &[(&str, bool)] = &[
 /// Whether `name` is an operation of the model (`Some`), and whether it is served.
 pub fn operation_status(name: &str) -> Option<bool> {
     OPERATIONS.binary_search_by(|(n, _)| n.cmp(&name)).ok().map(|i| OPERATIONS[i].1)
+}
+
+/// `AddIpamOperatingRegion` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AddIpamOperatingRegion {
+    pub region_name: Option<String>,
+}
+
+/// The members of [`AddIpamOperatingRegion`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AddIpamOperatingRegionMember {
+    RegionName,
+}
+
+impl crate::members::MemberName for AddIpamOperatingRegionMember {
+    fn name(self) -> &'static str {
+        match self {
+            AddIpamOperatingRegionMember::RegionName => "RegionName",
+        }
+    }
+}
+
+impl crate::members::Members for AddIpamOperatingRegion {
+    type Member = AddIpamOperatingRegionMember;
+    fn present_members(&self) -> Vec<AddIpamOperatingRegionMember> {
+        let mut present = Vec::new();
+        if self.region_name.is_some() { present.push(AddIpamOperatingRegionMember::RegionName); }
+        present
+    }
+}
+
+impl Validate for AddIpamOperatingRegion {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for AddIpamOperatingRegion {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            region_name: d.field(n, "RegionName", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `AddressFamily`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AddressFamily {
+    /// `ipv4`
+    Ipv4,
+    /// `ipv6`
+    Ipv6,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for AddressFamily {
+    const VALUES: &'static [&'static str] = &["ipv4", "ipv6"];
+    fn as_str(&self) -> &str {
+        match self {
+            AddressFamily::Ipv4 => "ipv4",
+            AddressFamily::Ipv6 => "ipv6",
+            AddressFamily::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "ipv4" => AddressFamily::Ipv4,
+            "ipv6" => AddressFamily::Ipv6,
+            other => AddressFamily::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, AddressFamily::Unknown(_))
+    }
+}
+
+/// `AllocateIpamPoolCidrRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AllocateIpamPoolCidrRequest {
+    pub dry_run: Option<bool>,
+    pub ipam_pool_id: Option<String>,
+    pub cidr: Option<String>,
+    pub netmask_length: Option<i32>,
+    pub client_token: Option<String>,
+    pub description: Option<String>,
+    pub preview_next_cidr: Option<bool>,
+    pub allowed_cidrs: Option<Vec<String>>,
+    pub disallowed_cidrs: Option<Vec<String>>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+/// The members of [`AllocateIpamPoolCidrRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AllocateIpamPoolCidrRequestMember {
+    DryRun,
+    IpamPoolId,
+    Cidr,
+    NetmaskLength,
+    ClientToken,
+    Description,
+    PreviewNextCidr,
+    AllowedCidrs,
+    DisallowedCidrs,
+    TagSpecifications,
+}
+
+impl crate::members::MemberName for AllocateIpamPoolCidrRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            AllocateIpamPoolCidrRequestMember::DryRun => "DryRun",
+            AllocateIpamPoolCidrRequestMember::IpamPoolId => "IpamPoolId",
+            AllocateIpamPoolCidrRequestMember::Cidr => "Cidr",
+            AllocateIpamPoolCidrRequestMember::NetmaskLength => "NetmaskLength",
+            AllocateIpamPoolCidrRequestMember::ClientToken => "ClientToken",
+            AllocateIpamPoolCidrRequestMember::Description => "Description",
+            AllocateIpamPoolCidrRequestMember::PreviewNextCidr => "PreviewNextCidr",
+            AllocateIpamPoolCidrRequestMember::AllowedCidrs => "AllowedCidrs",
+            AllocateIpamPoolCidrRequestMember::DisallowedCidrs => "DisallowedCidrs",
+            AllocateIpamPoolCidrRequestMember::TagSpecifications => "TagSpecifications",
+        }
+    }
+}
+
+impl crate::members::Members for AllocateIpamPoolCidrRequest {
+    type Member = AllocateIpamPoolCidrRequestMember;
+    fn present_members(&self) -> Vec<AllocateIpamPoolCidrRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(AllocateIpamPoolCidrRequestMember::DryRun); }
+        if self.ipam_pool_id.is_some() { present.push(AllocateIpamPoolCidrRequestMember::IpamPoolId); }
+        if self.cidr.is_some() { present.push(AllocateIpamPoolCidrRequestMember::Cidr); }
+        if self.netmask_length.is_some() { present.push(AllocateIpamPoolCidrRequestMember::NetmaskLength); }
+        if self.client_token.is_some() { present.push(AllocateIpamPoolCidrRequestMember::ClientToken); }
+        if self.description.is_some() { present.push(AllocateIpamPoolCidrRequestMember::Description); }
+        if self.preview_next_cidr.is_some() { present.push(AllocateIpamPoolCidrRequestMember::PreviewNextCidr); }
+        if self.allowed_cidrs.is_some() { present.push(AllocateIpamPoolCidrRequestMember::AllowedCidrs); }
+        if self.disallowed_cidrs.is_some() { present.push(AllocateIpamPoolCidrRequestMember::DisallowedCidrs); }
+        if self.tag_specifications.is_some() { present.push(AllocateIpamPoolCidrRequestMember::TagSpecifications); }
+        present
+    }
+}
+
+impl Validate for AllocateIpamPoolCidrRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IpamPoolId", "IpamPoolId", |v| match &self.ipam_pool_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+    }
+}
+
+impl FromQuery for AllocateIpamPoolCidrRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            ipam_pool_id: d.field(n, "IpamPoolId", |d, n| d.string(n))?,
+            cidr: d.field(n, "Cidr", |d, n| d.string(n))?,
+            netmask_length: d.field(n, "NetmaskLength", |d, n| d.integer(n))?,
+            client_token: d.field(n, "ClientToken", |d, n| d.string(n))?,
+            description: d.field(n, "Description", |d, n| d.string(n))?,
+            preview_next_cidr: d.field(n, "PreviewNextCidr", |d, n| d.boolean(n))?,
+            allowed_cidrs: d.field(n, "AllowedCidr", |d, n| d.list(n, |d, n| d.string(n)))?,
+            disallowed_cidrs: d.field(n, "DisallowedCidr", |d, n| d.list(n, |d, n| d.string(n)))?,
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+        })
+    }
+}
+
+/// `AllocateIpamPoolCidrResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AllocateIpamPoolCidrResult {
+    pub ipam_pool_allocation: Option<IpamPoolAllocation>,
+}
+
+impl XmlEncode for AllocateIpamPoolCidrResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipam_pool_allocation { w.structure(crate::name!("ipamPoolAllocation"), v); }
+    }
+}
+
+/// `AssociateVpcCidrBlockRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssociateVpcCidrBlockRequest {
+    pub cidr_block: Option<String>,
+    pub ipv6_cidr_block_network_border_group: Option<String>,
+    pub ipv6_pool: Option<String>,
+    pub ipv6_cidr_block: Option<String>,
+    pub ipv4_ipam_pool_id: Option<String>,
+    pub ipv4_netmask_length: Option<i32>,
+    pub ipv6_ipam_pool_id: Option<String>,
+    pub ipv6_netmask_length: Option<i32>,
+    pub vpc_id: Option<String>,
+    pub amazon_provided_ipv6_cidr_block: Option<bool>,
+}
+
+/// The members of [`AssociateVpcCidrBlockRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AssociateVpcCidrBlockRequestMember {
+    CidrBlock,
+    Ipv6CidrBlockNetworkBorderGroup,
+    Ipv6Pool,
+    Ipv6CidrBlock,
+    Ipv4IpamPoolId,
+    Ipv4NetmaskLength,
+    Ipv6IpamPoolId,
+    Ipv6NetmaskLength,
+    VpcId,
+    AmazonProvidedIpv6CidrBlock,
+}
+
+impl crate::members::MemberName for AssociateVpcCidrBlockRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            AssociateVpcCidrBlockRequestMember::CidrBlock => "CidrBlock",
+            AssociateVpcCidrBlockRequestMember::Ipv6CidrBlockNetworkBorderGroup => "Ipv6CidrBlockNetworkBorderGroup",
+            AssociateVpcCidrBlockRequestMember::Ipv6Pool => "Ipv6Pool",
+            AssociateVpcCidrBlockRequestMember::Ipv6CidrBlock => "Ipv6CidrBlock",
+            AssociateVpcCidrBlockRequestMember::Ipv4IpamPoolId => "Ipv4IpamPoolId",
+            AssociateVpcCidrBlockRequestMember::Ipv4NetmaskLength => "Ipv4NetmaskLength",
+            AssociateVpcCidrBlockRequestMember::Ipv6IpamPoolId => "Ipv6IpamPoolId",
+            AssociateVpcCidrBlockRequestMember::Ipv6NetmaskLength => "Ipv6NetmaskLength",
+            AssociateVpcCidrBlockRequestMember::VpcId => "VpcId",
+            AssociateVpcCidrBlockRequestMember::AmazonProvidedIpv6CidrBlock => "AmazonProvidedIpv6CidrBlock",
+        }
+    }
+}
+
+impl crate::members::Members for AssociateVpcCidrBlockRequest {
+    type Member = AssociateVpcCidrBlockRequestMember;
+    fn present_members(&self) -> Vec<AssociateVpcCidrBlockRequestMember> {
+        let mut present = Vec::new();
+        if self.cidr_block.is_some() { present.push(AssociateVpcCidrBlockRequestMember::CidrBlock); }
+        if self.ipv6_cidr_block_network_border_group.is_some() { present.push(AssociateVpcCidrBlockRequestMember::Ipv6CidrBlockNetworkBorderGroup); }
+        if self.ipv6_pool.is_some() { present.push(AssociateVpcCidrBlockRequestMember::Ipv6Pool); }
+        if self.ipv6_cidr_block.is_some() { present.push(AssociateVpcCidrBlockRequestMember::Ipv6CidrBlock); }
+        if self.ipv4_ipam_pool_id.is_some() { present.push(AssociateVpcCidrBlockRequestMember::Ipv4IpamPoolId); }
+        if self.ipv4_netmask_length.is_some() { present.push(AssociateVpcCidrBlockRequestMember::Ipv4NetmaskLength); }
+        if self.ipv6_ipam_pool_id.is_some() { present.push(AssociateVpcCidrBlockRequestMember::Ipv6IpamPoolId); }
+        if self.ipv6_netmask_length.is_some() { present.push(AssociateVpcCidrBlockRequestMember::Ipv6NetmaskLength); }
+        if self.vpc_id.is_some() { present.push(AssociateVpcCidrBlockRequestMember::VpcId); }
+        if self.amazon_provided_ipv6_cidr_block.is_some() { present.push(AssociateVpcCidrBlockRequestMember::AmazonProvidedIpv6CidrBlock); }
+        present
+    }
+}
+
+impl Validate for AssociateVpcCidrBlockRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("VpcId", "VpcId", |v| match &self.vpc_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for AssociateVpcCidrBlockRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            cidr_block: d.field(n, "CidrBlock", |d, n| d.string(n))?,
+            ipv6_cidr_block_network_border_group: d.field(n, "Ipv6CidrBlockNetworkBorderGroup", |d, n| d.string(n))?,
+            ipv6_pool: d.field(n, "Ipv6Pool", |d, n| d.string(n))?,
+            ipv6_cidr_block: d.field(n, "Ipv6CidrBlock", |d, n| d.string(n))?,
+            ipv4_ipam_pool_id: d.field(n, "Ipv4IpamPoolId", |d, n| d.string(n))?,
+            ipv4_netmask_length: d.field(n, "Ipv4NetmaskLength", |d, n| d.integer(n))?,
+            ipv6_ipam_pool_id: d.field(n, "Ipv6IpamPoolId", |d, n| d.string(n))?,
+            ipv6_netmask_length: d.field(n, "Ipv6NetmaskLength", |d, n| d.integer(n))?,
+            vpc_id: d.field(n, "VpcId", |d, n| d.string(n))?,
+            amazon_provided_ipv6_cidr_block: d.field(n, "AmazonProvidedIpv6CidrBlock", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `AssociateVpcCidrBlockResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssociateVpcCidrBlockResult {
+    pub ipv6_cidr_block_association: Option<VpcIpv6CidrBlockAssociation>,
+    pub cidr_block_association: Option<VpcCidrBlockAssociation>,
+    pub vpc_id: Option<String>,
+}
+
+impl XmlEncode for AssociateVpcCidrBlockResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipv6_cidr_block_association { w.structure(crate::name!("ipv6CidrBlockAssociation"), v); }
+        if let Some(v) = &self.cidr_block_association { w.structure(crate::name!("cidrBlockAssociation"), v); }
+        if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+    }
 }
 
 /// `AvailabilityZone` (output).
@@ -1058,6 +1441,412 @@ impl XmlEncode for BlockPublicAccessStates {
     }
 }
 
+/// `CreateIpamPoolRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateIpamPoolRequest {
+    pub dry_run: Option<bool>,
+    pub ipam_scope_id: Option<String>,
+    pub locale: Option<String>,
+    pub source_ipam_pool_id: Option<String>,
+    pub description: Option<String>,
+    pub address_family: Option<AddressFamily>,
+    pub auto_import: Option<bool>,
+    pub publicly_advertisable: Option<bool>,
+    pub allocation_min_netmask_length: Option<i32>,
+    pub allocation_max_netmask_length: Option<i32>,
+    pub allocation_default_netmask_length: Option<i32>,
+    pub allocation_resource_tags: Option<Vec<RequestIpamResourceTag>>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub client_token: Option<String>,
+    pub aws_service: Option<IpamPoolAwsService>,
+    pub public_ip_source: Option<IpamPoolPublicIpSource>,
+    pub source_resource: Option<IpamPoolSourceResourceRequest>,
+}
+
+/// The members of [`CreateIpamPoolRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateIpamPoolRequestMember {
+    DryRun,
+    IpamScopeId,
+    Locale,
+    SourceIpamPoolId,
+    Description,
+    AddressFamily,
+    AutoImport,
+    PubliclyAdvertisable,
+    AllocationMinNetmaskLength,
+    AllocationMaxNetmaskLength,
+    AllocationDefaultNetmaskLength,
+    AllocationResourceTags,
+    TagSpecifications,
+    ClientToken,
+    AwsService,
+    PublicIpSource,
+    SourceResource,
+}
+
+impl crate::members::MemberName for CreateIpamPoolRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateIpamPoolRequestMember::DryRun => "DryRun",
+            CreateIpamPoolRequestMember::IpamScopeId => "IpamScopeId",
+            CreateIpamPoolRequestMember::Locale => "Locale",
+            CreateIpamPoolRequestMember::SourceIpamPoolId => "SourceIpamPoolId",
+            CreateIpamPoolRequestMember::Description => "Description",
+            CreateIpamPoolRequestMember::AddressFamily => "AddressFamily",
+            CreateIpamPoolRequestMember::AutoImport => "AutoImport",
+            CreateIpamPoolRequestMember::PubliclyAdvertisable => "PubliclyAdvertisable",
+            CreateIpamPoolRequestMember::AllocationMinNetmaskLength => "AllocationMinNetmaskLength",
+            CreateIpamPoolRequestMember::AllocationMaxNetmaskLength => "AllocationMaxNetmaskLength",
+            CreateIpamPoolRequestMember::AllocationDefaultNetmaskLength => "AllocationDefaultNetmaskLength",
+            CreateIpamPoolRequestMember::AllocationResourceTags => "AllocationResourceTags",
+            CreateIpamPoolRequestMember::TagSpecifications => "TagSpecifications",
+            CreateIpamPoolRequestMember::ClientToken => "ClientToken",
+            CreateIpamPoolRequestMember::AwsService => "AwsService",
+            CreateIpamPoolRequestMember::PublicIpSource => "PublicIpSource",
+            CreateIpamPoolRequestMember::SourceResource => "SourceResource",
+        }
+    }
+}
+
+impl crate::members::Members for CreateIpamPoolRequest {
+    type Member = CreateIpamPoolRequestMember;
+    fn present_members(&self) -> Vec<CreateIpamPoolRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(CreateIpamPoolRequestMember::DryRun); }
+        if self.ipam_scope_id.is_some() { present.push(CreateIpamPoolRequestMember::IpamScopeId); }
+        if self.locale.is_some() { present.push(CreateIpamPoolRequestMember::Locale); }
+        if self.source_ipam_pool_id.is_some() { present.push(CreateIpamPoolRequestMember::SourceIpamPoolId); }
+        if self.description.is_some() { present.push(CreateIpamPoolRequestMember::Description); }
+        if self.address_family.is_some() { present.push(CreateIpamPoolRequestMember::AddressFamily); }
+        if self.auto_import.is_some() { present.push(CreateIpamPoolRequestMember::AutoImport); }
+        if self.publicly_advertisable.is_some() { present.push(CreateIpamPoolRequestMember::PubliclyAdvertisable); }
+        if self.allocation_min_netmask_length.is_some() { present.push(CreateIpamPoolRequestMember::AllocationMinNetmaskLength); }
+        if self.allocation_max_netmask_length.is_some() { present.push(CreateIpamPoolRequestMember::AllocationMaxNetmaskLength); }
+        if self.allocation_default_netmask_length.is_some() { present.push(CreateIpamPoolRequestMember::AllocationDefaultNetmaskLength); }
+        if self.allocation_resource_tags.is_some() { present.push(CreateIpamPoolRequestMember::AllocationResourceTags); }
+        if self.tag_specifications.is_some() { present.push(CreateIpamPoolRequestMember::TagSpecifications); }
+        if self.client_token.is_some() { present.push(CreateIpamPoolRequestMember::ClientToken); }
+        if self.aws_service.is_some() { present.push(CreateIpamPoolRequestMember::AwsService); }
+        if self.public_ip_source.is_some() { present.push(CreateIpamPoolRequestMember::PublicIpSource); }
+        if self.source_resource.is_some() { present.push(CreateIpamPoolRequestMember::SourceResource); }
+        present
+    }
+}
+
+impl Validate for CreateIpamPoolRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IpamScopeId", "IpamScopeId", |v| match &self.ipam_scope_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("AddressFamily", "AddressFamily", |v| match &self.address_family {
+            None => { v.missing(); }
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("AllocationMinNetmaskLength", "AllocationMinNetmaskLength", |v| match &self.allocation_min_netmask_length {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(0), Some(128));
+            }
+        });
+        v.member("AllocationMaxNetmaskLength", "AllocationMaxNetmaskLength", |v| match &self.allocation_max_netmask_length {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(0), Some(128));
+            }
+        });
+        v.member("AllocationDefaultNetmaskLength", "AllocationDefaultNetmaskLength", |v| match &self.allocation_default_netmask_length {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(0), Some(128));
+            }
+        });
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+        v.member("AwsService", "AwsService", |v| match &self.aws_service {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("PublicIpSource", "PublicIpSource", |v| match &self.public_ip_source {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("SourceResource", "SourceResource", |v| match &self.source_resource {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+    }
+}
+
+impl FromQuery for CreateIpamPoolRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            ipam_scope_id: d.field(n, "IpamScopeId", |d, n| d.string(n))?,
+            locale: d.field(n, "Locale", |d, n| d.string(n))?,
+            source_ipam_pool_id: d.field(n, "SourceIpamPoolId", |d, n| d.string(n))?,
+            description: d.field(n, "Description", |d, n| d.string(n))?,
+            address_family: d.field(n, "AddressFamily", |d, n| d.enumeration(n))?,
+            auto_import: d.field(n, "AutoImport", |d, n| d.boolean(n))?,
+            publicly_advertisable: d.field(n, "PubliclyAdvertisable", |d, n| d.boolean(n))?,
+            allocation_min_netmask_length: d.field(n, "AllocationMinNetmaskLength", |d, n| d.integer(n))?,
+            allocation_max_netmask_length: d.field(n, "AllocationMaxNetmaskLength", |d, n| d.integer(n))?,
+            allocation_default_netmask_length: d.field(n, "AllocationDefaultNetmaskLength", |d, n| d.integer(n))?,
+            allocation_resource_tags: d.field(n, "AllocationResourceTag", |d, n| d.list(n, |d, n| d.structure(n, RequestIpamResourceTag::from_query)))?,
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            client_token: d.field(n, "ClientToken", |d, n| d.string(n))?,
+            aws_service: d.field(n, "AwsService", |d, n| d.enumeration(n))?,
+            public_ip_source: d.field(n, "PublicIpSource", |d, n| d.enumeration(n))?,
+            source_resource: d.field(n, "SourceResource", |d, n| d.structure(n, IpamPoolSourceResourceRequest::from_query))?,
+        })
+    }
+}
+
+/// `CreateIpamPoolResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateIpamPoolResult {
+    pub ipam_pool: Option<IpamPool>,
+}
+
+impl XmlEncode for CreateIpamPoolResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipam_pool { w.structure(crate::name!("ipamPool"), v); }
+    }
+}
+
+/// `CreateIpamRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateIpamRequest {
+    pub dry_run: Option<bool>,
+    pub description: Option<String>,
+    pub operating_regions: Option<Vec<AddIpamOperatingRegion>>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub client_token: Option<String>,
+    pub tier: Option<IpamTier>,
+    pub enable_private_gua: Option<bool>,
+    pub metered_account: Option<IpamMeteredAccount>,
+}
+
+/// The members of [`CreateIpamRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateIpamRequestMember {
+    DryRun,
+    Description,
+    OperatingRegions,
+    TagSpecifications,
+    ClientToken,
+    Tier,
+    EnablePrivateGua,
+    MeteredAccount,
+}
+
+impl crate::members::MemberName for CreateIpamRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateIpamRequestMember::DryRun => "DryRun",
+            CreateIpamRequestMember::Description => "Description",
+            CreateIpamRequestMember::OperatingRegions => "OperatingRegions",
+            CreateIpamRequestMember::TagSpecifications => "TagSpecifications",
+            CreateIpamRequestMember::ClientToken => "ClientToken",
+            CreateIpamRequestMember::Tier => "Tier",
+            CreateIpamRequestMember::EnablePrivateGua => "EnablePrivateGua",
+            CreateIpamRequestMember::MeteredAccount => "MeteredAccount",
+        }
+    }
+}
+
+impl crate::members::Members for CreateIpamRequest {
+    type Member = CreateIpamRequestMember;
+    fn present_members(&self) -> Vec<CreateIpamRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(CreateIpamRequestMember::DryRun); }
+        if self.description.is_some() { present.push(CreateIpamRequestMember::Description); }
+        if self.operating_regions.is_some() { present.push(CreateIpamRequestMember::OperatingRegions); }
+        if self.tag_specifications.is_some() { present.push(CreateIpamRequestMember::TagSpecifications); }
+        if self.client_token.is_some() { present.push(CreateIpamRequestMember::ClientToken); }
+        if self.tier.is_some() { present.push(CreateIpamRequestMember::Tier); }
+        if self.enable_private_gua.is_some() { present.push(CreateIpamRequestMember::EnablePrivateGua); }
+        if self.metered_account.is_some() { present.push(CreateIpamRequestMember::MeteredAccount); }
+        present
+    }
+}
+
+impl Validate for CreateIpamRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("OperatingRegions", "OperatingRegion", |v| match &self.operating_regions {
+            None => {}
+            Some(x) => {
+                v.length(x.len(), Some(0), Some(50), || format!("{:?}", x));
+            }
+        });
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+        v.member("Tier", "Tier", |v| match &self.tier {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("MeteredAccount", "MeteredAccount", |v| match &self.metered_account {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for CreateIpamRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            description: d.field(n, "Description", |d, n| d.string(n))?,
+            operating_regions: d.field(n, "OperatingRegion", |d, n| d.list(n, |d, n| d.structure(n, AddIpamOperatingRegion::from_query)))?,
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            client_token: d.field(n, "ClientToken", |d, n| d.string(n))?,
+            tier: d.field(n, "Tier", |d, n| d.enumeration(n))?,
+            enable_private_gua: d.field(n, "EnablePrivateGua", |d, n| d.boolean(n))?,
+            metered_account: d.field(n, "MeteredAccount", |d, n| d.enumeration(n))?,
+        })
+    }
+}
+
+/// `CreateIpamResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateIpamResult {
+    pub ipam: Option<Ipam>,
+}
+
+impl XmlEncode for CreateIpamResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipam { w.structure(crate::name!("ipam"), v); }
+    }
+}
+
+/// `CreateIpamScopeRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateIpamScopeRequest {
+    pub dry_run: Option<bool>,
+    pub ipam_id: Option<String>,
+    pub description: Option<String>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub client_token: Option<String>,
+    pub external_authority_configuration: Option<ExternalAuthorityConfiguration>,
+}
+
+/// The members of [`CreateIpamScopeRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateIpamScopeRequestMember {
+    DryRun,
+    IpamId,
+    Description,
+    TagSpecifications,
+    ClientToken,
+    ExternalAuthorityConfiguration,
+}
+
+impl crate::members::MemberName for CreateIpamScopeRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateIpamScopeRequestMember::DryRun => "DryRun",
+            CreateIpamScopeRequestMember::IpamId => "IpamId",
+            CreateIpamScopeRequestMember::Description => "Description",
+            CreateIpamScopeRequestMember::TagSpecifications => "TagSpecifications",
+            CreateIpamScopeRequestMember::ClientToken => "ClientToken",
+            CreateIpamScopeRequestMember::ExternalAuthorityConfiguration => "ExternalAuthorityConfiguration",
+        }
+    }
+}
+
+impl crate::members::Members for CreateIpamScopeRequest {
+    type Member = CreateIpamScopeRequestMember;
+    fn present_members(&self) -> Vec<CreateIpamScopeRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(CreateIpamScopeRequestMember::DryRun); }
+        if self.ipam_id.is_some() { present.push(CreateIpamScopeRequestMember::IpamId); }
+        if self.description.is_some() { present.push(CreateIpamScopeRequestMember::Description); }
+        if self.tag_specifications.is_some() { present.push(CreateIpamScopeRequestMember::TagSpecifications); }
+        if self.client_token.is_some() { present.push(CreateIpamScopeRequestMember::ClientToken); }
+        if self.external_authority_configuration.is_some() { present.push(CreateIpamScopeRequestMember::ExternalAuthorityConfiguration); }
+        present
+    }
+}
+
+impl Validate for CreateIpamScopeRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IpamId", "IpamId", |v| match &self.ipam_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+        v.member("ExternalAuthorityConfiguration", "ExternalAuthorityConfiguration", |v| match &self.external_authority_configuration {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+    }
+}
+
+impl FromQuery for CreateIpamScopeRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            ipam_id: d.field(n, "IpamId", |d, n| d.string(n))?,
+            description: d.field(n, "Description", |d, n| d.string(n))?,
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            client_token: d.field(n, "ClientToken", |d, n| d.string(n))?,
+            external_authority_configuration: d.field(n, "ExternalAuthorityConfiguration", |d, n| d.structure(n, ExternalAuthorityConfiguration::from_query))?,
+        })
+    }
+}
+
+/// `CreateIpamScopeResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateIpamScopeResult {
+    pub ipam_scope: Option<IpamScope>,
+}
+
+impl XmlEncode for CreateIpamScopeResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipam_scope { w.structure(crate::name!("ipamScope"), v); }
+    }
+}
+
 /// `CreateTagsRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateTagsRequest {
@@ -1254,6 +2043,205 @@ impl XmlEncode for CreateVpcResult {
     }
 }
 
+/// `DeleteIpamPoolRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteIpamPoolRequest {
+    pub dry_run: Option<bool>,
+    pub ipam_pool_id: Option<String>,
+    pub cascade: Option<bool>,
+}
+
+/// The members of [`DeleteIpamPoolRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteIpamPoolRequestMember {
+    DryRun,
+    IpamPoolId,
+    Cascade,
+}
+
+impl crate::members::MemberName for DeleteIpamPoolRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteIpamPoolRequestMember::DryRun => "DryRun",
+            DeleteIpamPoolRequestMember::IpamPoolId => "IpamPoolId",
+            DeleteIpamPoolRequestMember::Cascade => "Cascade",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteIpamPoolRequest {
+    type Member = DeleteIpamPoolRequestMember;
+    fn present_members(&self) -> Vec<DeleteIpamPoolRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DeleteIpamPoolRequestMember::DryRun); }
+        if self.ipam_pool_id.is_some() { present.push(DeleteIpamPoolRequestMember::IpamPoolId); }
+        if self.cascade.is_some() { present.push(DeleteIpamPoolRequestMember::Cascade); }
+        present
+    }
+}
+
+impl Validate for DeleteIpamPoolRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IpamPoolId", "IpamPoolId", |v| match &self.ipam_pool_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DeleteIpamPoolRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            ipam_pool_id: d.field(n, "IpamPoolId", |d, n| d.string(n))?,
+            cascade: d.field(n, "Cascade", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `DeleteIpamPoolResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteIpamPoolResult {
+    pub ipam_pool: Option<IpamPool>,
+}
+
+impl XmlEncode for DeleteIpamPoolResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipam_pool { w.structure(crate::name!("ipamPool"), v); }
+    }
+}
+
+/// `DeleteIpamRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteIpamRequest {
+    pub dry_run: Option<bool>,
+    pub ipam_id: Option<String>,
+    pub cascade: Option<bool>,
+}
+
+/// The members of [`DeleteIpamRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteIpamRequestMember {
+    DryRun,
+    IpamId,
+    Cascade,
+}
+
+impl crate::members::MemberName for DeleteIpamRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteIpamRequestMember::DryRun => "DryRun",
+            DeleteIpamRequestMember::IpamId => "IpamId",
+            DeleteIpamRequestMember::Cascade => "Cascade",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteIpamRequest {
+    type Member = DeleteIpamRequestMember;
+    fn present_members(&self) -> Vec<DeleteIpamRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DeleteIpamRequestMember::DryRun); }
+        if self.ipam_id.is_some() { present.push(DeleteIpamRequestMember::IpamId); }
+        if self.cascade.is_some() { present.push(DeleteIpamRequestMember::Cascade); }
+        present
+    }
+}
+
+impl Validate for DeleteIpamRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IpamId", "IpamId", |v| match &self.ipam_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DeleteIpamRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            ipam_id: d.field(n, "IpamId", |d, n| d.string(n))?,
+            cascade: d.field(n, "Cascade", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `DeleteIpamResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteIpamResult {
+    pub ipam: Option<Ipam>,
+}
+
+impl XmlEncode for DeleteIpamResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipam { w.structure(crate::name!("ipam"), v); }
+    }
+}
+
+/// `DeleteIpamScopeRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteIpamScopeRequest {
+    pub dry_run: Option<bool>,
+    pub ipam_scope_id: Option<String>,
+}
+
+/// The members of [`DeleteIpamScopeRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteIpamScopeRequestMember {
+    DryRun,
+    IpamScopeId,
+}
+
+impl crate::members::MemberName for DeleteIpamScopeRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteIpamScopeRequestMember::DryRun => "DryRun",
+            DeleteIpamScopeRequestMember::IpamScopeId => "IpamScopeId",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteIpamScopeRequest {
+    type Member = DeleteIpamScopeRequestMember;
+    fn present_members(&self) -> Vec<DeleteIpamScopeRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DeleteIpamScopeRequestMember::DryRun); }
+        if self.ipam_scope_id.is_some() { present.push(DeleteIpamScopeRequestMember::IpamScopeId); }
+        present
+    }
+}
+
+impl Validate for DeleteIpamScopeRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IpamScopeId", "IpamScopeId", |v| match &self.ipam_scope_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DeleteIpamScopeRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            ipam_scope_id: d.field(n, "IpamScopeId", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `DeleteIpamScopeResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteIpamScopeResult {
+    pub ipam_scope: Option<IpamScope>,
+}
+
+impl XmlEncode for DeleteIpamScopeResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipam_scope { w.structure(crate::name!("ipamScope"), v); }
+    }
+}
+
 /// `DeleteTagsRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteTagsRequest {
@@ -1361,6 +2349,74 @@ impl FromQuery for DeleteVpcRequest {
     }
 }
 
+/// `DeprovisionIpamPoolCidrRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeprovisionIpamPoolCidrRequest {
+    pub dry_run: Option<bool>,
+    pub ipam_pool_id: Option<String>,
+    pub cidr: Option<String>,
+}
+
+/// The members of [`DeprovisionIpamPoolCidrRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeprovisionIpamPoolCidrRequestMember {
+    DryRun,
+    IpamPoolId,
+    Cidr,
+}
+
+impl crate::members::MemberName for DeprovisionIpamPoolCidrRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeprovisionIpamPoolCidrRequestMember::DryRun => "DryRun",
+            DeprovisionIpamPoolCidrRequestMember::IpamPoolId => "IpamPoolId",
+            DeprovisionIpamPoolCidrRequestMember::Cidr => "Cidr",
+        }
+    }
+}
+
+impl crate::members::Members for DeprovisionIpamPoolCidrRequest {
+    type Member = DeprovisionIpamPoolCidrRequestMember;
+    fn present_members(&self) -> Vec<DeprovisionIpamPoolCidrRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DeprovisionIpamPoolCidrRequestMember::DryRun); }
+        if self.ipam_pool_id.is_some() { present.push(DeprovisionIpamPoolCidrRequestMember::IpamPoolId); }
+        if self.cidr.is_some() { present.push(DeprovisionIpamPoolCidrRequestMember::Cidr); }
+        present
+    }
+}
+
+impl Validate for DeprovisionIpamPoolCidrRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IpamPoolId", "IpamPoolId", |v| match &self.ipam_pool_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DeprovisionIpamPoolCidrRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            ipam_pool_id: d.field(n, "IpamPoolId", |d, n| d.string(n))?,
+            cidr: d.field(n, "Cidr", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `DeprovisionIpamPoolCidrResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeprovisionIpamPoolCidrResult {
+    pub ipam_pool_cidr: Option<IpamPoolCidr>,
+}
+
+impl XmlEncode for DeprovisionIpamPoolCidrResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipam_pool_cidr { w.structure(crate::name!("ipamPoolCidr"), v); }
+    }
+}
+
 /// `DescribeAvailabilityZonesRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeAvailabilityZonesRequest {
@@ -1433,6 +2489,252 @@ pub struct DescribeAvailabilityZonesResult {
 impl XmlEncode for DescribeAvailabilityZonesResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.availability_zones { w.list(crate::name!("availabilityZoneInfo"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `DescribeIpamPoolsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeIpamPoolsRequest {
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub ipam_pool_ids: Option<Vec<String>>,
+}
+
+/// The members of [`DescribeIpamPoolsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeIpamPoolsRequestMember {
+    DryRun,
+    Filters,
+    MaxResults,
+    NextToken,
+    IpamPoolIds,
+}
+
+impl crate::members::MemberName for DescribeIpamPoolsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeIpamPoolsRequestMember::DryRun => "DryRun",
+            DescribeIpamPoolsRequestMember::Filters => "Filters",
+            DescribeIpamPoolsRequestMember::MaxResults => "MaxResults",
+            DescribeIpamPoolsRequestMember::NextToken => "NextToken",
+            DescribeIpamPoolsRequestMember::IpamPoolIds => "IpamPoolIds",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeIpamPoolsRequest {
+    type Member = DescribeIpamPoolsRequestMember;
+    fn present_members(&self) -> Vec<DescribeIpamPoolsRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DescribeIpamPoolsRequestMember::DryRun); }
+        if self.filters.is_some() { present.push(DescribeIpamPoolsRequestMember::Filters); }
+        if self.max_results.is_some() { present.push(DescribeIpamPoolsRequestMember::MaxResults); }
+        if self.next_token.is_some() { present.push(DescribeIpamPoolsRequestMember::NextToken); }
+        if self.ipam_pool_ids.is_some() { present.push(DescribeIpamPoolsRequestMember::IpamPoolIds); }
+        present
+    }
+}
+
+impl Validate for DescribeIpamPoolsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for DescribeIpamPoolsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            ipam_pool_ids: d.field(n, "IpamPoolId", |d, n| d.list(n, |d, n| d.string(n)))?,
+        })
+    }
+}
+
+/// `DescribeIpamPoolsResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeIpamPoolsResult {
+    pub next_token: Option<String>,
+    pub ipam_pools: Option<Vec<IpamPool>>,
+}
+
+impl XmlEncode for DescribeIpamPoolsResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+        if let Some(v) = &self.ipam_pools { w.list(crate::name!("ipamPoolSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `DescribeIpamScopesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeIpamScopesRequest {
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub ipam_scope_ids: Option<Vec<String>>,
+}
+
+/// The members of [`DescribeIpamScopesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeIpamScopesRequestMember {
+    DryRun,
+    Filters,
+    MaxResults,
+    NextToken,
+    IpamScopeIds,
+}
+
+impl crate::members::MemberName for DescribeIpamScopesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeIpamScopesRequestMember::DryRun => "DryRun",
+            DescribeIpamScopesRequestMember::Filters => "Filters",
+            DescribeIpamScopesRequestMember::MaxResults => "MaxResults",
+            DescribeIpamScopesRequestMember::NextToken => "NextToken",
+            DescribeIpamScopesRequestMember::IpamScopeIds => "IpamScopeIds",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeIpamScopesRequest {
+    type Member = DescribeIpamScopesRequestMember;
+    fn present_members(&self) -> Vec<DescribeIpamScopesRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DescribeIpamScopesRequestMember::DryRun); }
+        if self.filters.is_some() { present.push(DescribeIpamScopesRequestMember::Filters); }
+        if self.max_results.is_some() { present.push(DescribeIpamScopesRequestMember::MaxResults); }
+        if self.next_token.is_some() { present.push(DescribeIpamScopesRequestMember::NextToken); }
+        if self.ipam_scope_ids.is_some() { present.push(DescribeIpamScopesRequestMember::IpamScopeIds); }
+        present
+    }
+}
+
+impl Validate for DescribeIpamScopesRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for DescribeIpamScopesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            ipam_scope_ids: d.field(n, "IpamScopeId", |d, n| d.list(n, |d, n| d.string(n)))?,
+        })
+    }
+}
+
+/// `DescribeIpamScopesResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeIpamScopesResult {
+    pub next_token: Option<String>,
+    pub ipam_scopes: Option<Vec<IpamScope>>,
+}
+
+impl XmlEncode for DescribeIpamScopesResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+        if let Some(v) = &self.ipam_scopes { w.list(crate::name!("ipamScopeSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `DescribeIpamsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeIpamsRequest {
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub ipam_ids: Option<Vec<String>>,
+}
+
+/// The members of [`DescribeIpamsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeIpamsRequestMember {
+    DryRun,
+    Filters,
+    MaxResults,
+    NextToken,
+    IpamIds,
+}
+
+impl crate::members::MemberName for DescribeIpamsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeIpamsRequestMember::DryRun => "DryRun",
+            DescribeIpamsRequestMember::Filters => "Filters",
+            DescribeIpamsRequestMember::MaxResults => "MaxResults",
+            DescribeIpamsRequestMember::NextToken => "NextToken",
+            DescribeIpamsRequestMember::IpamIds => "IpamIds",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeIpamsRequest {
+    type Member = DescribeIpamsRequestMember;
+    fn present_members(&self) -> Vec<DescribeIpamsRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DescribeIpamsRequestMember::DryRun); }
+        if self.filters.is_some() { present.push(DescribeIpamsRequestMember::Filters); }
+        if self.max_results.is_some() { present.push(DescribeIpamsRequestMember::MaxResults); }
+        if self.next_token.is_some() { present.push(DescribeIpamsRequestMember::NextToken); }
+        if self.ipam_ids.is_some() { present.push(DescribeIpamsRequestMember::IpamIds); }
+        present
+    }
+}
+
+impl Validate for DescribeIpamsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for DescribeIpamsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            ipam_ids: d.field(n, "IpamId", |d, n| d.list(n, |d, n| d.string(n)))?,
+        })
+    }
+}
+
+/// `DescribeIpamsResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeIpamsResult {
+    pub next_token: Option<String>,
+    pub ipams: Option<Vec<Ipam>>,
+}
+
+impl XmlEncode for DescribeIpamsResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+        if let Some(v) = &self.ipams { w.list(crate::name!("ipamSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
     }
 }
 
@@ -1665,6 +2967,121 @@ impl XmlEncode for DescribeVpcsResult {
     }
 }
 
+/// `DisassociateVpcCidrBlockRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DisassociateVpcCidrBlockRequest {
+    pub association_id: Option<String>,
+}
+
+/// The members of [`DisassociateVpcCidrBlockRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DisassociateVpcCidrBlockRequestMember {
+    AssociationId,
+}
+
+impl crate::members::MemberName for DisassociateVpcCidrBlockRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DisassociateVpcCidrBlockRequestMember::AssociationId => "AssociationId",
+        }
+    }
+}
+
+impl crate::members::Members for DisassociateVpcCidrBlockRequest {
+    type Member = DisassociateVpcCidrBlockRequestMember;
+    fn present_members(&self) -> Vec<DisassociateVpcCidrBlockRequestMember> {
+        let mut present = Vec::new();
+        if self.association_id.is_some() { present.push(DisassociateVpcCidrBlockRequestMember::AssociationId); }
+        present
+    }
+}
+
+impl Validate for DisassociateVpcCidrBlockRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("AssociationId", "AssociationId", |v| match &self.association_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DisassociateVpcCidrBlockRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            association_id: d.field(n, "AssociationId", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `DisassociateVpcCidrBlockResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DisassociateVpcCidrBlockResult {
+    pub ipv6_cidr_block_association: Option<VpcIpv6CidrBlockAssociation>,
+    pub cidr_block_association: Option<VpcCidrBlockAssociation>,
+    pub vpc_id: Option<String>,
+}
+
+impl XmlEncode for DisassociateVpcCidrBlockResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipv6_cidr_block_association { w.structure(crate::name!("ipv6CidrBlockAssociation"), v); }
+        if let Some(v) = &self.cidr_block_association { w.structure(crate::name!("cidrBlockAssociation"), v); }
+        if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+    }
+}
+
+/// `ExternalAuthorityConfiguration` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExternalAuthorityConfiguration {
+    pub r#type: Option<IpamScopeExternalAuthorityType>,
+    pub external_resource_identifier: Option<String>,
+}
+
+/// The members of [`ExternalAuthorityConfiguration`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExternalAuthorityConfigurationMember {
+    Type,
+    ExternalResourceIdentifier,
+}
+
+impl crate::members::MemberName for ExternalAuthorityConfigurationMember {
+    fn name(self) -> &'static str {
+        match self {
+            ExternalAuthorityConfigurationMember::Type => "Type",
+            ExternalAuthorityConfigurationMember::ExternalResourceIdentifier => "ExternalResourceIdentifier",
+        }
+    }
+}
+
+impl crate::members::Members for ExternalAuthorityConfiguration {
+    type Member = ExternalAuthorityConfigurationMember;
+    fn present_members(&self) -> Vec<ExternalAuthorityConfigurationMember> {
+        let mut present = Vec::new();
+        if self.r#type.is_some() { present.push(ExternalAuthorityConfigurationMember::Type); }
+        if self.external_resource_identifier.is_some() { present.push(ExternalAuthorityConfigurationMember::ExternalResourceIdentifier); }
+        present
+    }
+}
+
+impl Validate for ExternalAuthorityConfiguration {
+    fn validate(&self, v: &mut Validator) {
+        v.member("Type", "Type", |v| match &self.r#type {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for ExternalAuthorityConfiguration {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            r#type: d.field(n, "Type", |d, n| d.enumeration(n))?,
+            external_resource_identifier: d.field(n, "ExternalResourceIdentifier", |d, n| d.string(n))?,
+        })
+    }
+}
+
 /// `Filter` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
@@ -1713,6 +3130,300 @@ impl FromQuery for Filter {
     }
 }
 
+/// `GetIpamPoolAllocationsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetIpamPoolAllocationsRequest {
+    pub dry_run: Option<bool>,
+    pub ipam_pool_id: Option<String>,
+    pub ipam_pool_allocation_id: Option<String>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+}
+
+/// The members of [`GetIpamPoolAllocationsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetIpamPoolAllocationsRequestMember {
+    DryRun,
+    IpamPoolId,
+    IpamPoolAllocationId,
+    Filters,
+    MaxResults,
+    NextToken,
+}
+
+impl crate::members::MemberName for GetIpamPoolAllocationsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            GetIpamPoolAllocationsRequestMember::DryRun => "DryRun",
+            GetIpamPoolAllocationsRequestMember::IpamPoolId => "IpamPoolId",
+            GetIpamPoolAllocationsRequestMember::IpamPoolAllocationId => "IpamPoolAllocationId",
+            GetIpamPoolAllocationsRequestMember::Filters => "Filters",
+            GetIpamPoolAllocationsRequestMember::MaxResults => "MaxResults",
+            GetIpamPoolAllocationsRequestMember::NextToken => "NextToken",
+        }
+    }
+}
+
+impl crate::members::Members for GetIpamPoolAllocationsRequest {
+    type Member = GetIpamPoolAllocationsRequestMember;
+    fn present_members(&self) -> Vec<GetIpamPoolAllocationsRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(GetIpamPoolAllocationsRequestMember::DryRun); }
+        if self.ipam_pool_id.is_some() { present.push(GetIpamPoolAllocationsRequestMember::IpamPoolId); }
+        if self.ipam_pool_allocation_id.is_some() { present.push(GetIpamPoolAllocationsRequestMember::IpamPoolAllocationId); }
+        if self.filters.is_some() { present.push(GetIpamPoolAllocationsRequestMember::Filters); }
+        if self.max_results.is_some() { present.push(GetIpamPoolAllocationsRequestMember::MaxResults); }
+        if self.next_token.is_some() { present.push(GetIpamPoolAllocationsRequestMember::NextToken); }
+        present
+    }
+}
+
+impl Validate for GetIpamPoolAllocationsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IpamPoolId", "IpamPoolId", |v| match &self.ipam_pool_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(1000), Some(100000));
+            }
+        });
+    }
+}
+
+impl FromQuery for GetIpamPoolAllocationsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            ipam_pool_id: d.field(n, "IpamPoolId", |d, n| d.string(n))?,
+            ipam_pool_allocation_id: d.field(n, "IpamPoolAllocationId", |d, n| d.string(n))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `GetIpamPoolAllocationsResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetIpamPoolAllocationsResult {
+    pub ipam_pool_allocations: Option<Vec<IpamPoolAllocation>>,
+    pub next_token: Option<String>,
+}
+
+impl XmlEncode for GetIpamPoolAllocationsResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipam_pool_allocations { w.list(crate::name!("ipamPoolAllocationSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+    }
+}
+
+/// `GetIpamPoolCidrsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetIpamPoolCidrsRequest {
+    pub dry_run: Option<bool>,
+    pub ipam_pool_id: Option<String>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+}
+
+/// The members of [`GetIpamPoolCidrsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetIpamPoolCidrsRequestMember {
+    DryRun,
+    IpamPoolId,
+    Filters,
+    MaxResults,
+    NextToken,
+}
+
+impl crate::members::MemberName for GetIpamPoolCidrsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            GetIpamPoolCidrsRequestMember::DryRun => "DryRun",
+            GetIpamPoolCidrsRequestMember::IpamPoolId => "IpamPoolId",
+            GetIpamPoolCidrsRequestMember::Filters => "Filters",
+            GetIpamPoolCidrsRequestMember::MaxResults => "MaxResults",
+            GetIpamPoolCidrsRequestMember::NextToken => "NextToken",
+        }
+    }
+}
+
+impl crate::members::Members for GetIpamPoolCidrsRequest {
+    type Member = GetIpamPoolCidrsRequestMember;
+    fn present_members(&self) -> Vec<GetIpamPoolCidrsRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(GetIpamPoolCidrsRequestMember::DryRun); }
+        if self.ipam_pool_id.is_some() { present.push(GetIpamPoolCidrsRequestMember::IpamPoolId); }
+        if self.filters.is_some() { present.push(GetIpamPoolCidrsRequestMember::Filters); }
+        if self.max_results.is_some() { present.push(GetIpamPoolCidrsRequestMember::MaxResults); }
+        if self.next_token.is_some() { present.push(GetIpamPoolCidrsRequestMember::NextToken); }
+        present
+    }
+}
+
+impl Validate for GetIpamPoolCidrsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IpamPoolId", "IpamPoolId", |v| match &self.ipam_pool_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for GetIpamPoolCidrsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            ipam_pool_id: d.field(n, "IpamPoolId", |d, n| d.string(n))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `GetIpamPoolCidrsResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetIpamPoolCidrsResult {
+    pub ipam_pool_cidrs: Option<Vec<IpamPoolCidr>>,
+    pub next_token: Option<String>,
+}
+
+impl XmlEncode for GetIpamPoolCidrsResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipam_pool_cidrs { w.list(crate::name!("ipamPoolCidrSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+    }
+}
+
+/// `GetIpamResourceCidrsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetIpamResourceCidrsRequest {
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub ipam_scope_id: Option<String>,
+    pub ipam_pool_id: Option<String>,
+    pub resource_id: Option<String>,
+    pub resource_type: Option<IpamResourceType>,
+    pub resource_tag: Option<RequestIpamResourceTag>,
+    pub resource_owner: Option<String>,
+}
+
+/// The members of [`GetIpamResourceCidrsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetIpamResourceCidrsRequestMember {
+    DryRun,
+    Filters,
+    MaxResults,
+    NextToken,
+    IpamScopeId,
+    IpamPoolId,
+    ResourceId,
+    ResourceType,
+    ResourceTag,
+    ResourceOwner,
+}
+
+impl crate::members::MemberName for GetIpamResourceCidrsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            GetIpamResourceCidrsRequestMember::DryRun => "DryRun",
+            GetIpamResourceCidrsRequestMember::Filters => "Filters",
+            GetIpamResourceCidrsRequestMember::MaxResults => "MaxResults",
+            GetIpamResourceCidrsRequestMember::NextToken => "NextToken",
+            GetIpamResourceCidrsRequestMember::IpamScopeId => "IpamScopeId",
+            GetIpamResourceCidrsRequestMember::IpamPoolId => "IpamPoolId",
+            GetIpamResourceCidrsRequestMember::ResourceId => "ResourceId",
+            GetIpamResourceCidrsRequestMember::ResourceType => "ResourceType",
+            GetIpamResourceCidrsRequestMember::ResourceTag => "ResourceTag",
+            GetIpamResourceCidrsRequestMember::ResourceOwner => "ResourceOwner",
+        }
+    }
+}
+
+impl crate::members::Members for GetIpamResourceCidrsRequest {
+    type Member = GetIpamResourceCidrsRequestMember;
+    fn present_members(&self) -> Vec<GetIpamResourceCidrsRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(GetIpamResourceCidrsRequestMember::DryRun); }
+        if self.filters.is_some() { present.push(GetIpamResourceCidrsRequestMember::Filters); }
+        if self.max_results.is_some() { present.push(GetIpamResourceCidrsRequestMember::MaxResults); }
+        if self.next_token.is_some() { present.push(GetIpamResourceCidrsRequestMember::NextToken); }
+        if self.ipam_scope_id.is_some() { present.push(GetIpamResourceCidrsRequestMember::IpamScopeId); }
+        if self.ipam_pool_id.is_some() { present.push(GetIpamResourceCidrsRequestMember::IpamPoolId); }
+        if self.resource_id.is_some() { present.push(GetIpamResourceCidrsRequestMember::ResourceId); }
+        if self.resource_type.is_some() { present.push(GetIpamResourceCidrsRequestMember::ResourceType); }
+        if self.resource_tag.is_some() { present.push(GetIpamResourceCidrsRequestMember::ResourceTag); }
+        if self.resource_owner.is_some() { present.push(GetIpamResourceCidrsRequestMember::ResourceOwner); }
+        present
+    }
+}
+
+impl Validate for GetIpamResourceCidrsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
+        v.member("IpamScopeId", "IpamScopeId", |v| match &self.ipam_scope_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("ResourceType", "ResourceType", |v| match &self.resource_type {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for GetIpamResourceCidrsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            ipam_scope_id: d.field(n, "IpamScopeId", |d, n| d.string(n))?,
+            ipam_pool_id: d.field(n, "IpamPoolId", |d, n| d.string(n))?,
+            resource_id: d.field(n, "ResourceId", |d, n| d.string(n))?,
+            resource_type: d.field(n, "ResourceType", |d, n| d.enumeration(n))?,
+            resource_tag: d.field(n, "ResourceTag", |d, n| d.structure(n, RequestIpamResourceTag::from_query))?,
+            resource_owner: d.field(n, "ResourceOwner", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `GetIpamResourceCidrsResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetIpamResourceCidrsResult {
+    pub next_token: Option<String>,
+    pub ipam_resource_cidrs: Option<Vec<IpamResourceCidr>>,
+}
+
+impl XmlEncode for GetIpamResourceCidrsResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+        if let Some(v) = &self.ipam_resource_cidrs { w.list(crate::name!("ipamResourceCidrSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
 /// `IpSource`: one of 3 values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum IpSource {
@@ -1749,6 +3460,1151 @@ impl WireEnum for IpSource {
     }
 }
 
+/// `Ipam` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ipam {
+    pub owner_id: Option<String>,
+    pub ipam_id: Option<String>,
+    pub ipam_arn: Option<String>,
+    pub ipam_region: Option<String>,
+    pub public_default_scope_id: Option<String>,
+    pub private_default_scope_id: Option<String>,
+    pub scope_count: Option<i32>,
+    pub description: Option<String>,
+    pub operating_regions: Option<Vec<IpamOperatingRegion>>,
+    pub state: Option<IpamState>,
+    pub tags: Option<Vec<Tag>>,
+    pub default_resource_discovery_id: Option<String>,
+    pub default_resource_discovery_association_id: Option<String>,
+    pub resource_discovery_association_count: Option<i32>,
+    pub state_message: Option<String>,
+    pub tier: Option<IpamTier>,
+    pub enable_private_gua: Option<bool>,
+    pub metered_account: Option<IpamMeteredAccount>,
+}
+
+impl XmlEncode for Ipam {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+        if let Some(v) = &self.ipam_id { w.string(crate::name!("ipamId"), v); }
+        if let Some(v) = &self.ipam_arn { w.string(crate::name!("ipamArn"), v); }
+        if let Some(v) = &self.ipam_region { w.string(crate::name!("ipamRegion"), v); }
+        if let Some(v) = &self.public_default_scope_id { w.string(crate::name!("publicDefaultScopeId"), v); }
+        if let Some(v) = &self.private_default_scope_id { w.string(crate::name!("privateDefaultScopeId"), v); }
+        if let Some(v) = &self.scope_count { w.number(crate::name!("scopeCount"), v); }
+        if let Some(v) = &self.description { w.string(crate::name!("description"), v); }
+        if let Some(v) = &self.operating_regions { w.list(crate::name!("operatingRegionSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.default_resource_discovery_id { w.string(crate::name!("defaultResourceDiscoveryId"), v); }
+        if let Some(v) = &self.default_resource_discovery_association_id { w.string(crate::name!("defaultResourceDiscoveryAssociationId"), v); }
+        if let Some(v) = &self.resource_discovery_association_count { w.number(crate::name!("resourceDiscoveryAssociationCount"), v); }
+        if let Some(v) = &self.state_message { w.string(crate::name!("stateMessage"), v); }
+        if let Some(v) = &self.tier { w.string(crate::name!("tier"), v.as_str()); }
+        if let Some(v) = &self.enable_private_gua { w.boolean(crate::name!("enablePrivateGua"), *v); }
+        if let Some(v) = &self.metered_account { w.string(crate::name!("meteredAccount"), v.as_str()); }
+    }
+}
+
+/// `IpamCidrAuthorizationContext` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IpamCidrAuthorizationContext {
+    pub message: Option<String>,
+    pub signature: Option<String>,
+}
+
+/// The members of [`IpamCidrAuthorizationContext`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IpamCidrAuthorizationContextMember {
+    Message,
+    Signature,
+}
+
+impl crate::members::MemberName for IpamCidrAuthorizationContextMember {
+    fn name(self) -> &'static str {
+        match self {
+            IpamCidrAuthorizationContextMember::Message => "Message",
+            IpamCidrAuthorizationContextMember::Signature => "Signature",
+        }
+    }
+}
+
+impl crate::members::Members for IpamCidrAuthorizationContext {
+    type Member = IpamCidrAuthorizationContextMember;
+    fn present_members(&self) -> Vec<IpamCidrAuthorizationContextMember> {
+        let mut present = Vec::new();
+        if self.message.is_some() { present.push(IpamCidrAuthorizationContextMember::Message); }
+        if self.signature.is_some() { present.push(IpamCidrAuthorizationContextMember::Signature); }
+        present
+    }
+}
+
+impl Validate for IpamCidrAuthorizationContext {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for IpamCidrAuthorizationContext {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            message: d.field(n, "Message", |d, n| d.string(n))?,
+            signature: d.field(n, "Signature", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `IpamComplianceStatus`: one of 4 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpamComplianceStatus {
+    /// `compliant`
+    Compliant,
+    /// `noncompliant`
+    Noncompliant,
+    /// `unmanaged`
+    Unmanaged,
+    /// `ignored`
+    Ignored,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpamComplianceStatus {
+    const VALUES: &'static [&'static str] = &["compliant", "noncompliant", "unmanaged", "ignored"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpamComplianceStatus::Compliant => "compliant",
+            IpamComplianceStatus::Noncompliant => "noncompliant",
+            IpamComplianceStatus::Unmanaged => "unmanaged",
+            IpamComplianceStatus::Ignored => "ignored",
+            IpamComplianceStatus::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "compliant" => IpamComplianceStatus::Compliant,
+            "noncompliant" => IpamComplianceStatus::Noncompliant,
+            "unmanaged" => IpamComplianceStatus::Unmanaged,
+            "ignored" => IpamComplianceStatus::Ignored,
+            other => IpamComplianceStatus::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpamComplianceStatus::Unknown(_))
+    }
+}
+
+/// `IpamManagementState`: one of 3 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpamManagementState {
+    /// `managed`
+    Managed,
+    /// `unmanaged`
+    Unmanaged,
+    /// `ignored`
+    Ignored,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpamManagementState {
+    const VALUES: &'static [&'static str] = &["managed", "unmanaged", "ignored"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpamManagementState::Managed => "managed",
+            IpamManagementState::Unmanaged => "unmanaged",
+            IpamManagementState::Ignored => "ignored",
+            IpamManagementState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "managed" => IpamManagementState::Managed,
+            "unmanaged" => IpamManagementState::Unmanaged,
+            "ignored" => IpamManagementState::Ignored,
+            other => IpamManagementState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpamManagementState::Unknown(_))
+    }
+}
+
+/// `IpamMeteredAccount`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpamMeteredAccount {
+    /// `ipam-owner`
+    IpamOwner,
+    /// `resource-owner`
+    ResourceOwner,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpamMeteredAccount {
+    const VALUES: &'static [&'static str] = &["ipam-owner", "resource-owner"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpamMeteredAccount::IpamOwner => "ipam-owner",
+            IpamMeteredAccount::ResourceOwner => "resource-owner",
+            IpamMeteredAccount::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "ipam-owner" => IpamMeteredAccount::IpamOwner,
+            "resource-owner" => IpamMeteredAccount::ResourceOwner,
+            other => IpamMeteredAccount::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpamMeteredAccount::Unknown(_))
+    }
+}
+
+/// `IpamOperatingRegion` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IpamOperatingRegion {
+    pub region_name: Option<String>,
+}
+
+impl XmlEncode for IpamOperatingRegion {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.region_name { w.string(crate::name!("regionName"), v); }
+    }
+}
+
+/// `IpamOverlapStatus`: one of 3 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpamOverlapStatus {
+    /// `overlapping`
+    Overlapping,
+    /// `nonoverlapping`
+    Nonoverlapping,
+    /// `ignored`
+    Ignored,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpamOverlapStatus {
+    const VALUES: &'static [&'static str] = &["overlapping", "nonoverlapping", "ignored"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpamOverlapStatus::Overlapping => "overlapping",
+            IpamOverlapStatus::Nonoverlapping => "nonoverlapping",
+            IpamOverlapStatus::Ignored => "ignored",
+            IpamOverlapStatus::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "overlapping" => IpamOverlapStatus::Overlapping,
+            "nonoverlapping" => IpamOverlapStatus::Nonoverlapping,
+            "ignored" => IpamOverlapStatus::Ignored,
+            other => IpamOverlapStatus::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpamOverlapStatus::Unknown(_))
+    }
+}
+
+/// `IpamPool` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IpamPool {
+    pub owner_id: Option<String>,
+    pub ipam_pool_id: Option<String>,
+    pub source_ipam_pool_id: Option<String>,
+    pub ipam_pool_arn: Option<String>,
+    pub ipam_scope_arn: Option<String>,
+    pub ipam_scope_type: Option<IpamScopeType>,
+    pub ipam_arn: Option<String>,
+    pub ipam_region: Option<String>,
+    pub locale: Option<String>,
+    pub pool_depth: Option<i32>,
+    pub state: Option<IpamPoolState>,
+    pub state_message: Option<String>,
+    pub description: Option<String>,
+    pub auto_import: Option<bool>,
+    pub publicly_advertisable: Option<bool>,
+    pub address_family: Option<AddressFamily>,
+    pub allocation_min_netmask_length: Option<i32>,
+    pub allocation_max_netmask_length: Option<i32>,
+    pub allocation_default_netmask_length: Option<i32>,
+    pub allocation_resource_tags: Option<Vec<IpamResourceTag>>,
+    pub tags: Option<Vec<Tag>>,
+    pub aws_service: Option<IpamPoolAwsService>,
+    pub public_ip_source: Option<IpamPoolPublicIpSource>,
+    pub source_resource: Option<IpamPoolSourceResource>,
+}
+
+impl XmlEncode for IpamPool {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+        if let Some(v) = &self.ipam_pool_id { w.string(crate::name!("ipamPoolId"), v); }
+        if let Some(v) = &self.source_ipam_pool_id { w.string(crate::name!("sourceIpamPoolId"), v); }
+        if let Some(v) = &self.ipam_pool_arn { w.string(crate::name!("ipamPoolArn"), v); }
+        if let Some(v) = &self.ipam_scope_arn { w.string(crate::name!("ipamScopeArn"), v); }
+        if let Some(v) = &self.ipam_scope_type { w.string(crate::name!("ipamScopeType"), v.as_str()); }
+        if let Some(v) = &self.ipam_arn { w.string(crate::name!("ipamArn"), v); }
+        if let Some(v) = &self.ipam_region { w.string(crate::name!("ipamRegion"), v); }
+        if let Some(v) = &self.locale { w.string(crate::name!("locale"), v); }
+        if let Some(v) = &self.pool_depth { w.number(crate::name!("poolDepth"), v); }
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+        if let Some(v) = &self.state_message { w.string(crate::name!("stateMessage"), v); }
+        if let Some(v) = &self.description { w.string(crate::name!("description"), v); }
+        if let Some(v) = &self.auto_import { w.boolean(crate::name!("autoImport"), *v); }
+        if let Some(v) = &self.publicly_advertisable { w.boolean(crate::name!("publiclyAdvertisable"), *v); }
+        if let Some(v) = &self.address_family { w.string(crate::name!("addressFamily"), v.as_str()); }
+        if let Some(v) = &self.allocation_min_netmask_length { w.number(crate::name!("allocationMinNetmaskLength"), v); }
+        if let Some(v) = &self.allocation_max_netmask_length { w.number(crate::name!("allocationMaxNetmaskLength"), v); }
+        if let Some(v) = &self.allocation_default_netmask_length { w.number(crate::name!("allocationDefaultNetmaskLength"), v); }
+        if let Some(v) = &self.allocation_resource_tags { w.list(crate::name!("allocationResourceTagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.aws_service { w.string(crate::name!("awsService"), v.as_str()); }
+        if let Some(v) = &self.public_ip_source { w.string(crate::name!("publicIpSource"), v.as_str()); }
+        if let Some(v) = &self.source_resource { w.structure(crate::name!("sourceResource"), v); }
+    }
+}
+
+/// `IpamPoolAllocation` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IpamPoolAllocation {
+    pub cidr: Option<String>,
+    pub ipam_pool_allocation_id: Option<String>,
+    pub description: Option<String>,
+    pub resource_id: Option<String>,
+    pub resource_type: Option<IpamPoolAllocationResourceType>,
+    pub resource_region: Option<String>,
+    pub resource_owner: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl XmlEncode for IpamPoolAllocation {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.cidr { w.string(crate::name!("cidr"), v); }
+        if let Some(v) = &self.ipam_pool_allocation_id { w.string(crate::name!("ipamPoolAllocationId"), v); }
+        if let Some(v) = &self.description { w.string(crate::name!("description"), v); }
+        if let Some(v) = &self.resource_id { w.string(crate::name!("resourceId"), v); }
+        if let Some(v) = &self.resource_type { w.string(crate::name!("resourceType"), v.as_str()); }
+        if let Some(v) = &self.resource_region { w.string(crate::name!("resourceRegion"), v); }
+        if let Some(v) = &self.resource_owner { w.string(crate::name!("resourceOwner"), v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `IpamPoolAllocationResourceType`: one of 7 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpamPoolAllocationResourceType {
+    /// `ipam-pool`
+    IpamPool,
+    /// `vpc`
+    Vpc,
+    /// `ec2-public-ipv4-pool`
+    Ec2PublicIpv4Pool,
+    /// `custom`
+    Custom,
+    /// `subnet`
+    Subnet,
+    /// `eip`
+    Eip,
+    /// `anycast-ip-list`
+    AnycastIpList,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpamPoolAllocationResourceType {
+    const VALUES: &'static [&'static str] = &["ipam-pool", "vpc", "ec2-public-ipv4-pool", "custom", "subnet", "eip", "anycast-ip-list"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpamPoolAllocationResourceType::IpamPool => "ipam-pool",
+            IpamPoolAllocationResourceType::Vpc => "vpc",
+            IpamPoolAllocationResourceType::Ec2PublicIpv4Pool => "ec2-public-ipv4-pool",
+            IpamPoolAllocationResourceType::Custom => "custom",
+            IpamPoolAllocationResourceType::Subnet => "subnet",
+            IpamPoolAllocationResourceType::Eip => "eip",
+            IpamPoolAllocationResourceType::AnycastIpList => "anycast-ip-list",
+            IpamPoolAllocationResourceType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "ipam-pool" => IpamPoolAllocationResourceType::IpamPool,
+            "vpc" => IpamPoolAllocationResourceType::Vpc,
+            "ec2-public-ipv4-pool" => IpamPoolAllocationResourceType::Ec2PublicIpv4Pool,
+            "custom" => IpamPoolAllocationResourceType::Custom,
+            "subnet" => IpamPoolAllocationResourceType::Subnet,
+            "eip" => IpamPoolAllocationResourceType::Eip,
+            "anycast-ip-list" => IpamPoolAllocationResourceType::AnycastIpList,
+            other => IpamPoolAllocationResourceType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpamPoolAllocationResourceType::Unknown(_))
+    }
+}
+
+/// `IpamPoolAwsService`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpamPoolAwsService {
+    /// `ec2`
+    Ec2,
+    /// `global-services`
+    GlobalServices,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpamPoolAwsService {
+    const VALUES: &'static [&'static str] = &["ec2", "global-services"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpamPoolAwsService::Ec2 => "ec2",
+            IpamPoolAwsService::GlobalServices => "global-services",
+            IpamPoolAwsService::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "ec2" => IpamPoolAwsService::Ec2,
+            "global-services" => IpamPoolAwsService::GlobalServices,
+            other => IpamPoolAwsService::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpamPoolAwsService::Unknown(_))
+    }
+}
+
+/// `IpamPoolCidr` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IpamPoolCidr {
+    pub cidr: Option<String>,
+    pub state: Option<IpamPoolCidrState>,
+    pub failure_reason: Option<IpamPoolCidrFailureReason>,
+    pub ipam_pool_cidr_id: Option<String>,
+    pub netmask_length: Option<i32>,
+}
+
+impl XmlEncode for IpamPoolCidr {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.cidr { w.string(crate::name!("cidr"), v); }
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+        if let Some(v) = &self.failure_reason { w.structure(crate::name!("failureReason"), v); }
+        if let Some(v) = &self.ipam_pool_cidr_id { w.string(crate::name!("ipamPoolCidrId"), v); }
+        if let Some(v) = &self.netmask_length { w.number(crate::name!("netmaskLength"), v); }
+    }
+}
+
+/// `IpamPoolCidrFailureCode`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpamPoolCidrFailureCode {
+    /// `cidr-not-available`
+    CidrNotAvailable,
+    /// `limit-exceeded`
+    LimitExceeded,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpamPoolCidrFailureCode {
+    const VALUES: &'static [&'static str] = &["cidr-not-available", "limit-exceeded"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpamPoolCidrFailureCode::CidrNotAvailable => "cidr-not-available",
+            IpamPoolCidrFailureCode::LimitExceeded => "limit-exceeded",
+            IpamPoolCidrFailureCode::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "cidr-not-available" => IpamPoolCidrFailureCode::CidrNotAvailable,
+            "limit-exceeded" => IpamPoolCidrFailureCode::LimitExceeded,
+            other => IpamPoolCidrFailureCode::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpamPoolCidrFailureCode::Unknown(_))
+    }
+}
+
+/// `IpamPoolCidrFailureReason` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IpamPoolCidrFailureReason {
+    pub code: Option<IpamPoolCidrFailureCode>,
+    pub message: Option<String>,
+}
+
+impl XmlEncode for IpamPoolCidrFailureReason {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.code { w.string(crate::name!("code"), v.as_str()); }
+        if let Some(v) = &self.message { w.string(crate::name!("message"), v); }
+    }
+}
+
+/// `IpamPoolCidrState`: one of 8 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpamPoolCidrState {
+    /// `pending-provision`
+    PendingProvision,
+    /// `provisioned`
+    Provisioned,
+    /// `failed-provision`
+    FailedProvision,
+    /// `pending-deprovision`
+    PendingDeprovision,
+    /// `deprovisioned`
+    Deprovisioned,
+    /// `failed-deprovision`
+    FailedDeprovision,
+    /// `pending-import`
+    PendingImport,
+    /// `failed-import`
+    FailedImport,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpamPoolCidrState {
+    const VALUES: &'static [&'static str] = &["pending-provision", "provisioned", "failed-provision", "pending-deprovision", "deprovisioned", "failed-deprovision", "pending-import", "failed-import"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpamPoolCidrState::PendingProvision => "pending-provision",
+            IpamPoolCidrState::Provisioned => "provisioned",
+            IpamPoolCidrState::FailedProvision => "failed-provision",
+            IpamPoolCidrState::PendingDeprovision => "pending-deprovision",
+            IpamPoolCidrState::Deprovisioned => "deprovisioned",
+            IpamPoolCidrState::FailedDeprovision => "failed-deprovision",
+            IpamPoolCidrState::PendingImport => "pending-import",
+            IpamPoolCidrState::FailedImport => "failed-import",
+            IpamPoolCidrState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "pending-provision" => IpamPoolCidrState::PendingProvision,
+            "provisioned" => IpamPoolCidrState::Provisioned,
+            "failed-provision" => IpamPoolCidrState::FailedProvision,
+            "pending-deprovision" => IpamPoolCidrState::PendingDeprovision,
+            "deprovisioned" => IpamPoolCidrState::Deprovisioned,
+            "failed-deprovision" => IpamPoolCidrState::FailedDeprovision,
+            "pending-import" => IpamPoolCidrState::PendingImport,
+            "failed-import" => IpamPoolCidrState::FailedImport,
+            other => IpamPoolCidrState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpamPoolCidrState::Unknown(_))
+    }
+}
+
+/// `IpamPoolPublicIpSource`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpamPoolPublicIpSource {
+    /// `amazon`
+    Amazon,
+    /// `byoip`
+    Byoip,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpamPoolPublicIpSource {
+    const VALUES: &'static [&'static str] = &["amazon", "byoip"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpamPoolPublicIpSource::Amazon => "amazon",
+            IpamPoolPublicIpSource::Byoip => "byoip",
+            IpamPoolPublicIpSource::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "amazon" => IpamPoolPublicIpSource::Amazon,
+            "byoip" => IpamPoolPublicIpSource::Byoip,
+            other => IpamPoolPublicIpSource::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpamPoolPublicIpSource::Unknown(_))
+    }
+}
+
+/// `IpamPoolSourceResource` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IpamPoolSourceResource {
+    pub resource_id: Option<String>,
+    pub resource_type: Option<IpamPoolSourceResourceType>,
+    pub resource_region: Option<String>,
+    pub resource_owner: Option<String>,
+}
+
+impl XmlEncode for IpamPoolSourceResource {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.resource_id { w.string(crate::name!("resourceId"), v); }
+        if let Some(v) = &self.resource_type { w.string(crate::name!("resourceType"), v.as_str()); }
+        if let Some(v) = &self.resource_region { w.string(crate::name!("resourceRegion"), v); }
+        if let Some(v) = &self.resource_owner { w.string(crate::name!("resourceOwner"), v); }
+    }
+}
+
+/// `IpamPoolSourceResourceRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IpamPoolSourceResourceRequest {
+    pub resource_id: Option<String>,
+    pub resource_type: Option<IpamPoolSourceResourceType>,
+    pub resource_region: Option<String>,
+    pub resource_owner: Option<String>,
+}
+
+/// The members of [`IpamPoolSourceResourceRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IpamPoolSourceResourceRequestMember {
+    ResourceId,
+    ResourceType,
+    ResourceRegion,
+    ResourceOwner,
+}
+
+impl crate::members::MemberName for IpamPoolSourceResourceRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            IpamPoolSourceResourceRequestMember::ResourceId => "ResourceId",
+            IpamPoolSourceResourceRequestMember::ResourceType => "ResourceType",
+            IpamPoolSourceResourceRequestMember::ResourceRegion => "ResourceRegion",
+            IpamPoolSourceResourceRequestMember::ResourceOwner => "ResourceOwner",
+        }
+    }
+}
+
+impl crate::members::Members for IpamPoolSourceResourceRequest {
+    type Member = IpamPoolSourceResourceRequestMember;
+    fn present_members(&self) -> Vec<IpamPoolSourceResourceRequestMember> {
+        let mut present = Vec::new();
+        if self.resource_id.is_some() { present.push(IpamPoolSourceResourceRequestMember::ResourceId); }
+        if self.resource_type.is_some() { present.push(IpamPoolSourceResourceRequestMember::ResourceType); }
+        if self.resource_region.is_some() { present.push(IpamPoolSourceResourceRequestMember::ResourceRegion); }
+        if self.resource_owner.is_some() { present.push(IpamPoolSourceResourceRequestMember::ResourceOwner); }
+        present
+    }
+}
+
+impl Validate for IpamPoolSourceResourceRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("ResourceType", "ResourceType", |v| match &self.resource_type {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for IpamPoolSourceResourceRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            resource_id: d.field(n, "ResourceId", |d, n| d.string(n))?,
+            resource_type: d.field(n, "ResourceType", |d, n| d.enumeration(n))?,
+            resource_region: d.field(n, "ResourceRegion", |d, n| d.string(n))?,
+            resource_owner: d.field(n, "ResourceOwner", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `IpamPoolSourceResourceType`: one of 1 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpamPoolSourceResourceType {
+    /// `vpc`
+    Vpc,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpamPoolSourceResourceType {
+    const VALUES: &'static [&'static str] = &["vpc"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpamPoolSourceResourceType::Vpc => "vpc",
+            IpamPoolSourceResourceType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "vpc" => IpamPoolSourceResourceType::Vpc,
+            other => IpamPoolSourceResourceType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpamPoolSourceResourceType::Unknown(_))
+    }
+}
+
+/// `IpamPoolState`: one of 12 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpamPoolState {
+    /// `create-in-progress`
+    CreateInProgress,
+    /// `create-complete`
+    CreateComplete,
+    /// `create-failed`
+    CreateFailed,
+    /// `modify-in-progress`
+    ModifyInProgress,
+    /// `modify-complete`
+    ModifyComplete,
+    /// `modify-failed`
+    ModifyFailed,
+    /// `delete-in-progress`
+    DeleteInProgress,
+    /// `delete-complete`
+    DeleteComplete,
+    /// `delete-failed`
+    DeleteFailed,
+    /// `isolate-in-progress`
+    IsolateInProgress,
+    /// `isolate-complete`
+    IsolateComplete,
+    /// `restore-in-progress`
+    RestoreInProgress,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpamPoolState {
+    const VALUES: &'static [&'static str] = &["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "delete-in-progress", "delete-complete", "delete-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpamPoolState::CreateInProgress => "create-in-progress",
+            IpamPoolState::CreateComplete => "create-complete",
+            IpamPoolState::CreateFailed => "create-failed",
+            IpamPoolState::ModifyInProgress => "modify-in-progress",
+            IpamPoolState::ModifyComplete => "modify-complete",
+            IpamPoolState::ModifyFailed => "modify-failed",
+            IpamPoolState::DeleteInProgress => "delete-in-progress",
+            IpamPoolState::DeleteComplete => "delete-complete",
+            IpamPoolState::DeleteFailed => "delete-failed",
+            IpamPoolState::IsolateInProgress => "isolate-in-progress",
+            IpamPoolState::IsolateComplete => "isolate-complete",
+            IpamPoolState::RestoreInProgress => "restore-in-progress",
+            IpamPoolState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "create-in-progress" => IpamPoolState::CreateInProgress,
+            "create-complete" => IpamPoolState::CreateComplete,
+            "create-failed" => IpamPoolState::CreateFailed,
+            "modify-in-progress" => IpamPoolState::ModifyInProgress,
+            "modify-complete" => IpamPoolState::ModifyComplete,
+            "modify-failed" => IpamPoolState::ModifyFailed,
+            "delete-in-progress" => IpamPoolState::DeleteInProgress,
+            "delete-complete" => IpamPoolState::DeleteComplete,
+            "delete-failed" => IpamPoolState::DeleteFailed,
+            "isolate-in-progress" => IpamPoolState::IsolateInProgress,
+            "isolate-complete" => IpamPoolState::IsolateComplete,
+            "restore-in-progress" => IpamPoolState::RestoreInProgress,
+            other => IpamPoolState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpamPoolState::Unknown(_))
+    }
+}
+
+/// `IpamResourceCidr` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IpamResourceCidr {
+    pub ipam_id: Option<String>,
+    pub ipam_scope_id: Option<String>,
+    pub ipam_pool_id: Option<String>,
+    pub resource_region: Option<String>,
+    pub resource_owner_id: Option<String>,
+    pub resource_id: Option<String>,
+    pub resource_name: Option<String>,
+    pub resource_cidr: Option<String>,
+    pub resource_type: Option<IpamResourceType>,
+    pub resource_tags: Option<Vec<IpamResourceTag>>,
+    pub ip_usage: Option<f64>,
+    pub compliance_status: Option<IpamComplianceStatus>,
+    pub management_state: Option<IpamManagementState>,
+    pub overlap_status: Option<IpamOverlapStatus>,
+    pub vpc_id: Option<String>,
+    pub availability_zone_id: Option<String>,
+}
+
+impl XmlEncode for IpamResourceCidr {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipam_id { w.string(crate::name!("ipamId"), v); }
+        if let Some(v) = &self.ipam_scope_id { w.string(crate::name!("ipamScopeId"), v); }
+        if let Some(v) = &self.ipam_pool_id { w.string(crate::name!("ipamPoolId"), v); }
+        if let Some(v) = &self.resource_region { w.string(crate::name!("resourceRegion"), v); }
+        if let Some(v) = &self.resource_owner_id { w.string(crate::name!("resourceOwnerId"), v); }
+        if let Some(v) = &self.resource_id { w.string(crate::name!("resourceId"), v); }
+        if let Some(v) = &self.resource_name { w.string(crate::name!("resourceName"), v); }
+        if let Some(v) = &self.resource_cidr { w.string(crate::name!("resourceCidr"), v); }
+        if let Some(v) = &self.resource_type { w.string(crate::name!("resourceType"), v.as_str()); }
+        if let Some(v) = &self.resource_tags { w.list(crate::name!("resourceTagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.ip_usage { w.number(crate::name!("ipUsage"), v); }
+        if let Some(v) = &self.compliance_status { w.string(crate::name!("complianceStatus"), v.as_str()); }
+        if let Some(v) = &self.management_state { w.string(crate::name!("managementState"), v.as_str()); }
+        if let Some(v) = &self.overlap_status { w.string(crate::name!("overlapStatus"), v.as_str()); }
+        if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+        if let Some(v) = &self.availability_zone_id { w.string(crate::name!("availabilityZoneId"), v); }
+    }
+}
+
+/// `IpamResourceTag` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IpamResourceTag {
+    pub key: Option<String>,
+    pub value: Option<String>,
+}
+
+impl XmlEncode for IpamResourceTag {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.key { w.string(crate::name!("key"), v); }
+        if let Some(v) = &self.value { w.string(crate::name!("value"), v); }
+    }
+}
+
+/// `IpamResourceType`: one of 7 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpamResourceType {
+    /// `vpc`
+    Vpc,
+    /// `subnet`
+    Subnet,
+    /// `eip`
+    Eip,
+    /// `public-ipv4-pool`
+    PublicIpv4Pool,
+    /// `ipv6-pool`
+    Ipv6Pool,
+    /// `eni`
+    Eni,
+    /// `anycast-ip-list`
+    AnycastIpList,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpamResourceType {
+    const VALUES: &'static [&'static str] = &["vpc", "subnet", "eip", "public-ipv4-pool", "ipv6-pool", "eni", "anycast-ip-list"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpamResourceType::Vpc => "vpc",
+            IpamResourceType::Subnet => "subnet",
+            IpamResourceType::Eip => "eip",
+            IpamResourceType::PublicIpv4Pool => "public-ipv4-pool",
+            IpamResourceType::Ipv6Pool => "ipv6-pool",
+            IpamResourceType::Eni => "eni",
+            IpamResourceType::AnycastIpList => "anycast-ip-list",
+            IpamResourceType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "vpc" => IpamResourceType::Vpc,
+            "subnet" => IpamResourceType::Subnet,
+            "eip" => IpamResourceType::Eip,
+            "public-ipv4-pool" => IpamResourceType::PublicIpv4Pool,
+            "ipv6-pool" => IpamResourceType::Ipv6Pool,
+            "eni" => IpamResourceType::Eni,
+            "anycast-ip-list" => IpamResourceType::AnycastIpList,
+            other => IpamResourceType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpamResourceType::Unknown(_))
+    }
+}
+
+/// `IpamScope` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IpamScope {
+    pub owner_id: Option<String>,
+    pub ipam_scope_id: Option<String>,
+    pub ipam_scope_arn: Option<String>,
+    pub ipam_arn: Option<String>,
+    pub ipam_region: Option<String>,
+    pub ipam_scope_type: Option<IpamScopeType>,
+    pub is_default: Option<bool>,
+    pub description: Option<String>,
+    pub pool_count: Option<i32>,
+    pub state: Option<IpamScopeState>,
+    pub tags: Option<Vec<Tag>>,
+    pub external_authority_configuration: Option<IpamScopeExternalAuthorityConfiguration>,
+}
+
+impl XmlEncode for IpamScope {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+        if let Some(v) = &self.ipam_scope_id { w.string(crate::name!("ipamScopeId"), v); }
+        if let Some(v) = &self.ipam_scope_arn { w.string(crate::name!("ipamScopeArn"), v); }
+        if let Some(v) = &self.ipam_arn { w.string(crate::name!("ipamArn"), v); }
+        if let Some(v) = &self.ipam_region { w.string(crate::name!("ipamRegion"), v); }
+        if let Some(v) = &self.ipam_scope_type { w.string(crate::name!("ipamScopeType"), v.as_str()); }
+        if let Some(v) = &self.is_default { w.boolean(crate::name!("isDefault"), *v); }
+        if let Some(v) = &self.description { w.string(crate::name!("description"), v); }
+        if let Some(v) = &self.pool_count { w.number(crate::name!("poolCount"), v); }
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.external_authority_configuration { w.structure(crate::name!("externalAuthorityConfiguration"), v); }
+    }
+}
+
+/// `IpamScopeExternalAuthorityConfiguration` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IpamScopeExternalAuthorityConfiguration {
+    pub r#type: Option<IpamScopeExternalAuthorityType>,
+    pub external_resource_identifier: Option<String>,
+}
+
+impl XmlEncode for IpamScopeExternalAuthorityConfiguration {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.r#type { w.string(crate::name!("type"), v.as_str()); }
+        if let Some(v) = &self.external_resource_identifier { w.string(crate::name!("externalResourceIdentifier"), v); }
+    }
+}
+
+/// `IpamScopeExternalAuthorityType`: one of 1 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpamScopeExternalAuthorityType {
+    /// `infoblox`
+    Infoblox,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpamScopeExternalAuthorityType {
+    const VALUES: &'static [&'static str] = &["infoblox"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpamScopeExternalAuthorityType::Infoblox => "infoblox",
+            IpamScopeExternalAuthorityType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "infoblox" => IpamScopeExternalAuthorityType::Infoblox,
+            other => IpamScopeExternalAuthorityType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpamScopeExternalAuthorityType::Unknown(_))
+    }
+}
+
+/// `IpamScopeState`: one of 12 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpamScopeState {
+    /// `create-in-progress`
+    CreateInProgress,
+    /// `create-complete`
+    CreateComplete,
+    /// `create-failed`
+    CreateFailed,
+    /// `modify-in-progress`
+    ModifyInProgress,
+    /// `modify-complete`
+    ModifyComplete,
+    /// `modify-failed`
+    ModifyFailed,
+    /// `delete-in-progress`
+    DeleteInProgress,
+    /// `delete-complete`
+    DeleteComplete,
+    /// `delete-failed`
+    DeleteFailed,
+    /// `isolate-in-progress`
+    IsolateInProgress,
+    /// `isolate-complete`
+    IsolateComplete,
+    /// `restore-in-progress`
+    RestoreInProgress,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpamScopeState {
+    const VALUES: &'static [&'static str] = &["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "delete-in-progress", "delete-complete", "delete-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpamScopeState::CreateInProgress => "create-in-progress",
+            IpamScopeState::CreateComplete => "create-complete",
+            IpamScopeState::CreateFailed => "create-failed",
+            IpamScopeState::ModifyInProgress => "modify-in-progress",
+            IpamScopeState::ModifyComplete => "modify-complete",
+            IpamScopeState::ModifyFailed => "modify-failed",
+            IpamScopeState::DeleteInProgress => "delete-in-progress",
+            IpamScopeState::DeleteComplete => "delete-complete",
+            IpamScopeState::DeleteFailed => "delete-failed",
+            IpamScopeState::IsolateInProgress => "isolate-in-progress",
+            IpamScopeState::IsolateComplete => "isolate-complete",
+            IpamScopeState::RestoreInProgress => "restore-in-progress",
+            IpamScopeState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "create-in-progress" => IpamScopeState::CreateInProgress,
+            "create-complete" => IpamScopeState::CreateComplete,
+            "create-failed" => IpamScopeState::CreateFailed,
+            "modify-in-progress" => IpamScopeState::ModifyInProgress,
+            "modify-complete" => IpamScopeState::ModifyComplete,
+            "modify-failed" => IpamScopeState::ModifyFailed,
+            "delete-in-progress" => IpamScopeState::DeleteInProgress,
+            "delete-complete" => IpamScopeState::DeleteComplete,
+            "delete-failed" => IpamScopeState::DeleteFailed,
+            "isolate-in-progress" => IpamScopeState::IsolateInProgress,
+            "isolate-complete" => IpamScopeState::IsolateComplete,
+            "restore-in-progress" => IpamScopeState::RestoreInProgress,
+            other => IpamScopeState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpamScopeState::Unknown(_))
+    }
+}
+
+/// `IpamScopeType`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpamScopeType {
+    /// `public`
+    Public,
+    /// `private`
+    Private,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpamScopeType {
+    const VALUES: &'static [&'static str] = &["public", "private"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpamScopeType::Public => "public",
+            IpamScopeType::Private => "private",
+            IpamScopeType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "public" => IpamScopeType::Public,
+            "private" => IpamScopeType::Private,
+            other => IpamScopeType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpamScopeType::Unknown(_))
+    }
+}
+
+/// `IpamState`: one of 12 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpamState {
+    /// `create-in-progress`
+    CreateInProgress,
+    /// `create-complete`
+    CreateComplete,
+    /// `create-failed`
+    CreateFailed,
+    /// `modify-in-progress`
+    ModifyInProgress,
+    /// `modify-complete`
+    ModifyComplete,
+    /// `modify-failed`
+    ModifyFailed,
+    /// `delete-in-progress`
+    DeleteInProgress,
+    /// `delete-complete`
+    DeleteComplete,
+    /// `delete-failed`
+    DeleteFailed,
+    /// `isolate-in-progress`
+    IsolateInProgress,
+    /// `isolate-complete`
+    IsolateComplete,
+    /// `restore-in-progress`
+    RestoreInProgress,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpamState {
+    const VALUES: &'static [&'static str] = &["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "delete-in-progress", "delete-complete", "delete-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpamState::CreateInProgress => "create-in-progress",
+            IpamState::CreateComplete => "create-complete",
+            IpamState::CreateFailed => "create-failed",
+            IpamState::ModifyInProgress => "modify-in-progress",
+            IpamState::ModifyComplete => "modify-complete",
+            IpamState::ModifyFailed => "modify-failed",
+            IpamState::DeleteInProgress => "delete-in-progress",
+            IpamState::DeleteComplete => "delete-complete",
+            IpamState::DeleteFailed => "delete-failed",
+            IpamState::IsolateInProgress => "isolate-in-progress",
+            IpamState::IsolateComplete => "isolate-complete",
+            IpamState::RestoreInProgress => "restore-in-progress",
+            IpamState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "create-in-progress" => IpamState::CreateInProgress,
+            "create-complete" => IpamState::CreateComplete,
+            "create-failed" => IpamState::CreateFailed,
+            "modify-in-progress" => IpamState::ModifyInProgress,
+            "modify-complete" => IpamState::ModifyComplete,
+            "modify-failed" => IpamState::ModifyFailed,
+            "delete-in-progress" => IpamState::DeleteInProgress,
+            "delete-complete" => IpamState::DeleteComplete,
+            "delete-failed" => IpamState::DeleteFailed,
+            "isolate-in-progress" => IpamState::IsolateInProgress,
+            "isolate-complete" => IpamState::IsolateComplete,
+            "restore-in-progress" => IpamState::RestoreInProgress,
+            other => IpamState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpamState::Unknown(_))
+    }
+}
+
+/// `IpamTier`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpamTier {
+    /// `free`
+    Free,
+    /// `advanced`
+    Advanced,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpamTier {
+    const VALUES: &'static [&'static str] = &["free", "advanced"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpamTier::Free => "free",
+            IpamTier::Advanced => "advanced",
+            IpamTier::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "free" => IpamTier::Free,
+            "advanced" => IpamTier::Advanced,
+            other => IpamTier::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpamTier::Unknown(_))
+    }
+}
+
 /// `Ipv6AddressAttribute`: one of 2 values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Ipv6AddressAttribute {
@@ -1781,6 +4637,531 @@ impl WireEnum for Ipv6AddressAttribute {
     }
 }
 
+/// `ModifyIpamPoolRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyIpamPoolRequest {
+    pub dry_run: Option<bool>,
+    pub ipam_pool_id: Option<String>,
+    pub description: Option<String>,
+    pub auto_import: Option<bool>,
+    pub allocation_min_netmask_length: Option<i32>,
+    pub allocation_max_netmask_length: Option<i32>,
+    pub allocation_default_netmask_length: Option<i32>,
+    pub clear_allocation_default_netmask_length: Option<bool>,
+    pub add_allocation_resource_tags: Option<Vec<RequestIpamResourceTag>>,
+    pub remove_allocation_resource_tags: Option<Vec<RequestIpamResourceTag>>,
+}
+
+/// The members of [`ModifyIpamPoolRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModifyIpamPoolRequestMember {
+    DryRun,
+    IpamPoolId,
+    Description,
+    AutoImport,
+    AllocationMinNetmaskLength,
+    AllocationMaxNetmaskLength,
+    AllocationDefaultNetmaskLength,
+    ClearAllocationDefaultNetmaskLength,
+    AddAllocationResourceTags,
+    RemoveAllocationResourceTags,
+}
+
+impl crate::members::MemberName for ModifyIpamPoolRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ModifyIpamPoolRequestMember::DryRun => "DryRun",
+            ModifyIpamPoolRequestMember::IpamPoolId => "IpamPoolId",
+            ModifyIpamPoolRequestMember::Description => "Description",
+            ModifyIpamPoolRequestMember::AutoImport => "AutoImport",
+            ModifyIpamPoolRequestMember::AllocationMinNetmaskLength => "AllocationMinNetmaskLength",
+            ModifyIpamPoolRequestMember::AllocationMaxNetmaskLength => "AllocationMaxNetmaskLength",
+            ModifyIpamPoolRequestMember::AllocationDefaultNetmaskLength => "AllocationDefaultNetmaskLength",
+            ModifyIpamPoolRequestMember::ClearAllocationDefaultNetmaskLength => "ClearAllocationDefaultNetmaskLength",
+            ModifyIpamPoolRequestMember::AddAllocationResourceTags => "AddAllocationResourceTags",
+            ModifyIpamPoolRequestMember::RemoveAllocationResourceTags => "RemoveAllocationResourceTags",
+        }
+    }
+}
+
+impl crate::members::Members for ModifyIpamPoolRequest {
+    type Member = ModifyIpamPoolRequestMember;
+    fn present_members(&self) -> Vec<ModifyIpamPoolRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(ModifyIpamPoolRequestMember::DryRun); }
+        if self.ipam_pool_id.is_some() { present.push(ModifyIpamPoolRequestMember::IpamPoolId); }
+        if self.description.is_some() { present.push(ModifyIpamPoolRequestMember::Description); }
+        if self.auto_import.is_some() { present.push(ModifyIpamPoolRequestMember::AutoImport); }
+        if self.allocation_min_netmask_length.is_some() { present.push(ModifyIpamPoolRequestMember::AllocationMinNetmaskLength); }
+        if self.allocation_max_netmask_length.is_some() { present.push(ModifyIpamPoolRequestMember::AllocationMaxNetmaskLength); }
+        if self.allocation_default_netmask_length.is_some() { present.push(ModifyIpamPoolRequestMember::AllocationDefaultNetmaskLength); }
+        if self.clear_allocation_default_netmask_length.is_some() { present.push(ModifyIpamPoolRequestMember::ClearAllocationDefaultNetmaskLength); }
+        if self.add_allocation_resource_tags.is_some() { present.push(ModifyIpamPoolRequestMember::AddAllocationResourceTags); }
+        if self.remove_allocation_resource_tags.is_some() { present.push(ModifyIpamPoolRequestMember::RemoveAllocationResourceTags); }
+        present
+    }
+}
+
+impl Validate for ModifyIpamPoolRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IpamPoolId", "IpamPoolId", |v| match &self.ipam_pool_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("AllocationMinNetmaskLength", "AllocationMinNetmaskLength", |v| match &self.allocation_min_netmask_length {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(0), Some(128));
+            }
+        });
+        v.member("AllocationMaxNetmaskLength", "AllocationMaxNetmaskLength", |v| match &self.allocation_max_netmask_length {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(0), Some(128));
+            }
+        });
+        v.member("AllocationDefaultNetmaskLength", "AllocationDefaultNetmaskLength", |v| match &self.allocation_default_netmask_length {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(0), Some(128));
+            }
+        });
+    }
+}
+
+impl FromQuery for ModifyIpamPoolRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            ipam_pool_id: d.field(n, "IpamPoolId", |d, n| d.string(n))?,
+            description: d.field(n, "Description", |d, n| d.string(n))?,
+            auto_import: d.field(n, "AutoImport", |d, n| d.boolean(n))?,
+            allocation_min_netmask_length: d.field(n, "AllocationMinNetmaskLength", |d, n| d.integer(n))?,
+            allocation_max_netmask_length: d.field(n, "AllocationMaxNetmaskLength", |d, n| d.integer(n))?,
+            allocation_default_netmask_length: d.field(n, "AllocationDefaultNetmaskLength", |d, n| d.integer(n))?,
+            clear_allocation_default_netmask_length: d.field(n, "ClearAllocationDefaultNetmaskLength", |d, n| d.boolean(n))?,
+            add_allocation_resource_tags: d.field(n, "AddAllocationResourceTag", |d, n| d.list(n, |d, n| d.structure(n, RequestIpamResourceTag::from_query)))?,
+            remove_allocation_resource_tags: d.field(n, "RemoveAllocationResourceTag", |d, n| d.list(n, |d, n| d.structure(n, RequestIpamResourceTag::from_query)))?,
+        })
+    }
+}
+
+/// `ModifyIpamPoolResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyIpamPoolResult {
+    pub ipam_pool: Option<IpamPool>,
+}
+
+impl XmlEncode for ModifyIpamPoolResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipam_pool { w.structure(crate::name!("ipamPool"), v); }
+    }
+}
+
+/// `ModifyIpamRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyIpamRequest {
+    pub dry_run: Option<bool>,
+    pub ipam_id: Option<String>,
+    pub description: Option<String>,
+    pub add_operating_regions: Option<Vec<AddIpamOperatingRegion>>,
+    pub remove_operating_regions: Option<Vec<RemoveIpamOperatingRegion>>,
+    pub tier: Option<IpamTier>,
+    pub enable_private_gua: Option<bool>,
+    pub metered_account: Option<IpamMeteredAccount>,
+}
+
+/// The members of [`ModifyIpamRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModifyIpamRequestMember {
+    DryRun,
+    IpamId,
+    Description,
+    AddOperatingRegions,
+    RemoveOperatingRegions,
+    Tier,
+    EnablePrivateGua,
+    MeteredAccount,
+}
+
+impl crate::members::MemberName for ModifyIpamRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ModifyIpamRequestMember::DryRun => "DryRun",
+            ModifyIpamRequestMember::IpamId => "IpamId",
+            ModifyIpamRequestMember::Description => "Description",
+            ModifyIpamRequestMember::AddOperatingRegions => "AddOperatingRegions",
+            ModifyIpamRequestMember::RemoveOperatingRegions => "RemoveOperatingRegions",
+            ModifyIpamRequestMember::Tier => "Tier",
+            ModifyIpamRequestMember::EnablePrivateGua => "EnablePrivateGua",
+            ModifyIpamRequestMember::MeteredAccount => "MeteredAccount",
+        }
+    }
+}
+
+impl crate::members::Members for ModifyIpamRequest {
+    type Member = ModifyIpamRequestMember;
+    fn present_members(&self) -> Vec<ModifyIpamRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(ModifyIpamRequestMember::DryRun); }
+        if self.ipam_id.is_some() { present.push(ModifyIpamRequestMember::IpamId); }
+        if self.description.is_some() { present.push(ModifyIpamRequestMember::Description); }
+        if self.add_operating_regions.is_some() { present.push(ModifyIpamRequestMember::AddOperatingRegions); }
+        if self.remove_operating_regions.is_some() { present.push(ModifyIpamRequestMember::RemoveOperatingRegions); }
+        if self.tier.is_some() { present.push(ModifyIpamRequestMember::Tier); }
+        if self.enable_private_gua.is_some() { present.push(ModifyIpamRequestMember::EnablePrivateGua); }
+        if self.metered_account.is_some() { present.push(ModifyIpamRequestMember::MeteredAccount); }
+        present
+    }
+}
+
+impl Validate for ModifyIpamRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IpamId", "IpamId", |v| match &self.ipam_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("AddOperatingRegions", "AddOperatingRegion", |v| match &self.add_operating_regions {
+            None => {}
+            Some(x) => {
+                v.length(x.len(), Some(0), Some(50), || format!("{:?}", x));
+            }
+        });
+        v.member("RemoveOperatingRegions", "RemoveOperatingRegion", |v| match &self.remove_operating_regions {
+            None => {}
+            Some(x) => {
+                v.length(x.len(), Some(0), Some(50), || format!("{:?}", x));
+            }
+        });
+        v.member("Tier", "Tier", |v| match &self.tier {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("MeteredAccount", "MeteredAccount", |v| match &self.metered_account {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for ModifyIpamRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            ipam_id: d.field(n, "IpamId", |d, n| d.string(n))?,
+            description: d.field(n, "Description", |d, n| d.string(n))?,
+            add_operating_regions: d.field(n, "AddOperatingRegion", |d, n| d.list(n, |d, n| d.structure(n, AddIpamOperatingRegion::from_query)))?,
+            remove_operating_regions: d.field(n, "RemoveOperatingRegion", |d, n| d.list(n, |d, n| d.structure(n, RemoveIpamOperatingRegion::from_query)))?,
+            tier: d.field(n, "Tier", |d, n| d.enumeration(n))?,
+            enable_private_gua: d.field(n, "EnablePrivateGua", |d, n| d.boolean(n))?,
+            metered_account: d.field(n, "MeteredAccount", |d, n| d.enumeration(n))?,
+        })
+    }
+}
+
+/// `ModifyIpamResourceCidrRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyIpamResourceCidrRequest {
+    pub dry_run: Option<bool>,
+    pub resource_id: Option<String>,
+    pub resource_cidr: Option<String>,
+    pub resource_region: Option<String>,
+    pub current_ipam_scope_id: Option<String>,
+    pub destination_ipam_scope_id: Option<String>,
+    pub monitored: Option<bool>,
+}
+
+/// The members of [`ModifyIpamResourceCidrRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModifyIpamResourceCidrRequestMember {
+    DryRun,
+    ResourceId,
+    ResourceCidr,
+    ResourceRegion,
+    CurrentIpamScopeId,
+    DestinationIpamScopeId,
+    Monitored,
+}
+
+impl crate::members::MemberName for ModifyIpamResourceCidrRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ModifyIpamResourceCidrRequestMember::DryRun => "DryRun",
+            ModifyIpamResourceCidrRequestMember::ResourceId => "ResourceId",
+            ModifyIpamResourceCidrRequestMember::ResourceCidr => "ResourceCidr",
+            ModifyIpamResourceCidrRequestMember::ResourceRegion => "ResourceRegion",
+            ModifyIpamResourceCidrRequestMember::CurrentIpamScopeId => "CurrentIpamScopeId",
+            ModifyIpamResourceCidrRequestMember::DestinationIpamScopeId => "DestinationIpamScopeId",
+            ModifyIpamResourceCidrRequestMember::Monitored => "Monitored",
+        }
+    }
+}
+
+impl crate::members::Members for ModifyIpamResourceCidrRequest {
+    type Member = ModifyIpamResourceCidrRequestMember;
+    fn present_members(&self) -> Vec<ModifyIpamResourceCidrRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(ModifyIpamResourceCidrRequestMember::DryRun); }
+        if self.resource_id.is_some() { present.push(ModifyIpamResourceCidrRequestMember::ResourceId); }
+        if self.resource_cidr.is_some() { present.push(ModifyIpamResourceCidrRequestMember::ResourceCidr); }
+        if self.resource_region.is_some() { present.push(ModifyIpamResourceCidrRequestMember::ResourceRegion); }
+        if self.current_ipam_scope_id.is_some() { present.push(ModifyIpamResourceCidrRequestMember::CurrentIpamScopeId); }
+        if self.destination_ipam_scope_id.is_some() { present.push(ModifyIpamResourceCidrRequestMember::DestinationIpamScopeId); }
+        if self.monitored.is_some() { present.push(ModifyIpamResourceCidrRequestMember::Monitored); }
+        present
+    }
+}
+
+impl Validate for ModifyIpamResourceCidrRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("ResourceId", "ResourceId", |v| match &self.resource_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("ResourceCidr", "ResourceCidr", |v| match &self.resource_cidr {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("ResourceRegion", "ResourceRegion", |v| match &self.resource_region {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("CurrentIpamScopeId", "CurrentIpamScopeId", |v| match &self.current_ipam_scope_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("Monitored", "Monitored", |v| match &self.monitored {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for ModifyIpamResourceCidrRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            resource_id: d.field(n, "ResourceId", |d, n| d.string(n))?,
+            resource_cidr: d.field(n, "ResourceCidr", |d, n| d.string(n))?,
+            resource_region: d.field(n, "ResourceRegion", |d, n| d.string(n))?,
+            current_ipam_scope_id: d.field(n, "CurrentIpamScopeId", |d, n| d.string(n))?,
+            destination_ipam_scope_id: d.field(n, "DestinationIpamScopeId", |d, n| d.string(n))?,
+            monitored: d.field(n, "Monitored", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `ModifyIpamResourceCidrResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyIpamResourceCidrResult {
+    pub ipam_resource_cidr: Option<IpamResourceCidr>,
+}
+
+impl XmlEncode for ModifyIpamResourceCidrResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipam_resource_cidr { w.structure(crate::name!("ipamResourceCidr"), v); }
+    }
+}
+
+/// `ModifyIpamResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyIpamResult {
+    pub ipam: Option<Ipam>,
+}
+
+impl XmlEncode for ModifyIpamResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipam { w.structure(crate::name!("ipam"), v); }
+    }
+}
+
+/// `ModifyIpamScopeRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyIpamScopeRequest {
+    pub dry_run: Option<bool>,
+    pub ipam_scope_id: Option<String>,
+    pub description: Option<String>,
+    pub external_authority_configuration: Option<ExternalAuthorityConfiguration>,
+    pub remove_external_authority_configuration: Option<bool>,
+}
+
+/// The members of [`ModifyIpamScopeRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModifyIpamScopeRequestMember {
+    DryRun,
+    IpamScopeId,
+    Description,
+    ExternalAuthorityConfiguration,
+    RemoveExternalAuthorityConfiguration,
+}
+
+impl crate::members::MemberName for ModifyIpamScopeRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ModifyIpamScopeRequestMember::DryRun => "DryRun",
+            ModifyIpamScopeRequestMember::IpamScopeId => "IpamScopeId",
+            ModifyIpamScopeRequestMember::Description => "Description",
+            ModifyIpamScopeRequestMember::ExternalAuthorityConfiguration => "ExternalAuthorityConfiguration",
+            ModifyIpamScopeRequestMember::RemoveExternalAuthorityConfiguration => "RemoveExternalAuthorityConfiguration",
+        }
+    }
+}
+
+impl crate::members::Members for ModifyIpamScopeRequest {
+    type Member = ModifyIpamScopeRequestMember;
+    fn present_members(&self) -> Vec<ModifyIpamScopeRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(ModifyIpamScopeRequestMember::DryRun); }
+        if self.ipam_scope_id.is_some() { present.push(ModifyIpamScopeRequestMember::IpamScopeId); }
+        if self.description.is_some() { present.push(ModifyIpamScopeRequestMember::Description); }
+        if self.external_authority_configuration.is_some() { present.push(ModifyIpamScopeRequestMember::ExternalAuthorityConfiguration); }
+        if self.remove_external_authority_configuration.is_some() { present.push(ModifyIpamScopeRequestMember::RemoveExternalAuthorityConfiguration); }
+        present
+    }
+}
+
+impl Validate for ModifyIpamScopeRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IpamScopeId", "IpamScopeId", |v| match &self.ipam_scope_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("ExternalAuthorityConfiguration", "ExternalAuthorityConfiguration", |v| match &self.external_authority_configuration {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+    }
+}
+
+impl FromQuery for ModifyIpamScopeRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            ipam_scope_id: d.field(n, "IpamScopeId", |d, n| d.string(n))?,
+            description: d.field(n, "Description", |d, n| d.string(n))?,
+            external_authority_configuration: d.field(n, "ExternalAuthorityConfiguration", |d, n| d.structure(n, ExternalAuthorityConfiguration::from_query))?,
+            remove_external_authority_configuration: d.field(n, "RemoveExternalAuthorityConfiguration", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `ModifyIpamScopeResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyIpamScopeResult {
+    pub ipam_scope: Option<IpamScope>,
+}
+
+impl XmlEncode for ModifyIpamScopeResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipam_scope { w.structure(crate::name!("ipamScope"), v); }
+    }
+}
+
+/// `ProvisionIpamPoolCidrRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProvisionIpamPoolCidrRequest {
+    pub dry_run: Option<bool>,
+    pub ipam_pool_id: Option<String>,
+    pub cidr: Option<String>,
+    pub cidr_authorization_context: Option<IpamCidrAuthorizationContext>,
+    pub netmask_length: Option<i32>,
+    pub client_token: Option<String>,
+    pub verification_method: Option<VerificationMethod>,
+    pub ipam_external_resource_verification_token_id: Option<String>,
+}
+
+/// The members of [`ProvisionIpamPoolCidrRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProvisionIpamPoolCidrRequestMember {
+    DryRun,
+    IpamPoolId,
+    Cidr,
+    CidrAuthorizationContext,
+    NetmaskLength,
+    ClientToken,
+    VerificationMethod,
+    IpamExternalResourceVerificationTokenId,
+}
+
+impl crate::members::MemberName for ProvisionIpamPoolCidrRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ProvisionIpamPoolCidrRequestMember::DryRun => "DryRun",
+            ProvisionIpamPoolCidrRequestMember::IpamPoolId => "IpamPoolId",
+            ProvisionIpamPoolCidrRequestMember::Cidr => "Cidr",
+            ProvisionIpamPoolCidrRequestMember::CidrAuthorizationContext => "CidrAuthorizationContext",
+            ProvisionIpamPoolCidrRequestMember::NetmaskLength => "NetmaskLength",
+            ProvisionIpamPoolCidrRequestMember::ClientToken => "ClientToken",
+            ProvisionIpamPoolCidrRequestMember::VerificationMethod => "VerificationMethod",
+            ProvisionIpamPoolCidrRequestMember::IpamExternalResourceVerificationTokenId => "IpamExternalResourceVerificationTokenId",
+        }
+    }
+}
+
+impl crate::members::Members for ProvisionIpamPoolCidrRequest {
+    type Member = ProvisionIpamPoolCidrRequestMember;
+    fn present_members(&self) -> Vec<ProvisionIpamPoolCidrRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(ProvisionIpamPoolCidrRequestMember::DryRun); }
+        if self.ipam_pool_id.is_some() { present.push(ProvisionIpamPoolCidrRequestMember::IpamPoolId); }
+        if self.cidr.is_some() { present.push(ProvisionIpamPoolCidrRequestMember::Cidr); }
+        if self.cidr_authorization_context.is_some() { present.push(ProvisionIpamPoolCidrRequestMember::CidrAuthorizationContext); }
+        if self.netmask_length.is_some() { present.push(ProvisionIpamPoolCidrRequestMember::NetmaskLength); }
+        if self.client_token.is_some() { present.push(ProvisionIpamPoolCidrRequestMember::ClientToken); }
+        if self.verification_method.is_some() { present.push(ProvisionIpamPoolCidrRequestMember::VerificationMethod); }
+        if self.ipam_external_resource_verification_token_id.is_some() { present.push(ProvisionIpamPoolCidrRequestMember::IpamExternalResourceVerificationTokenId); }
+        present
+    }
+}
+
+impl Validate for ProvisionIpamPoolCidrRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IpamPoolId", "IpamPoolId", |v| match &self.ipam_pool_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("VerificationMethod", "VerificationMethod", |v| match &self.verification_method {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for ProvisionIpamPoolCidrRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            ipam_pool_id: d.field(n, "IpamPoolId", |d, n| d.string(n))?,
+            cidr: d.field(n, "Cidr", |d, n| d.string(n))?,
+            cidr_authorization_context: d.field(n, "CidrAuthorizationContext", |d, n| d.structure(n, IpamCidrAuthorizationContext::from_query))?,
+            netmask_length: d.field(n, "NetmaskLength", |d, n| d.integer(n))?,
+            client_token: d.field(n, "ClientToken", |d, n| d.string(n))?,
+            verification_method: d.field(n, "VerificationMethod", |d, n| d.enumeration(n))?,
+            ipam_external_resource_verification_token_id: d.field(n, "IpamExternalResourceVerificationTokenId", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `ProvisionIpamPoolCidrResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProvisionIpamPoolCidrResult {
+    pub ipam_pool_cidr: Option<IpamPoolCidr>,
+}
+
+impl XmlEncode for ProvisionIpamPoolCidrResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipam_pool_cidr { w.structure(crate::name!("ipamPoolCidr"), v); }
+    }
+}
+
 /// `Region` (output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Region {
@@ -1808,6 +5189,178 @@ pub struct RegionGeography {
 impl XmlEncode for RegionGeography {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.name { w.string(crate::name!("name"), v); }
+    }
+}
+
+/// `ReleaseIpamPoolAllocationRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReleaseIpamPoolAllocationRequest {
+    pub dry_run: Option<bool>,
+    pub ipam_pool_id: Option<String>,
+    pub cidr: Option<String>,
+    pub ipam_pool_allocation_id: Option<String>,
+}
+
+/// The members of [`ReleaseIpamPoolAllocationRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReleaseIpamPoolAllocationRequestMember {
+    DryRun,
+    IpamPoolId,
+    Cidr,
+    IpamPoolAllocationId,
+}
+
+impl crate::members::MemberName for ReleaseIpamPoolAllocationRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ReleaseIpamPoolAllocationRequestMember::DryRun => "DryRun",
+            ReleaseIpamPoolAllocationRequestMember::IpamPoolId => "IpamPoolId",
+            ReleaseIpamPoolAllocationRequestMember::Cidr => "Cidr",
+            ReleaseIpamPoolAllocationRequestMember::IpamPoolAllocationId => "IpamPoolAllocationId",
+        }
+    }
+}
+
+impl crate::members::Members for ReleaseIpamPoolAllocationRequest {
+    type Member = ReleaseIpamPoolAllocationRequestMember;
+    fn present_members(&self) -> Vec<ReleaseIpamPoolAllocationRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(ReleaseIpamPoolAllocationRequestMember::DryRun); }
+        if self.ipam_pool_id.is_some() { present.push(ReleaseIpamPoolAllocationRequestMember::IpamPoolId); }
+        if self.cidr.is_some() { present.push(ReleaseIpamPoolAllocationRequestMember::Cidr); }
+        if self.ipam_pool_allocation_id.is_some() { present.push(ReleaseIpamPoolAllocationRequestMember::IpamPoolAllocationId); }
+        present
+    }
+}
+
+impl Validate for ReleaseIpamPoolAllocationRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IpamPoolId", "IpamPoolId", |v| match &self.ipam_pool_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("Cidr", "Cidr", |v| match &self.cidr {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("IpamPoolAllocationId", "IpamPoolAllocationId", |v| match &self.ipam_pool_allocation_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for ReleaseIpamPoolAllocationRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            ipam_pool_id: d.field(n, "IpamPoolId", |d, n| d.string(n))?,
+            cidr: d.field(n, "Cidr", |d, n| d.string(n))?,
+            ipam_pool_allocation_id: d.field(n, "IpamPoolAllocationId", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `ReleaseIpamPoolAllocationResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReleaseIpamPoolAllocationResult {
+    pub success: Option<bool>,
+}
+
+impl XmlEncode for ReleaseIpamPoolAllocationResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.success { w.boolean(crate::name!("success"), *v); }
+    }
+}
+
+/// `RemoveIpamOperatingRegion` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RemoveIpamOperatingRegion {
+    pub region_name: Option<String>,
+}
+
+/// The members of [`RemoveIpamOperatingRegion`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RemoveIpamOperatingRegionMember {
+    RegionName,
+}
+
+impl crate::members::MemberName for RemoveIpamOperatingRegionMember {
+    fn name(self) -> &'static str {
+        match self {
+            RemoveIpamOperatingRegionMember::RegionName => "RegionName",
+        }
+    }
+}
+
+impl crate::members::Members for RemoveIpamOperatingRegion {
+    type Member = RemoveIpamOperatingRegionMember;
+    fn present_members(&self) -> Vec<RemoveIpamOperatingRegionMember> {
+        let mut present = Vec::new();
+        if self.region_name.is_some() { present.push(RemoveIpamOperatingRegionMember::RegionName); }
+        present
+    }
+}
+
+impl Validate for RemoveIpamOperatingRegion {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for RemoveIpamOperatingRegion {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            region_name: d.field(n, "RegionName", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `RequestIpamResourceTag` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestIpamResourceTag {
+    pub key: Option<String>,
+    pub value: Option<String>,
+}
+
+/// The members of [`RequestIpamResourceTag`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestIpamResourceTagMember {
+    Key,
+    Value,
+}
+
+impl crate::members::MemberName for RequestIpamResourceTagMember {
+    fn name(self) -> &'static str {
+        match self {
+            RequestIpamResourceTagMember::Key => "Key",
+            RequestIpamResourceTagMember::Value => "Value",
+        }
+    }
+}
+
+impl crate::members::Members for RequestIpamResourceTag {
+    type Member = RequestIpamResourceTagMember;
+    fn present_members(&self) -> Vec<RequestIpamResourceTagMember> {
+        let mut present = Vec::new();
+        if self.key.is_some() { present.push(RequestIpamResourceTagMember::Key); }
+        if self.value.is_some() { present.push(RequestIpamResourceTagMember::Value); }
+        present
+    }
+}
+
+impl Validate for RequestIpamResourceTag {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for RequestIpamResourceTag {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            key: d.field(n, "Key", |d, n| d.string(n))?,
+            value: d.field(n, "Value", |d, n| d.string(n))?,
+        })
     }
 }
 
@@ -2426,6 +5979,38 @@ impl WireEnum for Tenancy {
     }
     fn is_known(&self) -> bool {
         !matches!(self, Tenancy::Unknown(_))
+    }
+}
+
+/// `VerificationMethod`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum VerificationMethod {
+    /// `remarks-x509`
+    RemarksX509,
+    /// `dns-token`
+    DnsToken,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for VerificationMethod {
+    const VALUES: &'static [&'static str] = &["remarks-x509", "dns-token"];
+    fn as_str(&self) -> &str {
+        match self {
+            VerificationMethod::RemarksX509 => "remarks-x509",
+            VerificationMethod::DnsToken => "dns-token",
+            VerificationMethod::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "remarks-x509" => VerificationMethod::RemarksX509,
+            "dns-token" => VerificationMethod::DnsToken,
+            other => VerificationMethod::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, VerificationMethod::Unknown(_))
     }
 }
 
