@@ -202,6 +202,18 @@ impl IpamPool {
     }
 }
 
+/// A CIDR a resource holds, as IPAM monitoring sees it (VPC blocks today).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceCidr {
+    pub block: Block,
+    pub resource_id: String,
+    /// `vpc` (later `subnet`, `eip`…).
+    pub resource_type: String,
+    pub vpc_id: String,
+    /// The pool the CIDR was allocated from, if any.
+    pub pool_id: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IpamError {
     #[error("{}", not_found("ipam", .0))]

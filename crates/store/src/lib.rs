@@ -19,6 +19,7 @@
 //! its database asks for a retry (PostgreSQL serialization failures).
 
 use reservoir_domain::account::Scope;
+use reservoir_domain::ipam::ResourceCidr;
 use reservoir_domain::space::{Block, Family, Slot};
 
 pub mod slots;
@@ -177,6 +178,24 @@ pub trait ReadTx {
     ) -> StoreResult<Vec<Slot>>;
     /// The slot an allocation holds, with its space.
     fn slot_of_allocation(&mut self, scope: &Scope, allocation_id: &str) -> StoreResult<Option<(String, Slot)>>;
+
+    // Resource CIDRs (IPAM monitoring), in (family, start, prefix, resource id) order.
+    /// The scope's resource CIDRs after `after`, at most `limit`.
+    fn resource_cidrs(
+        &mut self,
+        scope: &Scope,
+        after: Option<&ResourceCidr>,
+        limit: usize,
+    ) -> StoreResult<Vec<ResourceCidr>>;
+    /// Resource CIDRs whose first address lies inside `within` (of its family).
+    fn resource_cidrs_starting_in(
+        &mut self,
+        scope: &Scope,
+        within: Block,
+        limit: usize,
+    ) -> StoreResult<Vec<ResourceCidr>>;
+    /// Resource CIDRs that are exactly `block`.
+    fn resource_cidrs_exactly(&mut self, scope: &Scope, block: Block, limit: usize) -> StoreResult<Vec<ResourceCidr>>;
 }
 
 /// Reads and writes, in a read-write transaction.
@@ -213,6 +232,9 @@ pub trait Tx: ReadTx {
     fn delete_slot(&mut self, scope: &Scope, space: &str, family: Family, start: u128) -> StoreResult<bool>;
     /// Removes every slot of a space (and the tags of its allocations).
     fn delete_space(&mut self, scope: &Scope, space: &str) -> StoreResult<u64>;
+
+    fn put_resource_cidr(&mut self, scope: &Scope, row: &ResourceCidr) -> StoreResult<()>;
+    fn delete_resource_cidr(&mut self, scope: &Scope, resource_id: &str, block: Block) -> StoreResult<bool>;
 
     /// Wipes every account's and region's state (not `meta`).
     fn reset(&mut self) -> StoreResult<()>;

@@ -22,8 +22,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use reservoir_domain::account::{AccountId, Scope};
+use reservoir_domain::ipam::ResourceCidr;
 use reservoir_domain::space::{Allocation, Block, Family, Slot};
 use reservoir_domain::time::Timestamp;
+use reservoir_domain::vpc::Vpc;
 
 use crate::{Abort, IdempotencyRow, ReadTx, Record, Store, StoreError, StoreKind, StoreResult, TagRow, Tx};
 
@@ -166,6 +168,9 @@ fn migrate(c: &Connection) -> StoreResult<()> {
             }
             if current < *version {
                 c.execute_batch(sql).map_err(err)?;
+                if *version == 3 {
+                    backfill_resource_cidrs(c)?;
+                }
                 c.execute(
                     "INSERT INTO schema_migrations (version, applied) VALUES (?1, strftime('%s','now'))",
                     params![version],
@@ -393,6 +398,56 @@ fn slot_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Slot> {
         }),
     };
     Ok(Slot { block, root_prefix: r.get(at + 3)?, holder })
+}
+
+const CIDR_COLUMNS: &str = "family, start, prefix, resource_id, resource_type, vpc_id, pool_id";
+
+fn resource_cidr(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResourceCidr> {
+    let corrupt =
+        || rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, "bad resource cidr".into());
+    let family = match r.get::<_, i64>(0)? {
+        4 => Family::Ipv4,
+        6 => Family::Ipv6,
+        _ => return Err(corrupt()),
+    };
+    let start: Vec<u8> = r.get(1)?;
+    let start = u128::from_be_bytes(start.as_slice().try_into().map_err(|_| corrupt())?);
+    let block = Block::new(family, start, r.get(2)?).ok_or_else(corrupt)?;
+    Ok(ResourceCidr { block, resource_id: r.get(3)?, resource_type: r.get(4)?, vpc_id: r.get(5)?, pool_id: r.get(6)? })
+}
+
+/// The resource CIDRs of a VPC (what `resource_cidrs` holds for it).
+pub fn vpc_cidrs(v: &Vpc) -> Vec<ResourceCidr> {
+    let row = |net: ipnet::IpNet, pool: Option<&str>| ResourceCidr {
+        block: Block::of_net(net),
+        resource_id: v.id.clone(),
+        resource_type: "vpc".into(),
+        vpc_id: v.id.clone(),
+        pool_id: pool.map(str::to_string),
+    };
+    let v4 = v.cidr_associations.iter().map(|a| row(a.cidr.into(), a.ipam.as_ref().map(|h| h.pool_id.as_str())));
+    let v6 = v.ipv6_associations.iter().map(|a| row(a.cidr.into(), a.ipam.as_ref().map(|h| h.pool_id.as_str())));
+    v4.chain(v6).collect()
+}
+
+/// Version 3 indexes the CIDRs of the VPCs stored before it.
+fn backfill_resource_cidrs(c: &Connection) -> StoreResult<()> {
+    let vpcs: Vec<(String, String, String)> = c
+        .prepare("SELECT account, region, body FROM resources WHERE kind = 'vpc'")
+        .map_err(err)?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .map_err(err)?
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
+    let mut tx = SqliteTx::new(c, None);
+    for (account, region, body) in vpcs {
+        let scope = scope_of(account, region)?;
+        let v: Vpc = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("vpc: {e}")))?;
+        for row in vpc_cidrs(&v) {
+            tx.put_resource_cidr(&scope, &row)?;
+        }
+    }
+    Ok(())
 }
 
 fn slot(r: &rusqlite::Row<'_>) -> rusqlite::Result<Slot> {
@@ -717,6 +772,57 @@ impl ReadTx for SqliteTx<'_> {
         self.spend(usize::from(found.is_some()))?;
         Ok(found)
     }
+
+    fn resource_cidrs(
+        &mut self,
+        scope: &Scope,
+        after: Option<&ResourceCidr>,
+        n: usize,
+    ) -> StoreResult<Vec<ResourceCidr>> {
+        let (family, start, prefix, id) = match after {
+            Some(a) => {
+                (family_code(a.block.family), addr(a.block.start), i64::from(a.block.prefix), a.resource_id.as_str())
+            }
+            None => (0, addr(0), -1, ""),
+        };
+        let sql = format!(
+            "SELECT {CIDR_COLUMNS} FROM resource_cidrs WHERE account = ?1 AND region = ?2 \
+             AND (family, start, prefix, resource_id) > (?3, ?4, ?5, ?6) ORDER BY family, start, prefix, resource_id LIMIT ?7"
+        );
+        self.listing(&sql, params![scope.account.as_str(), scope.region, family, start, prefix, id], n, resource_cidr)
+    }
+
+    fn resource_cidrs_starting_in(&mut self, scope: &Scope, within: Block, n: usize) -> StoreResult<Vec<ResourceCidr>> {
+        let sql = format!(
+            "SELECT {CIDR_COLUMNS} FROM resource_cidrs WHERE account = ?1 AND region = ?2 AND family = ?3 \
+             AND start >= ?4 AND start <= ?5 ORDER BY start, prefix, resource_id LIMIT ?6"
+        );
+        self.listing(
+            &sql,
+            params![
+                scope.account.as_str(),
+                scope.region,
+                family_code(within.family),
+                addr(within.start),
+                addr(within.last())
+            ],
+            n,
+            resource_cidr,
+        )
+    }
+
+    fn resource_cidrs_exactly(&mut self, scope: &Scope, block: Block, n: usize) -> StoreResult<Vec<ResourceCidr>> {
+        let sql = format!(
+            "SELECT {CIDR_COLUMNS} FROM resource_cidrs WHERE account = ?1 AND region = ?2 AND family = ?3 \
+             AND start = ?4 AND prefix = ?5 ORDER BY resource_id LIMIT ?6"
+        );
+        self.listing(
+            &sql,
+            params![scope.account.as_str(), scope.region, family_code(block.family), addr(block.start), block.prefix],
+            n,
+            resource_cidr,
+        )
+    }
 }
 
 impl SqliteTx<'_> {
@@ -939,9 +1045,51 @@ impl Tx for SqliteTx<'_> {
             .map_err(err)
     }
 
+    fn put_resource_cidr(&mut self, scope: &Scope, row: &ResourceCidr) -> StoreResult<()> {
+        let b = row.block;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO resource_cidrs (account, region, family, start, prefix, resource_id, resource_type, \
+                 vpc_id, pool_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .map_err(err)?
+            .execute(params![
+                scope.account.as_str(),
+                scope.region,
+                family_code(b.family),
+                addr(b.start),
+                b.prefix,
+                row.resource_id,
+                row.resource_type,
+                row.vpc_id,
+                row.pool_id
+            ])
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn delete_resource_cidr(&mut self, scope: &Scope, resource_id: &str, block: Block) -> StoreResult<bool> {
+        self.tx
+            .prepare_cached(
+                "DELETE FROM resource_cidrs WHERE account = ?1 AND region = ?2 AND family = ?3 AND start = ?4 \
+                 AND prefix = ?5 AND resource_id = ?6",
+            )
+            .map_err(err)?
+            .execute(params![
+                scope.account.as_str(),
+                scope.region,
+                family_code(block.family),
+                addr(block.start),
+                block.prefix,
+                resource_id
+            ])
+            .map(|n| n > 0)
+            .map_err(err)
+    }
+
     fn reset(&mut self) -> StoreResult<()> {
         self.tx
-            .execute_batch("DELETE FROM resources; DELETE FROM tags; DELETE FROM aliases; DELETE FROM idempotency; DELETE FROM scopes; DELETE FROM ip_slots;")
+            .execute_batch("DELETE FROM resources; DELETE FROM tags; DELETE FROM aliases; DELETE FROM idempotency; DELETE FROM scopes; DELETE FROM ip_slots; DELETE FROM resource_cidrs;")
             .map_err(err)
     }
 }

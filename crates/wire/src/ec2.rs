@@ -68,6 +68,8 @@ pub mod codes {
         INVALID_IPAM_SCOPE_ID_NOT_FOUND = ("InvalidIpamScopeId.NotFound", 400);
         INVALID_IPAM_POOL_ID_NOT_FOUND = ("InvalidIpamPoolId.NotFound", 400);
         INVALID_IPAM_POOL_ALLOCATION_ID_NOT_FOUND = ("InvalidIpamPoolAllocationId.NotFound", 400);
+        INVALID_VPC_CIDR_BLOCK_ASSOCIATION_ID_NOT_FOUND = ("InvalidVpcCidrBlockAssociationID.NotFound", 400);
+        CIDR_LIMIT_EXCEEDED = ("CidrLimitExceeded", 400);
         INVALID_POOL_ID_NOT_FOUND = ("InvalidPoolID.NotFound", 400);
         INVALID_LOCAL_GATEWAY_ID_NOT_FOUND = ("InvalidLocalGatewayID.NotFound", 400);
         INVALID_LOCAL_GATEWAY_ROUTE_TABLE_ID_NOT_FOUND = ("InvalidLocalGatewayRouteTableID.NotFound", 400);

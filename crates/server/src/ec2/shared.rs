@@ -113,7 +113,11 @@ fn ensure_scope(tx: &mut dyn Tx, scope: &Scope, now: Timestamp) -> ApiResult<()>
     }
     let dhcp = DhcpOptions::default_set(&mut OsRandom);
     tx.create(scope, &dhcp)?;
-    tx.create(scope, &vpc::default_vpc(&scope.account, &dhcp.id, now, &mut OsRandom))?;
+    let default_vpc = vpc::default_vpc(&scope.account, &dhcp.id, now, &mut OsRandom);
+    tx.create(scope, &default_vpc)?;
+    for row in reservoir_store::sqlite::vpc_cidrs(&default_vpc) {
+        tx.put_resource_cidr(scope, &row)?;
+    }
     Ok(())
 }
 

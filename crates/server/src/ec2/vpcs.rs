@@ -1,10 +1,22 @@
-//! `CreateVpc`, `DescribeVpcs`, `DeleteVpc`.
+//! `CreateVpc`, `DescribeVpcs`, `DeleteVpc`, `AssociateVpcCidrBlock`,
+//! `DisassociateVpcCidrBlock`. A VPC's CIDRs may come from IPAM pools: the pool then
+//! holds a `vpc` allocation, freed in the same transaction as the CIDR. Every VPC CIDR
+//! is also indexed for IPAM monitoring (`resource_cidrs`).
 
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use reservoir_domain::account::Scope;
 use reservoir_domain::cidr::ipv4_text;
 use reservoir_domain::ids::{OsRandom, ResourceKind};
+use reservoir_domain::ipam::{self, Ask, IpamError, IpamPool};
+use reservoir_domain::space::{self, Allocation, Block, Family};
 use reservoir_domain::tags::Tag;
-use reservoir_domain::vpc::{self, AssociationState, Dependents, NewVpc, Tenancy, Vpc, VpcError, VpcState};
-use reservoir_store::{ReadTxExt, TxExt};
+use reservoir_domain::time::Timestamp;
+use reservoir_domain::vpc::{
+    self, AssociateError, AssociationState, Dependents, NewVpc, PoolHold, Removed, Tenancy, Vpc, VpcError, VpcState,
+};
+use reservoir_store::slots::TxSlots;
+use reservoir_store::sqlite::vpc_cidrs;
+use reservoir_store::{ReadTxExt, Tx, TxExt};
 use reservoir_wire::WireEnum;
 use reservoir_wire::ec2_api as api;
 
@@ -23,7 +35,8 @@ pub fn to_wire(v: Vpc, tags: Vec<Tag>, state: VpcState) -> api::Vpc {
             Tenancy::Default => api::Tenancy::Default,
             Tenancy::Dedicated => api::Tenancy::Dedicated,
         }),
-        ipv6_cidr_block_association_set: None,
+        ipv6_cidr_block_association_set: (!v.ipv6_associations.is_empty())
+            .then(|| v.ipv6_associations.iter().map(ipv6_to_wire).collect()),
         cidr_block_association_set: Some(
             v.cidr_associations
                 .into_iter()
@@ -31,17 +44,7 @@ pub fn to_wire(v: Vpc, tags: Vec<Tag>, state: VpcState) -> api::Vpc {
                 .map(|(i, a)| api::VpcCidrBlockAssociation {
                     // The first association is the primary CIDR, whose text is made already.
                     cidr_block: Some(if i == 0 { cidr_block.clone() } else { ipv4_text(&a.cidr) }),
-                    cidr_block_state: Some(api::VpcCidrBlockState {
-                        state: Some(match a.state {
-                            AssociationState::Associating => api::VpcCidrBlockStateCode::Associating,
-                            AssociationState::Associated => api::VpcCidrBlockStateCode::Associated,
-                            AssociationState::Disassociating => api::VpcCidrBlockStateCode::Disassociating,
-                            AssociationState::Disassociated => api::VpcCidrBlockStateCode::Disassociated,
-                            AssociationState::Failing => api::VpcCidrBlockStateCode::Failing,
-                            AssociationState::Failed => api::VpcCidrBlockStateCode::Failed,
-                        }),
-                        status_message: None,
-                    }),
+                    cidr_block_state: Some(block_state(a.state)),
                     association_id: Some(a.association_id),
                 })
                 .collect(),
@@ -62,29 +65,231 @@ pub fn to_wire(v: Vpc, tags: Vec<Tag>, state: VpcState) -> api::Vpc {
     }
 }
 
-/// EC2 `CreateVpc` with an IPv4 `CidrBlock` (/16–/28), `InstanceTenancy` and
-/// `TagSpecifications`. Errors: `MissingParameter` (no CIDR), `InvalidParameterValue`
-/// (malformed CIDR, tenancy `host`, bad tags), `InvalidVpc.Range`, `VpcLimitExceeded`,
-/// `TagLimitExceeded`, `DryRunOperation`; `NotImplemented` for IPv6 and IPAM parameters.
+fn block_state(s: AssociationState) -> api::VpcCidrBlockState {
+    api::VpcCidrBlockState {
+        state: Some(match s {
+            AssociationState::Associating => api::VpcCidrBlockStateCode::Associating,
+            AssociationState::Associated => api::VpcCidrBlockStateCode::Associated,
+            AssociationState::Disassociating => api::VpcCidrBlockStateCode::Disassociating,
+            AssociationState::Disassociated => api::VpcCidrBlockStateCode::Disassociated,
+            AssociationState::Failing => api::VpcCidrBlockStateCode::Failing,
+            AssociationState::Failed => api::VpcCidrBlockStateCode::Failed,
+        }),
+        status_message: None,
+    }
+}
+
+fn ipv6_to_wire(a: &vpc::Ipv6Association) -> api::VpcIpv6CidrBlockAssociation {
+    api::VpcIpv6CidrBlockAssociation {
+        association_id: Some(a.association_id.clone()),
+        ipv6_cidr_block: Some(a.cidr.to_string()),
+        ipv6_cidr_block_state: Some(block_state(a.state)),
+        network_border_group: None,
+        ipv6_pool: a.ipam.as_ref().map(|h| h.pool_id.clone()),
+        ipv6_address_attribute: Some(api::Ipv6AddressAttribute::Private),
+        ip_source: Some(api::IpSource::None),
+    }
+}
+
+fn ipv4_association_to_wire(a: &vpc::CidrAssociation) -> api::VpcCidrBlockAssociation {
+    api::VpcCidrBlockAssociation {
+        cidr_block: Some(ipv4_text(&a.cidr)),
+        cidr_block_state: Some(block_state(a.state)),
+        association_id: Some(a.association_id.clone()),
+    }
+}
+
+/// Where a VPC CIDR comes from: given outright, or from an IPAM pool.
+#[derive(Debug, Clone)]
+enum Source {
+    Given(Block),
+    Pool { pool_id: String, cidr: Option<String>, netmask: Option<i32>, netmask_name: &'static str },
+}
+
+/// What `CreateVpc` / `AssociateVpcCidrBlock` ask for IPv4.
+fn ipv4_source(cidr: Option<String>, pool: Option<String>, netmask: Option<i32>) -> ApiResult<Option<Source>> {
+    match (pool, cidr) {
+        (Some(pool_id), cidr) => {
+            ipam::check_id(ResourceKind::IpamPool, &pool_id)?;
+            Ok(Some(Source::Pool { pool_id, cidr, netmask, netmask_name: "Ipv4NetmaskLength" }))
+        }
+        (None, Some(c)) => {
+            if netmask.is_some() {
+                return Err(IpamError::InvalidCombination(
+                    "Ipv4NetmaskLength can only be used with Ipv4IpamPoolId.".into(),
+                )
+                .into());
+            }
+            Ok(Some(Source::Given(Block::of_net(IpNet::V4(vpc::parse_cidr(&c)?)))))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// What `CreateVpc` / `AssociateVpcCidrBlock` ask for IPv6 (from a pool only).
+fn ipv6_source(cidr: Option<String>, pool: Option<String>, netmask: Option<i32>) -> ApiResult<Option<Source>> {
+    match pool {
+        Some(pool_id) => {
+            ipam::check_id(ResourceKind::IpamPool, &pool_id)?;
+            Ok(Some(Source::Pool { pool_id, cidr, netmask, netmask_name: "Ipv6NetmaskLength" }))
+        }
+        None if cidr.is_some() || netmask.is_some() => Err(IpamError::InvalidCombination(
+            "An IPv6 CIDR block or netmask length needs an Ipv6IpamPoolId (Amazon-provided and BYOIP IPv6 pools are not served).".into(),
+        )
+        .into()),
+        None => Ok(None),
+    }
+}
+
+/// A VPC block's size rules: IPv4 /16–/28; IPv6 from a pool /44–/60 in steps of 4.
+fn check_vpc_block(b: Block) -> ApiResult<()> {
+    match b.family {
+        Family::Ipv4 if !(vpc::MIN_PREFIX..=vpc::MAX_PREFIX).contains(&b.prefix) => {
+            Err(VpcError::InvalidRange(b.text()).into())
+        }
+        Family::Ipv6 if !(44..=60).contains(&b.prefix) || b.prefix % 4 != 0 => Err(IpamError::InvalidValue(format!(
+            "The IPv6 CIDR {} is invalid for a VPC: the netmask length must be between /44 and /60, in increments of /4.",
+            b.text()
+        ))
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// Takes a VPC block from a pool for `vpc_id` (in the caller's region), or checks a
+/// given one. Answers the block and the pool hold.
+#[allow(clippy::too_many_arguments)]
+fn take_block(
+    tx: &mut dyn Tx,
+    caller: &Scope,
+    source: &Source,
+    family: Family,
+    vpc_id: &str,
+    tags: &[Tag],
+    now: Timestamp,
+) -> ApiResult<(Block, Option<PoolHold>)> {
+    let (pool_id, cidr, netmask, netmask_name) = match source {
+        Source::Given(b) => return check_vpc_block(*b).map(|()| (*b, None)),
+        Source::Pool { pool_id, cidr, netmask, netmask_name } => (pool_id, cidr, netmask, netmask_name),
+    };
+    let (home, pool): (Scope, IpamPool) = match tx.load_any_scope::<IpamPool>(pool_id)? {
+        Some((home, pool)) if home.account == caller.account => (home, pool),
+        _ => return Err(IpamError::PoolNotFound(vec![pool_id.clone()]).into()),
+    };
+    if pool.family != family {
+        return Err(IpamError::InvalidValue(format!(
+            "The pool {pool_id} is an {} pool; an {} pool is needed here.",
+            pool.family.as_str(),
+            family.as_str()
+        ))
+        .into());
+    }
+    if !pool.serves_region(&caller.region) {
+        return Err(IpamError::InvalidValue(format!(
+            "The pool {pool_id} has the locale {}, not the VPC's Region {}.",
+            pool.locale.as_deref().unwrap_or("None"),
+            caller.region
+        ))
+        .into());
+    }
+    ipam::check_resource_tags(&pool, tags)?;
+    let ask = ipam::ask(&pool, cidr.as_deref(), *netmask, netmask_name)?;
+    let prefix = match ask {
+        Ask::Cidr(b) => b.prefix,
+        Ask::Length(n) => n,
+    };
+    let probe = Block::containing(family, 0, prefix);
+    check_vpc_block(probe).map_err(|e| match (e, ask) {
+        (e, Ask::Cidr(b)) if b.family == Family::Ipv4 => match e {
+            ApiError::Aws { .. } => VpcError::InvalidRange(b.text()).into(),
+            other => other,
+        },
+        (e, _) => e,
+    })?;
+    let holder = Allocation {
+        id: ipam::new_long_id(ipam::ALLOCATION_PREFIX, &mut OsRandom),
+        resource_type: "vpc".into(),
+        resource_id: Some(vpc_id.to_string()),
+        resource_owner: caller.account.to_string(),
+        resource_region: Some(caller.region.clone()),
+        description: None,
+        created: now,
+    };
+    let hold =
+        PoolHold { pool_id: pool.id.clone(), allocation_id: holder.id.clone(), pool_region: home.region.clone() };
+    let mut slots = TxSlots::<ApiError>::new(tx, &home);
+    let block = super::ipam::take(&mut slots, &pool, ask, holder, &[], &[])?;
+    Ok((block, Some(hold)))
+}
+
+/// Frees the pool allocation holding a VPC block. A pool deleted with `Cascade` took its
+/// allocations with it: nothing is left to free then.
+fn free_hold(tx: &mut dyn Tx, account: &Scope, hold: &PoolHold, net: IpNet) -> ApiResult<()> {
+    let home = Scope::new(account.account.clone(), hold.pool_region.clone());
+    let mut slots = TxSlots::<ApiError>::new(tx, &home);
+    match space::release(&mut slots, &hold.pool_id, Block::of_net(net), &hold.allocation_id) {
+        Ok(_) | Err(ApiError::Aws { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn ipv4(b: Block) -> Ipv4Net {
+    match b.to_net() {
+        IpNet::V4(n) => n,
+        IpNet::V6(_) => unreachable!("an IPv4 block"),
+    }
+}
+
+fn ipv6(b: Block) -> Ipv6Net {
+    match b.to_net() {
+        IpNet::V6(n) => n,
+        IpNet::V4(_) => unreachable!("an IPv6 block"),
+    }
+}
+
+/// Indexes a VPC's CIDRs for IPAM monitoring.
+fn index_cidrs(tx: &mut dyn Tx, scope: &Scope, v: &Vpc) -> ApiResult<()> {
+    for row in vpc_cidrs(v) {
+        tx.put_resource_cidr(scope, &row)?;
+    }
+    Ok(())
+}
+
+/// EC2 `CreateVpc`: an IPv4 block given (`CidrBlock`, /16–/28) or from an IPAM pool
+/// (`Ipv4IpamPoolId` with `Ipv4NetmaskLength`, a `CidrBlock` inside the pool, or the
+/// pool's default netmask), optionally an IPv6 block from a pool (`Ipv6IpamPoolId` with
+/// `Ipv6NetmaskLength` or `Ipv6CidrBlock`); `InstanceTenancy`, `TagSpecifications`.
+/// Errors: `MissingParameter` (no CIDR), `InvalidParameterValue` (malformed CIDR, tenancy
+/// `host`, bad tags, pool rules), `InvalidParameterCombination`, `InvalidVpc.Range`,
+/// `InvalidIpamPoolId.NotFound`, `VpcLimitExceeded`, `TagLimitExceeded`, `DryRunOperation`.
 pub async fn create_vpc(call: &Call, input: api::CreateVpcRequest) -> ApiResult<api::CreateVpcResult> {
     use api::CreateVpcRequestMember as M;
     call.supported(
         &input,
-        &[M::CidrBlock, M::InstanceTenancy, M::TagSpecifications, M::DryRun, M::AmazonProvidedIpv6CidrBlock],
+        &[
+            M::CidrBlock,
+            M::InstanceTenancy,
+            M::TagSpecifications,
+            M::DryRun,
+            M::AmazonProvidedIpv6CidrBlock,
+            M::Ipv4IpamPoolId,
+            M::Ipv4NetmaskLength,
+            M::Ipv6IpamPoolId,
+            M::Ipv6NetmaskLength,
+            M::Ipv6CidrBlock,
+        ],
     )?;
     if input.amazon_provided_ipv6_cidr_block == Some(true) {
         return Err(ApiError::ec2_unsupported_parameter("CreateVpc", "AmazonProvidedIpv6CidrBlock"));
     }
-    let cidr = match &input.cidr_block {
-        Some(c) => vpc::parse_cidr(c)?,
-        None => return Err(VpcError::MissingCidr.into()),
-    };
+    let v4 = ipv4_source(input.cidr_block, input.ipv4_ipam_pool_id, input.ipv4_netmask_length)?
+        .ok_or(VpcError::MissingCidr)?;
+    let v6 = ipv6_source(input.ipv6_cidr_block, input.ipv6_ipam_pool_id, input.ipv6_netmask_length)?;
     let tenancy = match &input.instance_tenancy {
         Some(t) => vpc::parse_tenancy(t.as_str())?,
         None => Tenancy::Default,
     };
     let tags = tag_specifications(input.tag_specifications, ResourceKind::Vpc)?;
-    let req = NewVpc { cidr, tenancy };
     let scope = call.cx.scope.clone();
     let quota = call.cx.state.quotas.vpcs_per_region;
     let now = call.cx.now;
@@ -93,13 +298,173 @@ pub async fn create_vpc(call: &Call, input: api::CreateVpcRequest) -> ApiResult<
             // Counted only when a quota is set: nothing proportional to the state otherwise.
             let existing = if quota.is_some() { tx.count_of::<Vpc>(&scope)? } else { 0 };
             let dhcp = default_dhcp_options(tx, &scope)?;
-            let v = vpc::create(&scope.account, &req, &dhcp, existing, quota, now, &mut OsRandom)?;
+            let placeholder = match &v4 {
+                Source::Given(b) => ipv4(*b),
+                Source::Pool { .. } => "0.0.0.0/16".parse().expect("valid"),
+            };
+            let req = NewVpc { cidr: placeholder, tenancy };
+            let mut v = vpc::create(&scope.account, &req, &dhcp, existing, quota, now, &mut OsRandom)?;
+            let (block, hold) = take_block(tx, &scope, &v4, Family::Ipv4, &v.id, &tags, now)?;
+            v.cidr_associations[0].cidr = ipv4(block);
+            v.cidr_associations[0].ipam = hold;
+            if let Some(v6) = &v6 {
+                let (block, hold) = take_block(tx, &scope, v6, Family::Ipv6, &v.id, &tags, now)?;
+                vpc::associate_ipv6(&mut v, ipv6(block), hold, &mut OsRandom).map_err(associate_error)?;
+            }
             tx.create(&scope, &v)?;
+            index_cidrs(tx, &scope, &v)?;
             put_tags(tx, &scope, &v.id, ResourceKind::Vpc, &tags)?;
             Ok((v, tags.clone()))
         })
         .await?;
     Ok(api::CreateVpcResult { vpc: Some(to_wire(created, tags, VpcState::Pending)) })
+}
+
+fn associate_error(e: AssociateError) -> ApiError {
+    match e {
+        AssociateError::NotFound(_) => {
+            ApiError::new(reservoir_wire::ec2::codes::INVALID_VPC_CIDR_BLOCK_ASSOCIATION_ID_NOT_FOUND, e.to_string())
+        }
+        AssociateError::Malformed(_) => ApiError::invalid_parameter_value(e.to_string()),
+        AssociateError::TooMany => ApiError::new(reservoir_wire::ec2::codes::CIDR_LIMIT_EXCEEDED, e.to_string()),
+        AssociateError::Overlaps(_) | AssociateError::Primary(_) => ApiError::invalid_parameter_value(e.to_string()),
+    }
+}
+
+/// EC2 `AssociateVpcCidrBlock`: a secondary IPv4 block (given, or from a pool) or an IPv6
+/// block from a pool.
+pub async fn associate_vpc_cidr_block(
+    call: &Call,
+    input: api::AssociateVpcCidrBlockRequest,
+) -> ApiResult<api::AssociateVpcCidrBlockResult> {
+    use api::AssociateVpcCidrBlockRequestMember as M;
+    call.supported(
+        &input,
+        &[
+            M::VpcId,
+            M::CidrBlock,
+            M::Ipv4IpamPoolId,
+            M::Ipv4NetmaskLength,
+            M::Ipv6IpamPoolId,
+            M::Ipv6NetmaskLength,
+            M::Ipv6CidrBlock,
+            M::AmazonProvidedIpv6CidrBlock,
+        ],
+    )?;
+    if input.amazon_provided_ipv6_cidr_block == Some(true) {
+        return Err(ApiError::ec2_unsupported_parameter("AssociateVpcCidrBlock", "AmazonProvidedIpv6CidrBlock"));
+    }
+    let id = input.vpc_id.unwrap_or_default();
+    vpc::check_id(&id)?;
+    let v4 = ipv4_source(input.cidr_block, input.ipv4_ipam_pool_id, input.ipv4_netmask_length)?;
+    let v6 = ipv6_source(input.ipv6_cidr_block, input.ipv6_ipam_pool_id, input.ipv6_netmask_length)?;
+    let (source, family) = match (v4, v6) {
+        (Some(s), None) => (s, Family::Ipv4),
+        (None, Some(s)) => (s, Family::Ipv6),
+        (None, None) => {
+            return Err(IpamError::Missing("CidrBlock, Ipv4IpamPoolId or Ipv6IpamPoolId").into());
+        }
+        (Some(_), Some(_)) => {
+            return Err(IpamError::InvalidCombination(
+                "An IPv4 and an IPv6 CIDR block cannot be associated in one request.".into(),
+            )
+            .into());
+        }
+    };
+    let scope = call.cx.scope.clone();
+    let now = call.cx.now;
+    call.write(false, move |tx| {
+        let mut v: Vpc = tx.load(&scope, &id)?.ok_or_else(|| VpcError::NotFound(vec![id.clone()]))?;
+        let tags =
+            super::shared::tags_by_id(tx, &scope, std::iter::once(v.id.as_str()))?.remove(&v.id).unwrap_or_default();
+        let (block, hold) = take_block(tx, &scope, &source, family, &v.id, &tags, now)?;
+        let mut out = api::AssociateVpcCidrBlockResult {
+            ipv6_cidr_block_association: None,
+            cidr_block_association: None,
+            vpc_id: Some(v.id.clone()),
+        };
+        match family {
+            Family::Ipv4 => {
+                let a = vpc::associate_ipv4(&mut v, ipv4(block), hold, &mut OsRandom).map_err(associate_error)?;
+                let mut shown = a.clone();
+                shown.state = AssociationState::Associating;
+                out.cidr_block_association = Some(ipv4_association_to_wire(&shown));
+            }
+            Family::Ipv6 => {
+                let a = vpc::associate_ipv6(&mut v, ipv6(block), hold, &mut OsRandom).map_err(associate_error)?;
+                let mut shown = a.clone();
+                shown.state = AssociationState::Associating;
+                out.ipv6_cidr_block_association = Some(ipv6_to_wire(&shown));
+            }
+        }
+        tx.save(&scope, &v)?;
+        for row in vpc_cidrs(&v).into_iter().filter(|r| r.block == block) {
+            tx.put_resource_cidr(&scope, &row)?;
+        }
+        Ok(out)
+    })
+    .await
+}
+
+/// EC2 `DisassociateVpcCidrBlock`: removes a secondary block; a block from a pool is
+/// free in the pool at once.
+pub async fn disassociate_vpc_cidr_block(
+    call: &Call,
+    input: api::DisassociateVpcCidrBlockRequest,
+) -> ApiResult<api::DisassociateVpcCidrBlockResult> {
+    use api::DisassociateVpcCidrBlockRequestMember as M;
+    call.supported(&input, &[M::AssociationId])?;
+    let id = input.association_id.unwrap_or_default();
+    if !ResourceKind::VpcCidrBlockAssociation.is_well_formed(&id) {
+        return Err(associate_error(AssociateError::Malformed(id)));
+    }
+    let scope = call.cx.scope.clone();
+    call.write(false, move |tx| {
+        // An association id names no VPC: find the VPC that has it.
+        let mut after = 0;
+        loop {
+            let page = tx.page::<Vpc>(&scope, after, 500)?;
+            let done = page.len() < 500;
+            for (seq, mut v) in page {
+                after = seq;
+                let has = v.cidr_associations.iter().any(|a| a.association_id == id)
+                    || v.ipv6_associations.iter().any(|a| a.association_id == id);
+                if !has {
+                    continue;
+                }
+                let removed = vpc::disassociate(&mut v, &id).map_err(associate_error)?;
+                let mut out = api::DisassociateVpcCidrBlockResult {
+                    ipv6_cidr_block_association: None,
+                    cidr_block_association: None,
+                    vpc_id: Some(v.id.clone()),
+                };
+                let (net, hold) = match &removed {
+                    Removed::Ipv4(a) => {
+                        let mut shown = a.clone();
+                        shown.state = AssociationState::Disassociating;
+                        out.cidr_block_association = Some(ipv4_association_to_wire(&shown));
+                        (IpNet::V4(a.cidr), a.ipam.clone())
+                    }
+                    Removed::Ipv6(a) => {
+                        let mut shown = a.clone();
+                        shown.state = AssociationState::Disassociating;
+                        out.ipv6_cidr_block_association = Some(ipv6_to_wire(&shown));
+                        (IpNet::V6(a.cidr), a.ipam.clone())
+                    }
+                };
+                if let Some(h) = &hold {
+                    free_hold(tx, &scope, h, net)?;
+                }
+                tx.delete_resource_cidr(&scope, &v.id, Block::of_net(net))?;
+                tx.save(&scope, &v)?;
+                return Ok(out);
+            }
+            if done {
+                return Err(associate_error(AssociateError::NotFound(id.clone())));
+            }
+        }
+    })
+    .await
 }
 
 /// EC2 `DescribeVpcs`: by `VpcId.N` (each must exist) and/or filters, paginated with
@@ -180,22 +545,14 @@ pub async fn delete_vpc(call: &Call, input: api::DeleteVpcRequest) -> ApiResult<
         let v: Vpc = tx.load(&scope, &id)?.ok_or_else(|| VpcError::NotFound(vec![id.clone()]))?;
         // Nothing can live in a VPC yet (no subnets, gateways or instances served).
         vpc::check_deletable(&v, &Dependents::default())?;
+        for (hold, net) in vpc::pool_holds(&v) {
+            free_hold(tx, &scope, &hold, net)?;
+        }
+        for row in vpc_cidrs(&v) {
+            tx.delete_resource_cidr(&scope, &v.id, row.block)?;
+        }
         tx.remove::<Vpc>(&scope, &id)?;
         Ok(())
     })
     .await
-}
-
-pub async fn associate_vpc_cidr_block(
-    call: &Call,
-    _input: api::AssociateVpcCidrBlockRequest,
-) -> ApiResult<api::AssociateVpcCidrBlockResult> {
-    Err(ApiError::ec2_unsupported_parameter(call.operation, "VpcId"))
-}
-
-pub async fn disassociate_vpc_cidr_block(
-    call: &Call,
-    _input: api::DisassociateVpcCidrBlockRequest,
-) -> ApiResult<api::DisassociateVpcCidrBlockResult> {
-    Err(ApiError::ec2_unsupported_parameter(call.operation, "AssociationId"))
 }

@@ -45,3 +45,21 @@ WHEN (SELECT last FROM ip_slots
 BEGIN
     SELECT RAISE(ABORT, 'address block overlaps another block of its space');
 END;
+
+-- The CIDRs resources hold (VPC blocks today), for IPAM monitoring: which CIDRs
+-- overlap, which a pool manages. Overlaps are what this table is for, so it has no rule
+-- against them. Keyed by address, so that "what overlaps this CIDR" is a few index
+-- searches: the rows starting inside it, and the rows at each shorter prefix that would
+-- contain it. Filled from VPCs stored before version 3 when the migration runs.
+CREATE TABLE resource_cidrs (
+    account       TEXT NOT NULL,
+    region        TEXT NOT NULL,
+    family        INTEGER NOT NULL CHECK (family IN (4, 6)),
+    start         BLOB NOT NULL CHECK (length(start) = 16),
+    prefix        INTEGER NOT NULL,
+    resource_id   TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    vpc_id        TEXT NOT NULL,
+    pool_id       TEXT,
+    PRIMARY KEY (account, region, family, start, prefix, resource_id)
+) WITHOUT ROWID;
