@@ -351,7 +351,7 @@ pub async fn modify_ipam(call: &Call, input: api::ModifyIpamRequest) -> ApiResul
     let (ipam, n, tags) = call
         .write(input.dry_run.unwrap_or(false), move |tx| {
             let mut ipam = load_ipam(tx, &scope, &id)?;
-            if remove.iter().any(|r| *r == ipam.home_region) {
+            if remove.contains(&ipam.home_region) {
                 return Err(IpamError::InvalidValue(format!(
                     "The home Region {} of an IPAM cannot be removed from its operating Regions.",
                     ipam.home_region
@@ -434,7 +434,7 @@ fn holder_space(pool: &IpamPool) -> String {
 
 /// The pools of a scope, children before their sources (deepest first).
 fn deepest_first(mut pools: Vec<IpamPool>) -> Vec<IpamPool> {
-    pools.sort_by(|a, b| b.depth.cmp(&a.depth));
+    pools.sort_by_key(|p| std::cmp::Reverse(p.depth));
     pools
 }
 

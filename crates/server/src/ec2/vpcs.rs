@@ -147,7 +147,7 @@ fn check_vpc_block(b: Block) -> ApiResult<()> {
         Family::Ipv4 if !(vpc::MIN_PREFIX..=vpc::MAX_PREFIX).contains(&b.prefix) => {
             Err(VpcError::InvalidRange(b.text()).into())
         }
-        Family::Ipv6 if !(44..=60).contains(&b.prefix) || b.prefix % 4 != 0 => Err(IpamError::InvalidValue(format!(
+        Family::Ipv6 if !(44..=60).contains(&b.prefix) || !b.prefix.is_multiple_of(4) => Err(IpamError::InvalidValue(format!(
             "The IPv6 CIDR {} is invalid for a VPC: the netmask length must be between /44 and /60, in increments of /4.",
             b.text()
         ))

@@ -1,0 +1,445 @@
+//! IPAM allocator benchmark: choosing a block must not scan the pool's allocations.
+//!
+//! `cargo bench -p reservoir-server --bench ipam` builds one in-process server on a
+//! SQLite file, makes two pools through the router (`CreateIpam`, `CreateIpamPool` in
+//! the IPAM's private default scope, `ProvisionIpamPoolCidr` 10.0.0.0/7: room for 2M
+//! /28s), fills `small` with 1,000 /28 allocations and `large` with N (1,000,000; 100,000
+//! with `-- --quick`, which the test command runs), then times in turns, one request of
+//! each pool after the other:
+//! * `AllocateIpamPoolCidr NetmaskLength=28` through the router (each allocation is
+//!   released again by an untimed `ReleaseIpamPoolAllocation`, so the pools keep exactly
+//!   1,000 and N allocations and every timed request takes the same block);
+//! * the first page (`MaxResults=1000`) of `GetIpamPoolAllocations`.
+//!
+//! It prints medians and 90th percentiles, the fill rate, store bytes and memory per
+//! million allocations, checks the targets and exits non-zero if one is missed. Targets
+//! are ratios of the two pools timed in turns in the same run, never absolute times:
+//! * an allocation in the pool of N at most 2x one in the pool of 1,000;
+//! * the first page of the pool of N at most 2x the first page of the pool of 1,000.
+//!
+//! The fill goes through the store, not HTTP (a million requests would take too long):
+//! `domain::space::allocate_next` over `TxSlots` in transactions of 10,000, with holders
+//! as `AllocateIpamPoolCidr` makes them (resource type `custom`, id `ipam-pool-alloc-`
+//! + 33 hex digits). The first timed allocation checks that the router sees the fill: it
+//! must answer the (N+1)th /28.
+//!
+//! Store: by default the ephemeral store (`--ephemeral`): a SQLite file in a private
+//! temporary directory, `synchronous=OFF`, so that a request's time is the allocator's
+//! and not a disk flush (about 4 ms on a 2-core VM, 20x an allocation). `--durable` runs
+//! on the default file store (`synchronous=FULL`, every commit flushed). Store bytes are
+//! the database file's size after `PRAGMA wal_checkpoint(TRUNCATE)` (page_count x
+//! page_size), before and after filling `large`. Memory is the process's VmRSS.
+//!
+//! Flags: `--quick`, `--durable`, `--large=N` (override N).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+// The allocator the `reservoir` binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use axum::body::Body;
+use http::Request;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use reservoir_domain::account::{AccountId, Scope};
+use reservoir_domain::ids::OsRandom;
+use reservoir_domain::ipam::{ALLOCATION_PREFIX, new_long_id};
+use reservoir_domain::space::{self, Allocation, Family, Search, SpaceError};
+use reservoir_domain::time::Timestamp;
+use reservoir_server::{AppState, Config, Storage, http::router};
+use reservoir_store::slots::TxSlots;
+use reservoir_store::sqlite::SqliteStore;
+use reservoir_store::{Store, StoreError};
+
+const ACCOUNT: &str = "000000000000";
+const REGION: &str = "us-east-1";
+/// Each pool's provisioned CIDR: 2^21 /28s.
+const POOL_CIDR: &str = "10.0.0.0/7";
+const POOL_START: u32 = 0x0a00_0000;
+const ROOT_PREFIX: u8 = 7;
+const NETMASK: u8 = 28;
+const SMALL: usize = 1_000;
+/// Allocations per fill transaction.
+const BATCH: usize = 10_000;
+const LIMIT_ALLOCATE: f64 = 2.0;
+const LIMIT_FIRST_PAGE: f64 = 2.0;
+
+fn signed(body: String) -> Request<Body> {
+    Request::builder()
+        .method("POST")
+        .uri("/")
+        .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
+        .header(
+            "authorization",
+            format!(
+                "AWS4-HMAC-SHA256 Credential={ACCOUNT}/20261122/{REGION}/ec2/aws4_request, SignedHeaders=host;x-amz-date, Signature={}",
+                "0".repeat(64)
+            ),
+        )
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// An EC2 call by the account; answers the whole body.
+async fn call(app: &axum::Router, body: &str) -> String {
+    let response = app.clone().oneshot(signed(format!("{body}&Version=2016-11-15"))).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(status.is_success(), "{body}: {status} {text}");
+    text
+}
+
+fn extract(xml: &str, tag: &str) -> String {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open).unwrap_or_else(|| panic!("no <{tag}> in {xml}")) + open.len();
+    let end = xml[start..].find('<').unwrap() + start;
+    xml[start..end].to_string()
+}
+
+/// A server whose store is a SQLite file at `db`.
+struct Server {
+    app: axum::Router,
+    state: Arc<AppState>,
+    db: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn server(durable: bool) -> Server {
+    if durable {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("ipam.db");
+        let mut config = Config::ephemeral();
+        config.storage = Storage::File(db.clone());
+        let state = Arc::new(AppState::open(config).unwrap());
+        return Server { app: router(state.clone()), state, db, _dir: Some(dir) };
+    }
+    // The ephemeral store, opened here so that its file is known: the state's own store
+    // is replaced (the state keeps nothing else of it but the NextToken key, in memory).
+    let mut state = AppState::open(Config::ephemeral()).unwrap();
+    let store = SqliteStore::open_memory().unwrap();
+    let dir = store.ephemeral_dir().expect("an ephemeral store has a directory");
+    let files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "db"))
+        .collect();
+    let [db] = &files[..] else { panic!("expected one .db file in {}: {files:?}", dir.display()) };
+    let db = db.clone();
+    state.store = Arc::new(store);
+    let state = Arc::new(state);
+    Server { app: router(state.clone()), state, db, _dir: None }
+}
+
+/// A pool in a new IPAM's private default scope, with 10.0.0.0/7 provisioned.
+async fn pool(app: &axum::Router) -> String {
+    let xml = call(app, "Action=CreateIpam").await;
+    let scope = extract(&xml, "privateDefaultScopeId");
+    let xml = call(app, &format!("Action=CreateIpamPool&IpamScopeId={scope}&AddressFamily=ipv4")).await;
+    let pool = extract(&xml, "ipamPoolId");
+    let cidr = POOL_CIDR.replace('/', "%2F");
+    call(app, &format!("Action=ProvisionIpamPoolCidr&IpamPoolId={pool}&Cidr={cidr}")).await;
+    pool
+}
+
+/// The engine's or the store's error, as text.
+struct FillError(String);
+
+impl From<SpaceError> for FillError {
+    fn from(e: SpaceError) -> Self {
+        FillError(e.to_string())
+    }
+}
+
+impl From<StoreError> for FillError {
+    fn from(e: StoreError) -> Self {
+        FillError(e.to_string())
+    }
+}
+
+/// What `AllocateIpamPoolCidr` holds a block for.
+fn holder(now: Timestamp) -> Allocation {
+    Allocation {
+        id: new_long_id(ALLOCATION_PREFIX, &mut OsRandom),
+        resource_type: "custom".into(),
+        resource_id: None,
+        resource_owner: ACCOUNT.into(),
+        resource_region: Some(REGION.into()),
+        description: None,
+        created: now,
+    }
+}
+
+/// Allocates `n` /28s in the pool through the store, `BATCH` per transaction; answers
+/// each transaction's (allocations, time).
+fn fill(store: &dyn Store, pool: &str, n: usize, now: Timestamp) -> Vec<(usize, Duration)> {
+    let scope = Scope::new(AccountId::parse(ACCOUNT).unwrap(), REGION);
+    let search = Search {
+        family: Family::Ipv4,
+        prefix: NETMASK,
+        largest_root: ROOT_PREFIX,
+        allowed: vec![],
+        disallowed: vec![],
+    };
+    let mut batches = Vec::new();
+    let mut done = 0;
+    while done < n {
+        let k = BATCH.min(n - done);
+        let t = Instant::now();
+        reservoir_store::write(store, |tx| -> Result<(), FillError> {
+            let mut slots = TxSlots::<FillError>::new(tx, &scope);
+            for _ in 0..k {
+                space::allocate_next(&mut slots, pool, &search, holder(now))?;
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("filling {pool}: {}", e.0));
+        batches.push((k, t.elapsed()));
+        done += k;
+    }
+    batches
+}
+
+/// The `i`th /28 of the pool (from 0).
+fn nth_block(i: usize) -> String {
+    format!("{}/{NETMASK}", std::net::Ipv4Addr::from(POOL_START + (i as u32) * 16))
+}
+
+/// (database file, WAL file) sizes after folding the WAL into the database: a second
+/// store on the same file, closed, runs `PRAGMA wal_checkpoint(TRUNCATE)`.
+fn store_bytes(db: &Path) -> (u64, u64) {
+    let other = SqliteStore::open_file(db).unwrap();
+    other.close().unwrap();
+    drop(other);
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    (size(db), size(&PathBuf::from(format!("{}-wal", db.display()))))
+}
+
+/// (VmRSS, VmHWM) of this process, in bytes.
+fn memory() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn mib(bytes: f64) -> f64 {
+    bytes / (1024.0 * 1024.0)
+}
+
+/// One `AllocateIpamPoolCidr NetmaskLength=28`, timed (request and answer), then its
+/// release, untimed. Answers the time and the block.
+async fn allocate_release(app: &axum::Router, pool: &str) -> (Duration, String) {
+    let t = Instant::now();
+    let xml = call(app, &format!("Action=AllocateIpamPoolCidr&IpamPoolId={pool}&NetmaskLength={NETMASK}")).await;
+    let took = t.elapsed();
+    let (id, cidr) = (extract(&xml, "ipamPoolAllocationId"), extract(&xml, "cidr"));
+    call(
+        app,
+        &format!(
+            "Action=ReleaseIpamPoolAllocation&IpamPoolId={pool}&Cidr={}&IpamPoolAllocationId={id}",
+            cidr.replace('/', "%2F")
+        ),
+    )
+    .await;
+    (took, cidr)
+}
+
+fn first_page_request(pool: &str) -> String {
+    format!("Action=GetIpamPoolAllocations&IpamPoolId={pool}&MaxResults=1000")
+}
+
+/// The first page, timed (request and whole answer).
+async fn first_page(app: &axum::Router, pool: &str) -> Duration {
+    let t = Instant::now();
+    let xml = call(app, &first_page_request(pool)).await;
+    let took = t.elapsed();
+    std::hint::black_box(xml);
+    took
+}
+
+struct Stats {
+    median: Duration,
+}
+
+fn report(name: &str, mut samples: Vec<Duration>) -> Stats {
+    samples.sort();
+    let median = samples[samples.len() / 2];
+    let p90 = samples[samples.len() * 9 / 10];
+    println!(
+        "{name:<58} median {:>8.3} ms   p90 {:>8.3} ms   ({} samples)",
+        median.as_secs_f64() * 1e3,
+        p90.as_secs_f64() * 1e3,
+        samples.len()
+    );
+    Stats { median }
+}
+
+struct Targets {
+    failures: Vec<String>,
+}
+
+impl Targets {
+    fn at_most(&mut self, what: &str, value: f64, limit: f64) {
+        let verdict = if value <= limit { "ok" } else { "MISSED" };
+        println!("  target {what}: {value:.2}x <= {limit:.2}x {verdict}");
+        if value > limit {
+            self.failures.push(format!("{what}: {value:.2}x > {limit:.2}x"));
+        }
+    }
+}
+
+fn ratio(a: &Stats, b: &Stats) -> f64 {
+    a.median.as_secs_f64() / b.median.as_secs_f64()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let began = Instant::now();
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let durable = args.iter().any(|a| a == "--durable");
+    let n: usize = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--large="))
+        .map(|v| v.replace('_', "").parse().expect("--large=N"))
+        .unwrap_or(if quick { 100_000 } else { 1_000_000 });
+    assert!(n >= SMALL, "--large must be at least {SMALL}");
+    let mut targets = Targets { failures: Vec::new() };
+
+    let s = server(durable);
+    let app = &s.app;
+    println!(
+        "IPAM allocator: pools of {SMALL} and {n} /{NETMASK} allocations in {POOL_CIDR}; {} mode; store: {}",
+        if quick { "quick" } else { "full" },
+        if durable {
+            "SQLite file, synchronous=FULL (default file store)"
+        } else {
+            "SQLite file, synchronous=OFF (ephemeral store)"
+        }
+    );
+    let small = pool(app).await;
+    let large = pool(app).await;
+    let now = s.state.clock.now();
+    let store = s.state.store.clone();
+    let small_fill = {
+        let (store, pool) = (store.clone(), small.clone());
+        tokio::task::spawn_blocking(move || fill(&*store, &pool, SMALL, now)).await.unwrap()
+    };
+    let _ = small_fill;
+
+    // Filling `large`, with the store's size and the process's memory before and after.
+    let (db_before, wal_before) = store_bytes(&s.db);
+    let (rss_before, _) = memory();
+    let t = Instant::now();
+    let batches = {
+        let (store, pool) = (store.clone(), large.clone());
+        tokio::task::spawn_blocking(move || fill(&*store, &pool, n, now)).await.unwrap()
+    };
+    let fill_time = t.elapsed();
+    let (rss_after, hwm_after) = memory();
+    let (db_after, wal_after) = store_bytes(&s.db);
+    assert_eq!((wal_before, wal_after), (0, 0), "the checkpoint left a WAL");
+
+    println!(
+        "fill of large: {n} allocations in {:.1} s, {:.0} allocations/s, {:.1} µs each",
+        fill_time.as_secs_f64(),
+        n as f64 / fill_time.as_secs_f64(),
+        fill_time.as_secs_f64() * 1e6 / n as f64
+    );
+    // The engine's own cost as the pool grows: the first and the last tenth of the fill.
+    let tenth = (batches.len() / 10).max(1);
+    let per = |b: &[(usize, Duration)]| {
+        let (k, d) = b.iter().fold((0usize, Duration::ZERO), |(k, d), (k2, d2)| (k + k2, d + *d2));
+        d.as_secs_f64() * 1e6 / k as f64
+    };
+    println!(
+        "  per allocation (store transaction of {BATCH}): first tenth {:.1} µs, last tenth {:.1} µs",
+        per(&batches[..tenth]),
+        per(&batches[batches.len() - tenth..])
+    );
+    let per_million = |bytes: u64, before: u64| (bytes as f64 - before as f64) / n as f64 * 1e6;
+    println!(
+        "store: database {:.1} MiB before, {:.1} MiB after (page_count x page_size after wal_checkpoint(TRUNCATE)): {:.1} MiB per million allocations, {:.0} bytes per allocation",
+        mib(db_before as f64),
+        mib(db_after as f64),
+        mib(per_million(db_after, db_before)),
+        per_million(db_after, db_before) / 1e6
+    );
+    println!(
+        "memory: VmRSS {:.1} MiB before the fill, {:.1} MiB after (peak {:.1} MiB): {:.1} MiB per million allocations",
+        mib(rss_before as f64),
+        mib(rss_after as f64),
+        mib(hwm_after as f64),
+        mib(per_million(rss_after, rss_before))
+    );
+
+    // The router sees the fill: the next block of each pool is the one after its last.
+    let (_, got) = allocate_release(app, &small).await;
+    assert_eq!(got, nth_block(SMALL), "the next block of small");
+    let (_, got) = allocate_release(app, &large).await;
+    assert_eq!(got, nth_block(n), "the next block of large");
+    for p in [&small, &large] {
+        let xml = call(app, &first_page_request(p)).await;
+        assert_eq!(xml.matches("<ipamPoolAllocationId>").count(), 1000, "a first page of 1000");
+        assert!(xml.contains("<resourceType>custom</resourceType>"));
+    }
+
+    // In turns: one request of small, one of large, …
+    let (rounds, allocations, pages) = if quick { (10, 30, 6) } else { (20, 100, 20) };
+    for _ in 0..20 {
+        for p in [&small, &large] {
+            allocate_release(app, p).await;
+        }
+    }
+    for _ in 0..3 {
+        for p in [&small, &large] {
+            first_page(app, p).await;
+        }
+    }
+    let mut alloc_samples = [Vec::new(), Vec::new()];
+    let mut page_samples = [Vec::new(), Vec::new()];
+    let t = Instant::now();
+    for _ in 0..rounds {
+        for _ in 0..allocations {
+            for (i, p) in [&small, &large].into_iter().enumerate() {
+                alloc_samples[i].push(allocate_release(app, p).await.0);
+            }
+        }
+        for _ in 0..pages {
+            for (i, p) in [&small, &large].into_iter().enumerate() {
+                page_samples[i].push(first_page(app, p).await);
+            }
+        }
+    }
+    let measuring = t.elapsed();
+    let [alloc_small, alloc_large] = alloc_samples;
+    let [page_small, page_large] = page_samples;
+    let a_small = report(&format!("AllocateIpamPoolCidr /28, pool of {SMALL}"), alloc_small);
+    let a_large = report(&format!("AllocateIpamPoolCidr /28, pool of {n}"), alloc_large);
+    let p_small = report(&format!("GetIpamPoolAllocations first page (1000), pool of {SMALL}"), page_small);
+    let p_large = report(&format!("GetIpamPoolAllocations first page (1000), pool of {n}"), page_large);
+    println!("(allocations released again, untimed, after each; measured for {:.1} s)", measuring.as_secs_f64());
+
+    targets.at_most(&format!("allocation, pool of {n} / pool of {SMALL}"), ratio(&a_large, &a_small), LIMIT_ALLOCATE);
+    targets.at_most(&format!("first page, pool of {n} / pool of {SMALL}"), ratio(&p_large, &p_small), LIMIT_FIRST_PAGE);
+    println!("run time {:.1} s", began.elapsed().as_secs_f64());
+
+    if targets.failures.is_empty() {
+        println!("all targets met");
+    } else {
+        for f in &targets.failures {
+            println!("TARGET MISSED: {f}");
+        }
+        std::process::exit(1);
+    }
+}
