@@ -975,6 +975,16 @@ def test_released_block_is_reused_at_once(ec2, pool_id):
     assert again["IpamPoolAllocationId"] != blocks[1]["IpamPoolAllocationId"]
 
 
+def test_allocation_tags_are_listed_and_go_with_the_allocation(ec2, pool_id):
+    a = allocate(ec2, pool_id, NetmaskLength=24, TagSpecifications=tag_specs("ipam-pool-allocation", team="net"))
+    assert tags_of(a) == {"team": "net"}
+    assert [tags_of(x) for x in allocations(ec2, pool_id)] == [{"team": "net"}]
+    release(ec2, pool_id, a)
+    b = allocate(ec2, pool_id, NetmaskLength=24)
+    assert b["Cidr"] == a["Cidr"]
+    assert "Tags" not in allocations(ec2, pool_id)[0], "a released allocation's tags are gone"
+
+
 def test_released_cidr_can_be_allocated_by_cidr(ec2, pool_id):
     a = allocate(ec2, pool_id, Cidr="10.0.40.0/22")
     release(ec2, pool_id, a)

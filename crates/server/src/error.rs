@@ -190,6 +190,9 @@ pub fn ec2_not_found(kind: ResourceKind, id: &str) -> ApiError {
         ResourceKind::Ipam => (codes::INVALID_IPAM_ID_NOT_FOUND, "ipam ID"),
         ResourceKind::IpamScope => (codes::INVALID_IPAM_SCOPE_ID_NOT_FOUND, "ipam-scope ID"),
         ResourceKind::IpamPool => (codes::INVALID_IPAM_POOL_ID_NOT_FOUND, "ipam-pool ID"),
+        ResourceKind::IpamPoolAllocation => {
+            return IpamError::AllocationNotFound(id.to_string()).into();
+        }
         ResourceKind::ElasticIp => (codes::INVALID_ALLOCATION_ID_NOT_FOUND, "allocation ID"),
         ResourceKind::CoipPool => (codes::INVALID_POOL_ID_NOT_FOUND, "pool ID"),
         ResourceKind::LocalGateway => (codes::INVALID_LOCAL_GATEWAY_ID_NOT_FOUND, "local gateway ID"),

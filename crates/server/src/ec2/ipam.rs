@@ -1143,11 +1143,13 @@ pub async fn allocate_ipam_pool_cidr(call: &Call, input: api::AllocateIpamPoolCi
             M::PreviewNextCidr,
             M::AllowedCidrs,
             M::DisallowedCidrs,
+            M::TagSpecifications,
             M::DryRun,
         ],
     )?;
     let id = input.ipam_pool_id.unwrap_or_default();
     check(ResourceKind::IpamPool, &id)?;
+    let tags = tag_specifications(input.tag_specifications, ResourceKind::IpamPoolAllocation)?;
     let preview = input.preview_next_cidr.unwrap_or(false);
     let caller = call.cx.scope.clone();
     let now = call.cx.now;
@@ -1196,8 +1198,9 @@ pub async fn allocate_ipam_pool_cidr(call: &Call, input: api::AllocateIpamPoolCi
             now,
         );
         let block = take(&mut slots, &pool, ask, holder.clone(), &allowed, &disallowed)?;
+        put_tags(tx, &home, &holder.id, ResourceKind::IpamPoolAllocation, &tags)?;
         Ok(Encoded::of(&api::AllocateIpamPoolCidrResult {
-            ipam_pool_allocation: Some(allocation_to_wire(block, holder, vec![])),
+            ipam_pool_allocation: Some(allocation_to_wire(block, holder, tags.clone())),
         }))
     })
     .await
@@ -1235,6 +1238,8 @@ pub async fn release_ipam_pool_allocation(
         }
         let mut slots = Slots::new(tx, &home);
         space::release(&mut slots, pool.space(), b, &alloc_id)?;
+        // The allocation's tags go with it (it has no entity row: this removes the tags).
+        tx.delete(&home, ResourceKind::IpamPoolAllocation.storage_name(), &alloc_id)?;
         Ok(())
     })
     .await?;
@@ -1267,44 +1272,11 @@ pub async fn get_ipam_pool_allocations(
         None => None,
     };
     let caller = call.cx.scope.clone();
-    let (rows, next) = call
+    let (rows, next, mut tags) = call
         .read(move |tx| {
-            let (home, pool) = pool_for_use(tx, &caller, &id)?;
-            if let Some(a) = &one {
-                let found = tx.slot_of_allocation(&home, a)?.filter(|(sp, _)| sp == pool.space());
-                let Some((_, slot)) = found else {
-                    return Err(IpamError::AllocationNotFound(a.clone()).into());
-                };
-                let keep = after.is_none()
-                    && filters.matches_untagged(&AllocationView {
-                        block: slot.block,
-                        allocation: slot.holder.as_ref().expect("held"),
-                    });
-                return Ok((if keep { vec![slot] } else { vec![] }, None));
-            }
-            // Read in chunks until a page of matches (and one more) is found.
-            let chunk = if filters.is_empty() { limit + 1 } else { (limit + 1).max(256) };
-            let mut cursor = after;
-            let mut out = Vec::new();
-            loop {
-                let slots = tx.held_slots(&home, pool.space(), pool.family, cursor, u128::MAX, chunk)?;
-                let exhausted = slots.len() < chunk;
-                for s in slots {
-                    cursor = Some(s.block.start);
-                    let view = AllocationView { block: s.block, allocation: s.holder.as_ref().expect("held") };
-                    if filters.matches_untagged(&view) {
-                        out.push(s);
-                        if out.len() > limit {
-                            let next = out[limit - 1].block.start;
-                            out.truncate(limit);
-                            return Ok((out, Some(next)));
-                        }
-                    }
-                }
-                if exhausted {
-                    return Ok((out, None));
-                }
-            }
+            let (rows, next, home) = allocations_page(tx, &caller, &id, one.as_deref(), after, &filters, limit)?;
+            let tags = tags_by_id(tx, &home, rows.iter().map(|s| s.holder.as_ref().expect("held").id.as_str()))?;
+            Ok((rows, next, tags))
         })
         .await?;
     if input.dry_run == Some(true) {
@@ -1312,8 +1284,64 @@ pub async fn get_ipam_pool_allocations(
     }
     Ok(api::GetIpamPoolAllocationsResult {
         ipam_pool_allocations: Some(
-            rows.into_iter().map(|s| allocation_to_wire(s.block, s.holder.expect("held"), vec![])).collect(),
+            rows.into_iter()
+                .map(|s| {
+                    let holder = s.holder.expect("held");
+                    let t = tags.remove(&holder.id).unwrap_or_default();
+                    allocation_to_wire(s.block, holder, t)
+                })
+                .collect(),
         ),
         next_token: next.map(|n| call.next_token(&n.to_string())),
     })
+}
+
+/// One page of a pool's allocations (held slots) in address order after `after`, and
+/// the scope the pool is kept in.
+#[allow(clippy::type_complexity)]
+fn allocations_page(
+    tx: &mut dyn ReadTx,
+    caller: &Scope,
+    id: &str,
+    one: Option<&str>,
+    after: Option<u128>,
+    filters: &FilterSet,
+    limit: usize,
+) -> ApiResult<(Vec<space::Slot>, Option<u128>, Scope)> {
+    let (home, pool) = pool_for_use(tx, caller, id)?;
+    if let Some(a) = one {
+        let found = tx.slot_of_allocation(&home, a)?.filter(|(sp, _)| sp == pool.space());
+        let Some((_, slot)) = found else {
+            return Err(IpamError::AllocationNotFound(a.to_string()).into());
+        };
+        let keep = after.is_none()
+            && filters.matches_untagged(&AllocationView {
+                block: slot.block,
+                allocation: slot.holder.as_ref().expect("held"),
+            });
+        return Ok((if keep { vec![slot] } else { vec![] }, None, home));
+    }
+    // Read in chunks until a page of matches (and one more) is found.
+    let chunk = if filters.is_empty() { limit + 1 } else { (limit + 1).max(256) };
+    let mut cursor = after;
+    let mut out = Vec::new();
+    loop {
+        let slots = tx.held_slots(&home, pool.space(), pool.family, cursor, u128::MAX, chunk)?;
+        let exhausted = slots.len() < chunk;
+        for s in slots {
+            cursor = Some(s.block.start);
+            let view = AllocationView { block: s.block, allocation: s.holder.as_ref().expect("held") };
+            if filters.matches_untagged(&view) {
+                out.push(s);
+                if out.len() > limit {
+                    let next = out[limit - 1].block.start;
+                    out.truncate(limit);
+                    return Ok((out, Some(next), home));
+                }
+            }
+        }
+        if exhausted {
+            return Ok((out, None, home));
+        }
+    }
 }
