@@ -455,6 +455,25 @@ mod tests {
     }
 
     #[test]
+    fn secondary_blocks() {
+        let mut rng = SeededRandom::new(2);
+        let req = NewVpc { cidr: "10.0.0.0/16".parse().unwrap(), tenancy: Tenancy::Default };
+        let mut v = create(&AccountId::default_account(), &req, "dopt-1", 0, None, Timestamp(0), &mut rng).unwrap();
+        let overlap = associate_ipv4(&mut v, "10.0.128.0/17".parse().unwrap(), None, &mut rng);
+        assert_eq!(overlap, Err(AssociateError::Overlaps("10.0.128.0/17".into())));
+        let a = associate_ipv4(&mut v, "10.1.0.0/16".parse().unwrap(), None, &mut rng).unwrap();
+        let six = associate_ipv6(&mut v, "fd00::/56".parse().unwrap(), None, &mut rng).unwrap();
+        assert!(associate_ipv6(&mut v, "fd00::/60".parse().unwrap(), None, &mut rng).is_err());
+        let primary = v.cidr_associations[0].association_id.clone();
+        assert!(matches!(disassociate(&mut v, &primary), Err(AssociateError::Primary(_))));
+        assert!(matches!(disassociate(&mut v, &a.association_id), Ok(Removed::Ipv4(_))));
+        assert!(matches!(disassociate(&mut v, &six.association_id), Ok(Removed::Ipv6(_))));
+        assert!(matches!(disassociate(&mut v, &a.association_id), Err(AssociateError::NotFound(_))));
+        assert_eq!(v.cidr_associations.len(), 1);
+        assert!(v.ipv6_associations.is_empty());
+    }
+
+    #[test]
     fn messages() {
         assert_eq!(VpcError::NotFound(vec!["vpc-1".into()]).to_string(), "The vpc ID 'vpc-1' does not exist");
         assert_eq!(

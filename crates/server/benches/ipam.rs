@@ -17,11 +17,19 @@
 //! * an allocation in the pool of N at most 2x one in the pool of 1,000;
 //! * the first page of the pool of N at most 2x the first page of the pool of 1,000.
 //!
-//! The fill goes through the store, not HTTP (a million requests would take too long):
-//! `domain::space::allocate_next` over `TxSlots` in transactions of 10,000, with holders
-//! as `AllocateIpamPoolCidr` makes them (resource type `custom`, id `ipam-pool-alloc-`
-//! + 33 hex digits). The first timed allocation checks that the router sees the fill: it
-//! must answer the (N+1)th /28.
+//! The fills go through the store, not HTTP (a million requests would take too long).
+//! `small` is filled by the engine: `domain::space::allocate_next` over `TxSlots`, with
+//! holders as `AllocateIpamPoolCidr` makes them (resource type `custom`, id
+//! `ipam-pool-alloc-` + 33 hex digits). `large` is filled by writing the slots the engine
+//! leaves after N allocations in turn (N held /28s from the pool's start, then the rest
+//! of the root as the largest aligned free blocks), 10,000 slots per transaction: the
+//! same rows, but a fill whose time does not depend on the allocator under test (an
+//! allocator that scans would take hours to fill a million). The benchmark checks that
+//! this layout is the engine's: `small`'s slots, as the engine left them, must be the
+//! layout computed for 1,000; and the router's first allocation in each pool must be the
+//! (n+1)th /28. `--engine-fill` fills `large` with `allocate_next` too, 10,000 per
+//! transaction, and prints the engine's cost per allocation in the first and the last
+//! tenth of the fill.
 //!
 //! Store: by default the ephemeral store (`--ephemeral`): a SQLite file in a private
 //! temporary directory, `synchronous=OFF`, so that a request's time is the allocator's
@@ -30,7 +38,11 @@
 //! the database file's size after `PRAGMA wal_checkpoint(TRUNCATE)` (page_count x
 //! page_size), before and after filling `large`. Memory is the process's VmRSS.
 //!
-//! Flags: `--quick`, `--durable`, `--large=N` (override N).
+//! Sampling stops early, after at least 7 samples of each, once the measuring has taken
+//! 20 s (`--quick`) or 120 s: an allocator that scans would otherwise keep the benchmark
+//! busy for hours before it could say so.
+//!
+//! Flags: `--quick`, `--durable`, `--engine-fill`, `--large=N` (N instead of the default).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -48,12 +60,12 @@ use tower::ServiceExt;
 use reservoir_domain::account::{AccountId, Scope};
 use reservoir_domain::ids::OsRandom;
 use reservoir_domain::ipam::{ALLOCATION_PREFIX, new_long_id};
-use reservoir_domain::space::{self, Allocation, Family, Search, SpaceError};
+use reservoir_domain::space::{self, Allocation, Block, Family, Search, Slot, SpaceError};
 use reservoir_domain::time::Timestamp;
 use reservoir_server::{AppState, Config, Storage, http::router};
 use reservoir_store::slots::TxSlots;
 use reservoir_store::sqlite::SqliteStore;
-use reservoir_store::{Store, StoreError};
+use reservoir_store::{ReadTx, Store, StoreError};
 
 const ACCOUNT: &str = "000000000000";
 const REGION: &str = "us-east-1";
@@ -63,8 +75,10 @@ const POOL_START: u32 = 0x0a00_0000;
 const ROOT_PREFIX: u8 = 7;
 const NETMASK: u8 = 28;
 const SMALL: usize = 1_000;
-/// Allocations per fill transaction.
+/// Allocations (or slots) per fill transaction.
 const BATCH: usize = 10_000;
+/// The least number of samples of each measurement, whatever the time budget.
+const MIN_SAMPLES: usize = 7;
 const LIMIT_ALLOCATE: f64 = 2.0;
 const LIMIT_FIRST_PAGE: f64 = 2.0;
 
@@ -174,10 +188,18 @@ fn holder(now: Timestamp) -> Allocation {
     }
 }
 
-/// Allocates `n` /28s in the pool through the store, `BATCH` per transaction; answers
+fn scope() -> Scope {
+    Scope::new(AccountId::parse(ACCOUNT).unwrap(), REGION)
+}
+
+fn root() -> Block {
+    Block::new(Family::Ipv4, u128::from(POOL_START), ROOT_PREFIX).unwrap()
+}
+
+/// Allocates `n` /28s in the pool with the engine, `BATCH` per transaction; answers
 /// each transaction's (allocations, time).
-fn fill(store: &dyn Store, pool: &str, n: usize, now: Timestamp) -> Vec<(usize, Duration)> {
-    let scope = Scope::new(AccountId::parse(ACCOUNT).unwrap(), REGION);
+fn engine_fill(store: &dyn Store, pool: &str, n: usize, now: Timestamp) -> Vec<(usize, Duration)> {
+    let scope = scope();
     let search = Search {
         family: Family::Ipv4,
         prefix: NETMASK,
@@ -202,6 +224,69 @@ fn fill(store: &dyn Store, pool: &str, n: usize, now: Timestamp) -> Vec<(usize, 
         done += k;
     }
     batches
+}
+
+/// The slots the engine leaves in the root after allocating its first `n` /28s one
+/// after the other: the n /28s, held, then the rest of the root in the largest aligned
+/// free blocks (a buddy system splits only what it hands out); `true` for a held slot.
+fn tiling(n: usize) -> Vec<(Block, bool)> {
+    let unit = 1u128 << (32 - NETMASK);
+    let end = root().size() / unit; // in /28s
+    let mut out: Vec<(Block, bool)> =
+        (0..n as u128).map(|i| (Block::new(Family::Ipv4, root().start + i * unit, NETMASK).unwrap(), true)).collect();
+    let mut at = n as u128;
+    while at < end {
+        // The largest aligned block starting here: its size is the lowest set bit.
+        let size = if at == 0 { end } else { 1u128 << at.trailing_zeros() }.min(end - at);
+        let prefix = NETMASK - size.trailing_zeros() as u8;
+        out.push((Block::new(Family::Ipv4, root().start + at * unit, prefix).unwrap(), false));
+        at += size;
+    }
+    out
+}
+
+/// Writes the slots the engine would leave after `n` allocations into the (fresh) pool,
+/// `BATCH` slots per transaction; answers the time.
+fn tiling_fill(store: &dyn Store, pool: &str, n: usize, now: Timestamp) -> Duration {
+    let scope = scope();
+    let t = Instant::now();
+    reservoir_store::write(store, |tx| tx.delete_slot(&scope, pool, Family::Ipv4, root().start))
+        .map(|gone| assert!(gone, "the pool's root is free"))
+        .unwrap();
+    for chunk in tiling(n).chunks(BATCH) {
+        reservoir_store::write(store, |tx| -> Result<(), StoreError> {
+            for (block, held) in chunk {
+                let slot = Slot { block: *block, root_prefix: ROOT_PREFIX, holder: held.then(|| holder(now)) };
+                tx.insert_slot(&scope, pool, &slot)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+    t.elapsed()
+}
+
+/// Every slot of the pool's root, in address order, with whether it is held.
+fn slots_of(store: &dyn Store, pool: &str) -> Vec<(Block, bool)> {
+    let scope = scope();
+    let mut out = reservoir_store::read(store, |tx: &mut dyn ReadTx| -> Result<_, StoreError> {
+        let mut out = Vec::new();
+        let mut at = root().last();
+        while let Some(slot) = tx.slot_at_or_before(&scope, pool, Family::Ipv4, at)? {
+            if slot.block.start < root().start {
+                break;
+            }
+            out.push((slot.block, !slot.is_free()));
+            match slot.block.start.checked_sub(1) {
+                Some(a) => at = a,
+                None => break,
+            }
+        }
+        Ok(out)
+    })
+    .unwrap();
+    out.reverse();
+    out
 }
 
 /// The `i`th /28 of the pool (from 0).
@@ -308,6 +393,7 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let durable = args.iter().any(|a| a == "--durable");
+    let engine_fill_large = args.iter().any(|a| a == "--engine-fill");
     let n: usize = args
         .iter()
         .find_map(|a| a.strip_prefix("--large="))
@@ -331,45 +417,58 @@ async fn main() {
     let large = pool(app).await;
     let now = s.state.clock.now();
     let store = s.state.store.clone();
-    let small_fill = {
-        let (store, pool) = (store.clone(), small.clone());
-        tokio::task::spawn_blocking(move || fill(&*store, &pool, SMALL, now)).await.unwrap()
-    };
-    let _ = small_fill;
 
-    // Filling `large`, with the store's size and the process's memory before and after.
+    // `small`, by the engine; its slots must be the layout `large` is filled with.
+    let batches = {
+        let (store, pool) = (store.clone(), small.clone());
+        tokio::task::spawn_blocking(move || engine_fill(&*store, &pool, SMALL, now)).await.unwrap()
+    };
+    let took: Duration = batches.iter().map(|(_, d)| *d).sum();
+    println!(
+        "fill of small by the engine (allocate_next): {SMALL} allocations in {:.2} s, {:.0} allocations/s, {:.1} µs each",
+        took.as_secs_f64(),
+        SMALL as f64 / took.as_secs_f64(),
+        took.as_secs_f64() * 1e6 / SMALL as f64
+    );
+    assert_eq!(slots_of(&*store, &small), tiling(SMALL), "the engine's slots after {SMALL} allocations");
+
+    // `large`, with the store's size and the process's memory before and after.
     let (db_before, wal_before) = store_bytes(&s.db);
     let (rss_before, _) = memory();
-    let t = Instant::now();
-    let batches = {
+    let fill_time = if engine_fill_large {
+        let batches = {
+            let (store, pool) = (store.clone(), large.clone());
+            tokio::task::spawn_blocking(move || engine_fill(&*store, &pool, n, now)).await.unwrap()
+        };
+        // The engine's own cost as the pool grows: the first and the last tenth.
+        let tenth = (batches.len() / 10).max(1);
+        let per = |b: &[(usize, Duration)]| {
+            let (k, d) = b.iter().fold((0usize, Duration::ZERO), |(k, d), (k2, d2)| (k + k2, d + *d2));
+            d.as_secs_f64() * 1e6 / k as f64
+        };
+        println!(
+            "  engine, per allocation (transactions of {BATCH}): first tenth {:.1} µs, last tenth {:.1} µs",
+            per(&batches[..tenth]),
+            per(&batches[batches.len() - tenth..])
+        );
+        batches.iter().map(|(_, d)| *d).sum()
+    } else {
         let (store, pool) = (store.clone(), large.clone());
-        tokio::task::spawn_blocking(move || fill(&*store, &pool, n, now)).await.unwrap()
+        tokio::task::spawn_blocking(move || tiling_fill(&*store, &pool, n, now)).await.unwrap()
     };
-    let fill_time = t.elapsed();
     let (rss_after, hwm_after) = memory();
     let (db_after, wal_after) = store_bytes(&s.db);
     assert_eq!((wal_before, wal_after), (0, 0), "the checkpoint left a WAL");
-
     println!(
-        "fill of large: {n} allocations in {:.1} s, {:.0} allocations/s, {:.1} µs each",
+        "fill of large {}: {n} allocations in {:.1} s, {:.0} allocations/s, {:.1} µs each",
+        if engine_fill_large { "by the engine (allocate_next)" } else { "by writing the engine's layout" },
         fill_time.as_secs_f64(),
         n as f64 / fill_time.as_secs_f64(),
         fill_time.as_secs_f64() * 1e6 / n as f64
     );
-    // The engine's own cost as the pool grows: the first and the last tenth of the fill.
-    let tenth = (batches.len() / 10).max(1);
-    let per = |b: &[(usize, Duration)]| {
-        let (k, d) = b.iter().fold((0usize, Duration::ZERO), |(k, d), (k2, d2)| (k + k2, d + *d2));
-        d.as_secs_f64() * 1e6 / k as f64
-    };
+    let per_million = |after: u64, before: u64| (after as f64 - before as f64) / n as f64 * 1e6;
     println!(
-        "  per allocation (store transaction of {BATCH}): first tenth {:.1} µs, last tenth {:.1} µs",
-        per(&batches[..tenth]),
-        per(&batches[batches.len() - tenth..])
-    );
-    let per_million = |bytes: u64, before: u64| (bytes as f64 - before as f64) / n as f64 * 1e6;
-    println!(
-        "store: database {:.1} MiB before, {:.1} MiB after (page_count x page_size after wal_checkpoint(TRUNCATE)): {:.1} MiB per million allocations, {:.0} bytes per allocation",
+        "store: database {:.1} MiB before, {:.1} MiB after (page_count x page_size, after wal_checkpoint(TRUNCATE)): {:.1} MiB per million allocations ({:.0} bytes each)",
         mib(db_before as f64),
         mib(db_after as f64),
         mib(per_million(db_after, db_before)),
@@ -383,41 +482,40 @@ async fn main() {
         mib(per_million(rss_after, rss_before))
     );
 
-    // The router sees the fill: the next block of each pool is the one after its last.
-    let (_, got) = allocate_release(app, &small).await;
-    assert_eq!(got, nth_block(SMALL), "the next block of small");
-    let (_, got) = allocate_release(app, &large).await;
-    assert_eq!(got, nth_block(n), "the next block of large");
-    for p in [&small, &large] {
+    // The router sees the fills: the next block of each pool is the one after its last.
+    for (p, held) in [(&small, SMALL), (&large, n)] {
         let xml = call(app, &first_page_request(p)).await;
         assert_eq!(xml.matches("<ipamPoolAllocationId>").count(), 1000, "a first page of 1000");
         assert!(xml.contains("<resourceType>custom</resourceType>"));
+        let t = Instant::now();
+        let (_, got) = allocate_release(app, p).await;
+        assert_eq!(got, nth_block(held), "the next block of a pool of {held}");
+        println!("first allocation in the pool of {held}: {got}, {:.3} ms", t.elapsed().as_secs_f64() * 1e3);
     }
 
-    // In turns: one request of small, one of large, …
+    // In turns: one request in small, one in large, …; a first page of each every few.
     let (rounds, allocations, pages) = if quick { (10, 30, 6) } else { (20, 100, 20) };
-    for _ in 0..20 {
-        for p in [&small, &large] {
-            allocate_release(app, p).await;
-        }
-    }
-    for _ in 0..3 {
-        for p in [&small, &large] {
-            first_page(app, p).await;
-        }
+    let budget = Duration::from_secs(if quick { 20 } else { 120 });
+    for p in [&small, &large, &small, &large] {
+        allocate_release(app, p).await;
+        first_page(app, p).await;
     }
     let mut alloc_samples = [Vec::new(), Vec::new()];
     let mut page_samples = [Vec::new(), Vec::new()];
     let t = Instant::now();
-    for _ in 0..rounds {
-        for _ in 0..allocations {
+    'rounds: for _ in 0..rounds {
+        for j in 0..allocations {
             for (i, p) in [&small, &large].into_iter().enumerate() {
                 alloc_samples[i].push(allocate_release(app, p).await.0);
             }
-        }
-        for _ in 0..pages {
-            for (i, p) in [&small, &large].into_iter().enumerate() {
-                page_samples[i].push(first_page(app, p).await);
+            if j % (allocations / pages) == 0 {
+                for (i, p) in [&small, &large].into_iter().enumerate() {
+                    page_samples[i].push(first_page(app, p).await);
+                }
+            }
+            if t.elapsed() > budget && alloc_samples[1].len() >= MIN_SAMPLES && page_samples[1].len() >= MIN_SAMPLES {
+                println!("(time budget of {} s spent: sampling stopped early)", budget.as_secs());
+                break 'rounds;
             }
         }
     }
@@ -428,7 +526,10 @@ async fn main() {
     let a_large = report(&format!("AllocateIpamPoolCidr /28, pool of {n}"), alloc_large);
     let p_small = report(&format!("GetIpamPoolAllocations first page (1000), pool of {SMALL}"), page_small);
     let p_large = report(&format!("GetIpamPoolAllocations first page (1000), pool of {n}"), page_large);
-    println!("(allocations released again, untimed, after each; measured for {:.1} s)", measuring.as_secs_f64());
+    println!(
+        "(each allocation released again, untimed, so the pools keep {SMALL} and {n}; measured for {:.1} s)",
+        measuring.as_secs_f64()
+    );
 
     targets.at_most(&format!("allocation, pool of {n} / pool of {SMALL}"), ratio(&a_large, &a_small), LIMIT_ALLOCATE);
     targets.at_most(&format!("first page, pool of {n} / pool of {SMALL}"), ratio(&p_large, &p_small), LIMIT_FIRST_PAGE);

@@ -531,7 +531,8 @@ fn a_version_1_database_is_migrated_with_its_data() {
         c.execute_batch(
             "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL);
              INSERT INTO schema_migrations VALUES (1, 0);
-             INSERT INTO resources (account, region, kind, id, body) VALUES ('111111111111', 'us-east-1', 'vpc', 'vpc-1', '{}');
+             INSERT INTO resources (account, region, kind, id, body) VALUES ('111111111111', 'us-east-1', 'vpc', 'vpc-1', \
+             '{\"id\":\"vpc-1\",\"owner\":\"111111111111\",\"cidr_associations\":[{\"association_id\":\"vpc-cidr-assoc-1\",\"cidr\":\"10.1.0.0/16\",\"state\":\"associated\",\"source\":{\"type\":\"manual\"}}],\"dhcp_options_id\":\"dopt-1\",\"tenancy\":\"default\",\"is_default\":false,\"state\":\"available\",\"created\":0}');
              INSERT INTO tags VALUES ('111111111111', 'us-east-1', 'vpc-1', 'vpc', 'Name', 'kept');",
         )
         .unwrap();
@@ -543,4 +544,8 @@ fn a_version_1_database_is_migrated_with_its_data() {
     assert_eq!((page[0].1[0].key.as_str(), page[0].1[0].value.as_str()), ("Name", "kept"));
     write(&store, |tx| tx.put_tag(&a, &tag("vpc-1", "Name", "changed"))).unwrap();
     assert_eq!(read(&store, |tx| tx.tags_of(&a, &["vpc-1"])).unwrap()[0].value, "changed");
+    // Version 3 indexed the CIDRs of the VPCs it found, for IPAM monitoring.
+    let cidrs = read(&store, |tx| tx.resource_cidrs(&a, None, 10)).unwrap();
+    assert_eq!(cidrs.len(), 1);
+    assert_eq!((cidrs[0].block.text(), cidrs[0].vpc_id.as_str()), ("10.1.0.0/16".to_string(), "vpc-1"));
 }

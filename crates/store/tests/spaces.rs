@@ -165,6 +165,55 @@ fn concurrent_writers_get_exactly_the_capacity() {
     assert_eq!(held.iter().map(|s| s.block).collect::<Vec<_>>(), all);
 }
 
+/// The resource CIDR index answers by address: the rows inside a block, the rows that
+/// are exactly a block, and pages in address order; rows may overlap.
+#[test]
+fn resource_cidrs_by_address() {
+    use reservoir_domain::ipam::ResourceCidr;
+    for (name, store, _dir) in backends() {
+        let a = scope("111111111111");
+        let row = |cidr: &str, id: &str| ResourceCidr {
+            block: net(cidr),
+            resource_id: id.into(),
+            resource_type: "vpc".into(),
+            vpc_id: id.into(),
+            pool_id: None,
+        };
+        write(&*store, |tx| -> Result<(), StoreError> {
+            for (c, id) in [
+                ("10.0.0.0/16", "vpc-a"),
+                ("10.0.0.0/20", "vpc-b"),
+                ("10.0.16.0/20", "vpc-c"),
+                ("10.1.0.0/16", "vpc-d"),
+                ("fd00::/56", "vpc-a"),
+            ] {
+                tx.put_resource_cidr(&a, &row(c, id))?;
+            }
+            tx.put_resource_cidr(&scope("222222222222"), &row("10.0.0.0/16", "vpc-z"))?;
+            Ok(())
+        })
+        .unwrap();
+        read(&*store, |tx| -> Result<(), StoreError> {
+            let ids = |rows: Vec<ResourceCidr>| rows.into_iter().map(|r| r.resource_id).collect::<Vec<_>>();
+            assert_eq!(
+                ids(tx.resource_cidrs_starting_in(&a, net("10.0.0.0/16"), 10)?),
+                ["vpc-a", "vpc-b", "vpc-c"],
+                "{name}"
+            );
+            assert_eq!(ids(tx.resource_cidrs_exactly(&a, net("10.0.0.0/16"), 10)?), ["vpc-a"], "{name}");
+            assert!(tx.resource_cidrs_exactly(&a, net("10.0.0.0/15"), 10)?.is_empty());
+            let first = tx.resource_cidrs(&a, None, 2)?;
+            assert_eq!(ids(first.clone()), ["vpc-a", "vpc-b"], "{name}: address order");
+            let rest = tx.resource_cidrs(&a, first.last(), 10)?;
+            assert_eq!(ids(rest), ["vpc-c", "vpc-d", "vpc-a"], "{name}: IPv4 first, then IPv6");
+            Ok(())
+        })
+        .unwrap();
+        assert!(write(&*store, |tx| tx.delete_resource_cidr(&a, "vpc-b", net("10.0.0.0/20"))).unwrap());
+        assert!(!write(&*store, |tx| tx.delete_resource_cidr(&a, "vpc-b", net("10.0.0.0/20"))).unwrap());
+    }
+}
+
 // --- the same answers as the in-memory reference, across restarts ---------------------
 
 #[derive(Debug, Clone)]
