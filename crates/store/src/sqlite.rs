@@ -733,25 +733,18 @@ impl ReadTx for SqliteTx<'_> {
         n: usize,
     ) -> StoreResult<Vec<Slot>> {
         // `after` excludes its own start; from the beginning, the first possible address.
-        let (from, inclusive) = match after {
-            Some(a) => (a, false),
-            None => (0, true),
+        // Two statements rather than an OR, so that each is one range search of the key.
+        let (from, op) = match after {
+            Some(a) => (a, ">"),
+            None => (0, ">="),
         };
         let sql = format!(
             "SELECT {SLOT_COLUMNS} FROM ip_slots WHERE account = ?1 AND region = ?2 AND space = ?3 AND family = ?4 \
-             AND (start > ?5 OR (?6 AND start = ?5)) AND start <= ?7 AND alloc_id IS NOT NULL ORDER BY start LIMIT ?8"
+             AND start {op} ?5 AND start <= ?6 AND alloc_id IS NOT NULL ORDER BY start LIMIT ?7"
         );
         self.listing(
             &sql,
-            params![
-                scope.account.as_str(),
-                scope.region,
-                space,
-                family_code(family),
-                addr(from),
-                inclusive,
-                addr(until)
-            ],
+            params![scope.account.as_str(), scope.region, space, family_code(family), addr(from), addr(until)],
             n,
             slot,
         )
