@@ -684,6 +684,8 @@ impl ReadTx for SqliteTx<'_> {
         self.one_slot(&sql, params![scope.account.as_str(), scope.region, space, family_code(family), addr(at)])
     }
 
+    /// `INDEXED BY`: without statistics SQLite would walk the primary key from `from`,
+    /// through every held slot, rather than search the index of free slots by size.
     fn first_free_slot(
         &mut self,
         scope: &Scope,
@@ -693,8 +695,8 @@ impl ReadTx for SqliteTx<'_> {
         from: u128,
     ) -> StoreResult<Option<Slot>> {
         let sql = format!(
-            "SELECT {SLOT_COLUMNS} FROM ip_slots WHERE account = ?1 AND region = ?2 AND space = ?3 AND family = ?4 \
-             AND prefix = ?5 AND start >= ?6 AND alloc_id IS NULL ORDER BY start LIMIT 1"
+            "SELECT {SLOT_COLUMNS} FROM ip_slots INDEXED BY ip_slots_free WHERE account = ?1 AND region = ?2 \
+             AND space = ?3 AND family = ?4 AND prefix = ?5 AND start >= ?6 AND alloc_id IS NULL ORDER BY start LIMIT 1"
         );
         self.one_slot(
             &sql,
