@@ -369,6 +369,49 @@ def test_modify_ipam(ec2):
     assert d["State"] == "modify-complete"
 
 
+def test_private_gua_is_off_by_default_and_answered(ec2):
+    ipam = create_ipam(ec2)
+    assert ipam["EnablePrivateGua"] is False
+    assert ipam["MeteredAccount"] == "ipam-owner"
+    on = create_ipam(ec2, EnablePrivateGua=True, MeteredAccount="resource-owner")
+    assert on["EnablePrivateGua"] is True
+    assert on["MeteredAccount"] == "resource-owner"
+    d = describe_ipam(ec2, on["IpamId"])
+    assert d["EnablePrivateGua"] is True
+    assert d["MeteredAccount"] == "resource-owner"
+
+
+def test_private_scope_takes_gua_only_with_private_gua(ec2):
+    ipam = create_ipam(ec2)
+    private = ipam["PrivateDefaultScopeId"]
+    pool = create_pool(ec2, private, family="ipv6")["IpamPoolId"]
+    # ULA space is always private space.
+    provision(ec2, pool, "fd00:1::/48")
+    e = client_error(ec2.provision_ipam_pool_cidr, IpamPoolId=pool, Cidr="2001:db8::/32")
+    assert error_code(e) == "InvalidParameterValue"
+    assert "EnablePrivateGua" in e.response["Error"]["Message"]
+    assert sorted(c["Cidr"] for c in pool_cidrs(ec2, pool)) == ["fd00:1::/48"]
+
+    # The public scope is not concerned.
+    public_pool = create_pool(ec2, ipam["PublicDefaultScopeId"], family="ipv6")["IpamPoolId"]
+    provision(ec2, public_pool, "2001:db8:1::/48")
+
+    modified = ec2.modify_ipam(IpamId=ipam["IpamId"], EnablePrivateGua=True)["Ipam"]
+    assert modified["EnablePrivateGua"] is True
+    provision(ec2, pool, "2001:db8::/48")
+    child = create_pool(ec2, private, family="ipv6", SourceIpamPoolId=pool)["IpamPoolId"]
+    provision(ec2, child, netmask=56)
+
+    # Off again only once no private pool holds GUA space.
+    e = client_error(ec2.modify_ipam, IpamId=ipam["IpamId"], EnablePrivateGua=False)
+    assert error_code(e) == "InvalidParameterValue"
+    assert describe_ipam(ec2, ipam["IpamId"])["EnablePrivateGua"] is True
+    ec2.delete_ipam_pool(IpamPoolId=child, Cascade=True)
+    ec2.deprovision_ipam_pool_cidr(IpamPoolId=pool, Cidr="2001:db8::/48")
+    off = ec2.modify_ipam(IpamId=ipam["IpamId"], EnablePrivateGua=False)["Ipam"]
+    assert off["EnablePrivateGua"] is False
+
+
 def test_delete_empty_ipam(ec2, ipam):
     deleted = ec2.delete_ipam(IpamId=ipam["IpamId"])["Ipam"]
     assert deleted["IpamId"] == ipam["IpamId"]

@@ -78,10 +78,21 @@ pub struct Ipam {
     /// The home region first, then the others in the order they were added.
     pub operating_regions: Vec<String>,
     pub tier: String,
+    /// Whether pools of the private scopes may hold IPv6 GUA ranges (ULA ranges
+    /// always may). Off unless asked, as in AWS.
+    #[serde(default)]
+    pub enable_private_gua: bool,
+    /// Who pays for the IPAM's monitoring: `ipam-owner` or `resource-owner`.
+    #[serde(default = "ipam_owner")]
+    pub metered_account: String,
     pub public_scope: String,
     pub private_scope: String,
     pub state: State,
     pub created: Timestamp,
+}
+
+fn ipam_owner() -> String {
+    "ipam-owner".into()
 }
 
 impl Ipam {
@@ -307,6 +318,28 @@ pub fn parse_cidr(text: &str, family: Family) -> Result<Block, IpamError> {
     Ok(Block::of_net(net))
 }
 
+/// IPv6 unique local space (RFC 4193), `fc00::/7`.
+pub fn ula_space() -> Block {
+    Block::new(Family::Ipv6, 0xfc00_u128 << 112, 7).expect("fc00::/7")
+}
+
+/// A CIDR provisioned to a top-level pool of a private scope: IPv4 and IPv6 ULA
+/// always, an IPv6 GUA range only when the IPAM has `EnablePrivateGua`.
+pub fn check_private_space(ipam: &Ipam, scope_type: ScopeType, b: Block) -> Result<(), IpamError> {
+    if scope_type != ScopeType::Private
+        || b.family != Family::Ipv6
+        || ula_space().contains(b)
+        || ipam.enable_private_gua
+    {
+        return Ok(());
+    }
+    Err(IpamError::InvalidValue(format!(
+        "The CIDR {} is IPv6 GUA space: a pool in a private scope can hold it only when private GUA is enabled on the IPAM {} (EnablePrivateGua).",
+        b.text(),
+        ipam.id
+    )))
+}
+
 /// A netmask length parameter of the family.
 pub fn check_netmask(name: &str, value: i32, family: Family) -> Result<u8, IpamError> {
     if value < 0 || value > i32::from(family.bits()) {
@@ -434,6 +467,8 @@ pub fn new_ipam(
         description,
         operating_regions: regions,
         tier: tier.unwrap_or_else(|| "advanced".into()),
+        enable_private_gua: false,
+        metered_account: ipam_owner(),
         public_scope: public.id.clone(),
         private_scope: private.id.clone(),
         state: State::CreateComplete,
@@ -613,6 +648,33 @@ impl Filterable for AllocationView<'_> {
 mod tests {
     use super::*;
     use crate::ids::SeededRandom;
+
+    #[test]
+    fn private_scopes_take_gua_only_when_enabled() {
+        let mut rng = SeededRandom::new(5);
+        let (mut ipam, _, _) = new_ipam(
+            &AccountId::default_account(),
+            "us-east-1",
+            None,
+            vec!["us-east-1".into()],
+            None,
+            Timestamp(0),
+            &mut rng,
+        );
+        let v6 = |t: &str| parse_cidr(t, Family::Ipv6).unwrap();
+        let v4 = parse_cidr("10.0.0.0/8", Family::Ipv4).unwrap();
+        assert!(!ipam.enable_private_gua);
+        for ula in ["fd00:1::/48", "fc00::/7", "fdff:ffff::/32"] {
+            assert!(check_private_space(&ipam, ScopeType::Private, v6(ula)).is_ok(), "{ula}");
+        }
+        assert!(check_private_space(&ipam, ScopeType::Private, v4).is_ok());
+        for gua in ["2001:db8::/32", "fe00::/8", "::/0", "fc00::/6"] {
+            assert!(check_private_space(&ipam, ScopeType::Private, v6(gua)).is_err(), "{gua}");
+            assert!(check_private_space(&ipam, ScopeType::Public, v6(gua)).is_ok(), "{gua}");
+        }
+        ipam.enable_private_gua = true;
+        assert!(check_private_space(&ipam, ScopeType::Private, v6("2001:db8::/32")).is_ok());
+    }
 
     fn pool(family: Family) -> IpamPool {
         let mut rng = SeededRandom::new(3);

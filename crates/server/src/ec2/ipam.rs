@@ -85,8 +85,8 @@ fn ipam_to_wire(i: Ipam, scope_count: u64, tags: Vec<Tag>) -> api::Ipam {
         resource_discovery_association_count: None,
         state_message: None,
         tier: Some(api::IpamTier::from_wire(&i.tier)),
-        enable_private_gua: Some(false),
-        metered_account: Some(api::IpamMeteredAccount::IpamOwner),
+        enable_private_gua: Some(i.enable_private_gua),
+        metered_account: Some(api::IpamMeteredAccount::from_wire(&i.metered_account)),
         ipam_id: Some(i.id),
     }
 }
@@ -263,8 +263,19 @@ pub async fn create_ipam(call: &Call, input: api::CreateIpamRequest) -> ApiResul
     use api::CreateIpamRequestMember as M;
     call.supported(
         &input,
-        &[M::Description, M::OperatingRegions, M::TagSpecifications, M::ClientToken, M::Tier, M::DryRun],
+        &[
+            M::Description,
+            M::OperatingRegions,
+            M::TagSpecifications,
+            M::ClientToken,
+            M::Tier,
+            M::EnablePrivateGua,
+            M::MeteredAccount,
+            M::DryRun,
+        ],
     )?;
+    let private_gua = input.enable_private_gua.unwrap_or(false);
+    let metered = input.metered_account.map(|m| m.as_str().to_string());
     let asked = region_names(call, input.operating_regions.unwrap_or_default().into_iter().map(|r| r.region_name))?;
     let regions = ipam::operating_regions(&call.cx.scope.region, &asked);
     let tags = tag_specifications(input.tag_specifications, ResourceKind::Ipam)?;
@@ -273,7 +284,7 @@ pub async fn create_ipam(call: &Call, input: api::CreateIpamRequest) -> ApiResul
     let scope = call.cx.scope.clone();
     let now = call.cx.now;
     idempotent(call, input.client_token, input.dry_run.unwrap_or(false), move |tx| {
-        let (ipam, public, private) = ipam::new_ipam(
+        let (mut ipam, public, private) = ipam::new_ipam(
             &scope.account,
             &scope.region,
             description.clone(),
@@ -282,6 +293,10 @@ pub async fn create_ipam(call: &Call, input: api::CreateIpamRequest) -> ApiResul
             now,
             &mut OsRandom,
         );
+        ipam.enable_private_gua = private_gua;
+        if let Some(m) = &metered {
+            ipam.metered_account = m.clone();
+        }
         tx.create(&scope, &ipam)?;
         for s in [&public, &private] {
             create_scope_entity(tx, &scope, s)?;
@@ -339,8 +354,19 @@ pub async fn modify_ipam(call: &Call, input: api::ModifyIpamRequest) -> ApiResul
     use api::ModifyIpamRequestMember as M;
     call.supported(
         &input,
-        &[M::IpamId, M::Description, M::AddOperatingRegions, M::RemoveOperatingRegions, M::Tier, M::DryRun],
+        &[
+            M::IpamId,
+            M::Description,
+            M::AddOperatingRegions,
+            M::RemoveOperatingRegions,
+            M::Tier,
+            M::EnablePrivateGua,
+            M::MeteredAccount,
+            M::DryRun,
+        ],
     )?;
+    let private_gua = input.enable_private_gua;
+    let metered = input.metered_account.map(|m| m.as_str().to_string());
     let id = input.ipam_id.unwrap_or_default();
     check(ResourceKind::Ipam, &id)?;
     let add = region_names(call, input.add_operating_regions.unwrap_or_default().into_iter().map(|r| r.region_name))?;
@@ -370,6 +396,15 @@ pub async fn modify_ipam(call: &Call, input: api::ModifyIpamRequest) -> ApiResul
             if let Some(t) = &tier {
                 ipam.tier = t.clone();
             }
+            if let Some(m) = &metered {
+                ipam.metered_account = m.clone();
+            }
+            if private_gua == Some(false) && ipam.enable_private_gua {
+                refuse_private_gua_off(tx, &scope, &ipam)?;
+            }
+            if let Some(on) = private_gua {
+                ipam.enable_private_gua = on;
+            }
             ipam.state = State::ModifyComplete;
             tx.save(&scope, &ipam)?;
             let n = count_children(tx, &scope, ResourceKind::IpamScope, &ipam.id)?;
@@ -378,6 +413,29 @@ pub async fn modify_ipam(call: &Call, input: api::ModifyIpamRequest) -> ApiResul
         })
         .await?;
     Ok(api::ModifyIpamResult { ipam: Some(ipam_to_wire(ipam, n, tags)) })
+}
+
+/// Private GUA cannot be turned off while a top-level pool of one of the IPAM's
+/// private scopes holds a GUA range (nested pools lie inside those).
+fn refuse_private_gua_off(tx: &mut dyn ReadTx, scope: &Scope, ipam: &Ipam) -> ApiResult<()> {
+    let mut off = ipam.clone();
+    off.enable_private_gua = false;
+    for s in scopes_of(tx, scope, &ipam.id)?.iter().filter(|s| s.scope_type == ScopeType::Private) {
+        for pool in pools_of(tx, scope, &s.id)?.iter().filter(|p| p.source_pool.is_none()) {
+            for c in &pool.cidrs {
+                if ipam::check_private_space(&off, s.scope_type, c.block()).is_err() {
+                    return Err(IpamError::InvalidValue(format!(
+                        "Private GUA cannot be disabled on the IPAM {}: the pool {} holds the GUA CIDR {}. Deprovision it first.",
+                        ipam.id,
+                        pool.id,
+                        c.block().text()
+                    ))
+                    .into());
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every pool of a scope (a scope has at most a few hundred).
@@ -955,6 +1013,8 @@ pub async fn provision_ipam_pool_cidr(call: &Call, input: api::ProvisionIpamPool
                         .into());
                     }
                 };
+                let ipam = load_ipam(tx, &scope, &pool.ipam_id)?;
+                ipam::check_private_space(&ipam, pool.scope_type, b)?;
                 let scope_space = holder_space(&pool);
                 let mut slots = Slots::new(tx, &scope);
                 space::allocate_exact(&mut slots, &scope_space, b, hold).map_err(|e| scope_overlap(e, b))?;
