@@ -25,6 +25,7 @@ pub mod account;
 pub mod arn;
 pub mod cidr;
 pub mod cognito;
+pub mod cognito_sync;
 pub mod dhcp;
 pub mod filter;
 pub mod idempotency;

@@ -82,6 +82,7 @@ async fn run(cx: Cx, parts: &Parts, body: &[u8], trace: &mut Trace) -> ApiResult
             trace.region = Some(scope.region);
             reservoir_wire::json::to_body(&out)
         }
+        other => return Err(not_implemented("cognito-identity", other.operation())),
     };
     Ok(out)
 }

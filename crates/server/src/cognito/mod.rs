@@ -10,6 +10,7 @@ use reservoir_wire::validate::Violation;
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult, cognito_token_error};
 
+pub mod datasets;
 pub mod identity;
 pub mod sync;
 

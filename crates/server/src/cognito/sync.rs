@@ -69,6 +69,7 @@ async fn run(cx: Cx, parts: &Parts, body: &[u8], trace: &mut Trace) -> ApiResult
         Request::ListIdentityPoolUsage(input) => {
             reservoir_wire::json::to_body(&list_identity_pool_usage(&cx, input).await?)
         }
+        other => return Err(not_implemented("cognito-sync", other.operation())),
     })
 }
 

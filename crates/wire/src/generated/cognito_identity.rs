@@ -24,10 +24,27 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
     CreateIdentityPool(CreateIdentityPoolInput),
+    DeleteIdentities(DeleteIdentitiesInput),
     DeleteIdentityPool(DeleteIdentityPoolInput),
+    DescribeIdentity(DescribeIdentityInput),
     DescribeIdentityPool(DescribeIdentityPoolInput),
+    GetCredentialsForIdentity(GetCredentialsForIdentityInput),
     GetId(GetIdInput),
+    GetIdentityPoolRoles(GetIdentityPoolRolesInput),
+    GetOpenIdToken(GetOpenIdTokenInput),
+    GetOpenIdTokenForDeveloperIdentity(GetOpenIdTokenForDeveloperIdentityInput),
+    GetPrincipalTagAttributeMap(GetPrincipalTagAttributeMapInput),
+    ListIdentities(ListIdentitiesInput),
     ListIdentityPools(ListIdentityPoolsInput),
+    ListTagsForResource(ListTagsForResourceInput),
+    LookupDeveloperIdentity(LookupDeveloperIdentityInput),
+    MergeDeveloperIdentities(MergeDeveloperIdentitiesInput),
+    SetIdentityPoolRoles(SetIdentityPoolRolesInput),
+    SetPrincipalTagAttributeMap(SetPrincipalTagAttributeMapInput),
+    TagResource(TagResourceInput),
+    UnlinkDeveloperIdentity(UnlinkDeveloperIdentityInput),
+    UnlinkIdentity(UnlinkIdentityInput),
+    UntagResource(UntagResourceInput),
     UpdateIdentityPool(IdentityPool),
 }
 
@@ -36,10 +53,27 @@ impl Request {
     pub fn operation(&self) -> &'static str {
         match self {
             Request::CreateIdentityPool(_) => "CreateIdentityPool",
+            Request::DeleteIdentities(_) => "DeleteIdentities",
             Request::DeleteIdentityPool(_) => "DeleteIdentityPool",
+            Request::DescribeIdentity(_) => "DescribeIdentity",
             Request::DescribeIdentityPool(_) => "DescribeIdentityPool",
+            Request::GetCredentialsForIdentity(_) => "GetCredentialsForIdentity",
             Request::GetId(_) => "GetId",
+            Request::GetIdentityPoolRoles(_) => "GetIdentityPoolRoles",
+            Request::GetOpenIdToken(_) => "GetOpenIdToken",
+            Request::GetOpenIdTokenForDeveloperIdentity(_) => "GetOpenIdTokenForDeveloperIdentity",
+            Request::GetPrincipalTagAttributeMap(_) => "GetPrincipalTagAttributeMap",
+            Request::ListIdentities(_) => "ListIdentities",
             Request::ListIdentityPools(_) => "ListIdentityPools",
+            Request::ListTagsForResource(_) => "ListTagsForResource",
+            Request::LookupDeveloperIdentity(_) => "LookupDeveloperIdentity",
+            Request::MergeDeveloperIdentities(_) => "MergeDeveloperIdentities",
+            Request::SetIdentityPoolRoles(_) => "SetIdentityPoolRoles",
+            Request::SetPrincipalTagAttributeMap(_) => "SetPrincipalTagAttributeMap",
+            Request::TagResource(_) => "TagResource",
+            Request::UnlinkDeveloperIdentity(_) => "UnlinkDeveloperIdentity",
+            Request::UnlinkIdentity(_) => "UnlinkIdentity",
+            Request::UntagResource(_) => "UntagResource",
             Request::UpdateIdentityPool(_) => "UpdateIdentityPool",
         }
     }
@@ -48,10 +82,27 @@ impl Request {
     pub fn violations(&self) -> Vec<crate::validate::Violation> {
         match self {
             Request::CreateIdentityPool(input) => input.violations(),
+            Request::DeleteIdentities(input) => input.violations(),
             Request::DeleteIdentityPool(input) => input.violations(),
+            Request::DescribeIdentity(input) => input.violations(),
             Request::DescribeIdentityPool(input) => input.violations(),
+            Request::GetCredentialsForIdentity(input) => input.violations(),
             Request::GetId(input) => input.violations(),
+            Request::GetIdentityPoolRoles(input) => input.violations(),
+            Request::GetOpenIdToken(input) => input.violations(),
+            Request::GetOpenIdTokenForDeveloperIdentity(input) => input.violations(),
+            Request::GetPrincipalTagAttributeMap(input) => input.violations(),
+            Request::ListIdentities(input) => input.violations(),
             Request::ListIdentityPools(input) => input.violations(),
+            Request::ListTagsForResource(input) => input.violations(),
+            Request::LookupDeveloperIdentity(input) => input.violations(),
+            Request::MergeDeveloperIdentities(input) => input.violations(),
+            Request::SetIdentityPoolRoles(input) => input.violations(),
+            Request::SetPrincipalTagAttributeMap(input) => input.violations(),
+            Request::TagResource(input) => input.violations(),
+            Request::UnlinkDeveloperIdentity(input) => input.violations(),
+            Request::UnlinkIdentity(input) => input.violations(),
+            Request::UntagResource(input) => input.violations(),
             Request::UpdateIdentityPool(input) => input.violations(),
         }
     }
@@ -62,10 +113,27 @@ impl Request {
 pub fn decode(operation: &str, body: &[u8]) -> Option<Result<Request, JsonError>> {
     Some(match operation {
         "CreateIdentityPool" => crate::json::from_body::<CreateIdentityPoolInput>(body).map(Request::CreateIdentityPool),
+        "DeleteIdentities" => crate::json::from_body::<DeleteIdentitiesInput>(body).map(Request::DeleteIdentities),
         "DeleteIdentityPool" => crate::json::from_body::<DeleteIdentityPoolInput>(body).map(Request::DeleteIdentityPool),
+        "DescribeIdentity" => crate::json::from_body::<DescribeIdentityInput>(body).map(Request::DescribeIdentity),
         "DescribeIdentityPool" => crate::json::from_body::<DescribeIdentityPoolInput>(body).map(Request::DescribeIdentityPool),
+        "GetCredentialsForIdentity" => crate::json::from_body::<GetCredentialsForIdentityInput>(body).map(Request::GetCredentialsForIdentity),
         "GetId" => crate::json::from_body::<GetIdInput>(body).map(Request::GetId),
+        "GetIdentityPoolRoles" => crate::json::from_body::<GetIdentityPoolRolesInput>(body).map(Request::GetIdentityPoolRoles),
+        "GetOpenIdToken" => crate::json::from_body::<GetOpenIdTokenInput>(body).map(Request::GetOpenIdToken),
+        "GetOpenIdTokenForDeveloperIdentity" => crate::json::from_body::<GetOpenIdTokenForDeveloperIdentityInput>(body).map(Request::GetOpenIdTokenForDeveloperIdentity),
+        "GetPrincipalTagAttributeMap" => crate::json::from_body::<GetPrincipalTagAttributeMapInput>(body).map(Request::GetPrincipalTagAttributeMap),
+        "ListIdentities" => crate::json::from_body::<ListIdentitiesInput>(body).map(Request::ListIdentities),
         "ListIdentityPools" => crate::json::from_body::<ListIdentityPoolsInput>(body).map(Request::ListIdentityPools),
+        "ListTagsForResource" => crate::json::from_body::<ListTagsForResourceInput>(body).map(Request::ListTagsForResource),
+        "LookupDeveloperIdentity" => crate::json::from_body::<LookupDeveloperIdentityInput>(body).map(Request::LookupDeveloperIdentity),
+        "MergeDeveloperIdentities" => crate::json::from_body::<MergeDeveloperIdentitiesInput>(body).map(Request::MergeDeveloperIdentities),
+        "SetIdentityPoolRoles" => crate::json::from_body::<SetIdentityPoolRolesInput>(body).map(Request::SetIdentityPoolRoles),
+        "SetPrincipalTagAttributeMap" => crate::json::from_body::<SetPrincipalTagAttributeMapInput>(body).map(Request::SetPrincipalTagAttributeMap),
+        "TagResource" => crate::json::from_body::<TagResourceInput>(body).map(Request::TagResource),
+        "UnlinkDeveloperIdentity" => crate::json::from_body::<UnlinkDeveloperIdentityInput>(body).map(Request::UnlinkDeveloperIdentity),
+        "UnlinkIdentity" => crate::json::from_body::<UnlinkIdentityInput>(body).map(Request::UnlinkIdentity),
+        "UntagResource" => crate::json::from_body::<UntagResourceInput>(body).map(Request::UntagResource),
         "UpdateIdentityPool" => crate::json::from_body::<IdentityPool>(body).map(Request::UpdateIdentityPool),
         _ => return None,
     })
@@ -73,33 +141,33 @@ pub fn decode(operation: &str, body: &[u8]) -> Option<Result<Request, JsonError>
 
 /// Whether a served operation may be called unsigned (`authtype: none` in the model).
 pub fn allows_unsigned(operation: &str) -> bool {
-    matches!(operation, "GetId")
+    matches!(operation, "GetCredentialsForIdentity" | "GetId" | "GetOpenIdToken" | "UnlinkIdentity")
 }
 
 /// Every operation of the full cognito-identity model, sorted: (name, served by Reservoir).
 pub const OPERATIONS: &[(&str, bool)] = &[
     ("CreateIdentityPool", true),
-    ("DeleteIdentities", false),
+    ("DeleteIdentities", true),
     ("DeleteIdentityPool", true),
-    ("DescribeIdentity", false),
+    ("DescribeIdentity", true),
     ("DescribeIdentityPool", true),
-    ("GetCredentialsForIdentity", false),
+    ("GetCredentialsForIdentity", true),
     ("GetId", true),
-    ("GetIdentityPoolRoles", false),
-    ("GetOpenIdToken", false),
-    ("GetOpenIdTokenForDeveloperIdentity", false),
-    ("GetPrincipalTagAttributeMap", false),
-    ("ListIdentities", false),
+    ("GetIdentityPoolRoles", true),
+    ("GetOpenIdToken", true),
+    ("GetOpenIdTokenForDeveloperIdentity", true),
+    ("GetPrincipalTagAttributeMap", true),
+    ("ListIdentities", true),
     ("ListIdentityPools", true),
-    ("ListTagsForResource", false),
-    ("LookupDeveloperIdentity", false),
-    ("MergeDeveloperIdentities", false),
-    ("SetIdentityPoolRoles", false),
-    ("SetPrincipalTagAttributeMap", false),
-    ("TagResource", false),
-    ("UnlinkDeveloperIdentity", false),
-    ("UnlinkIdentity", false),
-    ("UntagResource", false),
+    ("ListTagsForResource", true),
+    ("LookupDeveloperIdentity", true),
+    ("MergeDeveloperIdentities", true),
+    ("SetIdentityPoolRoles", true),
+    ("SetPrincipalTagAttributeMap", true),
+    ("TagResource", true),
+    ("UnlinkDeveloperIdentity", true),
+    ("UnlinkIdentity", true),
+    ("UntagResource", true),
     ("UpdateIdentityPool", true),
 ];
 
@@ -125,6 +193,40 @@ pub mod codes {
         TOO_MANY_REQUESTS_EXCEPTION = ("TooManyRequestsException", 400);
     }
 }
+
+/// `AmbiguousRoleResolutionType`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AmbiguousRoleResolutionType {
+    /// `AuthenticatedRole`
+    AuthenticatedRole,
+    /// `Deny`
+    Deny,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for AmbiguousRoleResolutionType {
+    const VALUES: &'static [&'static str] = &["AuthenticatedRole", "Deny"];
+    fn as_str(&self) -> &str {
+        match self {
+            AmbiguousRoleResolutionType::AuthenticatedRole => "AuthenticatedRole",
+            AmbiguousRoleResolutionType::Deny => "Deny",
+            AmbiguousRoleResolutionType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "AuthenticatedRole" => AmbiguousRoleResolutionType::AuthenticatedRole,
+            "Deny" => AmbiguousRoleResolutionType::Deny,
+            other => AmbiguousRoleResolutionType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, AmbiguousRoleResolutionType::Unknown(_))
+    }
+}
+
+crate::wire_enum_serde!(AmbiguousRoleResolutionType);
 
 /// `CognitoIdentityProvider` (input and output).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -334,6 +436,73 @@ impl Validate for CreateIdentityPoolInput {
     }
 }
 
+/// `Credentials` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Credentials {
+    #[serde(rename = "AccessKeyId", default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    #[serde(rename = "SecretKey", default, skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<String>,
+    #[serde(rename = "SessionToken", default, skip_serializing_if = "Option::is_none")]
+    pub session_token: Option<String>,
+    #[serde(rename = "Expiration", default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<DateTime>,
+}
+
+/// `DeleteIdentitiesInput` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteIdentitiesInput {
+    #[serde(rename = "IdentityIdsToDelete", default, skip_serializing_if = "Option::is_none")]
+    pub identity_ids_to_delete: Option<Vec<String>>,
+}
+
+/// The members of [`DeleteIdentitiesInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteIdentitiesInputMember {
+    IdentityIdsToDelete,
+}
+
+impl crate::members::MemberName for DeleteIdentitiesInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteIdentitiesInputMember::IdentityIdsToDelete => "IdentityIdsToDelete",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteIdentitiesInput {
+    type Member = DeleteIdentitiesInputMember;
+    fn present_members(&self) -> Vec<DeleteIdentitiesInputMember> {
+        let mut present = Vec::new();
+        if self.identity_ids_to_delete.is_some() { present.push(DeleteIdentitiesInputMember::IdentityIdsToDelete); }
+        present
+    }
+}
+
+impl Validate for DeleteIdentitiesInput {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityIdsToDelete", "IdentityIdsToDelete", |v| match &self.identity_ids_to_delete {
+            None => { v.missing(); }
+            Some(x) => {
+                v.length(x.len(), Some(1), Some(60), || format!("{:?}", x));
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        v.string_length(e, Some(1), Some(55));
+                        v.pattern(e, &PATTERN_5);
+                    });
+                }
+            }
+        });
+    }
+}
+
+/// `DeleteIdentitiesResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteIdentitiesResponse {
+    #[serde(rename = "UnprocessedIdentityIds", default, skip_serializing_if = "Option::is_none")]
+    pub unprocessed_identity_ids: Option<Vec<UnprocessedIdentityId>>,
+}
+
 /// `DeleteIdentityPoolInput` (input).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeleteIdentityPoolInput {
@@ -367,6 +536,48 @@ impl crate::members::Members for DeleteIdentityPoolInput {
 impl Validate for DeleteIdentityPoolInput {
     fn validate(&self, v: &mut Validator) {
         v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_5);
+            }
+        });
+    }
+}
+
+/// `DescribeIdentityInput` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeIdentityInput {
+    #[serde(rename = "IdentityId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+}
+
+/// The members of [`DescribeIdentityInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeIdentityInputMember {
+    IdentityId,
+}
+
+impl crate::members::MemberName for DescribeIdentityInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeIdentityInputMember::IdentityId => "IdentityId",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeIdentityInput {
+    type Member = DescribeIdentityInputMember;
+    fn present_members(&self) -> Vec<DescribeIdentityInputMember> {
+        let mut present = Vec::new();
+        if self.identity_id.is_some() { present.push(DescribeIdentityInputMember::IdentityId); }
+        present
+    }
+}
+
+impl Validate for DescribeIdentityInput {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityId", "IdentityId", |v| match &self.identity_id {
             None => { v.missing(); }
             Some(x) => {
                 v.string_length(x, Some(1), Some(55));
@@ -416,6 +627,120 @@ impl Validate for DescribeIdentityPoolInput {
             }
         });
     }
+}
+
+/// `ErrorCode`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// `AccessDenied`
+    AccessDenied,
+    /// `InternalServerError`
+    InternalServerError,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ErrorCode {
+    const VALUES: &'static [&'static str] = &["AccessDenied", "InternalServerError"];
+    fn as_str(&self) -> &str {
+        match self {
+            ErrorCode::AccessDenied => "AccessDenied",
+            ErrorCode::InternalServerError => "InternalServerError",
+            ErrorCode::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "AccessDenied" => ErrorCode::AccessDenied,
+            "InternalServerError" => ErrorCode::InternalServerError,
+            other => ErrorCode::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ErrorCode::Unknown(_))
+    }
+}
+
+crate::wire_enum_serde!(ErrorCode);
+
+/// `GetCredentialsForIdentityInput` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetCredentialsForIdentityInput {
+    #[serde(rename = "IdentityId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+    #[serde(rename = "Logins", default, skip_serializing_if = "Option::is_none")]
+    pub logins: Option<BTreeMap<String, String>>,
+    #[serde(rename = "CustomRoleArn", default, skip_serializing_if = "Option::is_none")]
+    pub custom_role_arn: Option<String>,
+}
+
+/// The members of [`GetCredentialsForIdentityInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetCredentialsForIdentityInputMember {
+    IdentityId,
+    Logins,
+    CustomRoleArn,
+}
+
+impl crate::members::MemberName for GetCredentialsForIdentityInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            GetCredentialsForIdentityInputMember::IdentityId => "IdentityId",
+            GetCredentialsForIdentityInputMember::Logins => "Logins",
+            GetCredentialsForIdentityInputMember::CustomRoleArn => "CustomRoleArn",
+        }
+    }
+}
+
+impl crate::members::Members for GetCredentialsForIdentityInput {
+    type Member = GetCredentialsForIdentityInputMember;
+    fn present_members(&self) -> Vec<GetCredentialsForIdentityInputMember> {
+        let mut present = Vec::new();
+        if self.identity_id.is_some() { present.push(GetCredentialsForIdentityInputMember::IdentityId); }
+        if self.logins.is_some() { present.push(GetCredentialsForIdentityInputMember::Logins); }
+        if self.custom_role_arn.is_some() { present.push(GetCredentialsForIdentityInputMember::CustomRoleArn); }
+        present
+    }
+}
+
+impl Validate for GetCredentialsForIdentityInput {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityId", "IdentityId", |v| match &self.identity_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_5);
+            }
+        });
+        v.member("Logins", "Logins", |v| match &self.logins {
+            None => {}
+            Some(x) => {
+                v.length(x.len(), None, Some(10), || format!("{:?}", x));
+                for (k, e) in x.iter() {
+                    let _ = (k, e);
+                    v.key(k, |v| {
+                        v.string_length(k, Some(1), Some(128));
+                        v.string_length(e, Some(1), Some(50000));
+                    });
+                }
+            }
+        });
+        v.member("CustomRoleArn", "CustomRoleArn", |v| match &self.custom_role_arn {
+            None => {}
+            Some(x) => {
+                v.string_length(x, Some(20), Some(2048));
+            }
+        });
+    }
+}
+
+/// `GetCredentialsForIdentityResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetCredentialsForIdentityResponse {
+    #[serde(rename = "IdentityId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+    #[serde(rename = "Credentials", default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Credentials>,
 }
 
 /// `GetIdInput` (input).
@@ -495,6 +820,317 @@ impl Validate for GetIdInput {
 pub struct GetIdResponse {
     #[serde(rename = "IdentityId", default, skip_serializing_if = "Option::is_none")]
     pub identity_id: Option<String>,
+}
+
+/// `GetIdentityPoolRolesInput` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetIdentityPoolRolesInput {
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+}
+
+/// The members of [`GetIdentityPoolRolesInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetIdentityPoolRolesInputMember {
+    IdentityPoolId,
+}
+
+impl crate::members::MemberName for GetIdentityPoolRolesInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            GetIdentityPoolRolesInputMember::IdentityPoolId => "IdentityPoolId",
+        }
+    }
+}
+
+impl crate::members::Members for GetIdentityPoolRolesInput {
+    type Member = GetIdentityPoolRolesInputMember;
+    fn present_members(&self) -> Vec<GetIdentityPoolRolesInputMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(GetIdentityPoolRolesInputMember::IdentityPoolId); }
+        present
+    }
+}
+
+impl Validate for GetIdentityPoolRolesInput {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_5);
+            }
+        });
+    }
+}
+
+/// `GetIdentityPoolRolesResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetIdentityPoolRolesResponse {
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+    #[serde(rename = "Roles", default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<BTreeMap<String, String>>,
+    #[serde(rename = "RoleMappings", default, skip_serializing_if = "Option::is_none")]
+    pub role_mappings: Option<BTreeMap<String, RoleMapping>>,
+}
+
+/// `GetOpenIdTokenForDeveloperIdentityInput` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetOpenIdTokenForDeveloperIdentityInput {
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+    #[serde(rename = "IdentityId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+    #[serde(rename = "Logins", default, skip_serializing_if = "Option::is_none")]
+    pub logins: Option<BTreeMap<String, String>>,
+    #[serde(rename = "PrincipalTags", default, skip_serializing_if = "Option::is_none")]
+    pub principal_tags: Option<BTreeMap<String, String>>,
+    #[serde(rename = "TokenDuration", default, skip_serializing_if = "Option::is_none")]
+    pub token_duration: Option<i64>,
+}
+
+/// The members of [`GetOpenIdTokenForDeveloperIdentityInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetOpenIdTokenForDeveloperIdentityInputMember {
+    IdentityPoolId,
+    IdentityId,
+    Logins,
+    PrincipalTags,
+    TokenDuration,
+}
+
+impl crate::members::MemberName for GetOpenIdTokenForDeveloperIdentityInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            GetOpenIdTokenForDeveloperIdentityInputMember::IdentityPoolId => "IdentityPoolId",
+            GetOpenIdTokenForDeveloperIdentityInputMember::IdentityId => "IdentityId",
+            GetOpenIdTokenForDeveloperIdentityInputMember::Logins => "Logins",
+            GetOpenIdTokenForDeveloperIdentityInputMember::PrincipalTags => "PrincipalTags",
+            GetOpenIdTokenForDeveloperIdentityInputMember::TokenDuration => "TokenDuration",
+        }
+    }
+}
+
+impl crate::members::Members for GetOpenIdTokenForDeveloperIdentityInput {
+    type Member = GetOpenIdTokenForDeveloperIdentityInputMember;
+    fn present_members(&self) -> Vec<GetOpenIdTokenForDeveloperIdentityInputMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(GetOpenIdTokenForDeveloperIdentityInputMember::IdentityPoolId); }
+        if self.identity_id.is_some() { present.push(GetOpenIdTokenForDeveloperIdentityInputMember::IdentityId); }
+        if self.logins.is_some() { present.push(GetOpenIdTokenForDeveloperIdentityInputMember::Logins); }
+        if self.principal_tags.is_some() { present.push(GetOpenIdTokenForDeveloperIdentityInputMember::PrincipalTags); }
+        if self.token_duration.is_some() { present.push(GetOpenIdTokenForDeveloperIdentityInputMember::TokenDuration); }
+        present
+    }
+}
+
+impl Validate for GetOpenIdTokenForDeveloperIdentityInput {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_5);
+            }
+        });
+        v.member("IdentityId", "IdentityId", |v| match &self.identity_id {
+            None => {}
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_5);
+            }
+        });
+        v.member("Logins", "Logins", |v| match &self.logins {
+            None => { v.missing(); }
+            Some(x) => {
+                v.length(x.len(), None, Some(10), || format!("{:?}", x));
+                for (k, e) in x.iter() {
+                    let _ = (k, e);
+                    v.key(k, |v| {
+                        v.string_length(k, Some(1), Some(128));
+                        v.string_length(e, Some(1), Some(50000));
+                    });
+                }
+            }
+        });
+        v.member("PrincipalTags", "PrincipalTags", |v| match &self.principal_tags {
+            None => {}
+            Some(x) => {
+                v.length(x.len(), None, Some(50), || format!("{:?}", x));
+                for (k, e) in x.iter() {
+                    let _ = (k, e);
+                    v.key(k, |v| {
+                        v.string_length(k, Some(1), Some(128));
+                        v.string_length(e, Some(1), Some(256));
+                    });
+                }
+            }
+        });
+        v.member("TokenDuration", "TokenDuration", |v| match &self.token_duration {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(1), Some(86400));
+            }
+        });
+    }
+}
+
+/// `GetOpenIdTokenForDeveloperIdentityResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetOpenIdTokenForDeveloperIdentityResponse {
+    #[serde(rename = "IdentityId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+    #[serde(rename = "Token", default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// `GetOpenIdTokenInput` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetOpenIdTokenInput {
+    #[serde(rename = "IdentityId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+    #[serde(rename = "Logins", default, skip_serializing_if = "Option::is_none")]
+    pub logins: Option<BTreeMap<String, String>>,
+}
+
+/// The members of [`GetOpenIdTokenInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetOpenIdTokenInputMember {
+    IdentityId,
+    Logins,
+}
+
+impl crate::members::MemberName for GetOpenIdTokenInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            GetOpenIdTokenInputMember::IdentityId => "IdentityId",
+            GetOpenIdTokenInputMember::Logins => "Logins",
+        }
+    }
+}
+
+impl crate::members::Members for GetOpenIdTokenInput {
+    type Member = GetOpenIdTokenInputMember;
+    fn present_members(&self) -> Vec<GetOpenIdTokenInputMember> {
+        let mut present = Vec::new();
+        if self.identity_id.is_some() { present.push(GetOpenIdTokenInputMember::IdentityId); }
+        if self.logins.is_some() { present.push(GetOpenIdTokenInputMember::Logins); }
+        present
+    }
+}
+
+impl Validate for GetOpenIdTokenInput {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityId", "IdentityId", |v| match &self.identity_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_5);
+            }
+        });
+        v.member("Logins", "Logins", |v| match &self.logins {
+            None => {}
+            Some(x) => {
+                v.length(x.len(), None, Some(10), || format!("{:?}", x));
+                for (k, e) in x.iter() {
+                    let _ = (k, e);
+                    v.key(k, |v| {
+                        v.string_length(k, Some(1), Some(128));
+                        v.string_length(e, Some(1), Some(50000));
+                    });
+                }
+            }
+        });
+    }
+}
+
+/// `GetOpenIdTokenResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetOpenIdTokenResponse {
+    #[serde(rename = "IdentityId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+    #[serde(rename = "Token", default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// `GetPrincipalTagAttributeMapInput` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetPrincipalTagAttributeMapInput {
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+    #[serde(rename = "IdentityProviderName", default, skip_serializing_if = "Option::is_none")]
+    pub identity_provider_name: Option<String>,
+}
+
+/// The members of [`GetPrincipalTagAttributeMapInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetPrincipalTagAttributeMapInputMember {
+    IdentityPoolId,
+    IdentityProviderName,
+}
+
+impl crate::members::MemberName for GetPrincipalTagAttributeMapInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            GetPrincipalTagAttributeMapInputMember::IdentityPoolId => "IdentityPoolId",
+            GetPrincipalTagAttributeMapInputMember::IdentityProviderName => "IdentityProviderName",
+        }
+    }
+}
+
+impl crate::members::Members for GetPrincipalTagAttributeMapInput {
+    type Member = GetPrincipalTagAttributeMapInputMember;
+    fn present_members(&self) -> Vec<GetPrincipalTagAttributeMapInputMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(GetPrincipalTagAttributeMapInputMember::IdentityPoolId); }
+        if self.identity_provider_name.is_some() { present.push(GetPrincipalTagAttributeMapInputMember::IdentityProviderName); }
+        present
+    }
+}
+
+impl Validate for GetPrincipalTagAttributeMapInput {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_5);
+            }
+        });
+        v.member("IdentityProviderName", "IdentityProviderName", |v| match &self.identity_provider_name {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(128));
+            }
+        });
+    }
+}
+
+/// `GetPrincipalTagAttributeMapResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetPrincipalTagAttributeMapResponse {
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+    #[serde(rename = "IdentityProviderName", default, skip_serializing_if = "Option::is_none")]
+    pub identity_provider_name: Option<String>,
+    #[serde(rename = "UseDefaults", default, skip_serializing_if = "Option::is_none")]
+    pub use_defaults: Option<bool>,
+    #[serde(rename = "PrincipalTags", default, skip_serializing_if = "Option::is_none")]
+    pub principal_tags: Option<BTreeMap<String, String>>,
+}
+
+/// `IdentityDescription` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IdentityDescription {
+    #[serde(rename = "IdentityId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+    #[serde(rename = "Logins", default, skip_serializing_if = "Option::is_none")]
+    pub logins: Option<Vec<String>>,
+    #[serde(rename = "CreationDate", default, skip_serializing_if = "Option::is_none")]
+    pub creation_date: Option<DateTime>,
+    #[serde(rename = "LastModifiedDate", default, skip_serializing_if = "Option::is_none")]
+    pub last_modified_date: Option<DateTime>,
 }
 
 /// `IdentityPool` (input and output).
@@ -667,6 +1303,87 @@ pub struct IdentityPoolShortDescription {
     pub identity_pool_name: Option<String>,
 }
 
+/// `ListIdentitiesInput` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListIdentitiesInput {
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "HideDisabled", default, skip_serializing_if = "Option::is_none")]
+    pub hide_disabled: Option<bool>,
+}
+
+/// The members of [`ListIdentitiesInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListIdentitiesInputMember {
+    IdentityPoolId,
+    MaxResults,
+    NextToken,
+    HideDisabled,
+}
+
+impl crate::members::MemberName for ListIdentitiesInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            ListIdentitiesInputMember::IdentityPoolId => "IdentityPoolId",
+            ListIdentitiesInputMember::MaxResults => "MaxResults",
+            ListIdentitiesInputMember::NextToken => "NextToken",
+            ListIdentitiesInputMember::HideDisabled => "HideDisabled",
+        }
+    }
+}
+
+impl crate::members::Members for ListIdentitiesInput {
+    type Member = ListIdentitiesInputMember;
+    fn present_members(&self) -> Vec<ListIdentitiesInputMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(ListIdentitiesInputMember::IdentityPoolId); }
+        if self.max_results.is_some() { present.push(ListIdentitiesInputMember::MaxResults); }
+        if self.next_token.is_some() { present.push(ListIdentitiesInputMember::NextToken); }
+        if self.hide_disabled.is_some() { present.push(ListIdentitiesInputMember::HideDisabled); }
+        present
+    }
+}
+
+impl Validate for ListIdentitiesInput {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_5);
+            }
+        });
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => { v.missing(); }
+            Some(x) => {
+                v.range(i64::from(*x), Some(1), Some(60));
+            }
+        });
+        v.member("NextToken", "NextToken", |v| match &self.next_token {
+            None => {}
+            Some(x) => {
+                v.string_length(x, Some(1), Some(65535));
+                v.pattern(x, &PATTERN_7);
+            }
+        });
+    }
+}
+
+/// `ListIdentitiesResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListIdentitiesResponse {
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+    #[serde(rename = "Identities", default, skip_serializing_if = "Option::is_none")]
+    pub identities: Option<Vec<IdentityDescription>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
 /// `ListIdentityPoolsInput` (input).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListIdentityPoolsInput {
@@ -729,7 +1446,950 @@ pub struct ListIdentityPoolsResponse {
     pub next_token: Option<String>,
 }
 
+/// `ListTagsForResourceInput` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListTagsForResourceInput {
+    #[serde(rename = "ResourceArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arn: Option<String>,
+}
+
+/// The members of [`ListTagsForResourceInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListTagsForResourceInputMember {
+    ResourceArn,
+}
+
+impl crate::members::MemberName for ListTagsForResourceInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            ListTagsForResourceInputMember::ResourceArn => "ResourceArn",
+        }
+    }
+}
+
+impl crate::members::Members for ListTagsForResourceInput {
+    type Member = ListTagsForResourceInputMember;
+    fn present_members(&self) -> Vec<ListTagsForResourceInputMember> {
+        let mut present = Vec::new();
+        if self.resource_arn.is_some() { present.push(ListTagsForResourceInputMember::ResourceArn); }
+        present
+    }
+}
+
+impl Validate for ListTagsForResourceInput {
+    fn validate(&self, v: &mut Validator) {
+        v.member("ResourceArn", "ResourceArn", |v| match &self.resource_arn {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(20), Some(2048));
+            }
+        });
+    }
+}
+
+/// `ListTagsForResourceResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListTagsForResourceResponse {
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// `LookupDeveloperIdentityInput` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LookupDeveloperIdentityInput {
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+    #[serde(rename = "IdentityId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+    #[serde(rename = "DeveloperUserIdentifier", default, skip_serializing_if = "Option::is_none")]
+    pub developer_user_identifier: Option<String>,
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The members of [`LookupDeveloperIdentityInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LookupDeveloperIdentityInputMember {
+    IdentityPoolId,
+    IdentityId,
+    DeveloperUserIdentifier,
+    MaxResults,
+    NextToken,
+}
+
+impl crate::members::MemberName for LookupDeveloperIdentityInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            LookupDeveloperIdentityInputMember::IdentityPoolId => "IdentityPoolId",
+            LookupDeveloperIdentityInputMember::IdentityId => "IdentityId",
+            LookupDeveloperIdentityInputMember::DeveloperUserIdentifier => "DeveloperUserIdentifier",
+            LookupDeveloperIdentityInputMember::MaxResults => "MaxResults",
+            LookupDeveloperIdentityInputMember::NextToken => "NextToken",
+        }
+    }
+}
+
+impl crate::members::Members for LookupDeveloperIdentityInput {
+    type Member = LookupDeveloperIdentityInputMember;
+    fn present_members(&self) -> Vec<LookupDeveloperIdentityInputMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(LookupDeveloperIdentityInputMember::IdentityPoolId); }
+        if self.identity_id.is_some() { present.push(LookupDeveloperIdentityInputMember::IdentityId); }
+        if self.developer_user_identifier.is_some() { present.push(LookupDeveloperIdentityInputMember::DeveloperUserIdentifier); }
+        if self.max_results.is_some() { present.push(LookupDeveloperIdentityInputMember::MaxResults); }
+        if self.next_token.is_some() { present.push(LookupDeveloperIdentityInputMember::NextToken); }
+        present
+    }
+}
+
+impl Validate for LookupDeveloperIdentityInput {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_5);
+            }
+        });
+        v.member("IdentityId", "IdentityId", |v| match &self.identity_id {
+            None => {}
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_5);
+            }
+        });
+        v.member("DeveloperUserIdentifier", "DeveloperUserIdentifier", |v| match &self.developer_user_identifier {
+            None => {}
+            Some(x) => {
+                v.string_length(x, Some(1), Some(1024));
+            }
+        });
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(1), Some(60));
+            }
+        });
+        v.member("NextToken", "NextToken", |v| match &self.next_token {
+            None => {}
+            Some(x) => {
+                v.string_length(x, Some(1), Some(65535));
+                v.pattern(x, &PATTERN_7);
+            }
+        });
+    }
+}
+
+/// `LookupDeveloperIdentityResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LookupDeveloperIdentityResponse {
+    #[serde(rename = "IdentityId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+    #[serde(rename = "DeveloperUserIdentifierList", default, skip_serializing_if = "Option::is_none")]
+    pub developer_user_identifier_list: Option<Vec<String>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// `MappingRule` (input and output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MappingRule {
+    #[serde(rename = "Claim", default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
+    #[serde(rename = "MatchType", default, skip_serializing_if = "Option::is_none")]
+    pub match_type: Option<MappingRuleMatchType>,
+    #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(rename = "RoleARN", default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+}
+
+/// The members of [`MappingRule`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MappingRuleMember {
+    Claim,
+    MatchType,
+    Value,
+    RoleARN,
+}
+
+impl crate::members::MemberName for MappingRuleMember {
+    fn name(self) -> &'static str {
+        match self {
+            MappingRuleMember::Claim => "Claim",
+            MappingRuleMember::MatchType => "MatchType",
+            MappingRuleMember::Value => "Value",
+            MappingRuleMember::RoleARN => "RoleARN",
+        }
+    }
+}
+
+impl crate::members::Members for MappingRule {
+    type Member = MappingRuleMember;
+    fn present_members(&self) -> Vec<MappingRuleMember> {
+        let mut present = Vec::new();
+        if self.claim.is_some() { present.push(MappingRuleMember::Claim); }
+        if self.match_type.is_some() { present.push(MappingRuleMember::MatchType); }
+        if self.value.is_some() { present.push(MappingRuleMember::Value); }
+        if self.role_arn.is_some() { present.push(MappingRuleMember::RoleARN); }
+        present
+    }
+}
+
+impl Validate for MappingRule {
+    fn validate(&self, v: &mut Validator) {
+        v.member("Claim", "Claim", |v| match &self.claim {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(64));
+            }
+        });
+        v.member("MatchType", "MatchType", |v| match &self.match_type {
+            None => { v.missing(); }
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("Value", "Value", |v| match &self.value {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(128));
+            }
+        });
+        v.member("RoleARN", "RoleARN", |v| match &self.role_arn {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(20), Some(2048));
+            }
+        });
+    }
+}
+
+/// `MappingRuleMatchType`: one of 4 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum MappingRuleMatchType {
+    /// `Equals`
+    Equals,
+    /// `Contains`
+    Contains,
+    /// `StartsWith`
+    StartsWith,
+    /// `NotEqual`
+    NotEqual,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for MappingRuleMatchType {
+    const VALUES: &'static [&'static str] = &["Equals", "Contains", "StartsWith", "NotEqual"];
+    fn as_str(&self) -> &str {
+        match self {
+            MappingRuleMatchType::Equals => "Equals",
+            MappingRuleMatchType::Contains => "Contains",
+            MappingRuleMatchType::StartsWith => "StartsWith",
+            MappingRuleMatchType::NotEqual => "NotEqual",
+            MappingRuleMatchType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "Equals" => MappingRuleMatchType::Equals,
+            "Contains" => MappingRuleMatchType::Contains,
+            "StartsWith" => MappingRuleMatchType::StartsWith,
+            "NotEqual" => MappingRuleMatchType::NotEqual,
+            other => MappingRuleMatchType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, MappingRuleMatchType::Unknown(_))
+    }
+}
+
+crate::wire_enum_serde!(MappingRuleMatchType);
+
+/// `MergeDeveloperIdentitiesInput` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MergeDeveloperIdentitiesInput {
+    #[serde(rename = "SourceUserIdentifier", default, skip_serializing_if = "Option::is_none")]
+    pub source_user_identifier: Option<String>,
+    #[serde(rename = "DestinationUserIdentifier", default, skip_serializing_if = "Option::is_none")]
+    pub destination_user_identifier: Option<String>,
+    #[serde(rename = "DeveloperProviderName", default, skip_serializing_if = "Option::is_none")]
+    pub developer_provider_name: Option<String>,
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+}
+
+/// The members of [`MergeDeveloperIdentitiesInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MergeDeveloperIdentitiesInputMember {
+    SourceUserIdentifier,
+    DestinationUserIdentifier,
+    DeveloperProviderName,
+    IdentityPoolId,
+}
+
+impl crate::members::MemberName for MergeDeveloperIdentitiesInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            MergeDeveloperIdentitiesInputMember::SourceUserIdentifier => "SourceUserIdentifier",
+            MergeDeveloperIdentitiesInputMember::DestinationUserIdentifier => "DestinationUserIdentifier",
+            MergeDeveloperIdentitiesInputMember::DeveloperProviderName => "DeveloperProviderName",
+            MergeDeveloperIdentitiesInputMember::IdentityPoolId => "IdentityPoolId",
+        }
+    }
+}
+
+impl crate::members::Members for MergeDeveloperIdentitiesInput {
+    type Member = MergeDeveloperIdentitiesInputMember;
+    fn present_members(&self) -> Vec<MergeDeveloperIdentitiesInputMember> {
+        let mut present = Vec::new();
+        if self.source_user_identifier.is_some() { present.push(MergeDeveloperIdentitiesInputMember::SourceUserIdentifier); }
+        if self.destination_user_identifier.is_some() { present.push(MergeDeveloperIdentitiesInputMember::DestinationUserIdentifier); }
+        if self.developer_provider_name.is_some() { present.push(MergeDeveloperIdentitiesInputMember::DeveloperProviderName); }
+        if self.identity_pool_id.is_some() { present.push(MergeDeveloperIdentitiesInputMember::IdentityPoolId); }
+        present
+    }
+}
+
+impl Validate for MergeDeveloperIdentitiesInput {
+    fn validate(&self, v: &mut Validator) {
+        v.member("SourceUserIdentifier", "SourceUserIdentifier", |v| match &self.source_user_identifier {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(1024));
+            }
+        });
+        v.member("DestinationUserIdentifier", "DestinationUserIdentifier", |v| match &self.destination_user_identifier {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(1024));
+            }
+        });
+        v.member("DeveloperProviderName", "DeveloperProviderName", |v| match &self.developer_provider_name {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(128));
+                v.pattern(x, &PATTERN_4);
+            }
+        });
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_5);
+            }
+        });
+    }
+}
+
+/// `MergeDeveloperIdentitiesResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MergeDeveloperIdentitiesResponse {
+    #[serde(rename = "IdentityId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+}
+
+/// `RoleMapping` (input and output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RoleMapping {
+    #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<RoleMappingType>,
+    #[serde(rename = "AmbiguousRoleResolution", default, skip_serializing_if = "Option::is_none")]
+    pub ambiguous_role_resolution: Option<AmbiguousRoleResolutionType>,
+    #[serde(rename = "RulesConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub rules_configuration: Option<RulesConfigurationType>,
+}
+
+/// The members of [`RoleMapping`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RoleMappingMember {
+    Type,
+    AmbiguousRoleResolution,
+    RulesConfiguration,
+}
+
+impl crate::members::MemberName for RoleMappingMember {
+    fn name(self) -> &'static str {
+        match self {
+            RoleMappingMember::Type => "Type",
+            RoleMappingMember::AmbiguousRoleResolution => "AmbiguousRoleResolution",
+            RoleMappingMember::RulesConfiguration => "RulesConfiguration",
+        }
+    }
+}
+
+impl crate::members::Members for RoleMapping {
+    type Member = RoleMappingMember;
+    fn present_members(&self) -> Vec<RoleMappingMember> {
+        let mut present = Vec::new();
+        if self.r#type.is_some() { present.push(RoleMappingMember::Type); }
+        if self.ambiguous_role_resolution.is_some() { present.push(RoleMappingMember::AmbiguousRoleResolution); }
+        if self.rules_configuration.is_some() { present.push(RoleMappingMember::RulesConfiguration); }
+        present
+    }
+}
+
+impl Validate for RoleMapping {
+    fn validate(&self, v: &mut Validator) {
+        v.member("Type", "Type", |v| match &self.r#type {
+            None => { v.missing(); }
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("AmbiguousRoleResolution", "AmbiguousRoleResolution", |v| match &self.ambiguous_role_resolution {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("RulesConfiguration", "RulesConfiguration", |v| match &self.rules_configuration {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+    }
+}
+
+/// `RoleMappingType`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RoleMappingType {
+    /// `Token`
+    Token,
+    /// `Rules`
+    Rules,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for RoleMappingType {
+    const VALUES: &'static [&'static str] = &["Token", "Rules"];
+    fn as_str(&self) -> &str {
+        match self {
+            RoleMappingType::Token => "Token",
+            RoleMappingType::Rules => "Rules",
+            RoleMappingType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "Token" => RoleMappingType::Token,
+            "Rules" => RoleMappingType::Rules,
+            other => RoleMappingType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, RoleMappingType::Unknown(_))
+    }
+}
+
+crate::wire_enum_serde!(RoleMappingType);
+
+/// `RulesConfigurationType` (input and output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RulesConfigurationType {
+    #[serde(rename = "Rules", default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Vec<MappingRule>>,
+}
+
+/// The members of [`RulesConfigurationType`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RulesConfigurationTypeMember {
+    Rules,
+}
+
+impl crate::members::MemberName for RulesConfigurationTypeMember {
+    fn name(self) -> &'static str {
+        match self {
+            RulesConfigurationTypeMember::Rules => "Rules",
+        }
+    }
+}
+
+impl crate::members::Members for RulesConfigurationType {
+    type Member = RulesConfigurationTypeMember;
+    fn present_members(&self) -> Vec<RulesConfigurationTypeMember> {
+        let mut present = Vec::new();
+        if self.rules.is_some() { present.push(RulesConfigurationTypeMember::Rules); }
+        present
+    }
+}
+
+impl Validate for RulesConfigurationType {
+    fn validate(&self, v: &mut Validator) {
+        v.member("Rules", "Rules", |v| match &self.rules {
+            None => { v.missing(); }
+            Some(x) => {
+                v.length(x.len(), Some(1), Some(400), || format!("{:?}", x));
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+    }
+}
+
+/// `SetIdentityPoolRolesInput` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SetIdentityPoolRolesInput {
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+    #[serde(rename = "Roles", default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<BTreeMap<String, String>>,
+    #[serde(rename = "RoleMappings", default, skip_serializing_if = "Option::is_none")]
+    pub role_mappings: Option<BTreeMap<String, RoleMapping>>,
+}
+
+/// The members of [`SetIdentityPoolRolesInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SetIdentityPoolRolesInputMember {
+    IdentityPoolId,
+    Roles,
+    RoleMappings,
+}
+
+impl crate::members::MemberName for SetIdentityPoolRolesInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            SetIdentityPoolRolesInputMember::IdentityPoolId => "IdentityPoolId",
+            SetIdentityPoolRolesInputMember::Roles => "Roles",
+            SetIdentityPoolRolesInputMember::RoleMappings => "RoleMappings",
+        }
+    }
+}
+
+impl crate::members::Members for SetIdentityPoolRolesInput {
+    type Member = SetIdentityPoolRolesInputMember;
+    fn present_members(&self) -> Vec<SetIdentityPoolRolesInputMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(SetIdentityPoolRolesInputMember::IdentityPoolId); }
+        if self.roles.is_some() { present.push(SetIdentityPoolRolesInputMember::Roles); }
+        if self.role_mappings.is_some() { present.push(SetIdentityPoolRolesInputMember::RoleMappings); }
+        present
+    }
+}
+
+impl Validate for SetIdentityPoolRolesInput {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_5);
+            }
+        });
+        v.member("Roles", "Roles", |v| match &self.roles {
+            None => { v.missing(); }
+            Some(x) => {
+                v.length(x.len(), None, Some(2), || format!("{:?}", x));
+                for (k, e) in x.iter() {
+                    let _ = (k, e);
+                    v.key(k, |v| {
+                        v.string_length(k, Some(1), Some(128));
+                        v.pattern(k, &PATTERN_8);
+                        v.string_length(e, Some(20), Some(2048));
+                    });
+                }
+            }
+        });
+        v.member("RoleMappings", "RoleMappings", |v| match &self.role_mappings {
+            None => {}
+            Some(x) => {
+                v.length(x.len(), None, Some(10), || format!("{:?}", x));
+                for (k, e) in x.iter() {
+                    let _ = (k, e);
+                    v.key(k, |v| {
+                        v.string_length(k, Some(1), Some(128));
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+    }
+}
+
+/// `SetPrincipalTagAttributeMapInput` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SetPrincipalTagAttributeMapInput {
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+    #[serde(rename = "IdentityProviderName", default, skip_serializing_if = "Option::is_none")]
+    pub identity_provider_name: Option<String>,
+    #[serde(rename = "UseDefaults", default, skip_serializing_if = "Option::is_none")]
+    pub use_defaults: Option<bool>,
+    #[serde(rename = "PrincipalTags", default, skip_serializing_if = "Option::is_none")]
+    pub principal_tags: Option<BTreeMap<String, String>>,
+}
+
+/// The members of [`SetPrincipalTagAttributeMapInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SetPrincipalTagAttributeMapInputMember {
+    IdentityPoolId,
+    IdentityProviderName,
+    UseDefaults,
+    PrincipalTags,
+}
+
+impl crate::members::MemberName for SetPrincipalTagAttributeMapInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            SetPrincipalTagAttributeMapInputMember::IdentityPoolId => "IdentityPoolId",
+            SetPrincipalTagAttributeMapInputMember::IdentityProviderName => "IdentityProviderName",
+            SetPrincipalTagAttributeMapInputMember::UseDefaults => "UseDefaults",
+            SetPrincipalTagAttributeMapInputMember::PrincipalTags => "PrincipalTags",
+        }
+    }
+}
+
+impl crate::members::Members for SetPrincipalTagAttributeMapInput {
+    type Member = SetPrincipalTagAttributeMapInputMember;
+    fn present_members(&self) -> Vec<SetPrincipalTagAttributeMapInputMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(SetPrincipalTagAttributeMapInputMember::IdentityPoolId); }
+        if self.identity_provider_name.is_some() { present.push(SetPrincipalTagAttributeMapInputMember::IdentityProviderName); }
+        if self.use_defaults.is_some() { present.push(SetPrincipalTagAttributeMapInputMember::UseDefaults); }
+        if self.principal_tags.is_some() { present.push(SetPrincipalTagAttributeMapInputMember::PrincipalTags); }
+        present
+    }
+}
+
+impl Validate for SetPrincipalTagAttributeMapInput {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_5);
+            }
+        });
+        v.member("IdentityProviderName", "IdentityProviderName", |v| match &self.identity_provider_name {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(128));
+            }
+        });
+        v.member("PrincipalTags", "PrincipalTags", |v| match &self.principal_tags {
+            None => {}
+            Some(x) => {
+                v.length(x.len(), None, Some(50), || format!("{:?}", x));
+                for (k, e) in x.iter() {
+                    let _ = (k, e);
+                    v.key(k, |v| {
+                        v.string_length(k, Some(1), Some(128));
+                        v.string_length(e, Some(1), Some(256));
+                    });
+                }
+            }
+        });
+    }
+}
+
+/// `SetPrincipalTagAttributeMapResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SetPrincipalTagAttributeMapResponse {
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+    #[serde(rename = "IdentityProviderName", default, skip_serializing_if = "Option::is_none")]
+    pub identity_provider_name: Option<String>,
+    #[serde(rename = "UseDefaults", default, skip_serializing_if = "Option::is_none")]
+    pub use_defaults: Option<bool>,
+    #[serde(rename = "PrincipalTags", default, skip_serializing_if = "Option::is_none")]
+    pub principal_tags: Option<BTreeMap<String, String>>,
+}
+
+/// `TagResourceInput` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TagResourceInput {
+    #[serde(rename = "ResourceArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arn: Option<String>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// The members of [`TagResourceInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TagResourceInputMember {
+    ResourceArn,
+    Tags,
+}
+
+impl crate::members::MemberName for TagResourceInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            TagResourceInputMember::ResourceArn => "ResourceArn",
+            TagResourceInputMember::Tags => "Tags",
+        }
+    }
+}
+
+impl crate::members::Members for TagResourceInput {
+    type Member = TagResourceInputMember;
+    fn present_members(&self) -> Vec<TagResourceInputMember> {
+        let mut present = Vec::new();
+        if self.resource_arn.is_some() { present.push(TagResourceInputMember::ResourceArn); }
+        if self.tags.is_some() { present.push(TagResourceInputMember::Tags); }
+        present
+    }
+}
+
+impl Validate for TagResourceInput {
+    fn validate(&self, v: &mut Validator) {
+        v.member("ResourceArn", "ResourceArn", |v| match &self.resource_arn {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(20), Some(2048));
+            }
+        });
+        v.member("Tags", "Tags", |v| match &self.tags {
+            None => { v.missing(); }
+            Some(x) => {
+                for (k, e) in x.iter() {
+                    let _ = (k, e);
+                    v.key(k, |v| {
+                        v.string_length(k, Some(1), Some(128));
+                        v.string_length(e, Some(0), Some(256));
+                    });
+                }
+            }
+        });
+    }
+}
+
+/// `TagResourceResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TagResourceResponse {
+}
+
+/// `UnlinkDeveloperIdentityInput` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UnlinkDeveloperIdentityInput {
+    #[serde(rename = "IdentityId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+    #[serde(rename = "DeveloperProviderName", default, skip_serializing_if = "Option::is_none")]
+    pub developer_provider_name: Option<String>,
+    #[serde(rename = "DeveloperUserIdentifier", default, skip_serializing_if = "Option::is_none")]
+    pub developer_user_identifier: Option<String>,
+}
+
+/// The members of [`UnlinkDeveloperIdentityInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnlinkDeveloperIdentityInputMember {
+    IdentityId,
+    IdentityPoolId,
+    DeveloperProviderName,
+    DeveloperUserIdentifier,
+}
+
+impl crate::members::MemberName for UnlinkDeveloperIdentityInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            UnlinkDeveloperIdentityInputMember::IdentityId => "IdentityId",
+            UnlinkDeveloperIdentityInputMember::IdentityPoolId => "IdentityPoolId",
+            UnlinkDeveloperIdentityInputMember::DeveloperProviderName => "DeveloperProviderName",
+            UnlinkDeveloperIdentityInputMember::DeveloperUserIdentifier => "DeveloperUserIdentifier",
+        }
+    }
+}
+
+impl crate::members::Members for UnlinkDeveloperIdentityInput {
+    type Member = UnlinkDeveloperIdentityInputMember;
+    fn present_members(&self) -> Vec<UnlinkDeveloperIdentityInputMember> {
+        let mut present = Vec::new();
+        if self.identity_id.is_some() { present.push(UnlinkDeveloperIdentityInputMember::IdentityId); }
+        if self.identity_pool_id.is_some() { present.push(UnlinkDeveloperIdentityInputMember::IdentityPoolId); }
+        if self.developer_provider_name.is_some() { present.push(UnlinkDeveloperIdentityInputMember::DeveloperProviderName); }
+        if self.developer_user_identifier.is_some() { present.push(UnlinkDeveloperIdentityInputMember::DeveloperUserIdentifier); }
+        present
+    }
+}
+
+impl Validate for UnlinkDeveloperIdentityInput {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityId", "IdentityId", |v| match &self.identity_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_5);
+            }
+        });
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_5);
+            }
+        });
+        v.member("DeveloperProviderName", "DeveloperProviderName", |v| match &self.developer_provider_name {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(128));
+                v.pattern(x, &PATTERN_4);
+            }
+        });
+        v.member("DeveloperUserIdentifier", "DeveloperUserIdentifier", |v| match &self.developer_user_identifier {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(1024));
+            }
+        });
+    }
+}
+
+/// `UnlinkIdentityInput` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UnlinkIdentityInput {
+    #[serde(rename = "IdentityId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+    #[serde(rename = "Logins", default, skip_serializing_if = "Option::is_none")]
+    pub logins: Option<BTreeMap<String, String>>,
+    #[serde(rename = "LoginsToRemove", default, skip_serializing_if = "Option::is_none")]
+    pub logins_to_remove: Option<Vec<String>>,
+}
+
+/// The members of [`UnlinkIdentityInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnlinkIdentityInputMember {
+    IdentityId,
+    Logins,
+    LoginsToRemove,
+}
+
+impl crate::members::MemberName for UnlinkIdentityInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            UnlinkIdentityInputMember::IdentityId => "IdentityId",
+            UnlinkIdentityInputMember::Logins => "Logins",
+            UnlinkIdentityInputMember::LoginsToRemove => "LoginsToRemove",
+        }
+    }
+}
+
+impl crate::members::Members for UnlinkIdentityInput {
+    type Member = UnlinkIdentityInputMember;
+    fn present_members(&self) -> Vec<UnlinkIdentityInputMember> {
+        let mut present = Vec::new();
+        if self.identity_id.is_some() { present.push(UnlinkIdentityInputMember::IdentityId); }
+        if self.logins.is_some() { present.push(UnlinkIdentityInputMember::Logins); }
+        if self.logins_to_remove.is_some() { present.push(UnlinkIdentityInputMember::LoginsToRemove); }
+        present
+    }
+}
+
+impl Validate for UnlinkIdentityInput {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityId", "IdentityId", |v| match &self.identity_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_5);
+            }
+        });
+        v.member("Logins", "Logins", |v| match &self.logins {
+            None => { v.missing(); }
+            Some(x) => {
+                v.length(x.len(), None, Some(10), || format!("{:?}", x));
+                for (k, e) in x.iter() {
+                    let _ = (k, e);
+                    v.key(k, |v| {
+                        v.string_length(k, Some(1), Some(128));
+                        v.string_length(e, Some(1), Some(50000));
+                    });
+                }
+            }
+        });
+        v.member("LoginsToRemove", "LoginsToRemove", |v| match &self.logins_to_remove {
+            None => { v.missing(); }
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        v.string_length(e, Some(1), Some(128));
+                    });
+                }
+            }
+        });
+    }
+}
+
+/// `UnprocessedIdentityId` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UnprocessedIdentityId {
+    #[serde(rename = "IdentityId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+    #[serde(rename = "ErrorCode", default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<ErrorCode>,
+}
+
+/// `UntagResourceInput` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UntagResourceInput {
+    #[serde(rename = "ResourceArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arn: Option<String>,
+    #[serde(rename = "TagKeys", default, skip_serializing_if = "Option::is_none")]
+    pub tag_keys: Option<Vec<String>>,
+}
+
+/// The members of [`UntagResourceInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UntagResourceInputMember {
+    ResourceArn,
+    TagKeys,
+}
+
+impl crate::members::MemberName for UntagResourceInputMember {
+    fn name(self) -> &'static str {
+        match self {
+            UntagResourceInputMember::ResourceArn => "ResourceArn",
+            UntagResourceInputMember::TagKeys => "TagKeys",
+        }
+    }
+}
+
+impl crate::members::Members for UntagResourceInput {
+    type Member = UntagResourceInputMember;
+    fn present_members(&self) -> Vec<UntagResourceInputMember> {
+        let mut present = Vec::new();
+        if self.resource_arn.is_some() { present.push(UntagResourceInputMember::ResourceArn); }
+        if self.tag_keys.is_some() { present.push(UntagResourceInputMember::TagKeys); }
+        present
+    }
+}
+
+impl Validate for UntagResourceInput {
+    fn validate(&self, v: &mut Validator) {
+        v.member("ResourceArn", "ResourceArn", |v| match &self.resource_arn {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(20), Some(2048));
+            }
+        });
+        v.member("TagKeys", "TagKeys", |v| match &self.tag_keys {
+            None => { v.missing(); }
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        v.string_length(e, Some(1), Some(128));
+                    });
+                }
+            }
+        });
+    }
+}
+
+/// `UntagResourceResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UntagResourceResponse {
+}
+
 // Model patterns, compiled on first use.
+static PATTERN_8: Pattern = Pattern::new(r#"(un)?authenticated"#, || Pattern::compile(r#"(un)?authenticated"#));
 static PATTERN_7: Pattern = Pattern::new(r#"[\S]+"#, || Pattern::compile(r#"[\S]+"#));
 static PATTERN_5: Pattern = Pattern::new(r#"[\w-]+:[0-9a-f-]+"#, || Pattern::compile(r#"[\w-]+:[0-9a-f-]+"#));
 static PATTERN_3: Pattern = Pattern::new(r#"[\w.;_/-]+"#, || Pattern::compile(r#"[\w.;_/-]+"#));

@@ -21,24 +21,69 @@ pub const CONTENT_TYPE: &str = "application/json";
 /// A decoded request of an operation Reservoir serves.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
+    BulkPublish(BulkPublishRequest),
+    DeleteDataset(DeleteDatasetRequest),
+    DescribeDataset(DescribeDatasetRequest),
     DescribeIdentityPoolUsage(DescribeIdentityPoolUsageRequest),
+    DescribeIdentityUsage(DescribeIdentityUsageRequest),
+    GetBulkPublishDetails(GetBulkPublishDetailsRequest),
+    GetCognitoEvents(GetCognitoEventsRequest),
+    GetIdentityPoolConfiguration(GetIdentityPoolConfigurationRequest),
+    ListDatasets(ListDatasetsRequest),
     ListIdentityPoolUsage(ListIdentityPoolUsageRequest),
+    ListRecords(ListRecordsRequest),
+    RegisterDevice(RegisterDeviceRequest),
+    SetCognitoEvents(SetCognitoEventsRequest),
+    SetIdentityPoolConfiguration(SetIdentityPoolConfigurationRequest),
+    SubscribeToDataset(SubscribeToDatasetRequest),
+    UnsubscribeFromDataset(UnsubscribeFromDatasetRequest),
+    UpdateRecords(UpdateRecordsRequest),
 }
 
 impl Request {
     /// The operation name.
     pub fn operation(&self) -> &'static str {
         match self {
+            Request::BulkPublish(_) => "BulkPublish",
+            Request::DeleteDataset(_) => "DeleteDataset",
+            Request::DescribeDataset(_) => "DescribeDataset",
             Request::DescribeIdentityPoolUsage(_) => "DescribeIdentityPoolUsage",
+            Request::DescribeIdentityUsage(_) => "DescribeIdentityUsage",
+            Request::GetBulkPublishDetails(_) => "GetBulkPublishDetails",
+            Request::GetCognitoEvents(_) => "GetCognitoEvents",
+            Request::GetIdentityPoolConfiguration(_) => "GetIdentityPoolConfiguration",
+            Request::ListDatasets(_) => "ListDatasets",
             Request::ListIdentityPoolUsage(_) => "ListIdentityPoolUsage",
+            Request::ListRecords(_) => "ListRecords",
+            Request::RegisterDevice(_) => "RegisterDevice",
+            Request::SetCognitoEvents(_) => "SetCognitoEvents",
+            Request::SetIdentityPoolConfiguration(_) => "SetIdentityPoolConfiguration",
+            Request::SubscribeToDataset(_) => "SubscribeToDataset",
+            Request::UnsubscribeFromDataset(_) => "UnsubscribeFromDataset",
+            Request::UpdateRecords(_) => "UpdateRecords",
         }
     }
 
     /// Model constraint violations of the input, in member order.
     pub fn violations(&self) -> Vec<crate::validate::Violation> {
         match self {
+            Request::BulkPublish(input) => input.violations(),
+            Request::DeleteDataset(input) => input.violations(),
+            Request::DescribeDataset(input) => input.violations(),
             Request::DescribeIdentityPoolUsage(input) => input.violations(),
+            Request::DescribeIdentityUsage(input) => input.violations(),
+            Request::GetBulkPublishDetails(input) => input.violations(),
+            Request::GetCognitoEvents(input) => input.violations(),
+            Request::GetIdentityPoolConfiguration(input) => input.violations(),
+            Request::ListDatasets(input) => input.violations(),
             Request::ListIdentityPoolUsage(input) => input.violations(),
+            Request::ListRecords(input) => input.violations(),
+            Request::RegisterDevice(input) => input.violations(),
+            Request::SetCognitoEvents(input) => input.violations(),
+            Request::SetIdentityPoolConfiguration(input) => input.violations(),
+            Request::SubscribeToDataset(input) => input.violations(),
+            Request::UnsubscribeFromDataset(input) => input.violations(),
+            Request::UpdateRecords(input) => input.violations(),
         }
     }
 
@@ -47,10 +92,47 @@ impl Request {
 /// Decodes a routed request of a served operation; `None` when it is not served.
 pub fn decode(operation: &str, r: &RestRequest<'_>) -> Option<Result<Request, JsonError>> {
     Some(match operation {
+        "BulkPublish" => decode_bulk_publish(r).map(Request::BulkPublish),
+        "DeleteDataset" => decode_delete_dataset(r).map(Request::DeleteDataset),
+        "DescribeDataset" => decode_describe_dataset(r).map(Request::DescribeDataset),
         "DescribeIdentityPoolUsage" => decode_describe_identity_pool_usage(r).map(Request::DescribeIdentityPoolUsage),
+        "DescribeIdentityUsage" => decode_describe_identity_usage(r).map(Request::DescribeIdentityUsage),
+        "GetBulkPublishDetails" => decode_get_bulk_publish_details(r).map(Request::GetBulkPublishDetails),
+        "GetCognitoEvents" => decode_get_cognito_events(r).map(Request::GetCognitoEvents),
+        "GetIdentityPoolConfiguration" => decode_get_identity_pool_configuration(r).map(Request::GetIdentityPoolConfiguration),
+        "ListDatasets" => decode_list_datasets(r).map(Request::ListDatasets),
         "ListIdentityPoolUsage" => decode_list_identity_pool_usage(r).map(Request::ListIdentityPoolUsage),
+        "ListRecords" => decode_list_records(r).map(Request::ListRecords),
+        "RegisterDevice" => decode_register_device(r).map(Request::RegisterDevice),
+        "SetCognitoEvents" => decode_set_cognito_events(r).map(Request::SetCognitoEvents),
+        "SetIdentityPoolConfiguration" => decode_set_identity_pool_configuration(r).map(Request::SetIdentityPoolConfiguration),
+        "SubscribeToDataset" => decode_subscribe_to_dataset(r).map(Request::SubscribeToDataset),
+        "UnsubscribeFromDataset" => decode_unsubscribe_from_dataset(r).map(Request::UnsubscribeFromDataset),
+        "UpdateRecords" => decode_update_records(r).map(Request::UpdateRecords),
         _ => return None,
     })
+}
+
+fn decode_bulk_publish(r: &RestRequest<'_>) -> Result<BulkPublishRequest, JsonError> {
+    let mut input = BulkPublishRequest::default();
+    input.identity_pool_id = Some(r.labels[0].as_str().to_string());
+    Ok(input)
+}
+
+fn decode_delete_dataset(r: &RestRequest<'_>) -> Result<DeleteDatasetRequest, JsonError> {
+    let mut input = DeleteDatasetRequest::default();
+    input.identity_pool_id = Some(r.labels[0].as_str().to_string());
+    input.identity_id = Some(r.labels[1].as_str().to_string());
+    input.dataset_name = Some(r.labels[2].as_str().to_string());
+    Ok(input)
+}
+
+fn decode_describe_dataset(r: &RestRequest<'_>) -> Result<DescribeDatasetRequest, JsonError> {
+    let mut input = DescribeDatasetRequest::default();
+    input.identity_pool_id = Some(r.labels[0].as_str().to_string());
+    input.identity_id = Some(r.labels[1].as_str().to_string());
+    input.dataset_name = Some(r.labels[2].as_str().to_string());
+    Ok(input)
 }
 
 fn decode_describe_identity_pool_usage(r: &RestRequest<'_>) -> Result<DescribeIdentityPoolUsageRequest, JsonError> {
@@ -59,10 +141,102 @@ fn decode_describe_identity_pool_usage(r: &RestRequest<'_>) -> Result<DescribeId
     Ok(input)
 }
 
+fn decode_describe_identity_usage(r: &RestRequest<'_>) -> Result<DescribeIdentityUsageRequest, JsonError> {
+    let mut input = DescribeIdentityUsageRequest::default();
+    input.identity_pool_id = Some(r.labels[0].as_str().to_string());
+    input.identity_id = Some(r.labels[1].as_str().to_string());
+    Ok(input)
+}
+
+fn decode_get_bulk_publish_details(r: &RestRequest<'_>) -> Result<GetBulkPublishDetailsRequest, JsonError> {
+    let mut input = GetBulkPublishDetailsRequest::default();
+    input.identity_pool_id = Some(r.labels[0].as_str().to_string());
+    Ok(input)
+}
+
+fn decode_get_cognito_events(r: &RestRequest<'_>) -> Result<GetCognitoEventsRequest, JsonError> {
+    let mut input = GetCognitoEventsRequest::default();
+    input.identity_pool_id = Some(r.labels[0].as_str().to_string());
+    Ok(input)
+}
+
+fn decode_get_identity_pool_configuration(r: &RestRequest<'_>) -> Result<GetIdentityPoolConfigurationRequest, JsonError> {
+    let mut input = GetIdentityPoolConfigurationRequest::default();
+    input.identity_pool_id = Some(r.labels[0].as_str().to_string());
+    Ok(input)
+}
+
+fn decode_list_datasets(r: &RestRequest<'_>) -> Result<ListDatasetsRequest, JsonError> {
+    let mut input = ListDatasetsRequest::default();
+    input.identity_pool_id = Some(r.labels[0].as_str().to_string());
+    input.identity_id = Some(r.labels[1].as_str().to_string());
+    if let Some(v) = r.query("nextToken") { input.next_token = Some(v.to_string()); }
+    if let Some(v) = r.query("maxResults") { input.max_results = Some(crate::json::parse_bound("maxResults", v)?); }
+    Ok(input)
+}
+
 fn decode_list_identity_pool_usage(r: &RestRequest<'_>) -> Result<ListIdentityPoolUsageRequest, JsonError> {
     let mut input = ListIdentityPoolUsageRequest::default();
     if let Some(v) = r.query("nextToken") { input.next_token = Some(v.to_string()); }
     if let Some(v) = r.query("maxResults") { input.max_results = Some(crate::json::parse_bound("maxResults", v)?); }
+    Ok(input)
+}
+
+fn decode_list_records(r: &RestRequest<'_>) -> Result<ListRecordsRequest, JsonError> {
+    let mut input = ListRecordsRequest::default();
+    input.identity_pool_id = Some(r.labels[0].as_str().to_string());
+    input.identity_id = Some(r.labels[1].as_str().to_string());
+    input.dataset_name = Some(r.labels[2].as_str().to_string());
+    if let Some(v) = r.query("lastSyncCount") { input.last_sync_count = Some(crate::json::parse_bound("lastSyncCount", v)?); }
+    if let Some(v) = r.query("nextToken") { input.next_token = Some(v.to_string()); }
+    if let Some(v) = r.query("maxResults") { input.max_results = Some(crate::json::parse_bound("maxResults", v)?); }
+    if let Some(v) = r.query("syncSessionToken") { input.sync_session_token = Some(v.to_string()); }
+    Ok(input)
+}
+
+fn decode_register_device(r: &RestRequest<'_>) -> Result<RegisterDeviceRequest, JsonError> {
+    let mut input: RegisterDeviceRequest = crate::json::from_body(r.body)?;
+    input.identity_pool_id = Some(r.labels[0].as_str().to_string());
+    input.identity_id = Some(r.labels[1].as_str().to_string());
+    Ok(input)
+}
+
+fn decode_set_cognito_events(r: &RestRequest<'_>) -> Result<SetCognitoEventsRequest, JsonError> {
+    let mut input: SetCognitoEventsRequest = crate::json::from_body(r.body)?;
+    input.identity_pool_id = Some(r.labels[0].as_str().to_string());
+    Ok(input)
+}
+
+fn decode_set_identity_pool_configuration(r: &RestRequest<'_>) -> Result<SetIdentityPoolConfigurationRequest, JsonError> {
+    let mut input: SetIdentityPoolConfigurationRequest = crate::json::from_body(r.body)?;
+    input.identity_pool_id = Some(r.labels[0].as_str().to_string());
+    Ok(input)
+}
+
+fn decode_subscribe_to_dataset(r: &RestRequest<'_>) -> Result<SubscribeToDatasetRequest, JsonError> {
+    let mut input = SubscribeToDatasetRequest::default();
+    input.identity_pool_id = Some(r.labels[0].as_str().to_string());
+    input.identity_id = Some(r.labels[1].as_str().to_string());
+    input.dataset_name = Some(r.labels[2].as_str().to_string());
+    input.device_id = Some(r.labels[3].as_str().to_string());
+    Ok(input)
+}
+
+fn decode_unsubscribe_from_dataset(r: &RestRequest<'_>) -> Result<UnsubscribeFromDatasetRequest, JsonError> {
+    let mut input = UnsubscribeFromDatasetRequest::default();
+    input.identity_pool_id = Some(r.labels[0].as_str().to_string());
+    input.identity_id = Some(r.labels[1].as_str().to_string());
+    input.dataset_name = Some(r.labels[2].as_str().to_string());
+    input.device_id = Some(r.labels[3].as_str().to_string());
+    Ok(input)
+}
+
+fn decode_update_records(r: &RestRequest<'_>) -> Result<UpdateRecordsRequest, JsonError> {
+    let mut input: UpdateRecordsRequest = crate::json::from_body(r.body)?;
+    input.identity_pool_id = Some(r.labels[0].as_str().to_string());
+    input.identity_id = Some(r.labels[1].as_str().to_string());
+    input.dataset_name = Some(r.labels[2].as_str().to_string());
+    if let Some(v) = r.header("x-amz-Client-Context") { input.client_context = Some(v.to_string()); }
     Ok(input)
 }
 
@@ -74,23 +248,23 @@ pub fn allows_unsigned(operation: &str) -> bool {
 
 /// Every operation of the full cognito-sync model, sorted: (name, served by Reservoir).
 pub const OPERATIONS: &[(&str, bool)] = &[
-    ("BulkPublish", false),
-    ("DeleteDataset", false),
-    ("DescribeDataset", false),
+    ("BulkPublish", true),
+    ("DeleteDataset", true),
+    ("DescribeDataset", true),
     ("DescribeIdentityPoolUsage", true),
-    ("DescribeIdentityUsage", false),
-    ("GetBulkPublishDetails", false),
-    ("GetCognitoEvents", false),
-    ("GetIdentityPoolConfiguration", false),
-    ("ListDatasets", false),
+    ("DescribeIdentityUsage", true),
+    ("GetBulkPublishDetails", true),
+    ("GetCognitoEvents", true),
+    ("GetIdentityPoolConfiguration", true),
+    ("ListDatasets", true),
     ("ListIdentityPoolUsage", true),
-    ("ListRecords", false),
-    ("RegisterDevice", false),
-    ("SetCognitoEvents", false),
-    ("SetIdentityPoolConfiguration", false),
-    ("SubscribeToDataset", false),
-    ("UnsubscribeFromDataset", false),
-    ("UpdateRecords", false),
+    ("ListRecords", true),
+    ("RegisterDevice", true),
+    ("SetCognitoEvents", true),
+    ("SetIdentityPoolConfiguration", true),
+    ("SubscribeToDataset", true),
+    ("UnsubscribeFromDataset", true),
+    ("UpdateRecords", true),
 ];
 
 /// Whether `name` is an operation of the model (`Some`), and whether it is served.
@@ -100,23 +274,23 @@ pub fn operation_status(name: &str) -> Option<bool> {
 
 /// HTTP bindings of every operation of the full model.
 pub static ROUTES: &[Route] = &[
-    Route { operation: "BulkPublish", method: "POST", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("bulkpublish")], served: false },
-    Route { operation: "DeleteDataset", method: "DELETE", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identities"), Segment::Label("IdentityId"), Segment::Literal("datasets"), Segment::Label("DatasetName")], served: false },
-    Route { operation: "DescribeDataset", method: "GET", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identities"), Segment::Label("IdentityId"), Segment::Literal("datasets"), Segment::Label("DatasetName")], served: false },
+    Route { operation: "BulkPublish", method: "POST", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("bulkpublish")], served: true },
+    Route { operation: "DeleteDataset", method: "DELETE", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identities"), Segment::Label("IdentityId"), Segment::Literal("datasets"), Segment::Label("DatasetName")], served: true },
+    Route { operation: "DescribeDataset", method: "GET", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identities"), Segment::Label("IdentityId"), Segment::Literal("datasets"), Segment::Label("DatasetName")], served: true },
     Route { operation: "DescribeIdentityPoolUsage", method: "GET", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId")], served: true },
-    Route { operation: "DescribeIdentityUsage", method: "GET", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identities"), Segment::Label("IdentityId")], served: false },
-    Route { operation: "GetBulkPublishDetails", method: "POST", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("getBulkPublishDetails")], served: false },
-    Route { operation: "GetCognitoEvents", method: "GET", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("events")], served: false },
-    Route { operation: "GetIdentityPoolConfiguration", method: "GET", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("configuration")], served: false },
-    Route { operation: "ListDatasets", method: "GET", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identities"), Segment::Label("IdentityId"), Segment::Literal("datasets")], served: false },
+    Route { operation: "DescribeIdentityUsage", method: "GET", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identities"), Segment::Label("IdentityId")], served: true },
+    Route { operation: "GetBulkPublishDetails", method: "POST", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("getBulkPublishDetails")], served: true },
+    Route { operation: "GetCognitoEvents", method: "GET", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("events")], served: true },
+    Route { operation: "GetIdentityPoolConfiguration", method: "GET", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("configuration")], served: true },
+    Route { operation: "ListDatasets", method: "GET", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identities"), Segment::Label("IdentityId"), Segment::Literal("datasets")], served: true },
     Route { operation: "ListIdentityPoolUsage", method: "GET", segments: &[Segment::Literal("identitypools")], served: true },
-    Route { operation: "ListRecords", method: "GET", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identities"), Segment::Label("IdentityId"), Segment::Literal("datasets"), Segment::Label("DatasetName"), Segment::Literal("records")], served: false },
-    Route { operation: "RegisterDevice", method: "POST", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identity"), Segment::Label("IdentityId"), Segment::Literal("device")], served: false },
-    Route { operation: "SetCognitoEvents", method: "POST", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("events")], served: false },
-    Route { operation: "SetIdentityPoolConfiguration", method: "POST", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("configuration")], served: false },
-    Route { operation: "SubscribeToDataset", method: "POST", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identities"), Segment::Label("IdentityId"), Segment::Literal("datasets"), Segment::Label("DatasetName"), Segment::Literal("subscriptions"), Segment::Label("DeviceId")], served: false },
-    Route { operation: "UnsubscribeFromDataset", method: "DELETE", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identities"), Segment::Label("IdentityId"), Segment::Literal("datasets"), Segment::Label("DatasetName"), Segment::Literal("subscriptions"), Segment::Label("DeviceId")], served: false },
-    Route { operation: "UpdateRecords", method: "POST", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identities"), Segment::Label("IdentityId"), Segment::Literal("datasets"), Segment::Label("DatasetName")], served: false },
+    Route { operation: "ListRecords", method: "GET", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identities"), Segment::Label("IdentityId"), Segment::Literal("datasets"), Segment::Label("DatasetName"), Segment::Literal("records")], served: true },
+    Route { operation: "RegisterDevice", method: "POST", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identity"), Segment::Label("IdentityId"), Segment::Literal("device")], served: true },
+    Route { operation: "SetCognitoEvents", method: "POST", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("events")], served: true },
+    Route { operation: "SetIdentityPoolConfiguration", method: "POST", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("configuration")], served: true },
+    Route { operation: "SubscribeToDataset", method: "POST", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identities"), Segment::Label("IdentityId"), Segment::Literal("datasets"), Segment::Label("DatasetName"), Segment::Literal("subscriptions"), Segment::Label("DeviceId")], served: true },
+    Route { operation: "UnsubscribeFromDataset", method: "DELETE", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identities"), Segment::Label("IdentityId"), Segment::Literal("datasets"), Segment::Label("DatasetName"), Segment::Literal("subscriptions"), Segment::Label("DeviceId")], served: true },
+    Route { operation: "UpdateRecords", method: "POST", segments: &[Segment::Literal("identitypools"), Segment::Label("IdentityPoolId"), Segment::Literal("identities"), Segment::Label("IdentityId"), Segment::Literal("datasets"), Segment::Label("DatasetName")], served: true },
 ];
 
 /// Every error the cognito-sync model defines, with its HTTP status (the model's, else 400 for a
@@ -137,6 +311,326 @@ pub mod codes {
         RESOURCE_NOT_FOUND_EXCEPTION = ("ResourceNotFoundException", 404);
         TOO_MANY_REQUESTS_EXCEPTION = ("TooManyRequestsException", 429);
     }
+}
+
+/// `BulkPublishRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BulkPublishRequest {
+    #[serde(skip)]
+    pub identity_pool_id: Option<String>,
+}
+
+/// The members of [`BulkPublishRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BulkPublishRequestMember {
+    IdentityPoolId,
+}
+
+impl crate::members::MemberName for BulkPublishRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            BulkPublishRequestMember::IdentityPoolId => "IdentityPoolId",
+        }
+    }
+}
+
+impl crate::members::Members for BulkPublishRequest {
+    type Member = BulkPublishRequestMember;
+    fn present_members(&self) -> Vec<BulkPublishRequestMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(BulkPublishRequestMember::IdentityPoolId); }
+        present
+    }
+}
+
+impl Validate for BulkPublishRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+    }
+}
+
+/// `BulkPublishResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BulkPublishResponse {
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+}
+
+/// `BulkPublishStatus`: one of 4 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum BulkPublishStatus {
+    /// `NOT_STARTED`
+    NotStarted,
+    /// `IN_PROGRESS`
+    InProgress,
+    /// `FAILED`
+    Failed,
+    /// `SUCCEEDED`
+    Succeeded,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for BulkPublishStatus {
+    const VALUES: &'static [&'static str] = &["NOT_STARTED", "IN_PROGRESS", "FAILED", "SUCCEEDED"];
+    fn as_str(&self) -> &str {
+        match self {
+            BulkPublishStatus::NotStarted => "NOT_STARTED",
+            BulkPublishStatus::InProgress => "IN_PROGRESS",
+            BulkPublishStatus::Failed => "FAILED",
+            BulkPublishStatus::Succeeded => "SUCCEEDED",
+            BulkPublishStatus::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "NOT_STARTED" => BulkPublishStatus::NotStarted,
+            "IN_PROGRESS" => BulkPublishStatus::InProgress,
+            "FAILED" => BulkPublishStatus::Failed,
+            "SUCCEEDED" => BulkPublishStatus::Succeeded,
+            other => BulkPublishStatus::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, BulkPublishStatus::Unknown(_))
+    }
+}
+
+crate::wire_enum_serde!(BulkPublishStatus);
+
+/// `CognitoStreams` (input and output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CognitoStreams {
+    #[serde(rename = "StreamName", default, skip_serializing_if = "Option::is_none")]
+    pub stream_name: Option<String>,
+    #[serde(rename = "RoleArn", default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    #[serde(rename = "StreamingStatus", default, skip_serializing_if = "Option::is_none")]
+    pub streaming_status: Option<StreamingStatus>,
+}
+
+/// The members of [`CognitoStreams`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CognitoStreamsMember {
+    StreamName,
+    RoleArn,
+    StreamingStatus,
+}
+
+impl crate::members::MemberName for CognitoStreamsMember {
+    fn name(self) -> &'static str {
+        match self {
+            CognitoStreamsMember::StreamName => "StreamName",
+            CognitoStreamsMember::RoleArn => "RoleArn",
+            CognitoStreamsMember::StreamingStatus => "StreamingStatus",
+        }
+    }
+}
+
+impl crate::members::Members for CognitoStreams {
+    type Member = CognitoStreamsMember;
+    fn present_members(&self) -> Vec<CognitoStreamsMember> {
+        let mut present = Vec::new();
+        if self.stream_name.is_some() { present.push(CognitoStreamsMember::StreamName); }
+        if self.role_arn.is_some() { present.push(CognitoStreamsMember::RoleArn); }
+        if self.streaming_status.is_some() { present.push(CognitoStreamsMember::StreamingStatus); }
+        present
+    }
+}
+
+impl Validate for CognitoStreams {
+    fn validate(&self, v: &mut Validator) {
+        v.member("StreamName", "StreamName", |v| match &self.stream_name {
+            None => {}
+            Some(x) => {
+                v.string_length(x, Some(1), Some(128));
+            }
+        });
+        v.member("RoleArn", "RoleArn", |v| match &self.role_arn {
+            None => {}
+            Some(x) => {
+                v.string_length(x, Some(20), Some(2048));
+                v.pattern(x, &PATTERN_1);
+            }
+        });
+        v.member("StreamingStatus", "StreamingStatus", |v| match &self.streaming_status {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+/// `Dataset` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Dataset {
+    #[serde(rename = "IdentityId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+    #[serde(rename = "DatasetName", default, skip_serializing_if = "Option::is_none")]
+    pub dataset_name: Option<String>,
+    #[serde(rename = "CreationDate", default, skip_serializing_if = "Option::is_none")]
+    pub creation_date: Option<DateTime>,
+    #[serde(rename = "LastModifiedDate", default, skip_serializing_if = "Option::is_none")]
+    pub last_modified_date: Option<DateTime>,
+    #[serde(rename = "LastModifiedBy", default, skip_serializing_if = "Option::is_none")]
+    pub last_modified_by: Option<String>,
+    #[serde(rename = "DataStorage", default, skip_serializing_if = "Option::is_none")]
+    pub data_storage: Option<i64>,
+    #[serde(rename = "NumRecords", default, skip_serializing_if = "Option::is_none")]
+    pub num_records: Option<i64>,
+}
+
+/// `DeleteDatasetRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteDatasetRequest {
+    #[serde(skip)]
+    pub identity_pool_id: Option<String>,
+    #[serde(skip)]
+    pub identity_id: Option<String>,
+    #[serde(skip)]
+    pub dataset_name: Option<String>,
+}
+
+/// The members of [`DeleteDatasetRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteDatasetRequestMember {
+    IdentityPoolId,
+    IdentityId,
+    DatasetName,
+}
+
+impl crate::members::MemberName for DeleteDatasetRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteDatasetRequestMember::IdentityPoolId => "IdentityPoolId",
+            DeleteDatasetRequestMember::IdentityId => "IdentityId",
+            DeleteDatasetRequestMember::DatasetName => "DatasetName",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteDatasetRequest {
+    type Member = DeleteDatasetRequestMember;
+    fn present_members(&self) -> Vec<DeleteDatasetRequestMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(DeleteDatasetRequestMember::IdentityPoolId); }
+        if self.identity_id.is_some() { present.push(DeleteDatasetRequestMember::IdentityId); }
+        if self.dataset_name.is_some() { present.push(DeleteDatasetRequestMember::DatasetName); }
+        present
+    }
+}
+
+impl Validate for DeleteDatasetRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("IdentityId", "IdentityId", |v| match &self.identity_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("DatasetName", "DatasetName", |v| match &self.dataset_name {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(128));
+                v.pattern(x, &PATTERN_2);
+            }
+        });
+    }
+}
+
+/// `DeleteDatasetResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteDatasetResponse {
+    #[serde(rename = "Dataset", default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<Dataset>,
+}
+
+/// `DescribeDatasetRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeDatasetRequest {
+    #[serde(skip)]
+    pub identity_pool_id: Option<String>,
+    #[serde(skip)]
+    pub identity_id: Option<String>,
+    #[serde(skip)]
+    pub dataset_name: Option<String>,
+}
+
+/// The members of [`DescribeDatasetRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeDatasetRequestMember {
+    IdentityPoolId,
+    IdentityId,
+    DatasetName,
+}
+
+impl crate::members::MemberName for DescribeDatasetRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeDatasetRequestMember::IdentityPoolId => "IdentityPoolId",
+            DescribeDatasetRequestMember::IdentityId => "IdentityId",
+            DescribeDatasetRequestMember::DatasetName => "DatasetName",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeDatasetRequest {
+    type Member = DescribeDatasetRequestMember;
+    fn present_members(&self) -> Vec<DescribeDatasetRequestMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(DescribeDatasetRequestMember::IdentityPoolId); }
+        if self.identity_id.is_some() { present.push(DescribeDatasetRequestMember::IdentityId); }
+        if self.dataset_name.is_some() { present.push(DescribeDatasetRequestMember::DatasetName); }
+        present
+    }
+}
+
+impl Validate for DescribeDatasetRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("IdentityId", "IdentityId", |v| match &self.identity_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("DatasetName", "DatasetName", |v| match &self.dataset_name {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(128));
+                v.pattern(x, &PATTERN_2);
+            }
+        });
+    }
+}
+
+/// `DescribeDatasetResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeDatasetResponse {
+    #[serde(rename = "Dataset", default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<Dataset>,
 }
 
 /// `DescribeIdentityPoolUsageRequest` (input).
@@ -188,6 +682,226 @@ pub struct DescribeIdentityPoolUsageResponse {
     pub identity_pool_usage: Option<IdentityPoolUsage>,
 }
 
+/// `DescribeIdentityUsageRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeIdentityUsageRequest {
+    #[serde(skip)]
+    pub identity_pool_id: Option<String>,
+    #[serde(skip)]
+    pub identity_id: Option<String>,
+}
+
+/// The members of [`DescribeIdentityUsageRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeIdentityUsageRequestMember {
+    IdentityPoolId,
+    IdentityId,
+}
+
+impl crate::members::MemberName for DescribeIdentityUsageRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeIdentityUsageRequestMember::IdentityPoolId => "IdentityPoolId",
+            DescribeIdentityUsageRequestMember::IdentityId => "IdentityId",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeIdentityUsageRequest {
+    type Member = DescribeIdentityUsageRequestMember;
+    fn present_members(&self) -> Vec<DescribeIdentityUsageRequestMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(DescribeIdentityUsageRequestMember::IdentityPoolId); }
+        if self.identity_id.is_some() { present.push(DescribeIdentityUsageRequestMember::IdentityId); }
+        present
+    }
+}
+
+impl Validate for DescribeIdentityUsageRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("IdentityId", "IdentityId", |v| match &self.identity_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+    }
+}
+
+/// `DescribeIdentityUsageResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeIdentityUsageResponse {
+    #[serde(rename = "IdentityUsage", default, skip_serializing_if = "Option::is_none")]
+    pub identity_usage: Option<IdentityUsage>,
+}
+
+/// `GetBulkPublishDetailsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetBulkPublishDetailsRequest {
+    #[serde(skip)]
+    pub identity_pool_id: Option<String>,
+}
+
+/// The members of [`GetBulkPublishDetailsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetBulkPublishDetailsRequestMember {
+    IdentityPoolId,
+}
+
+impl crate::members::MemberName for GetBulkPublishDetailsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            GetBulkPublishDetailsRequestMember::IdentityPoolId => "IdentityPoolId",
+        }
+    }
+}
+
+impl crate::members::Members for GetBulkPublishDetailsRequest {
+    type Member = GetBulkPublishDetailsRequestMember;
+    fn present_members(&self) -> Vec<GetBulkPublishDetailsRequestMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(GetBulkPublishDetailsRequestMember::IdentityPoolId); }
+        present
+    }
+}
+
+impl Validate for GetBulkPublishDetailsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+    }
+}
+
+/// `GetBulkPublishDetailsResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetBulkPublishDetailsResponse {
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+    #[serde(rename = "BulkPublishStartTime", default, skip_serializing_if = "Option::is_none")]
+    pub bulk_publish_start_time: Option<DateTime>,
+    #[serde(rename = "BulkPublishCompleteTime", default, skip_serializing_if = "Option::is_none")]
+    pub bulk_publish_complete_time: Option<DateTime>,
+    #[serde(rename = "BulkPublishStatus", default, skip_serializing_if = "Option::is_none")]
+    pub bulk_publish_status: Option<BulkPublishStatus>,
+    #[serde(rename = "FailureMessage", default, skip_serializing_if = "Option::is_none")]
+    pub failure_message: Option<String>,
+}
+
+/// `GetCognitoEventsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetCognitoEventsRequest {
+    #[serde(skip)]
+    pub identity_pool_id: Option<String>,
+}
+
+/// The members of [`GetCognitoEventsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetCognitoEventsRequestMember {
+    IdentityPoolId,
+}
+
+impl crate::members::MemberName for GetCognitoEventsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            GetCognitoEventsRequestMember::IdentityPoolId => "IdentityPoolId",
+        }
+    }
+}
+
+impl crate::members::Members for GetCognitoEventsRequest {
+    type Member = GetCognitoEventsRequestMember;
+    fn present_members(&self) -> Vec<GetCognitoEventsRequestMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(GetCognitoEventsRequestMember::IdentityPoolId); }
+        present
+    }
+}
+
+impl Validate for GetCognitoEventsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+    }
+}
+
+/// `GetCognitoEventsResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetCognitoEventsResponse {
+    #[serde(rename = "Events", default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<BTreeMap<String, String>>,
+}
+
+/// `GetIdentityPoolConfigurationRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetIdentityPoolConfigurationRequest {
+    #[serde(skip)]
+    pub identity_pool_id: Option<String>,
+}
+
+/// The members of [`GetIdentityPoolConfigurationRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetIdentityPoolConfigurationRequestMember {
+    IdentityPoolId,
+}
+
+impl crate::members::MemberName for GetIdentityPoolConfigurationRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            GetIdentityPoolConfigurationRequestMember::IdentityPoolId => "IdentityPoolId",
+        }
+    }
+}
+
+impl crate::members::Members for GetIdentityPoolConfigurationRequest {
+    type Member = GetIdentityPoolConfigurationRequestMember;
+    fn present_members(&self) -> Vec<GetIdentityPoolConfigurationRequestMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(GetIdentityPoolConfigurationRequestMember::IdentityPoolId); }
+        present
+    }
+}
+
+impl Validate for GetIdentityPoolConfigurationRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+    }
+}
+
+/// `GetIdentityPoolConfigurationResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetIdentityPoolConfigurationResponse {
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+    #[serde(rename = "PushSync", default, skip_serializing_if = "Option::is_none")]
+    pub push_sync: Option<PushSync>,
+    #[serde(rename = "CognitoStreams", default, skip_serializing_if = "Option::is_none")]
+    pub cognito_streams: Option<CognitoStreams>,
+}
+
 /// `IdentityPoolUsage` (output).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IdentityPoolUsage {
@@ -199,6 +913,96 @@ pub struct IdentityPoolUsage {
     pub data_storage: Option<i64>,
     #[serde(rename = "LastModifiedDate", default, skip_serializing_if = "Option::is_none")]
     pub last_modified_date: Option<DateTime>,
+}
+
+/// `IdentityUsage` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IdentityUsage {
+    #[serde(rename = "IdentityId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+    #[serde(rename = "LastModifiedDate", default, skip_serializing_if = "Option::is_none")]
+    pub last_modified_date: Option<DateTime>,
+    #[serde(rename = "DatasetCount", default, skip_serializing_if = "Option::is_none")]
+    pub dataset_count: Option<i32>,
+    #[serde(rename = "DataStorage", default, skip_serializing_if = "Option::is_none")]
+    pub data_storage: Option<i64>,
+}
+
+/// `ListDatasetsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListDatasetsRequest {
+    #[serde(skip)]
+    pub identity_pool_id: Option<String>,
+    #[serde(skip)]
+    pub identity_id: Option<String>,
+    #[serde(skip)]
+    pub next_token: Option<String>,
+    #[serde(skip)]
+    pub max_results: Option<i32>,
+}
+
+/// The members of [`ListDatasetsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListDatasetsRequestMember {
+    IdentityPoolId,
+    IdentityId,
+    NextToken,
+    MaxResults,
+}
+
+impl crate::members::MemberName for ListDatasetsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ListDatasetsRequestMember::IdentityPoolId => "IdentityPoolId",
+            ListDatasetsRequestMember::IdentityId => "IdentityId",
+            ListDatasetsRequestMember::NextToken => "NextToken",
+            ListDatasetsRequestMember::MaxResults => "MaxResults",
+        }
+    }
+}
+
+impl crate::members::Members for ListDatasetsRequest {
+    type Member = ListDatasetsRequestMember;
+    fn present_members(&self) -> Vec<ListDatasetsRequestMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(ListDatasetsRequestMember::IdentityPoolId); }
+        if self.identity_id.is_some() { present.push(ListDatasetsRequestMember::IdentityId); }
+        if self.next_token.is_some() { present.push(ListDatasetsRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(ListDatasetsRequestMember::MaxResults); }
+        present
+    }
+}
+
+impl Validate for ListDatasetsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("IdentityId", "IdentityId", |v| match &self.identity_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+    }
+}
+
+/// `ListDatasetsResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListDatasetsResponse {
+    #[serde(rename = "Datasets", default, skip_serializing_if = "Option::is_none")]
+    pub datasets: Option<Vec<Dataset>>,
+    #[serde(rename = "Count", default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 /// `ListIdentityPoolUsageRequest` (input).
@@ -255,5 +1059,864 @@ pub struct ListIdentityPoolUsageResponse {
     pub next_token: Option<String>,
 }
 
+/// `ListRecordsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListRecordsRequest {
+    #[serde(skip)]
+    pub identity_pool_id: Option<String>,
+    #[serde(skip)]
+    pub identity_id: Option<String>,
+    #[serde(skip)]
+    pub dataset_name: Option<String>,
+    #[serde(skip)]
+    pub last_sync_count: Option<i64>,
+    #[serde(skip)]
+    pub next_token: Option<String>,
+    #[serde(skip)]
+    pub max_results: Option<i32>,
+    #[serde(skip)]
+    pub sync_session_token: Option<String>,
+}
+
+/// The members of [`ListRecordsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListRecordsRequestMember {
+    IdentityPoolId,
+    IdentityId,
+    DatasetName,
+    LastSyncCount,
+    NextToken,
+    MaxResults,
+    SyncSessionToken,
+}
+
+impl crate::members::MemberName for ListRecordsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ListRecordsRequestMember::IdentityPoolId => "IdentityPoolId",
+            ListRecordsRequestMember::IdentityId => "IdentityId",
+            ListRecordsRequestMember::DatasetName => "DatasetName",
+            ListRecordsRequestMember::LastSyncCount => "LastSyncCount",
+            ListRecordsRequestMember::NextToken => "NextToken",
+            ListRecordsRequestMember::MaxResults => "MaxResults",
+            ListRecordsRequestMember::SyncSessionToken => "SyncSessionToken",
+        }
+    }
+}
+
+impl crate::members::Members for ListRecordsRequest {
+    type Member = ListRecordsRequestMember;
+    fn present_members(&self) -> Vec<ListRecordsRequestMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(ListRecordsRequestMember::IdentityPoolId); }
+        if self.identity_id.is_some() { present.push(ListRecordsRequestMember::IdentityId); }
+        if self.dataset_name.is_some() { present.push(ListRecordsRequestMember::DatasetName); }
+        if self.last_sync_count.is_some() { present.push(ListRecordsRequestMember::LastSyncCount); }
+        if self.next_token.is_some() { present.push(ListRecordsRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(ListRecordsRequestMember::MaxResults); }
+        if self.sync_session_token.is_some() { present.push(ListRecordsRequestMember::SyncSessionToken); }
+        present
+    }
+}
+
+impl Validate for ListRecordsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("IdentityId", "IdentityId", |v| match &self.identity_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("DatasetName", "DatasetName", |v| match &self.dataset_name {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(128));
+                v.pattern(x, &PATTERN_2);
+            }
+        });
+    }
+}
+
+/// `ListRecordsResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListRecordsResponse {
+    #[serde(rename = "Records", default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<Vec<Record>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Count", default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+    #[serde(rename = "DatasetSyncCount", default, skip_serializing_if = "Option::is_none")]
+    pub dataset_sync_count: Option<i64>,
+    #[serde(rename = "LastModifiedBy", default, skip_serializing_if = "Option::is_none")]
+    pub last_modified_by: Option<String>,
+    #[serde(rename = "MergedDatasetNames", default, skip_serializing_if = "Option::is_none")]
+    pub merged_dataset_names: Option<Vec<String>>,
+    #[serde(rename = "DatasetExists", default, skip_serializing_if = "Option::is_none")]
+    pub dataset_exists: Option<bool>,
+    #[serde(rename = "DatasetDeletedAfterRequestedSyncCount", default, skip_serializing_if = "Option::is_none")]
+    pub dataset_deleted_after_requested_sync_count: Option<bool>,
+    #[serde(rename = "SyncSessionToken", default, skip_serializing_if = "Option::is_none")]
+    pub sync_session_token: Option<String>,
+}
+
+/// `Operation`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum OperationShape {
+    /// `replace`
+    Replace,
+    /// `remove`
+    Remove,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for OperationShape {
+    const VALUES: &'static [&'static str] = &["replace", "remove"];
+    fn as_str(&self) -> &str {
+        match self {
+            OperationShape::Replace => "replace",
+            OperationShape::Remove => "remove",
+            OperationShape::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "replace" => OperationShape::Replace,
+            "remove" => OperationShape::Remove,
+            other => OperationShape::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, OperationShape::Unknown(_))
+    }
+}
+
+crate::wire_enum_serde!(OperationShape);
+
+/// `Platform`: one of 4 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Platform {
+    /// `APNS`
+    Apns,
+    /// `APNS_SANDBOX`
+    ApnsSandbox,
+    /// `GCM`
+    Gcm,
+    /// `ADM`
+    Adm,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for Platform {
+    const VALUES: &'static [&'static str] = &["APNS", "APNS_SANDBOX", "GCM", "ADM"];
+    fn as_str(&self) -> &str {
+        match self {
+            Platform::Apns => "APNS",
+            Platform::ApnsSandbox => "APNS_SANDBOX",
+            Platform::Gcm => "GCM",
+            Platform::Adm => "ADM",
+            Platform::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "APNS" => Platform::Apns,
+            "APNS_SANDBOX" => Platform::ApnsSandbox,
+            "GCM" => Platform::Gcm,
+            "ADM" => Platform::Adm,
+            other => Platform::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, Platform::Unknown(_))
+    }
+}
+
+crate::wire_enum_serde!(Platform);
+
+/// `PushSync` (input and output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PushSync {
+    #[serde(rename = "ApplicationArns", default, skip_serializing_if = "Option::is_none")]
+    pub application_arns: Option<Vec<String>>,
+    #[serde(rename = "RoleArn", default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+}
+
+/// The members of [`PushSync`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PushSyncMember {
+    ApplicationArns,
+    RoleArn,
+}
+
+impl crate::members::MemberName for PushSyncMember {
+    fn name(self) -> &'static str {
+        match self {
+            PushSyncMember::ApplicationArns => "ApplicationArns",
+            PushSyncMember::RoleArn => "RoleArn",
+        }
+    }
+}
+
+impl crate::members::Members for PushSync {
+    type Member = PushSyncMember;
+    fn present_members(&self) -> Vec<PushSyncMember> {
+        let mut present = Vec::new();
+        if self.application_arns.is_some() { present.push(PushSyncMember::ApplicationArns); }
+        if self.role_arn.is_some() { present.push(PushSyncMember::RoleArn); }
+        present
+    }
+}
+
+impl Validate for PushSync {
+    fn validate(&self, v: &mut Validator) {
+        v.member("ApplicationArns", "ApplicationArns", |v| match &self.application_arns {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        v.pattern(e, &PATTERN_3);
+                    });
+                }
+            }
+        });
+        v.member("RoleArn", "RoleArn", |v| match &self.role_arn {
+            None => {}
+            Some(x) => {
+                v.string_length(x, Some(20), Some(2048));
+                v.pattern(x, &PATTERN_1);
+            }
+        });
+    }
+}
+
+/// `Record` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Record {
+    #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(rename = "SyncCount", default, skip_serializing_if = "Option::is_none")]
+    pub sync_count: Option<i64>,
+    #[serde(rename = "LastModifiedDate", default, skip_serializing_if = "Option::is_none")]
+    pub last_modified_date: Option<DateTime>,
+    #[serde(rename = "LastModifiedBy", default, skip_serializing_if = "Option::is_none")]
+    pub last_modified_by: Option<String>,
+    #[serde(rename = "DeviceLastModifiedDate", default, skip_serializing_if = "Option::is_none")]
+    pub device_last_modified_date: Option<DateTime>,
+}
+
+/// `RecordPatch` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RecordPatch {
+    #[serde(rename = "Op", default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<OperationShape>,
+    #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(rename = "SyncCount", default, skip_serializing_if = "Option::is_none")]
+    pub sync_count: Option<i64>,
+    #[serde(rename = "DeviceLastModifiedDate", default, skip_serializing_if = "Option::is_none")]
+    pub device_last_modified_date: Option<DateTime>,
+}
+
+/// The members of [`RecordPatch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordPatchMember {
+    Op,
+    Key,
+    Value,
+    SyncCount,
+    DeviceLastModifiedDate,
+}
+
+impl crate::members::MemberName for RecordPatchMember {
+    fn name(self) -> &'static str {
+        match self {
+            RecordPatchMember::Op => "Op",
+            RecordPatchMember::Key => "Key",
+            RecordPatchMember::Value => "Value",
+            RecordPatchMember::SyncCount => "SyncCount",
+            RecordPatchMember::DeviceLastModifiedDate => "DeviceLastModifiedDate",
+        }
+    }
+}
+
+impl crate::members::Members for RecordPatch {
+    type Member = RecordPatchMember;
+    fn present_members(&self) -> Vec<RecordPatchMember> {
+        let mut present = Vec::new();
+        if self.op.is_some() { present.push(RecordPatchMember::Op); }
+        if self.key.is_some() { present.push(RecordPatchMember::Key); }
+        if self.value.is_some() { present.push(RecordPatchMember::Value); }
+        if self.sync_count.is_some() { present.push(RecordPatchMember::SyncCount); }
+        if self.device_last_modified_date.is_some() { present.push(RecordPatchMember::DeviceLastModifiedDate); }
+        present
+    }
+}
+
+impl Validate for RecordPatch {
+    fn validate(&self, v: &mut Validator) {
+        v.member("Op", "Op", |v| match &self.op {
+            None => { v.missing(); }
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("Key", "Key", |v| match &self.key {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(1024));
+            }
+        });
+        v.member("Value", "Value", |v| match &self.value {
+            None => {}
+            Some(x) => {
+                v.string_length(x, None, Some(1048575));
+            }
+        });
+        v.member("SyncCount", "SyncCount", |v| match &self.sync_count {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+/// `RegisterDeviceRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RegisterDeviceRequest {
+    #[serde(skip)]
+    pub identity_pool_id: Option<String>,
+    #[serde(skip)]
+    pub identity_id: Option<String>,
+    #[serde(rename = "Platform", default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+    #[serde(rename = "Token", default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// The members of [`RegisterDeviceRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RegisterDeviceRequestMember {
+    IdentityPoolId,
+    IdentityId,
+    Platform,
+    Token,
+}
+
+impl crate::members::MemberName for RegisterDeviceRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            RegisterDeviceRequestMember::IdentityPoolId => "IdentityPoolId",
+            RegisterDeviceRequestMember::IdentityId => "IdentityId",
+            RegisterDeviceRequestMember::Platform => "Platform",
+            RegisterDeviceRequestMember::Token => "Token",
+        }
+    }
+}
+
+impl crate::members::Members for RegisterDeviceRequest {
+    type Member = RegisterDeviceRequestMember;
+    fn present_members(&self) -> Vec<RegisterDeviceRequestMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(RegisterDeviceRequestMember::IdentityPoolId); }
+        if self.identity_id.is_some() { present.push(RegisterDeviceRequestMember::IdentityId); }
+        if self.platform.is_some() { present.push(RegisterDeviceRequestMember::Platform); }
+        if self.token.is_some() { present.push(RegisterDeviceRequestMember::Token); }
+        present
+    }
+}
+
+impl Validate for RegisterDeviceRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("IdentityId", "IdentityId", |v| match &self.identity_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("Platform", "Platform", |v| match &self.platform {
+            None => { v.missing(); }
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("Token", "Token", |v| match &self.token {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+/// `RegisterDeviceResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RegisterDeviceResponse {
+    #[serde(rename = "DeviceId", default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+}
+
+/// `SetCognitoEventsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SetCognitoEventsRequest {
+    #[serde(skip)]
+    pub identity_pool_id: Option<String>,
+    #[serde(rename = "Events", default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<BTreeMap<String, String>>,
+}
+
+/// The members of [`SetCognitoEventsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SetCognitoEventsRequestMember {
+    IdentityPoolId,
+    Events,
+}
+
+impl crate::members::MemberName for SetCognitoEventsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            SetCognitoEventsRequestMember::IdentityPoolId => "IdentityPoolId",
+            SetCognitoEventsRequestMember::Events => "Events",
+        }
+    }
+}
+
+impl crate::members::Members for SetCognitoEventsRequest {
+    type Member = SetCognitoEventsRequestMember;
+    fn present_members(&self) -> Vec<SetCognitoEventsRequestMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(SetCognitoEventsRequestMember::IdentityPoolId); }
+        if self.events.is_some() { present.push(SetCognitoEventsRequestMember::Events); }
+        present
+    }
+}
+
+impl Validate for SetCognitoEventsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("Events", "Events", |v| match &self.events {
+            None => { v.missing(); }
+            Some(x) => {
+                v.length(x.len(), None, Some(1), || format!("{:?}", x));
+            }
+        });
+    }
+}
+
+/// `SetIdentityPoolConfigurationRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SetIdentityPoolConfigurationRequest {
+    #[serde(skip)]
+    pub identity_pool_id: Option<String>,
+    #[serde(rename = "PushSync", default, skip_serializing_if = "Option::is_none")]
+    pub push_sync: Option<PushSync>,
+    #[serde(rename = "CognitoStreams", default, skip_serializing_if = "Option::is_none")]
+    pub cognito_streams: Option<CognitoStreams>,
+}
+
+/// The members of [`SetIdentityPoolConfigurationRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SetIdentityPoolConfigurationRequestMember {
+    IdentityPoolId,
+    PushSync,
+    CognitoStreams,
+}
+
+impl crate::members::MemberName for SetIdentityPoolConfigurationRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            SetIdentityPoolConfigurationRequestMember::IdentityPoolId => "IdentityPoolId",
+            SetIdentityPoolConfigurationRequestMember::PushSync => "PushSync",
+            SetIdentityPoolConfigurationRequestMember::CognitoStreams => "CognitoStreams",
+        }
+    }
+}
+
+impl crate::members::Members for SetIdentityPoolConfigurationRequest {
+    type Member = SetIdentityPoolConfigurationRequestMember;
+    fn present_members(&self) -> Vec<SetIdentityPoolConfigurationRequestMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(SetIdentityPoolConfigurationRequestMember::IdentityPoolId); }
+        if self.push_sync.is_some() { present.push(SetIdentityPoolConfigurationRequestMember::PushSync); }
+        if self.cognito_streams.is_some() { present.push(SetIdentityPoolConfigurationRequestMember::CognitoStreams); }
+        present
+    }
+}
+
+impl Validate for SetIdentityPoolConfigurationRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("PushSync", "PushSync", |v| match &self.push_sync {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+        v.member("CognitoStreams", "CognitoStreams", |v| match &self.cognito_streams {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+    }
+}
+
+/// `SetIdentityPoolConfigurationResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SetIdentityPoolConfigurationResponse {
+    #[serde(rename = "IdentityPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
+    #[serde(rename = "PushSync", default, skip_serializing_if = "Option::is_none")]
+    pub push_sync: Option<PushSync>,
+    #[serde(rename = "CognitoStreams", default, skip_serializing_if = "Option::is_none")]
+    pub cognito_streams: Option<CognitoStreams>,
+}
+
+/// `StreamingStatus`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum StreamingStatus {
+    /// `ENABLED`
+    Enabled,
+    /// `DISABLED`
+    Disabled,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for StreamingStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        match self {
+            StreamingStatus::Enabled => "ENABLED",
+            StreamingStatus::Disabled => "DISABLED",
+            StreamingStatus::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "ENABLED" => StreamingStatus::Enabled,
+            "DISABLED" => StreamingStatus::Disabled,
+            other => StreamingStatus::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, StreamingStatus::Unknown(_))
+    }
+}
+
+crate::wire_enum_serde!(StreamingStatus);
+
+/// `SubscribeToDatasetRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SubscribeToDatasetRequest {
+    #[serde(skip)]
+    pub identity_pool_id: Option<String>,
+    #[serde(skip)]
+    pub identity_id: Option<String>,
+    #[serde(skip)]
+    pub dataset_name: Option<String>,
+    #[serde(skip)]
+    pub device_id: Option<String>,
+}
+
+/// The members of [`SubscribeToDatasetRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SubscribeToDatasetRequestMember {
+    IdentityPoolId,
+    IdentityId,
+    DatasetName,
+    DeviceId,
+}
+
+impl crate::members::MemberName for SubscribeToDatasetRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            SubscribeToDatasetRequestMember::IdentityPoolId => "IdentityPoolId",
+            SubscribeToDatasetRequestMember::IdentityId => "IdentityId",
+            SubscribeToDatasetRequestMember::DatasetName => "DatasetName",
+            SubscribeToDatasetRequestMember::DeviceId => "DeviceId",
+        }
+    }
+}
+
+impl crate::members::Members for SubscribeToDatasetRequest {
+    type Member = SubscribeToDatasetRequestMember;
+    fn present_members(&self) -> Vec<SubscribeToDatasetRequestMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(SubscribeToDatasetRequestMember::IdentityPoolId); }
+        if self.identity_id.is_some() { present.push(SubscribeToDatasetRequestMember::IdentityId); }
+        if self.dataset_name.is_some() { present.push(SubscribeToDatasetRequestMember::DatasetName); }
+        if self.device_id.is_some() { present.push(SubscribeToDatasetRequestMember::DeviceId); }
+        present
+    }
+}
+
+impl Validate for SubscribeToDatasetRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("IdentityId", "IdentityId", |v| match &self.identity_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("DatasetName", "DatasetName", |v| match &self.dataset_name {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(128));
+                v.pattern(x, &PATTERN_2);
+            }
+        });
+        v.member("DeviceId", "DeviceId", |v| match &self.device_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(256));
+            }
+        });
+    }
+}
+
+/// `SubscribeToDatasetResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SubscribeToDatasetResponse {
+}
+
+/// `UnsubscribeFromDatasetRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UnsubscribeFromDatasetRequest {
+    #[serde(skip)]
+    pub identity_pool_id: Option<String>,
+    #[serde(skip)]
+    pub identity_id: Option<String>,
+    #[serde(skip)]
+    pub dataset_name: Option<String>,
+    #[serde(skip)]
+    pub device_id: Option<String>,
+}
+
+/// The members of [`UnsubscribeFromDatasetRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnsubscribeFromDatasetRequestMember {
+    IdentityPoolId,
+    IdentityId,
+    DatasetName,
+    DeviceId,
+}
+
+impl crate::members::MemberName for UnsubscribeFromDatasetRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            UnsubscribeFromDatasetRequestMember::IdentityPoolId => "IdentityPoolId",
+            UnsubscribeFromDatasetRequestMember::IdentityId => "IdentityId",
+            UnsubscribeFromDatasetRequestMember::DatasetName => "DatasetName",
+            UnsubscribeFromDatasetRequestMember::DeviceId => "DeviceId",
+        }
+    }
+}
+
+impl crate::members::Members for UnsubscribeFromDatasetRequest {
+    type Member = UnsubscribeFromDatasetRequestMember;
+    fn present_members(&self) -> Vec<UnsubscribeFromDatasetRequestMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(UnsubscribeFromDatasetRequestMember::IdentityPoolId); }
+        if self.identity_id.is_some() { present.push(UnsubscribeFromDatasetRequestMember::IdentityId); }
+        if self.dataset_name.is_some() { present.push(UnsubscribeFromDatasetRequestMember::DatasetName); }
+        if self.device_id.is_some() { present.push(UnsubscribeFromDatasetRequestMember::DeviceId); }
+        present
+    }
+}
+
+impl Validate for UnsubscribeFromDatasetRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("IdentityId", "IdentityId", |v| match &self.identity_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("DatasetName", "DatasetName", |v| match &self.dataset_name {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(128));
+                v.pattern(x, &PATTERN_2);
+            }
+        });
+        v.member("DeviceId", "DeviceId", |v| match &self.device_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(256));
+            }
+        });
+    }
+}
+
+/// `UnsubscribeFromDatasetResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UnsubscribeFromDatasetResponse {
+}
+
+/// `UpdateRecordsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UpdateRecordsRequest {
+    #[serde(skip)]
+    pub identity_pool_id: Option<String>,
+    #[serde(skip)]
+    pub identity_id: Option<String>,
+    #[serde(skip)]
+    pub dataset_name: Option<String>,
+    #[serde(rename = "DeviceId", default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    #[serde(rename = "RecordPatches", default, skip_serializing_if = "Option::is_none")]
+    pub record_patches: Option<Vec<RecordPatch>>,
+    #[serde(rename = "SyncSessionToken", default, skip_serializing_if = "Option::is_none")]
+    pub sync_session_token: Option<String>,
+    #[serde(skip)]
+    pub client_context: Option<String>,
+}
+
+/// The members of [`UpdateRecordsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UpdateRecordsRequestMember {
+    IdentityPoolId,
+    IdentityId,
+    DatasetName,
+    DeviceId,
+    RecordPatches,
+    SyncSessionToken,
+    ClientContext,
+}
+
+impl crate::members::MemberName for UpdateRecordsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            UpdateRecordsRequestMember::IdentityPoolId => "IdentityPoolId",
+            UpdateRecordsRequestMember::IdentityId => "IdentityId",
+            UpdateRecordsRequestMember::DatasetName => "DatasetName",
+            UpdateRecordsRequestMember::DeviceId => "DeviceId",
+            UpdateRecordsRequestMember::RecordPatches => "RecordPatches",
+            UpdateRecordsRequestMember::SyncSessionToken => "SyncSessionToken",
+            UpdateRecordsRequestMember::ClientContext => "ClientContext",
+        }
+    }
+}
+
+impl crate::members::Members for UpdateRecordsRequest {
+    type Member = UpdateRecordsRequestMember;
+    fn present_members(&self) -> Vec<UpdateRecordsRequestMember> {
+        let mut present = Vec::new();
+        if self.identity_pool_id.is_some() { present.push(UpdateRecordsRequestMember::IdentityPoolId); }
+        if self.identity_id.is_some() { present.push(UpdateRecordsRequestMember::IdentityId); }
+        if self.dataset_name.is_some() { present.push(UpdateRecordsRequestMember::DatasetName); }
+        if self.device_id.is_some() { present.push(UpdateRecordsRequestMember::DeviceId); }
+        if self.record_patches.is_some() { present.push(UpdateRecordsRequestMember::RecordPatches); }
+        if self.sync_session_token.is_some() { present.push(UpdateRecordsRequestMember::SyncSessionToken); }
+        if self.client_context.is_some() { present.push(UpdateRecordsRequestMember::ClientContext); }
+        present
+    }
+}
+
+impl Validate for UpdateRecordsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("IdentityPoolId", "IdentityPoolId", |v| match &self.identity_pool_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("IdentityId", "IdentityId", |v| match &self.identity_id {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(55));
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("DatasetName", "DatasetName", |v| match &self.dataset_name {
+            None => { v.missing(); }
+            Some(x) => {
+                v.string_length(x, Some(1), Some(128));
+                v.pattern(x, &PATTERN_2);
+            }
+        });
+        v.member("DeviceId", "DeviceId", |v| match &self.device_id {
+            None => {}
+            Some(x) => {
+                v.string_length(x, Some(1), Some(256));
+            }
+        });
+        v.member("RecordPatches", "RecordPatches", |v| match &self.record_patches {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+        v.member("SyncSessionToken", "SyncSessionToken", |v| match &self.sync_session_token {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+/// `UpdateRecordsResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UpdateRecordsResponse {
+    #[serde(rename = "Records", default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<Vec<Record>>,
+}
+
 // Model patterns, compiled on first use.
 static PATTERN_0: Pattern = Pattern::new(r#"[\w-]+:[0-9a-f-]+"#, || Pattern::compile(r#"[\w-]+:[0-9a-f-]+"#));
+static PATTERN_2: Pattern = Pattern::new(r#"[a-zA-Z0-9_.:-]+"#, || Pattern::compile(r#"[a-zA-Z0-9_.:-]+"#));
+static PATTERN_1: Pattern = Pattern::new(r#"arn:aws:iam::\d+:role/.*"#, || Pattern::compile(r#"arn:aws:iam::\d+:role/.*"#));
+static PATTERN_3: Pattern = Pattern::new(r#"arn:aws:sns:[-0-9a-z]+:\d+:app/[A-Z_]+/[a-zA-Z0-9_.-]+"#, || Pattern::compile(r#"arn:aws:sns:[-0-9a-z]+:\d+:app/[A-Z_]+/[a-zA-Z0-9_.-]+"#));
