@@ -26,6 +26,7 @@ pub mod arn;
 pub mod cidr;
 pub mod cognito;
 pub mod cognito_sync;
+pub mod credentials;
 pub mod dhcp;
 pub mod filter;
 pub mod idempotency;

@@ -1,8 +1,9 @@
 //! Endpoints outside the AWS protocols: health, reset and the server clock, in
 //! Reservoir's own shape, and health and reset in the shapes of the tools people already
 //! use (moto's server mode posts `/moto-api/reset` before each test; tools waiting for
-//! LocalStack poll `/_localstack/health`). Their transactions go through the same entry
-//! point as every AWS operation ([`context::write`]).
+//! LocalStack poll `/_localstack/health`), and the key set that verifies Cognito
+//! Identity's OpenID tokens. Their transactions go through the same entry point as every
+//! AWS operation ([`context::write`]).
 
 use std::sync::Arc;
 
@@ -118,6 +119,17 @@ pub async fn advance_clock(State(state): State<Arc<AppState>>, body: Bytes) -> R
     }
 }
 
+/// `GET /_reservoir/cognito/jwks`: the public key of Cognito Identity's OpenID tokens
+/// as a JSON Web Key Set, to verify them with (AWS publishes its own at
+/// `https://cognito-identity.amazonaws.com/.well-known/jwks_uri`). The key is made here
+/// if no token was issued yet.
+pub async fn cognito_jwks(State(state): State<Arc<AppState>>) -> Response {
+    match crate::cognito::openid::signing_key(&state).await.and_then(|k| crate::cognito::openid::jwks(&k)) {
+        Ok(set) => plain_json(set),
+        Err(e) => failure("reading the Cognito signing key", e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use http_body_util::BodyExt;
@@ -129,6 +141,16 @@ mod tests {
         let state = Arc::new(AppState::open(config).unwrap());
         let body = health(State(state)).await.into_body().collect().await.unwrap().to_bytes();
         serde_json::from_slice(&body).unwrap()
+    }
+
+    #[tokio::test]
+    async fn jwks_serves_the_signing_key() {
+        let state = Arc::new(AppState::open(Config::ephemeral()).unwrap());
+        let body = cognito_jwks(State(state)).await.into_body().collect().await.unwrap().to_bytes();
+        let set: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(set["keys"][0]["kty"], "RSA");
+        assert_eq!(set["keys"][0]["alg"], "RS512");
+        assert_eq!(set["keys"][0]["e"], "AQAB");
     }
 
     #[tokio::test]

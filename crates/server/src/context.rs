@@ -50,6 +50,16 @@ where
         .map_err(|e| ApiError::Internal(format!("transaction task: {e}")))?
 }
 
+/// Who signed a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// An account's own (developer) credentials, or no signature.
+    Developer,
+    /// A Cognito identity's temporary credentials (`GetCredentialsForIdentity`): the
+    /// request acts as that identity, in the identity's account and region.
+    Identity { pool_id: String, identity_id: String },
+}
+
 /// The context of one AWS request.
 #[derive(Clone)]
 pub struct Cx {
@@ -59,6 +69,8 @@ pub struct Cx {
     pub scope: Scope,
     /// Whether the request carried a SigV4 signature.
     pub signed: bool,
+    /// Whose credentials signed it.
+    pub principal: Principal,
     /// The server clock when the request arrived (see [`crate::clock`]).
     pub now: Timestamp,
 }

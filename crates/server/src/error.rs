@@ -6,6 +6,7 @@
 //! [`crate::respond`], which knows the service.
 
 use reservoir_domain::cognito::CognitoError;
+use reservoir_domain::cognito_sync::SyncError;
 use reservoir_domain::filter::FilterError;
 use reservoir_domain::idempotency::IdempotencyError;
 use reservoir_domain::ids::ResourceKind;
@@ -226,6 +227,8 @@ impl From<CognitoError> for ApiError {
                 c::LIMIT_EXCEEDED_EXCEPTION,
                 c::INVALID_PARAMETER_EXCEPTION,
                 c::NOT_AUTHORIZED_EXCEPTION,
+                c::RESOURCE_CONFLICT_EXCEPTION,
+                c::DEVELOPER_USER_ALREADY_REGISTERED_EXCEPTION,
             ],
         )
     }
@@ -233,6 +236,28 @@ impl From<CognitoError> for ApiError {
 
 /// Cognito errors as Cognito Sync answers them (its model's codes and statuses:
 /// `ResourceNotFoundException` is 404 there).
+impl From<SyncError> for ApiError {
+    fn from(e: SyncError) -> ApiError {
+        use sync_codes as c;
+        let code = match &e {
+            SyncError::Conflict { .. } => c::RESOURCE_CONFLICT_EXCEPTION,
+            SyncError::DatasetTooLarge(_) | SyncError::TooManyRecords(_) | SyncError::TooManyDatasets(_) => {
+                c::LIMIT_EXCEEDED_EXCEPTION
+            }
+            SyncError::InvalidPatch(_) | SyncError::InvalidSession(_) | SyncError::InvalidParameter(_) => {
+                c::INVALID_PARAMETER_EXCEPTION
+            }
+            SyncError::IdentityNotFound(_) | SyncError::DatasetNotFound(_) | SyncError::DeviceNotFound(_) => {
+                c::RESOURCE_NOT_FOUND_EXCEPTION
+            }
+            SyncError::NotAuthorized(_) => c::NOT_AUTHORIZED_EXCEPTION,
+            SyncError::InvalidConfiguration(_) => c::INVALID_CONFIGURATION_EXCEPTION,
+            SyncError::AlreadyStreamed(_) => c::ALREADY_STREAMED_EXCEPTION,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
 pub fn sync_error(e: CognitoError) -> ApiError {
     use sync_codes as c;
     cognito_error(
@@ -242,21 +267,45 @@ pub fn sync_error(e: CognitoError) -> ApiError {
             c::LIMIT_EXCEEDED_EXCEPTION,
             c::INVALID_PARAMETER_EXCEPTION,
             c::NOT_AUTHORIZED_EXCEPTION,
+            c::RESOURCE_CONFLICT_EXCEPTION,
+            // Cognito Sync has no such code; it never links developer users.
+            c::INVALID_PARAMETER_EXCEPTION,
         ],
     )
 }
 
-/// `codes`: the service's not-found, limit-exceeded, invalid-parameter and not-authorized
-/// codes (both Cognito services use these four names, with statuses of their own).
-fn cognito_error(e: CognitoError, codes: [Code; 4]) -> ApiError {
-    let [not_found, limit, invalid, not_authorized] = codes;
+/// `codes`: the service's not-found, limit-exceeded, invalid-parameter, not-authorized,
+/// resource-conflict and developer-user-already-registered codes (both Cognito services
+/// use these names, with statuses of their own).
+fn cognito_error(e: CognitoError, codes: [Code; 6]) -> ApiError {
+    let [not_found, limit, invalid, not_authorized, conflict, developer_registered] = codes;
     let code = match &e {
-        CognitoError::PoolNotFound(_) => not_found,
-        CognitoError::PoolLimitExceeded => limit,
-        CognitoError::DeveloperProviderImmutable(_) => invalid,
+        CognitoError::PoolNotFound(_)
+        | CognitoError::IdentityNotFound(_)
+        | CognitoError::DeveloperUserNotFound(_)
+        | CognitoError::DeveloperUserNotLinked(..)
+        | CognitoError::NoDeveloperUsers(_) => not_found,
+        CognitoError::PoolLimitExceeded | CognitoError::TooManyLogins => limit,
+        CognitoError::DeveloperProviderImmutable(_)
+        | CognitoError::NoDeveloperProvider(_)
+        | CognitoError::DeveloperLoginMissing(_)
+        | CognitoError::DeveloperProviderMismatch(..)
+        | CognitoError::LookupWithoutKey
+        | CognitoError::RoleMappingProvider(_)
+        | CognitoError::InvalidRoleMapping(..)
+        | CognitoError::ProviderNotInPool(_)
+        | CognitoError::InvalidArn(_)
+        | CognitoError::TooManyTags => invalid,
         CognitoError::UnauthenticatedNotAllowed
         | CognitoError::ProviderNotConfigured(_)
-        | CognitoError::EmptyToken(_) => not_authorized,
+        | CognitoError::EmptyToken(_)
+        | CognitoError::LoginsDoNotMatch(_)
+        | CognitoError::IdentityDisabled(_)
+        | CognitoError::RoleForbidden(_) => not_authorized,
+        CognitoError::LoginsOfDifferentIdentities
+        | CognitoError::LoginLinkedElsewhere(_)
+        | CognitoError::LookupMismatch(..) => conflict,
+        CognitoError::DeveloperUserAlreadyRegistered(_) => developer_registered,
     };
     ApiError::new(code, e.to_string())
 }

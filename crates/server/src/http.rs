@@ -14,13 +14,16 @@ use http::header;
 use http::request::Parts;
 
 use reservoir_domain::account::{AccountId, Scope};
+use reservoir_domain::credentials::{self, CredentialError, IdentityClaims};
 use reservoir_domain::ids::{OsRandom, new_request_id};
+use reservoir_domain::time::Timestamp;
+use reservoir_wire::cognito_identity;
 use reservoir_wire::ec2::codes as ec2_codes;
 use reservoir_wire::json::codes as json_codes;
 use reservoir_wire::route::{self, RequestHead, Service};
 use reservoir_wire::sigv4::{self, Signature, SignatureError};
 
-use crate::context::{Cx, Trace};
+use crate::context::{Cx, Principal, Trace};
 use crate::error::{ApiError, ApiResult};
 use crate::respond::{Flavor, error_response};
 use crate::{AppState, admin, cognito, ec2, ram};
@@ -154,10 +157,22 @@ async fn dispatch(state: &Arc<AppState>, parts: &Parts, body: Bytes, request_id:
         trace.region = Some(region);
         return error_response(flavor, request_id, &err, trace);
     }
-    let account = signature
+    let mut account = signature
         .as_ref()
         .map(|s| AccountId::from_access_key(&s.credential.access_key))
         .unwrap_or_else(AccountId::default_account);
+    let now = state.clock.now();
+    let principal = match identity_principal(state, parts, signature.as_ref(), &service, now) {
+        Ok(Some(claims)) => {
+            account = claims.scope.account;
+            Principal::Identity { pool_id: claims.pool_id, identity_id: claims.identity_id }
+        }
+        Ok(None) => Principal::Developer,
+        Err(e) => {
+            trace.region = Some(region);
+            return error_response(flavor, request_id, &e, trace);
+        }
+    };
     trace.account = Some(account.to_string());
     trace.region = Some(region.clone());
     let cx = Cx {
@@ -165,7 +180,8 @@ async fn dispatch(state: &Arc<AppState>, parts: &Parts, body: Bytes, request_id:
         request_id: request_id.to_string(),
         scope: Scope::new(account, region),
         signed: signature.is_some(),
-        now: state.clock.now(),
+        principal,
+        now,
     };
     match service {
         Service::Ec2 => ec2::handle(cx, parts, body, trace).await,
@@ -174,6 +190,66 @@ async fn dispatch(state: &Arc<AppState>, parts: &Parts, body: Bytes, request_id:
         Service::Ram => ram::handle(cx, parts, trace),
         Service::Other(_) => unreachable!("handled above"),
     }
+}
+
+/// The Cognito identity whose temporary credentials signed the request, if they are
+/// Reservoir's (`domain::credentials`). Such credentials may call Cognito Sync (which
+/// checks, per operation, what an identity may do) and the Cognito Identity operations
+/// that need no signature; every other request signed with them is refused.
+fn identity_principal(
+    state: &AppState,
+    parts: &Parts,
+    signature: Option<&Signature>,
+    service: &Service,
+    now: Timestamp,
+) -> ApiResult<Option<IdentityClaims>> {
+    let Some(signature) = signature else { return Ok(None) };
+    let token =
+        parts.headers.get("x-amz-security-token").and_then(|v| v.to_str().ok()).map(str::to_string).or_else(|| {
+            reservoir_wire::json::parse_query(parts.uri.query())
+                .into_iter()
+                .find(|(k, _)| k == "X-Amz-Security-Token")
+                .map(|(_, v)| v)
+        });
+    let Some(token) = token else { return Ok(None) };
+    let flavor = Flavor::of(service);
+    let claims = match credentials::recognise(&state.tokens, &signature.credential.access_key, &token, now) {
+        Ok(Some(claims)) => claims,
+        Ok(None) => return Ok(None),
+        Err(e @ CredentialError::Invalid) => {
+            return Err(ApiError::new(
+                flavor.pick(ec2_codes::AUTH_FAILURE, json_codes::UNRECOGNIZED_CLIENT),
+                e.to_string(),
+            ));
+        }
+        Err(e @ CredentialError::Expired) => {
+            return Err(ApiError::new(
+                flavor.pick(ec2_codes::REQUEST_EXPIRED, json_codes::EXPIRED_TOKEN),
+                e.to_string(),
+            ));
+        }
+    };
+    let allowed = match service {
+        Service::CognitoSync => true,
+        Service::CognitoIdentity => header_str(parts, "x-amz-target")
+            .and_then(|t| t.strip_prefix(cognito_identity::TARGET_PREFIX))
+            .and_then(|t| t.strip_prefix('.'))
+            .is_some_and(cognito_identity::allows_unsigned),
+        Service::Ec2 | Service::Ram | Service::Other(_) => false,
+    };
+    if !allowed {
+        let message = format!(
+            "The temporary credentials of the Cognito identity {} may only call Cognito Sync for that identity's own \
+             data.",
+            claims.identity_id
+        );
+        let code = match service {
+            Service::CognitoIdentity => cognito_identity::codes::NOT_AUTHORIZED_EXCEPTION,
+            _ => flavor.pick(ec2_codes::UNAUTHORIZED_OPERATION, json_codes::ACCESS_DENIED),
+        };
+        return Err(ApiError::new(code, message));
+    }
+    Ok(Some(claims))
 }
 
 fn check_region(state: &AppState, region: &str, flavor: Flavor) -> ApiResult<()> {

@@ -19,9 +19,11 @@
 //! its database asks for a retry (PostgreSQL serialization failures).
 
 use reservoir_domain::account::Scope;
+use reservoir_domain::cognito_sync::{Dataset, IdentityUsage, Record as SyncRecord};
 use reservoir_domain::ipam::ResourceCidr;
 use reservoir_domain::space::{Block, Family, Slot};
 
+pub mod cognito_sync;
 pub mod slots;
 pub mod sqlite;
 pub mod typed;
@@ -196,6 +198,39 @@ pub trait ReadTx {
     ) -> StoreResult<Vec<ResourceCidr>>;
     /// Resource CIDRs that are exactly `block`.
     fn resource_cidrs_exactly(&mut self, scope: &Scope, block: Block, limit: usize) -> StoreResult<Vec<ResourceCidr>>;
+
+    // Cognito Sync (`domain::cognito_sync`): datasets by (identity, name), records by
+    // (identity, dataset, key) and in (sync count, key) order.
+    fn sync_dataset(&mut self, scope: &Scope, identity_id: &str, name: &str) -> StoreResult<Option<Dataset>>;
+    /// An identity's datasets in name order, after `after`, at most `limit`.
+    fn sync_datasets(
+        &mut self,
+        scope: &Scope,
+        identity_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<Dataset>>;
+    /// The stored records (removed ones included) of the given keys, in key order.
+    fn sync_records_of(
+        &mut self,
+        scope: &Scope,
+        identity_id: &str,
+        dataset: &str,
+        keys: &[&str],
+    ) -> StoreResult<Vec<SyncRecord>>;
+    /// Records of a dataset with a sync count above `min_count`, in (sync count, key)
+    /// order after the cursor `after`, at most `limit`.
+    fn sync_records_after(
+        &mut self,
+        scope: &Scope,
+        identity_id: &str,
+        dataset: &str,
+        min_count: u64,
+        after: Option<(u64, &str)>,
+        limit: usize,
+    ) -> StoreResult<Vec<SyncRecord>>;
+    /// An identity's usage row (none before its first dataset).
+    fn sync_identity(&mut self, scope: &Scope, identity_id: &str) -> StoreResult<Option<IdentityUsage>>;
 }
 
 /// Reads and writes, in a read-write transaction.
@@ -214,6 +249,8 @@ pub trait Tx: ReadTx {
     fn delete_tag(&mut self, scope: &Scope, resource_id: &str, key: &str) -> StoreResult<bool>;
 
     fn put_alias(&mut self, scope: &Scope, namespace: &str, key: &str, target: &str) -> StoreResult<()>;
+    /// Removes one alias; returns whether it existed.
+    fn delete_alias(&mut self, scope: &Scope, namespace: &str, key: &str) -> StoreResult<bool>;
     fn delete_alias_namespace(&mut self, scope: &Scope, namespace: &str) -> StoreResult<()>;
 
     fn put_idempotency(&mut self, scope: &Scope, operation: &str, token: &str, row: &IdempotencyRow)
@@ -235,6 +272,35 @@ pub trait Tx: ReadTx {
 
     fn put_resource_cidr(&mut self, scope: &Scope, row: &ResourceCidr) -> StoreResult<()>;
     fn delete_resource_cidr(&mut self, scope: &Scope, resource_id: &str, block: Block) -> StoreResult<bool>;
+
+    /// Writes a dataset's row (inserting or replacing it). `Conflict` past the schema's
+    /// limits (1 MB, 1024 records).
+    fn put_sync_dataset(&mut self, scope: &Scope, dataset: &Dataset) -> StoreResult<()>;
+    /// Removes a dataset and its records; returns whether it existed.
+    fn delete_sync_dataset(&mut self, scope: &Scope, identity_id: &str, name: &str) -> StoreResult<bool>;
+    /// Writes records of a dataset (inserting or replacing each by key).
+    fn put_sync_records(
+        &mut self,
+        scope: &Scope,
+        identity_id: &str,
+        dataset: &str,
+        records: &[SyncRecord],
+    ) -> StoreResult<()>;
+    /// Writes an identity's usage row. `Conflict` past 20 datasets (a schema rule).
+    fn put_sync_identity(&mut self, scope: &Scope, usage: &IdentityUsage) -> StoreResult<()>;
+    /// Removes an identity's usage row, datasets and records.
+    fn delete_sync_identity(&mut self, scope: &Scope, identity_id: &str) -> StoreResult<()>;
+    /// Identities of a pool that have sync data, in id order after `after`.
+    fn sync_identities_of_pool(
+        &mut self,
+        scope: &Scope,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<String>>;
+    /// Records that a sync session committed, unless it did already: `true` the first
+    /// time. Also forgets sessions expired before `now` (they can no longer commit).
+    fn claim_sync_session(&mut self, scope: &Scope, session: &str, expires: i64, now: i64) -> StoreResult<bool>;
 
     /// Wipes every account's and region's state (not `meta`).
     fn reset(&mut self) -> StoreResult<()>;

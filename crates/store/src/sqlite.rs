@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use reservoir_domain::account::{AccountId, Scope};
+use reservoir_domain::cognito_sync::{Dataset, IdentityUsage, Record as SyncRecord};
 use reservoir_domain::ipam::ResourceCidr;
 use reservoir_domain::space::{Allocation, Block, Family, Slot};
 use reservoir_domain::time::Timestamp;
@@ -34,6 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_tags_without_rowid.sql")),
     (3, include_str!("../migrations/sqlite/0003_ip_slots.sql")),
+    (4, include_str!("../migrations/sqlite/0004_cognito_sync.sql")),
 ];
 
 const READERS: usize = 4;
@@ -818,6 +820,120 @@ impl ReadTx for SqliteTx<'_> {
             resource_cidr,
         )
     }
+    fn sync_dataset(&mut self, scope: &Scope, identity_id: &str, name: &str) -> StoreResult<Option<Dataset>> {
+        let sql = format!(
+            "SELECT {DATASET_COLUMNS} FROM sync_datasets WHERE account = ?1 AND region = ?2 AND identity_id = ?3 \
+             AND name = ?4"
+        );
+        let found = self
+            .tx
+            .prepare_cached(&sql)
+            .map_err(err)?
+            .query_row(params![scope.account.as_str(), scope.region, identity_id, name], dataset_row)
+            .optional()
+            .map_err(err)?;
+        self.spend(usize::from(found.is_some()))?;
+        Ok(found)
+    }
+
+    fn sync_datasets(
+        &mut self,
+        scope: &Scope,
+        identity_id: &str,
+        after: Option<&str>,
+        n: usize,
+    ) -> StoreResult<Vec<Dataset>> {
+        let sql = format!(
+            "SELECT {DATASET_COLUMNS} FROM sync_datasets WHERE account = ?1 AND region = ?2 AND identity_id = ?3 \
+             AND name > ?4 ORDER BY name LIMIT ?5"
+        );
+        self.listing(
+            &sql,
+            params![scope.account.as_str(), scope.region, identity_id, after.unwrap_or("")],
+            n,
+            dataset_row,
+        )
+    }
+
+    fn sync_records_of(
+        &mut self,
+        scope: &Scope,
+        identity_id: &str,
+        dataset: &str,
+        keys: &[&str],
+    ) -> StoreResult<Vec<SyncRecord>> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM sync_records WHERE account = ?1 AND region = ?2 AND identity_id = ?3 \
+             AND dataset = ?4 AND key = ?5"
+        );
+        let mut keys: Vec<&str> = keys.to_vec();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut out = Vec::new();
+        for key in keys {
+            let found = self
+                .tx
+                .prepare_cached(&sql)
+                .map_err(err)?
+                .query_row(params![scope.account.as_str(), scope.region, identity_id, dataset, key], record_row)
+                .optional()
+                .map_err(err)?;
+            out.extend(found);
+        }
+        self.spend(out.len())?;
+        Ok(out)
+    }
+
+    fn sync_records_after(
+        &mut self,
+        scope: &Scope,
+        identity_id: &str,
+        dataset: &str,
+        min_count: u64,
+        after: Option<(u64, &str)>,
+        n: usize,
+    ) -> StoreResult<Vec<SyncRecord>> {
+        // Row values keep it one range of the (sync_count, key) index.
+        let base = format!(
+            "SELECT {RECORD_COLUMNS} FROM sync_records INDEXED BY sync_records_by_count \
+             WHERE account = ?1 AND region = ?2 AND identity_id = ?3 AND dataset = ?4 AND "
+        );
+        match after {
+            Some((count, key)) if count >= min_count => {
+                let sql = format!("{base}(sync_count, key) > (?5, ?6) ORDER BY sync_count, key LIMIT ?7");
+                let p = params![scope.account.as_str(), scope.region, identity_id, dataset, count as i64, key];
+                self.listing(&sql, p, n, record_row)
+            }
+            _ => {
+                let sql = format!("{base}sync_count > ?5 ORDER BY sync_count, key LIMIT ?6");
+                let p = params![scope.account.as_str(), scope.region, identity_id, dataset, min_count as i64];
+                self.listing(&sql, p, n, record_row)
+            }
+        }
+    }
+
+    fn sync_identity(&mut self, scope: &Scope, identity_id: &str) -> StoreResult<Option<IdentityUsage>> {
+        let found = self
+            .tx
+            .prepare_cached(
+                "SELECT pool_id, identity_id, dataset_count, data_storage, last_modified FROM sync_identities \
+                 WHERE account = ?1 AND region = ?2 AND identity_id = ?3",
+            )
+            .map_err(err)?
+            .query_row(params![scope.account.as_str(), scope.region, identity_id], |r| {
+                Ok(IdentityUsage {
+                    pool_id: r.get(0)?,
+                    identity_id: r.get(1)?,
+                    dataset_count: r.get::<_, i64>(2)? as u64,
+                    data_storage: r.get::<_, i64>(3)? as u64,
+                    last_modified: r.get::<_, Option<i64>>(4)?.map(Timestamp),
+                })
+            })
+            .optional()
+            .map_err(err)?;
+        self.spend(usize::from(found.is_some()))?;
+        Ok(found)
+    }
 }
 
 impl SqliteTx<'_> {
@@ -913,6 +1029,15 @@ impl Tx for SqliteTx<'_> {
             .map_err(err)?
             .execute(params![scope.account.as_str(), scope.region, namespace, key, target])
             .map(|_| ())
+            .map_err(err)
+    }
+
+    fn delete_alias(&mut self, scope: &Scope, namespace: &str, key: &str) -> StoreResult<bool> {
+        self.tx
+            .prepare_cached("DELETE FROM aliases WHERE account = ?1 AND region = ?2 AND namespace = ?3 AND key = ?4")
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, namespace, key])
+            .map(|n| n > 0)
             .map_err(err)
     }
 
@@ -1082,9 +1207,190 @@ impl Tx for SqliteTx<'_> {
             .map_err(err)
     }
 
-    fn reset(&mut self) -> StoreResult<()> {
+    fn put_sync_dataset(&mut self, scope: &Scope, d: &Dataset) -> StoreResult<()> {
         self.tx
-            .execute_batch("DELETE FROM resources; DELETE FROM tags; DELETE FROM aliases; DELETE FROM idempotency; DELETE FROM scopes; DELETE FROM ip_slots; DELETE FROM resource_cidrs;")
+            .prepare_cached(
+                "INSERT INTO sync_datasets (account, region, identity_id, name, pool_id, created, last_modified, \
+                 last_modified_by, sync_count, data_storage, num_records) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+                 ON CONFLICT (account, region, identity_id, name) DO UPDATE SET last_modified = excluded.last_modified, \
+                 last_modified_by = excluded.last_modified_by, sync_count = excluded.sync_count, \
+                 data_storage = excluded.data_storage, num_records = excluded.num_records",
+            )
+            .map_err(err)?
+            .execute(params![
+                scope.account.as_str(),
+                scope.region,
+                d.identity_id,
+                d.name,
+                d.pool_id,
+                d.created.0,
+                d.last_modified.0,
+                d.last_modified_by,
+                d.sync_count as i64,
+                d.data_storage as i64,
+                d.num_records as i64
+            ])
+            .map(|_| ())
             .map_err(err)
     }
+
+    fn delete_sync_dataset(&mut self, scope: &Scope, identity_id: &str, name: &str) -> StoreResult<bool> {
+        self.tx
+            .prepare_cached(
+                "DELETE FROM sync_records WHERE account = ?1 AND region = ?2 AND identity_id = ?3 AND dataset = ?4",
+            )
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, identity_id, name])
+            .map_err(err)?;
+        let n = self
+            .tx
+            .prepare_cached(
+                "DELETE FROM sync_datasets WHERE account = ?1 AND region = ?2 AND identity_id = ?3 AND name = ?4",
+            )
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, identity_id, name])
+            .map_err(err)?;
+        Ok(n > 0)
+    }
+
+    fn put_sync_records(
+        &mut self,
+        scope: &Scope,
+        identity_id: &str,
+        dataset: &str,
+        records: &[SyncRecord],
+    ) -> StoreResult<()> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO sync_records (account, region, identity_id, dataset, key, value, sync_count, \
+                 last_modified, last_modified_by, device_last_modified) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+                 ON CONFLICT (account, region, identity_id, dataset, key) DO UPDATE SET value = excluded.value, \
+                 sync_count = excluded.sync_count, last_modified = excluded.last_modified, \
+                 last_modified_by = excluded.last_modified_by, device_last_modified = excluded.device_last_modified",
+            )
+            .map_err(err)?;
+        for r in records {
+            stmt.execute(params![
+                scope.account.as_str(),
+                scope.region,
+                identity_id,
+                dataset,
+                r.key,
+                r.value,
+                r.sync_count as i64,
+                r.last_modified.0,
+                r.last_modified_by,
+                r.device_last_modified.map(|t| t.0)
+            ])
+            .map_err(err)?;
+        }
+        Ok(())
+    }
+
+    fn put_sync_identity(&mut self, scope: &Scope, u: &IdentityUsage) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO sync_identities (account, region, identity_id, pool_id, dataset_count, data_storage, \
+                 last_modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 ON CONFLICT (account, region, identity_id) DO UPDATE SET pool_id = excluded.pool_id, \
+                 dataset_count = excluded.dataset_count, data_storage = excluded.data_storage, \
+                 last_modified = excluded.last_modified",
+            )
+            .map_err(err)?
+            .execute(params![
+                scope.account.as_str(),
+                scope.region,
+                u.identity_id,
+                u.pool_id,
+                u.dataset_count as i64,
+                u.data_storage as i64,
+                u.last_modified.map(|t| t.0)
+            ])
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn delete_sync_identity(&mut self, scope: &Scope, identity_id: &str) -> StoreResult<()> {
+        for table in ["sync_records", "sync_datasets", "sync_identities"] {
+            self.tx
+                .prepare_cached(&format!("DELETE FROM {table} WHERE account = ?1 AND region = ?2 AND identity_id = ?3"))
+                .map_err(err)?
+                .execute(params![scope.account.as_str(), scope.region, identity_id])
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+
+    fn sync_identities_of_pool(
+        &mut self,
+        scope: &Scope,
+        pool_id: &str,
+        after: Option<&str>,
+        n: usize,
+    ) -> StoreResult<Vec<String>> {
+        self.listing(
+            "SELECT identity_id FROM sync_identities WHERE account = ?1 AND region = ?2 AND pool_id = ?3 \
+             AND identity_id > ?4 ORDER BY identity_id LIMIT ?5",
+            params![scope.account.as_str(), scope.region, pool_id, after.unwrap_or("")],
+            n,
+            |r| r.get(0),
+        )
+    }
+
+    fn claim_sync_session(&mut self, scope: &Scope, session: &str, expires: i64, now: i64) -> StoreResult<bool> {
+        self.tx
+            .prepare_cached("DELETE FROM sync_sessions WHERE account = ?1 AND region = ?2 AND expires < ?3")
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, now])
+            .map_err(err)?;
+        let n = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO sync_sessions (account, region, session, expires) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (account, region, session) DO NOTHING",
+            )
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, session, expires])
+            .map_err(err)?;
+        Ok(n == 1)
+    }
+
+    fn reset(&mut self) -> StoreResult<()> {
+        self.tx
+            .execute_batch("DELETE FROM resources; DELETE FROM tags; DELETE FROM aliases; DELETE FROM idempotency; DELETE FROM scopes; DELETE FROM ip_slots; DELETE FROM resource_cidrs; DELETE FROM sync_datasets; DELETE FROM sync_records; DELETE FROM sync_identities; DELETE FROM sync_sessions;")
+            .map_err(err)
+    }
+}
+
+const DATASET_COLUMNS: &str = "pool_id, identity_id, name, created, last_modified, last_modified_by, sync_count, \
+                               data_storage, num_records";
+
+fn dataset_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Dataset> {
+    Ok(Dataset {
+        pool_id: r.get(0)?,
+        identity_id: r.get(1)?,
+        name: r.get(2)?,
+        created: Timestamp(r.get(3)?),
+        last_modified: Timestamp(r.get(4)?),
+        last_modified_by: r.get(5)?,
+        sync_count: r.get::<_, i64>(6)? as u64,
+        data_storage: r.get::<_, i64>(7)? as u64,
+        num_records: r.get::<_, i64>(8)? as u64,
+    })
+}
+
+const RECORD_COLUMNS: &str = "key, value, sync_count, last_modified, last_modified_by, device_last_modified";
+
+fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncRecord> {
+    Ok(SyncRecord {
+        key: r.get(0)?,
+        value: r.get(1)?,
+        sync_count: r.get::<_, i64>(2)? as u64,
+        last_modified: Timestamp(r.get(3)?),
+        last_modified_by: r.get(4)?,
+        device_last_modified: r.get::<_, Option<i64>>(5)?.map(Timestamp),
+    })
 }

@@ -42,6 +42,8 @@ pub mod codes {
         MISSING_ACTION = ("MissingAction", 400);
         MISSING_PARAMETER = ("MissingParameter", 400);
         UNAUTHORIZED_OPERATION = ("UnauthorizedOperation", 403);
+        /// Temporary credentials past their expiry (what EC2 answers to expired STS keys).
+        REQUEST_EXPIRED = ("RequestExpired", 400);
         UNKNOWN_PARAMETER = ("UnknownParameter", 400);
         UNSUPPORTED_OPERATION = ("UnsupportedOperation", 400);
         NO_SUCH_VERSION = ("NoSuchVersion", 400);

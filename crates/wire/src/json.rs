@@ -35,6 +35,10 @@ pub mod codes {
         INVALID_SIGNATURE = ("InvalidSignatureException", 403);
         /// A credential scoped to a region that is not enabled.
         UNRECOGNIZED_CLIENT = ("UnrecognizedClientException", 403);
+        /// Temporary credentials past their expiry.
+        EXPIRED_TOKEN = ("ExpiredTokenException", 400);
+        /// Credentials that may not call the operation (an identity's, for another service).
+        ACCESS_DENIED = ("AccessDeniedException", 400);
         /// A body over `--max-body-bytes`.
         REQUEST_ENTITY_TOO_LARGE = ("RequestEntityTooLarge", 413);
         /// Signed for a service Reservoir does not serve.

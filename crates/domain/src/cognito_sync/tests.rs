@@ -235,3 +235,113 @@ proptest! {
         }
     }
 }
+
+#[derive(Debug, Clone)]
+enum Op2 {
+    Update { identity: u8, dataset: u8, patches: Vec<(u8, Option<u16>, bool)>, session: u8 },
+    DeleteDataset { identity: u8, dataset: u8 },
+    ForgetIdentity { identity: u8 },
+}
+
+fn op2() -> impl Strategy<Value = Op2> {
+    prop_oneof![
+        6 => (0u8..3, 0u8..3, prop::collection::vec((0u8..5, prop::option::of(0u16..200), any::<bool>()), 0..4), 0u8..4)
+            .prop_map(|(identity, dataset, patches, session)| Op2::Update { identity, dataset, patches, session }),
+        1 => (0u8..3, 0u8..3).prop_map(|(identity, dataset)| Op2::DeleteDataset { identity, dataset }),
+        1 => (0u8..3).prop_map(|identity| Op2::ForgetIdentity { identity }),
+    ]
+}
+
+/// Identities 0 and 1 are in pool A, 2 in pool B.
+fn pool_of(identity: u8) -> &'static str {
+    if identity < 2 { "us-east-1:aaaaaaaa-0000-0000-0000-000000000000" } else { POOL }
+}
+
+proptest! {
+    /// The operations over rows keep every counter (dataset, identity, pool) equal to a
+    /// recount of the records, refused calls change nothing, and each session is counted
+    /// once.
+    #[test]
+    fn operations_keep_counters_equal_to_a_recount(ops in prop::collection::vec(op2(), 1..50)) {
+        let mut m = MemorySync::default();
+        let mut sessions_committed = BTreeMap::<&str, BTreeSet<u8>>::new();
+        for (t, op) in ops.into_iter().enumerate() {
+            let now = Timestamp(t as i64 + 1);
+            match op {
+                Op2::Update { identity, dataset, patches, session } => {
+                    let id = format!("us-east-1:{identity}");
+                    let name = format!("d{dataset}");
+                    let mut keys = BTreeSet::new();
+                    let patches: Vec<Patch> = patches
+                        .into_iter()
+                        .filter(|(k, _, _)| keys.insert(*k))
+                        .map(|(k, value, fresh)| {
+                            let key = format!("k{k}");
+                            let have = m
+                                .records
+                                .get(&(id.clone(), name.clone(), key.clone()))
+                                .map_or(0, |r| r.sync_count) as i64;
+                            let count = if fresh { have } else { have + 1 };
+                            match value {
+                                Some(n) => replace(&key, &"v".repeat(usize::from(n)), count),
+                                None => remove(&key, count),
+                            }
+                        })
+                        .collect();
+                    let before = m.clone();
+                    let token = format!("s{session}");
+                    let got = update_records(
+                        &mut m, pool_of(identity), &id, &name, &patches,
+                        Some((&token, Timestamp(1_000_000))), "dev", now,
+                    );
+                    match got {
+                        Ok(_) => {
+                            let fresh = sessions_committed.entry(pool_of(identity)).or_default().insert(session);
+                            let pools_before = before.pools.get(pool_of(identity)).map_or(0, |p| p.1);
+                            let pools_after = m.pools.get(pool_of(identity)).map_or(0, |p| p.1);
+                            // Sessions are tokens of the whole test, shared by both pools: a
+                            // session counts in the first pool that commits with it.
+                            prop_assert!(pools_after - pools_before <= u64::from(fresh));
+                        }
+                        Err(_) => prop_assert_eq!(&m, &before),
+                    }
+                }
+                Op2::DeleteDataset { identity, dataset } => {
+                    delete_dataset(&mut m, &format!("us-east-1:{identity}"), &format!("d{dataset}"), now).unwrap();
+                }
+                Op2::ForgetIdentity { identity } => {
+                    forget_identity(&mut m, &format!("us-east-1:{identity}"), now).unwrap();
+                }
+            }
+            let (per_dataset, per_identity, per_pool) = m.recount();
+            for (k, d) in &m.datasets {
+                prop_assert_eq!((d.data_storage, d.num_records), per_dataset.get(k).copied().unwrap_or_default());
+            }
+            for (id, u) in &m.identities {
+                prop_assert_eq!((u.dataset_count, u.data_storage), per_identity.get(id).copied().unwrap_or_default());
+            }
+            for (pool, (bytes, _, _)) in &m.pools {
+                prop_assert_eq!(*bytes as u64, per_pool.get(pool).copied().unwrap_or_default());
+            }
+        }
+    }
+}
+
+#[test]
+fn session_tokens_are_bound_to_their_dataset_and_expire() {
+    use crate::account::AccountId;
+    use crate::ids::SeededRandom;
+    let codec = TokenCodec::new([1; 32]);
+    let scope = Scope::new(AccountId::default_account(), "us-east-1");
+    let t = session_token(&codec, &scope, ID, "d", Timestamp(0), &mut SeededRandom::new(1));
+    let s = open_session(&codec, &scope, ID, "d", &t, Timestamp(SESSION_MILLIS)).unwrap();
+    assert_eq!(s.expires, Timestamp(SESSION_MILLIS));
+    let t2 = session_token(&codec, &scope, ID, "d", Timestamp(0), &mut SeededRandom::new(2));
+    assert_ne!(open_session(&codec, &scope, ID, "d", &t2, Timestamp(1)).unwrap().id, s.id);
+    assert!(matches!(open_session(&codec, &scope, ID, "e", &t, Timestamp(1)), Err(SyncError::InvalidSession(_))));
+    assert!(matches!(open_session(&codec, &scope, POOL, "d", &t, Timestamp(1)), Err(SyncError::InvalidSession(_))));
+    let west = Scope::new(AccountId::default_account(), "us-west-2");
+    assert!(open_session(&codec, &west, ID, "d", &t, Timestamp(1)).is_err());
+    assert!(open_session(&codec, &scope, ID, "d", &t, Timestamp(SESSION_MILLIS + 1)).is_err());
+    assert!(open_session(&codec, &scope, ID, "d", "garbage", Timestamp(1)).is_err());
+}

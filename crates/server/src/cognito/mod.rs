@@ -10,8 +10,10 @@ use reservoir_wire::validate::Violation;
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult, cognito_token_error};
 
+pub mod credentials;
 pub mod datasets;
 pub mod identity;
+pub mod openid;
 pub mod sync;
 
 /// Model-constraint violations, answered as AWS's JSON services answer them:

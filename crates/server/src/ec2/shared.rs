@@ -341,7 +341,14 @@ mod tests {
 
     fn call(state: &Arc<AppState>, parameters: &str) -> Call {
         Call {
-            cx: Cx { state: state.clone(), request_id: "r".into(), scope: scope(), signed: true, now: Timestamp(1) },
+            cx: Cx {
+                state: state.clone(),
+                request_id: "r".into(),
+                scope: scope(),
+                signed: true,
+                principal: crate::context::Principal::Developer,
+                now: Timestamp(1),
+            },
             selection: String::new(),
             parameters: parameters.into(),
             operation: "CreateThing",
