@@ -30,10 +30,17 @@ def utc_now() -> datetime.datetime:
 # --- identities and credentials -------------------------------------------------------------
 
 
+UNAUTH_ROLE = "arn:aws:iam::000000000000:role/CognitoUnauthenticated"
+
+
 def new_pool(cognito, name="sync-pool", **kw) -> str:
-    return cognito.create_identity_pool(
+    """A pool that allows unauthenticated identities, with an unauthenticated role (as
+    in AWS, GetCredentialsForIdentity needs a role that applies)."""
+    pool_id = cognito.create_identity_pool(
         IdentityPoolName=name, AllowUnauthenticatedIdentities=True, **kw
     )["IdentityPoolId"]
+    cognito.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"unauthenticated": UNAUTH_ROLE})
+    return pool_id
 
 
 def new_identity(cognito, pool_id: str) -> str:

@@ -94,22 +94,6 @@ def test_list_identity_pool_usage_paginates(cognito, sync):
     assert sorted(seen) == created
 
 
-@pytest.mark.parametrize(
-    "call",
-    [
-        lambda s: s.list_datasets(IdentityPoolId=MISSING_POOL, IdentityId=MISSING_POOL),
-        lambda s: s.get_cognito_events(IdentityPoolId=MISSING_POOL),
-        lambda s: s.get_identity_pool_configuration(IdentityPoolId=MISSING_POOL),
-    ],
-    ids=["list_datasets", "get_cognito_events", "get_identity_pool_configuration"],
-)
-def test_unserved_sync_operations(sync, call):
-    with pytest.raises(ClientError) as e:
-        call(sync)
-    assert error_code(e.value) == "NotImplemented"
-    assert http_status(e.value) == 501
-
-
 def test_ram_is_not_implemented(client_factory):
     ram = client_factory("ram")
     with pytest.raises(ClientError) as e:

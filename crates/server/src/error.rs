@@ -343,4 +343,21 @@ mod tests {
         );
         assert!(matches!(ApiError::from(StoreError::Unavailable("x".into())), ApiError::Unavailable(_)));
     }
+
+    #[test]
+    fn cognito_identity_errors_get_its_codes() {
+        let code = |e: CognitoError| ApiError::from(e).code().to_string();
+        assert_eq!(code(CognitoError::IdentityNotFound("i".into())), "ResourceNotFoundException");
+        assert_eq!(code(CognitoError::LoginsOfDifferentIdentities), "ResourceConflictException");
+        assert_eq!(
+            code(CognitoError::DeveloperUserAlreadyRegistered("u".into())),
+            "DeveloperUserAlreadyRegisteredException"
+        );
+        assert_eq!(code(CognitoError::RoleForbidden("arn".into())), "NotAuthorizedException");
+        assert_eq!(code(CognitoError::TooManyTags), "InvalidParameterException");
+        assert_eq!(code(CognitoError::TooManyLogins), "LimitExceededException");
+        // Cognito Sync's statuses for the codes it shares.
+        let ApiError::Aws { code, .. } = sync_error(CognitoError::LoginsOfDifferentIdentities) else { panic!() };
+        assert_eq!((code.code(), code.status()), ("ResourceConflictException", 409));
+    }
 }

@@ -34,6 +34,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_reservoir/health", get(admin::health))
         .route("/_reservoir/reset", post(admin::reset))
         .route("/_reservoir/clock", get(admin::clock).post(admin::advance_clock))
+        .route("/_reservoir/cognito/jwks", get(admin::cognito_jwks))
         .route("/moto-api/reset", post(admin::moto_reset))
         .route("/_localstack/health", get(admin::localstack_health))
         .route("/_localstack/state/reset", post(admin::reset))

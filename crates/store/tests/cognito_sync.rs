@@ -209,8 +209,11 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
-/// Every row of the store, read through the trait: datasets, identities and records.
-fn rows(store: &dyn Store) -> (Vec<Dataset>, Vec<IdentityUsage>, Vec<(String, String, Record)>) {
+/// Datasets, identities' usage rows, and records with their identity and dataset.
+type Rows = (Vec<Dataset>, Vec<IdentityUsage>, Vec<(String, String, Record)>);
+
+/// Every row of the store, read through the trait.
+fn rows(store: &dyn Store) -> Rows {
     let s = scope();
     read::<_, StoreError>(store, |tx| {
         let (mut datasets, mut identities, mut records) = (Vec::new(), Vec::new(), Vec::new());

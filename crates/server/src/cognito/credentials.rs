@@ -3,9 +3,10 @@
 //! signed with them into `Principal::Identity`).
 //!
 //! Like `GetId`, the operation needs no signature: the identity is found by id alone and
-//! the credentials belong to its pool's account and region. An authenticated identity
-//! must present one of its own logins; an unauthenticated one needs a pool that allows
-//! them. As in AWS, a role must apply: the pool's `authenticated` or `unauthenticated`
+//! the credentials belong to its pool's account and region. The logins presented must
+//! be the identity's as `GetOpenIdToken` checks them (`cognito::authorize`: one of its
+//! own logins, or an OpenID token naming it, as the developer flow presents; an
+//! unauthenticated identity needs a pool that allows them). As in AWS, a role must apply: the pool's `authenticated` or `unauthenticated`
 //! role, a role of a role mapping of the login's provider, or the `CustomRoleArn` when it
 //! is one of those; otherwise `InvalidIdentityPoolConfigurationException`.
 
@@ -21,10 +22,6 @@ use reservoir_wire::cognito_identity::{self as api, codes};
 
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
-
-fn not_authorized(message: impl Into<String>) -> ApiError {
-    ApiError::new(codes::NOT_AUTHORIZED_EXCEPTION, message)
-}
 
 /// The roles that may apply to a caller with these login providers.
 fn roles_of(pool: &IdentityPool, providers: &[String], authenticated: bool) -> Vec<String> {
@@ -55,31 +52,10 @@ pub async fn get_credentials_for_identity(
                 || ApiError::new(codes::RESOURCE_NOT_FOUND_EXCEPTION, format!("Identity '{id}' not found."));
             let (scope, identity) = tx.load_any_scope::<Identity>(&id)?.ok_or_else(not_found)?;
             let pool = tx.load::<IdentityPool>(&scope, &identity.pool_id)?.ok_or_else(not_found)?;
-            if identity.disabled {
-                return Err(not_authorized(format!("Identity '{id}' is disabled.")));
-            }
-            let authenticated = !identity.logins.is_empty();
+            let presented = cognito::presented_logins(&pool.config, &logins)?;
+            cognito::authorize(&pool.config, &identity, &presented)?;
+            let authenticated = !identity.logins.is_empty() || !presented.openid_subjects.is_empty();
             let providers: Vec<String> = logins.keys().cloned().collect();
-            if authenticated {
-                if logins.is_empty() {
-                    return Err(not_authorized(
-                        "Logins must be given for an authenticated identity: one of the identity's logins.",
-                    ));
-                }
-                let keys = cognito::login_keys(&pool.config, &logins)?;
-                if let Some(k) = keys.iter().find(|k| !identity.logins.contains(k)) {
-                    let provider = k.split('|').next().unwrap_or_default();
-                    return Err(not_authorized(format!(
-                        "Invalid login token. The login of {provider} does not belong to the identity {id}."
-                    )));
-                }
-            } else if !logins.is_empty() {
-                return Err(not_authorized(format!(
-                    "The identity {id} is unauthenticated: it has no logins to present."
-                )));
-            } else if !pool.config.allow_unauthenticated {
-                return Err(not_authorized("Unauthenticated access is not supported for this identity pool."));
-            }
             let roles = roles_of(&pool, &providers, authenticated);
             let applies = match &custom_role {
                 Some(r) => roles.contains(r),

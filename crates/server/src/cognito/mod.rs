@@ -20,11 +20,16 @@ pub mod sync;
 /// `ValidationException`, "2 validation errors detected: Value 'x' at 'identityPoolName'
 /// failed to satisfy constraint: …; …".
 pub fn validation_error(violations: &[Violation]) -> ApiError {
+    ApiError::new(codes::VALIDATION_EXCEPTION, validation_message(violations))
+}
+
+/// "2 validation errors detected: …; …".
+pub fn validation_message(violations: &[Violation]) -> String {
     let n = violations.len();
     let head =
         if n == 1 { "1 validation error detected: ".to_string() } else { format!("{n} validation errors detected: ") };
     let detail: Vec<String> = violations.iter().map(ToString::to_string).collect();
-    ApiError::new(codes::VALIDATION_EXCEPTION, head + &detail.join("; "))
+    head + &detail.join("; ")
 }
 
 /// A body or bound parameter that cannot be read as the operation's input.

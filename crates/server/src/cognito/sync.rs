@@ -38,7 +38,7 @@ use reservoir_wire::cognito_sync::{self as api, Request};
 use reservoir_wire::json::{RestRequest, RouteMatch, codes, match_route, parse_query};
 use reservoir_wire::route::Service;
 
-use super::{missing_authentication, page_of_pools, serialization_error, validation_error};
+use super::{missing_authentication, page_of_pools, serialization_error, validation_message};
 use crate::context::{Cx, Principal, Trace};
 use crate::error::{ApiError, ApiResult, sync_error};
 use crate::respond::{Flavor, error_response, json_response};
@@ -87,7 +87,10 @@ async fn run(cx: Cx, parts: &Parts, body: &[u8], trace: &mut Trace) -> ApiResult
         api::decode(route.operation, &rest).expect("served operations decode").map_err(serialization_error)?;
     let violations = request.violations();
     if !violations.is_empty() {
-        return Err(validation_error(&violations));
+        // Cognito Sync's model has no ValidationException: "InvalidParameterException:
+        // Thrown when a request parameter does not comply with the associated
+        // constraints." Same wording as the other JSON services' validation errors.
+        return Err(ApiError::new(api::codes::INVALID_PARAMETER_EXCEPTION, validation_message(&violations)));
     }
     use reservoir_wire::json::to_body;
     Ok(match request {
@@ -738,7 +741,7 @@ async fn bulk_publish(cx: &Cx, input: api::BulkPublishRequest) -> ApiResult<api:
     cx.write(false, move |tx| {
         load_pool(tx, &scope, &pid)?;
         let mut s = settings(tx, &scope, &pid)?;
-        if !s.streams.as_ref().is_some_and(|st| st.status == "ENABLED") {
+        if s.streams.as_ref().is_none_or(|st| st.status != "ENABLED") {
             return Err(SyncError::InvalidConfiguration(
                 "Cognito Streams must be configured and enabled on the identity pool before a bulk publish.".into(),
             )
