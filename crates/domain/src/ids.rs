@@ -69,6 +69,18 @@ pub enum ResourceKind {
     CoipPool,
     LocalGateway,
     LocalGatewayRouteTable,
+    NetworkInterface,
+    NetworkInterfaceAttachment,
+    RouteTable,
+    RouteTableAssociation,
+    InternetGateway,
+    NetworkAcl,
+    NetworkAclAssociation,
+    SecurityGroupRule,
+    SubnetCidrBlockAssociation,
+    VpcEndpoint,
+    PrefixList,
+    ElasticIpAssociation,
     IdentityPool,
     Identity,
 }
@@ -90,6 +102,18 @@ impl ResourceKind {
         ResourceKind::CoipPool,
         ResourceKind::LocalGateway,
         ResourceKind::LocalGatewayRouteTable,
+        ResourceKind::NetworkInterface,
+        ResourceKind::NetworkInterfaceAttachment,
+        ResourceKind::RouteTable,
+        ResourceKind::RouteTableAssociation,
+        ResourceKind::InternetGateway,
+        ResourceKind::NetworkAcl,
+        ResourceKind::NetworkAclAssociation,
+        ResourceKind::SecurityGroupRule,
+        ResourceKind::SubnetCidrBlockAssociation,
+        ResourceKind::VpcEndpoint,
+        ResourceKind::PrefixList,
+        ResourceKind::ElasticIpAssociation,
     ];
 
     /// The id prefix, dash included.
@@ -110,6 +134,18 @@ impl ResourceKind {
             ResourceKind::CoipPool => "ipv4pool-coip-",
             ResourceKind::LocalGateway => "lgw-",
             ResourceKind::LocalGatewayRouteTable => "lgw-rtb-",
+            ResourceKind::NetworkInterface => "eni-",
+            ResourceKind::NetworkInterfaceAttachment => "eni-attach-",
+            ResourceKind::RouteTable => "rtb-",
+            ResourceKind::RouteTableAssociation => "rtbassoc-",
+            ResourceKind::InternetGateway => "igw-",
+            ResourceKind::NetworkAcl => "acl-",
+            ResourceKind::NetworkAclAssociation => "aclassoc-",
+            ResourceKind::SecurityGroupRule => "sgr-",
+            ResourceKind::SubnetCidrBlockAssociation => "subnet-cidr-assoc-",
+            ResourceKind::VpcEndpoint => "vpce-",
+            ResourceKind::PrefixList => "pl-",
+            ResourceKind::ElasticIpAssociation => "eipassoc-",
             ResourceKind::IdentityPool | ResourceKind::Identity => "",
         }
     }
@@ -132,6 +168,18 @@ impl ResourceKind {
             ResourceKind::CoipPool => "coip-pool",
             ResourceKind::LocalGateway => "local-gateway",
             ResourceKind::LocalGatewayRouteTable => "local-gateway-route-table",
+            ResourceKind::NetworkInterface => "network-interface",
+            ResourceKind::NetworkInterfaceAttachment => "network-interface-attachment",
+            ResourceKind::RouteTable => "route-table",
+            ResourceKind::RouteTableAssociation => "route-table-association",
+            ResourceKind::InternetGateway => "internet-gateway",
+            ResourceKind::NetworkAcl => "network-acl",
+            ResourceKind::NetworkAclAssociation => "network-acl-association",
+            ResourceKind::SecurityGroupRule => "security-group-rule",
+            ResourceKind::SubnetCidrBlockAssociation => "subnet-cidr-assoc",
+            ResourceKind::VpcEndpoint => "vpc-endpoint",
+            ResourceKind::PrefixList => "prefix-list",
+            ResourceKind::ElasticIpAssociation => "elastic-ip-association",
             ResourceKind::IdentityPool => "cognito-identity-pool",
             ResourceKind::Identity => "cognito-identity",
         }
@@ -155,7 +203,19 @@ impl ResourceKind {
             ResourceKind::CoipPool => Some("coip-pool"),
             ResourceKind::LocalGateway => Some("local-gateway"),
             ResourceKind::LocalGatewayRouteTable => Some("local-gateway-route-table"),
-            ResourceKind::VpcCidrBlockAssociation | ResourceKind::IdentityPool | ResourceKind::Identity => None,
+            ResourceKind::NetworkInterface => Some("network-interface"),
+            ResourceKind::RouteTable => Some("route-table"),
+            ResourceKind::InternetGateway => Some("internet-gateway"),
+            ResourceKind::NetworkAcl => Some("network-acl"),
+            ResourceKind::SecurityGroupRule => Some("security-group-rule"),
+            ResourceKind::VpcEndpoint => Some("vpc-endpoint"),
+            ResourceKind::PrefixList => Some("prefix-list"),
+            ResourceKind::NetworkInterfaceAttachment
+            | ResourceKind::RouteTableAssociation
+            | ResourceKind::NetworkAclAssociation
+            | ResourceKind::SubnetCidrBlockAssociation
+            | ResourceKind::ElasticIpAssociation
+            | ResourceKind::VpcCidrBlockAssociation | ResourceKind::IdentityPool | ResourceKind::Identity => None,
         }
     }
 

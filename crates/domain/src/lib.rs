@@ -13,7 +13,8 @@
 //! * [`tags`] — EC2 tags and their rules;
 //! * [`ipam`] — VPC IPAM: IPAMs, scopes, pools, their CIDRs and allocations;
 //! * [`space`] — the address-space engine: CIDR blocks allocated from provisioned space;
-//! * [`vpc`] — VPCs; [`dhcp`] — DHCP options sets;
+//! * [`vpc`] — VPCs; [`dhcp`] — DHCP options sets; [`network`] — what the VPC networking
+//!   families (subnets, groups, interfaces, routing, endpoints) share: their error;
 //! * [`cognito`] — Cognito identity pools and identities.
 //!
 //! **Invariants.** Everything here is synchronous and pure: no HTTP, SQL, XML or async
@@ -32,6 +33,7 @@ pub mod filter;
 pub mod idempotency;
 pub mod ids;
 pub mod ipam;
+pub mod network;
 pub mod pagination;
 pub mod region;
 pub mod space;

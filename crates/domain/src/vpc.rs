@@ -106,6 +106,10 @@ pub struct Ipv6Association {
     pub state: AssociationState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipam: Option<PoolHold>,
+    /// From Amazon's pool of IPv6 addresses (`AmazonProvidedIpv6CidrBlock`): a /56 of
+    /// [`AMAZON_IPV6_ROOT`], held in the one Amazon space every account shares.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub amazon: bool,
 }
 
 /// Which IPAM pool allocation holds a VPC's CIDR: freed when the CIDR goes.
@@ -131,6 +135,16 @@ pub struct Vpc {
     pub is_default: bool,
     pub state: VpcState,
     pub created: Timestamp,
+    /// `enableDnsSupport` (true unless turned off); `None` in documents stored before
+    /// the attribute existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_support: Option<bool>,
+    /// `enableDnsHostnames` (true for a default VPC, false otherwise, until modified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_hostnames: Option<bool>,
+    /// `enableNetworkAddressUsageMetrics` (false until modified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_usage_metrics: Option<bool>,
 }
 
 impl Vpc {
@@ -138,7 +152,49 @@ impl Vpc {
     pub fn cidr_block(&self) -> Ipv4Net {
         self.cidr_associations[0].cidr
     }
+
+    pub fn attribute(&self, a: Attribute) -> bool {
+        match a {
+            Attribute::DnsSupport => self.dns_support.unwrap_or(true),
+            Attribute::DnsHostnames => self.dns_hostnames.unwrap_or(self.is_default),
+            Attribute::AddressUsageMetrics => self.address_usage_metrics.unwrap_or(false),
+        }
+    }
+
+    /// Sets one attribute, with AWS's rule that DNS hostnames need DNS support.
+    pub fn set_attribute(&mut self, a: Attribute, value: bool) -> Result<(), VpcError> {
+        let (support, hostnames) = match a {
+            Attribute::DnsSupport => (value, self.attribute(Attribute::DnsHostnames)),
+            Attribute::DnsHostnames => (self.attribute(Attribute::DnsSupport), value),
+            Attribute::AddressUsageMetrics => (true, false),
+        };
+        if hostnames && !support {
+            return Err(VpcError::InvalidValue(
+                "DNS hostnames can only be enabled in a VPC that has DNS support enabled.".into(),
+            ));
+        }
+        match a {
+            Attribute::DnsSupport => self.dns_support = Some(value),
+            Attribute::DnsHostnames => self.dns_hostnames = Some(value),
+            Attribute::AddressUsageMetrics => self.address_usage_metrics = Some(value),
+        }
+        Ok(())
+    }
 }
+
+/// The attributes of `DescribeVpcAttribute` / `ModifyVpcAttribute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attribute {
+    DnsSupport,
+    DnsHostnames,
+    AddressUsageMetrics,
+}
+
+/// Amazon's IPv6 space: every `AmazonProvidedIpv6CidrBlock` is a /56 of it, taken from
+/// one space shared by all accounts and regions, so no /56 is handed out twice.
+pub const AMAZON_IPV6_ROOT: &str = "2600:1f00::/24";
+/// The prefix length of an Amazon-provided VPC block.
+pub const AMAZON_IPV6_PREFIX: u8 = 56;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VpcError {
@@ -158,6 +214,8 @@ pub enum VpcError {
     NotFound(Vec<String>),
     #[error("The vpc '{0}' has dependencies and cannot be deleted.")]
     DependencyViolation(String),
+    #[error("{0}")]
+    InvalidValue(String),
 }
 
 fn not_found_message(ids: &[String]) -> String {
@@ -235,6 +293,9 @@ fn build(owner: &AccountId, req: &NewVpc, dhcp: &str, is_default: bool, now: Tim
         is_default,
         state: VpcState::Available,
         created: now,
+        dns_support: None,
+        dns_hostnames: None,
+        address_usage_metrics: None,
     }
 }
 
@@ -298,6 +359,7 @@ pub fn associate_ipv6(
         cidr,
         state: AssociationState::Associated,
         ipam,
+        amazon: false,
     };
     vpc.ipv6_associations.push(a.clone());
     Ok(a)

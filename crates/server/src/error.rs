@@ -14,6 +14,7 @@ use reservoir_domain::ipam::IpamError;
 use reservoir_domain::pagination::TokenError;
 use reservoir_domain::space::SpaceError;
 use reservoir_domain::tags::TagError;
+use reservoir_domain::network::{NetError, NetKind, NetLimit};
 use reservoir_domain::vpc::VpcError;
 use reservoir_store::StoreError;
 use reservoir_wire::Code;
@@ -54,6 +55,11 @@ impl ApiError {
         )
     }
 
+    /// A served EC2 operation whose handler has not landed yet (temporary).
+    pub fn ec2_unimplemented_operation(operation: &str) -> ApiError {
+        ApiError::new(codes::NOT_IMPLEMENTED, format!("Reservoir does not implement {operation} yet."))
+    }
+
     pub fn invalid_parameter_value(message: impl Into<String>) -> ApiError {
         ApiError::new(codes::INVALID_PARAMETER_VALUE, message)
     }
@@ -84,12 +90,91 @@ impl From<VpcError> for ApiError {
     fn from(e: VpcError) -> ApiError {
         let code = match &e {
             VpcError::MissingCidr => codes::MISSING_PARAMETER,
-            VpcError::InvalidCidr(_) | VpcError::UnsupportedTenancy(_) => codes::INVALID_PARAMETER_VALUE,
+            VpcError::InvalidCidr(_) | VpcError::UnsupportedTenancy(_) | VpcError::InvalidValue(_) => {
+                codes::INVALID_PARAMETER_VALUE
+            }
             VpcError::InvalidRange(_) => codes::INVALID_VPC_RANGE,
             VpcError::LimitExceeded => codes::VPC_LIMIT_EXCEEDED,
             VpcError::Malformed(_) => codes::INVALID_VPC_ID_MALFORMED,
             VpcError::NotFound(_) => codes::INVALID_VPC_ID_NOT_FOUND,
             VpcError::DependencyViolation(_) => codes::DEPENDENCY_VIOLATION,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<NetError> for ApiError {
+    fn from(e: NetError) -> ApiError {
+        let code = match &e {
+            NetError::NotFound(kind, _) => match kind {
+                NetKind::Subnet => codes::INVALID_SUBNET_ID_NOT_FOUND,
+                NetKind::SecurityGroup => codes::INVALID_GROUP_NOT_FOUND,
+                NetKind::SecurityGroupRule => codes::INVALID_SECURITY_GROUP_RULE_ID_NOT_FOUND,
+                NetKind::NetworkInterface => codes::INVALID_NETWORK_INTERFACE_ID_NOT_FOUND,
+                NetKind::Attachment => codes::INVALID_ATTACHMENT_ID_NOT_FOUND,
+                NetKind::RouteTable => codes::INVALID_ROUTE_TABLE_ID_NOT_FOUND,
+                NetKind::Association => codes::INVALID_ASSOCIATION_ID_NOT_FOUND,
+                NetKind::InternetGateway => codes::INVALID_INTERNET_GATEWAY_ID_NOT_FOUND,
+                NetKind::Gateway => codes::INVALID_GATEWAY_ID_NOT_FOUND,
+                NetKind::NetworkAcl => codes::INVALID_NETWORK_ACL_ID_NOT_FOUND,
+                NetKind::DhcpOptions => codes::INVALID_DHCP_OPTIONS_ID_NOT_FOUND,
+                NetKind::VpcEndpoint => codes::INVALID_VPC_ENDPOINT_ID_NOT_FOUND,
+                NetKind::PrefixList => codes::INVALID_PREFIX_LIST_ID_NOT_FOUND,
+                NetKind::Instance => codes::INVALID_INSTANCE_ID_NOT_FOUND,
+            },
+            NetError::Malformed(kind, _) => match kind {
+                NetKind::Subnet => codes::INVALID_SUBNET_ID_MALFORMED,
+                NetKind::SecurityGroup => codes::INVALID_GROUP_ID_MALFORMED,
+                NetKind::SecurityGroupRule => codes::INVALID_SECURITY_GROUP_RULE_ID_MALFORMED,
+                NetKind::NetworkInterface => codes::INVALID_NETWORK_INTERFACE_ID_MALFORMED,
+                NetKind::Attachment => codes::INVALID_ATTACHMENT_ID_MALFORMED,
+                NetKind::RouteTable => codes::INVALID_ROUTE_TABLE_ID_MALFORMED,
+                NetKind::InternetGateway => codes::INVALID_INTERNET_GATEWAY_ID_MALFORMED,
+                NetKind::NetworkAcl => codes::INVALID_NETWORK_ACL_ID_MALFORMED,
+                NetKind::DhcpOptions => codes::INVALID_DHCP_OPTIONS_ID_MALFORMED,
+                NetKind::VpcEndpoint => codes::INVALID_VPC_ENDPOINT_ID_MALFORMED,
+                NetKind::PrefixList => codes::INVALID_PREFIX_LIST_ID_MALFORMED,
+                NetKind::Instance => codes::INVALID_INSTANCE_ID_MALFORMED,
+                NetKind::Association | NetKind::Gateway => codes::INVALID_PARAMETER_VALUE,
+            },
+            NetError::InvalidValue(_) => codes::INVALID_PARAMETER_VALUE,
+            NetError::Combination(_) => codes::INVALID_PARAMETER_COMBINATION,
+            NetError::Missing(_) => codes::MISSING_PARAMETER,
+            NetError::InvalidParameter(_) => codes::INVALID_PARAMETER,
+            NetError::SubnetConflict(_) => codes::INVALID_SUBNET_CONFLICT,
+            NetError::SubnetRange(_) => codes::INVALID_SUBNET_RANGE,
+            NetError::AddressesExhausted(_) => codes::INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET,
+            NetError::AddressInUse(_) => codes::INVALID_IP_ADDRESS_IN_USE,
+            NetError::GroupDuplicate(_) => codes::INVALID_GROUP_DUPLICATE,
+            NetError::GroupReserved(_) => codes::INVALID_GROUP_RESERVED,
+            NetError::PermissionDuplicate(_) => codes::INVALID_PERMISSION_DUPLICATE,
+            NetError::PermissionNotFound(_) => codes::INVALID_PERMISSION_NOT_FOUND,
+            NetError::PermissionMalformed(_) => codes::INVALID_PERMISSION_MALFORMED,
+            NetError::CannotDelete(_) => codes::CANNOT_DELETE,
+            NetError::RouteExists(_) => codes::ROUTE_ALREADY_EXISTS,
+            NetError::RouteNotFound(_) => codes::INVALID_ROUTE_NOT_FOUND,
+            NetError::AlreadyAssociated(_) => codes::RESOURCE_ALREADY_ASSOCIATED,
+            NetError::NotAttached(_) => codes::GATEWAY_NOT_ATTACHED,
+            NetError::InterfaceInUse(_) => codes::INVALID_NETWORK_INTERFACE_IN_USE,
+            NetError::Dependency(_) => codes::DEPENDENCY_VIOLATION,
+            NetError::DefaultVpcExists(_) => codes::DEFAULT_VPC_ALREADY_EXISTS,
+            NetError::DefaultSubnetExists(_) => codes::DEFAULT_SUBNET_ALREADY_EXISTS_IN_AVAILABILITY_ZONE,
+            NetError::NoDefaultVpc(_) => codes::DEFAULT_VPC_NOT_FOUND,
+            NetError::IncorrectState(_) => codes::INCORRECT_STATE,
+            NetError::NotPermitted(_) => codes::OPERATION_NOT_PERMITTED,
+            NetError::InvalidServiceName(_) => codes::INVALID_SERVICE_NAME,
+            NetError::LimitExceeded(limit, _) => match limit {
+                NetLimit::Subnets => codes::SUBNET_LIMIT_EXCEEDED,
+                NetLimit::SecurityGroups => codes::SECURITY_GROUP_LIMIT_EXCEEDED,
+                NetLimit::RulesPerSecurityGroup => codes::RULES_PER_SECURITY_GROUP_LIMIT_EXCEEDED,
+                NetLimit::SecurityGroupsPerInterface => codes::SECURITY_GROUPS_PER_INTERFACE_LIMIT_EXCEEDED,
+                NetLimit::PrivateAddressesPerInterface => codes::PRIVATE_IP_ADDRESS_LIMIT_EXCEEDED,
+                NetLimit::NetworkInterfaces => codes::NETWORK_INTERFACE_LIMIT_EXCEEDED,
+                NetLimit::RouteTables => codes::ROUTE_TABLE_LIMIT_EXCEEDED,
+                NetLimit::Routes => codes::ROUTE_LIMIT_EXCEEDED,
+                NetLimit::InternetGateways => codes::INTERNET_GATEWAY_LIMIT_EXCEEDED,
+                NetLimit::VpcEndpoints => codes::VPC_ENDPOINT_LIMIT_EXCEEDED,
+            },
         };
         ApiError::new(code, e.to_string())
     }
@@ -200,7 +285,23 @@ pub fn ec2_not_found(kind: ResourceKind, id: &str) -> ApiError {
         ResourceKind::LocalGatewayRouteTable => {
             (codes::INVALID_LOCAL_GATEWAY_ROUTE_TABLE_ID_NOT_FOUND, "local gateway route table ID")
         }
-        ResourceKind::VpcCidrBlockAssociation | ResourceKind::IdentityPool | ResourceKind::Identity => {
+        ResourceKind::NetworkInterface => return NetError::NotFound(NetKind::NetworkInterface, vec![id.into()]).into(),
+        ResourceKind::RouteTable => return NetError::NotFound(NetKind::RouteTable, vec![id.into()]).into(),
+        ResourceKind::InternetGateway => return NetError::NotFound(NetKind::InternetGateway, vec![id.into()]).into(),
+        ResourceKind::NetworkAcl => return NetError::NotFound(NetKind::NetworkAcl, vec![id.into()]).into(),
+        ResourceKind::SecurityGroupRule => {
+            return NetError::NotFound(NetKind::SecurityGroupRule, vec![id.into()]).into();
+        }
+        ResourceKind::VpcEndpoint => return NetError::NotFound(NetKind::VpcEndpoint, vec![id.into()]).into(),
+        ResourceKind::PrefixList => return NetError::NotFound(NetKind::PrefixList, vec![id.into()]).into(),
+        ResourceKind::VpcCidrBlockAssociation
+        | ResourceKind::NetworkInterfaceAttachment
+        | ResourceKind::RouteTableAssociation
+        | ResourceKind::NetworkAclAssociation
+        | ResourceKind::SubnetCidrBlockAssociation
+        | ResourceKind::ElasticIpAssociation
+        | ResourceKind::IdentityPool
+        | ResourceKind::Identity => {
             return ApiError::new(codes::INVALID_ID, format!("The ID '{id}' is not valid"));
         }
     };

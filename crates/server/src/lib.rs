@@ -63,12 +63,42 @@ pub enum Storage {
 pub struct Quotas {
     pub vpcs_per_region: Option<u32>,
     pub identity_pools_per_region: Option<u32>,
+    /// Subnets per VPC (AWS's default: 200).
+    pub subnets_per_vpc: Option<u32>,
+    /// VPC security groups per Region (AWS's default: 2500).
+    pub security_groups_per_region: Option<u32>,
+    /// Inbound (and, separately, outbound) rules per security group (AWS's default: 60).
+    pub rules_per_security_group: Option<u32>,
+    /// Security groups per network interface (AWS's default: 5).
+    pub security_groups_per_interface: Option<u32>,
+    /// Network interfaces per Region (AWS's default: 5000).
+    pub network_interfaces_per_region: Option<u32>,
+    /// Route tables per VPC (AWS's default: 200).
+    pub route_tables_per_vpc: Option<u32>,
+    /// Routes per route table (non-propagated) (AWS's default: 50).
+    pub routes_per_route_table: Option<u32>,
+    /// Internet gateways per Region (AWS's default: 5).
+    pub internet_gateways_per_region: Option<u32>,
+    /// Interface (and, separately, gateway) VPC endpoints per VPC (AWS's default: 50).
+    pub vpc_endpoints_per_vpc: Option<u32>,
 }
 
 impl Quotas {
     /// Every quota at AWS's default for a new account.
     pub fn aws_defaults() -> Quotas {
-        Quotas { vpcs_per_region: Some(AWS_VPC_QUOTA), identity_pools_per_region: Some(AWS_POOLS_PER_REGION) }
+        Quotas {
+            vpcs_per_region: Some(AWS_VPC_QUOTA),
+            identity_pools_per_region: Some(AWS_POOLS_PER_REGION),
+            subnets_per_vpc: Some(200),
+            security_groups_per_region: Some(2500),
+            rules_per_security_group: Some(60),
+            security_groups_per_interface: Some(5),
+            network_interfaces_per_region: Some(5000),
+            route_tables_per_vpc: Some(200),
+            routes_per_route_table: Some(50),
+            internet_gateways_per_region: Some(5),
+            vpc_endpoints_per_vpc: Some(50),
+        }
     }
 }
 

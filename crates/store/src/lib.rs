@@ -101,6 +101,17 @@ pub struct TagRow {
     pub value: String,
 }
 
+/// A resource that uses another: `source` uses `target` (an interface uses a security
+/// group; a group's rule names another group). What a delete refused with
+/// `DependencyViolation` looks up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub target: String,
+    pub source: String,
+    /// What the source is (`network-interface`, `security-group`, `vpc`…), for messages.
+    pub kind: String,
+}
+
 /// A stored `ClientToken` record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRow {
@@ -142,6 +153,8 @@ pub trait ReadTx {
     /// All tags of the scope after the (resource id, key) cursor, in that order.
     fn list_tags(&mut self, scope: &Scope, after: Option<(&str, &str)>, limit: usize) -> StoreResult<Vec<TagRow>>;
 
+    /// One resource that uses `target` (the least source id), if any: one index search.
+    fn first_reference(&mut self, scope: &Scope, target: &str) -> StoreResult<Option<Reference>>;
     fn get_alias(&mut self, scope: &Scope, namespace: &str, key: &str) -> StoreResult<Option<String>>;
     fn get_idempotency(&mut self, scope: &Scope, operation: &str, token: &str) -> StoreResult<Option<IdempotencyRow>>;
     fn scope_initialized(&mut self, scope: &Scope) -> StoreResult<bool>;
@@ -248,6 +261,12 @@ pub trait Tx: ReadTx {
     fn put_tag(&mut self, scope: &Scope, tag: &TagRow) -> StoreResult<()>;
     fn delete_tag(&mut self, scope: &Scope, resource_id: &str, key: &str) -> StoreResult<bool>;
 
+    /// Records that `r.source` uses `r.target` (again: no change).
+    fn put_reference(&mut self, scope: &Scope, r: &Reference) -> StoreResult<()>;
+    /// Forgets one reference; returns whether it existed.
+    fn delete_reference(&mut self, scope: &Scope, target: &str, source: &str) -> StoreResult<bool>;
+    /// Forgets every reference `source` makes; returns how many.
+    fn delete_references_from(&mut self, scope: &Scope, source: &str) -> StoreResult<u64>;
     fn put_alias(&mut self, scope: &Scope, namespace: &str, key: &str, target: &str) -> StoreResult<()>;
     /// Removes one alias; returns whether it existed.
     fn delete_alias(&mut self, scope: &Scope, namespace: &str, key: &str) -> StoreResult<bool>;

@@ -28,7 +28,7 @@ use reservoir_domain::space::{Allocation, Block, Family, Slot};
 use reservoir_domain::time::Timestamp;
 use reservoir_domain::vpc::Vpc;
 
-use crate::{Abort, IdempotencyRow, ReadTx, Record, Store, StoreError, StoreKind, StoreResult, TagRow, Tx};
+use crate::{Abort, IdempotencyRow, ReadTx, Record, Reference, Store, StoreError, StoreKind, StoreResult, TagRow, Tx};
 
 /// (version, SQL) in order.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_tags_without_rowid.sql")),
     (3, include_str!("../migrations/sqlite/0003_ip_slots.sql")),
     (4, include_str!("../migrations/sqlite/0004_cognito_sync.sql")),
+    (5, include_str!("../migrations/sqlite/0005_references.sql")),
 ];
 
 const READERS: usize = 4;
@@ -634,6 +635,20 @@ impl ReadTx for SqliteTx<'_> {
         )
     }
 
+    fn first_reference(&mut self, scope: &Scope, target: &str) -> StoreResult<Option<Reference>> {
+        self.tx
+            .prepare_cached(
+                "SELECT source, kind FROM refs WHERE account = ?1 AND region = ?2 AND target = ?3 \
+                 ORDER BY source LIMIT 1",
+            )
+            .map_err(err)?
+            .query_row(params![scope.account.as_str(), scope.region, target], |r| {
+                Ok(Reference { target: target.to_string(), source: r.get(0)?, kind: r.get(1)? })
+            })
+            .optional()
+            .map_err(err)
+    }
+
     fn get_alias(&mut self, scope: &Scope, namespace: &str, key: &str) -> StoreResult<Option<String>> {
         self.tx
             .prepare_cached(
@@ -1020,6 +1035,36 @@ impl Tx for SqliteTx<'_> {
             .map_err(err)
     }
 
+    fn put_reference(&mut self, scope: &Scope, r: &Reference) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO refs (account, region, target, source, kind) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (account, region, target, source) DO UPDATE SET kind = excluded.kind",
+            )
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, r.target, r.source, r.kind])
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn delete_reference(&mut self, scope: &Scope, target: &str, source: &str) -> StoreResult<bool> {
+        self.tx
+            .prepare_cached("DELETE FROM refs WHERE account = ?1 AND region = ?2 AND target = ?3 AND source = ?4")
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, target, source])
+            .map(|n| n > 0)
+            .map_err(err)
+    }
+
+    fn delete_references_from(&mut self, scope: &Scope, source: &str) -> StoreResult<u64> {
+        self.tx
+            .prepare_cached("DELETE FROM refs WHERE account = ?1 AND region = ?2 AND source = ?3")
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, source])
+            .map(|n| n as u64)
+            .map_err(err)
+    }
+
     fn put_alias(&mut self, scope: &Scope, namespace: &str, key: &str, target: &str) -> StoreResult<()> {
         self.tx
             .prepare_cached(
@@ -1360,7 +1405,7 @@ impl Tx for SqliteTx<'_> {
 
     fn reset(&mut self) -> StoreResult<()> {
         self.tx
-            .execute_batch("DELETE FROM resources; DELETE FROM tags; DELETE FROM aliases; DELETE FROM idempotency; DELETE FROM scopes; DELETE FROM ip_slots; DELETE FROM resource_cidrs; DELETE FROM sync_datasets; DELETE FROM sync_records; DELETE FROM sync_identities; DELETE FROM sync_sessions;")
+            .execute_batch("DELETE FROM resources; DELETE FROM tags; DELETE FROM aliases; DELETE FROM idempotency; DELETE FROM scopes; DELETE FROM ip_slots; DELETE FROM resource_cidrs; DELETE FROM sync_datasets; DELETE FROM sync_records; DELETE FROM sync_identities; DELETE FROM sync_sessions; DELETE FROM refs;")
             .map_err(err)
     }
 }

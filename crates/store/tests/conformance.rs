@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use reservoir_domain::account::{AccountId, Scope};
 use reservoir_store::sqlite::SqliteStore;
-use reservoir_store::{IdempotencyRow, Store, StoreError, TagRow, read, write};
+use reservoir_store::{IdempotencyRow, Reference, Store, StoreError, TagRow, read, write};
 
 fn scope(account: &str, region: &str) -> Scope {
     Scope::new(AccountId::parse(account).unwrap(), region)
@@ -253,6 +253,35 @@ fn children() {
         assert_eq!(read(&*store, |tx| tx.count_children(&a, "identity", "p1")).unwrap(), 2);
         assert_eq!(write(&*store, |tx| tx.delete_children(&a, "identity", "p1")).unwrap(), 2);
         assert_eq!(read(&*store, |tx| tx.count(&a, "identity")).unwrap(), 1, "{name}");
+    }
+}
+
+#[test]
+fn references_answer_who_uses_a_resource() {
+    for (name, store, _dir) in backends() {
+        let (a, b) = (scope("111111111111", "us-east-1"), scope("222222222222", "us-east-1"));
+        let r = |target: &str, source: &str| Reference { target: target.into(), source: source.into(), kind: "k".into() };
+        write(&*store, |tx| -> Result<(), StoreError> {
+            tx.put_reference(&a, &r("sg-1", "eni-2"))?;
+            tx.put_reference(&a, &r("sg-1", "eni-1"))?;
+            tx.put_reference(&a, &r("sg-1", "eni-1"))?; // again: no change
+            tx.put_reference(&a, &r("sg-2", "eni-1"))?;
+            tx.put_reference(&b, &r("sg-9", "eni-1"))?;
+            Ok(())
+        })
+        .unwrap();
+        let first = read(&*store, |tx| tx.first_reference(&a, "sg-1")).unwrap().unwrap();
+        assert_eq!((first.source.as_str(), first.kind.as_str()), ("eni-1", "k"), "{name}: the least source");
+        assert!(read(&*store, |tx| tx.first_reference(&a, "sg-9")).unwrap().is_none(), "{name}: scoped");
+        assert!(write(&*store, |tx| tx.delete_reference(&a, "sg-1", "eni-1")).unwrap());
+        assert!(!write(&*store, |tx| tx.delete_reference(&a, "sg-1", "eni-1")).unwrap());
+        assert_eq!(read(&*store, |tx| tx.first_reference(&a, "sg-1")).unwrap().unwrap().source, "eni-2");
+        assert_eq!(write(&*store, |tx| tx.delete_references_from(&a, "eni-2")).unwrap(), 1, "{name}");
+        assert!(read(&*store, |tx| tx.first_reference(&a, "sg-1")).unwrap().is_none());
+        assert_eq!(read(&*store, |tx| tx.first_reference(&a, "sg-2")).unwrap().unwrap().source, "eni-1");
+        assert_eq!(read(&*store, |tx| tx.first_reference(&b, "sg-9")).unwrap().unwrap().source, "eni-1");
+        write(&*store, |tx| tx.reset()).unwrap();
+        assert!(read(&*store, |tx| tx.first_reference(&b, "sg-9")).unwrap().is_none(), "{name}: reset clears");
     }
 }
 

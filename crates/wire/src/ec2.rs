@@ -78,6 +78,61 @@ pub mod codes {
         INVALID_DHCP_OPTIONS_ID_NOT_FOUND = ("InvalidDhcpOptionID.NotFound", 400);
         INVALID_GROUP_NOT_FOUND = ("InvalidGroup.NotFound", 400);
 
+        // VPC networking: subnets, groups, interfaces, routing, gateways, endpoints.
+        INVALID_SUBNET_ID_MALFORMED = ("InvalidSubnetID.Malformed", 400);
+        INVALID_SUBNET_CONFLICT = ("InvalidSubnet.Conflict", 400);
+        INVALID_SUBNET_RANGE = ("InvalidSubnet.Range", 400);
+        INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET = ("InsufficientFreeAddressesInSubnet", 400);
+        INVALID_IP_ADDRESS_IN_USE = ("InvalidIPAddress.InUse", 400);
+        INVALID_GROUP_DUPLICATE = ("InvalidGroup.Duplicate", 400);
+        INVALID_GROUP_RESERVED = ("InvalidGroup.Reserved", 400);
+        INVALID_GROUP_ID_MALFORMED = ("InvalidGroupId.Malformed", 400);
+        INVALID_PERMISSION_DUPLICATE = ("InvalidPermission.Duplicate", 400);
+        INVALID_PERMISSION_NOT_FOUND = ("InvalidPermission.NotFound", 400);
+        INVALID_PERMISSION_MALFORMED = ("InvalidPermission.Malformed", 400);
+        INVALID_SECURITY_GROUP_RULE_ID_NOT_FOUND = ("InvalidSecurityGroupRuleId.NotFound", 400);
+        INVALID_SECURITY_GROUP_RULE_ID_MALFORMED = ("InvalidSecurityGroupRuleId.Malformed", 400);
+        CANNOT_DELETE = ("CannotDelete", 400);
+        ROUTE_ALREADY_EXISTS = ("RouteAlreadyExists", 400);
+        INVALID_ROUTE_NOT_FOUND = ("InvalidRoute.NotFound", 400);
+        RESOURCE_ALREADY_ASSOCIATED = ("Resource.AlreadyAssociated", 400);
+        GATEWAY_NOT_ATTACHED = ("Gateway.NotAttached", 400);
+        INVALID_NETWORK_INTERFACE_ID_NOT_FOUND = ("InvalidNetworkInterfaceID.NotFound", 400);
+        INVALID_NETWORK_INTERFACE_ID_MALFORMED = ("InvalidNetworkInterfaceID.Malformed", 400);
+        INVALID_NETWORK_INTERFACE_IN_USE = ("InvalidNetworkInterface.InUse", 400);
+        INVALID_ATTACHMENT_ID_NOT_FOUND = ("InvalidAttachmentID.NotFound", 400);
+        INVALID_ATTACHMENT_ID_MALFORMED = ("InvalidAttachmentID.Malformed", 400);
+        INVALID_ROUTE_TABLE_ID_NOT_FOUND = ("InvalidRouteTableID.NotFound", 400);
+        INVALID_ROUTE_TABLE_ID_MALFORMED = ("InvalidRouteTableId.Malformed", 400);
+        INVALID_INTERNET_GATEWAY_ID_NOT_FOUND = ("InvalidInternetGatewayID.NotFound", 400);
+        INVALID_INTERNET_GATEWAY_ID_MALFORMED = ("InvalidInternetGatewayId.Malformed", 400);
+        INVALID_GATEWAY_ID_NOT_FOUND = ("InvalidGatewayID.NotFound", 400);
+        INVALID_ASSOCIATION_ID_NOT_FOUND = ("InvalidAssociationID.NotFound", 400);
+        INVALID_DHCP_OPTIONS_ID_MALFORMED = ("InvalidDhcpOptionsId.Malformed", 400);
+        INVALID_NETWORK_ACL_ID_NOT_FOUND = ("InvalidNetworkAclID.NotFound", 400);
+        INVALID_NETWORK_ACL_ID_MALFORMED = ("InvalidNetworkAclId.Malformed", 400);
+        INVALID_VPC_ENDPOINT_ID_NOT_FOUND = ("InvalidVpcEndpointId.NotFound", 400);
+        INVALID_VPC_ENDPOINT_ID_MALFORMED = ("InvalidVpcEndpointId.Malformed", 400);
+        INVALID_SERVICE_NAME = ("InvalidServiceName", 400);
+        INVALID_PREFIX_LIST_ID_NOT_FOUND = ("InvalidPrefixListId.NotFound", 400);
+        INVALID_PREFIX_LIST_ID_MALFORMED = ("InvalidPrefixListID.Malformed", 400);
+        INVALID_INSTANCE_ID_MALFORMED = ("InvalidInstanceID.Malformed", 400);
+        DEFAULT_VPC_ALREADY_EXISTS = ("DefaultVpcAlreadyExists", 400);
+        DEFAULT_SUBNET_ALREADY_EXISTS_IN_AVAILABILITY_ZONE = ("DefaultSubnetAlreadyExistsInAvailabilityZone", 400);
+        DEFAULT_VPC_NOT_FOUND = ("DefaultVpcNotFound", 400);
+        INCORRECT_STATE = ("IncorrectState", 400);
+        OPERATION_NOT_PERMITTED = ("OperationNotPermitted", 400);
+        SUBNET_LIMIT_EXCEEDED = ("SubnetLimitExceeded", 400);
+        SECURITY_GROUP_LIMIT_EXCEEDED = ("SecurityGroupLimitExceeded", 400);
+        RULES_PER_SECURITY_GROUP_LIMIT_EXCEEDED = ("RulesPerSecurityGroupLimitExceeded", 400);
+        SECURITY_GROUPS_PER_INTERFACE_LIMIT_EXCEEDED = ("SecurityGroupsPerInterfaceLimitExceeded", 400);
+        PRIVATE_IP_ADDRESS_LIMIT_EXCEEDED = ("PrivateIpAddressLimitExceeded", 400);
+        NETWORK_INTERFACE_LIMIT_EXCEEDED = ("NetworkInterfaceLimitExceeded", 400);
+        ROUTE_TABLE_LIMIT_EXCEEDED = ("RouteTableLimitExceeded", 400);
+        ROUTE_LIMIT_EXCEEDED = ("RouteLimitExceeded", 400);
+        INTERNET_GATEWAY_LIMIT_EXCEEDED = ("InternetGatewayLimitExceeded", 400);
+        VPC_ENDPOINT_LIMIT_EXCEEDED = ("VpcEndpointLimitExceeded", 400);
+
         // Requests Reservoir cannot route or read, answered in EC2's format when the
         // request looks like an EC2 call (a form post).
         /// A body over `--max-body-bytes`.

@@ -4,15 +4,23 @@
 //! requests that cannot be decoded); [`dispatch`] is the one `match` from operation to
 //! handler; [`shared`] holds what every family uses. One file per operation family:
 //! [`regions`], [`tags`], [`vpcs`], [`ipam`] (IPAMs, scopes, pools, allocations) and
-//! [`ipam_monitor`] (resource CIDRs). A handler takes the generated input type and
+//! [`ipam_monitor`] (resource CIDRs), [`subnets`] (subnets, default VPCs and subnets, and
+//! the private addresses of subnets), [`security_groups`], [`interfaces`] (network
+//! interfaces), [`routing`] (route tables, routes, internet gateways, network ACLs, DHCP
+//! options) and [`endpoints`] (VPC endpoints, endpoint services, prefix lists). A handler takes the generated input type and
 //! returns the generated output type.
 
 pub mod decode;
 mod dispatch;
+pub mod endpoints;
+pub mod interfaces;
 pub mod ipam;
 pub mod ipam_monitor;
 pub mod regions;
+pub mod routing;
+pub mod security_groups;
 pub mod shared;
+pub mod subnets;
 pub mod tags;
 pub mod vpcs;
 

@@ -21,25 +21,67 @@ pub const API_VERSION: &str = "2016-11-15";
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
     AllocateIpamPoolCidr(AllocateIpamPoolCidrRequest),
+    AssignPrivateIpAddresses(AssignPrivateIpAddressesRequest),
+    AssociateDhcpOptions(AssociateDhcpOptionsRequest),
+    AssociateRouteTable(AssociateRouteTableRequest),
+    AssociateSubnetCidrBlock(AssociateSubnetCidrBlockRequest),
     AssociateVpcCidrBlock(AssociateVpcCidrBlockRequest),
+    AttachInternetGateway(AttachInternetGatewayRequest),
+    AttachNetworkInterface(AttachNetworkInterfaceRequest),
+    AuthorizeSecurityGroupEgress(AuthorizeSecurityGroupEgressRequest),
+    AuthorizeSecurityGroupIngress(AuthorizeSecurityGroupIngressRequest),
+    CreateDefaultSubnet(CreateDefaultSubnetRequest),
+    CreateDefaultVpc(CreateDefaultVpcRequest),
+    CreateDhcpOptions(CreateDhcpOptionsRequest),
+    CreateInternetGateway(CreateInternetGatewayRequest),
     CreateIpam(CreateIpamRequest),
     CreateIpamPool(CreateIpamPoolRequest),
     CreateIpamScope(CreateIpamScopeRequest),
+    CreateNetworkInterface(CreateNetworkInterfaceRequest),
+    CreateRoute(CreateRouteRequest),
+    CreateRouteTable(CreateRouteTableRequest),
+    CreateSecurityGroup(CreateSecurityGroupRequest),
+    CreateSubnet(CreateSubnetRequest),
     CreateTags(CreateTagsRequest),
     CreateVpc(CreateVpcRequest),
+    CreateVpcEndpoint(CreateVpcEndpointRequest),
+    DeleteDhcpOptions(DeleteDhcpOptionsRequest),
+    DeleteInternetGateway(DeleteInternetGatewayRequest),
     DeleteIpam(DeleteIpamRequest),
     DeleteIpamPool(DeleteIpamPoolRequest),
     DeleteIpamScope(DeleteIpamScopeRequest),
+    DeleteNetworkInterface(DeleteNetworkInterfaceRequest),
+    DeleteRoute(DeleteRouteRequest),
+    DeleteRouteTable(DeleteRouteTableRequest),
+    DeleteSecurityGroup(DeleteSecurityGroupRequest),
+    DeleteSubnet(DeleteSubnetRequest),
     DeleteTags(DeleteTagsRequest),
     DeleteVpc(DeleteVpcRequest),
+    DeleteVpcEndpoints(DeleteVpcEndpointsRequest),
     DeprovisionIpamPoolCidr(DeprovisionIpamPoolCidrRequest),
     DescribeAvailabilityZones(DescribeAvailabilityZonesRequest),
+    DescribeDhcpOptions(DescribeDhcpOptionsRequest),
+    DescribeInternetGateways(DescribeInternetGatewaysRequest),
     DescribeIpamPools(DescribeIpamPoolsRequest),
     DescribeIpamScopes(DescribeIpamScopesRequest),
     DescribeIpams(DescribeIpamsRequest),
+    DescribeNetworkAcls(DescribeNetworkAclsRequest),
+    DescribeNetworkInterfaces(DescribeNetworkInterfacesRequest),
+    DescribePrefixLists(DescribePrefixListsRequest),
     DescribeRegions(DescribeRegionsRequest),
+    DescribeRouteTables(DescribeRouteTablesRequest),
+    DescribeSecurityGroupRules(DescribeSecurityGroupRulesRequest),
+    DescribeSecurityGroups(DescribeSecurityGroupsRequest),
+    DescribeSubnets(DescribeSubnetsRequest),
     DescribeTags(DescribeTagsRequest),
+    DescribeVpcAttribute(DescribeVpcAttributeRequest),
+    DescribeVpcEndpointServices(DescribeVpcEndpointServicesRequest),
+    DescribeVpcEndpoints(DescribeVpcEndpointsRequest),
     DescribeVpcs(DescribeVpcsRequest),
+    DetachInternetGateway(DetachInternetGatewayRequest),
+    DetachNetworkInterface(DetachNetworkInterfaceRequest),
+    DisassociateRouteTable(DisassociateRouteTableRequest),
+    DisassociateSubnetCidrBlock(DisassociateSubnetCidrBlockRequest),
     DisassociateVpcCidrBlock(DisassociateVpcCidrBlockRequest),
     GetIpamPoolAllocations(GetIpamPoolAllocationsRequest),
     GetIpamPoolCidrs(GetIpamPoolCidrsRequest),
@@ -48,8 +90,21 @@ pub enum Request {
     ModifyIpamPool(ModifyIpamPoolRequest),
     ModifyIpamResourceCidr(ModifyIpamResourceCidrRequest),
     ModifyIpamScope(ModifyIpamScopeRequest),
+    ModifyNetworkInterfaceAttribute(ModifyNetworkInterfaceAttributeRequest),
+    ModifySecurityGroupRules(ModifySecurityGroupRulesRequest),
+    ModifySubnetAttribute(ModifySubnetAttributeRequest),
+    ModifyVpcAttribute(ModifyVpcAttributeRequest),
+    ModifyVpcEndpoint(ModifyVpcEndpointRequest),
+    ModifyVpcTenancy(ModifyVpcTenancyRequest),
     ProvisionIpamPoolCidr(ProvisionIpamPoolCidrRequest),
     ReleaseIpamPoolAllocation(ReleaseIpamPoolAllocationRequest),
+    ReplaceRoute(ReplaceRouteRequest),
+    ReplaceRouteTableAssociation(ReplaceRouteTableAssociationRequest),
+    RevokeSecurityGroupEgress(RevokeSecurityGroupEgressRequest),
+    RevokeSecurityGroupIngress(RevokeSecurityGroupIngressRequest),
+    UnassignPrivateIpAddresses(UnassignPrivateIpAddressesRequest),
+    UpdateSecurityGroupRuleDescriptionsEgress(UpdateSecurityGroupRuleDescriptionsEgressRequest),
+    UpdateSecurityGroupRuleDescriptionsIngress(UpdateSecurityGroupRuleDescriptionsIngressRequest),
 }
 
 impl Request {
@@ -57,25 +112,67 @@ impl Request {
     pub fn operation(&self) -> &'static str {
         match self {
             Request::AllocateIpamPoolCidr(_) => "AllocateIpamPoolCidr",
+            Request::AssignPrivateIpAddresses(_) => "AssignPrivateIpAddresses",
+            Request::AssociateDhcpOptions(_) => "AssociateDhcpOptions",
+            Request::AssociateRouteTable(_) => "AssociateRouteTable",
+            Request::AssociateSubnetCidrBlock(_) => "AssociateSubnetCidrBlock",
             Request::AssociateVpcCidrBlock(_) => "AssociateVpcCidrBlock",
+            Request::AttachInternetGateway(_) => "AttachInternetGateway",
+            Request::AttachNetworkInterface(_) => "AttachNetworkInterface",
+            Request::AuthorizeSecurityGroupEgress(_) => "AuthorizeSecurityGroupEgress",
+            Request::AuthorizeSecurityGroupIngress(_) => "AuthorizeSecurityGroupIngress",
+            Request::CreateDefaultSubnet(_) => "CreateDefaultSubnet",
+            Request::CreateDefaultVpc(_) => "CreateDefaultVpc",
+            Request::CreateDhcpOptions(_) => "CreateDhcpOptions",
+            Request::CreateInternetGateway(_) => "CreateInternetGateway",
             Request::CreateIpam(_) => "CreateIpam",
             Request::CreateIpamPool(_) => "CreateIpamPool",
             Request::CreateIpamScope(_) => "CreateIpamScope",
+            Request::CreateNetworkInterface(_) => "CreateNetworkInterface",
+            Request::CreateRoute(_) => "CreateRoute",
+            Request::CreateRouteTable(_) => "CreateRouteTable",
+            Request::CreateSecurityGroup(_) => "CreateSecurityGroup",
+            Request::CreateSubnet(_) => "CreateSubnet",
             Request::CreateTags(_) => "CreateTags",
             Request::CreateVpc(_) => "CreateVpc",
+            Request::CreateVpcEndpoint(_) => "CreateVpcEndpoint",
+            Request::DeleteDhcpOptions(_) => "DeleteDhcpOptions",
+            Request::DeleteInternetGateway(_) => "DeleteInternetGateway",
             Request::DeleteIpam(_) => "DeleteIpam",
             Request::DeleteIpamPool(_) => "DeleteIpamPool",
             Request::DeleteIpamScope(_) => "DeleteIpamScope",
+            Request::DeleteNetworkInterface(_) => "DeleteNetworkInterface",
+            Request::DeleteRoute(_) => "DeleteRoute",
+            Request::DeleteRouteTable(_) => "DeleteRouteTable",
+            Request::DeleteSecurityGroup(_) => "DeleteSecurityGroup",
+            Request::DeleteSubnet(_) => "DeleteSubnet",
             Request::DeleteTags(_) => "DeleteTags",
             Request::DeleteVpc(_) => "DeleteVpc",
+            Request::DeleteVpcEndpoints(_) => "DeleteVpcEndpoints",
             Request::DeprovisionIpamPoolCidr(_) => "DeprovisionIpamPoolCidr",
             Request::DescribeAvailabilityZones(_) => "DescribeAvailabilityZones",
+            Request::DescribeDhcpOptions(_) => "DescribeDhcpOptions",
+            Request::DescribeInternetGateways(_) => "DescribeInternetGateways",
             Request::DescribeIpamPools(_) => "DescribeIpamPools",
             Request::DescribeIpamScopes(_) => "DescribeIpamScopes",
             Request::DescribeIpams(_) => "DescribeIpams",
+            Request::DescribeNetworkAcls(_) => "DescribeNetworkAcls",
+            Request::DescribeNetworkInterfaces(_) => "DescribeNetworkInterfaces",
+            Request::DescribePrefixLists(_) => "DescribePrefixLists",
             Request::DescribeRegions(_) => "DescribeRegions",
+            Request::DescribeRouteTables(_) => "DescribeRouteTables",
+            Request::DescribeSecurityGroupRules(_) => "DescribeSecurityGroupRules",
+            Request::DescribeSecurityGroups(_) => "DescribeSecurityGroups",
+            Request::DescribeSubnets(_) => "DescribeSubnets",
             Request::DescribeTags(_) => "DescribeTags",
+            Request::DescribeVpcAttribute(_) => "DescribeVpcAttribute",
+            Request::DescribeVpcEndpointServices(_) => "DescribeVpcEndpointServices",
+            Request::DescribeVpcEndpoints(_) => "DescribeVpcEndpoints",
             Request::DescribeVpcs(_) => "DescribeVpcs",
+            Request::DetachInternetGateway(_) => "DetachInternetGateway",
+            Request::DetachNetworkInterface(_) => "DetachNetworkInterface",
+            Request::DisassociateRouteTable(_) => "DisassociateRouteTable",
+            Request::DisassociateSubnetCidrBlock(_) => "DisassociateSubnetCidrBlock",
             Request::DisassociateVpcCidrBlock(_) => "DisassociateVpcCidrBlock",
             Request::GetIpamPoolAllocations(_) => "GetIpamPoolAllocations",
             Request::GetIpamPoolCidrs(_) => "GetIpamPoolCidrs",
@@ -84,8 +181,21 @@ impl Request {
             Request::ModifyIpamPool(_) => "ModifyIpamPool",
             Request::ModifyIpamResourceCidr(_) => "ModifyIpamResourceCidr",
             Request::ModifyIpamScope(_) => "ModifyIpamScope",
+            Request::ModifyNetworkInterfaceAttribute(_) => "ModifyNetworkInterfaceAttribute",
+            Request::ModifySecurityGroupRules(_) => "ModifySecurityGroupRules",
+            Request::ModifySubnetAttribute(_) => "ModifySubnetAttribute",
+            Request::ModifyVpcAttribute(_) => "ModifyVpcAttribute",
+            Request::ModifyVpcEndpoint(_) => "ModifyVpcEndpoint",
+            Request::ModifyVpcTenancy(_) => "ModifyVpcTenancy",
             Request::ProvisionIpamPoolCidr(_) => "ProvisionIpamPoolCidr",
             Request::ReleaseIpamPoolAllocation(_) => "ReleaseIpamPoolAllocation",
+            Request::ReplaceRoute(_) => "ReplaceRoute",
+            Request::ReplaceRouteTableAssociation(_) => "ReplaceRouteTableAssociation",
+            Request::RevokeSecurityGroupEgress(_) => "RevokeSecurityGroupEgress",
+            Request::RevokeSecurityGroupIngress(_) => "RevokeSecurityGroupIngress",
+            Request::UnassignPrivateIpAddresses(_) => "UnassignPrivateIpAddresses",
+            Request::UpdateSecurityGroupRuleDescriptionsEgress(_) => "UpdateSecurityGroupRuleDescriptionsEgress",
+            Request::UpdateSecurityGroupRuleDescriptionsIngress(_) => "UpdateSecurityGroupRuleDescriptionsIngress",
         }
     }
 
@@ -93,25 +203,67 @@ impl Request {
     pub fn violations(&self) -> Vec<crate::validate::Violation> {
         match self {
             Request::AllocateIpamPoolCidr(input) => input.violations(),
+            Request::AssignPrivateIpAddresses(input) => input.violations(),
+            Request::AssociateDhcpOptions(input) => input.violations(),
+            Request::AssociateRouteTable(input) => input.violations(),
+            Request::AssociateSubnetCidrBlock(input) => input.violations(),
             Request::AssociateVpcCidrBlock(input) => input.violations(),
+            Request::AttachInternetGateway(input) => input.violations(),
+            Request::AttachNetworkInterface(input) => input.violations(),
+            Request::AuthorizeSecurityGroupEgress(input) => input.violations(),
+            Request::AuthorizeSecurityGroupIngress(input) => input.violations(),
+            Request::CreateDefaultSubnet(input) => input.violations(),
+            Request::CreateDefaultVpc(input) => input.violations(),
+            Request::CreateDhcpOptions(input) => input.violations(),
+            Request::CreateInternetGateway(input) => input.violations(),
             Request::CreateIpam(input) => input.violations(),
             Request::CreateIpamPool(input) => input.violations(),
             Request::CreateIpamScope(input) => input.violations(),
+            Request::CreateNetworkInterface(input) => input.violations(),
+            Request::CreateRoute(input) => input.violations(),
+            Request::CreateRouteTable(input) => input.violations(),
+            Request::CreateSecurityGroup(input) => input.violations(),
+            Request::CreateSubnet(input) => input.violations(),
             Request::CreateTags(input) => input.violations(),
             Request::CreateVpc(input) => input.violations(),
+            Request::CreateVpcEndpoint(input) => input.violations(),
+            Request::DeleteDhcpOptions(input) => input.violations(),
+            Request::DeleteInternetGateway(input) => input.violations(),
             Request::DeleteIpam(input) => input.violations(),
             Request::DeleteIpamPool(input) => input.violations(),
             Request::DeleteIpamScope(input) => input.violations(),
+            Request::DeleteNetworkInterface(input) => input.violations(),
+            Request::DeleteRoute(input) => input.violations(),
+            Request::DeleteRouteTable(input) => input.violations(),
+            Request::DeleteSecurityGroup(input) => input.violations(),
+            Request::DeleteSubnet(input) => input.violations(),
             Request::DeleteTags(input) => input.violations(),
             Request::DeleteVpc(input) => input.violations(),
+            Request::DeleteVpcEndpoints(input) => input.violations(),
             Request::DeprovisionIpamPoolCidr(input) => input.violations(),
             Request::DescribeAvailabilityZones(input) => input.violations(),
+            Request::DescribeDhcpOptions(input) => input.violations(),
+            Request::DescribeInternetGateways(input) => input.violations(),
             Request::DescribeIpamPools(input) => input.violations(),
             Request::DescribeIpamScopes(input) => input.violations(),
             Request::DescribeIpams(input) => input.violations(),
+            Request::DescribeNetworkAcls(input) => input.violations(),
+            Request::DescribeNetworkInterfaces(input) => input.violations(),
+            Request::DescribePrefixLists(input) => input.violations(),
             Request::DescribeRegions(input) => input.violations(),
+            Request::DescribeRouteTables(input) => input.violations(),
+            Request::DescribeSecurityGroupRules(input) => input.violations(),
+            Request::DescribeSecurityGroups(input) => input.violations(),
+            Request::DescribeSubnets(input) => input.violations(),
             Request::DescribeTags(input) => input.violations(),
+            Request::DescribeVpcAttribute(input) => input.violations(),
+            Request::DescribeVpcEndpointServices(input) => input.violations(),
+            Request::DescribeVpcEndpoints(input) => input.violations(),
             Request::DescribeVpcs(input) => input.violations(),
+            Request::DetachInternetGateway(input) => input.violations(),
+            Request::DetachNetworkInterface(input) => input.violations(),
+            Request::DisassociateRouteTable(input) => input.violations(),
+            Request::DisassociateSubnetCidrBlock(input) => input.violations(),
             Request::DisassociateVpcCidrBlock(input) => input.violations(),
             Request::GetIpamPoolAllocations(input) => input.violations(),
             Request::GetIpamPoolCidrs(input) => input.violations(),
@@ -120,8 +272,21 @@ impl Request {
             Request::ModifyIpamPool(input) => input.violations(),
             Request::ModifyIpamResourceCidr(input) => input.violations(),
             Request::ModifyIpamScope(input) => input.violations(),
+            Request::ModifyNetworkInterfaceAttribute(input) => input.violations(),
+            Request::ModifySecurityGroupRules(input) => input.violations(),
+            Request::ModifySubnetAttribute(input) => input.violations(),
+            Request::ModifyVpcAttribute(input) => input.violations(),
+            Request::ModifyVpcEndpoint(input) => input.violations(),
+            Request::ModifyVpcTenancy(input) => input.violations(),
             Request::ProvisionIpamPoolCidr(input) => input.violations(),
             Request::ReleaseIpamPoolAllocation(input) => input.violations(),
+            Request::ReplaceRoute(input) => input.violations(),
+            Request::ReplaceRouteTableAssociation(input) => input.violations(),
+            Request::RevokeSecurityGroupEgress(input) => input.violations(),
+            Request::RevokeSecurityGroupIngress(input) => input.violations(),
+            Request::UnassignPrivateIpAddresses(input) => input.violations(),
+            Request::UpdateSecurityGroupRuleDescriptionsEgress(input) => input.violations(),
+            Request::UpdateSecurityGroupRuleDescriptionsIngress(input) => input.violations(),
         }
     }
 
@@ -131,25 +296,67 @@ impl Request {
 pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>> {
     Some(match action {
         "AllocateIpamPoolCidr" => crate::query::decode::<AllocateIpamPoolCidrRequest>(params).map(Request::AllocateIpamPoolCidr),
+        "AssignPrivateIpAddresses" => crate::query::decode::<AssignPrivateIpAddressesRequest>(params).map(Request::AssignPrivateIpAddresses),
+        "AssociateDhcpOptions" => crate::query::decode::<AssociateDhcpOptionsRequest>(params).map(Request::AssociateDhcpOptions),
+        "AssociateRouteTable" => crate::query::decode::<AssociateRouteTableRequest>(params).map(Request::AssociateRouteTable),
+        "AssociateSubnetCidrBlock" => crate::query::decode::<AssociateSubnetCidrBlockRequest>(params).map(Request::AssociateSubnetCidrBlock),
         "AssociateVpcCidrBlock" => crate::query::decode::<AssociateVpcCidrBlockRequest>(params).map(Request::AssociateVpcCidrBlock),
+        "AttachInternetGateway" => crate::query::decode::<AttachInternetGatewayRequest>(params).map(Request::AttachInternetGateway),
+        "AttachNetworkInterface" => crate::query::decode::<AttachNetworkInterfaceRequest>(params).map(Request::AttachNetworkInterface),
+        "AuthorizeSecurityGroupEgress" => crate::query::decode::<AuthorizeSecurityGroupEgressRequest>(params).map(Request::AuthorizeSecurityGroupEgress),
+        "AuthorizeSecurityGroupIngress" => crate::query::decode::<AuthorizeSecurityGroupIngressRequest>(params).map(Request::AuthorizeSecurityGroupIngress),
+        "CreateDefaultSubnet" => crate::query::decode::<CreateDefaultSubnetRequest>(params).map(Request::CreateDefaultSubnet),
+        "CreateDefaultVpc" => crate::query::decode::<CreateDefaultVpcRequest>(params).map(Request::CreateDefaultVpc),
+        "CreateDhcpOptions" => crate::query::decode::<CreateDhcpOptionsRequest>(params).map(Request::CreateDhcpOptions),
+        "CreateInternetGateway" => crate::query::decode::<CreateInternetGatewayRequest>(params).map(Request::CreateInternetGateway),
         "CreateIpam" => crate::query::decode::<CreateIpamRequest>(params).map(Request::CreateIpam),
         "CreateIpamPool" => crate::query::decode::<CreateIpamPoolRequest>(params).map(Request::CreateIpamPool),
         "CreateIpamScope" => crate::query::decode::<CreateIpamScopeRequest>(params).map(Request::CreateIpamScope),
+        "CreateNetworkInterface" => crate::query::decode::<CreateNetworkInterfaceRequest>(params).map(Request::CreateNetworkInterface),
+        "CreateRoute" => crate::query::decode::<CreateRouteRequest>(params).map(Request::CreateRoute),
+        "CreateRouteTable" => crate::query::decode::<CreateRouteTableRequest>(params).map(Request::CreateRouteTable),
+        "CreateSecurityGroup" => crate::query::decode::<CreateSecurityGroupRequest>(params).map(Request::CreateSecurityGroup),
+        "CreateSubnet" => crate::query::decode::<CreateSubnetRequest>(params).map(Request::CreateSubnet),
         "CreateTags" => crate::query::decode::<CreateTagsRequest>(params).map(Request::CreateTags),
         "CreateVpc" => crate::query::decode::<CreateVpcRequest>(params).map(Request::CreateVpc),
+        "CreateVpcEndpoint" => crate::query::decode::<CreateVpcEndpointRequest>(params).map(Request::CreateVpcEndpoint),
+        "DeleteDhcpOptions" => crate::query::decode::<DeleteDhcpOptionsRequest>(params).map(Request::DeleteDhcpOptions),
+        "DeleteInternetGateway" => crate::query::decode::<DeleteInternetGatewayRequest>(params).map(Request::DeleteInternetGateway),
         "DeleteIpam" => crate::query::decode::<DeleteIpamRequest>(params).map(Request::DeleteIpam),
         "DeleteIpamPool" => crate::query::decode::<DeleteIpamPoolRequest>(params).map(Request::DeleteIpamPool),
         "DeleteIpamScope" => crate::query::decode::<DeleteIpamScopeRequest>(params).map(Request::DeleteIpamScope),
+        "DeleteNetworkInterface" => crate::query::decode::<DeleteNetworkInterfaceRequest>(params).map(Request::DeleteNetworkInterface),
+        "DeleteRoute" => crate::query::decode::<DeleteRouteRequest>(params).map(Request::DeleteRoute),
+        "DeleteRouteTable" => crate::query::decode::<DeleteRouteTableRequest>(params).map(Request::DeleteRouteTable),
+        "DeleteSecurityGroup" => crate::query::decode::<DeleteSecurityGroupRequest>(params).map(Request::DeleteSecurityGroup),
+        "DeleteSubnet" => crate::query::decode::<DeleteSubnetRequest>(params).map(Request::DeleteSubnet),
         "DeleteTags" => crate::query::decode::<DeleteTagsRequest>(params).map(Request::DeleteTags),
         "DeleteVpc" => crate::query::decode::<DeleteVpcRequest>(params).map(Request::DeleteVpc),
+        "DeleteVpcEndpoints" => crate::query::decode::<DeleteVpcEndpointsRequest>(params).map(Request::DeleteVpcEndpoints),
         "DeprovisionIpamPoolCidr" => crate::query::decode::<DeprovisionIpamPoolCidrRequest>(params).map(Request::DeprovisionIpamPoolCidr),
         "DescribeAvailabilityZones" => crate::query::decode::<DescribeAvailabilityZonesRequest>(params).map(Request::DescribeAvailabilityZones),
+        "DescribeDhcpOptions" => crate::query::decode::<DescribeDhcpOptionsRequest>(params).map(Request::DescribeDhcpOptions),
+        "DescribeInternetGateways" => crate::query::decode::<DescribeInternetGatewaysRequest>(params).map(Request::DescribeInternetGateways),
         "DescribeIpamPools" => crate::query::decode::<DescribeIpamPoolsRequest>(params).map(Request::DescribeIpamPools),
         "DescribeIpamScopes" => crate::query::decode::<DescribeIpamScopesRequest>(params).map(Request::DescribeIpamScopes),
         "DescribeIpams" => crate::query::decode::<DescribeIpamsRequest>(params).map(Request::DescribeIpams),
+        "DescribeNetworkAcls" => crate::query::decode::<DescribeNetworkAclsRequest>(params).map(Request::DescribeNetworkAcls),
+        "DescribeNetworkInterfaces" => crate::query::decode::<DescribeNetworkInterfacesRequest>(params).map(Request::DescribeNetworkInterfaces),
+        "DescribePrefixLists" => crate::query::decode::<DescribePrefixListsRequest>(params).map(Request::DescribePrefixLists),
         "DescribeRegions" => crate::query::decode::<DescribeRegionsRequest>(params).map(Request::DescribeRegions),
+        "DescribeRouteTables" => crate::query::decode::<DescribeRouteTablesRequest>(params).map(Request::DescribeRouteTables),
+        "DescribeSecurityGroupRules" => crate::query::decode::<DescribeSecurityGroupRulesRequest>(params).map(Request::DescribeSecurityGroupRules),
+        "DescribeSecurityGroups" => crate::query::decode::<DescribeSecurityGroupsRequest>(params).map(Request::DescribeSecurityGroups),
+        "DescribeSubnets" => crate::query::decode::<DescribeSubnetsRequest>(params).map(Request::DescribeSubnets),
         "DescribeTags" => crate::query::decode::<DescribeTagsRequest>(params).map(Request::DescribeTags),
+        "DescribeVpcAttribute" => crate::query::decode::<DescribeVpcAttributeRequest>(params).map(Request::DescribeVpcAttribute),
+        "DescribeVpcEndpointServices" => crate::query::decode::<DescribeVpcEndpointServicesRequest>(params).map(Request::DescribeVpcEndpointServices),
+        "DescribeVpcEndpoints" => crate::query::decode::<DescribeVpcEndpointsRequest>(params).map(Request::DescribeVpcEndpoints),
         "DescribeVpcs" => crate::query::decode::<DescribeVpcsRequest>(params).map(Request::DescribeVpcs),
+        "DetachInternetGateway" => crate::query::decode::<DetachInternetGatewayRequest>(params).map(Request::DetachInternetGateway),
+        "DetachNetworkInterface" => crate::query::decode::<DetachNetworkInterfaceRequest>(params).map(Request::DetachNetworkInterface),
+        "DisassociateRouteTable" => crate::query::decode::<DisassociateRouteTableRequest>(params).map(Request::DisassociateRouteTable),
+        "DisassociateSubnetCidrBlock" => crate::query::decode::<DisassociateSubnetCidrBlockRequest>(params).map(Request::DisassociateSubnetCidrBlock),
         "DisassociateVpcCidrBlock" => crate::query::decode::<DisassociateVpcCidrBlockRequest>(params).map(Request::DisassociateVpcCidrBlock),
         "GetIpamPoolAllocations" => crate::query::decode::<GetIpamPoolAllocationsRequest>(params).map(Request::GetIpamPoolAllocations),
         "GetIpamPoolCidrs" => crate::query::decode::<GetIpamPoolCidrsRequest>(params).map(Request::GetIpamPoolCidrs),
@@ -158,8 +365,21 @@ pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>>
         "ModifyIpamPool" => crate::query::decode::<ModifyIpamPoolRequest>(params).map(Request::ModifyIpamPool),
         "ModifyIpamResourceCidr" => crate::query::decode::<ModifyIpamResourceCidrRequest>(params).map(Request::ModifyIpamResourceCidr),
         "ModifyIpamScope" => crate::query::decode::<ModifyIpamScopeRequest>(params).map(Request::ModifyIpamScope),
+        "ModifyNetworkInterfaceAttribute" => crate::query::decode::<ModifyNetworkInterfaceAttributeRequest>(params).map(Request::ModifyNetworkInterfaceAttribute),
+        "ModifySecurityGroupRules" => crate::query::decode::<ModifySecurityGroupRulesRequest>(params).map(Request::ModifySecurityGroupRules),
+        "ModifySubnetAttribute" => crate::query::decode::<ModifySubnetAttributeRequest>(params).map(Request::ModifySubnetAttribute),
+        "ModifyVpcAttribute" => crate::query::decode::<ModifyVpcAttributeRequest>(params).map(Request::ModifyVpcAttribute),
+        "ModifyVpcEndpoint" => crate::query::decode::<ModifyVpcEndpointRequest>(params).map(Request::ModifyVpcEndpoint),
+        "ModifyVpcTenancy" => crate::query::decode::<ModifyVpcTenancyRequest>(params).map(Request::ModifyVpcTenancy),
         "ProvisionIpamPoolCidr" => crate::query::decode::<ProvisionIpamPoolCidrRequest>(params).map(Request::ProvisionIpamPoolCidr),
         "ReleaseIpamPoolAllocation" => crate::query::decode::<ReleaseIpamPoolAllocationRequest>(params).map(Request::ReleaseIpamPoolAllocation),
+        "ReplaceRoute" => crate::query::decode::<ReplaceRouteRequest>(params).map(Request::ReplaceRoute),
+        "ReplaceRouteTableAssociation" => crate::query::decode::<ReplaceRouteTableAssociationRequest>(params).map(Request::ReplaceRouteTableAssociation),
+        "RevokeSecurityGroupEgress" => crate::query::decode::<RevokeSecurityGroupEgressRequest>(params).map(Request::RevokeSecurityGroupEgress),
+        "RevokeSecurityGroupIngress" => crate::query::decode::<RevokeSecurityGroupIngressRequest>(params).map(Request::RevokeSecurityGroupIngress),
+        "UnassignPrivateIpAddresses" => crate::query::decode::<UnassignPrivateIpAddressesRequest>(params).map(Request::UnassignPrivateIpAddresses),
+        "UpdateSecurityGroupRuleDescriptionsEgress" => crate::query::decode::<UpdateSecurityGroupRuleDescriptionsEgressRequest>(params).map(Request::UpdateSecurityGroupRuleDescriptionsEgress),
+        "UpdateSecurityGroupRuleDescriptionsIngress" => crate::query::decode::<UpdateSecurityGroupRuleDescriptionsIngressRequest>(params).map(Request::UpdateSecurityGroupRuleDescriptionsIngress),
         _ => return None,
     })
 }
@@ -187,12 +407,12 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("AllocateIpamPoolCidr", true),
     ("ApplySecurityGroupsToClientVpnTargetNetwork", false),
     ("AssignIpv6Addresses", false),
-    ("AssignPrivateIpAddresses", false),
+    ("AssignPrivateIpAddresses", true),
     ("AssignPrivateNatGatewayAddress", false),
     ("AssociateAddress", false),
     ("AssociateCapacityReservationBillingOwner", false),
     ("AssociateClientVpnTargetNetwork", false),
-    ("AssociateDhcpOptions", false),
+    ("AssociateDhcpOptions", true),
     ("AssociateEnclaveCertificateIamRole", false),
     ("AssociateIamInstanceProfile", false),
     ("AssociateInstanceEventWindow", false),
@@ -200,23 +420,23 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("AssociateIpamResourceDiscovery", false),
     ("AssociateNatGatewayAddress", false),
     ("AssociateRouteServer", false),
-    ("AssociateRouteTable", false),
+    ("AssociateRouteTable", true),
     ("AssociateSecurityGroupVpc", false),
-    ("AssociateSubnetCidrBlock", false),
+    ("AssociateSubnetCidrBlock", true),
     ("AssociateTransitGatewayMulticastDomain", false),
     ("AssociateTransitGatewayPolicyTable", false),
     ("AssociateTransitGatewayRouteTable", false),
     ("AssociateTrunkInterface", false),
     ("AssociateVpcCidrBlock", true),
     ("AttachClassicLinkVpc", false),
-    ("AttachInternetGateway", false),
-    ("AttachNetworkInterface", false),
+    ("AttachInternetGateway", true),
+    ("AttachNetworkInterface", true),
     ("AttachVerifiedAccessTrustProvider", false),
     ("AttachVolume", false),
     ("AttachVpnGateway", false),
     ("AuthorizeClientVpnIngress", false),
-    ("AuthorizeSecurityGroupEgress", false),
-    ("AuthorizeSecurityGroupIngress", false),
+    ("AuthorizeSecurityGroupEgress", true),
+    ("AuthorizeSecurityGroupIngress", true),
     ("BundleInstance", false),
     ("CancelBundleTask", false),
     ("CancelCapacityReservation", false),
@@ -244,10 +464,10 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("CreateCoipCidr", false),
     ("CreateCoipPool", false),
     ("CreateCustomerGateway", false),
-    ("CreateDefaultSubnet", false),
-    ("CreateDefaultVpc", false),
+    ("CreateDefaultSubnet", true),
+    ("CreateDefaultVpc", true),
     ("CreateDelegateMacVolumeOwnershipTask", false),
-    ("CreateDhcpOptions", false),
+    ("CreateDhcpOptions", true),
     ("CreateEgressOnlyInternetGateway", false),
     ("CreateFleet", false),
     ("CreateFlowLogs", false),
@@ -257,7 +477,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("CreateInstanceConnectEndpoint", false),
     ("CreateInstanceEventWindow", false),
     ("CreateInstanceExportTask", false),
-    ("CreateInternetGateway", false),
+    ("CreateInternetGateway", true),
     ("CreateInterruptibleCapacityReservationAllocation", false),
     ("CreateIpam", true),
     ("CreateIpamExternalResourceVerificationToken", false),
@@ -283,26 +503,26 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("CreateNetworkAclEntry", false),
     ("CreateNetworkInsightsAccessScope", false),
     ("CreateNetworkInsightsPath", false),
-    ("CreateNetworkInterface", false),
+    ("CreateNetworkInterface", true),
     ("CreateNetworkInterfacePermission", false),
     ("CreatePlacementGroup", false),
     ("CreatePublicIpv4Pool", false),
     ("CreateReplaceRootVolumeTask", false),
     ("CreateReservedInstancesListing", false),
     ("CreateRestoreImageTask", false),
-    ("CreateRoute", false),
+    ("CreateRoute", true),
     ("CreateRouteServer", false),
     ("CreateRouteServerEndpoint", false),
     ("CreateRouteServerPeer", false),
-    ("CreateRouteTable", false),
+    ("CreateRouteTable", true),
     ("CreateSecondaryNetwork", false),
     ("CreateSecondarySubnet", false),
-    ("CreateSecurityGroup", false),
+    ("CreateSecurityGroup", true),
     ("CreateSnapshot", false),
     ("CreateSnapshots", false),
     ("CreateSpotDatafeedSubscription", false),
     ("CreateStoreImageTask", false),
-    ("CreateSubnet", false),
+    ("CreateSubnet", true),
     ("CreateSubnetCidrReservation", false),
     ("CreateTags", true),
     ("CreateTrafficMirrorFilter", false),
@@ -330,7 +550,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("CreateVpc", true),
     ("CreateVpcBlockPublicAccessExclusion", false),
     ("CreateVpcEncryptionControl", false),
-    ("CreateVpcEndpoint", false),
+    ("CreateVpcEndpoint", true),
     ("CreateVpcEndpointConnectionNotification", false),
     ("CreateVpcEndpointServiceConfiguration", false),
     ("CreateVpcPeeringConnection", false),
@@ -345,7 +565,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DeleteCoipCidr", false),
     ("DeleteCoipPool", false),
     ("DeleteCustomerGateway", false),
-    ("DeleteDhcpOptions", false),
+    ("DeleteDhcpOptions", true),
     ("DeleteEgressOnlyInternetGateway", false),
     ("DeleteFleets", false),
     ("DeleteFlowLogs", false),
@@ -353,7 +573,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DeleteImageUsageReport", false),
     ("DeleteInstanceConnectEndpoint", false),
     ("DeleteInstanceEventWindow", false),
-    ("DeleteInternetGateway", false),
+    ("DeleteInternetGateway", true),
     ("DeleteIpam", true),
     ("DeleteIpamExternalResourceVerificationToken", false),
     ("DeleteIpamPolicy", false),
@@ -379,22 +599,22 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DeleteNetworkInsightsAccessScopeAnalysis", false),
     ("DeleteNetworkInsightsAnalysis", false),
     ("DeleteNetworkInsightsPath", false),
-    ("DeleteNetworkInterface", false),
+    ("DeleteNetworkInterface", true),
     ("DeleteNetworkInterfacePermission", false),
     ("DeletePlacementGroup", false),
     ("DeletePublicIpv4Pool", false),
     ("DeleteQueuedReservedInstances", false),
-    ("DeleteRoute", false),
+    ("DeleteRoute", true),
     ("DeleteRouteServer", false),
     ("DeleteRouteServerEndpoint", false),
     ("DeleteRouteServerPeer", false),
-    ("DeleteRouteTable", false),
+    ("DeleteRouteTable", true),
     ("DeleteSecondaryNetwork", false),
     ("DeleteSecondarySubnet", false),
-    ("DeleteSecurityGroup", false),
+    ("DeleteSecurityGroup", true),
     ("DeleteSnapshot", false),
     ("DeleteSpotDatafeedSubscription", false),
-    ("DeleteSubnet", false),
+    ("DeleteSubnet", true),
     ("DeleteSubnetCidrReservation", false),
     ("DeleteTags", true),
     ("DeleteTrafficMirrorFilter", false),
@@ -425,7 +645,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DeleteVpcEncryptionControl", false),
     ("DeleteVpcEndpointConnectionNotifications", false),
     ("DeleteVpcEndpointServiceConfigurations", false),
-    ("DeleteVpcEndpoints", false),
+    ("DeleteVpcEndpoints", true),
     ("DeleteVpcPeeringConnection", false),
     ("DeleteVpnConcentrator", false),
     ("DeleteVpnConnection", false),
@@ -469,7 +689,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DescribeConversionTasks", false),
     ("DescribeCustomerGateways", false),
     ("DescribeDeclarativePoliciesReports", false),
-    ("DescribeDhcpOptions", false),
+    ("DescribeDhcpOptions", true),
     ("DescribeEgressOnlyInternetGateways", false),
     ("DescribeElasticGpus", false),
     ("DescribeExportImageTasks", false),
@@ -508,7 +728,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DescribeInstanceTypeOfferings", false),
     ("DescribeInstanceTypes", false),
     ("DescribeInstances", false),
-    ("DescribeInternetGateways", false),
+    ("DescribeInternetGateways", true),
     ("DescribeIpamByoasn", false),
     ("DescribeIpamExternalResourceVerificationTokens", false),
     ("DescribeIpamPolicies", false),
@@ -536,17 +756,17 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DescribeManagedPrefixLists", false),
     ("DescribeMovingAddresses", false),
     ("DescribeNatGateways", false),
-    ("DescribeNetworkAcls", false),
+    ("DescribeNetworkAcls", true),
     ("DescribeNetworkInsightsAccessScopeAnalyses", false),
     ("DescribeNetworkInsightsAccessScopes", false),
     ("DescribeNetworkInsightsAnalyses", false),
     ("DescribeNetworkInsightsPaths", false),
     ("DescribeNetworkInterfaceAttribute", false),
     ("DescribeNetworkInterfacePermissions", false),
-    ("DescribeNetworkInterfaces", false),
+    ("DescribeNetworkInterfaces", true),
     ("DescribeOutpostLags", false),
     ("DescribePlacementGroups", false),
-    ("DescribePrefixLists", false),
+    ("DescribePrefixLists", true),
     ("DescribePrincipalIdFormat", false),
     ("DescribePublicIpv4Pools", false),
     ("DescribeRegions", true),
@@ -558,16 +778,16 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DescribeRouteServerEndpoints", false),
     ("DescribeRouteServerPeers", false),
     ("DescribeRouteServers", false),
-    ("DescribeRouteTables", false),
+    ("DescribeRouteTables", true),
     ("DescribeScheduledInstanceAvailability", false),
     ("DescribeScheduledInstances", false),
     ("DescribeSecondaryInterfaces", false),
     ("DescribeSecondaryNetworks", false),
     ("DescribeSecondarySubnets", false),
     ("DescribeSecurityGroupReferences", false),
-    ("DescribeSecurityGroupRules", false),
+    ("DescribeSecurityGroupRules", true),
     ("DescribeSecurityGroupVpcAssociations", false),
-    ("DescribeSecurityGroups", false),
+    ("DescribeSecurityGroups", true),
     ("DescribeServiceLinkVirtualInterfaces", false),
     ("DescribeSnapshotAttribute", false),
     ("DescribeSnapshotTierStatus", false),
@@ -580,7 +800,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DescribeSpotPriceHistory", false),
     ("DescribeStaleSecurityGroups", false),
     ("DescribeStoreImageTasks", false),
-    ("DescribeSubnets", false),
+    ("DescribeSubnets", true),
     ("DescribeTags", true),
     ("DescribeTrafficMirrorFilterRules", false),
     ("DescribeTrafficMirrorFilters", false),
@@ -607,7 +827,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DescribeVolumeStatus", false),
     ("DescribeVolumes", false),
     ("DescribeVolumesModifications", false),
-    ("DescribeVpcAttribute", false),
+    ("DescribeVpcAttribute", true),
     ("DescribeVpcBlockPublicAccessExclusions", false),
     ("DescribeVpcBlockPublicAccessOptions", false),
     ("DescribeVpcClassicLink", false),
@@ -618,16 +838,16 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DescribeVpcEndpointConnections", false),
     ("DescribeVpcEndpointServiceConfigurations", false),
     ("DescribeVpcEndpointServicePermissions", false),
-    ("DescribeVpcEndpointServices", false),
-    ("DescribeVpcEndpoints", false),
+    ("DescribeVpcEndpointServices", true),
+    ("DescribeVpcEndpoints", true),
     ("DescribeVpcPeeringConnections", false),
     ("DescribeVpcs", true),
     ("DescribeVpnConcentrators", false),
     ("DescribeVpnConnections", false),
     ("DescribeVpnGateways", false),
     ("DetachClassicLinkVpc", false),
-    ("DetachInternetGateway", false),
-    ("DetachNetworkInterface", false),
+    ("DetachInternetGateway", true),
+    ("DetachNetworkInterface", true),
     ("DetachVerifiedAccessTrustProvider", false),
     ("DetachVolume", false),
     ("DetachVpnGateway", false),
@@ -662,9 +882,9 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DisassociateIpamResourceDiscovery", false),
     ("DisassociateNatGatewayAddress", false),
     ("DisassociateRouteServer", false),
-    ("DisassociateRouteTable", false),
+    ("DisassociateRouteTable", true),
     ("DisassociateSecurityGroupVpc", false),
-    ("DisassociateSubnetCidrBlock", false),
+    ("DisassociateSubnetCidrBlock", true),
     ("DisassociateTransitGatewayMulticastDomain", false),
     ("DisassociateTransitGatewayPolicyTable", false),
     ("DisassociateTransitGatewayRouteTable", false),
@@ -816,16 +1036,16 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("ModifyLocalGatewayRoute", false),
     ("ModifyManagedPrefixList", false),
     ("ModifyManagedResourceVisibility", false),
-    ("ModifyNetworkInterfaceAttribute", false),
+    ("ModifyNetworkInterfaceAttribute", true),
     ("ModifyPrivateDnsNameOptions", false),
     ("ModifyPublicIpDnsNameOptions", false),
     ("ModifyReservedInstances", false),
     ("ModifyRouteServer", false),
-    ("ModifySecurityGroupRules", false),
+    ("ModifySecurityGroupRules", true),
     ("ModifySnapshotAttribute", false),
     ("ModifySnapshotTier", false),
     ("ModifySpotFleetRequest", false),
-    ("ModifySubnetAttribute", false),
+    ("ModifySubnetAttribute", true),
     ("ModifyTrafficMirrorFilterNetworkServices", false),
     ("ModifyTrafficMirrorFilterRule", false),
     ("ModifyTrafficMirrorSession", false),
@@ -842,17 +1062,17 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("ModifyVerifiedAccessTrustProvider", false),
     ("ModifyVolume", false),
     ("ModifyVolumeAttribute", false),
-    ("ModifyVpcAttribute", false),
+    ("ModifyVpcAttribute", true),
     ("ModifyVpcBlockPublicAccessExclusion", false),
     ("ModifyVpcBlockPublicAccessOptions", false),
     ("ModifyVpcEncryptionControl", false),
-    ("ModifyVpcEndpoint", false),
+    ("ModifyVpcEndpoint", true),
     ("ModifyVpcEndpointConnectionNotification", false),
     ("ModifyVpcEndpointServiceConfiguration", false),
     ("ModifyVpcEndpointServicePayerResponsibility", false),
     ("ModifyVpcEndpointServicePermissions", false),
     ("ModifyVpcPeeringConnectionOptions", false),
-    ("ModifyVpcTenancy", false),
+    ("ModifyVpcTenancy", true),
     ("ModifyVpnConnection", false),
     ("ModifyVpnConnectionOptions", false),
     ("ModifyVpnTunnelCertificate", false),
@@ -889,8 +1109,8 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("ReplaceImageCriteriaInAllowedImagesSettings", false),
     ("ReplaceNetworkAclAssociation", false),
     ("ReplaceNetworkAclEntry", false),
-    ("ReplaceRoute", false),
-    ("ReplaceRouteTableAssociation", false),
+    ("ReplaceRoute", true),
+    ("ReplaceRouteTableAssociation", true),
     ("ReplaceTransitGatewayRoute", false),
     ("ReplaceVpnTunnel", false),
     ("ReportInstanceStatus", false),
@@ -910,8 +1130,8 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("RestoreSnapshotTier", false),
     ("RestoreVolumeFromRecycleBin", false),
     ("RevokeClientVpnIngress", false),
-    ("RevokeSecurityGroupEgress", false),
-    ("RevokeSecurityGroupIngress", false),
+    ("RevokeSecurityGroupEgress", true),
+    ("RevokeSecurityGroupIngress", true),
     ("RunInstances", false),
     ("RunScheduledInstances", false),
     ("SearchLocalGatewayRoutes", false),
@@ -927,15 +1147,15 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("TerminateClientVpnConnections", false),
     ("TerminateInstances", false),
     ("UnassignIpv6Addresses", false),
-    ("UnassignPrivateIpAddresses", false),
+    ("UnassignPrivateIpAddresses", true),
     ("UnassignPrivateNatGatewayAddress", false),
     ("UnlockSnapshot", false),
     ("UnmonitorInstances", false),
     ("UpdateCapacityManagerMonitoredTagKeys", false),
     ("UpdateCapacityManagerOrganizationsAccess", false),
     ("UpdateInterruptibleCapacityReservationAllocation", false),
-    ("UpdateSecurityGroupRuleDescriptionsEgress", false),
-    ("UpdateSecurityGroupRuleDescriptionsIngress", false),
+    ("UpdateSecurityGroupRuleDescriptionsEgress", true),
+    ("UpdateSecurityGroupRuleDescriptionsIngress", true),
     ("WithdrawByoipCidr", false),
 ];
 
@@ -1132,6 +1352,320 @@ impl XmlEncode for AllocateIpamPoolCidrResult {
     }
 }
 
+/// `AssignPrivateIpAddressesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssignPrivateIpAddressesRequest {
+    pub ipv4_prefixes: Option<Vec<String>>,
+    pub ipv4_prefix_count: Option<i32>,
+    pub network_interface_id: Option<String>,
+    pub private_ip_addresses: Option<Vec<String>>,
+    pub secondary_private_ip_address_count: Option<i32>,
+    pub allow_reassignment: Option<bool>,
+}
+
+/// The members of [`AssignPrivateIpAddressesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AssignPrivateIpAddressesRequestMember {
+    Ipv4Prefixes,
+    Ipv4PrefixCount,
+    NetworkInterfaceId,
+    PrivateIpAddresses,
+    SecondaryPrivateIpAddressCount,
+    AllowReassignment,
+}
+
+impl crate::members::MemberName for AssignPrivateIpAddressesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            AssignPrivateIpAddressesRequestMember::Ipv4Prefixes => "Ipv4Prefixes",
+            AssignPrivateIpAddressesRequestMember::Ipv4PrefixCount => "Ipv4PrefixCount",
+            AssignPrivateIpAddressesRequestMember::NetworkInterfaceId => "NetworkInterfaceId",
+            AssignPrivateIpAddressesRequestMember::PrivateIpAddresses => "PrivateIpAddresses",
+            AssignPrivateIpAddressesRequestMember::SecondaryPrivateIpAddressCount => "SecondaryPrivateIpAddressCount",
+            AssignPrivateIpAddressesRequestMember::AllowReassignment => "AllowReassignment",
+        }
+    }
+}
+
+impl crate::members::Members for AssignPrivateIpAddressesRequest {
+    type Member = AssignPrivateIpAddressesRequestMember;
+    fn present_members(&self) -> Vec<AssignPrivateIpAddressesRequestMember> {
+        let mut present = Vec::new();
+        if self.ipv4_prefixes.is_some() { present.push(AssignPrivateIpAddressesRequestMember::Ipv4Prefixes); }
+        if self.ipv4_prefix_count.is_some() { present.push(AssignPrivateIpAddressesRequestMember::Ipv4PrefixCount); }
+        if self.network_interface_id.is_some() { present.push(AssignPrivateIpAddressesRequestMember::NetworkInterfaceId); }
+        if self.private_ip_addresses.is_some() { present.push(AssignPrivateIpAddressesRequestMember::PrivateIpAddresses); }
+        if self.secondary_private_ip_address_count.is_some() { present.push(AssignPrivateIpAddressesRequestMember::SecondaryPrivateIpAddressCount); }
+        if self.allow_reassignment.is_some() { present.push(AssignPrivateIpAddressesRequestMember::AllowReassignment); }
+        present
+    }
+}
+
+impl Validate for AssignPrivateIpAddressesRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("NetworkInterfaceId", "NetworkInterfaceId", |v| match &self.network_interface_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for AssignPrivateIpAddressesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            ipv4_prefixes: d.field(n, "Ipv4Prefix", |d, n| d.list(n, |d, n| d.string(n)))?,
+            ipv4_prefix_count: d.field(n, "Ipv4PrefixCount", |d, n| d.integer(n))?,
+            network_interface_id: d.field(n, "NetworkInterfaceId", |d, n| d.string(n))?,
+            private_ip_addresses: d.field(n, "PrivateIpAddress", |d, n| d.list(n, |d, n| d.string(n)))?,
+            secondary_private_ip_address_count: d.field(n, "SecondaryPrivateIpAddressCount", |d, n| d.integer(n))?,
+            allow_reassignment: d.field(n, "AllowReassignment", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `AssignPrivateIpAddressesResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssignPrivateIpAddressesResult {
+    pub network_interface_id: Option<String>,
+    pub assigned_private_ip_addresses: Option<Vec<AssignedPrivateIpAddress>>,
+    pub assigned_ipv4_prefixes: Option<Vec<Ipv4PrefixSpecification>>,
+}
+
+impl XmlEncode for AssignPrivateIpAddressesResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.network_interface_id { w.string(crate::name!("networkInterfaceId"), v); }
+        if let Some(v) = &self.assigned_private_ip_addresses { w.list(crate::name!("assignedPrivateIpAddressesSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.assigned_ipv4_prefixes { w.list(crate::name!("assignedIpv4PrefixSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `AssignedPrivateIpAddress` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssignedPrivateIpAddress {
+    pub private_ip_address: Option<String>,
+}
+
+impl XmlEncode for AssignedPrivateIpAddress {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.private_ip_address { w.string(crate::name!("privateIpAddress"), v); }
+    }
+}
+
+/// `AssociateDhcpOptionsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssociateDhcpOptionsRequest {
+    pub dhcp_options_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`AssociateDhcpOptionsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AssociateDhcpOptionsRequestMember {
+    DhcpOptionsId,
+    VpcId,
+    DryRun,
+}
+
+impl crate::members::MemberName for AssociateDhcpOptionsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            AssociateDhcpOptionsRequestMember::DhcpOptionsId => "DhcpOptionsId",
+            AssociateDhcpOptionsRequestMember::VpcId => "VpcId",
+            AssociateDhcpOptionsRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for AssociateDhcpOptionsRequest {
+    type Member = AssociateDhcpOptionsRequestMember;
+    fn present_members(&self) -> Vec<AssociateDhcpOptionsRequestMember> {
+        let mut present = Vec::new();
+        if self.dhcp_options_id.is_some() { present.push(AssociateDhcpOptionsRequestMember::DhcpOptionsId); }
+        if self.vpc_id.is_some() { present.push(AssociateDhcpOptionsRequestMember::VpcId); }
+        if self.dry_run.is_some() { present.push(AssociateDhcpOptionsRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for AssociateDhcpOptionsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("DhcpOptionsId", "DhcpOptionsId", |v| match &self.dhcp_options_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("VpcId", "VpcId", |v| match &self.vpc_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for AssociateDhcpOptionsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dhcp_options_id: d.field(n, "DhcpOptionsId", |d, n| d.string(n))?,
+            vpc_id: d.field(n, "VpcId", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `AssociateRouteTableRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssociateRouteTableRequest {
+    pub gateway_id: Option<String>,
+    pub public_ipv4_pool: Option<String>,
+    pub dry_run: Option<bool>,
+    pub subnet_id: Option<String>,
+    pub route_table_id: Option<String>,
+}
+
+/// The members of [`AssociateRouteTableRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AssociateRouteTableRequestMember {
+    GatewayId,
+    PublicIpv4Pool,
+    DryRun,
+    SubnetId,
+    RouteTableId,
+}
+
+impl crate::members::MemberName for AssociateRouteTableRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            AssociateRouteTableRequestMember::GatewayId => "GatewayId",
+            AssociateRouteTableRequestMember::PublicIpv4Pool => "PublicIpv4Pool",
+            AssociateRouteTableRequestMember::DryRun => "DryRun",
+            AssociateRouteTableRequestMember::SubnetId => "SubnetId",
+            AssociateRouteTableRequestMember::RouteTableId => "RouteTableId",
+        }
+    }
+}
+
+impl crate::members::Members for AssociateRouteTableRequest {
+    type Member = AssociateRouteTableRequestMember;
+    fn present_members(&self) -> Vec<AssociateRouteTableRequestMember> {
+        let mut present = Vec::new();
+        if self.gateway_id.is_some() { present.push(AssociateRouteTableRequestMember::GatewayId); }
+        if self.public_ipv4_pool.is_some() { present.push(AssociateRouteTableRequestMember::PublicIpv4Pool); }
+        if self.dry_run.is_some() { present.push(AssociateRouteTableRequestMember::DryRun); }
+        if self.subnet_id.is_some() { present.push(AssociateRouteTableRequestMember::SubnetId); }
+        if self.route_table_id.is_some() { present.push(AssociateRouteTableRequestMember::RouteTableId); }
+        present
+    }
+}
+
+impl Validate for AssociateRouteTableRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("RouteTableId", "RouteTableId", |v| match &self.route_table_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for AssociateRouteTableRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            gateway_id: d.field(n, "GatewayId", |d, n| d.string(n))?,
+            public_ipv4_pool: d.field(n, "PublicIpv4Pool", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            subnet_id: d.field(n, "SubnetId", |d, n| d.string(n))?,
+            route_table_id: d.field(n, "RouteTableId", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `AssociateRouteTableResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssociateRouteTableResult {
+    pub association_id: Option<String>,
+    pub association_state: Option<RouteTableAssociationState>,
+}
+
+impl XmlEncode for AssociateRouteTableResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.association_id { w.string(crate::name!("associationId"), v); }
+        if let Some(v) = &self.association_state { w.structure(crate::name!("associationState"), v); }
+    }
+}
+
+/// `AssociateSubnetCidrBlockRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssociateSubnetCidrBlockRequest {
+    pub ipv6_ipam_pool_id: Option<String>,
+    pub ipv6_netmask_length: Option<i32>,
+    pub subnet_id: Option<String>,
+    pub ipv6_cidr_block: Option<String>,
+}
+
+/// The members of [`AssociateSubnetCidrBlockRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AssociateSubnetCidrBlockRequestMember {
+    Ipv6IpamPoolId,
+    Ipv6NetmaskLength,
+    SubnetId,
+    Ipv6CidrBlock,
+}
+
+impl crate::members::MemberName for AssociateSubnetCidrBlockRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            AssociateSubnetCidrBlockRequestMember::Ipv6IpamPoolId => "Ipv6IpamPoolId",
+            AssociateSubnetCidrBlockRequestMember::Ipv6NetmaskLength => "Ipv6NetmaskLength",
+            AssociateSubnetCidrBlockRequestMember::SubnetId => "SubnetId",
+            AssociateSubnetCidrBlockRequestMember::Ipv6CidrBlock => "Ipv6CidrBlock",
+        }
+    }
+}
+
+impl crate::members::Members for AssociateSubnetCidrBlockRequest {
+    type Member = AssociateSubnetCidrBlockRequestMember;
+    fn present_members(&self) -> Vec<AssociateSubnetCidrBlockRequestMember> {
+        let mut present = Vec::new();
+        if self.ipv6_ipam_pool_id.is_some() { present.push(AssociateSubnetCidrBlockRequestMember::Ipv6IpamPoolId); }
+        if self.ipv6_netmask_length.is_some() { present.push(AssociateSubnetCidrBlockRequestMember::Ipv6NetmaskLength); }
+        if self.subnet_id.is_some() { present.push(AssociateSubnetCidrBlockRequestMember::SubnetId); }
+        if self.ipv6_cidr_block.is_some() { present.push(AssociateSubnetCidrBlockRequestMember::Ipv6CidrBlock); }
+        present
+    }
+}
+
+impl Validate for AssociateSubnetCidrBlockRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("SubnetId", "SubnetId", |v| match &self.subnet_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for AssociateSubnetCidrBlockRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            ipv6_ipam_pool_id: d.field(n, "Ipv6IpamPoolId", |d, n| d.string(n))?,
+            ipv6_netmask_length: d.field(n, "Ipv6NetmaskLength", |d, n| d.integer(n))?,
+            subnet_id: d.field(n, "SubnetId", |d, n| d.string(n))?,
+            ipv6_cidr_block: d.field(n, "Ipv6CidrBlock", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `AssociateSubnetCidrBlockResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssociateSubnetCidrBlockResult {
+    pub ipv6_cidr_block_association: Option<SubnetIpv6CidrBlockAssociation>,
+    pub subnet_id: Option<String>,
+}
+
+impl XmlEncode for AssociateSubnetCidrBlockResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipv6_cidr_block_association { w.structure(crate::name!("ipv6CidrBlockAssociation"), v); }
+        if let Some(v) = &self.subnet_id { w.string(crate::name!("subnetId"), v); }
+    }
+}
+
 /// `AssociateVpcCidrBlockRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssociateVpcCidrBlockRequest {
@@ -1236,6 +1770,559 @@ impl XmlEncode for AssociateVpcCidrBlockResult {
         if let Some(v) = &self.ipv6_cidr_block_association { w.structure(crate::name!("ipv6CidrBlockAssociation"), v); }
         if let Some(v) = &self.cidr_block_association { w.structure(crate::name!("cidrBlockAssociation"), v); }
         if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+    }
+}
+
+/// `AttachInternetGatewayRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttachInternetGatewayRequest {
+    pub dry_run: Option<bool>,
+    pub internet_gateway_id: Option<String>,
+    pub vpc_id: Option<String>,
+}
+
+/// The members of [`AttachInternetGatewayRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AttachInternetGatewayRequestMember {
+    DryRun,
+    InternetGatewayId,
+    VpcId,
+}
+
+impl crate::members::MemberName for AttachInternetGatewayRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            AttachInternetGatewayRequestMember::DryRun => "DryRun",
+            AttachInternetGatewayRequestMember::InternetGatewayId => "InternetGatewayId",
+            AttachInternetGatewayRequestMember::VpcId => "VpcId",
+        }
+    }
+}
+
+impl crate::members::Members for AttachInternetGatewayRequest {
+    type Member = AttachInternetGatewayRequestMember;
+    fn present_members(&self) -> Vec<AttachInternetGatewayRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(AttachInternetGatewayRequestMember::DryRun); }
+        if self.internet_gateway_id.is_some() { present.push(AttachInternetGatewayRequestMember::InternetGatewayId); }
+        if self.vpc_id.is_some() { present.push(AttachInternetGatewayRequestMember::VpcId); }
+        present
+    }
+}
+
+impl Validate for AttachInternetGatewayRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("InternetGatewayId", "InternetGatewayId", |v| match &self.internet_gateway_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("VpcId", "VpcId", |v| match &self.vpc_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for AttachInternetGatewayRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            internet_gateway_id: d.field(n, "InternetGatewayId", |d, n| d.string(n))?,
+            vpc_id: d.field(n, "VpcId", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `AttachNetworkInterfaceRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttachNetworkInterfaceRequest {
+    pub network_card_index: Option<i32>,
+    pub ena_srd_specification: Option<EnaSrdSpecification>,
+    pub ena_queue_count: Option<i32>,
+    pub dry_run: Option<bool>,
+    pub network_interface_id: Option<String>,
+    pub instance_id: Option<String>,
+    pub device_index: Option<i32>,
+}
+
+/// The members of [`AttachNetworkInterfaceRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AttachNetworkInterfaceRequestMember {
+    NetworkCardIndex,
+    EnaSrdSpecification,
+    EnaQueueCount,
+    DryRun,
+    NetworkInterfaceId,
+    InstanceId,
+    DeviceIndex,
+}
+
+impl crate::members::MemberName for AttachNetworkInterfaceRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            AttachNetworkInterfaceRequestMember::NetworkCardIndex => "NetworkCardIndex",
+            AttachNetworkInterfaceRequestMember::EnaSrdSpecification => "EnaSrdSpecification",
+            AttachNetworkInterfaceRequestMember::EnaQueueCount => "EnaQueueCount",
+            AttachNetworkInterfaceRequestMember::DryRun => "DryRun",
+            AttachNetworkInterfaceRequestMember::NetworkInterfaceId => "NetworkInterfaceId",
+            AttachNetworkInterfaceRequestMember::InstanceId => "InstanceId",
+            AttachNetworkInterfaceRequestMember::DeviceIndex => "DeviceIndex",
+        }
+    }
+}
+
+impl crate::members::Members for AttachNetworkInterfaceRequest {
+    type Member = AttachNetworkInterfaceRequestMember;
+    fn present_members(&self) -> Vec<AttachNetworkInterfaceRequestMember> {
+        let mut present = Vec::new();
+        if self.network_card_index.is_some() { present.push(AttachNetworkInterfaceRequestMember::NetworkCardIndex); }
+        if self.ena_srd_specification.is_some() { present.push(AttachNetworkInterfaceRequestMember::EnaSrdSpecification); }
+        if self.ena_queue_count.is_some() { present.push(AttachNetworkInterfaceRequestMember::EnaQueueCount); }
+        if self.dry_run.is_some() { present.push(AttachNetworkInterfaceRequestMember::DryRun); }
+        if self.network_interface_id.is_some() { present.push(AttachNetworkInterfaceRequestMember::NetworkInterfaceId); }
+        if self.instance_id.is_some() { present.push(AttachNetworkInterfaceRequestMember::InstanceId); }
+        if self.device_index.is_some() { present.push(AttachNetworkInterfaceRequestMember::DeviceIndex); }
+        present
+    }
+}
+
+impl Validate for AttachNetworkInterfaceRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("NetworkInterfaceId", "NetworkInterfaceId", |v| match &self.network_interface_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("InstanceId", "InstanceId", |v| match &self.instance_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("DeviceIndex", "DeviceIndex", |v| match &self.device_index {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for AttachNetworkInterfaceRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            network_card_index: d.field(n, "NetworkCardIndex", |d, n| d.integer(n))?,
+            ena_srd_specification: d.field(n, "EnaSrdSpecification", |d, n| d.structure(n, EnaSrdSpecification::from_query))?,
+            ena_queue_count: d.field(n, "EnaQueueCount", |d, n| d.integer(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            network_interface_id: d.field(n, "NetworkInterfaceId", |d, n| d.string(n))?,
+            instance_id: d.field(n, "InstanceId", |d, n| d.string(n))?,
+            device_index: d.field(n, "DeviceIndex", |d, n| d.integer(n))?,
+        })
+    }
+}
+
+/// `AttachNetworkInterfaceResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttachNetworkInterfaceResult {
+    pub attachment_id: Option<String>,
+    pub network_card_index: Option<i32>,
+}
+
+impl XmlEncode for AttachNetworkInterfaceResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.attachment_id { w.string(crate::name!("attachmentId"), v); }
+        if let Some(v) = &self.network_card_index { w.number(crate::name!("networkCardIndex"), v); }
+    }
+}
+
+/// `AttachmentEnaSrdSpecification` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttachmentEnaSrdSpecification {
+    pub ena_srd_enabled: Option<bool>,
+    pub ena_srd_udp_specification: Option<AttachmentEnaSrdUdpSpecification>,
+}
+
+impl XmlEncode for AttachmentEnaSrdSpecification {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ena_srd_enabled { w.boolean(crate::name!("enaSrdEnabled"), *v); }
+        if let Some(v) = &self.ena_srd_udp_specification { w.structure(crate::name!("enaSrdUdpSpecification"), v); }
+    }
+}
+
+/// `AttachmentEnaSrdUdpSpecification` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttachmentEnaSrdUdpSpecification {
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+impl XmlEncode for AttachmentEnaSrdUdpSpecification {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ena_srd_udp_enabled { w.boolean(crate::name!("enaSrdUdpEnabled"), *v); }
+    }
+}
+
+/// `AttachmentStatus`: one of 4 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AttachmentStatus {
+    /// `attaching`
+    Attaching,
+    /// `attached`
+    Attached,
+    /// `detaching`
+    Detaching,
+    /// `detached`
+    Detached,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for AttachmentStatus {
+    const VALUES: &'static [&'static str] = &["attaching", "attached", "detaching", "detached"];
+    fn as_str(&self) -> &str {
+        match self {
+            AttachmentStatus::Attaching => "attaching",
+            AttachmentStatus::Attached => "attached",
+            AttachmentStatus::Detaching => "detaching",
+            AttachmentStatus::Detached => "detached",
+            AttachmentStatus::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "attaching" => AttachmentStatus::Attaching,
+            "attached" => AttachmentStatus::Attached,
+            "detaching" => AttachmentStatus::Detaching,
+            "detached" => AttachmentStatus::Detached,
+            other => AttachmentStatus::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, AttachmentStatus::Unknown(_))
+    }
+}
+
+/// `AttributeBooleanValue` (input and output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttributeBooleanValue {
+    pub value: Option<bool>,
+}
+
+/// The members of [`AttributeBooleanValue`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AttributeBooleanValueMember {
+    Value,
+}
+
+impl crate::members::MemberName for AttributeBooleanValueMember {
+    fn name(self) -> &'static str {
+        match self {
+            AttributeBooleanValueMember::Value => "Value",
+        }
+    }
+}
+
+impl crate::members::Members for AttributeBooleanValue {
+    type Member = AttributeBooleanValueMember;
+    fn present_members(&self) -> Vec<AttributeBooleanValueMember> {
+        let mut present = Vec::new();
+        if self.value.is_some() { present.push(AttributeBooleanValueMember::Value); }
+        present
+    }
+}
+
+impl Validate for AttributeBooleanValue {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for AttributeBooleanValue {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            value: d.field(n, "Value", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+impl XmlEncode for AttributeBooleanValue {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.value { w.boolean(crate::name!("value"), *v); }
+    }
+}
+
+/// `AttributeValue` (input and output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttributeValue {
+    pub value: Option<String>,
+}
+
+/// The members of [`AttributeValue`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AttributeValueMember {
+    Value,
+}
+
+impl crate::members::MemberName for AttributeValueMember {
+    fn name(self) -> &'static str {
+        match self {
+            AttributeValueMember::Value => "Value",
+        }
+    }
+}
+
+impl crate::members::Members for AttributeValue {
+    type Member = AttributeValueMember;
+    fn present_members(&self) -> Vec<AttributeValueMember> {
+        let mut present = Vec::new();
+        if self.value.is_some() { present.push(AttributeValueMember::Value); }
+        present
+    }
+}
+
+impl Validate for AttributeValue {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for AttributeValue {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            value: d.field(n, "Value", |d, n| d.string(n))?,
+        })
+    }
+}
+
+impl XmlEncode for AttributeValue {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.value { w.string(crate::name!("value"), v); }
+    }
+}
+
+/// `AuthorizeSecurityGroupEgressRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuthorizeSecurityGroupEgressRequest {
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+    pub group_id: Option<String>,
+    pub source_security_group_name: Option<String>,
+    pub source_security_group_owner_id: Option<String>,
+    pub ip_protocol: Option<String>,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub cidr_ip: Option<String>,
+    pub ip_permissions: Option<Vec<IpPermission>>,
+}
+
+/// The members of [`AuthorizeSecurityGroupEgressRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthorizeSecurityGroupEgressRequestMember {
+    TagSpecifications,
+    DryRun,
+    GroupId,
+    SourceSecurityGroupName,
+    SourceSecurityGroupOwnerId,
+    IpProtocol,
+    FromPort,
+    ToPort,
+    CidrIp,
+    IpPermissions,
+}
+
+impl crate::members::MemberName for AuthorizeSecurityGroupEgressRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            AuthorizeSecurityGroupEgressRequestMember::TagSpecifications => "TagSpecifications",
+            AuthorizeSecurityGroupEgressRequestMember::DryRun => "DryRun",
+            AuthorizeSecurityGroupEgressRequestMember::GroupId => "GroupId",
+            AuthorizeSecurityGroupEgressRequestMember::SourceSecurityGroupName => "SourceSecurityGroupName",
+            AuthorizeSecurityGroupEgressRequestMember::SourceSecurityGroupOwnerId => "SourceSecurityGroupOwnerId",
+            AuthorizeSecurityGroupEgressRequestMember::IpProtocol => "IpProtocol",
+            AuthorizeSecurityGroupEgressRequestMember::FromPort => "FromPort",
+            AuthorizeSecurityGroupEgressRequestMember::ToPort => "ToPort",
+            AuthorizeSecurityGroupEgressRequestMember::CidrIp => "CidrIp",
+            AuthorizeSecurityGroupEgressRequestMember::IpPermissions => "IpPermissions",
+        }
+    }
+}
+
+impl crate::members::Members for AuthorizeSecurityGroupEgressRequest {
+    type Member = AuthorizeSecurityGroupEgressRequestMember;
+    fn present_members(&self) -> Vec<AuthorizeSecurityGroupEgressRequestMember> {
+        let mut present = Vec::new();
+        if self.tag_specifications.is_some() { present.push(AuthorizeSecurityGroupEgressRequestMember::TagSpecifications); }
+        if self.dry_run.is_some() { present.push(AuthorizeSecurityGroupEgressRequestMember::DryRun); }
+        if self.group_id.is_some() { present.push(AuthorizeSecurityGroupEgressRequestMember::GroupId); }
+        if self.source_security_group_name.is_some() { present.push(AuthorizeSecurityGroupEgressRequestMember::SourceSecurityGroupName); }
+        if self.source_security_group_owner_id.is_some() { present.push(AuthorizeSecurityGroupEgressRequestMember::SourceSecurityGroupOwnerId); }
+        if self.ip_protocol.is_some() { present.push(AuthorizeSecurityGroupEgressRequestMember::IpProtocol); }
+        if self.from_port.is_some() { present.push(AuthorizeSecurityGroupEgressRequestMember::FromPort); }
+        if self.to_port.is_some() { present.push(AuthorizeSecurityGroupEgressRequestMember::ToPort); }
+        if self.cidr_ip.is_some() { present.push(AuthorizeSecurityGroupEgressRequestMember::CidrIp); }
+        if self.ip_permissions.is_some() { present.push(AuthorizeSecurityGroupEgressRequestMember::IpPermissions); }
+        present
+    }
+}
+
+impl Validate for AuthorizeSecurityGroupEgressRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+        v.member("GroupId", "GroupId", |v| match &self.group_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for AuthorizeSecurityGroupEgressRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            group_id: d.field(n, "GroupId", |d, n| d.string(n))?,
+            source_security_group_name: d.field(n, "SourceSecurityGroupName", |d, n| d.string(n))?,
+            source_security_group_owner_id: d.field(n, "SourceSecurityGroupOwnerId", |d, n| d.string(n))?,
+            ip_protocol: d.field(n, "IpProtocol", |d, n| d.string(n))?,
+            from_port: d.field(n, "FromPort", |d, n| d.integer(n))?,
+            to_port: d.field(n, "ToPort", |d, n| d.integer(n))?,
+            cidr_ip: d.field(n, "CidrIp", |d, n| d.string(n))?,
+            ip_permissions: d.field(n, "IpPermissions", |d, n| d.list(n, |d, n| d.structure(n, IpPermission::from_query)))?,
+        })
+    }
+}
+
+/// `AuthorizeSecurityGroupEgressResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuthorizeSecurityGroupEgressResult {
+    pub r#return: Option<bool>,
+    pub security_group_rules: Option<Vec<SecurityGroupRule>>,
+}
+
+impl XmlEncode for AuthorizeSecurityGroupEgressResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.r#return { w.boolean(crate::name!("return"), *v); }
+        if let Some(v) = &self.security_group_rules { w.list(crate::name!("securityGroupRuleSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `AuthorizeSecurityGroupIngressRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuthorizeSecurityGroupIngressRequest {
+    pub cidr_ip: Option<String>,
+    pub from_port: Option<i32>,
+    pub group_id: Option<String>,
+    pub group_name: Option<String>,
+    pub ip_permissions: Option<Vec<IpPermission>>,
+    pub ip_protocol: Option<String>,
+    pub source_security_group_name: Option<String>,
+    pub source_security_group_owner_id: Option<String>,
+    pub to_port: Option<i32>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`AuthorizeSecurityGroupIngressRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthorizeSecurityGroupIngressRequestMember {
+    CidrIp,
+    FromPort,
+    GroupId,
+    GroupName,
+    IpPermissions,
+    IpProtocol,
+    SourceSecurityGroupName,
+    SourceSecurityGroupOwnerId,
+    ToPort,
+    TagSpecifications,
+    DryRun,
+}
+
+impl crate::members::MemberName for AuthorizeSecurityGroupIngressRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            AuthorizeSecurityGroupIngressRequestMember::CidrIp => "CidrIp",
+            AuthorizeSecurityGroupIngressRequestMember::FromPort => "FromPort",
+            AuthorizeSecurityGroupIngressRequestMember::GroupId => "GroupId",
+            AuthorizeSecurityGroupIngressRequestMember::GroupName => "GroupName",
+            AuthorizeSecurityGroupIngressRequestMember::IpPermissions => "IpPermissions",
+            AuthorizeSecurityGroupIngressRequestMember::IpProtocol => "IpProtocol",
+            AuthorizeSecurityGroupIngressRequestMember::SourceSecurityGroupName => "SourceSecurityGroupName",
+            AuthorizeSecurityGroupIngressRequestMember::SourceSecurityGroupOwnerId => "SourceSecurityGroupOwnerId",
+            AuthorizeSecurityGroupIngressRequestMember::ToPort => "ToPort",
+            AuthorizeSecurityGroupIngressRequestMember::TagSpecifications => "TagSpecifications",
+            AuthorizeSecurityGroupIngressRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for AuthorizeSecurityGroupIngressRequest {
+    type Member = AuthorizeSecurityGroupIngressRequestMember;
+    fn present_members(&self) -> Vec<AuthorizeSecurityGroupIngressRequestMember> {
+        let mut present = Vec::new();
+        if self.cidr_ip.is_some() { present.push(AuthorizeSecurityGroupIngressRequestMember::CidrIp); }
+        if self.from_port.is_some() { present.push(AuthorizeSecurityGroupIngressRequestMember::FromPort); }
+        if self.group_id.is_some() { present.push(AuthorizeSecurityGroupIngressRequestMember::GroupId); }
+        if self.group_name.is_some() { present.push(AuthorizeSecurityGroupIngressRequestMember::GroupName); }
+        if self.ip_permissions.is_some() { present.push(AuthorizeSecurityGroupIngressRequestMember::IpPermissions); }
+        if self.ip_protocol.is_some() { present.push(AuthorizeSecurityGroupIngressRequestMember::IpProtocol); }
+        if self.source_security_group_name.is_some() { present.push(AuthorizeSecurityGroupIngressRequestMember::SourceSecurityGroupName); }
+        if self.source_security_group_owner_id.is_some() { present.push(AuthorizeSecurityGroupIngressRequestMember::SourceSecurityGroupOwnerId); }
+        if self.to_port.is_some() { present.push(AuthorizeSecurityGroupIngressRequestMember::ToPort); }
+        if self.tag_specifications.is_some() { present.push(AuthorizeSecurityGroupIngressRequestMember::TagSpecifications); }
+        if self.dry_run.is_some() { present.push(AuthorizeSecurityGroupIngressRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for AuthorizeSecurityGroupIngressRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+    }
+}
+
+impl FromQuery for AuthorizeSecurityGroupIngressRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            cidr_ip: d.field(n, "CidrIp", |d, n| d.string(n))?,
+            from_port: d.field(n, "FromPort", |d, n| d.integer(n))?,
+            group_id: d.field(n, "GroupId", |d, n| d.string(n))?,
+            group_name: d.field(n, "GroupName", |d, n| d.string(n))?,
+            ip_permissions: d.field(n, "IpPermissions", |d, n| d.list(n, |d, n| d.structure(n, IpPermission::from_query)))?,
+            ip_protocol: d.field(n, "IpProtocol", |d, n| d.string(n))?,
+            source_security_group_name: d.field(n, "SourceSecurityGroupName", |d, n| d.string(n))?,
+            source_security_group_owner_id: d.field(n, "SourceSecurityGroupOwnerId", |d, n| d.string(n))?,
+            to_port: d.field(n, "ToPort", |d, n| d.integer(n))?,
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `AuthorizeSecurityGroupIngressResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuthorizeSecurityGroupIngressResult {
+    pub r#return: Option<bool>,
+    pub security_group_rules: Option<Vec<SecurityGroupRule>>,
+}
+
+impl XmlEncode for AuthorizeSecurityGroupIngressResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.r#return { w.boolean(crate::name!("return"), *v); }
+        if let Some(v) = &self.security_group_rules { w.list(crate::name!("securityGroupRuleSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
     }
 }
 
@@ -1438,6 +2525,347 @@ pub struct BlockPublicAccessStates {
 impl XmlEncode for BlockPublicAccessStates {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.internet_gateway_block_mode { w.string(crate::name!("internetGatewayBlockMode"), v.as_str()); }
+    }
+}
+
+/// `ConnectionTrackingConfiguration` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionTrackingConfiguration {
+    pub tcp_established_timeout: Option<i32>,
+    pub udp_stream_timeout: Option<i32>,
+    pub udp_timeout: Option<i32>,
+}
+
+impl XmlEncode for ConnectionTrackingConfiguration {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.tcp_established_timeout { w.number(crate::name!("tcpEstablishedTimeout"), v); }
+        if let Some(v) = &self.udp_stream_timeout { w.number(crate::name!("udpStreamTimeout"), v); }
+        if let Some(v) = &self.udp_timeout { w.number(crate::name!("udpTimeout"), v); }
+    }
+}
+
+/// `ConnectionTrackingSpecificationRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionTrackingSpecificationRequest {
+    pub tcp_established_timeout: Option<i32>,
+    pub udp_stream_timeout: Option<i32>,
+    pub udp_timeout: Option<i32>,
+}
+
+/// The members of [`ConnectionTrackingSpecificationRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnectionTrackingSpecificationRequestMember {
+    TcpEstablishedTimeout,
+    UdpStreamTimeout,
+    UdpTimeout,
+}
+
+impl crate::members::MemberName for ConnectionTrackingSpecificationRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ConnectionTrackingSpecificationRequestMember::TcpEstablishedTimeout => "TcpEstablishedTimeout",
+            ConnectionTrackingSpecificationRequestMember::UdpStreamTimeout => "UdpStreamTimeout",
+            ConnectionTrackingSpecificationRequestMember::UdpTimeout => "UdpTimeout",
+        }
+    }
+}
+
+impl crate::members::Members for ConnectionTrackingSpecificationRequest {
+    type Member = ConnectionTrackingSpecificationRequestMember;
+    fn present_members(&self) -> Vec<ConnectionTrackingSpecificationRequestMember> {
+        let mut present = Vec::new();
+        if self.tcp_established_timeout.is_some() { present.push(ConnectionTrackingSpecificationRequestMember::TcpEstablishedTimeout); }
+        if self.udp_stream_timeout.is_some() { present.push(ConnectionTrackingSpecificationRequestMember::UdpStreamTimeout); }
+        if self.udp_timeout.is_some() { present.push(ConnectionTrackingSpecificationRequestMember::UdpTimeout); }
+        present
+    }
+}
+
+impl Validate for ConnectionTrackingSpecificationRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for ConnectionTrackingSpecificationRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            tcp_established_timeout: d.field(n, "TcpEstablishedTimeout", |d, n| d.integer(n))?,
+            udp_stream_timeout: d.field(n, "UdpStreamTimeout", |d, n| d.integer(n))?,
+            udp_timeout: d.field(n, "UdpTimeout", |d, n| d.integer(n))?,
+        })
+    }
+}
+
+/// `CreateDefaultSubnetRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateDefaultSubnetRequest {
+    pub availability_zone: Option<String>,
+    pub dry_run: Option<bool>,
+    pub ipv6_native: Option<bool>,
+    pub availability_zone_id: Option<String>,
+}
+
+/// The members of [`CreateDefaultSubnetRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateDefaultSubnetRequestMember {
+    AvailabilityZone,
+    DryRun,
+    Ipv6Native,
+    AvailabilityZoneId,
+}
+
+impl crate::members::MemberName for CreateDefaultSubnetRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateDefaultSubnetRequestMember::AvailabilityZone => "AvailabilityZone",
+            CreateDefaultSubnetRequestMember::DryRun => "DryRun",
+            CreateDefaultSubnetRequestMember::Ipv6Native => "Ipv6Native",
+            CreateDefaultSubnetRequestMember::AvailabilityZoneId => "AvailabilityZoneId",
+        }
+    }
+}
+
+impl crate::members::Members for CreateDefaultSubnetRequest {
+    type Member = CreateDefaultSubnetRequestMember;
+    fn present_members(&self) -> Vec<CreateDefaultSubnetRequestMember> {
+        let mut present = Vec::new();
+        if self.availability_zone.is_some() { present.push(CreateDefaultSubnetRequestMember::AvailabilityZone); }
+        if self.dry_run.is_some() { present.push(CreateDefaultSubnetRequestMember::DryRun); }
+        if self.ipv6_native.is_some() { present.push(CreateDefaultSubnetRequestMember::Ipv6Native); }
+        if self.availability_zone_id.is_some() { present.push(CreateDefaultSubnetRequestMember::AvailabilityZoneId); }
+        present
+    }
+}
+
+impl Validate for CreateDefaultSubnetRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for CreateDefaultSubnetRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            availability_zone: d.field(n, "AvailabilityZone", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            ipv6_native: d.field(n, "Ipv6Native", |d, n| d.boolean(n))?,
+            availability_zone_id: d.field(n, "AvailabilityZoneId", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `CreateDefaultSubnetResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateDefaultSubnetResult {
+    pub subnet: Option<Subnet>,
+}
+
+impl XmlEncode for CreateDefaultSubnetResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.subnet { w.structure(crate::name!("subnet"), v); }
+    }
+}
+
+/// `CreateDefaultVpcRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateDefaultVpcRequest {
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`CreateDefaultVpcRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateDefaultVpcRequestMember {
+    DryRun,
+}
+
+impl crate::members::MemberName for CreateDefaultVpcRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateDefaultVpcRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for CreateDefaultVpcRequest {
+    type Member = CreateDefaultVpcRequestMember;
+    fn present_members(&self) -> Vec<CreateDefaultVpcRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(CreateDefaultVpcRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for CreateDefaultVpcRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for CreateDefaultVpcRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `CreateDefaultVpcResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateDefaultVpcResult {
+    pub vpc: Option<Vpc>,
+}
+
+impl XmlEncode for CreateDefaultVpcResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.vpc { w.structure(crate::name!("vpc"), v); }
+    }
+}
+
+/// `CreateDhcpOptionsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateDhcpOptionsRequest {
+    pub dhcp_configurations: Option<Vec<NewDhcpConfiguration>>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`CreateDhcpOptionsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateDhcpOptionsRequestMember {
+    DhcpConfigurations,
+    TagSpecifications,
+    DryRun,
+}
+
+impl crate::members::MemberName for CreateDhcpOptionsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateDhcpOptionsRequestMember::DhcpConfigurations => "DhcpConfigurations",
+            CreateDhcpOptionsRequestMember::TagSpecifications => "TagSpecifications",
+            CreateDhcpOptionsRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for CreateDhcpOptionsRequest {
+    type Member = CreateDhcpOptionsRequestMember;
+    fn present_members(&self) -> Vec<CreateDhcpOptionsRequestMember> {
+        let mut present = Vec::new();
+        if self.dhcp_configurations.is_some() { present.push(CreateDhcpOptionsRequestMember::DhcpConfigurations); }
+        if self.tag_specifications.is_some() { present.push(CreateDhcpOptionsRequestMember::TagSpecifications); }
+        if self.dry_run.is_some() { present.push(CreateDhcpOptionsRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for CreateDhcpOptionsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("DhcpConfigurations", "DhcpConfiguration", |v| match &self.dhcp_configurations {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+    }
+}
+
+impl FromQuery for CreateDhcpOptionsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dhcp_configurations: d.field(n, "DhcpConfiguration", |d, n| d.list(n, |d, n| d.structure(n, NewDhcpConfiguration::from_query)))?,
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `CreateDhcpOptionsResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateDhcpOptionsResult {
+    pub dhcp_options: Option<DhcpOptions>,
+}
+
+impl XmlEncode for CreateDhcpOptionsResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.dhcp_options { w.structure(crate::name!("dhcpOptions"), v); }
+    }
+}
+
+/// `CreateInternetGatewayRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateInternetGatewayRequest {
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`CreateInternetGatewayRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateInternetGatewayRequestMember {
+    TagSpecifications,
+    DryRun,
+}
+
+impl crate::members::MemberName for CreateInternetGatewayRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateInternetGatewayRequestMember::TagSpecifications => "TagSpecifications",
+            CreateInternetGatewayRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for CreateInternetGatewayRequest {
+    type Member = CreateInternetGatewayRequestMember;
+    fn present_members(&self) -> Vec<CreateInternetGatewayRequestMember> {
+        let mut present = Vec::new();
+        if self.tag_specifications.is_some() { present.push(CreateInternetGatewayRequestMember::TagSpecifications); }
+        if self.dry_run.is_some() { present.push(CreateInternetGatewayRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for CreateInternetGatewayRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+    }
+}
+
+impl FromQuery for CreateInternetGatewayRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `CreateInternetGatewayResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateInternetGatewayResult {
+    pub internet_gateway: Option<InternetGateway>,
+}
+
+impl XmlEncode for CreateInternetGatewayResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.internet_gateway { w.structure(crate::name!("internetGateway"), v); }
     }
 }
 
@@ -1847,6 +3275,619 @@ impl XmlEncode for CreateIpamScopeResult {
     }
 }
 
+/// `CreateNetworkInterfaceRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateNetworkInterfaceRequest {
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationRequest>>,
+    pub ipv4_prefix_count: Option<i32>,
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecificationRequest>>,
+    pub ipv6_prefix_count: Option<i32>,
+    pub interface_type: Option<NetworkInterfaceCreationType>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub client_token: Option<String>,
+    pub enable_primary_ipv6: Option<bool>,
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecificationRequest>,
+    pub operator: Option<OperatorRequest>,
+    pub subnet_id: Option<String>,
+    pub description: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub groups: Option<Vec<String>>,
+    pub private_ip_addresses: Option<Vec<PrivateIpAddressSpecification>>,
+    pub secondary_private_ip_address_count: Option<i32>,
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    pub ipv6_address_count: Option<i32>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`CreateNetworkInterfaceRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateNetworkInterfaceRequestMember {
+    Ipv4Prefixes,
+    Ipv4PrefixCount,
+    Ipv6Prefixes,
+    Ipv6PrefixCount,
+    InterfaceType,
+    TagSpecifications,
+    ClientToken,
+    EnablePrimaryIpv6,
+    ConnectionTrackingSpecification,
+    Operator,
+    SubnetId,
+    Description,
+    PrivateIpAddress,
+    Groups,
+    PrivateIpAddresses,
+    SecondaryPrivateIpAddressCount,
+    Ipv6Addresses,
+    Ipv6AddressCount,
+    DryRun,
+}
+
+impl crate::members::MemberName for CreateNetworkInterfaceRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateNetworkInterfaceRequestMember::Ipv4Prefixes => "Ipv4Prefixes",
+            CreateNetworkInterfaceRequestMember::Ipv4PrefixCount => "Ipv4PrefixCount",
+            CreateNetworkInterfaceRequestMember::Ipv6Prefixes => "Ipv6Prefixes",
+            CreateNetworkInterfaceRequestMember::Ipv6PrefixCount => "Ipv6PrefixCount",
+            CreateNetworkInterfaceRequestMember::InterfaceType => "InterfaceType",
+            CreateNetworkInterfaceRequestMember::TagSpecifications => "TagSpecifications",
+            CreateNetworkInterfaceRequestMember::ClientToken => "ClientToken",
+            CreateNetworkInterfaceRequestMember::EnablePrimaryIpv6 => "EnablePrimaryIpv6",
+            CreateNetworkInterfaceRequestMember::ConnectionTrackingSpecification => "ConnectionTrackingSpecification",
+            CreateNetworkInterfaceRequestMember::Operator => "Operator",
+            CreateNetworkInterfaceRequestMember::SubnetId => "SubnetId",
+            CreateNetworkInterfaceRequestMember::Description => "Description",
+            CreateNetworkInterfaceRequestMember::PrivateIpAddress => "PrivateIpAddress",
+            CreateNetworkInterfaceRequestMember::Groups => "Groups",
+            CreateNetworkInterfaceRequestMember::PrivateIpAddresses => "PrivateIpAddresses",
+            CreateNetworkInterfaceRequestMember::SecondaryPrivateIpAddressCount => "SecondaryPrivateIpAddressCount",
+            CreateNetworkInterfaceRequestMember::Ipv6Addresses => "Ipv6Addresses",
+            CreateNetworkInterfaceRequestMember::Ipv6AddressCount => "Ipv6AddressCount",
+            CreateNetworkInterfaceRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for CreateNetworkInterfaceRequest {
+    type Member = CreateNetworkInterfaceRequestMember;
+    fn present_members(&self) -> Vec<CreateNetworkInterfaceRequestMember> {
+        let mut present = Vec::new();
+        if self.ipv4_prefixes.is_some() { present.push(CreateNetworkInterfaceRequestMember::Ipv4Prefixes); }
+        if self.ipv4_prefix_count.is_some() { present.push(CreateNetworkInterfaceRequestMember::Ipv4PrefixCount); }
+        if self.ipv6_prefixes.is_some() { present.push(CreateNetworkInterfaceRequestMember::Ipv6Prefixes); }
+        if self.ipv6_prefix_count.is_some() { present.push(CreateNetworkInterfaceRequestMember::Ipv6PrefixCount); }
+        if self.interface_type.is_some() { present.push(CreateNetworkInterfaceRequestMember::InterfaceType); }
+        if self.tag_specifications.is_some() { present.push(CreateNetworkInterfaceRequestMember::TagSpecifications); }
+        if self.client_token.is_some() { present.push(CreateNetworkInterfaceRequestMember::ClientToken); }
+        if self.enable_primary_ipv6.is_some() { present.push(CreateNetworkInterfaceRequestMember::EnablePrimaryIpv6); }
+        if self.connection_tracking_specification.is_some() { present.push(CreateNetworkInterfaceRequestMember::ConnectionTrackingSpecification); }
+        if self.operator.is_some() { present.push(CreateNetworkInterfaceRequestMember::Operator); }
+        if self.subnet_id.is_some() { present.push(CreateNetworkInterfaceRequestMember::SubnetId); }
+        if self.description.is_some() { present.push(CreateNetworkInterfaceRequestMember::Description); }
+        if self.private_ip_address.is_some() { present.push(CreateNetworkInterfaceRequestMember::PrivateIpAddress); }
+        if self.groups.is_some() { present.push(CreateNetworkInterfaceRequestMember::Groups); }
+        if self.private_ip_addresses.is_some() { present.push(CreateNetworkInterfaceRequestMember::PrivateIpAddresses); }
+        if self.secondary_private_ip_address_count.is_some() { present.push(CreateNetworkInterfaceRequestMember::SecondaryPrivateIpAddressCount); }
+        if self.ipv6_addresses.is_some() { present.push(CreateNetworkInterfaceRequestMember::Ipv6Addresses); }
+        if self.ipv6_address_count.is_some() { present.push(CreateNetworkInterfaceRequestMember::Ipv6AddressCount); }
+        if self.dry_run.is_some() { present.push(CreateNetworkInterfaceRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for CreateNetworkInterfaceRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("InterfaceType", "InterfaceType", |v| match &self.interface_type {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+        v.member("SubnetId", "SubnetId", |v| match &self.subnet_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for CreateNetworkInterfaceRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            ipv4_prefixes: d.field(n, "Ipv4Prefix", |d, n| d.list(n, |d, n| d.structure(n, Ipv4PrefixSpecificationRequest::from_query)))?,
+            ipv4_prefix_count: d.field(n, "Ipv4PrefixCount", |d, n| d.integer(n))?,
+            ipv6_prefixes: d.field(n, "Ipv6Prefix", |d, n| d.list(n, |d, n| d.structure(n, Ipv6PrefixSpecificationRequest::from_query)))?,
+            ipv6_prefix_count: d.field(n, "Ipv6PrefixCount", |d, n| d.integer(n))?,
+            interface_type: d.field(n, "InterfaceType", |d, n| d.enumeration(n))?,
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            client_token: d.field(n, "ClientToken", |d, n| d.string(n))?,
+            enable_primary_ipv6: d.field(n, "EnablePrimaryIpv6", |d, n| d.boolean(n))?,
+            connection_tracking_specification: d.field(n, "ConnectionTrackingSpecification", |d, n| d.structure(n, ConnectionTrackingSpecificationRequest::from_query))?,
+            operator: d.field(n, "Operator", |d, n| d.structure(n, OperatorRequest::from_query))?,
+            subnet_id: d.field(n, "SubnetId", |d, n| d.string(n))?,
+            description: d.field(n, "Description", |d, n| d.string(n))?,
+            private_ip_address: d.field(n, "PrivateIpAddress", |d, n| d.string(n))?,
+            groups: d.field(n, "SecurityGroupId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            private_ip_addresses: d.field(n, "PrivateIpAddresses", |d, n| d.list(n, |d, n| d.structure(n, PrivateIpAddressSpecification::from_query)))?,
+            secondary_private_ip_address_count: d.field(n, "SecondaryPrivateIpAddressCount", |d, n| d.integer(n))?,
+            ipv6_addresses: d.field(n, "Ipv6Addresses", |d, n| d.list(n, |d, n| d.structure(n, InstanceIpv6Address::from_query)))?,
+            ipv6_address_count: d.field(n, "Ipv6AddressCount", |d, n| d.integer(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `CreateNetworkInterfaceResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateNetworkInterfaceResult {
+    pub network_interface: Option<NetworkInterface>,
+    pub client_token: Option<String>,
+}
+
+impl XmlEncode for CreateNetworkInterfaceResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.network_interface { w.structure(crate::name!("networkInterface"), v); }
+        if let Some(v) = &self.client_token { w.string(crate::name!("clientToken"), v); }
+    }
+}
+
+/// `CreateRouteRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateRouteRequest {
+    pub destination_prefix_list_id: Option<String>,
+    pub vpc_endpoint_id: Option<String>,
+    pub transit_gateway_id: Option<String>,
+    pub local_gateway_id: Option<String>,
+    pub carrier_gateway_id: Option<String>,
+    pub core_network_arn: Option<String>,
+    pub odb_network_arn: Option<String>,
+    pub dry_run: Option<bool>,
+    pub route_table_id: Option<String>,
+    pub destination_cidr_block: Option<String>,
+    pub gateway_id: Option<String>,
+    pub destination_ipv6_cidr_block: Option<String>,
+    pub egress_only_internet_gateway_id: Option<String>,
+    pub instance_id: Option<String>,
+    pub network_interface_id: Option<String>,
+    pub vpc_peering_connection_id: Option<String>,
+    pub nat_gateway_id: Option<String>,
+}
+
+/// The members of [`CreateRouteRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateRouteRequestMember {
+    DestinationPrefixListId,
+    VpcEndpointId,
+    TransitGatewayId,
+    LocalGatewayId,
+    CarrierGatewayId,
+    CoreNetworkArn,
+    OdbNetworkArn,
+    DryRun,
+    RouteTableId,
+    DestinationCidrBlock,
+    GatewayId,
+    DestinationIpv6CidrBlock,
+    EgressOnlyInternetGatewayId,
+    InstanceId,
+    NetworkInterfaceId,
+    VpcPeeringConnectionId,
+    NatGatewayId,
+}
+
+impl crate::members::MemberName for CreateRouteRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateRouteRequestMember::DestinationPrefixListId => "DestinationPrefixListId",
+            CreateRouteRequestMember::VpcEndpointId => "VpcEndpointId",
+            CreateRouteRequestMember::TransitGatewayId => "TransitGatewayId",
+            CreateRouteRequestMember::LocalGatewayId => "LocalGatewayId",
+            CreateRouteRequestMember::CarrierGatewayId => "CarrierGatewayId",
+            CreateRouteRequestMember::CoreNetworkArn => "CoreNetworkArn",
+            CreateRouteRequestMember::OdbNetworkArn => "OdbNetworkArn",
+            CreateRouteRequestMember::DryRun => "DryRun",
+            CreateRouteRequestMember::RouteTableId => "RouteTableId",
+            CreateRouteRequestMember::DestinationCidrBlock => "DestinationCidrBlock",
+            CreateRouteRequestMember::GatewayId => "GatewayId",
+            CreateRouteRequestMember::DestinationIpv6CidrBlock => "DestinationIpv6CidrBlock",
+            CreateRouteRequestMember::EgressOnlyInternetGatewayId => "EgressOnlyInternetGatewayId",
+            CreateRouteRequestMember::InstanceId => "InstanceId",
+            CreateRouteRequestMember::NetworkInterfaceId => "NetworkInterfaceId",
+            CreateRouteRequestMember::VpcPeeringConnectionId => "VpcPeeringConnectionId",
+            CreateRouteRequestMember::NatGatewayId => "NatGatewayId",
+        }
+    }
+}
+
+impl crate::members::Members for CreateRouteRequest {
+    type Member = CreateRouteRequestMember;
+    fn present_members(&self) -> Vec<CreateRouteRequestMember> {
+        let mut present = Vec::new();
+        if self.destination_prefix_list_id.is_some() { present.push(CreateRouteRequestMember::DestinationPrefixListId); }
+        if self.vpc_endpoint_id.is_some() { present.push(CreateRouteRequestMember::VpcEndpointId); }
+        if self.transit_gateway_id.is_some() { present.push(CreateRouteRequestMember::TransitGatewayId); }
+        if self.local_gateway_id.is_some() { present.push(CreateRouteRequestMember::LocalGatewayId); }
+        if self.carrier_gateway_id.is_some() { present.push(CreateRouteRequestMember::CarrierGatewayId); }
+        if self.core_network_arn.is_some() { present.push(CreateRouteRequestMember::CoreNetworkArn); }
+        if self.odb_network_arn.is_some() { present.push(CreateRouteRequestMember::OdbNetworkArn); }
+        if self.dry_run.is_some() { present.push(CreateRouteRequestMember::DryRun); }
+        if self.route_table_id.is_some() { present.push(CreateRouteRequestMember::RouteTableId); }
+        if self.destination_cidr_block.is_some() { present.push(CreateRouteRequestMember::DestinationCidrBlock); }
+        if self.gateway_id.is_some() { present.push(CreateRouteRequestMember::GatewayId); }
+        if self.destination_ipv6_cidr_block.is_some() { present.push(CreateRouteRequestMember::DestinationIpv6CidrBlock); }
+        if self.egress_only_internet_gateway_id.is_some() { present.push(CreateRouteRequestMember::EgressOnlyInternetGatewayId); }
+        if self.instance_id.is_some() { present.push(CreateRouteRequestMember::InstanceId); }
+        if self.network_interface_id.is_some() { present.push(CreateRouteRequestMember::NetworkInterfaceId); }
+        if self.vpc_peering_connection_id.is_some() { present.push(CreateRouteRequestMember::VpcPeeringConnectionId); }
+        if self.nat_gateway_id.is_some() { present.push(CreateRouteRequestMember::NatGatewayId); }
+        present
+    }
+}
+
+impl Validate for CreateRouteRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("RouteTableId", "RouteTableId", |v| match &self.route_table_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for CreateRouteRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            destination_prefix_list_id: d.field(n, "DestinationPrefixListId", |d, n| d.string(n))?,
+            vpc_endpoint_id: d.field(n, "VpcEndpointId", |d, n| d.string(n))?,
+            transit_gateway_id: d.field(n, "TransitGatewayId", |d, n| d.string(n))?,
+            local_gateway_id: d.field(n, "LocalGatewayId", |d, n| d.string(n))?,
+            carrier_gateway_id: d.field(n, "CarrierGatewayId", |d, n| d.string(n))?,
+            core_network_arn: d.field(n, "CoreNetworkArn", |d, n| d.string(n))?,
+            odb_network_arn: d.field(n, "OdbNetworkArn", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            route_table_id: d.field(n, "RouteTableId", |d, n| d.string(n))?,
+            destination_cidr_block: d.field(n, "DestinationCidrBlock", |d, n| d.string(n))?,
+            gateway_id: d.field(n, "GatewayId", |d, n| d.string(n))?,
+            destination_ipv6_cidr_block: d.field(n, "DestinationIpv6CidrBlock", |d, n| d.string(n))?,
+            egress_only_internet_gateway_id: d.field(n, "EgressOnlyInternetGatewayId", |d, n| d.string(n))?,
+            instance_id: d.field(n, "InstanceId", |d, n| d.string(n))?,
+            network_interface_id: d.field(n, "NetworkInterfaceId", |d, n| d.string(n))?,
+            vpc_peering_connection_id: d.field(n, "VpcPeeringConnectionId", |d, n| d.string(n))?,
+            nat_gateway_id: d.field(n, "NatGatewayId", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `CreateRouteResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateRouteResult {
+    pub r#return: Option<bool>,
+}
+
+impl XmlEncode for CreateRouteResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.r#return { w.boolean(crate::name!("return"), *v); }
+    }
+}
+
+/// `CreateRouteTableRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateRouteTableRequest {
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub client_token: Option<String>,
+    pub dry_run: Option<bool>,
+    pub vpc_id: Option<String>,
+}
+
+/// The members of [`CreateRouteTableRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateRouteTableRequestMember {
+    TagSpecifications,
+    ClientToken,
+    DryRun,
+    VpcId,
+}
+
+impl crate::members::MemberName for CreateRouteTableRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateRouteTableRequestMember::TagSpecifications => "TagSpecifications",
+            CreateRouteTableRequestMember::ClientToken => "ClientToken",
+            CreateRouteTableRequestMember::DryRun => "DryRun",
+            CreateRouteTableRequestMember::VpcId => "VpcId",
+        }
+    }
+}
+
+impl crate::members::Members for CreateRouteTableRequest {
+    type Member = CreateRouteTableRequestMember;
+    fn present_members(&self) -> Vec<CreateRouteTableRequestMember> {
+        let mut present = Vec::new();
+        if self.tag_specifications.is_some() { present.push(CreateRouteTableRequestMember::TagSpecifications); }
+        if self.client_token.is_some() { present.push(CreateRouteTableRequestMember::ClientToken); }
+        if self.dry_run.is_some() { present.push(CreateRouteTableRequestMember::DryRun); }
+        if self.vpc_id.is_some() { present.push(CreateRouteTableRequestMember::VpcId); }
+        present
+    }
+}
+
+impl Validate for CreateRouteTableRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+        v.member("VpcId", "VpcId", |v| match &self.vpc_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for CreateRouteTableRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            client_token: d.field(n, "ClientToken", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            vpc_id: d.field(n, "VpcId", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `CreateRouteTableResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateRouteTableResult {
+    pub route_table: Option<RouteTable>,
+    pub client_token: Option<String>,
+}
+
+impl XmlEncode for CreateRouteTableResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.route_table { w.structure(crate::name!("routeTable"), v); }
+        if let Some(v) = &self.client_token { w.string(crate::name!("clientToken"), v); }
+    }
+}
+
+/// `CreateSecurityGroupRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateSecurityGroupRequest {
+    pub description: Option<String>,
+    pub group_name: Option<String>,
+    pub vpc_id: Option<String>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`CreateSecurityGroupRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateSecurityGroupRequestMember {
+    Description,
+    GroupName,
+    VpcId,
+    TagSpecifications,
+    DryRun,
+}
+
+impl crate::members::MemberName for CreateSecurityGroupRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateSecurityGroupRequestMember::Description => "Description",
+            CreateSecurityGroupRequestMember::GroupName => "GroupName",
+            CreateSecurityGroupRequestMember::VpcId => "VpcId",
+            CreateSecurityGroupRequestMember::TagSpecifications => "TagSpecifications",
+            CreateSecurityGroupRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for CreateSecurityGroupRequest {
+    type Member = CreateSecurityGroupRequestMember;
+    fn present_members(&self) -> Vec<CreateSecurityGroupRequestMember> {
+        let mut present = Vec::new();
+        if self.description.is_some() { present.push(CreateSecurityGroupRequestMember::Description); }
+        if self.group_name.is_some() { present.push(CreateSecurityGroupRequestMember::GroupName); }
+        if self.vpc_id.is_some() { present.push(CreateSecurityGroupRequestMember::VpcId); }
+        if self.tag_specifications.is_some() { present.push(CreateSecurityGroupRequestMember::TagSpecifications); }
+        if self.dry_run.is_some() { present.push(CreateSecurityGroupRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for CreateSecurityGroupRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("Description", "GroupDescription", |v| match &self.description {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("GroupName", "GroupName", |v| match &self.group_name {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+    }
+}
+
+impl FromQuery for CreateSecurityGroupRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            description: d.field(n, "GroupDescription", |d, n| d.string(n))?,
+            group_name: d.field(n, "GroupName", |d, n| d.string(n))?,
+            vpc_id: d.field(n, "VpcId", |d, n| d.string(n))?,
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `CreateSecurityGroupResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateSecurityGroupResult {
+    pub group_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub security_group_arn: Option<String>,
+}
+
+impl XmlEncode for CreateSecurityGroupResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.group_id { w.string(crate::name!("groupId"), v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.security_group_arn { w.string(crate::name!("securityGroupArn"), v); }
+    }
+}
+
+/// `CreateSubnetRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateSubnetRequest {
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub availability_zone: Option<String>,
+    pub availability_zone_id: Option<String>,
+    pub cidr_block: Option<String>,
+    pub ipv6_cidr_block: Option<String>,
+    pub outpost_arn: Option<String>,
+    pub vpc_id: Option<String>,
+    pub ipv6_native: Option<bool>,
+    pub ipv4_ipam_pool_id: Option<String>,
+    pub ipv4_netmask_length: Option<i32>,
+    pub ipv6_ipam_pool_id: Option<String>,
+    pub ipv6_netmask_length: Option<i32>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`CreateSubnetRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateSubnetRequestMember {
+    TagSpecifications,
+    AvailabilityZone,
+    AvailabilityZoneId,
+    CidrBlock,
+    Ipv6CidrBlock,
+    OutpostArn,
+    VpcId,
+    Ipv6Native,
+    Ipv4IpamPoolId,
+    Ipv4NetmaskLength,
+    Ipv6IpamPoolId,
+    Ipv6NetmaskLength,
+    DryRun,
+}
+
+impl crate::members::MemberName for CreateSubnetRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateSubnetRequestMember::TagSpecifications => "TagSpecifications",
+            CreateSubnetRequestMember::AvailabilityZone => "AvailabilityZone",
+            CreateSubnetRequestMember::AvailabilityZoneId => "AvailabilityZoneId",
+            CreateSubnetRequestMember::CidrBlock => "CidrBlock",
+            CreateSubnetRequestMember::Ipv6CidrBlock => "Ipv6CidrBlock",
+            CreateSubnetRequestMember::OutpostArn => "OutpostArn",
+            CreateSubnetRequestMember::VpcId => "VpcId",
+            CreateSubnetRequestMember::Ipv6Native => "Ipv6Native",
+            CreateSubnetRequestMember::Ipv4IpamPoolId => "Ipv4IpamPoolId",
+            CreateSubnetRequestMember::Ipv4NetmaskLength => "Ipv4NetmaskLength",
+            CreateSubnetRequestMember::Ipv6IpamPoolId => "Ipv6IpamPoolId",
+            CreateSubnetRequestMember::Ipv6NetmaskLength => "Ipv6NetmaskLength",
+            CreateSubnetRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for CreateSubnetRequest {
+    type Member = CreateSubnetRequestMember;
+    fn present_members(&self) -> Vec<CreateSubnetRequestMember> {
+        let mut present = Vec::new();
+        if self.tag_specifications.is_some() { present.push(CreateSubnetRequestMember::TagSpecifications); }
+        if self.availability_zone.is_some() { present.push(CreateSubnetRequestMember::AvailabilityZone); }
+        if self.availability_zone_id.is_some() { present.push(CreateSubnetRequestMember::AvailabilityZoneId); }
+        if self.cidr_block.is_some() { present.push(CreateSubnetRequestMember::CidrBlock); }
+        if self.ipv6_cidr_block.is_some() { present.push(CreateSubnetRequestMember::Ipv6CidrBlock); }
+        if self.outpost_arn.is_some() { present.push(CreateSubnetRequestMember::OutpostArn); }
+        if self.vpc_id.is_some() { present.push(CreateSubnetRequestMember::VpcId); }
+        if self.ipv6_native.is_some() { present.push(CreateSubnetRequestMember::Ipv6Native); }
+        if self.ipv4_ipam_pool_id.is_some() { present.push(CreateSubnetRequestMember::Ipv4IpamPoolId); }
+        if self.ipv4_netmask_length.is_some() { present.push(CreateSubnetRequestMember::Ipv4NetmaskLength); }
+        if self.ipv6_ipam_pool_id.is_some() { present.push(CreateSubnetRequestMember::Ipv6IpamPoolId); }
+        if self.ipv6_netmask_length.is_some() { present.push(CreateSubnetRequestMember::Ipv6NetmaskLength); }
+        if self.dry_run.is_some() { present.push(CreateSubnetRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for CreateSubnetRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+        v.member("VpcId", "VpcId", |v| match &self.vpc_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for CreateSubnetRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            availability_zone: d.field(n, "AvailabilityZone", |d, n| d.string(n))?,
+            availability_zone_id: d.field(n, "AvailabilityZoneId", |d, n| d.string(n))?,
+            cidr_block: d.field(n, "CidrBlock", |d, n| d.string(n))?,
+            ipv6_cidr_block: d.field(n, "Ipv6CidrBlock", |d, n| d.string(n))?,
+            outpost_arn: d.field(n, "OutpostArn", |d, n| d.string(n))?,
+            vpc_id: d.field(n, "VpcId", |d, n| d.string(n))?,
+            ipv6_native: d.field(n, "Ipv6Native", |d, n| d.boolean(n))?,
+            ipv4_ipam_pool_id: d.field(n, "Ipv4IpamPoolId", |d, n| d.string(n))?,
+            ipv4_netmask_length: d.field(n, "Ipv4NetmaskLength", |d, n| d.integer(n))?,
+            ipv6_ipam_pool_id: d.field(n, "Ipv6IpamPoolId", |d, n| d.string(n))?,
+            ipv6_netmask_length: d.field(n, "Ipv6NetmaskLength", |d, n| d.integer(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `CreateSubnetResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateSubnetResult {
+    pub subnet: Option<Subnet>,
+}
+
+impl XmlEncode for CreateSubnetResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.subnet { w.structure(crate::name!("subnet"), v); }
+    }
+}
+
 /// `CreateTagsRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateTagsRequest {
@@ -1904,6 +3945,174 @@ impl FromQuery for CreateTagsRequest {
             resources: d.field(n, "ResourceId", |d, n| d.list(n, |d, n| d.string(n)))?,
             tags: d.field(n, "Tag", |d, n| d.list(n, |d, n| d.structure(n, Tag::from_query)))?,
         })
+    }
+}
+
+/// `CreateVpcEndpointRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateVpcEndpointRequest {
+    pub dry_run: Option<bool>,
+    pub vpc_endpoint_type: Option<VpcEndpointType>,
+    pub vpc_id: Option<String>,
+    pub service_name: Option<String>,
+    pub policy_document: Option<String>,
+    pub route_table_ids: Option<Vec<String>>,
+    pub subnet_ids: Option<Vec<String>>,
+    pub security_group_ids: Option<Vec<String>>,
+    pub ip_address_type: Option<IpAddressType>,
+    pub dns_options: Option<DnsOptionsSpecification>,
+    pub client_token: Option<String>,
+    pub private_dns_enabled: Option<bool>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub subnet_configurations: Option<Vec<SubnetConfiguration>>,
+    pub service_network_arn: Option<String>,
+    pub resource_configuration_arn: Option<String>,
+    pub service_region: Option<String>,
+}
+
+/// The members of [`CreateVpcEndpointRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateVpcEndpointRequestMember {
+    DryRun,
+    VpcEndpointType,
+    VpcId,
+    ServiceName,
+    PolicyDocument,
+    RouteTableIds,
+    SubnetIds,
+    SecurityGroupIds,
+    IpAddressType,
+    DnsOptions,
+    ClientToken,
+    PrivateDnsEnabled,
+    TagSpecifications,
+    SubnetConfigurations,
+    ServiceNetworkArn,
+    ResourceConfigurationArn,
+    ServiceRegion,
+}
+
+impl crate::members::MemberName for CreateVpcEndpointRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateVpcEndpointRequestMember::DryRun => "DryRun",
+            CreateVpcEndpointRequestMember::VpcEndpointType => "VpcEndpointType",
+            CreateVpcEndpointRequestMember::VpcId => "VpcId",
+            CreateVpcEndpointRequestMember::ServiceName => "ServiceName",
+            CreateVpcEndpointRequestMember::PolicyDocument => "PolicyDocument",
+            CreateVpcEndpointRequestMember::RouteTableIds => "RouteTableIds",
+            CreateVpcEndpointRequestMember::SubnetIds => "SubnetIds",
+            CreateVpcEndpointRequestMember::SecurityGroupIds => "SecurityGroupIds",
+            CreateVpcEndpointRequestMember::IpAddressType => "IpAddressType",
+            CreateVpcEndpointRequestMember::DnsOptions => "DnsOptions",
+            CreateVpcEndpointRequestMember::ClientToken => "ClientToken",
+            CreateVpcEndpointRequestMember::PrivateDnsEnabled => "PrivateDnsEnabled",
+            CreateVpcEndpointRequestMember::TagSpecifications => "TagSpecifications",
+            CreateVpcEndpointRequestMember::SubnetConfigurations => "SubnetConfigurations",
+            CreateVpcEndpointRequestMember::ServiceNetworkArn => "ServiceNetworkArn",
+            CreateVpcEndpointRequestMember::ResourceConfigurationArn => "ResourceConfigurationArn",
+            CreateVpcEndpointRequestMember::ServiceRegion => "ServiceRegion",
+        }
+    }
+}
+
+impl crate::members::Members for CreateVpcEndpointRequest {
+    type Member = CreateVpcEndpointRequestMember;
+    fn present_members(&self) -> Vec<CreateVpcEndpointRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(CreateVpcEndpointRequestMember::DryRun); }
+        if self.vpc_endpoint_type.is_some() { present.push(CreateVpcEndpointRequestMember::VpcEndpointType); }
+        if self.vpc_id.is_some() { present.push(CreateVpcEndpointRequestMember::VpcId); }
+        if self.service_name.is_some() { present.push(CreateVpcEndpointRequestMember::ServiceName); }
+        if self.policy_document.is_some() { present.push(CreateVpcEndpointRequestMember::PolicyDocument); }
+        if self.route_table_ids.is_some() { present.push(CreateVpcEndpointRequestMember::RouteTableIds); }
+        if self.subnet_ids.is_some() { present.push(CreateVpcEndpointRequestMember::SubnetIds); }
+        if self.security_group_ids.is_some() { present.push(CreateVpcEndpointRequestMember::SecurityGroupIds); }
+        if self.ip_address_type.is_some() { present.push(CreateVpcEndpointRequestMember::IpAddressType); }
+        if self.dns_options.is_some() { present.push(CreateVpcEndpointRequestMember::DnsOptions); }
+        if self.client_token.is_some() { present.push(CreateVpcEndpointRequestMember::ClientToken); }
+        if self.private_dns_enabled.is_some() { present.push(CreateVpcEndpointRequestMember::PrivateDnsEnabled); }
+        if self.tag_specifications.is_some() { present.push(CreateVpcEndpointRequestMember::TagSpecifications); }
+        if self.subnet_configurations.is_some() { present.push(CreateVpcEndpointRequestMember::SubnetConfigurations); }
+        if self.service_network_arn.is_some() { present.push(CreateVpcEndpointRequestMember::ServiceNetworkArn); }
+        if self.resource_configuration_arn.is_some() { present.push(CreateVpcEndpointRequestMember::ResourceConfigurationArn); }
+        if self.service_region.is_some() { present.push(CreateVpcEndpointRequestMember::ServiceRegion); }
+        present
+    }
+}
+
+impl Validate for CreateVpcEndpointRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("VpcEndpointType", "VpcEndpointType", |v| match &self.vpc_endpoint_type {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("VpcId", "VpcId", |v| match &self.vpc_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("IpAddressType", "IpAddressType", |v| match &self.ip_address_type {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("DnsOptions", "DnsOptions", |v| match &self.dns_options {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+    }
+}
+
+impl FromQuery for CreateVpcEndpointRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            vpc_endpoint_type: d.field(n, "VpcEndpointType", |d, n| d.enumeration(n))?,
+            vpc_id: d.field(n, "VpcId", |d, n| d.string(n))?,
+            service_name: d.field(n, "ServiceName", |d, n| d.string(n))?,
+            policy_document: d.field(n, "PolicyDocument", |d, n| d.string(n))?,
+            route_table_ids: d.field(n, "RouteTableId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            subnet_ids: d.field(n, "SubnetId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            security_group_ids: d.field(n, "SecurityGroupId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            ip_address_type: d.field(n, "IpAddressType", |d, n| d.enumeration(n))?,
+            dns_options: d.field(n, "DnsOptions", |d, n| d.structure(n, DnsOptionsSpecification::from_query))?,
+            client_token: d.field(n, "ClientToken", |d, n| d.string(n))?,
+            private_dns_enabled: d.field(n, "PrivateDnsEnabled", |d, n| d.boolean(n))?,
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            subnet_configurations: d.field(n, "SubnetConfiguration", |d, n| d.list(n, |d, n| d.structure(n, SubnetConfiguration::from_query)))?,
+            service_network_arn: d.field(n, "ServiceNetworkArn", |d, n| d.string(n))?,
+            resource_configuration_arn: d.field(n, "ResourceConfigurationArn", |d, n| d.string(n))?,
+            service_region: d.field(n, "ServiceRegion", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `CreateVpcEndpointResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateVpcEndpointResult {
+    pub vpc_endpoint: Option<VpcEndpoint>,
+    pub client_token: Option<String>,
+}
+
+impl XmlEncode for CreateVpcEndpointResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.vpc_endpoint { w.structure(crate::name!("vpcEndpoint"), v); }
+        if let Some(v) = &self.client_token { w.string(crate::name!("clientToken"), v); }
     }
 }
 
@@ -2040,6 +4249,108 @@ pub struct CreateVpcResult {
 impl XmlEncode for CreateVpcResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.vpc { w.structure(crate::name!("vpc"), v); }
+    }
+}
+
+/// `DeleteDhcpOptionsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteDhcpOptionsRequest {
+    pub dhcp_options_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`DeleteDhcpOptionsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteDhcpOptionsRequestMember {
+    DhcpOptionsId,
+    DryRun,
+}
+
+impl crate::members::MemberName for DeleteDhcpOptionsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteDhcpOptionsRequestMember::DhcpOptionsId => "DhcpOptionsId",
+            DeleteDhcpOptionsRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteDhcpOptionsRequest {
+    type Member = DeleteDhcpOptionsRequestMember;
+    fn present_members(&self) -> Vec<DeleteDhcpOptionsRequestMember> {
+        let mut present = Vec::new();
+        if self.dhcp_options_id.is_some() { present.push(DeleteDhcpOptionsRequestMember::DhcpOptionsId); }
+        if self.dry_run.is_some() { present.push(DeleteDhcpOptionsRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for DeleteDhcpOptionsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("DhcpOptionsId", "DhcpOptionsId", |v| match &self.dhcp_options_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DeleteDhcpOptionsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dhcp_options_id: d.field(n, "DhcpOptionsId", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `DeleteInternetGatewayRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteInternetGatewayRequest {
+    pub dry_run: Option<bool>,
+    pub internet_gateway_id: Option<String>,
+}
+
+/// The members of [`DeleteInternetGatewayRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteInternetGatewayRequestMember {
+    DryRun,
+    InternetGatewayId,
+}
+
+impl crate::members::MemberName for DeleteInternetGatewayRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteInternetGatewayRequestMember::DryRun => "DryRun",
+            DeleteInternetGatewayRequestMember::InternetGatewayId => "InternetGatewayId",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteInternetGatewayRequest {
+    type Member = DeleteInternetGatewayRequestMember;
+    fn present_members(&self) -> Vec<DeleteInternetGatewayRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DeleteInternetGatewayRequestMember::DryRun); }
+        if self.internet_gateway_id.is_some() { present.push(DeleteInternetGatewayRequestMember::InternetGatewayId); }
+        present
+    }
+}
+
+impl Validate for DeleteInternetGatewayRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("InternetGatewayId", "InternetGatewayId", |v| match &self.internet_gateway_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DeleteInternetGatewayRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            internet_gateway_id: d.field(n, "InternetGatewayId", |d, n| d.string(n))?,
+        })
     }
 }
 
@@ -2242,6 +4553,292 @@ impl XmlEncode for DeleteIpamScopeResult {
     }
 }
 
+/// `DeleteNetworkInterfaceRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteNetworkInterfaceRequest {
+    pub dry_run: Option<bool>,
+    pub network_interface_id: Option<String>,
+}
+
+/// The members of [`DeleteNetworkInterfaceRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteNetworkInterfaceRequestMember {
+    DryRun,
+    NetworkInterfaceId,
+}
+
+impl crate::members::MemberName for DeleteNetworkInterfaceRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteNetworkInterfaceRequestMember::DryRun => "DryRun",
+            DeleteNetworkInterfaceRequestMember::NetworkInterfaceId => "NetworkInterfaceId",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteNetworkInterfaceRequest {
+    type Member = DeleteNetworkInterfaceRequestMember;
+    fn present_members(&self) -> Vec<DeleteNetworkInterfaceRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DeleteNetworkInterfaceRequestMember::DryRun); }
+        if self.network_interface_id.is_some() { present.push(DeleteNetworkInterfaceRequestMember::NetworkInterfaceId); }
+        present
+    }
+}
+
+impl Validate for DeleteNetworkInterfaceRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("NetworkInterfaceId", "NetworkInterfaceId", |v| match &self.network_interface_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DeleteNetworkInterfaceRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            network_interface_id: d.field(n, "NetworkInterfaceId", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `DeleteRouteRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteRouteRequest {
+    pub destination_prefix_list_id: Option<String>,
+    pub dry_run: Option<bool>,
+    pub route_table_id: Option<String>,
+    pub destination_cidr_block: Option<String>,
+    pub destination_ipv6_cidr_block: Option<String>,
+}
+
+/// The members of [`DeleteRouteRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteRouteRequestMember {
+    DestinationPrefixListId,
+    DryRun,
+    RouteTableId,
+    DestinationCidrBlock,
+    DestinationIpv6CidrBlock,
+}
+
+impl crate::members::MemberName for DeleteRouteRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteRouteRequestMember::DestinationPrefixListId => "DestinationPrefixListId",
+            DeleteRouteRequestMember::DryRun => "DryRun",
+            DeleteRouteRequestMember::RouteTableId => "RouteTableId",
+            DeleteRouteRequestMember::DestinationCidrBlock => "DestinationCidrBlock",
+            DeleteRouteRequestMember::DestinationIpv6CidrBlock => "DestinationIpv6CidrBlock",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteRouteRequest {
+    type Member = DeleteRouteRequestMember;
+    fn present_members(&self) -> Vec<DeleteRouteRequestMember> {
+        let mut present = Vec::new();
+        if self.destination_prefix_list_id.is_some() { present.push(DeleteRouteRequestMember::DestinationPrefixListId); }
+        if self.dry_run.is_some() { present.push(DeleteRouteRequestMember::DryRun); }
+        if self.route_table_id.is_some() { present.push(DeleteRouteRequestMember::RouteTableId); }
+        if self.destination_cidr_block.is_some() { present.push(DeleteRouteRequestMember::DestinationCidrBlock); }
+        if self.destination_ipv6_cidr_block.is_some() { present.push(DeleteRouteRequestMember::DestinationIpv6CidrBlock); }
+        present
+    }
+}
+
+impl Validate for DeleteRouteRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("RouteTableId", "RouteTableId", |v| match &self.route_table_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DeleteRouteRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            destination_prefix_list_id: d.field(n, "DestinationPrefixListId", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            route_table_id: d.field(n, "RouteTableId", |d, n| d.string(n))?,
+            destination_cidr_block: d.field(n, "DestinationCidrBlock", |d, n| d.string(n))?,
+            destination_ipv6_cidr_block: d.field(n, "DestinationIpv6CidrBlock", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `DeleteRouteTableRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteRouteTableRequest {
+    pub dry_run: Option<bool>,
+    pub route_table_id: Option<String>,
+}
+
+/// The members of [`DeleteRouteTableRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteRouteTableRequestMember {
+    DryRun,
+    RouteTableId,
+}
+
+impl crate::members::MemberName for DeleteRouteTableRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteRouteTableRequestMember::DryRun => "DryRun",
+            DeleteRouteTableRequestMember::RouteTableId => "RouteTableId",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteRouteTableRequest {
+    type Member = DeleteRouteTableRequestMember;
+    fn present_members(&self) -> Vec<DeleteRouteTableRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DeleteRouteTableRequestMember::DryRun); }
+        if self.route_table_id.is_some() { present.push(DeleteRouteTableRequestMember::RouteTableId); }
+        present
+    }
+}
+
+impl Validate for DeleteRouteTableRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("RouteTableId", "RouteTableId", |v| match &self.route_table_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DeleteRouteTableRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            route_table_id: d.field(n, "RouteTableId", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `DeleteSecurityGroupRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteSecurityGroupRequest {
+    pub group_id: Option<String>,
+    pub group_name: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`DeleteSecurityGroupRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteSecurityGroupRequestMember {
+    GroupId,
+    GroupName,
+    DryRun,
+}
+
+impl crate::members::MemberName for DeleteSecurityGroupRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteSecurityGroupRequestMember::GroupId => "GroupId",
+            DeleteSecurityGroupRequestMember::GroupName => "GroupName",
+            DeleteSecurityGroupRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteSecurityGroupRequest {
+    type Member = DeleteSecurityGroupRequestMember;
+    fn present_members(&self) -> Vec<DeleteSecurityGroupRequestMember> {
+        let mut present = Vec::new();
+        if self.group_id.is_some() { present.push(DeleteSecurityGroupRequestMember::GroupId); }
+        if self.group_name.is_some() { present.push(DeleteSecurityGroupRequestMember::GroupName); }
+        if self.dry_run.is_some() { present.push(DeleteSecurityGroupRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for DeleteSecurityGroupRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for DeleteSecurityGroupRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            group_id: d.field(n, "GroupId", |d, n| d.string(n))?,
+            group_name: d.field(n, "GroupName", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `DeleteSecurityGroupResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteSecurityGroupResult {
+    pub r#return: Option<bool>,
+    pub group_id: Option<String>,
+}
+
+impl XmlEncode for DeleteSecurityGroupResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.r#return { w.boolean(crate::name!("return"), *v); }
+        if let Some(v) = &self.group_id { w.string(crate::name!("groupId"), v); }
+    }
+}
+
+/// `DeleteSubnetRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteSubnetRequest {
+    pub subnet_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`DeleteSubnetRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteSubnetRequestMember {
+    SubnetId,
+    DryRun,
+}
+
+impl crate::members::MemberName for DeleteSubnetRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteSubnetRequestMember::SubnetId => "SubnetId",
+            DeleteSubnetRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteSubnetRequest {
+    type Member = DeleteSubnetRequestMember;
+    fn present_members(&self) -> Vec<DeleteSubnetRequestMember> {
+        let mut present = Vec::new();
+        if self.subnet_id.is_some() { present.push(DeleteSubnetRequestMember::SubnetId); }
+        if self.dry_run.is_some() { present.push(DeleteSubnetRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for DeleteSubnetRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("SubnetId", "SubnetId", |v| match &self.subnet_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DeleteSubnetRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            subnet_id: d.field(n, "SubnetId", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
 /// `DeleteTagsRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteTagsRequest {
@@ -2295,6 +4892,69 @@ impl FromQuery for DeleteTagsRequest {
             resources: d.field(n, "ResourceId", |d, n| d.list(n, |d, n| d.string(n)))?,
             tags: d.field(n, "Tag", |d, n| d.list(n, |d, n| d.structure(n, Tag::from_query)))?,
         })
+    }
+}
+
+/// `DeleteVpcEndpointsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteVpcEndpointsRequest {
+    pub dry_run: Option<bool>,
+    pub vpc_endpoint_ids: Option<Vec<String>>,
+}
+
+/// The members of [`DeleteVpcEndpointsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteVpcEndpointsRequestMember {
+    DryRun,
+    VpcEndpointIds,
+}
+
+impl crate::members::MemberName for DeleteVpcEndpointsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteVpcEndpointsRequestMember::DryRun => "DryRun",
+            DeleteVpcEndpointsRequestMember::VpcEndpointIds => "VpcEndpointIds",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteVpcEndpointsRequest {
+    type Member = DeleteVpcEndpointsRequestMember;
+    fn present_members(&self) -> Vec<DeleteVpcEndpointsRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DeleteVpcEndpointsRequestMember::DryRun); }
+        if self.vpc_endpoint_ids.is_some() { present.push(DeleteVpcEndpointsRequestMember::VpcEndpointIds); }
+        present
+    }
+}
+
+impl Validate for DeleteVpcEndpointsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("VpcEndpointIds", "VpcEndpointId", |v| match &self.vpc_endpoint_ids {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DeleteVpcEndpointsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            vpc_endpoint_ids: d.field(n, "VpcEndpointId", |d, n| d.list(n, |d, n| d.string(n)))?,
+        })
+    }
+}
+
+/// `DeleteVpcEndpointsResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteVpcEndpointsResult {
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+impl XmlEncode for DeleteVpcEndpointsResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.unsuccessful { w.list(crate::name!("unsuccessful"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
     }
 }
 
@@ -2489,6 +5149,170 @@ pub struct DescribeAvailabilityZonesResult {
 impl XmlEncode for DescribeAvailabilityZonesResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.availability_zones { w.list(crate::name!("availabilityZoneInfo"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `DescribeDhcpOptionsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeDhcpOptionsRequest {
+    pub dhcp_options_ids: Option<Vec<String>>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+/// The members of [`DescribeDhcpOptionsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeDhcpOptionsRequestMember {
+    DhcpOptionsIds,
+    NextToken,
+    MaxResults,
+    DryRun,
+    Filters,
+}
+
+impl crate::members::MemberName for DescribeDhcpOptionsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeDhcpOptionsRequestMember::DhcpOptionsIds => "DhcpOptionsIds",
+            DescribeDhcpOptionsRequestMember::NextToken => "NextToken",
+            DescribeDhcpOptionsRequestMember::MaxResults => "MaxResults",
+            DescribeDhcpOptionsRequestMember::DryRun => "DryRun",
+            DescribeDhcpOptionsRequestMember::Filters => "Filters",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeDhcpOptionsRequest {
+    type Member = DescribeDhcpOptionsRequestMember;
+    fn present_members(&self) -> Vec<DescribeDhcpOptionsRequestMember> {
+        let mut present = Vec::new();
+        if self.dhcp_options_ids.is_some() { present.push(DescribeDhcpOptionsRequestMember::DhcpOptionsIds); }
+        if self.next_token.is_some() { present.push(DescribeDhcpOptionsRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(DescribeDhcpOptionsRequestMember::MaxResults); }
+        if self.dry_run.is_some() { present.push(DescribeDhcpOptionsRequestMember::DryRun); }
+        if self.filters.is_some() { present.push(DescribeDhcpOptionsRequestMember::Filters); }
+        present
+    }
+}
+
+impl Validate for DescribeDhcpOptionsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for DescribeDhcpOptionsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dhcp_options_ids: d.field(n, "DhcpOptionsId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+        })
+    }
+}
+
+/// `DescribeDhcpOptionsResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeDhcpOptionsResult {
+    pub next_token: Option<String>,
+    pub dhcp_options: Option<Vec<DhcpOptions>>,
+}
+
+impl XmlEncode for DescribeDhcpOptionsResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+        if let Some(v) = &self.dhcp_options { w.list(crate::name!("dhcpOptionsSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `DescribeInternetGatewaysRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInternetGatewaysRequest {
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub dry_run: Option<bool>,
+    pub internet_gateway_ids: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+/// The members of [`DescribeInternetGatewaysRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeInternetGatewaysRequestMember {
+    NextToken,
+    MaxResults,
+    DryRun,
+    InternetGatewayIds,
+    Filters,
+}
+
+impl crate::members::MemberName for DescribeInternetGatewaysRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeInternetGatewaysRequestMember::NextToken => "NextToken",
+            DescribeInternetGatewaysRequestMember::MaxResults => "MaxResults",
+            DescribeInternetGatewaysRequestMember::DryRun => "DryRun",
+            DescribeInternetGatewaysRequestMember::InternetGatewayIds => "InternetGatewayIds",
+            DescribeInternetGatewaysRequestMember::Filters => "Filters",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeInternetGatewaysRequest {
+    type Member = DescribeInternetGatewaysRequestMember;
+    fn present_members(&self) -> Vec<DescribeInternetGatewaysRequestMember> {
+        let mut present = Vec::new();
+        if self.next_token.is_some() { present.push(DescribeInternetGatewaysRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(DescribeInternetGatewaysRequestMember::MaxResults); }
+        if self.dry_run.is_some() { present.push(DescribeInternetGatewaysRequestMember::DryRun); }
+        if self.internet_gateway_ids.is_some() { present.push(DescribeInternetGatewaysRequestMember::InternetGatewayIds); }
+        if self.filters.is_some() { present.push(DescribeInternetGatewaysRequestMember::Filters); }
+        present
+    }
+}
+
+impl Validate for DescribeInternetGatewaysRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for DescribeInternetGatewaysRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            internet_gateway_ids: d.field(n, "InternetGatewayId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+        })
+    }
+}
+
+/// `DescribeInternetGatewaysResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInternetGatewaysResult {
+    pub internet_gateways: Option<Vec<InternetGateway>>,
+    pub next_token: Option<String>,
+}
+
+impl XmlEncode for DescribeInternetGatewaysResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.internet_gateways { w.list(crate::name!("internetGatewaySet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
     }
 }
 
@@ -2738,6 +5562,252 @@ impl XmlEncode for DescribeIpamsResult {
     }
 }
 
+/// `DescribeNetworkAclsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeNetworkAclsRequest {
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub dry_run: Option<bool>,
+    pub network_acl_ids: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+/// The members of [`DescribeNetworkAclsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeNetworkAclsRequestMember {
+    NextToken,
+    MaxResults,
+    DryRun,
+    NetworkAclIds,
+    Filters,
+}
+
+impl crate::members::MemberName for DescribeNetworkAclsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeNetworkAclsRequestMember::NextToken => "NextToken",
+            DescribeNetworkAclsRequestMember::MaxResults => "MaxResults",
+            DescribeNetworkAclsRequestMember::DryRun => "DryRun",
+            DescribeNetworkAclsRequestMember::NetworkAclIds => "NetworkAclIds",
+            DescribeNetworkAclsRequestMember::Filters => "Filters",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeNetworkAclsRequest {
+    type Member = DescribeNetworkAclsRequestMember;
+    fn present_members(&self) -> Vec<DescribeNetworkAclsRequestMember> {
+        let mut present = Vec::new();
+        if self.next_token.is_some() { present.push(DescribeNetworkAclsRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(DescribeNetworkAclsRequestMember::MaxResults); }
+        if self.dry_run.is_some() { present.push(DescribeNetworkAclsRequestMember::DryRun); }
+        if self.network_acl_ids.is_some() { present.push(DescribeNetworkAclsRequestMember::NetworkAclIds); }
+        if self.filters.is_some() { present.push(DescribeNetworkAclsRequestMember::Filters); }
+        present
+    }
+}
+
+impl Validate for DescribeNetworkAclsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for DescribeNetworkAclsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            network_acl_ids: d.field(n, "NetworkAclId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+        })
+    }
+}
+
+/// `DescribeNetworkAclsResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeNetworkAclsResult {
+    pub network_acls: Option<Vec<NetworkAcl>>,
+    pub next_token: Option<String>,
+}
+
+impl XmlEncode for DescribeNetworkAclsResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.network_acls { w.list(crate::name!("networkAclSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+    }
+}
+
+/// `DescribeNetworkInterfacesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeNetworkInterfacesRequest {
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub include_managed_resources: Option<bool>,
+    pub dry_run: Option<bool>,
+    pub network_interface_ids: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+/// The members of [`DescribeNetworkInterfacesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeNetworkInterfacesRequestMember {
+    NextToken,
+    MaxResults,
+    IncludeManagedResources,
+    DryRun,
+    NetworkInterfaceIds,
+    Filters,
+}
+
+impl crate::members::MemberName for DescribeNetworkInterfacesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeNetworkInterfacesRequestMember::NextToken => "NextToken",
+            DescribeNetworkInterfacesRequestMember::MaxResults => "MaxResults",
+            DescribeNetworkInterfacesRequestMember::IncludeManagedResources => "IncludeManagedResources",
+            DescribeNetworkInterfacesRequestMember::DryRun => "DryRun",
+            DescribeNetworkInterfacesRequestMember::NetworkInterfaceIds => "NetworkInterfaceIds",
+            DescribeNetworkInterfacesRequestMember::Filters => "Filters",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeNetworkInterfacesRequest {
+    type Member = DescribeNetworkInterfacesRequestMember;
+    fn present_members(&self) -> Vec<DescribeNetworkInterfacesRequestMember> {
+        let mut present = Vec::new();
+        if self.next_token.is_some() { present.push(DescribeNetworkInterfacesRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(DescribeNetworkInterfacesRequestMember::MaxResults); }
+        if self.include_managed_resources.is_some() { present.push(DescribeNetworkInterfacesRequestMember::IncludeManagedResources); }
+        if self.dry_run.is_some() { present.push(DescribeNetworkInterfacesRequestMember::DryRun); }
+        if self.network_interface_ids.is_some() { present.push(DescribeNetworkInterfacesRequestMember::NetworkInterfaceIds); }
+        if self.filters.is_some() { present.push(DescribeNetworkInterfacesRequestMember::Filters); }
+        present
+    }
+}
+
+impl Validate for DescribeNetworkInterfacesRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for DescribeNetworkInterfacesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            include_managed_resources: d.field(n, "IncludeManagedResources", |d, n| d.boolean(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            network_interface_ids: d.field(n, "NetworkInterfaceId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+        })
+    }
+}
+
+/// `DescribeNetworkInterfacesResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeNetworkInterfacesResult {
+    pub network_interfaces: Option<Vec<NetworkInterface>>,
+    pub next_token: Option<String>,
+}
+
+impl XmlEncode for DescribeNetworkInterfacesResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.network_interfaces { w.list(crate::name!("networkInterfaceSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+    }
+}
+
+/// `DescribePrefixListsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribePrefixListsRequest {
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub prefix_list_ids: Option<Vec<String>>,
+}
+
+/// The members of [`DescribePrefixListsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribePrefixListsRequestMember {
+    DryRun,
+    Filters,
+    MaxResults,
+    NextToken,
+    PrefixListIds,
+}
+
+impl crate::members::MemberName for DescribePrefixListsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribePrefixListsRequestMember::DryRun => "DryRun",
+            DescribePrefixListsRequestMember::Filters => "Filters",
+            DescribePrefixListsRequestMember::MaxResults => "MaxResults",
+            DescribePrefixListsRequestMember::NextToken => "NextToken",
+            DescribePrefixListsRequestMember::PrefixListIds => "PrefixListIds",
+        }
+    }
+}
+
+impl crate::members::Members for DescribePrefixListsRequest {
+    type Member = DescribePrefixListsRequestMember;
+    fn present_members(&self) -> Vec<DescribePrefixListsRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DescribePrefixListsRequestMember::DryRun); }
+        if self.filters.is_some() { present.push(DescribePrefixListsRequestMember::Filters); }
+        if self.max_results.is_some() { present.push(DescribePrefixListsRequestMember::MaxResults); }
+        if self.next_token.is_some() { present.push(DescribePrefixListsRequestMember::NextToken); }
+        if self.prefix_list_ids.is_some() { present.push(DescribePrefixListsRequestMember::PrefixListIds); }
+        present
+    }
+}
+
+impl Validate for DescribePrefixListsRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for DescribePrefixListsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            prefix_list_ids: d.field(n, "PrefixListId", |d, n| d.list(n, |d, n| d.string(n)))?,
+        })
+    }
+}
+
+/// `DescribePrefixListsResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribePrefixListsResult {
+    pub next_token: Option<String>,
+    pub prefix_lists: Option<Vec<PrefixList>>,
+}
+
+impl XmlEncode for DescribePrefixListsResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+        if let Some(v) = &self.prefix_lists { w.list(crate::name!("prefixListSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
 /// `DescribeRegionsRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeRegionsRequest {
@@ -2805,6 +5875,339 @@ pub struct DescribeRegionsResult {
 impl XmlEncode for DescribeRegionsResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.regions { w.list(crate::name!("regionInfo"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `DescribeRouteTablesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeRouteTablesRequest {
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub dry_run: Option<bool>,
+    pub route_table_ids: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+/// The members of [`DescribeRouteTablesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeRouteTablesRequestMember {
+    NextToken,
+    MaxResults,
+    DryRun,
+    RouteTableIds,
+    Filters,
+}
+
+impl crate::members::MemberName for DescribeRouteTablesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeRouteTablesRequestMember::NextToken => "NextToken",
+            DescribeRouteTablesRequestMember::MaxResults => "MaxResults",
+            DescribeRouteTablesRequestMember::DryRun => "DryRun",
+            DescribeRouteTablesRequestMember::RouteTableIds => "RouteTableIds",
+            DescribeRouteTablesRequestMember::Filters => "Filters",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeRouteTablesRequest {
+    type Member = DescribeRouteTablesRequestMember;
+    fn present_members(&self) -> Vec<DescribeRouteTablesRequestMember> {
+        let mut present = Vec::new();
+        if self.next_token.is_some() { present.push(DescribeRouteTablesRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(DescribeRouteTablesRequestMember::MaxResults); }
+        if self.dry_run.is_some() { present.push(DescribeRouteTablesRequestMember::DryRun); }
+        if self.route_table_ids.is_some() { present.push(DescribeRouteTablesRequestMember::RouteTableIds); }
+        if self.filters.is_some() { present.push(DescribeRouteTablesRequestMember::Filters); }
+        present
+    }
+}
+
+impl Validate for DescribeRouteTablesRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(100));
+            }
+        });
+    }
+}
+
+impl FromQuery for DescribeRouteTablesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            route_table_ids: d.field(n, "RouteTableId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+        })
+    }
+}
+
+/// `DescribeRouteTablesResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeRouteTablesResult {
+    pub route_tables: Option<Vec<RouteTable>>,
+    pub next_token: Option<String>,
+}
+
+impl XmlEncode for DescribeRouteTablesResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.route_tables { w.list(crate::name!("routeTableSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+    }
+}
+
+/// `DescribeSecurityGroupRulesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeSecurityGroupRulesRequest {
+    pub filters: Option<Vec<Filter>>,
+    pub security_group_rule_ids: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+}
+
+/// The members of [`DescribeSecurityGroupRulesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeSecurityGroupRulesRequestMember {
+    Filters,
+    SecurityGroupRuleIds,
+    DryRun,
+    NextToken,
+    MaxResults,
+}
+
+impl crate::members::MemberName for DescribeSecurityGroupRulesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeSecurityGroupRulesRequestMember::Filters => "Filters",
+            DescribeSecurityGroupRulesRequestMember::SecurityGroupRuleIds => "SecurityGroupRuleIds",
+            DescribeSecurityGroupRulesRequestMember::DryRun => "DryRun",
+            DescribeSecurityGroupRulesRequestMember::NextToken => "NextToken",
+            DescribeSecurityGroupRulesRequestMember::MaxResults => "MaxResults",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeSecurityGroupRulesRequest {
+    type Member = DescribeSecurityGroupRulesRequestMember;
+    fn present_members(&self) -> Vec<DescribeSecurityGroupRulesRequestMember> {
+        let mut present = Vec::new();
+        if self.filters.is_some() { present.push(DescribeSecurityGroupRulesRequestMember::Filters); }
+        if self.security_group_rule_ids.is_some() { present.push(DescribeSecurityGroupRulesRequestMember::SecurityGroupRuleIds); }
+        if self.dry_run.is_some() { present.push(DescribeSecurityGroupRulesRequestMember::DryRun); }
+        if self.next_token.is_some() { present.push(DescribeSecurityGroupRulesRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(DescribeSecurityGroupRulesRequestMember::MaxResults); }
+        present
+    }
+}
+
+impl Validate for DescribeSecurityGroupRulesRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for DescribeSecurityGroupRulesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            security_group_rule_ids: d.field(n, "SecurityGroupRuleId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+        })
+    }
+}
+
+/// `DescribeSecurityGroupRulesResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeSecurityGroupRulesResult {
+    pub security_group_rules: Option<Vec<SecurityGroupRule>>,
+    pub next_token: Option<String>,
+}
+
+impl XmlEncode for DescribeSecurityGroupRulesResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.security_group_rules { w.list(crate::name!("securityGroupRuleSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+    }
+}
+
+/// `DescribeSecurityGroupsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeSecurityGroupsRequest {
+    pub group_ids: Option<Vec<String>>,
+    pub group_names: Option<Vec<String>>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+/// The members of [`DescribeSecurityGroupsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeSecurityGroupsRequestMember {
+    GroupIds,
+    GroupNames,
+    NextToken,
+    MaxResults,
+    DryRun,
+    Filters,
+}
+
+impl crate::members::MemberName for DescribeSecurityGroupsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeSecurityGroupsRequestMember::GroupIds => "GroupIds",
+            DescribeSecurityGroupsRequestMember::GroupNames => "GroupNames",
+            DescribeSecurityGroupsRequestMember::NextToken => "NextToken",
+            DescribeSecurityGroupsRequestMember::MaxResults => "MaxResults",
+            DescribeSecurityGroupsRequestMember::DryRun => "DryRun",
+            DescribeSecurityGroupsRequestMember::Filters => "Filters",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeSecurityGroupsRequest {
+    type Member = DescribeSecurityGroupsRequestMember;
+    fn present_members(&self) -> Vec<DescribeSecurityGroupsRequestMember> {
+        let mut present = Vec::new();
+        if self.group_ids.is_some() { present.push(DescribeSecurityGroupsRequestMember::GroupIds); }
+        if self.group_names.is_some() { present.push(DescribeSecurityGroupsRequestMember::GroupNames); }
+        if self.next_token.is_some() { present.push(DescribeSecurityGroupsRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(DescribeSecurityGroupsRequestMember::MaxResults); }
+        if self.dry_run.is_some() { present.push(DescribeSecurityGroupsRequestMember::DryRun); }
+        if self.filters.is_some() { present.push(DescribeSecurityGroupsRequestMember::Filters); }
+        present
+    }
+}
+
+impl Validate for DescribeSecurityGroupsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for DescribeSecurityGroupsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            group_ids: d.field(n, "GroupId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            group_names: d.field(n, "GroupName", |d, n| d.list(n, |d, n| d.string(n)))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+        })
+    }
+}
+
+/// `DescribeSecurityGroupsResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeSecurityGroupsResult {
+    pub next_token: Option<String>,
+    pub security_groups: Option<Vec<SecurityGroup>>,
+}
+
+impl XmlEncode for DescribeSecurityGroupsResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+        if let Some(v) = &self.security_groups { w.list(crate::name!("securityGroupInfo"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `DescribeSubnetsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeSubnetsRequest {
+    pub filters: Option<Vec<Filter>>,
+    pub subnet_ids: Option<Vec<String>>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`DescribeSubnetsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeSubnetsRequestMember {
+    Filters,
+    SubnetIds,
+    NextToken,
+    MaxResults,
+    DryRun,
+}
+
+impl crate::members::MemberName for DescribeSubnetsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeSubnetsRequestMember::Filters => "Filters",
+            DescribeSubnetsRequestMember::SubnetIds => "SubnetIds",
+            DescribeSubnetsRequestMember::NextToken => "NextToken",
+            DescribeSubnetsRequestMember::MaxResults => "MaxResults",
+            DescribeSubnetsRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeSubnetsRequest {
+    type Member = DescribeSubnetsRequestMember;
+    fn present_members(&self) -> Vec<DescribeSubnetsRequestMember> {
+        let mut present = Vec::new();
+        if self.filters.is_some() { present.push(DescribeSubnetsRequestMember::Filters); }
+        if self.subnet_ids.is_some() { present.push(DescribeSubnetsRequestMember::SubnetIds); }
+        if self.next_token.is_some() { present.push(DescribeSubnetsRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(DescribeSubnetsRequestMember::MaxResults); }
+        if self.dry_run.is_some() { present.push(DescribeSubnetsRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for DescribeSubnetsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for DescribeSubnetsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            subnet_ids: d.field(n, "SubnetId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `DescribeSubnetsResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeSubnetsResult {
+    pub next_token: Option<String>,
+    pub subnets: Option<Vec<Subnet>>,
+}
+
+impl XmlEncode for DescribeSubnetsResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+        if let Some(v) = &self.subnets { w.list(crate::name!("subnetSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
     }
 }
 
@@ -2882,6 +6285,247 @@ impl XmlEncode for DescribeTagsResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
         if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `DescribeVpcAttributeRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVpcAttributeRequest {
+    pub attribute: Option<VpcAttributeName>,
+    pub vpc_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`DescribeVpcAttributeRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeVpcAttributeRequestMember {
+    Attribute,
+    VpcId,
+    DryRun,
+}
+
+impl crate::members::MemberName for DescribeVpcAttributeRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeVpcAttributeRequestMember::Attribute => "Attribute",
+            DescribeVpcAttributeRequestMember::VpcId => "VpcId",
+            DescribeVpcAttributeRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeVpcAttributeRequest {
+    type Member = DescribeVpcAttributeRequestMember;
+    fn present_members(&self) -> Vec<DescribeVpcAttributeRequestMember> {
+        let mut present = Vec::new();
+        if self.attribute.is_some() { present.push(DescribeVpcAttributeRequestMember::Attribute); }
+        if self.vpc_id.is_some() { present.push(DescribeVpcAttributeRequestMember::VpcId); }
+        if self.dry_run.is_some() { present.push(DescribeVpcAttributeRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for DescribeVpcAttributeRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("Attribute", "Attribute", |v| match &self.attribute {
+            None => { v.missing(); }
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("VpcId", "VpcId", |v| match &self.vpc_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DescribeVpcAttributeRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            attribute: d.field(n, "Attribute", |d, n| d.enumeration(n))?,
+            vpc_id: d.field(n, "VpcId", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `DescribeVpcAttributeResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVpcAttributeResult {
+    pub enable_dns_hostnames: Option<AttributeBooleanValue>,
+    pub enable_dns_support: Option<AttributeBooleanValue>,
+    pub enable_network_address_usage_metrics: Option<AttributeBooleanValue>,
+    pub vpc_id: Option<String>,
+}
+
+impl XmlEncode for DescribeVpcAttributeResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.enable_dns_hostnames { w.structure(crate::name!("enableDnsHostnames"), v); }
+        if let Some(v) = &self.enable_dns_support { w.structure(crate::name!("enableDnsSupport"), v); }
+        if let Some(v) = &self.enable_network_address_usage_metrics { w.structure(crate::name!("enableNetworkAddressUsageMetrics"), v); }
+        if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+    }
+}
+
+/// `DescribeVpcEndpointServicesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVpcEndpointServicesRequest {
+    pub dry_run: Option<bool>,
+    pub service_names: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub service_regions: Option<Vec<String>>,
+}
+
+/// The members of [`DescribeVpcEndpointServicesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeVpcEndpointServicesRequestMember {
+    DryRun,
+    ServiceNames,
+    Filters,
+    MaxResults,
+    NextToken,
+    ServiceRegions,
+}
+
+impl crate::members::MemberName for DescribeVpcEndpointServicesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeVpcEndpointServicesRequestMember::DryRun => "DryRun",
+            DescribeVpcEndpointServicesRequestMember::ServiceNames => "ServiceNames",
+            DescribeVpcEndpointServicesRequestMember::Filters => "Filters",
+            DescribeVpcEndpointServicesRequestMember::MaxResults => "MaxResults",
+            DescribeVpcEndpointServicesRequestMember::NextToken => "NextToken",
+            DescribeVpcEndpointServicesRequestMember::ServiceRegions => "ServiceRegions",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeVpcEndpointServicesRequest {
+    type Member = DescribeVpcEndpointServicesRequestMember;
+    fn present_members(&self) -> Vec<DescribeVpcEndpointServicesRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DescribeVpcEndpointServicesRequestMember::DryRun); }
+        if self.service_names.is_some() { present.push(DescribeVpcEndpointServicesRequestMember::ServiceNames); }
+        if self.filters.is_some() { present.push(DescribeVpcEndpointServicesRequestMember::Filters); }
+        if self.max_results.is_some() { present.push(DescribeVpcEndpointServicesRequestMember::MaxResults); }
+        if self.next_token.is_some() { present.push(DescribeVpcEndpointServicesRequestMember::NextToken); }
+        if self.service_regions.is_some() { present.push(DescribeVpcEndpointServicesRequestMember::ServiceRegions); }
+        present
+    }
+}
+
+impl Validate for DescribeVpcEndpointServicesRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for DescribeVpcEndpointServicesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            service_names: d.field(n, "ServiceName", |d, n| d.list(n, |d, n| d.string(n)))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            service_regions: d.field(n, "ServiceRegion", |d, n| d.list(n, |d, n| d.string(n)))?,
+        })
+    }
+}
+
+/// `DescribeVpcEndpointServicesResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVpcEndpointServicesResult {
+    pub service_names: Option<Vec<String>>,
+    pub service_details: Option<Vec<ServiceDetail>>,
+    pub next_token: Option<String>,
+}
+
+impl XmlEncode for DescribeVpcEndpointServicesResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.service_names { w.list(crate::name!("serviceNameSet"), crate::name!("item"), v, |w, name, e| { w.string(name, e); }); }
+        if let Some(v) = &self.service_details { w.list(crate::name!("serviceDetailSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+    }
+}
+
+/// `DescribeVpcEndpointsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVpcEndpointsRequest {
+    pub dry_run: Option<bool>,
+    pub vpc_endpoint_ids: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+}
+
+/// The members of [`DescribeVpcEndpointsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeVpcEndpointsRequestMember {
+    DryRun,
+    VpcEndpointIds,
+    Filters,
+    MaxResults,
+    NextToken,
+}
+
+impl crate::members::MemberName for DescribeVpcEndpointsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeVpcEndpointsRequestMember::DryRun => "DryRun",
+            DescribeVpcEndpointsRequestMember::VpcEndpointIds => "VpcEndpointIds",
+            DescribeVpcEndpointsRequestMember::Filters => "Filters",
+            DescribeVpcEndpointsRequestMember::MaxResults => "MaxResults",
+            DescribeVpcEndpointsRequestMember::NextToken => "NextToken",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeVpcEndpointsRequest {
+    type Member = DescribeVpcEndpointsRequestMember;
+    fn present_members(&self) -> Vec<DescribeVpcEndpointsRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DescribeVpcEndpointsRequestMember::DryRun); }
+        if self.vpc_endpoint_ids.is_some() { present.push(DescribeVpcEndpointsRequestMember::VpcEndpointIds); }
+        if self.filters.is_some() { present.push(DescribeVpcEndpointsRequestMember::Filters); }
+        if self.max_results.is_some() { present.push(DescribeVpcEndpointsRequestMember::MaxResults); }
+        if self.next_token.is_some() { present.push(DescribeVpcEndpointsRequestMember::NextToken); }
+        present
+    }
+}
+
+impl Validate for DescribeVpcEndpointsRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for DescribeVpcEndpointsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            vpc_endpoint_ids: d.field(n, "VpcEndpointId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `DescribeVpcEndpointsResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVpcEndpointsResult {
+    pub vpc_endpoints: Option<Vec<VpcEndpoint>>,
+    pub next_token: Option<String>,
+}
+
+impl XmlEncode for DescribeVpcEndpointsResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.vpc_endpoints { w.list(crate::name!("vpcEndpointSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
     }
 }
 
@@ -2967,6 +6611,265 @@ impl XmlEncode for DescribeVpcsResult {
     }
 }
 
+/// `DetachInternetGatewayRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DetachInternetGatewayRequest {
+    pub dry_run: Option<bool>,
+    pub internet_gateway_id: Option<String>,
+    pub vpc_id: Option<String>,
+}
+
+/// The members of [`DetachInternetGatewayRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DetachInternetGatewayRequestMember {
+    DryRun,
+    InternetGatewayId,
+    VpcId,
+}
+
+impl crate::members::MemberName for DetachInternetGatewayRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DetachInternetGatewayRequestMember::DryRun => "DryRun",
+            DetachInternetGatewayRequestMember::InternetGatewayId => "InternetGatewayId",
+            DetachInternetGatewayRequestMember::VpcId => "VpcId",
+        }
+    }
+}
+
+impl crate::members::Members for DetachInternetGatewayRequest {
+    type Member = DetachInternetGatewayRequestMember;
+    fn present_members(&self) -> Vec<DetachInternetGatewayRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DetachInternetGatewayRequestMember::DryRun); }
+        if self.internet_gateway_id.is_some() { present.push(DetachInternetGatewayRequestMember::InternetGatewayId); }
+        if self.vpc_id.is_some() { present.push(DetachInternetGatewayRequestMember::VpcId); }
+        present
+    }
+}
+
+impl Validate for DetachInternetGatewayRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("InternetGatewayId", "InternetGatewayId", |v| match &self.internet_gateway_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("VpcId", "VpcId", |v| match &self.vpc_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DetachInternetGatewayRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            internet_gateway_id: d.field(n, "InternetGatewayId", |d, n| d.string(n))?,
+            vpc_id: d.field(n, "VpcId", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `DetachNetworkInterfaceRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DetachNetworkInterfaceRequest {
+    pub dry_run: Option<bool>,
+    pub attachment_id: Option<String>,
+    pub force: Option<bool>,
+}
+
+/// The members of [`DetachNetworkInterfaceRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DetachNetworkInterfaceRequestMember {
+    DryRun,
+    AttachmentId,
+    Force,
+}
+
+impl crate::members::MemberName for DetachNetworkInterfaceRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DetachNetworkInterfaceRequestMember::DryRun => "DryRun",
+            DetachNetworkInterfaceRequestMember::AttachmentId => "AttachmentId",
+            DetachNetworkInterfaceRequestMember::Force => "Force",
+        }
+    }
+}
+
+impl crate::members::Members for DetachNetworkInterfaceRequest {
+    type Member = DetachNetworkInterfaceRequestMember;
+    fn present_members(&self) -> Vec<DetachNetworkInterfaceRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DetachNetworkInterfaceRequestMember::DryRun); }
+        if self.attachment_id.is_some() { present.push(DetachNetworkInterfaceRequestMember::AttachmentId); }
+        if self.force.is_some() { present.push(DetachNetworkInterfaceRequestMember::Force); }
+        present
+    }
+}
+
+impl Validate for DetachNetworkInterfaceRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("AttachmentId", "AttachmentId", |v| match &self.attachment_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DetachNetworkInterfaceRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            attachment_id: d.field(n, "AttachmentId", |d, n| d.string(n))?,
+            force: d.field(n, "Force", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `DhcpConfiguration` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DhcpConfiguration {
+    pub key: Option<String>,
+    pub values: Option<Vec<AttributeValue>>,
+}
+
+impl XmlEncode for DhcpConfiguration {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.key { w.string(crate::name!("key"), v); }
+        if let Some(v) = &self.values { w.list(crate::name!("valueSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `DhcpOptions` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DhcpOptions {
+    pub owner_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub dhcp_options_id: Option<String>,
+    pub dhcp_configurations: Option<Vec<DhcpConfiguration>>,
+}
+
+impl XmlEncode for DhcpOptions {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.dhcp_options_id { w.string(crate::name!("dhcpOptionsId"), v); }
+        if let Some(v) = &self.dhcp_configurations { w.list(crate::name!("dhcpConfigurationSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `DisassociateRouteTableRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DisassociateRouteTableRequest {
+    pub dry_run: Option<bool>,
+    pub association_id: Option<String>,
+}
+
+/// The members of [`DisassociateRouteTableRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DisassociateRouteTableRequestMember {
+    DryRun,
+    AssociationId,
+}
+
+impl crate::members::MemberName for DisassociateRouteTableRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DisassociateRouteTableRequestMember::DryRun => "DryRun",
+            DisassociateRouteTableRequestMember::AssociationId => "AssociationId",
+        }
+    }
+}
+
+impl crate::members::Members for DisassociateRouteTableRequest {
+    type Member = DisassociateRouteTableRequestMember;
+    fn present_members(&self) -> Vec<DisassociateRouteTableRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DisassociateRouteTableRequestMember::DryRun); }
+        if self.association_id.is_some() { present.push(DisassociateRouteTableRequestMember::AssociationId); }
+        present
+    }
+}
+
+impl Validate for DisassociateRouteTableRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("AssociationId", "AssociationId", |v| match &self.association_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DisassociateRouteTableRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            association_id: d.field(n, "AssociationId", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `DisassociateSubnetCidrBlockRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DisassociateSubnetCidrBlockRequest {
+    pub association_id: Option<String>,
+}
+
+/// The members of [`DisassociateSubnetCidrBlockRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DisassociateSubnetCidrBlockRequestMember {
+    AssociationId,
+}
+
+impl crate::members::MemberName for DisassociateSubnetCidrBlockRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DisassociateSubnetCidrBlockRequestMember::AssociationId => "AssociationId",
+        }
+    }
+}
+
+impl crate::members::Members for DisassociateSubnetCidrBlockRequest {
+    type Member = DisassociateSubnetCidrBlockRequestMember;
+    fn present_members(&self) -> Vec<DisassociateSubnetCidrBlockRequestMember> {
+        let mut present = Vec::new();
+        if self.association_id.is_some() { present.push(DisassociateSubnetCidrBlockRequestMember::AssociationId); }
+        present
+    }
+}
+
+impl Validate for DisassociateSubnetCidrBlockRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("AssociationId", "AssociationId", |v| match &self.association_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DisassociateSubnetCidrBlockRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            association_id: d.field(n, "AssociationId", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `DisassociateSubnetCidrBlockResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DisassociateSubnetCidrBlockResult {
+    pub ipv6_cidr_block_association: Option<SubnetIpv6CidrBlockAssociation>,
+    pub subnet_id: Option<String>,
+}
+
+impl XmlEncode for DisassociateSubnetCidrBlockResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipv6_cidr_block_association { w.structure(crate::name!("ipv6CidrBlockAssociation"), v); }
+        if let Some(v) = &self.subnet_id { w.string(crate::name!("subnetId"), v); }
+    }
+}
+
 /// `DisassociateVpcCidrBlockRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DisassociateVpcCidrBlockRequest {
@@ -3026,6 +6929,274 @@ impl XmlEncode for DisassociateVpcCidrBlockResult {
         if let Some(v) = &self.ipv6_cidr_block_association { w.structure(crate::name!("ipv6CidrBlockAssociation"), v); }
         if let Some(v) = &self.cidr_block_association { w.structure(crate::name!("cidrBlockAssociation"), v); }
         if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+    }
+}
+
+/// `DnsEntry` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DnsEntry {
+    pub dns_name: Option<String>,
+    pub hosted_zone_id: Option<String>,
+}
+
+impl XmlEncode for DnsEntry {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.dns_name { w.string(crate::name!("dnsName"), v); }
+        if let Some(v) = &self.hosted_zone_id { w.string(crate::name!("hostedZoneId"), v); }
+    }
+}
+
+/// `DnsNameState`: one of 3 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DnsNameState {
+    /// `pendingVerification`
+    PendingVerification,
+    /// `verified`
+    Verified,
+    /// `failed`
+    Failed,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for DnsNameState {
+    const VALUES: &'static [&'static str] = &["pendingVerification", "verified", "failed"];
+    fn as_str(&self) -> &str {
+        match self {
+            DnsNameState::PendingVerification => "pendingVerification",
+            DnsNameState::Verified => "verified",
+            DnsNameState::Failed => "failed",
+            DnsNameState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "pendingVerification" => DnsNameState::PendingVerification,
+            "verified" => DnsNameState::Verified,
+            "failed" => DnsNameState::Failed,
+            other => DnsNameState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, DnsNameState::Unknown(_))
+    }
+}
+
+/// `DnsOptions` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DnsOptions {
+    pub dns_record_ip_type: Option<DnsRecordIpType>,
+    pub private_dns_only_for_inbound_resolver_endpoint: Option<bool>,
+    pub private_dns_preference: Option<String>,
+    pub private_dns_specified_domains: Option<Vec<String>>,
+}
+
+impl XmlEncode for DnsOptions {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.dns_record_ip_type { w.string(crate::name!("dnsRecordIpType"), v.as_str()); }
+        if let Some(v) = &self.private_dns_only_for_inbound_resolver_endpoint { w.boolean(crate::name!("privateDnsOnlyForInboundResolverEndpoint"), *v); }
+        if let Some(v) = &self.private_dns_preference { w.string(crate::name!("privateDnsPreference"), v); }
+        if let Some(v) = &self.private_dns_specified_domains { w.list(crate::name!("privateDnsSpecifiedDomainSet"), crate::name!("item"), v, |w, name, e| { w.string(name, e); }); }
+    }
+}
+
+/// `DnsOptionsSpecification` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DnsOptionsSpecification {
+    pub dns_record_ip_type: Option<DnsRecordIpType>,
+    pub private_dns_only_for_inbound_resolver_endpoint: Option<bool>,
+    pub private_dns_preference: Option<String>,
+    pub private_dns_specified_domains: Option<Vec<String>>,
+}
+
+/// The members of [`DnsOptionsSpecification`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DnsOptionsSpecificationMember {
+    DnsRecordIpType,
+    PrivateDnsOnlyForInboundResolverEndpoint,
+    PrivateDnsPreference,
+    PrivateDnsSpecifiedDomains,
+}
+
+impl crate::members::MemberName for DnsOptionsSpecificationMember {
+    fn name(self) -> &'static str {
+        match self {
+            DnsOptionsSpecificationMember::DnsRecordIpType => "DnsRecordIpType",
+            DnsOptionsSpecificationMember::PrivateDnsOnlyForInboundResolverEndpoint => "PrivateDnsOnlyForInboundResolverEndpoint",
+            DnsOptionsSpecificationMember::PrivateDnsPreference => "PrivateDnsPreference",
+            DnsOptionsSpecificationMember::PrivateDnsSpecifiedDomains => "PrivateDnsSpecifiedDomains",
+        }
+    }
+}
+
+impl crate::members::Members for DnsOptionsSpecification {
+    type Member = DnsOptionsSpecificationMember;
+    fn present_members(&self) -> Vec<DnsOptionsSpecificationMember> {
+        let mut present = Vec::new();
+        if self.dns_record_ip_type.is_some() { present.push(DnsOptionsSpecificationMember::DnsRecordIpType); }
+        if self.private_dns_only_for_inbound_resolver_endpoint.is_some() { present.push(DnsOptionsSpecificationMember::PrivateDnsOnlyForInboundResolverEndpoint); }
+        if self.private_dns_preference.is_some() { present.push(DnsOptionsSpecificationMember::PrivateDnsPreference); }
+        if self.private_dns_specified_domains.is_some() { present.push(DnsOptionsSpecificationMember::PrivateDnsSpecifiedDomains); }
+        present
+    }
+}
+
+impl Validate for DnsOptionsSpecification {
+    fn validate(&self, v: &mut Validator) {
+        v.member("DnsRecordIpType", "DnsRecordIpType", |v| match &self.dns_record_ip_type {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("PrivateDnsSpecifiedDomains", "PrivateDnsSpecifiedDomain", |v| match &self.private_dns_specified_domains {
+            None => {}
+            Some(x) => {
+                v.length(x.len(), Some(0), Some(10), || format!("{:?}", x));
+            }
+        });
+    }
+}
+
+impl FromQuery for DnsOptionsSpecification {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dns_record_ip_type: d.field(n, "DnsRecordIpType", |d, n| d.enumeration(n))?,
+            private_dns_only_for_inbound_resolver_endpoint: d.field(n, "PrivateDnsOnlyForInboundResolverEndpoint", |d, n| d.boolean(n))?,
+            private_dns_preference: d.field(n, "PrivateDnsPreference", |d, n| d.string(n))?,
+            private_dns_specified_domains: d.field(n, "PrivateDnsSpecifiedDomain", |d, n| d.list(n, |d, n| d.string(n)))?,
+        })
+    }
+}
+
+/// `DnsRecordIpType`: one of 4 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DnsRecordIpType {
+    /// `ipv4`
+    Ipv4,
+    /// `dualstack`
+    Dualstack,
+    /// `ipv6`
+    Ipv6,
+    /// `service-defined`
+    ServiceDefined,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for DnsRecordIpType {
+    const VALUES: &'static [&'static str] = &["ipv4", "dualstack", "ipv6", "service-defined"];
+    fn as_str(&self) -> &str {
+        match self {
+            DnsRecordIpType::Ipv4 => "ipv4",
+            DnsRecordIpType::Dualstack => "dualstack",
+            DnsRecordIpType::Ipv6 => "ipv6",
+            DnsRecordIpType::ServiceDefined => "service-defined",
+            DnsRecordIpType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "ipv4" => DnsRecordIpType::Ipv4,
+            "dualstack" => DnsRecordIpType::Dualstack,
+            "ipv6" => DnsRecordIpType::Ipv6,
+            "service-defined" => DnsRecordIpType::ServiceDefined,
+            other => DnsRecordIpType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, DnsRecordIpType::Unknown(_))
+    }
+}
+
+/// `EnaSrdSpecification` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnaSrdSpecification {
+    pub ena_srd_enabled: Option<bool>,
+    pub ena_srd_udp_specification: Option<EnaSrdUdpSpecification>,
+}
+
+/// The members of [`EnaSrdSpecification`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EnaSrdSpecificationMember {
+    EnaSrdEnabled,
+    EnaSrdUdpSpecification,
+}
+
+impl crate::members::MemberName for EnaSrdSpecificationMember {
+    fn name(self) -> &'static str {
+        match self {
+            EnaSrdSpecificationMember::EnaSrdEnabled => "EnaSrdEnabled",
+            EnaSrdSpecificationMember::EnaSrdUdpSpecification => "EnaSrdUdpSpecification",
+        }
+    }
+}
+
+impl crate::members::Members for EnaSrdSpecification {
+    type Member = EnaSrdSpecificationMember;
+    fn present_members(&self) -> Vec<EnaSrdSpecificationMember> {
+        let mut present = Vec::new();
+        if self.ena_srd_enabled.is_some() { present.push(EnaSrdSpecificationMember::EnaSrdEnabled); }
+        if self.ena_srd_udp_specification.is_some() { present.push(EnaSrdSpecificationMember::EnaSrdUdpSpecification); }
+        present
+    }
+}
+
+impl Validate for EnaSrdSpecification {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for EnaSrdSpecification {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            ena_srd_enabled: d.field(n, "EnaSrdEnabled", |d, n| d.boolean(n))?,
+            ena_srd_udp_specification: d.field(n, "EnaSrdUdpSpecification", |d, n| d.structure(n, EnaSrdUdpSpecification::from_query))?,
+        })
+    }
+}
+
+/// `EnaSrdUdpSpecification` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnaSrdUdpSpecification {
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+/// The members of [`EnaSrdUdpSpecification`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EnaSrdUdpSpecificationMember {
+    EnaSrdUdpEnabled,
+}
+
+impl crate::members::MemberName for EnaSrdUdpSpecificationMember {
+    fn name(self) -> &'static str {
+        match self {
+            EnaSrdUdpSpecificationMember::EnaSrdUdpEnabled => "EnaSrdUdpEnabled",
+        }
+    }
+}
+
+impl crate::members::Members for EnaSrdUdpSpecification {
+    type Member = EnaSrdUdpSpecificationMember;
+    fn present_members(&self) -> Vec<EnaSrdUdpSpecificationMember> {
+        let mut present = Vec::new();
+        if self.ena_srd_udp_enabled.is_some() { present.push(EnaSrdUdpSpecificationMember::EnaSrdUdpEnabled); }
+        present
+    }
+}
+
+impl Validate for EnaSrdUdpSpecification {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for EnaSrdUdpSpecification {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            ena_srd_udp_enabled: d.field(n, "EnaSrdUdpEnabled", |d, n| d.boolean(n))?,
+        })
     }
 }
 
@@ -3421,6 +7592,322 @@ impl XmlEncode for GetIpamResourceCidrsResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
         if let Some(v) = &self.ipam_resource_cidrs { w.list(crate::name!("ipamResourceCidrSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `GroupIdentifier` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupIdentifier {
+    pub group_id: Option<String>,
+    pub group_name: Option<String>,
+}
+
+impl XmlEncode for GroupIdentifier {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.group_id { w.string(crate::name!("groupId"), v); }
+        if let Some(v) = &self.group_name { w.string(crate::name!("groupName"), v); }
+    }
+}
+
+/// `HostnameType`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum HostnameType {
+    /// `ip-name`
+    IpName,
+    /// `resource-name`
+    ResourceName,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for HostnameType {
+    const VALUES: &'static [&'static str] = &["ip-name", "resource-name"];
+    fn as_str(&self) -> &str {
+        match self {
+            HostnameType::IpName => "ip-name",
+            HostnameType::ResourceName => "resource-name",
+            HostnameType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "ip-name" => HostnameType::IpName,
+            "resource-name" => HostnameType::ResourceName,
+            other => HostnameType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, HostnameType::Unknown(_))
+    }
+}
+
+/// `IcmpTypeCode` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IcmpTypeCode {
+    pub code: Option<i32>,
+    pub r#type: Option<i32>,
+}
+
+impl XmlEncode for IcmpTypeCode {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.code { w.number(crate::name!("code"), v); }
+        if let Some(v) = &self.r#type { w.number(crate::name!("type"), v); }
+    }
+}
+
+/// `InstanceIpv6Address` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceIpv6Address {
+    pub ipv6_address: Option<String>,
+    pub is_primary_ipv6: Option<bool>,
+}
+
+/// The members of [`InstanceIpv6Address`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InstanceIpv6AddressMember {
+    Ipv6Address,
+    IsPrimaryIpv6,
+}
+
+impl crate::members::MemberName for InstanceIpv6AddressMember {
+    fn name(self) -> &'static str {
+        match self {
+            InstanceIpv6AddressMember::Ipv6Address => "Ipv6Address",
+            InstanceIpv6AddressMember::IsPrimaryIpv6 => "IsPrimaryIpv6",
+        }
+    }
+}
+
+impl crate::members::Members for InstanceIpv6Address {
+    type Member = InstanceIpv6AddressMember;
+    fn present_members(&self) -> Vec<InstanceIpv6AddressMember> {
+        let mut present = Vec::new();
+        if self.ipv6_address.is_some() { present.push(InstanceIpv6AddressMember::Ipv6Address); }
+        if self.is_primary_ipv6.is_some() { present.push(InstanceIpv6AddressMember::IsPrimaryIpv6); }
+        present
+    }
+}
+
+impl Validate for InstanceIpv6Address {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for InstanceIpv6Address {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            ipv6_address: d.field(n, "Ipv6Address", |d, n| d.string(n))?,
+            is_primary_ipv6: d.field(n, "IsPrimaryIpv6", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `InternetGateway` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InternetGateway {
+    pub attachments: Option<Vec<InternetGatewayAttachment>>,
+    pub internet_gateway_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl XmlEncode for InternetGateway {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.attachments { w.list(crate::name!("attachmentSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.internet_gateway_id { w.string(crate::name!("internetGatewayId"), v); }
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `InternetGatewayAttachment` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InternetGatewayAttachment {
+    pub state: Option<AttachmentStatus>,
+    pub vpc_id: Option<String>,
+}
+
+impl XmlEncode for InternetGatewayAttachment {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+        if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+    }
+}
+
+/// `IpAddressType`: one of 3 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IpAddressType {
+    /// `ipv4`
+    Ipv4,
+    /// `dualstack`
+    Dualstack,
+    /// `ipv6`
+    Ipv6,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["ipv4", "dualstack", "ipv6"];
+    fn as_str(&self) -> &str {
+        match self {
+            IpAddressType::Ipv4 => "ipv4",
+            IpAddressType::Dualstack => "dualstack",
+            IpAddressType::Ipv6 => "ipv6",
+            IpAddressType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "ipv4" => IpAddressType::Ipv4,
+            "dualstack" => IpAddressType::Dualstack,
+            "ipv6" => IpAddressType::Ipv6,
+            other => IpAddressType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, IpAddressType::Unknown(_))
+    }
+}
+
+/// `IpPermission` (input and output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IpPermission {
+    pub ip_protocol: Option<String>,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub user_id_group_pairs: Option<Vec<UserIdGroupPair>>,
+    pub ip_ranges: Option<Vec<IpRange>>,
+    pub ipv6_ranges: Option<Vec<Ipv6Range>>,
+    pub prefix_list_ids: Option<Vec<PrefixListId>>,
+}
+
+/// The members of [`IpPermission`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IpPermissionMember {
+    IpProtocol,
+    FromPort,
+    ToPort,
+    UserIdGroupPairs,
+    IpRanges,
+    Ipv6Ranges,
+    PrefixListIds,
+}
+
+impl crate::members::MemberName for IpPermissionMember {
+    fn name(self) -> &'static str {
+        match self {
+            IpPermissionMember::IpProtocol => "IpProtocol",
+            IpPermissionMember::FromPort => "FromPort",
+            IpPermissionMember::ToPort => "ToPort",
+            IpPermissionMember::UserIdGroupPairs => "UserIdGroupPairs",
+            IpPermissionMember::IpRanges => "IpRanges",
+            IpPermissionMember::Ipv6Ranges => "Ipv6Ranges",
+            IpPermissionMember::PrefixListIds => "PrefixListIds",
+        }
+    }
+}
+
+impl crate::members::Members for IpPermission {
+    type Member = IpPermissionMember;
+    fn present_members(&self) -> Vec<IpPermissionMember> {
+        let mut present = Vec::new();
+        if self.ip_protocol.is_some() { present.push(IpPermissionMember::IpProtocol); }
+        if self.from_port.is_some() { present.push(IpPermissionMember::FromPort); }
+        if self.to_port.is_some() { present.push(IpPermissionMember::ToPort); }
+        if self.user_id_group_pairs.is_some() { present.push(IpPermissionMember::UserIdGroupPairs); }
+        if self.ip_ranges.is_some() { present.push(IpPermissionMember::IpRanges); }
+        if self.ipv6_ranges.is_some() { present.push(IpPermissionMember::Ipv6Ranges); }
+        if self.prefix_list_ids.is_some() { present.push(IpPermissionMember::PrefixListIds); }
+        present
+    }
+}
+
+impl Validate for IpPermission {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for IpPermission {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            ip_protocol: d.field(n, "IpProtocol", |d, n| d.string(n))?,
+            from_port: d.field(n, "FromPort", |d, n| d.integer(n))?,
+            to_port: d.field(n, "ToPort", |d, n| d.integer(n))?,
+            user_id_group_pairs: d.field(n, "Groups", |d, n| d.list(n, |d, n| d.structure(n, UserIdGroupPair::from_query)))?,
+            ip_ranges: d.field(n, "IpRanges", |d, n| d.list(n, |d, n| d.structure(n, IpRange::from_query)))?,
+            ipv6_ranges: d.field(n, "Ipv6Ranges", |d, n| d.list(n, |d, n| d.structure(n, Ipv6Range::from_query)))?,
+            prefix_list_ids: d.field(n, "PrefixListIds", |d, n| d.list(n, |d, n| d.structure(n, PrefixListId::from_query)))?,
+        })
+    }
+}
+
+impl XmlEncode for IpPermission {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ip_protocol { w.string(crate::name!("ipProtocol"), v); }
+        if let Some(v) = &self.from_port { w.number(crate::name!("fromPort"), v); }
+        if let Some(v) = &self.to_port { w.number(crate::name!("toPort"), v); }
+        if let Some(v) = &self.user_id_group_pairs { w.list(crate::name!("groups"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.ip_ranges { w.list(crate::name!("ipRanges"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.ipv6_ranges { w.list(crate::name!("ipv6Ranges"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.prefix_list_ids { w.list(crate::name!("prefixListIds"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `IpRange` (input and output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IpRange {
+    pub description: Option<String>,
+    pub cidr_ip: Option<String>,
+}
+
+/// The members of [`IpRange`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IpRangeMember {
+    Description,
+    CidrIp,
+}
+
+impl crate::members::MemberName for IpRangeMember {
+    fn name(self) -> &'static str {
+        match self {
+            IpRangeMember::Description => "Description",
+            IpRangeMember::CidrIp => "CidrIp",
+        }
+    }
+}
+
+impl crate::members::Members for IpRange {
+    type Member = IpRangeMember;
+    fn present_members(&self) -> Vec<IpRangeMember> {
+        let mut present = Vec::new();
+        if self.description.is_some() { present.push(IpRangeMember::Description); }
+        if self.cidr_ip.is_some() { present.push(IpRangeMember::CidrIp); }
+        present
+    }
+}
+
+impl Validate for IpRange {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for IpRange {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            description: d.field(n, "Description", |d, n| d.string(n))?,
+            cidr_ip: d.field(n, "CidrIp", |d, n| d.string(n))?,
+        })
+    }
+}
+
+impl XmlEncode for IpRange {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.description { w.string(crate::name!("description"), v); }
+        if let Some(v) = &self.cidr_ip { w.string(crate::name!("cidrIp"), v); }
     }
 }
 
@@ -4605,6 +9092,61 @@ impl WireEnum for IpamTier {
     }
 }
 
+/// `Ipv4PrefixSpecification` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ipv4PrefixSpecification {
+    pub ipv4_prefix: Option<String>,
+}
+
+impl XmlEncode for Ipv4PrefixSpecification {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipv4_prefix { w.string(crate::name!("ipv4Prefix"), v); }
+    }
+}
+
+/// `Ipv4PrefixSpecificationRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ipv4PrefixSpecificationRequest {
+    pub ipv4_prefix: Option<String>,
+}
+
+/// The members of [`Ipv4PrefixSpecificationRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Ipv4PrefixSpecificationRequestMember {
+    Ipv4Prefix,
+}
+
+impl crate::members::MemberName for Ipv4PrefixSpecificationRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            Ipv4PrefixSpecificationRequestMember::Ipv4Prefix => "Ipv4Prefix",
+        }
+    }
+}
+
+impl crate::members::Members for Ipv4PrefixSpecificationRequest {
+    type Member = Ipv4PrefixSpecificationRequestMember;
+    fn present_members(&self) -> Vec<Ipv4PrefixSpecificationRequestMember> {
+        let mut present = Vec::new();
+        if self.ipv4_prefix.is_some() { present.push(Ipv4PrefixSpecificationRequestMember::Ipv4Prefix); }
+        present
+    }
+}
+
+impl Validate for Ipv4PrefixSpecificationRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for Ipv4PrefixSpecificationRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            ipv4_prefix: d.field(n, "Ipv4Prefix", |d, n| d.string(n))?,
+        })
+    }
+}
+
 /// `Ipv6AddressAttribute`: one of 2 values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Ipv6AddressAttribute {
@@ -4634,6 +9176,130 @@ impl WireEnum for Ipv6AddressAttribute {
     }
     fn is_known(&self) -> bool {
         !matches!(self, Ipv6AddressAttribute::Unknown(_))
+    }
+}
+
+/// `Ipv6PrefixSpecification` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ipv6PrefixSpecification {
+    pub ipv6_prefix: Option<String>,
+}
+
+impl XmlEncode for Ipv6PrefixSpecification {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipv6_prefix { w.string(crate::name!("ipv6Prefix"), v); }
+    }
+}
+
+/// `Ipv6PrefixSpecificationRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ipv6PrefixSpecificationRequest {
+    pub ipv6_prefix: Option<String>,
+}
+
+/// The members of [`Ipv6PrefixSpecificationRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Ipv6PrefixSpecificationRequestMember {
+    Ipv6Prefix,
+}
+
+impl crate::members::MemberName for Ipv6PrefixSpecificationRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            Ipv6PrefixSpecificationRequestMember::Ipv6Prefix => "Ipv6Prefix",
+        }
+    }
+}
+
+impl crate::members::Members for Ipv6PrefixSpecificationRequest {
+    type Member = Ipv6PrefixSpecificationRequestMember;
+    fn present_members(&self) -> Vec<Ipv6PrefixSpecificationRequestMember> {
+        let mut present = Vec::new();
+        if self.ipv6_prefix.is_some() { present.push(Ipv6PrefixSpecificationRequestMember::Ipv6Prefix); }
+        present
+    }
+}
+
+impl Validate for Ipv6PrefixSpecificationRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for Ipv6PrefixSpecificationRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            ipv6_prefix: d.field(n, "Ipv6Prefix", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `Ipv6Range` (input and output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ipv6Range {
+    pub description: Option<String>,
+    pub cidr_ipv6: Option<String>,
+}
+
+/// The members of [`Ipv6Range`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Ipv6RangeMember {
+    Description,
+    CidrIpv6,
+}
+
+impl crate::members::MemberName for Ipv6RangeMember {
+    fn name(self) -> &'static str {
+        match self {
+            Ipv6RangeMember::Description => "Description",
+            Ipv6RangeMember::CidrIpv6 => "CidrIpv6",
+        }
+    }
+}
+
+impl crate::members::Members for Ipv6Range {
+    type Member = Ipv6RangeMember;
+    fn present_members(&self) -> Vec<Ipv6RangeMember> {
+        let mut present = Vec::new();
+        if self.description.is_some() { present.push(Ipv6RangeMember::Description); }
+        if self.cidr_ipv6.is_some() { present.push(Ipv6RangeMember::CidrIpv6); }
+        present
+    }
+}
+
+impl Validate for Ipv6Range {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for Ipv6Range {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            description: d.field(n, "Description", |d, n| d.string(n))?,
+            cidr_ipv6: d.field(n, "CidrIpv6", |d, n| d.string(n))?,
+        })
+    }
+}
+
+impl XmlEncode for Ipv6Range {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.description { w.string(crate::name!("description"), v); }
+        if let Some(v) = &self.cidr_ipv6 { w.string(crate::name!("cidrIpv6"), v); }
+    }
+}
+
+/// `LastError` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LastError {
+    pub message: Option<String>,
+    pub code: Option<String>,
+}
+
+impl XmlEncode for LastError {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.message { w.string(crate::name!("message"), v); }
+        if let Some(v) = &self.code { w.string(crate::name!("code"), v); }
     }
 }
 
@@ -5063,6 +9729,1326 @@ impl XmlEncode for ModifyIpamScopeResult {
     }
 }
 
+/// `ModifyNetworkInterfaceAttributeRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyNetworkInterfaceAttributeRequest {
+    pub ena_srd_specification: Option<EnaSrdSpecification>,
+    pub enable_primary_ipv6: Option<bool>,
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecificationRequest>,
+    pub associate_public_ip_address: Option<bool>,
+    pub associated_subnet_ids: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+    pub network_interface_id: Option<String>,
+    pub description: Option<AttributeValue>,
+    pub source_dest_check: Option<AttributeBooleanValue>,
+    pub groups: Option<Vec<String>>,
+    pub attachment: Option<NetworkInterfaceAttachmentChanges>,
+}
+
+/// The members of [`ModifyNetworkInterfaceAttributeRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModifyNetworkInterfaceAttributeRequestMember {
+    EnaSrdSpecification,
+    EnablePrimaryIpv6,
+    ConnectionTrackingSpecification,
+    AssociatePublicIpAddress,
+    AssociatedSubnetIds,
+    DryRun,
+    NetworkInterfaceId,
+    Description,
+    SourceDestCheck,
+    Groups,
+    Attachment,
+}
+
+impl crate::members::MemberName for ModifyNetworkInterfaceAttributeRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ModifyNetworkInterfaceAttributeRequestMember::EnaSrdSpecification => "EnaSrdSpecification",
+            ModifyNetworkInterfaceAttributeRequestMember::EnablePrimaryIpv6 => "EnablePrimaryIpv6",
+            ModifyNetworkInterfaceAttributeRequestMember::ConnectionTrackingSpecification => "ConnectionTrackingSpecification",
+            ModifyNetworkInterfaceAttributeRequestMember::AssociatePublicIpAddress => "AssociatePublicIpAddress",
+            ModifyNetworkInterfaceAttributeRequestMember::AssociatedSubnetIds => "AssociatedSubnetIds",
+            ModifyNetworkInterfaceAttributeRequestMember::DryRun => "DryRun",
+            ModifyNetworkInterfaceAttributeRequestMember::NetworkInterfaceId => "NetworkInterfaceId",
+            ModifyNetworkInterfaceAttributeRequestMember::Description => "Description",
+            ModifyNetworkInterfaceAttributeRequestMember::SourceDestCheck => "SourceDestCheck",
+            ModifyNetworkInterfaceAttributeRequestMember::Groups => "Groups",
+            ModifyNetworkInterfaceAttributeRequestMember::Attachment => "Attachment",
+        }
+    }
+}
+
+impl crate::members::Members for ModifyNetworkInterfaceAttributeRequest {
+    type Member = ModifyNetworkInterfaceAttributeRequestMember;
+    fn present_members(&self) -> Vec<ModifyNetworkInterfaceAttributeRequestMember> {
+        let mut present = Vec::new();
+        if self.ena_srd_specification.is_some() { present.push(ModifyNetworkInterfaceAttributeRequestMember::EnaSrdSpecification); }
+        if self.enable_primary_ipv6.is_some() { present.push(ModifyNetworkInterfaceAttributeRequestMember::EnablePrimaryIpv6); }
+        if self.connection_tracking_specification.is_some() { present.push(ModifyNetworkInterfaceAttributeRequestMember::ConnectionTrackingSpecification); }
+        if self.associate_public_ip_address.is_some() { present.push(ModifyNetworkInterfaceAttributeRequestMember::AssociatePublicIpAddress); }
+        if self.associated_subnet_ids.is_some() { present.push(ModifyNetworkInterfaceAttributeRequestMember::AssociatedSubnetIds); }
+        if self.dry_run.is_some() { present.push(ModifyNetworkInterfaceAttributeRequestMember::DryRun); }
+        if self.network_interface_id.is_some() { present.push(ModifyNetworkInterfaceAttributeRequestMember::NetworkInterfaceId); }
+        if self.description.is_some() { present.push(ModifyNetworkInterfaceAttributeRequestMember::Description); }
+        if self.source_dest_check.is_some() { present.push(ModifyNetworkInterfaceAttributeRequestMember::SourceDestCheck); }
+        if self.groups.is_some() { present.push(ModifyNetworkInterfaceAttributeRequestMember::Groups); }
+        if self.attachment.is_some() { present.push(ModifyNetworkInterfaceAttributeRequestMember::Attachment); }
+        present
+    }
+}
+
+impl Validate for ModifyNetworkInterfaceAttributeRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("NetworkInterfaceId", "NetworkInterfaceId", |v| match &self.network_interface_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for ModifyNetworkInterfaceAttributeRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            ena_srd_specification: d.field(n, "EnaSrdSpecification", |d, n| d.structure(n, EnaSrdSpecification::from_query))?,
+            enable_primary_ipv6: d.field(n, "EnablePrimaryIpv6", |d, n| d.boolean(n))?,
+            connection_tracking_specification: d.field(n, "ConnectionTrackingSpecification", |d, n| d.structure(n, ConnectionTrackingSpecificationRequest::from_query))?,
+            associate_public_ip_address: d.field(n, "AssociatePublicIpAddress", |d, n| d.boolean(n))?,
+            associated_subnet_ids: d.field(n, "AssociatedSubnetId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            network_interface_id: d.field(n, "NetworkInterfaceId", |d, n| d.string(n))?,
+            description: d.field(n, "Description", |d, n| d.structure(n, AttributeValue::from_query))?,
+            source_dest_check: d.field(n, "SourceDestCheck", |d, n| d.structure(n, AttributeBooleanValue::from_query))?,
+            groups: d.field(n, "SecurityGroupId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            attachment: d.field(n, "Attachment", |d, n| d.structure(n, NetworkInterfaceAttachmentChanges::from_query))?,
+        })
+    }
+}
+
+/// `ModifySecurityGroupRulesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifySecurityGroupRulesRequest {
+    pub group_id: Option<String>,
+    pub security_group_rules: Option<Vec<SecurityGroupRuleUpdate>>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`ModifySecurityGroupRulesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModifySecurityGroupRulesRequestMember {
+    GroupId,
+    SecurityGroupRules,
+    DryRun,
+}
+
+impl crate::members::MemberName for ModifySecurityGroupRulesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ModifySecurityGroupRulesRequestMember::GroupId => "GroupId",
+            ModifySecurityGroupRulesRequestMember::SecurityGroupRules => "SecurityGroupRules",
+            ModifySecurityGroupRulesRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for ModifySecurityGroupRulesRequest {
+    type Member = ModifySecurityGroupRulesRequestMember;
+    fn present_members(&self) -> Vec<ModifySecurityGroupRulesRequestMember> {
+        let mut present = Vec::new();
+        if self.group_id.is_some() { present.push(ModifySecurityGroupRulesRequestMember::GroupId); }
+        if self.security_group_rules.is_some() { present.push(ModifySecurityGroupRulesRequestMember::SecurityGroupRules); }
+        if self.dry_run.is_some() { present.push(ModifySecurityGroupRulesRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for ModifySecurityGroupRulesRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("GroupId", "GroupId", |v| match &self.group_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("SecurityGroupRules", "SecurityGroupRule", |v| match &self.security_group_rules {
+            None => { v.missing(); }
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+    }
+}
+
+impl FromQuery for ModifySecurityGroupRulesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            group_id: d.field(n, "GroupId", |d, n| d.string(n))?,
+            security_group_rules: d.field(n, "SecurityGroupRule", |d, n| d.list(n, |d, n| d.structure(n, SecurityGroupRuleUpdate::from_query)))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `ModifySecurityGroupRulesResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifySecurityGroupRulesResult {
+    pub r#return: Option<bool>,
+}
+
+impl XmlEncode for ModifySecurityGroupRulesResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.r#return { w.boolean(crate::name!("return"), *v); }
+    }
+}
+
+/// `ModifySubnetAttributeRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifySubnetAttributeRequest {
+    pub assign_ipv6_address_on_creation: Option<AttributeBooleanValue>,
+    pub map_public_ip_on_launch: Option<AttributeBooleanValue>,
+    pub subnet_id: Option<String>,
+    pub map_customer_owned_ip_on_launch: Option<AttributeBooleanValue>,
+    pub customer_owned_ipv4_pool: Option<String>,
+    pub enable_dns64: Option<AttributeBooleanValue>,
+    pub private_dns_hostname_type_on_launch: Option<HostnameType>,
+    pub enable_resource_name_dns_a_record_on_launch: Option<AttributeBooleanValue>,
+    pub enable_resource_name_dns_aaaa_record_on_launch: Option<AttributeBooleanValue>,
+    pub enable_lni_at_device_index: Option<i32>,
+    pub disable_lni_at_device_index: Option<AttributeBooleanValue>,
+}
+
+/// The members of [`ModifySubnetAttributeRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModifySubnetAttributeRequestMember {
+    AssignIpv6AddressOnCreation,
+    MapPublicIpOnLaunch,
+    SubnetId,
+    MapCustomerOwnedIpOnLaunch,
+    CustomerOwnedIpv4Pool,
+    EnableDns64,
+    PrivateDnsHostnameTypeOnLaunch,
+    EnableResourceNameDnsARecordOnLaunch,
+    EnableResourceNameDnsAAAARecordOnLaunch,
+    EnableLniAtDeviceIndex,
+    DisableLniAtDeviceIndex,
+}
+
+impl crate::members::MemberName for ModifySubnetAttributeRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ModifySubnetAttributeRequestMember::AssignIpv6AddressOnCreation => "AssignIpv6AddressOnCreation",
+            ModifySubnetAttributeRequestMember::MapPublicIpOnLaunch => "MapPublicIpOnLaunch",
+            ModifySubnetAttributeRequestMember::SubnetId => "SubnetId",
+            ModifySubnetAttributeRequestMember::MapCustomerOwnedIpOnLaunch => "MapCustomerOwnedIpOnLaunch",
+            ModifySubnetAttributeRequestMember::CustomerOwnedIpv4Pool => "CustomerOwnedIpv4Pool",
+            ModifySubnetAttributeRequestMember::EnableDns64 => "EnableDns64",
+            ModifySubnetAttributeRequestMember::PrivateDnsHostnameTypeOnLaunch => "PrivateDnsHostnameTypeOnLaunch",
+            ModifySubnetAttributeRequestMember::EnableResourceNameDnsARecordOnLaunch => "EnableResourceNameDnsARecordOnLaunch",
+            ModifySubnetAttributeRequestMember::EnableResourceNameDnsAAAARecordOnLaunch => "EnableResourceNameDnsAAAARecordOnLaunch",
+            ModifySubnetAttributeRequestMember::EnableLniAtDeviceIndex => "EnableLniAtDeviceIndex",
+            ModifySubnetAttributeRequestMember::DisableLniAtDeviceIndex => "DisableLniAtDeviceIndex",
+        }
+    }
+}
+
+impl crate::members::Members for ModifySubnetAttributeRequest {
+    type Member = ModifySubnetAttributeRequestMember;
+    fn present_members(&self) -> Vec<ModifySubnetAttributeRequestMember> {
+        let mut present = Vec::new();
+        if self.assign_ipv6_address_on_creation.is_some() { present.push(ModifySubnetAttributeRequestMember::AssignIpv6AddressOnCreation); }
+        if self.map_public_ip_on_launch.is_some() { present.push(ModifySubnetAttributeRequestMember::MapPublicIpOnLaunch); }
+        if self.subnet_id.is_some() { present.push(ModifySubnetAttributeRequestMember::SubnetId); }
+        if self.map_customer_owned_ip_on_launch.is_some() { present.push(ModifySubnetAttributeRequestMember::MapCustomerOwnedIpOnLaunch); }
+        if self.customer_owned_ipv4_pool.is_some() { present.push(ModifySubnetAttributeRequestMember::CustomerOwnedIpv4Pool); }
+        if self.enable_dns64.is_some() { present.push(ModifySubnetAttributeRequestMember::EnableDns64); }
+        if self.private_dns_hostname_type_on_launch.is_some() { present.push(ModifySubnetAttributeRequestMember::PrivateDnsHostnameTypeOnLaunch); }
+        if self.enable_resource_name_dns_a_record_on_launch.is_some() { present.push(ModifySubnetAttributeRequestMember::EnableResourceNameDnsARecordOnLaunch); }
+        if self.enable_resource_name_dns_aaaa_record_on_launch.is_some() { present.push(ModifySubnetAttributeRequestMember::EnableResourceNameDnsAAAARecordOnLaunch); }
+        if self.enable_lni_at_device_index.is_some() { present.push(ModifySubnetAttributeRequestMember::EnableLniAtDeviceIndex); }
+        if self.disable_lni_at_device_index.is_some() { present.push(ModifySubnetAttributeRequestMember::DisableLniAtDeviceIndex); }
+        present
+    }
+}
+
+impl Validate for ModifySubnetAttributeRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("SubnetId", "SubnetId", |v| match &self.subnet_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("PrivateDnsHostnameTypeOnLaunch", "PrivateDnsHostnameTypeOnLaunch", |v| match &self.private_dns_hostname_type_on_launch {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for ModifySubnetAttributeRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            assign_ipv6_address_on_creation: d.field(n, "AssignIpv6AddressOnCreation", |d, n| d.structure(n, AttributeBooleanValue::from_query))?,
+            map_public_ip_on_launch: d.field(n, "MapPublicIpOnLaunch", |d, n| d.structure(n, AttributeBooleanValue::from_query))?,
+            subnet_id: d.field(n, "SubnetId", |d, n| d.string(n))?,
+            map_customer_owned_ip_on_launch: d.field(n, "MapCustomerOwnedIpOnLaunch", |d, n| d.structure(n, AttributeBooleanValue::from_query))?,
+            customer_owned_ipv4_pool: d.field(n, "CustomerOwnedIpv4Pool", |d, n| d.string(n))?,
+            enable_dns64: d.field(n, "EnableDns64", |d, n| d.structure(n, AttributeBooleanValue::from_query))?,
+            private_dns_hostname_type_on_launch: d.field(n, "PrivateDnsHostnameTypeOnLaunch", |d, n| d.enumeration(n))?,
+            enable_resource_name_dns_a_record_on_launch: d.field(n, "EnableResourceNameDnsARecordOnLaunch", |d, n| d.structure(n, AttributeBooleanValue::from_query))?,
+            enable_resource_name_dns_aaaa_record_on_launch: d.field(n, "EnableResourceNameDnsAAAARecordOnLaunch", |d, n| d.structure(n, AttributeBooleanValue::from_query))?,
+            enable_lni_at_device_index: d.field(n, "EnableLniAtDeviceIndex", |d, n| d.integer(n))?,
+            disable_lni_at_device_index: d.field(n, "DisableLniAtDeviceIndex", |d, n| d.structure(n, AttributeBooleanValue::from_query))?,
+        })
+    }
+}
+
+/// `ModifyVpcAttributeRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyVpcAttributeRequest {
+    pub enable_dns_hostnames: Option<AttributeBooleanValue>,
+    pub enable_dns_support: Option<AttributeBooleanValue>,
+    pub vpc_id: Option<String>,
+    pub enable_network_address_usage_metrics: Option<AttributeBooleanValue>,
+}
+
+/// The members of [`ModifyVpcAttributeRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModifyVpcAttributeRequestMember {
+    EnableDnsHostnames,
+    EnableDnsSupport,
+    VpcId,
+    EnableNetworkAddressUsageMetrics,
+}
+
+impl crate::members::MemberName for ModifyVpcAttributeRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ModifyVpcAttributeRequestMember::EnableDnsHostnames => "EnableDnsHostnames",
+            ModifyVpcAttributeRequestMember::EnableDnsSupport => "EnableDnsSupport",
+            ModifyVpcAttributeRequestMember::VpcId => "VpcId",
+            ModifyVpcAttributeRequestMember::EnableNetworkAddressUsageMetrics => "EnableNetworkAddressUsageMetrics",
+        }
+    }
+}
+
+impl crate::members::Members for ModifyVpcAttributeRequest {
+    type Member = ModifyVpcAttributeRequestMember;
+    fn present_members(&self) -> Vec<ModifyVpcAttributeRequestMember> {
+        let mut present = Vec::new();
+        if self.enable_dns_hostnames.is_some() { present.push(ModifyVpcAttributeRequestMember::EnableDnsHostnames); }
+        if self.enable_dns_support.is_some() { present.push(ModifyVpcAttributeRequestMember::EnableDnsSupport); }
+        if self.vpc_id.is_some() { present.push(ModifyVpcAttributeRequestMember::VpcId); }
+        if self.enable_network_address_usage_metrics.is_some() { present.push(ModifyVpcAttributeRequestMember::EnableNetworkAddressUsageMetrics); }
+        present
+    }
+}
+
+impl Validate for ModifyVpcAttributeRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("VpcId", "VpcId", |v| match &self.vpc_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for ModifyVpcAttributeRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            enable_dns_hostnames: d.field(n, "EnableDnsHostnames", |d, n| d.structure(n, AttributeBooleanValue::from_query))?,
+            enable_dns_support: d.field(n, "EnableDnsSupport", |d, n| d.structure(n, AttributeBooleanValue::from_query))?,
+            vpc_id: d.field(n, "VpcId", |d, n| d.string(n))?,
+            enable_network_address_usage_metrics: d.field(n, "EnableNetworkAddressUsageMetrics", |d, n| d.structure(n, AttributeBooleanValue::from_query))?,
+        })
+    }
+}
+
+/// `ModifyVpcEndpointRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyVpcEndpointRequest {
+    pub dry_run: Option<bool>,
+    pub vpc_endpoint_id: Option<String>,
+    pub reset_policy: Option<bool>,
+    pub policy_document: Option<String>,
+    pub add_route_table_ids: Option<Vec<String>>,
+    pub remove_route_table_ids: Option<Vec<String>>,
+    pub add_subnet_ids: Option<Vec<String>>,
+    pub remove_subnet_ids: Option<Vec<String>>,
+    pub add_security_group_ids: Option<Vec<String>>,
+    pub remove_security_group_ids: Option<Vec<String>>,
+    pub ip_address_type: Option<IpAddressType>,
+    pub dns_options: Option<DnsOptionsSpecification>,
+    pub private_dns_enabled: Option<bool>,
+    pub subnet_configurations: Option<Vec<SubnetConfiguration>>,
+}
+
+/// The members of [`ModifyVpcEndpointRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModifyVpcEndpointRequestMember {
+    DryRun,
+    VpcEndpointId,
+    ResetPolicy,
+    PolicyDocument,
+    AddRouteTableIds,
+    RemoveRouteTableIds,
+    AddSubnetIds,
+    RemoveSubnetIds,
+    AddSecurityGroupIds,
+    RemoveSecurityGroupIds,
+    IpAddressType,
+    DnsOptions,
+    PrivateDnsEnabled,
+    SubnetConfigurations,
+}
+
+impl crate::members::MemberName for ModifyVpcEndpointRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ModifyVpcEndpointRequestMember::DryRun => "DryRun",
+            ModifyVpcEndpointRequestMember::VpcEndpointId => "VpcEndpointId",
+            ModifyVpcEndpointRequestMember::ResetPolicy => "ResetPolicy",
+            ModifyVpcEndpointRequestMember::PolicyDocument => "PolicyDocument",
+            ModifyVpcEndpointRequestMember::AddRouteTableIds => "AddRouteTableIds",
+            ModifyVpcEndpointRequestMember::RemoveRouteTableIds => "RemoveRouteTableIds",
+            ModifyVpcEndpointRequestMember::AddSubnetIds => "AddSubnetIds",
+            ModifyVpcEndpointRequestMember::RemoveSubnetIds => "RemoveSubnetIds",
+            ModifyVpcEndpointRequestMember::AddSecurityGroupIds => "AddSecurityGroupIds",
+            ModifyVpcEndpointRequestMember::RemoveSecurityGroupIds => "RemoveSecurityGroupIds",
+            ModifyVpcEndpointRequestMember::IpAddressType => "IpAddressType",
+            ModifyVpcEndpointRequestMember::DnsOptions => "DnsOptions",
+            ModifyVpcEndpointRequestMember::PrivateDnsEnabled => "PrivateDnsEnabled",
+            ModifyVpcEndpointRequestMember::SubnetConfigurations => "SubnetConfigurations",
+        }
+    }
+}
+
+impl crate::members::Members for ModifyVpcEndpointRequest {
+    type Member = ModifyVpcEndpointRequestMember;
+    fn present_members(&self) -> Vec<ModifyVpcEndpointRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(ModifyVpcEndpointRequestMember::DryRun); }
+        if self.vpc_endpoint_id.is_some() { present.push(ModifyVpcEndpointRequestMember::VpcEndpointId); }
+        if self.reset_policy.is_some() { present.push(ModifyVpcEndpointRequestMember::ResetPolicy); }
+        if self.policy_document.is_some() { present.push(ModifyVpcEndpointRequestMember::PolicyDocument); }
+        if self.add_route_table_ids.is_some() { present.push(ModifyVpcEndpointRequestMember::AddRouteTableIds); }
+        if self.remove_route_table_ids.is_some() { present.push(ModifyVpcEndpointRequestMember::RemoveRouteTableIds); }
+        if self.add_subnet_ids.is_some() { present.push(ModifyVpcEndpointRequestMember::AddSubnetIds); }
+        if self.remove_subnet_ids.is_some() { present.push(ModifyVpcEndpointRequestMember::RemoveSubnetIds); }
+        if self.add_security_group_ids.is_some() { present.push(ModifyVpcEndpointRequestMember::AddSecurityGroupIds); }
+        if self.remove_security_group_ids.is_some() { present.push(ModifyVpcEndpointRequestMember::RemoveSecurityGroupIds); }
+        if self.ip_address_type.is_some() { present.push(ModifyVpcEndpointRequestMember::IpAddressType); }
+        if self.dns_options.is_some() { present.push(ModifyVpcEndpointRequestMember::DnsOptions); }
+        if self.private_dns_enabled.is_some() { present.push(ModifyVpcEndpointRequestMember::PrivateDnsEnabled); }
+        if self.subnet_configurations.is_some() { present.push(ModifyVpcEndpointRequestMember::SubnetConfigurations); }
+        present
+    }
+}
+
+impl Validate for ModifyVpcEndpointRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("VpcEndpointId", "VpcEndpointId", |v| match &self.vpc_endpoint_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("IpAddressType", "IpAddressType", |v| match &self.ip_address_type {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("DnsOptions", "DnsOptions", |v| match &self.dns_options {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+    }
+}
+
+impl FromQuery for ModifyVpcEndpointRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            vpc_endpoint_id: d.field(n, "VpcEndpointId", |d, n| d.string(n))?,
+            reset_policy: d.field(n, "ResetPolicy", |d, n| d.boolean(n))?,
+            policy_document: d.field(n, "PolicyDocument", |d, n| d.string(n))?,
+            add_route_table_ids: d.field(n, "AddRouteTableId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            remove_route_table_ids: d.field(n, "RemoveRouteTableId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            add_subnet_ids: d.field(n, "AddSubnetId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            remove_subnet_ids: d.field(n, "RemoveSubnetId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            add_security_group_ids: d.field(n, "AddSecurityGroupId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            remove_security_group_ids: d.field(n, "RemoveSecurityGroupId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            ip_address_type: d.field(n, "IpAddressType", |d, n| d.enumeration(n))?,
+            dns_options: d.field(n, "DnsOptions", |d, n| d.structure(n, DnsOptionsSpecification::from_query))?,
+            private_dns_enabled: d.field(n, "PrivateDnsEnabled", |d, n| d.boolean(n))?,
+            subnet_configurations: d.field(n, "SubnetConfiguration", |d, n| d.list(n, |d, n| d.structure(n, SubnetConfiguration::from_query)))?,
+        })
+    }
+}
+
+/// `ModifyVpcEndpointResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyVpcEndpointResult {
+    pub r#return: Option<bool>,
+}
+
+impl XmlEncode for ModifyVpcEndpointResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.r#return { w.boolean(crate::name!("return"), *v); }
+    }
+}
+
+/// `ModifyVpcTenancyRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyVpcTenancyRequest {
+    pub vpc_id: Option<String>,
+    pub instance_tenancy: Option<VpcTenancy>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`ModifyVpcTenancyRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModifyVpcTenancyRequestMember {
+    VpcId,
+    InstanceTenancy,
+    DryRun,
+}
+
+impl crate::members::MemberName for ModifyVpcTenancyRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ModifyVpcTenancyRequestMember::VpcId => "VpcId",
+            ModifyVpcTenancyRequestMember::InstanceTenancy => "InstanceTenancy",
+            ModifyVpcTenancyRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for ModifyVpcTenancyRequest {
+    type Member = ModifyVpcTenancyRequestMember;
+    fn present_members(&self) -> Vec<ModifyVpcTenancyRequestMember> {
+        let mut present = Vec::new();
+        if self.vpc_id.is_some() { present.push(ModifyVpcTenancyRequestMember::VpcId); }
+        if self.instance_tenancy.is_some() { present.push(ModifyVpcTenancyRequestMember::InstanceTenancy); }
+        if self.dry_run.is_some() { present.push(ModifyVpcTenancyRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for ModifyVpcTenancyRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("VpcId", "VpcId", |v| match &self.vpc_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("InstanceTenancy", "InstanceTenancy", |v| match &self.instance_tenancy {
+            None => { v.missing(); }
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for ModifyVpcTenancyRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            vpc_id: d.field(n, "VpcId", |d, n| d.string(n))?,
+            instance_tenancy: d.field(n, "InstanceTenancy", |d, n| d.enumeration(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `ModifyVpcTenancyResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyVpcTenancyResult {
+    pub return_value: Option<bool>,
+}
+
+impl XmlEncode for ModifyVpcTenancyResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.return_value { w.boolean(crate::name!("return"), *v); }
+    }
+}
+
+/// `NetworkAcl` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkAcl {
+    pub associations: Option<Vec<NetworkAclAssociation>>,
+    pub entries: Option<Vec<NetworkAclEntry>>,
+    pub is_default: Option<bool>,
+    pub network_acl_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub vpc_id: Option<String>,
+    pub owner_id: Option<String>,
+}
+
+impl XmlEncode for NetworkAcl {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.associations { w.list(crate::name!("associationSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.entries { w.list(crate::name!("entrySet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.is_default { w.boolean(crate::name!("default"), *v); }
+        if let Some(v) = &self.network_acl_id { w.string(crate::name!("networkAclId"), v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+    }
+}
+
+/// `NetworkAclAssociation` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkAclAssociation {
+    pub network_acl_association_id: Option<String>,
+    pub network_acl_id: Option<String>,
+    pub subnet_id: Option<String>,
+}
+
+impl XmlEncode for NetworkAclAssociation {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.network_acl_association_id { w.string(crate::name!("networkAclAssociationId"), v); }
+        if let Some(v) = &self.network_acl_id { w.string(crate::name!("networkAclId"), v); }
+        if let Some(v) = &self.subnet_id { w.string(crate::name!("subnetId"), v); }
+    }
+}
+
+/// `NetworkAclEntry` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkAclEntry {
+    pub cidr_block: Option<String>,
+    pub egress: Option<bool>,
+    pub icmp_type_code: Option<IcmpTypeCode>,
+    pub ipv6_cidr_block: Option<String>,
+    pub port_range: Option<PortRange>,
+    pub protocol: Option<String>,
+    pub rule_action: Option<RuleAction>,
+    pub rule_number: Option<i32>,
+}
+
+impl XmlEncode for NetworkAclEntry {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.cidr_block { w.string(crate::name!("cidrBlock"), v); }
+        if let Some(v) = &self.egress { w.boolean(crate::name!("egress"), *v); }
+        if let Some(v) = &self.icmp_type_code { w.structure(crate::name!("icmpTypeCode"), v); }
+        if let Some(v) = &self.ipv6_cidr_block { w.string(crate::name!("ipv6CidrBlock"), v); }
+        if let Some(v) = &self.port_range { w.structure(crate::name!("portRange"), v); }
+        if let Some(v) = &self.protocol { w.string(crate::name!("protocol"), v); }
+        if let Some(v) = &self.rule_action { w.string(crate::name!("ruleAction"), v.as_str()); }
+        if let Some(v) = &self.rule_number { w.number(crate::name!("ruleNumber"), v); }
+    }
+}
+
+/// `NetworkInterface` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInterface {
+    pub association: Option<NetworkInterfaceAssociation>,
+    pub attachment: Option<NetworkInterfaceAttachment>,
+    pub availability_zone: Option<String>,
+    pub connection_tracking_configuration: Option<ConnectionTrackingConfiguration>,
+    pub description: Option<String>,
+    pub groups: Option<Vec<GroupIdentifier>>,
+    pub interface_type: Option<NetworkInterfaceType>,
+    pub ipv6_addresses: Option<Vec<NetworkInterfaceIpv6Address>>,
+    pub mac_address: Option<String>,
+    pub network_interface_id: Option<String>,
+    pub outpost_arn: Option<String>,
+    pub owner_id: Option<String>,
+    pub private_dns_name: Option<String>,
+    pub public_dns_name: Option<String>,
+    pub public_ip_dns_name_options: Option<PublicIpDnsNameOptions>,
+    pub private_ip_address: Option<String>,
+    pub private_ip_addresses: Option<Vec<NetworkInterfacePrivateIpAddress>>,
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecification>>,
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecification>>,
+    pub requester_id: Option<String>,
+    pub requester_managed: Option<bool>,
+    pub source_dest_check: Option<bool>,
+    pub status: Option<NetworkInterfaceStatus>,
+    pub subnet_id: Option<String>,
+    pub tag_set: Option<Vec<Tag>>,
+    pub vpc_id: Option<String>,
+    pub deny_all_igw_traffic: Option<bool>,
+    pub ipv6_native: Option<bool>,
+    pub ipv6_address: Option<String>,
+    pub operator: Option<OperatorResponse>,
+    pub associated_subnets: Option<Vec<String>>,
+    pub availability_zone_id: Option<String>,
+}
+
+impl XmlEncode for NetworkInterface {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.association { w.structure(crate::name!("association"), v); }
+        if let Some(v) = &self.attachment { w.structure(crate::name!("attachment"), v); }
+        if let Some(v) = &self.availability_zone { w.string(crate::name!("availabilityZone"), v); }
+        if let Some(v) = &self.connection_tracking_configuration { w.structure(crate::name!("connectionTrackingConfiguration"), v); }
+        if let Some(v) = &self.description { w.string(crate::name!("description"), v); }
+        if let Some(v) = &self.groups { w.list(crate::name!("groupSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.interface_type { w.string(crate::name!("interfaceType"), v.as_str()); }
+        if let Some(v) = &self.ipv6_addresses { w.list(crate::name!("ipv6AddressesSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.mac_address { w.string(crate::name!("macAddress"), v); }
+        if let Some(v) = &self.network_interface_id { w.string(crate::name!("networkInterfaceId"), v); }
+        if let Some(v) = &self.outpost_arn { w.string(crate::name!("outpostArn"), v); }
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+        if let Some(v) = &self.private_dns_name { w.string(crate::name!("privateDnsName"), v); }
+        if let Some(v) = &self.public_dns_name { w.string(crate::name!("publicDnsName"), v); }
+        if let Some(v) = &self.public_ip_dns_name_options { w.structure(crate::name!("publicIpDnsNameOptions"), v); }
+        if let Some(v) = &self.private_ip_address { w.string(crate::name!("privateIpAddress"), v); }
+        if let Some(v) = &self.private_ip_addresses { w.list(crate::name!("privateIpAddressesSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.ipv4_prefixes { w.list(crate::name!("ipv4PrefixSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.ipv6_prefixes { w.list(crate::name!("ipv6PrefixSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.requester_id { w.string(crate::name!("requesterId"), v); }
+        if let Some(v) = &self.requester_managed { w.boolean(crate::name!("requesterManaged"), *v); }
+        if let Some(v) = &self.source_dest_check { w.boolean(crate::name!("sourceDestCheck"), *v); }
+        if let Some(v) = &self.status { w.string(crate::name!("status"), v.as_str()); }
+        if let Some(v) = &self.subnet_id { w.string(crate::name!("subnetId"), v); }
+        if let Some(v) = &self.tag_set { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+        if let Some(v) = &self.deny_all_igw_traffic { w.boolean(crate::name!("denyAllIgwTraffic"), *v); }
+        if let Some(v) = &self.ipv6_native { w.boolean(crate::name!("ipv6Native"), *v); }
+        if let Some(v) = &self.ipv6_address { w.string(crate::name!("ipv6Address"), v); }
+        if let Some(v) = &self.operator { w.structure(crate::name!("operator"), v); }
+        if let Some(v) = &self.associated_subnets { w.list(crate::name!("associatedSubnetSet"), crate::name!("item"), v, |w, name, e| { w.string(name, e); }); }
+        if let Some(v) = &self.availability_zone_id { w.string(crate::name!("availabilityZoneId"), v); }
+    }
+}
+
+/// `NetworkInterfaceAssociation` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInterfaceAssociation {
+    pub allocation_id: Option<String>,
+    pub association_id: Option<String>,
+    pub ip_owner_id: Option<String>,
+    pub public_dns_name: Option<String>,
+    pub public_ip: Option<String>,
+    pub customer_owned_ip: Option<String>,
+    pub carrier_ip: Option<String>,
+}
+
+impl XmlEncode for NetworkInterfaceAssociation {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.allocation_id { w.string(crate::name!("allocationId"), v); }
+        if let Some(v) = &self.association_id { w.string(crate::name!("associationId"), v); }
+        if let Some(v) = &self.ip_owner_id { w.string(crate::name!("ipOwnerId"), v); }
+        if let Some(v) = &self.public_dns_name { w.string(crate::name!("publicDnsName"), v); }
+        if let Some(v) = &self.public_ip { w.string(crate::name!("publicIp"), v); }
+        if let Some(v) = &self.customer_owned_ip { w.string(crate::name!("customerOwnedIp"), v); }
+        if let Some(v) = &self.carrier_ip { w.string(crate::name!("carrierIp"), v); }
+    }
+}
+
+/// `NetworkInterfaceAttachment` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInterfaceAttachment {
+    pub attach_time: Option<DateTime>,
+    pub attachment_id: Option<String>,
+    pub delete_on_termination: Option<bool>,
+    pub device_index: Option<i32>,
+    pub network_card_index: Option<i32>,
+    pub instance_id: Option<String>,
+    pub instance_owner_id: Option<String>,
+    pub status: Option<AttachmentStatus>,
+    pub ena_srd_specification: Option<AttachmentEnaSrdSpecification>,
+    pub ena_queue_count: Option<i32>,
+}
+
+impl XmlEncode for NetworkInterfaceAttachment {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.attach_time { w.timestamp(crate::name!("attachTime"), *v); }
+        if let Some(v) = &self.attachment_id { w.string(crate::name!("attachmentId"), v); }
+        if let Some(v) = &self.delete_on_termination { w.boolean(crate::name!("deleteOnTermination"), *v); }
+        if let Some(v) = &self.device_index { w.number(crate::name!("deviceIndex"), v); }
+        if let Some(v) = &self.network_card_index { w.number(crate::name!("networkCardIndex"), v); }
+        if let Some(v) = &self.instance_id { w.string(crate::name!("instanceId"), v); }
+        if let Some(v) = &self.instance_owner_id { w.string(crate::name!("instanceOwnerId"), v); }
+        if let Some(v) = &self.status { w.string(crate::name!("status"), v.as_str()); }
+        if let Some(v) = &self.ena_srd_specification { w.structure(crate::name!("enaSrdSpecification"), v); }
+        if let Some(v) = &self.ena_queue_count { w.number(crate::name!("enaQueueCount"), v); }
+    }
+}
+
+/// `NetworkInterfaceAttachmentChanges` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInterfaceAttachmentChanges {
+    pub default_ena_queue_count: Option<bool>,
+    pub ena_queue_count: Option<i32>,
+    pub attachment_id: Option<String>,
+    pub delete_on_termination: Option<bool>,
+}
+
+/// The members of [`NetworkInterfaceAttachmentChanges`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NetworkInterfaceAttachmentChangesMember {
+    DefaultEnaQueueCount,
+    EnaQueueCount,
+    AttachmentId,
+    DeleteOnTermination,
+}
+
+impl crate::members::MemberName for NetworkInterfaceAttachmentChangesMember {
+    fn name(self) -> &'static str {
+        match self {
+            NetworkInterfaceAttachmentChangesMember::DefaultEnaQueueCount => "DefaultEnaQueueCount",
+            NetworkInterfaceAttachmentChangesMember::EnaQueueCount => "EnaQueueCount",
+            NetworkInterfaceAttachmentChangesMember::AttachmentId => "AttachmentId",
+            NetworkInterfaceAttachmentChangesMember::DeleteOnTermination => "DeleteOnTermination",
+        }
+    }
+}
+
+impl crate::members::Members for NetworkInterfaceAttachmentChanges {
+    type Member = NetworkInterfaceAttachmentChangesMember;
+    fn present_members(&self) -> Vec<NetworkInterfaceAttachmentChangesMember> {
+        let mut present = Vec::new();
+        if self.default_ena_queue_count.is_some() { present.push(NetworkInterfaceAttachmentChangesMember::DefaultEnaQueueCount); }
+        if self.ena_queue_count.is_some() { present.push(NetworkInterfaceAttachmentChangesMember::EnaQueueCount); }
+        if self.attachment_id.is_some() { present.push(NetworkInterfaceAttachmentChangesMember::AttachmentId); }
+        if self.delete_on_termination.is_some() { present.push(NetworkInterfaceAttachmentChangesMember::DeleteOnTermination); }
+        present
+    }
+}
+
+impl Validate for NetworkInterfaceAttachmentChanges {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for NetworkInterfaceAttachmentChanges {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            default_ena_queue_count: d.field(n, "DefaultEnaQueueCount", |d, n| d.boolean(n))?,
+            ena_queue_count: d.field(n, "EnaQueueCount", |d, n| d.integer(n))?,
+            attachment_id: d.field(n, "AttachmentId", |d, n| d.string(n))?,
+            delete_on_termination: d.field(n, "DeleteOnTermination", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `NetworkInterfaceCreationType`: one of 4 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum NetworkInterfaceCreationType {
+    /// `efa`
+    Efa,
+    /// `efa-only`
+    EfaOnly,
+    /// `branch`
+    Branch,
+    /// `trunk`
+    Trunk,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for NetworkInterfaceCreationType {
+    const VALUES: &'static [&'static str] = &["efa", "efa-only", "branch", "trunk"];
+    fn as_str(&self) -> &str {
+        match self {
+            NetworkInterfaceCreationType::Efa => "efa",
+            NetworkInterfaceCreationType::EfaOnly => "efa-only",
+            NetworkInterfaceCreationType::Branch => "branch",
+            NetworkInterfaceCreationType::Trunk => "trunk",
+            NetworkInterfaceCreationType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "efa" => NetworkInterfaceCreationType::Efa,
+            "efa-only" => NetworkInterfaceCreationType::EfaOnly,
+            "branch" => NetworkInterfaceCreationType::Branch,
+            "trunk" => NetworkInterfaceCreationType::Trunk,
+            other => NetworkInterfaceCreationType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, NetworkInterfaceCreationType::Unknown(_))
+    }
+}
+
+/// `NetworkInterfaceIpv6Address` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInterfaceIpv6Address {
+    pub ipv6_address: Option<String>,
+    pub public_ipv6_dns_name: Option<String>,
+    pub is_primary_ipv6: Option<bool>,
+}
+
+impl XmlEncode for NetworkInterfaceIpv6Address {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipv6_address { w.string(crate::name!("ipv6Address"), v); }
+        if let Some(v) = &self.public_ipv6_dns_name { w.string(crate::name!("publicIpv6DnsName"), v); }
+        if let Some(v) = &self.is_primary_ipv6 { w.boolean(crate::name!("isPrimaryIpv6"), *v); }
+    }
+}
+
+/// `NetworkInterfacePrivateIpAddress` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInterfacePrivateIpAddress {
+    pub association: Option<NetworkInterfaceAssociation>,
+    pub primary: Option<bool>,
+    pub private_dns_name: Option<String>,
+    pub private_ip_address: Option<String>,
+}
+
+impl XmlEncode for NetworkInterfacePrivateIpAddress {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.association { w.structure(crate::name!("association"), v); }
+        if let Some(v) = &self.primary { w.boolean(crate::name!("primary"), *v); }
+        if let Some(v) = &self.private_dns_name { w.string(crate::name!("privateDnsName"), v); }
+        if let Some(v) = &self.private_ip_address { w.string(crate::name!("privateIpAddress"), v); }
+    }
+}
+
+/// `NetworkInterfaceStatus`: one of 5 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum NetworkInterfaceStatus {
+    /// `available`
+    Available,
+    /// `associated`
+    Associated,
+    /// `attaching`
+    Attaching,
+    /// `in-use`
+    InUse,
+    /// `detaching`
+    Detaching,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for NetworkInterfaceStatus {
+    const VALUES: &'static [&'static str] = &["available", "associated", "attaching", "in-use", "detaching"];
+    fn as_str(&self) -> &str {
+        match self {
+            NetworkInterfaceStatus::Available => "available",
+            NetworkInterfaceStatus::Associated => "associated",
+            NetworkInterfaceStatus::Attaching => "attaching",
+            NetworkInterfaceStatus::InUse => "in-use",
+            NetworkInterfaceStatus::Detaching => "detaching",
+            NetworkInterfaceStatus::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "available" => NetworkInterfaceStatus::Available,
+            "associated" => NetworkInterfaceStatus::Associated,
+            "attaching" => NetworkInterfaceStatus::Attaching,
+            "in-use" => NetworkInterfaceStatus::InUse,
+            "detaching" => NetworkInterfaceStatus::Detaching,
+            other => NetworkInterfaceStatus::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, NetworkInterfaceStatus::Unknown(_))
+    }
+}
+
+/// `NetworkInterfaceType`: one of 18 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum NetworkInterfaceType {
+    /// `interface`
+    Interface,
+    /// `natGateway`
+    NatGateway,
+    /// `efa`
+    Efa,
+    /// `efa-only`
+    EfaOnly,
+    /// `trunk`
+    Trunk,
+    /// `load_balancer`
+    LoadBalancer,
+    /// `network_load_balancer`
+    NetworkLoadBalancer,
+    /// `vpc_endpoint`
+    VpcEndpoint,
+    /// `branch`
+    Branch,
+    /// `transit_gateway`
+    TransitGateway,
+    /// `lambda`
+    Lambda,
+    /// `quicksight`
+    Quicksight,
+    /// `global_accelerator_managed`
+    GlobalAcceleratorManaged,
+    /// `api_gateway_managed`
+    ApiGatewayManaged,
+    /// `gateway_load_balancer`
+    GatewayLoadBalancer,
+    /// `gateway_load_balancer_endpoint`
+    GatewayLoadBalancerEndpoint,
+    /// `iot_rules_managed`
+    IotRulesManaged,
+    /// `aws_codestar_connections_managed`
+    AwsCodestarConnectionsManaged,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for NetworkInterfaceType {
+    const VALUES: &'static [&'static str] = &["interface", "natGateway", "efa", "efa-only", "trunk", "load_balancer", "network_load_balancer", "vpc_endpoint", "branch", "transit_gateway", "lambda", "quicksight", "global_accelerator_managed", "api_gateway_managed", "gateway_load_balancer", "gateway_load_balancer_endpoint", "iot_rules_managed", "aws_codestar_connections_managed"];
+    fn as_str(&self) -> &str {
+        match self {
+            NetworkInterfaceType::Interface => "interface",
+            NetworkInterfaceType::NatGateway => "natGateway",
+            NetworkInterfaceType::Efa => "efa",
+            NetworkInterfaceType::EfaOnly => "efa-only",
+            NetworkInterfaceType::Trunk => "trunk",
+            NetworkInterfaceType::LoadBalancer => "load_balancer",
+            NetworkInterfaceType::NetworkLoadBalancer => "network_load_balancer",
+            NetworkInterfaceType::VpcEndpoint => "vpc_endpoint",
+            NetworkInterfaceType::Branch => "branch",
+            NetworkInterfaceType::TransitGateway => "transit_gateway",
+            NetworkInterfaceType::Lambda => "lambda",
+            NetworkInterfaceType::Quicksight => "quicksight",
+            NetworkInterfaceType::GlobalAcceleratorManaged => "global_accelerator_managed",
+            NetworkInterfaceType::ApiGatewayManaged => "api_gateway_managed",
+            NetworkInterfaceType::GatewayLoadBalancer => "gateway_load_balancer",
+            NetworkInterfaceType::GatewayLoadBalancerEndpoint => "gateway_load_balancer_endpoint",
+            NetworkInterfaceType::IotRulesManaged => "iot_rules_managed",
+            NetworkInterfaceType::AwsCodestarConnectionsManaged => "aws_codestar_connections_managed",
+            NetworkInterfaceType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "interface" => NetworkInterfaceType::Interface,
+            "natGateway" => NetworkInterfaceType::NatGateway,
+            "efa" => NetworkInterfaceType::Efa,
+            "efa-only" => NetworkInterfaceType::EfaOnly,
+            "trunk" => NetworkInterfaceType::Trunk,
+            "load_balancer" => NetworkInterfaceType::LoadBalancer,
+            "network_load_balancer" => NetworkInterfaceType::NetworkLoadBalancer,
+            "vpc_endpoint" => NetworkInterfaceType::VpcEndpoint,
+            "branch" => NetworkInterfaceType::Branch,
+            "transit_gateway" => NetworkInterfaceType::TransitGateway,
+            "lambda" => NetworkInterfaceType::Lambda,
+            "quicksight" => NetworkInterfaceType::Quicksight,
+            "global_accelerator_managed" => NetworkInterfaceType::GlobalAcceleratorManaged,
+            "api_gateway_managed" => NetworkInterfaceType::ApiGatewayManaged,
+            "gateway_load_balancer" => NetworkInterfaceType::GatewayLoadBalancer,
+            "gateway_load_balancer_endpoint" => NetworkInterfaceType::GatewayLoadBalancerEndpoint,
+            "iot_rules_managed" => NetworkInterfaceType::IotRulesManaged,
+            "aws_codestar_connections_managed" => NetworkInterfaceType::AwsCodestarConnectionsManaged,
+            other => NetworkInterfaceType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, NetworkInterfaceType::Unknown(_))
+    }
+}
+
+/// `NewDhcpConfiguration` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewDhcpConfiguration {
+    pub key: Option<String>,
+    pub values: Option<Vec<String>>,
+}
+
+/// The members of [`NewDhcpConfiguration`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NewDhcpConfigurationMember {
+    Key,
+    Values,
+}
+
+impl crate::members::MemberName for NewDhcpConfigurationMember {
+    fn name(self) -> &'static str {
+        match self {
+            NewDhcpConfigurationMember::Key => "Key",
+            NewDhcpConfigurationMember::Values => "Values",
+        }
+    }
+}
+
+impl crate::members::Members for NewDhcpConfiguration {
+    type Member = NewDhcpConfigurationMember;
+    fn present_members(&self) -> Vec<NewDhcpConfigurationMember> {
+        let mut present = Vec::new();
+        if self.key.is_some() { present.push(NewDhcpConfigurationMember::Key); }
+        if self.values.is_some() { present.push(NewDhcpConfigurationMember::Values); }
+        present
+    }
+}
+
+impl Validate for NewDhcpConfiguration {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for NewDhcpConfiguration {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            key: d.field(n, "Key", |d, n| d.string(n))?,
+            values: d.field(n, "Value", |d, n| d.list(n, |d, n| d.string(n)))?,
+        })
+    }
+}
+
+/// `OperatorRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OperatorRequest {
+    pub principal: Option<String>,
+}
+
+/// The members of [`OperatorRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OperatorRequestMember {
+    Principal,
+}
+
+impl crate::members::MemberName for OperatorRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            OperatorRequestMember::Principal => "Principal",
+        }
+    }
+}
+
+impl crate::members::Members for OperatorRequest {
+    type Member = OperatorRequestMember;
+    fn present_members(&self) -> Vec<OperatorRequestMember> {
+        let mut present = Vec::new();
+        if self.principal.is_some() { present.push(OperatorRequestMember::Principal); }
+        present
+    }
+}
+
+impl Validate for OperatorRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for OperatorRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            principal: d.field(n, "Principal", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `OperatorResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OperatorResponse {
+    pub managed: Option<bool>,
+    pub principal: Option<String>,
+    pub hidden_by_default: Option<bool>,
+}
+
+impl XmlEncode for OperatorResponse {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.managed { w.boolean(crate::name!("managed"), *v); }
+        if let Some(v) = &self.principal { w.string(crate::name!("principal"), v); }
+        if let Some(v) = &self.hidden_by_default { w.boolean(crate::name!("hiddenByDefault"), *v); }
+    }
+}
+
+/// `PayerResponsibility`: one of 1 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PayerResponsibility {
+    /// `ServiceOwner`
+    ServiceOwner,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for PayerResponsibility {
+    const VALUES: &'static [&'static str] = &["ServiceOwner"];
+    fn as_str(&self) -> &str {
+        match self {
+            PayerResponsibility::ServiceOwner => "ServiceOwner",
+            PayerResponsibility::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "ServiceOwner" => PayerResponsibility::ServiceOwner,
+            other => PayerResponsibility::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, PayerResponsibility::Unknown(_))
+    }
+}
+
+/// `PortRange` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PortRange {
+    pub from: Option<i32>,
+    pub to: Option<i32>,
+}
+
+impl XmlEncode for PortRange {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.from { w.number(crate::name!("from"), v); }
+        if let Some(v) = &self.to { w.number(crate::name!("to"), v); }
+    }
+}
+
+/// `PrefixList` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrefixList {
+    pub cidrs: Option<Vec<String>>,
+    pub prefix_list_id: Option<String>,
+    pub prefix_list_name: Option<String>,
+}
+
+impl XmlEncode for PrefixList {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.cidrs { w.list(crate::name!("cidrSet"), crate::name!("item"), v, |w, name, e| { w.string(name, e); }); }
+        if let Some(v) = &self.prefix_list_id { w.string(crate::name!("prefixListId"), v); }
+        if let Some(v) = &self.prefix_list_name { w.string(crate::name!("prefixListName"), v); }
+    }
+}
+
+/// `PrefixListId` (input and output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrefixListId {
+    pub description: Option<String>,
+    pub prefix_list_id: Option<String>,
+}
+
+/// The members of [`PrefixListId`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrefixListIdMember {
+    Description,
+    PrefixListId,
+}
+
+impl crate::members::MemberName for PrefixListIdMember {
+    fn name(self) -> &'static str {
+        match self {
+            PrefixListIdMember::Description => "Description",
+            PrefixListIdMember::PrefixListId => "PrefixListId",
+        }
+    }
+}
+
+impl crate::members::Members for PrefixListId {
+    type Member = PrefixListIdMember;
+    fn present_members(&self) -> Vec<PrefixListIdMember> {
+        let mut present = Vec::new();
+        if self.description.is_some() { present.push(PrefixListIdMember::Description); }
+        if self.prefix_list_id.is_some() { present.push(PrefixListIdMember::PrefixListId); }
+        present
+    }
+}
+
+impl Validate for PrefixListId {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for PrefixListId {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            description: d.field(n, "Description", |d, n| d.string(n))?,
+            prefix_list_id: d.field(n, "PrefixListId", |d, n| d.string(n))?,
+        })
+    }
+}
+
+impl XmlEncode for PrefixListId {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.description { w.string(crate::name!("description"), v); }
+        if let Some(v) = &self.prefix_list_id { w.string(crate::name!("prefixListId"), v); }
+    }
+}
+
+/// `PrivateDnsDetails` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrivateDnsDetails {
+    pub private_dns_name: Option<String>,
+}
+
+impl XmlEncode for PrivateDnsDetails {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.private_dns_name { w.string(crate::name!("privateDnsName"), v); }
+    }
+}
+
+/// `PrivateDnsNameOptionsOnLaunch` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrivateDnsNameOptionsOnLaunch {
+    pub hostname_type: Option<HostnameType>,
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+impl XmlEncode for PrivateDnsNameOptionsOnLaunch {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.hostname_type { w.string(crate::name!("hostnameType"), v.as_str()); }
+        if let Some(v) = &self.enable_resource_name_dns_a_record { w.boolean(crate::name!("enableResourceNameDnsARecord"), *v); }
+        if let Some(v) = &self.enable_resource_name_dns_aaaa_record { w.boolean(crate::name!("enableResourceNameDnsAAAARecord"), *v); }
+    }
+}
+
+/// `PrivateIpAddressSpecification` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrivateIpAddressSpecification {
+    pub primary: Option<bool>,
+    pub private_ip_address: Option<String>,
+}
+
+/// The members of [`PrivateIpAddressSpecification`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrivateIpAddressSpecificationMember {
+    Primary,
+    PrivateIpAddress,
+}
+
+impl crate::members::MemberName for PrivateIpAddressSpecificationMember {
+    fn name(self) -> &'static str {
+        match self {
+            PrivateIpAddressSpecificationMember::Primary => "Primary",
+            PrivateIpAddressSpecificationMember::PrivateIpAddress => "PrivateIpAddress",
+        }
+    }
+}
+
+impl crate::members::Members for PrivateIpAddressSpecification {
+    type Member = PrivateIpAddressSpecificationMember;
+    fn present_members(&self) -> Vec<PrivateIpAddressSpecificationMember> {
+        let mut present = Vec::new();
+        if self.primary.is_some() { present.push(PrivateIpAddressSpecificationMember::Primary); }
+        if self.private_ip_address.is_some() { present.push(PrivateIpAddressSpecificationMember::PrivateIpAddress); }
+        present
+    }
+}
+
+impl Validate for PrivateIpAddressSpecification {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for PrivateIpAddressSpecification {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            primary: d.field(n, "Primary", |d, n| d.boolean(n))?,
+            private_ip_address: d.field(n, "PrivateIpAddress", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `PropagatingVgw` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PropagatingVgw {
+    pub gateway_id: Option<String>,
+}
+
+impl XmlEncode for PropagatingVgw {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.gateway_id { w.string(crate::name!("gatewayId"), v); }
+    }
+}
+
 /// `ProvisionIpamPoolCidrRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProvisionIpamPoolCidrRequest {
@@ -5159,6 +11145,44 @@ pub struct ProvisionIpamPoolCidrResult {
 impl XmlEncode for ProvisionIpamPoolCidrResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.ipam_pool_cidr { w.structure(crate::name!("ipamPoolCidr"), v); }
+    }
+}
+
+/// `PublicIpDnsNameOptions` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PublicIpDnsNameOptions {
+    pub dns_hostname_type: Option<String>,
+    pub public_ipv4_dns_name: Option<String>,
+    pub public_ipv6_dns_name: Option<String>,
+    pub public_dual_stack_dns_name: Option<String>,
+}
+
+impl XmlEncode for PublicIpDnsNameOptions {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.dns_hostname_type { w.string(crate::name!("dnsHostnameType"), v); }
+        if let Some(v) = &self.public_ipv4_dns_name { w.string(crate::name!("publicIpv4DnsName"), v); }
+        if let Some(v) = &self.public_ipv6_dns_name { w.string(crate::name!("publicIpv6DnsName"), v); }
+        if let Some(v) = &self.public_dual_stack_dns_name { w.string(crate::name!("publicDualStackDnsName"), v); }
+    }
+}
+
+/// `ReferencedSecurityGroup` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReferencedSecurityGroup {
+    pub group_id: Option<String>,
+    pub peering_status: Option<String>,
+    pub user_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub vpc_peering_connection_id: Option<String>,
+}
+
+impl XmlEncode for ReferencedSecurityGroup {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.group_id { w.string(crate::name!("groupId"), v); }
+        if let Some(v) = &self.peering_status { w.string(crate::name!("peeringStatus"), v); }
+        if let Some(v) = &self.user_id { w.string(crate::name!("userId"), v); }
+        if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+        if let Some(v) = &self.vpc_peering_connection_id { w.string(crate::name!("vpcPeeringConnectionId"), v); }
     }
 }
 
@@ -5313,6 +11337,211 @@ impl FromQuery for RemoveIpamOperatingRegion {
         Ok(Self {
             region_name: d.field(n, "RegionName", |d, n| d.string(n))?,
         })
+    }
+}
+
+/// `ReplaceRouteRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReplaceRouteRequest {
+    pub destination_prefix_list_id: Option<String>,
+    pub vpc_endpoint_id: Option<String>,
+    pub local_target: Option<bool>,
+    pub transit_gateway_id: Option<String>,
+    pub local_gateway_id: Option<String>,
+    pub carrier_gateway_id: Option<String>,
+    pub core_network_arn: Option<String>,
+    pub odb_network_arn: Option<String>,
+    pub dry_run: Option<bool>,
+    pub route_table_id: Option<String>,
+    pub destination_cidr_block: Option<String>,
+    pub gateway_id: Option<String>,
+    pub destination_ipv6_cidr_block: Option<String>,
+    pub egress_only_internet_gateway_id: Option<String>,
+    pub instance_id: Option<String>,
+    pub network_interface_id: Option<String>,
+    pub vpc_peering_connection_id: Option<String>,
+    pub nat_gateway_id: Option<String>,
+}
+
+/// The members of [`ReplaceRouteRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReplaceRouteRequestMember {
+    DestinationPrefixListId,
+    VpcEndpointId,
+    LocalTarget,
+    TransitGatewayId,
+    LocalGatewayId,
+    CarrierGatewayId,
+    CoreNetworkArn,
+    OdbNetworkArn,
+    DryRun,
+    RouteTableId,
+    DestinationCidrBlock,
+    GatewayId,
+    DestinationIpv6CidrBlock,
+    EgressOnlyInternetGatewayId,
+    InstanceId,
+    NetworkInterfaceId,
+    VpcPeeringConnectionId,
+    NatGatewayId,
+}
+
+impl crate::members::MemberName for ReplaceRouteRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ReplaceRouteRequestMember::DestinationPrefixListId => "DestinationPrefixListId",
+            ReplaceRouteRequestMember::VpcEndpointId => "VpcEndpointId",
+            ReplaceRouteRequestMember::LocalTarget => "LocalTarget",
+            ReplaceRouteRequestMember::TransitGatewayId => "TransitGatewayId",
+            ReplaceRouteRequestMember::LocalGatewayId => "LocalGatewayId",
+            ReplaceRouteRequestMember::CarrierGatewayId => "CarrierGatewayId",
+            ReplaceRouteRequestMember::CoreNetworkArn => "CoreNetworkArn",
+            ReplaceRouteRequestMember::OdbNetworkArn => "OdbNetworkArn",
+            ReplaceRouteRequestMember::DryRun => "DryRun",
+            ReplaceRouteRequestMember::RouteTableId => "RouteTableId",
+            ReplaceRouteRequestMember::DestinationCidrBlock => "DestinationCidrBlock",
+            ReplaceRouteRequestMember::GatewayId => "GatewayId",
+            ReplaceRouteRequestMember::DestinationIpv6CidrBlock => "DestinationIpv6CidrBlock",
+            ReplaceRouteRequestMember::EgressOnlyInternetGatewayId => "EgressOnlyInternetGatewayId",
+            ReplaceRouteRequestMember::InstanceId => "InstanceId",
+            ReplaceRouteRequestMember::NetworkInterfaceId => "NetworkInterfaceId",
+            ReplaceRouteRequestMember::VpcPeeringConnectionId => "VpcPeeringConnectionId",
+            ReplaceRouteRequestMember::NatGatewayId => "NatGatewayId",
+        }
+    }
+}
+
+impl crate::members::Members for ReplaceRouteRequest {
+    type Member = ReplaceRouteRequestMember;
+    fn present_members(&self) -> Vec<ReplaceRouteRequestMember> {
+        let mut present = Vec::new();
+        if self.destination_prefix_list_id.is_some() { present.push(ReplaceRouteRequestMember::DestinationPrefixListId); }
+        if self.vpc_endpoint_id.is_some() { present.push(ReplaceRouteRequestMember::VpcEndpointId); }
+        if self.local_target.is_some() { present.push(ReplaceRouteRequestMember::LocalTarget); }
+        if self.transit_gateway_id.is_some() { present.push(ReplaceRouteRequestMember::TransitGatewayId); }
+        if self.local_gateway_id.is_some() { present.push(ReplaceRouteRequestMember::LocalGatewayId); }
+        if self.carrier_gateway_id.is_some() { present.push(ReplaceRouteRequestMember::CarrierGatewayId); }
+        if self.core_network_arn.is_some() { present.push(ReplaceRouteRequestMember::CoreNetworkArn); }
+        if self.odb_network_arn.is_some() { present.push(ReplaceRouteRequestMember::OdbNetworkArn); }
+        if self.dry_run.is_some() { present.push(ReplaceRouteRequestMember::DryRun); }
+        if self.route_table_id.is_some() { present.push(ReplaceRouteRequestMember::RouteTableId); }
+        if self.destination_cidr_block.is_some() { present.push(ReplaceRouteRequestMember::DestinationCidrBlock); }
+        if self.gateway_id.is_some() { present.push(ReplaceRouteRequestMember::GatewayId); }
+        if self.destination_ipv6_cidr_block.is_some() { present.push(ReplaceRouteRequestMember::DestinationIpv6CidrBlock); }
+        if self.egress_only_internet_gateway_id.is_some() { present.push(ReplaceRouteRequestMember::EgressOnlyInternetGatewayId); }
+        if self.instance_id.is_some() { present.push(ReplaceRouteRequestMember::InstanceId); }
+        if self.network_interface_id.is_some() { present.push(ReplaceRouteRequestMember::NetworkInterfaceId); }
+        if self.vpc_peering_connection_id.is_some() { present.push(ReplaceRouteRequestMember::VpcPeeringConnectionId); }
+        if self.nat_gateway_id.is_some() { present.push(ReplaceRouteRequestMember::NatGatewayId); }
+        present
+    }
+}
+
+impl Validate for ReplaceRouteRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("RouteTableId", "RouteTableId", |v| match &self.route_table_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for ReplaceRouteRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            destination_prefix_list_id: d.field(n, "DestinationPrefixListId", |d, n| d.string(n))?,
+            vpc_endpoint_id: d.field(n, "VpcEndpointId", |d, n| d.string(n))?,
+            local_target: d.field(n, "LocalTarget", |d, n| d.boolean(n))?,
+            transit_gateway_id: d.field(n, "TransitGatewayId", |d, n| d.string(n))?,
+            local_gateway_id: d.field(n, "LocalGatewayId", |d, n| d.string(n))?,
+            carrier_gateway_id: d.field(n, "CarrierGatewayId", |d, n| d.string(n))?,
+            core_network_arn: d.field(n, "CoreNetworkArn", |d, n| d.string(n))?,
+            odb_network_arn: d.field(n, "OdbNetworkArn", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            route_table_id: d.field(n, "RouteTableId", |d, n| d.string(n))?,
+            destination_cidr_block: d.field(n, "DestinationCidrBlock", |d, n| d.string(n))?,
+            gateway_id: d.field(n, "GatewayId", |d, n| d.string(n))?,
+            destination_ipv6_cidr_block: d.field(n, "DestinationIpv6CidrBlock", |d, n| d.string(n))?,
+            egress_only_internet_gateway_id: d.field(n, "EgressOnlyInternetGatewayId", |d, n| d.string(n))?,
+            instance_id: d.field(n, "InstanceId", |d, n| d.string(n))?,
+            network_interface_id: d.field(n, "NetworkInterfaceId", |d, n| d.string(n))?,
+            vpc_peering_connection_id: d.field(n, "VpcPeeringConnectionId", |d, n| d.string(n))?,
+            nat_gateway_id: d.field(n, "NatGatewayId", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `ReplaceRouteTableAssociationRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReplaceRouteTableAssociationRequest {
+    pub dry_run: Option<bool>,
+    pub association_id: Option<String>,
+    pub route_table_id: Option<String>,
+}
+
+/// The members of [`ReplaceRouteTableAssociationRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReplaceRouteTableAssociationRequestMember {
+    DryRun,
+    AssociationId,
+    RouteTableId,
+}
+
+impl crate::members::MemberName for ReplaceRouteTableAssociationRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ReplaceRouteTableAssociationRequestMember::DryRun => "DryRun",
+            ReplaceRouteTableAssociationRequestMember::AssociationId => "AssociationId",
+            ReplaceRouteTableAssociationRequestMember::RouteTableId => "RouteTableId",
+        }
+    }
+}
+
+impl crate::members::Members for ReplaceRouteTableAssociationRequest {
+    type Member = ReplaceRouteTableAssociationRequestMember;
+    fn present_members(&self) -> Vec<ReplaceRouteTableAssociationRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(ReplaceRouteTableAssociationRequestMember::DryRun); }
+        if self.association_id.is_some() { present.push(ReplaceRouteTableAssociationRequestMember::AssociationId); }
+        if self.route_table_id.is_some() { present.push(ReplaceRouteTableAssociationRequestMember::RouteTableId); }
+        present
+    }
+}
+
+impl Validate for ReplaceRouteTableAssociationRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("AssociationId", "AssociationId", |v| match &self.association_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("RouteTableId", "RouteTableId", |v| match &self.route_table_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for ReplaceRouteTableAssociationRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            association_id: d.field(n, "AssociationId", |d, n| d.string(n))?,
+            route_table_id: d.field(n, "RouteTableId", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `ReplaceRouteTableAssociationResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReplaceRouteTableAssociationResult {
+    pub new_association_id: Option<String>,
+    pub association_state: Option<RouteTableAssociationState>,
+}
+
+impl XmlEncode for ReplaceRouteTableAssociationResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.new_association_id { w.string(crate::name!("newAssociationId"), v); }
+        if let Some(v) = &self.association_state { w.structure(crate::name!("associationState"), v); }
     }
 }
 
@@ -5820,6 +12049,1204 @@ impl WireEnum for ResourceType {
     }
 }
 
+/// `RevokeSecurityGroupEgressRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RevokeSecurityGroupEgressRequest {
+    pub security_group_rule_ids: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+    pub group_id: Option<String>,
+    pub source_security_group_name: Option<String>,
+    pub source_security_group_owner_id: Option<String>,
+    pub ip_protocol: Option<String>,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub cidr_ip: Option<String>,
+    pub ip_permissions: Option<Vec<IpPermission>>,
+}
+
+/// The members of [`RevokeSecurityGroupEgressRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RevokeSecurityGroupEgressRequestMember {
+    SecurityGroupRuleIds,
+    DryRun,
+    GroupId,
+    SourceSecurityGroupName,
+    SourceSecurityGroupOwnerId,
+    IpProtocol,
+    FromPort,
+    ToPort,
+    CidrIp,
+    IpPermissions,
+}
+
+impl crate::members::MemberName for RevokeSecurityGroupEgressRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            RevokeSecurityGroupEgressRequestMember::SecurityGroupRuleIds => "SecurityGroupRuleIds",
+            RevokeSecurityGroupEgressRequestMember::DryRun => "DryRun",
+            RevokeSecurityGroupEgressRequestMember::GroupId => "GroupId",
+            RevokeSecurityGroupEgressRequestMember::SourceSecurityGroupName => "SourceSecurityGroupName",
+            RevokeSecurityGroupEgressRequestMember::SourceSecurityGroupOwnerId => "SourceSecurityGroupOwnerId",
+            RevokeSecurityGroupEgressRequestMember::IpProtocol => "IpProtocol",
+            RevokeSecurityGroupEgressRequestMember::FromPort => "FromPort",
+            RevokeSecurityGroupEgressRequestMember::ToPort => "ToPort",
+            RevokeSecurityGroupEgressRequestMember::CidrIp => "CidrIp",
+            RevokeSecurityGroupEgressRequestMember::IpPermissions => "IpPermissions",
+        }
+    }
+}
+
+impl crate::members::Members for RevokeSecurityGroupEgressRequest {
+    type Member = RevokeSecurityGroupEgressRequestMember;
+    fn present_members(&self) -> Vec<RevokeSecurityGroupEgressRequestMember> {
+        let mut present = Vec::new();
+        if self.security_group_rule_ids.is_some() { present.push(RevokeSecurityGroupEgressRequestMember::SecurityGroupRuleIds); }
+        if self.dry_run.is_some() { present.push(RevokeSecurityGroupEgressRequestMember::DryRun); }
+        if self.group_id.is_some() { present.push(RevokeSecurityGroupEgressRequestMember::GroupId); }
+        if self.source_security_group_name.is_some() { present.push(RevokeSecurityGroupEgressRequestMember::SourceSecurityGroupName); }
+        if self.source_security_group_owner_id.is_some() { present.push(RevokeSecurityGroupEgressRequestMember::SourceSecurityGroupOwnerId); }
+        if self.ip_protocol.is_some() { present.push(RevokeSecurityGroupEgressRequestMember::IpProtocol); }
+        if self.from_port.is_some() { present.push(RevokeSecurityGroupEgressRequestMember::FromPort); }
+        if self.to_port.is_some() { present.push(RevokeSecurityGroupEgressRequestMember::ToPort); }
+        if self.cidr_ip.is_some() { present.push(RevokeSecurityGroupEgressRequestMember::CidrIp); }
+        if self.ip_permissions.is_some() { present.push(RevokeSecurityGroupEgressRequestMember::IpPermissions); }
+        present
+    }
+}
+
+impl Validate for RevokeSecurityGroupEgressRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("GroupId", "GroupId", |v| match &self.group_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for RevokeSecurityGroupEgressRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            security_group_rule_ids: d.field(n, "SecurityGroupRuleId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            group_id: d.field(n, "GroupId", |d, n| d.string(n))?,
+            source_security_group_name: d.field(n, "SourceSecurityGroupName", |d, n| d.string(n))?,
+            source_security_group_owner_id: d.field(n, "SourceSecurityGroupOwnerId", |d, n| d.string(n))?,
+            ip_protocol: d.field(n, "IpProtocol", |d, n| d.string(n))?,
+            from_port: d.field(n, "FromPort", |d, n| d.integer(n))?,
+            to_port: d.field(n, "ToPort", |d, n| d.integer(n))?,
+            cidr_ip: d.field(n, "CidrIp", |d, n| d.string(n))?,
+            ip_permissions: d.field(n, "IpPermissions", |d, n| d.list(n, |d, n| d.structure(n, IpPermission::from_query)))?,
+        })
+    }
+}
+
+/// `RevokeSecurityGroupEgressResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RevokeSecurityGroupEgressResult {
+    pub r#return: Option<bool>,
+    pub unknown_ip_permissions: Option<Vec<IpPermission>>,
+    pub revoked_security_group_rules: Option<Vec<RevokedSecurityGroupRule>>,
+}
+
+impl XmlEncode for RevokeSecurityGroupEgressResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.r#return { w.boolean(crate::name!("return"), *v); }
+        if let Some(v) = &self.unknown_ip_permissions { w.list(crate::name!("unknownIpPermissionSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.revoked_security_group_rules { w.list(crate::name!("revokedSecurityGroupRuleSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `RevokeSecurityGroupIngressRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RevokeSecurityGroupIngressRequest {
+    pub cidr_ip: Option<String>,
+    pub from_port: Option<i32>,
+    pub group_id: Option<String>,
+    pub group_name: Option<String>,
+    pub ip_permissions: Option<Vec<IpPermission>>,
+    pub ip_protocol: Option<String>,
+    pub source_security_group_name: Option<String>,
+    pub source_security_group_owner_id: Option<String>,
+    pub to_port: Option<i32>,
+    pub security_group_rule_ids: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`RevokeSecurityGroupIngressRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RevokeSecurityGroupIngressRequestMember {
+    CidrIp,
+    FromPort,
+    GroupId,
+    GroupName,
+    IpPermissions,
+    IpProtocol,
+    SourceSecurityGroupName,
+    SourceSecurityGroupOwnerId,
+    ToPort,
+    SecurityGroupRuleIds,
+    DryRun,
+}
+
+impl crate::members::MemberName for RevokeSecurityGroupIngressRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            RevokeSecurityGroupIngressRequestMember::CidrIp => "CidrIp",
+            RevokeSecurityGroupIngressRequestMember::FromPort => "FromPort",
+            RevokeSecurityGroupIngressRequestMember::GroupId => "GroupId",
+            RevokeSecurityGroupIngressRequestMember::GroupName => "GroupName",
+            RevokeSecurityGroupIngressRequestMember::IpPermissions => "IpPermissions",
+            RevokeSecurityGroupIngressRequestMember::IpProtocol => "IpProtocol",
+            RevokeSecurityGroupIngressRequestMember::SourceSecurityGroupName => "SourceSecurityGroupName",
+            RevokeSecurityGroupIngressRequestMember::SourceSecurityGroupOwnerId => "SourceSecurityGroupOwnerId",
+            RevokeSecurityGroupIngressRequestMember::ToPort => "ToPort",
+            RevokeSecurityGroupIngressRequestMember::SecurityGroupRuleIds => "SecurityGroupRuleIds",
+            RevokeSecurityGroupIngressRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for RevokeSecurityGroupIngressRequest {
+    type Member = RevokeSecurityGroupIngressRequestMember;
+    fn present_members(&self) -> Vec<RevokeSecurityGroupIngressRequestMember> {
+        let mut present = Vec::new();
+        if self.cidr_ip.is_some() { present.push(RevokeSecurityGroupIngressRequestMember::CidrIp); }
+        if self.from_port.is_some() { present.push(RevokeSecurityGroupIngressRequestMember::FromPort); }
+        if self.group_id.is_some() { present.push(RevokeSecurityGroupIngressRequestMember::GroupId); }
+        if self.group_name.is_some() { present.push(RevokeSecurityGroupIngressRequestMember::GroupName); }
+        if self.ip_permissions.is_some() { present.push(RevokeSecurityGroupIngressRequestMember::IpPermissions); }
+        if self.ip_protocol.is_some() { present.push(RevokeSecurityGroupIngressRequestMember::IpProtocol); }
+        if self.source_security_group_name.is_some() { present.push(RevokeSecurityGroupIngressRequestMember::SourceSecurityGroupName); }
+        if self.source_security_group_owner_id.is_some() { present.push(RevokeSecurityGroupIngressRequestMember::SourceSecurityGroupOwnerId); }
+        if self.to_port.is_some() { present.push(RevokeSecurityGroupIngressRequestMember::ToPort); }
+        if self.security_group_rule_ids.is_some() { present.push(RevokeSecurityGroupIngressRequestMember::SecurityGroupRuleIds); }
+        if self.dry_run.is_some() { present.push(RevokeSecurityGroupIngressRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for RevokeSecurityGroupIngressRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for RevokeSecurityGroupIngressRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            cidr_ip: d.field(n, "CidrIp", |d, n| d.string(n))?,
+            from_port: d.field(n, "FromPort", |d, n| d.integer(n))?,
+            group_id: d.field(n, "GroupId", |d, n| d.string(n))?,
+            group_name: d.field(n, "GroupName", |d, n| d.string(n))?,
+            ip_permissions: d.field(n, "IpPermissions", |d, n| d.list(n, |d, n| d.structure(n, IpPermission::from_query)))?,
+            ip_protocol: d.field(n, "IpProtocol", |d, n| d.string(n))?,
+            source_security_group_name: d.field(n, "SourceSecurityGroupName", |d, n| d.string(n))?,
+            source_security_group_owner_id: d.field(n, "SourceSecurityGroupOwnerId", |d, n| d.string(n))?,
+            to_port: d.field(n, "ToPort", |d, n| d.integer(n))?,
+            security_group_rule_ids: d.field(n, "SecurityGroupRuleId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `RevokeSecurityGroupIngressResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RevokeSecurityGroupIngressResult {
+    pub r#return: Option<bool>,
+    pub unknown_ip_permissions: Option<Vec<IpPermission>>,
+    pub revoked_security_group_rules: Option<Vec<RevokedSecurityGroupRule>>,
+}
+
+impl XmlEncode for RevokeSecurityGroupIngressResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.r#return { w.boolean(crate::name!("return"), *v); }
+        if let Some(v) = &self.unknown_ip_permissions { w.list(crate::name!("unknownIpPermissionSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.revoked_security_group_rules { w.list(crate::name!("revokedSecurityGroupRuleSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `RevokedSecurityGroupRule` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RevokedSecurityGroupRule {
+    pub security_group_rule_id: Option<String>,
+    pub group_id: Option<String>,
+    pub is_egress: Option<bool>,
+    pub ip_protocol: Option<String>,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub cidr_ipv4: Option<String>,
+    pub cidr_ipv6: Option<String>,
+    pub prefix_list_id: Option<String>,
+    pub referenced_group_id: Option<String>,
+    pub description: Option<String>,
+}
+
+impl XmlEncode for RevokedSecurityGroupRule {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.security_group_rule_id { w.string(crate::name!("securityGroupRuleId"), v); }
+        if let Some(v) = &self.group_id { w.string(crate::name!("groupId"), v); }
+        if let Some(v) = &self.is_egress { w.boolean(crate::name!("isEgress"), *v); }
+        if let Some(v) = &self.ip_protocol { w.string(crate::name!("ipProtocol"), v); }
+        if let Some(v) = &self.from_port { w.number(crate::name!("fromPort"), v); }
+        if let Some(v) = &self.to_port { w.number(crate::name!("toPort"), v); }
+        if let Some(v) = &self.cidr_ipv4 { w.string(crate::name!("cidrIpv4"), v); }
+        if let Some(v) = &self.cidr_ipv6 { w.string(crate::name!("cidrIpv6"), v); }
+        if let Some(v) = &self.prefix_list_id { w.string(crate::name!("prefixListId"), v); }
+        if let Some(v) = &self.referenced_group_id { w.string(crate::name!("referencedGroupId"), v); }
+        if let Some(v) = &self.description { w.string(crate::name!("description"), v); }
+    }
+}
+
+/// `Route` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Route {
+    pub destination_cidr_block: Option<String>,
+    pub destination_ipv6_cidr_block: Option<String>,
+    pub destination_prefix_list_id: Option<String>,
+    pub egress_only_internet_gateway_id: Option<String>,
+    pub gateway_id: Option<String>,
+    pub instance_id: Option<String>,
+    pub instance_owner_id: Option<String>,
+    pub nat_gateway_id: Option<String>,
+    pub transit_gateway_id: Option<String>,
+    pub local_gateway_id: Option<String>,
+    pub carrier_gateway_id: Option<String>,
+    pub network_interface_id: Option<String>,
+    pub origin: Option<RouteOrigin>,
+    pub state: Option<RouteState>,
+    pub vpc_peering_connection_id: Option<String>,
+    pub core_network_arn: Option<String>,
+    pub odb_network_arn: Option<String>,
+    pub ip_address: Option<String>,
+}
+
+impl XmlEncode for Route {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.destination_cidr_block { w.string(crate::name!("destinationCidrBlock"), v); }
+        if let Some(v) = &self.destination_ipv6_cidr_block { w.string(crate::name!("destinationIpv6CidrBlock"), v); }
+        if let Some(v) = &self.destination_prefix_list_id { w.string(crate::name!("destinationPrefixListId"), v); }
+        if let Some(v) = &self.egress_only_internet_gateway_id { w.string(crate::name!("egressOnlyInternetGatewayId"), v); }
+        if let Some(v) = &self.gateway_id { w.string(crate::name!("gatewayId"), v); }
+        if let Some(v) = &self.instance_id { w.string(crate::name!("instanceId"), v); }
+        if let Some(v) = &self.instance_owner_id { w.string(crate::name!("instanceOwnerId"), v); }
+        if let Some(v) = &self.nat_gateway_id { w.string(crate::name!("natGatewayId"), v); }
+        if let Some(v) = &self.transit_gateway_id { w.string(crate::name!("transitGatewayId"), v); }
+        if let Some(v) = &self.local_gateway_id { w.string(crate::name!("localGatewayId"), v); }
+        if let Some(v) = &self.carrier_gateway_id { w.string(crate::name!("carrierGatewayId"), v); }
+        if let Some(v) = &self.network_interface_id { w.string(crate::name!("networkInterfaceId"), v); }
+        if let Some(v) = &self.origin { w.string(crate::name!("origin"), v.as_str()); }
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+        if let Some(v) = &self.vpc_peering_connection_id { w.string(crate::name!("vpcPeeringConnectionId"), v); }
+        if let Some(v) = &self.core_network_arn { w.string(crate::name!("coreNetworkArn"), v); }
+        if let Some(v) = &self.odb_network_arn { w.string(crate::name!("odbNetworkArn"), v); }
+        if let Some(v) = &self.ip_address { w.string(crate::name!("ipAddress"), v); }
+    }
+}
+
+/// `RouteOrigin`: one of 4 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RouteOrigin {
+    /// `CreateRouteTable`
+    CreateRouteTable,
+    /// `CreateRoute`
+    CreateRoute,
+    /// `EnableVgwRoutePropagation`
+    EnableVgwRoutePropagation,
+    /// `Advertisement`
+    Advertisement,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for RouteOrigin {
+    const VALUES: &'static [&'static str] = &["CreateRouteTable", "CreateRoute", "EnableVgwRoutePropagation", "Advertisement"];
+    fn as_str(&self) -> &str {
+        match self {
+            RouteOrigin::CreateRouteTable => "CreateRouteTable",
+            RouteOrigin::CreateRoute => "CreateRoute",
+            RouteOrigin::EnableVgwRoutePropagation => "EnableVgwRoutePropagation",
+            RouteOrigin::Advertisement => "Advertisement",
+            RouteOrigin::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "CreateRouteTable" => RouteOrigin::CreateRouteTable,
+            "CreateRoute" => RouteOrigin::CreateRoute,
+            "EnableVgwRoutePropagation" => RouteOrigin::EnableVgwRoutePropagation,
+            "Advertisement" => RouteOrigin::Advertisement,
+            other => RouteOrigin::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, RouteOrigin::Unknown(_))
+    }
+}
+
+/// `RouteState`: one of 3 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RouteState {
+    /// `active`
+    Active,
+    /// `blackhole`
+    Blackhole,
+    /// `filtered`
+    Filtered,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for RouteState {
+    const VALUES: &'static [&'static str] = &["active", "blackhole", "filtered"];
+    fn as_str(&self) -> &str {
+        match self {
+            RouteState::Active => "active",
+            RouteState::Blackhole => "blackhole",
+            RouteState::Filtered => "filtered",
+            RouteState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "active" => RouteState::Active,
+            "blackhole" => RouteState::Blackhole,
+            "filtered" => RouteState::Filtered,
+            other => RouteState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, RouteState::Unknown(_))
+    }
+}
+
+/// `RouteTable` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RouteTable {
+    pub associations: Option<Vec<RouteTableAssociation>>,
+    pub propagating_vgws: Option<Vec<PropagatingVgw>>,
+    pub route_table_id: Option<String>,
+    pub routes: Option<Vec<Route>>,
+    pub tags: Option<Vec<Tag>>,
+    pub vpc_id: Option<String>,
+    pub owner_id: Option<String>,
+}
+
+impl XmlEncode for RouteTable {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.associations { w.list(crate::name!("associationSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.propagating_vgws { w.list(crate::name!("propagatingVgwSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.route_table_id { w.string(crate::name!("routeTableId"), v); }
+        if let Some(v) = &self.routes { w.list(crate::name!("routeSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+    }
+}
+
+/// `RouteTableAssociation` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RouteTableAssociation {
+    pub main: Option<bool>,
+    pub route_table_association_id: Option<String>,
+    pub route_table_id: Option<String>,
+    pub subnet_id: Option<String>,
+    pub gateway_id: Option<String>,
+    pub public_ipv4_pool: Option<String>,
+    pub association_state: Option<RouteTableAssociationState>,
+}
+
+impl XmlEncode for RouteTableAssociation {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.main { w.boolean(crate::name!("main"), *v); }
+        if let Some(v) = &self.route_table_association_id { w.string(crate::name!("routeTableAssociationId"), v); }
+        if let Some(v) = &self.route_table_id { w.string(crate::name!("routeTableId"), v); }
+        if let Some(v) = &self.subnet_id { w.string(crate::name!("subnetId"), v); }
+        if let Some(v) = &self.gateway_id { w.string(crate::name!("gatewayId"), v); }
+        if let Some(v) = &self.public_ipv4_pool { w.string(crate::name!("publicIpv4Pool"), v); }
+        if let Some(v) = &self.association_state { w.structure(crate::name!("associationState"), v); }
+    }
+}
+
+/// `RouteTableAssociationState` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RouteTableAssociationState {
+    pub state: Option<RouteTableAssociationStateCode>,
+    pub status_message: Option<String>,
+}
+
+impl XmlEncode for RouteTableAssociationState {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+        if let Some(v) = &self.status_message { w.string(crate::name!("statusMessage"), v); }
+    }
+}
+
+/// `RouteTableAssociationStateCode`: one of 5 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RouteTableAssociationStateCode {
+    /// `associating`
+    Associating,
+    /// `associated`
+    Associated,
+    /// `disassociating`
+    Disassociating,
+    /// `disassociated`
+    Disassociated,
+    /// `failed`
+    Failed,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for RouteTableAssociationStateCode {
+    const VALUES: &'static [&'static str] = &["associating", "associated", "disassociating", "disassociated", "failed"];
+    fn as_str(&self) -> &str {
+        match self {
+            RouteTableAssociationStateCode::Associating => "associating",
+            RouteTableAssociationStateCode::Associated => "associated",
+            RouteTableAssociationStateCode::Disassociating => "disassociating",
+            RouteTableAssociationStateCode::Disassociated => "disassociated",
+            RouteTableAssociationStateCode::Failed => "failed",
+            RouteTableAssociationStateCode::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "associating" => RouteTableAssociationStateCode::Associating,
+            "associated" => RouteTableAssociationStateCode::Associated,
+            "disassociating" => RouteTableAssociationStateCode::Disassociating,
+            "disassociated" => RouteTableAssociationStateCode::Disassociated,
+            "failed" => RouteTableAssociationStateCode::Failed,
+            other => RouteTableAssociationStateCode::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, RouteTableAssociationStateCode::Unknown(_))
+    }
+}
+
+/// `RuleAction`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RuleAction {
+    /// `allow`
+    Allow,
+    /// `deny`
+    Deny,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for RuleAction {
+    const VALUES: &'static [&'static str] = &["allow", "deny"];
+    fn as_str(&self) -> &str {
+        match self {
+            RuleAction::Allow => "allow",
+            RuleAction::Deny => "deny",
+            RuleAction::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "allow" => RuleAction::Allow,
+            "deny" => RuleAction::Deny,
+            other => RuleAction::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, RuleAction::Unknown(_))
+    }
+}
+
+/// `SecurityGroup` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecurityGroup {
+    pub group_id: Option<String>,
+    pub ip_permissions_egress: Option<Vec<IpPermission>>,
+    pub tags: Option<Vec<Tag>>,
+    pub vpc_id: Option<String>,
+    pub security_group_arn: Option<String>,
+    pub owner_id: Option<String>,
+    pub group_name: Option<String>,
+    pub description: Option<String>,
+    pub ip_permissions: Option<Vec<IpPermission>>,
+}
+
+impl XmlEncode for SecurityGroup {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.group_id { w.string(crate::name!("groupId"), v); }
+        if let Some(v) = &self.ip_permissions_egress { w.list(crate::name!("ipPermissionsEgress"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+        if let Some(v) = &self.security_group_arn { w.string(crate::name!("securityGroupArn"), v); }
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+        if let Some(v) = &self.group_name { w.string(crate::name!("groupName"), v); }
+        if let Some(v) = &self.description { w.string(crate::name!("groupDescription"), v); }
+        if let Some(v) = &self.ip_permissions { w.list(crate::name!("ipPermissions"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `SecurityGroupIdentifier` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecurityGroupIdentifier {
+    pub group_id: Option<String>,
+    pub group_name: Option<String>,
+}
+
+impl XmlEncode for SecurityGroupIdentifier {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.group_id { w.string(crate::name!("groupId"), v); }
+        if let Some(v) = &self.group_name { w.string(crate::name!("groupName"), v); }
+    }
+}
+
+/// `SecurityGroupRule` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecurityGroupRule {
+    pub security_group_rule_id: Option<String>,
+    pub group_id: Option<String>,
+    pub group_owner_id: Option<String>,
+    pub is_egress: Option<bool>,
+    pub ip_protocol: Option<String>,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub cidr_ipv4: Option<String>,
+    pub cidr_ipv6: Option<String>,
+    pub prefix_list_id: Option<String>,
+    pub referenced_group_info: Option<ReferencedSecurityGroup>,
+    pub description: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub security_group_rule_arn: Option<String>,
+}
+
+impl XmlEncode for SecurityGroupRule {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.security_group_rule_id { w.string(crate::name!("securityGroupRuleId"), v); }
+        if let Some(v) = &self.group_id { w.string(crate::name!("groupId"), v); }
+        if let Some(v) = &self.group_owner_id { w.string(crate::name!("groupOwnerId"), v); }
+        if let Some(v) = &self.is_egress { w.boolean(crate::name!("isEgress"), *v); }
+        if let Some(v) = &self.ip_protocol { w.string(crate::name!("ipProtocol"), v); }
+        if let Some(v) = &self.from_port { w.number(crate::name!("fromPort"), v); }
+        if let Some(v) = &self.to_port { w.number(crate::name!("toPort"), v); }
+        if let Some(v) = &self.cidr_ipv4 { w.string(crate::name!("cidrIpv4"), v); }
+        if let Some(v) = &self.cidr_ipv6 { w.string(crate::name!("cidrIpv6"), v); }
+        if let Some(v) = &self.prefix_list_id { w.string(crate::name!("prefixListId"), v); }
+        if let Some(v) = &self.referenced_group_info { w.structure(crate::name!("referencedGroupInfo"), v); }
+        if let Some(v) = &self.description { w.string(crate::name!("description"), v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.security_group_rule_arn { w.string(crate::name!("securityGroupRuleArn"), v); }
+    }
+}
+
+/// `SecurityGroupRuleDescription` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecurityGroupRuleDescription {
+    pub security_group_rule_id: Option<String>,
+    pub description: Option<String>,
+}
+
+/// The members of [`SecurityGroupRuleDescription`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecurityGroupRuleDescriptionMember {
+    SecurityGroupRuleId,
+    Description,
+}
+
+impl crate::members::MemberName for SecurityGroupRuleDescriptionMember {
+    fn name(self) -> &'static str {
+        match self {
+            SecurityGroupRuleDescriptionMember::SecurityGroupRuleId => "SecurityGroupRuleId",
+            SecurityGroupRuleDescriptionMember::Description => "Description",
+        }
+    }
+}
+
+impl crate::members::Members for SecurityGroupRuleDescription {
+    type Member = SecurityGroupRuleDescriptionMember;
+    fn present_members(&self) -> Vec<SecurityGroupRuleDescriptionMember> {
+        let mut present = Vec::new();
+        if self.security_group_rule_id.is_some() { present.push(SecurityGroupRuleDescriptionMember::SecurityGroupRuleId); }
+        if self.description.is_some() { present.push(SecurityGroupRuleDescriptionMember::Description); }
+        present
+    }
+}
+
+impl Validate for SecurityGroupRuleDescription {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for SecurityGroupRuleDescription {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            security_group_rule_id: d.field(n, "SecurityGroupRuleId", |d, n| d.string(n))?,
+            description: d.field(n, "Description", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `SecurityGroupRuleRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecurityGroupRuleRequest {
+    pub ip_protocol: Option<String>,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub cidr_ipv4: Option<String>,
+    pub cidr_ipv6: Option<String>,
+    pub prefix_list_id: Option<String>,
+    pub referenced_group_id: Option<String>,
+    pub description: Option<String>,
+}
+
+/// The members of [`SecurityGroupRuleRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecurityGroupRuleRequestMember {
+    IpProtocol,
+    FromPort,
+    ToPort,
+    CidrIpv4,
+    CidrIpv6,
+    PrefixListId,
+    ReferencedGroupId,
+    Description,
+}
+
+impl crate::members::MemberName for SecurityGroupRuleRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            SecurityGroupRuleRequestMember::IpProtocol => "IpProtocol",
+            SecurityGroupRuleRequestMember::FromPort => "FromPort",
+            SecurityGroupRuleRequestMember::ToPort => "ToPort",
+            SecurityGroupRuleRequestMember::CidrIpv4 => "CidrIpv4",
+            SecurityGroupRuleRequestMember::CidrIpv6 => "CidrIpv6",
+            SecurityGroupRuleRequestMember::PrefixListId => "PrefixListId",
+            SecurityGroupRuleRequestMember::ReferencedGroupId => "ReferencedGroupId",
+            SecurityGroupRuleRequestMember::Description => "Description",
+        }
+    }
+}
+
+impl crate::members::Members for SecurityGroupRuleRequest {
+    type Member = SecurityGroupRuleRequestMember;
+    fn present_members(&self) -> Vec<SecurityGroupRuleRequestMember> {
+        let mut present = Vec::new();
+        if self.ip_protocol.is_some() { present.push(SecurityGroupRuleRequestMember::IpProtocol); }
+        if self.from_port.is_some() { present.push(SecurityGroupRuleRequestMember::FromPort); }
+        if self.to_port.is_some() { present.push(SecurityGroupRuleRequestMember::ToPort); }
+        if self.cidr_ipv4.is_some() { present.push(SecurityGroupRuleRequestMember::CidrIpv4); }
+        if self.cidr_ipv6.is_some() { present.push(SecurityGroupRuleRequestMember::CidrIpv6); }
+        if self.prefix_list_id.is_some() { present.push(SecurityGroupRuleRequestMember::PrefixListId); }
+        if self.referenced_group_id.is_some() { present.push(SecurityGroupRuleRequestMember::ReferencedGroupId); }
+        if self.description.is_some() { present.push(SecurityGroupRuleRequestMember::Description); }
+        present
+    }
+}
+
+impl Validate for SecurityGroupRuleRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for SecurityGroupRuleRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            ip_protocol: d.field(n, "IpProtocol", |d, n| d.string(n))?,
+            from_port: d.field(n, "FromPort", |d, n| d.integer(n))?,
+            to_port: d.field(n, "ToPort", |d, n| d.integer(n))?,
+            cidr_ipv4: d.field(n, "CidrIpv4", |d, n| d.string(n))?,
+            cidr_ipv6: d.field(n, "CidrIpv6", |d, n| d.string(n))?,
+            prefix_list_id: d.field(n, "PrefixListId", |d, n| d.string(n))?,
+            referenced_group_id: d.field(n, "ReferencedGroupId", |d, n| d.string(n))?,
+            description: d.field(n, "Description", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `SecurityGroupRuleUpdate` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecurityGroupRuleUpdate {
+    pub security_group_rule_id: Option<String>,
+    pub security_group_rule: Option<SecurityGroupRuleRequest>,
+}
+
+/// The members of [`SecurityGroupRuleUpdate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecurityGroupRuleUpdateMember {
+    SecurityGroupRuleId,
+    SecurityGroupRule,
+}
+
+impl crate::members::MemberName for SecurityGroupRuleUpdateMember {
+    fn name(self) -> &'static str {
+        match self {
+            SecurityGroupRuleUpdateMember::SecurityGroupRuleId => "SecurityGroupRuleId",
+            SecurityGroupRuleUpdateMember::SecurityGroupRule => "SecurityGroupRule",
+        }
+    }
+}
+
+impl crate::members::Members for SecurityGroupRuleUpdate {
+    type Member = SecurityGroupRuleUpdateMember;
+    fn present_members(&self) -> Vec<SecurityGroupRuleUpdateMember> {
+        let mut present = Vec::new();
+        if self.security_group_rule_id.is_some() { present.push(SecurityGroupRuleUpdateMember::SecurityGroupRuleId); }
+        if self.security_group_rule.is_some() { present.push(SecurityGroupRuleUpdateMember::SecurityGroupRule); }
+        present
+    }
+}
+
+impl Validate for SecurityGroupRuleUpdate {
+    fn validate(&self, v: &mut Validator) {
+        v.member("SecurityGroupRuleId", "SecurityGroupRuleId", |v| match &self.security_group_rule_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for SecurityGroupRuleUpdate {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            security_group_rule_id: d.field(n, "SecurityGroupRuleId", |d, n| d.string(n))?,
+            security_group_rule: d.field(n, "SecurityGroupRule", |d, n| d.structure(n, SecurityGroupRuleRequest::from_query))?,
+        })
+    }
+}
+
+/// `ServiceConnectivityType`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ServiceConnectivityType {
+    /// `ipv4`
+    Ipv4,
+    /// `ipv6`
+    Ipv6,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ServiceConnectivityType {
+    const VALUES: &'static [&'static str] = &["ipv4", "ipv6"];
+    fn as_str(&self) -> &str {
+        match self {
+            ServiceConnectivityType::Ipv4 => "ipv4",
+            ServiceConnectivityType::Ipv6 => "ipv6",
+            ServiceConnectivityType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "ipv4" => ServiceConnectivityType::Ipv4,
+            "ipv6" => ServiceConnectivityType::Ipv6,
+            other => ServiceConnectivityType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ServiceConnectivityType::Unknown(_))
+    }
+}
+
+/// `ServiceDetail` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceDetail {
+    pub service_name: Option<String>,
+    pub service_id: Option<String>,
+    pub service_type: Option<Vec<ServiceTypeDetail>>,
+    pub service_region: Option<String>,
+    pub availability_zone_ids: Option<Vec<String>>,
+    pub availability_zones: Option<Vec<String>>,
+    pub owner: Option<String>,
+    pub base_endpoint_dns_names: Option<Vec<String>>,
+    pub private_dns_name: Option<String>,
+    pub private_dns_names: Option<Vec<PrivateDnsDetails>>,
+    pub vpc_endpoint_policy_supported: Option<bool>,
+    pub acceptance_required: Option<bool>,
+    pub manages_vpc_endpoints: Option<bool>,
+    pub payer_responsibility: Option<PayerResponsibility>,
+    pub tags: Option<Vec<Tag>>,
+    pub private_dns_name_verification_state: Option<DnsNameState>,
+    pub supported_ip_address_types: Option<Vec<ServiceConnectivityType>>,
+}
+
+impl XmlEncode for ServiceDetail {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.service_name { w.string(crate::name!("serviceName"), v); }
+        if let Some(v) = &self.service_id { w.string(crate::name!("serviceId"), v); }
+        if let Some(v) = &self.service_type { w.list(crate::name!("serviceType"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.service_region { w.string(crate::name!("serviceRegion"), v); }
+        if let Some(v) = &self.availability_zone_ids { w.list(crate::name!("availabilityZoneIdSet"), crate::name!("item"), v, |w, name, e| { w.string(name, e); }); }
+        if let Some(v) = &self.availability_zones { w.list(crate::name!("availabilityZoneSet"), crate::name!("item"), v, |w, name, e| { w.string(name, e); }); }
+        if let Some(v) = &self.owner { w.string(crate::name!("owner"), v); }
+        if let Some(v) = &self.base_endpoint_dns_names { w.list(crate::name!("baseEndpointDnsNameSet"), crate::name!("item"), v, |w, name, e| { w.string(name, e); }); }
+        if let Some(v) = &self.private_dns_name { w.string(crate::name!("privateDnsName"), v); }
+        if let Some(v) = &self.private_dns_names { w.list(crate::name!("privateDnsNameSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.vpc_endpoint_policy_supported { w.boolean(crate::name!("vpcEndpointPolicySupported"), *v); }
+        if let Some(v) = &self.acceptance_required { w.boolean(crate::name!("acceptanceRequired"), *v); }
+        if let Some(v) = &self.manages_vpc_endpoints { w.boolean(crate::name!("managesVpcEndpoints"), *v); }
+        if let Some(v) = &self.payer_responsibility { w.string(crate::name!("payerResponsibility"), v.as_str()); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.private_dns_name_verification_state { w.string(crate::name!("privateDnsNameVerificationState"), v.as_str()); }
+        if let Some(v) = &self.supported_ip_address_types { w.list(crate::name!("supportedIpAddressTypeSet"), crate::name!("item"), v, |w, name, e| { w.string(name, e.as_str()); }); }
+    }
+}
+
+/// `ServiceType`: one of 3 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ServiceType {
+    /// `Interface`
+    Interface,
+    /// `Gateway`
+    Gateway,
+    /// `GatewayLoadBalancer`
+    GatewayLoadBalancer,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ServiceType {
+    const VALUES: &'static [&'static str] = &["Interface", "Gateway", "GatewayLoadBalancer"];
+    fn as_str(&self) -> &str {
+        match self {
+            ServiceType::Interface => "Interface",
+            ServiceType::Gateway => "Gateway",
+            ServiceType::GatewayLoadBalancer => "GatewayLoadBalancer",
+            ServiceType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "Interface" => ServiceType::Interface,
+            "Gateway" => ServiceType::Gateway,
+            "GatewayLoadBalancer" => ServiceType::GatewayLoadBalancer,
+            other => ServiceType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ServiceType::Unknown(_))
+    }
+}
+
+/// `ServiceTypeDetail` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceTypeDetail {
+    pub service_type: Option<ServiceType>,
+}
+
+impl XmlEncode for ServiceTypeDetail {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.service_type { w.string(crate::name!("serviceType"), v.as_str()); }
+    }
+}
+
+/// `State`: one of 9 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum State {
+    /// `PendingAcceptance`
+    PendingAcceptance,
+    /// `Pending`
+    Pending,
+    /// `Available`
+    Available,
+    /// `Deleting`
+    Deleting,
+    /// `Deleted`
+    Deleted,
+    /// `Rejected`
+    Rejected,
+    /// `Failed`
+    Failed,
+    /// `Expired`
+    Expired,
+    /// `Partial`
+    Partial,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for State {
+    const VALUES: &'static [&'static str] = &["PendingAcceptance", "Pending", "Available", "Deleting", "Deleted", "Rejected", "Failed", "Expired", "Partial"];
+    fn as_str(&self) -> &str {
+        match self {
+            State::PendingAcceptance => "PendingAcceptance",
+            State::Pending => "Pending",
+            State::Available => "Available",
+            State::Deleting => "Deleting",
+            State::Deleted => "Deleted",
+            State::Rejected => "Rejected",
+            State::Failed => "Failed",
+            State::Expired => "Expired",
+            State::Partial => "Partial",
+            State::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "PendingAcceptance" => State::PendingAcceptance,
+            "Pending" => State::Pending,
+            "Available" => State::Available,
+            "Deleting" => State::Deleting,
+            "Deleted" => State::Deleted,
+            "Rejected" => State::Rejected,
+            "Failed" => State::Failed,
+            "Expired" => State::Expired,
+            "Partial" => State::Partial,
+            other => State::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, State::Unknown(_))
+    }
+}
+
+/// `Subnet` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Subnet {
+    pub availability_zone_id: Option<String>,
+    pub enable_lni_at_device_index: Option<i32>,
+    pub map_customer_owned_ip_on_launch: Option<bool>,
+    pub customer_owned_ipv4_pool: Option<String>,
+    pub owner_id: Option<String>,
+    pub assign_ipv6_address_on_creation: Option<bool>,
+    pub ipv6_cidr_block_association_set: Option<Vec<SubnetIpv6CidrBlockAssociation>>,
+    pub tags: Option<Vec<Tag>>,
+    pub subnet_arn: Option<String>,
+    pub outpost_arn: Option<String>,
+    pub enable_dns64: Option<bool>,
+    pub ipv6_native: Option<bool>,
+    pub private_dns_name_options_on_launch: Option<PrivateDnsNameOptionsOnLaunch>,
+    pub block_public_access_states: Option<BlockPublicAccessStates>,
+    pub r#type: Option<String>,
+    pub subnet_id: Option<String>,
+    pub state: Option<SubnetState>,
+    pub vpc_id: Option<String>,
+    pub cidr_block: Option<String>,
+    pub available_ip_address_count: Option<i32>,
+    pub availability_zone: Option<String>,
+    pub default_for_az: Option<bool>,
+    pub map_public_ip_on_launch: Option<bool>,
+}
+
+impl XmlEncode for Subnet {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.availability_zone_id { w.string(crate::name!("availabilityZoneId"), v); }
+        if let Some(v) = &self.enable_lni_at_device_index { w.number(crate::name!("enableLniAtDeviceIndex"), v); }
+        if let Some(v) = &self.map_customer_owned_ip_on_launch { w.boolean(crate::name!("mapCustomerOwnedIpOnLaunch"), *v); }
+        if let Some(v) = &self.customer_owned_ipv4_pool { w.string(crate::name!("customerOwnedIpv4Pool"), v); }
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+        if let Some(v) = &self.assign_ipv6_address_on_creation { w.boolean(crate::name!("assignIpv6AddressOnCreation"), *v); }
+        if let Some(v) = &self.ipv6_cidr_block_association_set { w.list(crate::name!("ipv6CidrBlockAssociationSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.subnet_arn { w.string(crate::name!("subnetArn"), v); }
+        if let Some(v) = &self.outpost_arn { w.string(crate::name!("outpostArn"), v); }
+        if let Some(v) = &self.enable_dns64 { w.boolean(crate::name!("enableDns64"), *v); }
+        if let Some(v) = &self.ipv6_native { w.boolean(crate::name!("ipv6Native"), *v); }
+        if let Some(v) = &self.private_dns_name_options_on_launch { w.structure(crate::name!("privateDnsNameOptionsOnLaunch"), v); }
+        if let Some(v) = &self.block_public_access_states { w.structure(crate::name!("blockPublicAccessStates"), v); }
+        if let Some(v) = &self.r#type { w.string(crate::name!("type"), v); }
+        if let Some(v) = &self.subnet_id { w.string(crate::name!("subnetId"), v); }
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+        if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+        if let Some(v) = &self.cidr_block { w.string(crate::name!("cidrBlock"), v); }
+        if let Some(v) = &self.available_ip_address_count { w.number(crate::name!("availableIpAddressCount"), v); }
+        if let Some(v) = &self.availability_zone { w.string(crate::name!("availabilityZone"), v); }
+        if let Some(v) = &self.default_for_az { w.boolean(crate::name!("defaultForAz"), *v); }
+        if let Some(v) = &self.map_public_ip_on_launch { w.boolean(crate::name!("mapPublicIpOnLaunch"), *v); }
+    }
+}
+
+/// `SubnetCidrBlockState` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SubnetCidrBlockState {
+    pub state: Option<SubnetCidrBlockStateCode>,
+    pub status_message: Option<String>,
+}
+
+impl XmlEncode for SubnetCidrBlockState {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+        if let Some(v) = &self.status_message { w.string(crate::name!("statusMessage"), v); }
+    }
+}
+
+/// `SubnetCidrBlockStateCode`: one of 6 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SubnetCidrBlockStateCode {
+    /// `associating`
+    Associating,
+    /// `associated`
+    Associated,
+    /// `disassociating`
+    Disassociating,
+    /// `disassociated`
+    Disassociated,
+    /// `failing`
+    Failing,
+    /// `failed`
+    Failed,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for SubnetCidrBlockStateCode {
+    const VALUES: &'static [&'static str] = &["associating", "associated", "disassociating", "disassociated", "failing", "failed"];
+    fn as_str(&self) -> &str {
+        match self {
+            SubnetCidrBlockStateCode::Associating => "associating",
+            SubnetCidrBlockStateCode::Associated => "associated",
+            SubnetCidrBlockStateCode::Disassociating => "disassociating",
+            SubnetCidrBlockStateCode::Disassociated => "disassociated",
+            SubnetCidrBlockStateCode::Failing => "failing",
+            SubnetCidrBlockStateCode::Failed => "failed",
+            SubnetCidrBlockStateCode::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "associating" => SubnetCidrBlockStateCode::Associating,
+            "associated" => SubnetCidrBlockStateCode::Associated,
+            "disassociating" => SubnetCidrBlockStateCode::Disassociating,
+            "disassociated" => SubnetCidrBlockStateCode::Disassociated,
+            "failing" => SubnetCidrBlockStateCode::Failing,
+            "failed" => SubnetCidrBlockStateCode::Failed,
+            other => SubnetCidrBlockStateCode::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, SubnetCidrBlockStateCode::Unknown(_))
+    }
+}
+
+/// `SubnetConfiguration` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SubnetConfiguration {
+    pub subnet_id: Option<String>,
+    pub ipv4: Option<String>,
+    pub ipv6: Option<String>,
+}
+
+/// The members of [`SubnetConfiguration`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SubnetConfigurationMember {
+    SubnetId,
+    Ipv4,
+    Ipv6,
+}
+
+impl crate::members::MemberName for SubnetConfigurationMember {
+    fn name(self) -> &'static str {
+        match self {
+            SubnetConfigurationMember::SubnetId => "SubnetId",
+            SubnetConfigurationMember::Ipv4 => "Ipv4",
+            SubnetConfigurationMember::Ipv6 => "Ipv6",
+        }
+    }
+}
+
+impl crate::members::Members for SubnetConfiguration {
+    type Member = SubnetConfigurationMember;
+    fn present_members(&self) -> Vec<SubnetConfigurationMember> {
+        let mut present = Vec::new();
+        if self.subnet_id.is_some() { present.push(SubnetConfigurationMember::SubnetId); }
+        if self.ipv4.is_some() { present.push(SubnetConfigurationMember::Ipv4); }
+        if self.ipv6.is_some() { present.push(SubnetConfigurationMember::Ipv6); }
+        present
+    }
+}
+
+impl Validate for SubnetConfiguration {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for SubnetConfiguration {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            subnet_id: d.field(n, "SubnetId", |d, n| d.string(n))?,
+            ipv4: d.field(n, "Ipv4", |d, n| d.string(n))?,
+            ipv6: d.field(n, "Ipv6", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `SubnetIpPrefixes` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SubnetIpPrefixes {
+    pub subnet_id: Option<String>,
+    pub ip_prefixes: Option<Vec<String>>,
+}
+
+impl XmlEncode for SubnetIpPrefixes {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.subnet_id { w.string(crate::name!("subnetId"), v); }
+        if let Some(v) = &self.ip_prefixes { w.list(crate::name!("ipPrefixSet"), crate::name!("item"), v, |w, name, e| { w.string(name, e); }); }
+    }
+}
+
+/// `SubnetIpv6CidrBlockAssociation` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SubnetIpv6CidrBlockAssociation {
+    pub association_id: Option<String>,
+    pub ipv6_cidr_block: Option<String>,
+    pub ipv6_cidr_block_state: Option<SubnetCidrBlockState>,
+    pub ipv6_address_attribute: Option<Ipv6AddressAttribute>,
+    pub ip_source: Option<IpSource>,
+}
+
+impl XmlEncode for SubnetIpv6CidrBlockAssociation {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.association_id { w.string(crate::name!("associationId"), v); }
+        if let Some(v) = &self.ipv6_cidr_block { w.string(crate::name!("ipv6CidrBlock"), v); }
+        if let Some(v) = &self.ipv6_cidr_block_state { w.structure(crate::name!("ipv6CidrBlockState"), v); }
+        if let Some(v) = &self.ipv6_address_attribute { w.string(crate::name!("ipv6AddressAttribute"), v.as_str()); }
+        if let Some(v) = &self.ip_source { w.string(crate::name!("ipSource"), v.as_str()); }
+    }
+}
+
+/// `SubnetState`: one of 5 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SubnetState {
+    /// `pending`
+    Pending,
+    /// `available`
+    Available,
+    /// `unavailable`
+    Unavailable,
+    /// `failed`
+    Failed,
+    /// `failed-insufficient-capacity`
+    FailedInsufficientCapacity,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for SubnetState {
+    const VALUES: &'static [&'static str] = &["pending", "available", "unavailable", "failed", "failed-insufficient-capacity"];
+    fn as_str(&self) -> &str {
+        match self {
+            SubnetState::Pending => "pending",
+            SubnetState::Available => "available",
+            SubnetState::Unavailable => "unavailable",
+            SubnetState::Failed => "failed",
+            SubnetState::FailedInsufficientCapacity => "failed-insufficient-capacity",
+            SubnetState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "pending" => SubnetState::Pending,
+            "available" => SubnetState::Available,
+            "unavailable" => SubnetState::Unavailable,
+            "failed" => SubnetState::Failed,
+            "failed-insufficient-capacity" => SubnetState::FailedInsufficientCapacity,
+            other => SubnetState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, SubnetState::Unknown(_))
+    }
+}
+
 /// `Tag` (input and output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tag {
@@ -5982,6 +13409,325 @@ impl WireEnum for Tenancy {
     }
 }
 
+/// `UnassignPrivateIpAddressesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnassignPrivateIpAddressesRequest {
+    pub ipv4_prefixes: Option<Vec<String>>,
+    pub network_interface_id: Option<String>,
+    pub private_ip_addresses: Option<Vec<String>>,
+}
+
+/// The members of [`UnassignPrivateIpAddressesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnassignPrivateIpAddressesRequestMember {
+    Ipv4Prefixes,
+    NetworkInterfaceId,
+    PrivateIpAddresses,
+}
+
+impl crate::members::MemberName for UnassignPrivateIpAddressesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            UnassignPrivateIpAddressesRequestMember::Ipv4Prefixes => "Ipv4Prefixes",
+            UnassignPrivateIpAddressesRequestMember::NetworkInterfaceId => "NetworkInterfaceId",
+            UnassignPrivateIpAddressesRequestMember::PrivateIpAddresses => "PrivateIpAddresses",
+        }
+    }
+}
+
+impl crate::members::Members for UnassignPrivateIpAddressesRequest {
+    type Member = UnassignPrivateIpAddressesRequestMember;
+    fn present_members(&self) -> Vec<UnassignPrivateIpAddressesRequestMember> {
+        let mut present = Vec::new();
+        if self.ipv4_prefixes.is_some() { present.push(UnassignPrivateIpAddressesRequestMember::Ipv4Prefixes); }
+        if self.network_interface_id.is_some() { present.push(UnassignPrivateIpAddressesRequestMember::NetworkInterfaceId); }
+        if self.private_ip_addresses.is_some() { present.push(UnassignPrivateIpAddressesRequestMember::PrivateIpAddresses); }
+        present
+    }
+}
+
+impl Validate for UnassignPrivateIpAddressesRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("NetworkInterfaceId", "NetworkInterfaceId", |v| match &self.network_interface_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for UnassignPrivateIpAddressesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            ipv4_prefixes: d.field(n, "Ipv4Prefix", |d, n| d.list(n, |d, n| d.string(n)))?,
+            network_interface_id: d.field(n, "NetworkInterfaceId", |d, n| d.string(n))?,
+            private_ip_addresses: d.field(n, "PrivateIpAddress", |d, n| d.list(n, |d, n| d.string(n)))?,
+        })
+    }
+}
+
+/// `UnsuccessfulItem` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnsuccessfulItem {
+    pub error: Option<UnsuccessfulItemError>,
+    pub resource_id: Option<String>,
+}
+
+impl XmlEncode for UnsuccessfulItem {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.error { w.structure(crate::name!("error"), v); }
+        if let Some(v) = &self.resource_id { w.string(crate::name!("resourceId"), v); }
+    }
+}
+
+/// `UnsuccessfulItemError` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnsuccessfulItemError {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl XmlEncode for UnsuccessfulItemError {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.code { w.string(crate::name!("code"), v); }
+        if let Some(v) = &self.message { w.string(crate::name!("message"), v); }
+    }
+}
+
+/// `UpdateSecurityGroupRuleDescriptionsEgressRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateSecurityGroupRuleDescriptionsEgressRequest {
+    pub dry_run: Option<bool>,
+    pub group_id: Option<String>,
+    pub group_name: Option<String>,
+    pub ip_permissions: Option<Vec<IpPermission>>,
+    pub security_group_rule_descriptions: Option<Vec<SecurityGroupRuleDescription>>,
+}
+
+/// The members of [`UpdateSecurityGroupRuleDescriptionsEgressRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UpdateSecurityGroupRuleDescriptionsEgressRequestMember {
+    DryRun,
+    GroupId,
+    GroupName,
+    IpPermissions,
+    SecurityGroupRuleDescriptions,
+}
+
+impl crate::members::MemberName for UpdateSecurityGroupRuleDescriptionsEgressRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            UpdateSecurityGroupRuleDescriptionsEgressRequestMember::DryRun => "DryRun",
+            UpdateSecurityGroupRuleDescriptionsEgressRequestMember::GroupId => "GroupId",
+            UpdateSecurityGroupRuleDescriptionsEgressRequestMember::GroupName => "GroupName",
+            UpdateSecurityGroupRuleDescriptionsEgressRequestMember::IpPermissions => "IpPermissions",
+            UpdateSecurityGroupRuleDescriptionsEgressRequestMember::SecurityGroupRuleDescriptions => "SecurityGroupRuleDescriptions",
+        }
+    }
+}
+
+impl crate::members::Members for UpdateSecurityGroupRuleDescriptionsEgressRequest {
+    type Member = UpdateSecurityGroupRuleDescriptionsEgressRequestMember;
+    fn present_members(&self) -> Vec<UpdateSecurityGroupRuleDescriptionsEgressRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(UpdateSecurityGroupRuleDescriptionsEgressRequestMember::DryRun); }
+        if self.group_id.is_some() { present.push(UpdateSecurityGroupRuleDescriptionsEgressRequestMember::GroupId); }
+        if self.group_name.is_some() { present.push(UpdateSecurityGroupRuleDescriptionsEgressRequestMember::GroupName); }
+        if self.ip_permissions.is_some() { present.push(UpdateSecurityGroupRuleDescriptionsEgressRequestMember::IpPermissions); }
+        if self.security_group_rule_descriptions.is_some() { present.push(UpdateSecurityGroupRuleDescriptionsEgressRequestMember::SecurityGroupRuleDescriptions); }
+        present
+    }
+}
+
+impl Validate for UpdateSecurityGroupRuleDescriptionsEgressRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for UpdateSecurityGroupRuleDescriptionsEgressRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            group_id: d.field(n, "GroupId", |d, n| d.string(n))?,
+            group_name: d.field(n, "GroupName", |d, n| d.string(n))?,
+            ip_permissions: d.field(n, "IpPermissions", |d, n| d.list(n, |d, n| d.structure(n, IpPermission::from_query)))?,
+            security_group_rule_descriptions: d.field(n, "SecurityGroupRuleDescription", |d, n| d.list(n, |d, n| d.structure(n, SecurityGroupRuleDescription::from_query)))?,
+        })
+    }
+}
+
+/// `UpdateSecurityGroupRuleDescriptionsEgressResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateSecurityGroupRuleDescriptionsEgressResult {
+    pub r#return: Option<bool>,
+}
+
+impl XmlEncode for UpdateSecurityGroupRuleDescriptionsEgressResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.r#return { w.boolean(crate::name!("return"), *v); }
+    }
+}
+
+/// `UpdateSecurityGroupRuleDescriptionsIngressRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateSecurityGroupRuleDescriptionsIngressRequest {
+    pub dry_run: Option<bool>,
+    pub group_id: Option<String>,
+    pub group_name: Option<String>,
+    pub ip_permissions: Option<Vec<IpPermission>>,
+    pub security_group_rule_descriptions: Option<Vec<SecurityGroupRuleDescription>>,
+}
+
+/// The members of [`UpdateSecurityGroupRuleDescriptionsIngressRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UpdateSecurityGroupRuleDescriptionsIngressRequestMember {
+    DryRun,
+    GroupId,
+    GroupName,
+    IpPermissions,
+    SecurityGroupRuleDescriptions,
+}
+
+impl crate::members::MemberName for UpdateSecurityGroupRuleDescriptionsIngressRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            UpdateSecurityGroupRuleDescriptionsIngressRequestMember::DryRun => "DryRun",
+            UpdateSecurityGroupRuleDescriptionsIngressRequestMember::GroupId => "GroupId",
+            UpdateSecurityGroupRuleDescriptionsIngressRequestMember::GroupName => "GroupName",
+            UpdateSecurityGroupRuleDescriptionsIngressRequestMember::IpPermissions => "IpPermissions",
+            UpdateSecurityGroupRuleDescriptionsIngressRequestMember::SecurityGroupRuleDescriptions => "SecurityGroupRuleDescriptions",
+        }
+    }
+}
+
+impl crate::members::Members for UpdateSecurityGroupRuleDescriptionsIngressRequest {
+    type Member = UpdateSecurityGroupRuleDescriptionsIngressRequestMember;
+    fn present_members(&self) -> Vec<UpdateSecurityGroupRuleDescriptionsIngressRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(UpdateSecurityGroupRuleDescriptionsIngressRequestMember::DryRun); }
+        if self.group_id.is_some() { present.push(UpdateSecurityGroupRuleDescriptionsIngressRequestMember::GroupId); }
+        if self.group_name.is_some() { present.push(UpdateSecurityGroupRuleDescriptionsIngressRequestMember::GroupName); }
+        if self.ip_permissions.is_some() { present.push(UpdateSecurityGroupRuleDescriptionsIngressRequestMember::IpPermissions); }
+        if self.security_group_rule_descriptions.is_some() { present.push(UpdateSecurityGroupRuleDescriptionsIngressRequestMember::SecurityGroupRuleDescriptions); }
+        present
+    }
+}
+
+impl Validate for UpdateSecurityGroupRuleDescriptionsIngressRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for UpdateSecurityGroupRuleDescriptionsIngressRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            group_id: d.field(n, "GroupId", |d, n| d.string(n))?,
+            group_name: d.field(n, "GroupName", |d, n| d.string(n))?,
+            ip_permissions: d.field(n, "IpPermissions", |d, n| d.list(n, |d, n| d.structure(n, IpPermission::from_query)))?,
+            security_group_rule_descriptions: d.field(n, "SecurityGroupRuleDescription", |d, n| d.list(n, |d, n| d.structure(n, SecurityGroupRuleDescription::from_query)))?,
+        })
+    }
+}
+
+/// `UpdateSecurityGroupRuleDescriptionsIngressResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateSecurityGroupRuleDescriptionsIngressResult {
+    pub r#return: Option<bool>,
+}
+
+impl XmlEncode for UpdateSecurityGroupRuleDescriptionsIngressResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.r#return { w.boolean(crate::name!("return"), *v); }
+    }
+}
+
+/// `UserIdGroupPair` (input and output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserIdGroupPair {
+    pub description: Option<String>,
+    pub user_id: Option<String>,
+    pub group_name: Option<String>,
+    pub group_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub vpc_peering_connection_id: Option<String>,
+    pub peering_status: Option<String>,
+}
+
+/// The members of [`UserIdGroupPair`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserIdGroupPairMember {
+    Description,
+    UserId,
+    GroupName,
+    GroupId,
+    VpcId,
+    VpcPeeringConnectionId,
+    PeeringStatus,
+}
+
+impl crate::members::MemberName for UserIdGroupPairMember {
+    fn name(self) -> &'static str {
+        match self {
+            UserIdGroupPairMember::Description => "Description",
+            UserIdGroupPairMember::UserId => "UserId",
+            UserIdGroupPairMember::GroupName => "GroupName",
+            UserIdGroupPairMember::GroupId => "GroupId",
+            UserIdGroupPairMember::VpcId => "VpcId",
+            UserIdGroupPairMember::VpcPeeringConnectionId => "VpcPeeringConnectionId",
+            UserIdGroupPairMember::PeeringStatus => "PeeringStatus",
+        }
+    }
+}
+
+impl crate::members::Members for UserIdGroupPair {
+    type Member = UserIdGroupPairMember;
+    fn present_members(&self) -> Vec<UserIdGroupPairMember> {
+        let mut present = Vec::new();
+        if self.description.is_some() { present.push(UserIdGroupPairMember::Description); }
+        if self.user_id.is_some() { present.push(UserIdGroupPairMember::UserId); }
+        if self.group_name.is_some() { present.push(UserIdGroupPairMember::GroupName); }
+        if self.group_id.is_some() { present.push(UserIdGroupPairMember::GroupId); }
+        if self.vpc_id.is_some() { present.push(UserIdGroupPairMember::VpcId); }
+        if self.vpc_peering_connection_id.is_some() { present.push(UserIdGroupPairMember::VpcPeeringConnectionId); }
+        if self.peering_status.is_some() { present.push(UserIdGroupPairMember::PeeringStatus); }
+        present
+    }
+}
+
+impl Validate for UserIdGroupPair {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for UserIdGroupPair {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            description: d.field(n, "Description", |d, n| d.string(n))?,
+            user_id: d.field(n, "UserId", |d, n| d.string(n))?,
+            group_name: d.field(n, "GroupName", |d, n| d.string(n))?,
+            group_id: d.field(n, "GroupId", |d, n| d.string(n))?,
+            vpc_id: d.field(n, "VpcId", |d, n| d.string(n))?,
+            vpc_peering_connection_id: d.field(n, "VpcPeeringConnectionId", |d, n| d.string(n))?,
+            peering_status: d.field(n, "PeeringStatus", |d, n| d.string(n))?,
+        })
+    }
+}
+
+impl XmlEncode for UserIdGroupPair {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.description { w.string(crate::name!("description"), v); }
+        if let Some(v) = &self.user_id { w.string(crate::name!("userId"), v); }
+        if let Some(v) = &self.group_name { w.string(crate::name!("groupName"), v); }
+        if let Some(v) = &self.group_id { w.string(crate::name!("groupId"), v); }
+        if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+        if let Some(v) = &self.vpc_peering_connection_id { w.string(crate::name!("vpcPeeringConnectionId"), v); }
+        if let Some(v) = &self.peering_status { w.string(crate::name!("peeringStatus"), v); }
+    }
+}
+
 /// `VerificationMethod`: one of 2 values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum VerificationMethod {
@@ -6045,6 +13791,42 @@ impl XmlEncode for Vpc {
         if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
         if let Some(v) = &self.cidr_block { w.string(crate::name!("cidrBlock"), v); }
         if let Some(v) = &self.dhcp_options_id { w.string(crate::name!("dhcpOptionsId"), v); }
+    }
+}
+
+/// `VpcAttributeName`: one of 3 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum VpcAttributeName {
+    /// `enableDnsSupport`
+    EnableDnsSupport,
+    /// `enableDnsHostnames`
+    EnableDnsHostnames,
+    /// `enableNetworkAddressUsageMetrics`
+    EnableNetworkAddressUsageMetrics,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for VpcAttributeName {
+    const VALUES: &'static [&'static str] = &["enableDnsSupport", "enableDnsHostnames", "enableNetworkAddressUsageMetrics"];
+    fn as_str(&self) -> &str {
+        match self {
+            VpcAttributeName::EnableDnsSupport => "enableDnsSupport",
+            VpcAttributeName::EnableDnsHostnames => "enableDnsHostnames",
+            VpcAttributeName::EnableNetworkAddressUsageMetrics => "enableNetworkAddressUsageMetrics",
+            VpcAttributeName::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "enableDnsSupport" => VpcAttributeName::EnableDnsSupport,
+            "enableDnsHostnames" => VpcAttributeName::EnableDnsHostnames,
+            "enableNetworkAddressUsageMetrics" => VpcAttributeName::EnableNetworkAddressUsageMetrics,
+            other => VpcAttributeName::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, VpcAttributeName::Unknown(_))
     }
 }
 
@@ -6490,6 +14272,110 @@ impl WireEnum for VpcEncryptionControlState {
     }
 }
 
+/// `VpcEndpoint` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VpcEndpoint {
+    pub vpc_endpoint_id: Option<String>,
+    pub vpc_endpoint_type: Option<VpcEndpointType>,
+    pub vpc_id: Option<String>,
+    pub service_name: Option<String>,
+    pub state: Option<State>,
+    pub policy_document: Option<String>,
+    pub route_table_ids: Option<Vec<String>>,
+    pub subnet_ids: Option<Vec<String>>,
+    pub groups: Option<Vec<SecurityGroupIdentifier>>,
+    pub ip_address_type: Option<IpAddressType>,
+    pub dns_options: Option<DnsOptions>,
+    pub private_dns_enabled: Option<bool>,
+    pub requester_managed: Option<bool>,
+    pub network_interface_ids: Option<Vec<String>>,
+    pub dns_entries: Option<Vec<DnsEntry>>,
+    pub creation_timestamp: Option<DateTime>,
+    pub tags: Option<Vec<Tag>>,
+    pub owner_id: Option<String>,
+    pub last_error: Option<LastError>,
+    pub ipv4_prefixes: Option<Vec<SubnetIpPrefixes>>,
+    pub ipv6_prefixes: Option<Vec<SubnetIpPrefixes>>,
+    pub failure_reason: Option<String>,
+    pub service_network_arn: Option<String>,
+    pub resource_configuration_arn: Option<String>,
+    pub service_region: Option<String>,
+}
+
+impl XmlEncode for VpcEndpoint {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.vpc_endpoint_id { w.string(crate::name!("vpcEndpointId"), v); }
+        if let Some(v) = &self.vpc_endpoint_type { w.string(crate::name!("vpcEndpointType"), v.as_str()); }
+        if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+        if let Some(v) = &self.service_name { w.string(crate::name!("serviceName"), v); }
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+        if let Some(v) = &self.policy_document { w.string(crate::name!("policyDocument"), v); }
+        if let Some(v) = &self.route_table_ids { w.list(crate::name!("routeTableIdSet"), crate::name!("item"), v, |w, name, e| { w.string(name, e); }); }
+        if let Some(v) = &self.subnet_ids { w.list(crate::name!("subnetIdSet"), crate::name!("item"), v, |w, name, e| { w.string(name, e); }); }
+        if let Some(v) = &self.groups { w.list(crate::name!("groupSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.ip_address_type { w.string(crate::name!("ipAddressType"), v.as_str()); }
+        if let Some(v) = &self.dns_options { w.structure(crate::name!("dnsOptions"), v); }
+        if let Some(v) = &self.private_dns_enabled { w.boolean(crate::name!("privateDnsEnabled"), *v); }
+        if let Some(v) = &self.requester_managed { w.boolean(crate::name!("requesterManaged"), *v); }
+        if let Some(v) = &self.network_interface_ids { w.list(crate::name!("networkInterfaceIdSet"), crate::name!("item"), v, |w, name, e| { w.string(name, e); }); }
+        if let Some(v) = &self.dns_entries { w.list(crate::name!("dnsEntrySet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.creation_timestamp { w.timestamp(crate::name!("creationTimestamp"), *v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+        if let Some(v) = &self.last_error { w.structure(crate::name!("lastError"), v); }
+        if let Some(v) = &self.ipv4_prefixes { w.list(crate::name!("ipv4PrefixSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.ipv6_prefixes { w.list(crate::name!("ipv6PrefixSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.failure_reason { w.string(crate::name!("failureReason"), v); }
+        if let Some(v) = &self.service_network_arn { w.string(crate::name!("serviceNetworkArn"), v); }
+        if let Some(v) = &self.resource_configuration_arn { w.string(crate::name!("resourceConfigurationArn"), v); }
+        if let Some(v) = &self.service_region { w.string(crate::name!("serviceRegion"), v); }
+    }
+}
+
+/// `VpcEndpointType`: one of 5 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum VpcEndpointType {
+    /// `Interface`
+    Interface,
+    /// `Gateway`
+    Gateway,
+    /// `GatewayLoadBalancer`
+    GatewayLoadBalancer,
+    /// `Resource`
+    Resource,
+    /// `ServiceNetwork`
+    ServiceNetwork,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for VpcEndpointType {
+    const VALUES: &'static [&'static str] = &["Interface", "Gateway", "GatewayLoadBalancer", "Resource", "ServiceNetwork"];
+    fn as_str(&self) -> &str {
+        match self {
+            VpcEndpointType::Interface => "Interface",
+            VpcEndpointType::Gateway => "Gateway",
+            VpcEndpointType::GatewayLoadBalancer => "GatewayLoadBalancer",
+            VpcEndpointType::Resource => "Resource",
+            VpcEndpointType::ServiceNetwork => "ServiceNetwork",
+            VpcEndpointType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "Interface" => VpcEndpointType::Interface,
+            "Gateway" => VpcEndpointType::Gateway,
+            "GatewayLoadBalancer" => VpcEndpointType::GatewayLoadBalancer,
+            "Resource" => VpcEndpointType::Resource,
+            "ServiceNetwork" => VpcEndpointType::ServiceNetwork,
+            other => VpcEndpointType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, VpcEndpointType::Unknown(_))
+    }
+}
+
 /// `VpcIpv6CidrBlockAssociation` (output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VpcIpv6CidrBlockAssociation {
@@ -6543,6 +14429,34 @@ impl WireEnum for VpcState {
     }
     fn is_known(&self) -> bool {
         !matches!(self, VpcState::Unknown(_))
+    }
+}
+
+/// `VpcTenancy`: one of 1 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum VpcTenancy {
+    /// `default`
+    Default,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for VpcTenancy {
+    const VALUES: &'static [&'static str] = &["default"];
+    fn as_str(&self) -> &str {
+        match self {
+            VpcTenancy::Default => "default",
+            VpcTenancy::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "default" => VpcTenancy::Default,
+            other => VpcTenancy::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, VpcTenancy::Unknown(_))
     }
 }
 

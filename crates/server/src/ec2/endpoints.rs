@@ -1,0 +1,1 @@
+//! VPC endpoints, endpoint services and prefix lists.

@@ -1,0 +1,1 @@
+//! Route tables, routes, internet gateways, network ACLs and DHCP options.
