@@ -295,3 +295,18 @@ def wait_until(predicate, timeout=10.0, interval=0.05):
             return True
         time.sleep(interval)
     return predicate()
+
+
+def delete_default_vpc(ec2):
+    """Deletes the region's default VPC the way AWS demands: its default subnets and its
+    internet gateway first. Answers the deleted VPC's id."""
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    only = [{"Name": "vpc-id", "Values": [vpc]}]
+    for s in ec2.describe_subnets(Filters=only)["Subnets"]:
+        ec2.delete_subnet(SubnetId=s["SubnetId"])
+    attached = [{"Name": "attachment.vpc-id", "Values": [vpc]}]
+    for g in ec2.describe_internet_gateways(Filters=attached)["InternetGateways"]:
+        ec2.detach_internet_gateway(InternetGatewayId=g["InternetGatewayId"], VpcId=vpc)
+        ec2.delete_internet_gateway(InternetGatewayId=g["InternetGatewayId"])
+    ec2.delete_vpc(VpcId=vpc)
+    return vpc

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import OTHER_ACCOUNT, error_code, http_status
+from conftest import OTHER_ACCOUNT, delete_default_vpc, error_code, http_status
 
 LISTEN = ("--ephemeral", "--listen", "127.0.0.1:0")
 
@@ -99,7 +99,7 @@ def test_deleted_default_vpc_frees_its_place_in_the_quota(own_server):
     ec2 = s.client("ec2")
     default = ec2.describe_vpcs()["Vpcs"][0]
     assert default["IsDefault"] is True
-    ec2.delete_vpc(VpcId=default["VpcId"])
+    delete_default_vpc(ec2)
     create_vpcs(ec2, 3)
     assert_vpc_limit(ec2)
     assert [v["IsDefault"] for v in ec2.describe_vpcs()["Vpcs"]] == [False] * 3

@@ -5,7 +5,7 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import DEFAULT_ACCOUNT, OTHER_ACCOUNT, error_code, http_status
+from conftest import DEFAULT_ACCOUNT, OTHER_ACCOUNT, delete_default_vpc, error_code, http_status
 
 VPC_ID = re.compile(r"^vpc-[0-9a-f]{17}$")
 ASSOC_ID = re.compile(r"^vpc-cidr-assoc-[0-9a-f]{17}$")
@@ -610,7 +610,10 @@ def test_default_vpc_can_be_deleted_and_stays_deleted_until_reset(ec2, endpoint)
     import requests
 
     default = ec2.describe_vpcs()["Vpcs"][0]
-    ec2.delete_vpc(VpcId=default["VpcId"])
+    with pytest.raises(ClientError) as e:
+        ec2.delete_vpc(VpcId=default["VpcId"])
+    assert error_code(e.value) == "DependencyViolation", "its subnets and gateway first, as AWS"
+    assert delete_default_vpc(ec2) == default["VpcId"]
     assert ec2.describe_vpcs()["Vpcs"] == []
     assert ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"] == []
     v = create(ec2)

@@ -215,7 +215,9 @@ impl ResourceKind {
             | ResourceKind::NetworkAclAssociation
             | ResourceKind::SubnetCidrBlockAssociation
             | ResourceKind::ElasticIpAssociation
-            | ResourceKind::VpcCidrBlockAssociation | ResourceKind::IdentityPool | ResourceKind::Identity => None,
+            | ResourceKind::VpcCidrBlockAssociation
+            | ResourceKind::IdentityPool
+            | ResourceKind::Identity => None,
         }
     }
 

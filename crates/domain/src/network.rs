@@ -105,6 +105,9 @@ pub enum NetError {
     /// `InvalidParameter`.
     #[error("{0}")]
     InvalidParameter(String),
+    /// `InvalidRequest` (e.g. two attributes in one `ModifySubnetAttribute`).
+    #[error("{0}")]
+    InvalidRequest(String),
     /// `InvalidSubnet.Conflict`: a block overlapping a sibling subnet.
     #[error("The CIDR '{0}' conflicts with another subnet")]
     SubnetConflict(String),
@@ -171,6 +174,12 @@ pub enum NetError {
     /// `InvalidServiceName`.
     #[error("{0}")]
     InvalidServiceName(String),
+    /// `InvalidPolicyDocument`: a VPC endpoint policy that is not a JSON document.
+    #[error("{0}")]
+    PolicyDocument(String),
+    /// `DuplicateSubnetsInSameZone`: two subnets of one interface endpoint in one zone.
+    #[error("{0}")]
+    DuplicateSubnetsInSameZone(String),
     /// A configured quota reached.
     #[error("{1}")]
     LimitExceeded(NetLimit, String),

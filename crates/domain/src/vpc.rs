@@ -348,12 +348,7 @@ pub fn associate_ipv6(
     ipam: Option<PoolHold>,
     rng: &mut dyn Random,
 ) -> Result<Ipv6Association, AssociateError> {
-    if vpc.ipv6_associations.iter().any(|a| a.cidr.contains(&cidr.network()) || cidr.contains(&a.cidr.network())) {
-        return Err(AssociateError::Overlaps(cidr.to_string()));
-    }
-    if vpc.ipv6_associations.len() >= 5 {
-        return Err(AssociateError::TooMany);
-    }
+    check_ipv6(vpc, cidr)?;
     let a = Ipv6Association {
         association_id: ResourceKind::VpcCidrBlockAssociation.new_id(rng),
         cidr,
@@ -361,6 +356,30 @@ pub fn associate_ipv6(
         ipam,
         amazon: false,
     };
+    vpc.ipv6_associations.push(a.clone());
+    Ok(a)
+}
+
+/// Whether an IPv6 block can join the VPC: no overlap, at most five.
+pub fn check_ipv6(vpc: &Vpc, cidr: Ipv6Net) -> Result<(), AssociateError> {
+    if vpc.ipv6_associations.iter().any(|a| a.cidr.contains(&cidr.network()) || cidr.contains(&a.cidr.network())) {
+        return Err(AssociateError::Overlaps(cidr.to_string()));
+    }
+    if vpc.ipv6_associations.len() >= 5 {
+        return Err(AssociateError::TooMany);
+    }
+    Ok(())
+}
+
+/// Adds an Amazon-provided /56, already taken from Amazon's space under `association_id`
+/// (the allocation's id there).
+pub fn associate_amazon_ipv6(
+    vpc: &mut Vpc,
+    cidr: Ipv6Net,
+    association_id: String,
+) -> Result<Ipv6Association, AssociateError> {
+    check_ipv6(vpc, cidr)?;
+    let a = Ipv6Association { association_id, cidr, state: AssociationState::Associated, ipam: None, amazon: true };
     vpc.ipv6_associations.push(a.clone());
     Ok(a)
 }

@@ -16,7 +16,7 @@
 //! | `--aws-quotas` | `RESERVOIR_AWS_QUOTAS` | `quotas.aws-defaults` | off |
 //! | `--vpc-quota N` | `RESERVOIR_VPC_QUOTA` | `quotas.vpcs-per-region` | none |
 //! | `--identity-pool-quota N` | `RESERVOIR_IDENTITY_POOL_QUOTA` | `quotas.identity-pools-per-region` | none |
-//! | — | — | `quotas.subnets-per-vpc`, `quotas.security-groups-per-region`, `quotas.rules-per-security-group`, `quotas.security-groups-per-interface`, `quotas.network-interfaces-per-region`, `quotas.route-tables-per-vpc`, `quotas.routes-per-route-table`, `quotas.internet-gateways-per-region`, `quotas.vpc-endpoints-per-vpc` | none |
+//! | — | — | `quotas.subnets-per-vpc`, `quotas.security-groups-per-region`, `quotas.rules-per-security-group`, `quotas.security-groups-per-interface`, `quotas.private-addresses-per-interface`, `quotas.network-interfaces-per-region`, `quotas.route-tables-per-vpc`, `quotas.routes-per-route-table`, `quotas.internet-gateways-per-region`, `quotas.vpc-endpoints-per-vpc` | none |
 //! | `--config FILE` | `RESERVOIR_CONFIG` | — | none |
 //!
 //! Quotas: none is enforced unless configured. `--aws-quotas` turns on every quota at
@@ -156,6 +156,7 @@ pub struct FileQuotas {
     pub security_groups_per_region: Option<u32>,
     pub rules_per_security_group: Option<u32>,
     pub security_groups_per_interface: Option<u32>,
+    pub private_addresses_per_interface: Option<u32>,
     pub network_interfaces_per_region: Option<u32>,
     pub route_tables_per_vpc: Option<u32>,
     pub routes_per_route_table: Option<u32>,
@@ -204,11 +205,24 @@ impl ServeArgs {
             subnets_per_vpc: file.quotas.subnets_per_vpc.or(base.subnets_per_vpc),
             security_groups_per_region: file.quotas.security_groups_per_region.or(base.security_groups_per_region),
             rules_per_security_group: file.quotas.rules_per_security_group.or(base.rules_per_security_group),
-            security_groups_per_interface: file.quotas.security_groups_per_interface.or(base.security_groups_per_interface),
-            network_interfaces_per_region: file.quotas.network_interfaces_per_region.or(base.network_interfaces_per_region),
+            security_groups_per_interface: file
+                .quotas
+                .security_groups_per_interface
+                .or(base.security_groups_per_interface),
+            private_addresses_per_interface: file
+                .quotas
+                .private_addresses_per_interface
+                .or(base.private_addresses_per_interface),
+            network_interfaces_per_region: file
+                .quotas
+                .network_interfaces_per_region
+                .or(base.network_interfaces_per_region),
             route_tables_per_vpc: file.quotas.route_tables_per_vpc.or(base.route_tables_per_vpc),
             routes_per_route_table: file.quotas.routes_per_route_table.or(base.routes_per_route_table),
-            internet_gateways_per_region: file.quotas.internet_gateways_per_region.or(base.internet_gateways_per_region),
+            internet_gateways_per_region: file
+                .quotas
+                .internet_gateways_per_region
+                .or(base.internet_gateways_per_region),
             vpc_endpoints_per_vpc: file.quotas.vpc_endpoints_per_vpc.or(base.vpc_endpoints_per_vpc),
         };
         server.opt_in =

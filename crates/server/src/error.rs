@@ -11,10 +11,10 @@ use reservoir_domain::filter::FilterError;
 use reservoir_domain::idempotency::IdempotencyError;
 use reservoir_domain::ids::ResourceKind;
 use reservoir_domain::ipam::IpamError;
+use reservoir_domain::network::{NetError, NetKind, NetLimit};
 use reservoir_domain::pagination::TokenError;
 use reservoir_domain::space::SpaceError;
 use reservoir_domain::tags::TagError;
-use reservoir_domain::network::{NetError, NetKind, NetLimit};
 use reservoir_domain::vpc::VpcError;
 use reservoir_store::StoreError;
 use reservoir_wire::Code;
@@ -53,11 +53,6 @@ impl ApiError {
             codes::NOT_IMPLEMENTED,
             format!("Reservoir does not implement the parameter {member} of {operation} yet."),
         )
-    }
-
-    /// A served EC2 operation whose handler has not landed yet (temporary).
-    pub fn ec2_unimplemented_operation(operation: &str) -> ApiError {
-        ApiError::new(codes::NOT_IMPLEMENTED, format!("Reservoir does not implement {operation} yet."))
     }
 
     pub fn invalid_parameter_value(message: impl Into<String>) -> ApiError {
@@ -141,6 +136,7 @@ impl From<NetError> for ApiError {
             NetError::Combination(_) => codes::INVALID_PARAMETER_COMBINATION,
             NetError::Missing(_) => codes::MISSING_PARAMETER,
             NetError::InvalidParameter(_) => codes::INVALID_PARAMETER,
+            NetError::InvalidRequest(_) => codes::INVALID_REQUEST,
             NetError::SubnetConflict(_) => codes::INVALID_SUBNET_CONFLICT,
             NetError::SubnetRange(_) => codes::INVALID_SUBNET_RANGE,
             NetError::AddressesExhausted(_) => codes::INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET,
@@ -163,6 +159,8 @@ impl From<NetError> for ApiError {
             NetError::IncorrectState(_) => codes::INCORRECT_STATE,
             NetError::NotPermitted(_) => codes::OPERATION_NOT_PERMITTED,
             NetError::InvalidServiceName(_) => codes::INVALID_SERVICE_NAME,
+            NetError::PolicyDocument(_) => codes::INVALID_POLICY_DOCUMENT,
+            NetError::DuplicateSubnetsInSameZone(_) => codes::DUPLICATE_SUBNETS_IN_SAME_ZONE,
             NetError::LimitExceeded(limit, _) => match limit {
                 NetLimit::Subnets => codes::SUBNET_LIMIT_EXCEEDED,
                 NetLimit::SecurityGroups => codes::SECURITY_GROUP_LIMIT_EXCEEDED,

@@ -71,6 +71,9 @@ pub struct Quotas {
     pub rules_per_security_group: Option<u32>,
     /// Security groups per network interface (AWS's default: 5).
     pub security_groups_per_interface: Option<u32>,
+    /// Private IPv4 addresses per network interface (AWS's limit depends on the instance
+    /// type an interface is attached to; the default is the largest, 50).
+    pub private_addresses_per_interface: Option<u32>,
     /// Network interfaces per Region (AWS's default: 5000).
     pub network_interfaces_per_region: Option<u32>,
     /// Route tables per VPC (AWS's default: 200).
@@ -93,6 +96,7 @@ impl Quotas {
             security_groups_per_region: Some(2500),
             rules_per_security_group: Some(60),
             security_groups_per_interface: Some(5),
+            private_addresses_per_interface: Some(50),
             network_interfaces_per_region: Some(5000),
             route_tables_per_vpc: Some(200),
             routes_per_route_table: Some(50),

@@ -84,6 +84,26 @@ impl Entity for DhcpOptions {
     }
 }
 
+impl Entity for reservoir_domain::subnet::Subnet {
+    const KIND: ResourceKind = ResourceKind::Subnet;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn parent(&self) -> Option<&str> {
+        Some(&self.vpc_id)
+    }
+}
+
+impl Entity for reservoir_domain::endpoint::VpcEndpoint {
+    const KIND: ResourceKind = ResourceKind::VpcEndpoint;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn parent(&self) -> Option<&str> {
+        Some(&self.vpc_id)
+    }
+}
+
 fn encode<T: Entity>(v: &T) -> StoreResult<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Other(format!("encoding {}: {e}", T::KIND.storage_name())))
 }
@@ -186,5 +206,72 @@ impl<X: Tx + ?Sized> TxExt for X {
 
     fn remove<T: Entity>(&mut self, scope: &Scope, id: &str) -> StoreResult<bool> {
         self.delete(scope, T::KIND.storage_name(), id)
+    }
+}
+
+impl Entity for reservoir_domain::interface::NetworkInterface {
+    const KIND: ResourceKind = ResourceKind::NetworkInterface;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn parent(&self) -> Option<&str> {
+        Some(&self.subnet_id)
+    }
+}
+
+// Routing (route tables, internet gateways, network ACLs, DHCP option sets).
+
+impl Entity for reservoir_domain::route::RouteTable {
+    const KIND: ResourceKind = ResourceKind::RouteTable;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn parent(&self) -> Option<&str> {
+        Some(&self.vpc_id)
+    }
+}
+
+impl Entity for reservoir_domain::route::InternetGateway {
+    const KIND: ResourceKind = ResourceKind::InternetGateway;
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Entity for reservoir_domain::route::NetworkAcl {
+    const KIND: ResourceKind = ResourceKind::NetworkAcl;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn parent(&self) -> Option<&str> {
+        Some(&self.vpc_id)
+    }
+}
+
+/// The same stored documents as [`DhcpOptions`], with their configurations.
+impl Entity for reservoir_domain::dhcp::DhcpOptionSet {
+    const KIND: ResourceKind = ResourceKind::DhcpOptions;
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Entity for reservoir_domain::security_group::SecurityGroup {
+    const KIND: ResourceKind = ResourceKind::SecurityGroup;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn parent(&self) -> Option<&str> {
+        Some(&self.vpc_id)
+    }
+}
+
+impl Entity for reservoir_domain::security_group::SecurityGroupRule {
+    const KIND: ResourceKind = ResourceKind::SecurityGroupRule;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn parent(&self) -> Option<&str> {
+        Some(&self.group_id)
     }
 }

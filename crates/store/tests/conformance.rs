@@ -260,7 +260,8 @@ fn children() {
 fn references_answer_who_uses_a_resource() {
     for (name, store, _dir) in backends() {
         let (a, b) = (scope("111111111111", "us-east-1"), scope("222222222222", "us-east-1"));
-        let r = |target: &str, source: &str| Reference { target: target.into(), source: source.into(), kind: "k".into() };
+        let r =
+            |target: &str, source: &str| Reference { target: target.into(), source: source.into(), kind: "k".into() };
         write(&*store, |tx| -> Result<(), StoreError> {
             tx.put_reference(&a, &r("sg-1", "eni-2"))?;
             tx.put_reference(&a, &r("sg-1", "eni-1"))?;

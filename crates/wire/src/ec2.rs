@@ -107,13 +107,22 @@ pub mod codes {
         INVALID_INTERNET_GATEWAY_ID_NOT_FOUND = ("InvalidInternetGatewayID.NotFound", 400);
         INVALID_INTERNET_GATEWAY_ID_MALFORMED = ("InvalidInternetGatewayId.Malformed", 400);
         INVALID_GATEWAY_ID_NOT_FOUND = ("InvalidGatewayID.NotFound", 400);
+        /// Route targets of kinds Reservoir does not serve (CreateRoute / ReplaceRoute).
+        INVALID_NAT_GATEWAY_ID_NOT_FOUND = ("InvalidNatGatewayID.NotFound", 400);
+        INVALID_TRANSIT_GATEWAY_ID_NOT_FOUND = ("InvalidTransitGatewayID.NotFound", 400);
+        INVALID_VPC_PEERING_CONNECTION_ID_NOT_FOUND = ("InvalidVpcPeeringConnectionID.NotFound", 400);
+        INVALID_CARRIER_GATEWAY_ID_NOT_FOUND = ("InvalidCarrierGatewayID.NotFound", 400);
         INVALID_ASSOCIATION_ID_NOT_FOUND = ("InvalidAssociationID.NotFound", 400);
         INVALID_DHCP_OPTIONS_ID_MALFORMED = ("InvalidDhcpOptionsId.Malformed", 400);
         INVALID_NETWORK_ACL_ID_NOT_FOUND = ("InvalidNetworkAclID.NotFound", 400);
         INVALID_NETWORK_ACL_ID_MALFORMED = ("InvalidNetworkAclId.Malformed", 400);
         INVALID_VPC_ENDPOINT_ID_NOT_FOUND = ("InvalidVpcEndpointId.NotFound", 400);
         INVALID_VPC_ENDPOINT_ID_MALFORMED = ("InvalidVpcEndpointId.Malformed", 400);
+        /// `DeleteVpcEndpoints`' code for an unknown endpoint, in its `Unsuccessful` items.
+        INVALID_VPC_ENDPOINT_NOT_FOUND = ("InvalidVpcEndpoint.NotFound", 400);
         INVALID_SERVICE_NAME = ("InvalidServiceName", 400);
+        INVALID_POLICY_DOCUMENT = ("InvalidPolicyDocument", 400);
+        DUPLICATE_SUBNETS_IN_SAME_ZONE = ("DuplicateSubnetsInSameZone", 400);
         INVALID_PREFIX_LIST_ID_NOT_FOUND = ("InvalidPrefixListId.NotFound", 400);
         INVALID_PREFIX_LIST_ID_MALFORMED = ("InvalidPrefixListID.Malformed", 400);
         INVALID_INSTANCE_ID_MALFORMED = ("InvalidInstanceID.Malformed", 400);
@@ -132,6 +141,10 @@ pub mod codes {
         ROUTE_LIMIT_EXCEEDED = ("RouteLimitExceeded", 400);
         INTERNET_GATEWAY_LIMIT_EXCEEDED = ("InternetGatewayLimitExceeded", 400);
         VPC_ENDPOINT_LIMIT_EXCEEDED = ("VpcEndpointLimitExceeded", 400);
+        /// `CreateSecurityGroup` without `VpcId` in a Region with no default VPC.
+        VPC_ID_NOT_SPECIFIED = ("VPCIdNotSpecified", 400);
+        /// A request EC2 refuses as a whole (`ModifySubnetAttribute` with two attributes).
+        INVALID_REQUEST = ("InvalidRequest", 400);
 
         // Requests Reservoir cannot route or read, answered in EC2's format when the
         // request looks like an EC2 call (a form post).

@@ -6,7 +6,7 @@ use reservoir_wire::ec2_api::Request;
 
 use super::shared::Call;
 use super::{endpoints, interfaces, ipam, ipam_monitor, regions, routing, security_groups, subnets, tags, vpcs};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 pub async fn dispatch(call: Call, request: Request) -> ApiResult<String> {
     let id = call.cx.request_id.clone();
@@ -53,21 +53,136 @@ pub async fn dispatch(call: Call, request: Request) -> ApiResult<String> {
         Request::GetIpamPoolAllocations(input) => ok(&ipam::get_ipam_pool_allocations(&call, input).await?),
         Request::GetIpamResourceCidrs(input) => ok(&ipam_monitor::get_ipam_resource_cidrs(&call, input).await?),
         Request::ModifyIpamResourceCidr(input) => ok(&ipam_monitor::modify_ipam_resource_cidr(&call, input).await?),
-        // -- subnets.rs (CreateSubnet … CreateDefaultVpc, CreateDefaultSubnet)
-        // -- end subnets
-        // -- security_groups.rs
-        // -- end security_groups
-        // -- interfaces.rs
-        // -- end interfaces
-        // -- routing.rs (route tables, routes, internet gateways, network ACLs, DHCP options)
-        // -- end routing
-        // -- vpcs.rs (VPC attributes and tenancy)
-        // -- end vpcs
-        // -- endpoints.rs (VPC endpoints, endpoint services, prefix lists)
-        // -- end endpoints
-        // TEMPORARY while the networking families land: removed before commit so that the
-        // match is exhaustive again.
-        #[allow(unreachable_patterns)]
-        _ => return Err(ApiError::ec2_unimplemented_operation(op)),
+        // subnets.rs (CreateSubnet … CreateDefaultVpc, CreateDefaultSubnet)
+        Request::CreateSubnet(input) => ok(&subnets::create_subnet(&call, input).await?),
+        Request::DescribeSubnets(input) => ok(&subnets::describe_subnets(&call, input).await?),
+        Request::DeleteSubnet(input) => {
+            subnets::delete_subnet(&call, input).await?;
+            done()
+        }
+        Request::ModifySubnetAttribute(input) => {
+            subnets::modify_subnet_attribute(&call, input).await?;
+            done()
+        }
+        Request::AssociateSubnetCidrBlock(input) => ok(&subnets::associate_subnet_cidr_block(&call, input).await?),
+        Request::DisassociateSubnetCidrBlock(input) => {
+            ok(&subnets::disassociate_subnet_cidr_block(&call, input).await?)
+        }
+        Request::CreateDefaultVpc(input) => ok(&subnets::create_default_vpc(&call, input).await?),
+        Request::CreateDefaultSubnet(input) => ok(&subnets::create_default_subnet(&call, input).await?),
+        // security_groups.rs
+        Request::CreateSecurityGroup(input) => ok(&security_groups::create_security_group(&call, input).await?),
+        Request::DescribeSecurityGroups(input) => ok(&security_groups::describe_security_groups(&call, input).await?),
+        Request::DeleteSecurityGroup(input) => ok(&security_groups::delete_security_group(&call, input).await?),
+        Request::AuthorizeSecurityGroupIngress(input) => {
+            ok(&security_groups::authorize_security_group_ingress(&call, input).await?)
+        }
+        Request::AuthorizeSecurityGroupEgress(input) => {
+            ok(&security_groups::authorize_security_group_egress(&call, input).await?)
+        }
+        Request::RevokeSecurityGroupIngress(input) => {
+            ok(&security_groups::revoke_security_group_ingress(&call, input).await?)
+        }
+        Request::RevokeSecurityGroupEgress(input) => {
+            ok(&security_groups::revoke_security_group_egress(&call, input).await?)
+        }
+        Request::DescribeSecurityGroupRules(input) => {
+            ok(&security_groups::describe_security_group_rules(&call, input).await?)
+        }
+        Request::ModifySecurityGroupRules(input) => {
+            ok(&security_groups::modify_security_group_rules(&call, input).await?)
+        }
+        Request::UpdateSecurityGroupRuleDescriptionsIngress(input) => {
+            ok(&security_groups::update_security_group_rule_descriptions_ingress(&call, input).await?)
+        }
+        Request::UpdateSecurityGroupRuleDescriptionsEgress(input) => {
+            ok(&security_groups::update_security_group_rule_descriptions_egress(&call, input).await?)
+        }
+        // interfaces.rs
+        Request::CreateNetworkInterface(input) => ok(&interfaces::create_network_interface(&call, input).await?),
+        Request::DescribeNetworkInterfaces(input) => ok(&interfaces::describe_network_interfaces(&call, input).await?),
+        Request::DeleteNetworkInterface(input) => {
+            interfaces::delete_network_interface(&call, input).await?;
+            done()
+        }
+        Request::AttachNetworkInterface(input) => ok(&interfaces::attach_network_interface(&call, input).await?),
+        Request::DetachNetworkInterface(input) => {
+            interfaces::detach_network_interface(&call, input).await?;
+            done()
+        }
+        Request::AssignPrivateIpAddresses(input) => ok(&interfaces::assign_private_ip_addresses(&call, input).await?),
+        Request::UnassignPrivateIpAddresses(input) => {
+            interfaces::unassign_private_ip_addresses(&call, input).await?;
+            done()
+        }
+        Request::ModifyNetworkInterfaceAttribute(input) => {
+            interfaces::modify_network_interface_attribute(&call, input).await?;
+            done()
+        }
+        // routing.rs (route tables, routes, internet gateways, network ACLs, DHCP options)
+        Request::CreateRouteTable(input) => ok(&routing::create_route_table(&call, input).await?),
+        Request::DescribeRouteTables(input) => ok(&routing::describe_route_tables(&call, input).await?),
+        Request::DeleteRouteTable(input) => {
+            routing::delete_route_table(&call, input).await?;
+            done()
+        }
+        Request::AssociateRouteTable(input) => ok(&routing::associate_route_table(&call, input).await?),
+        Request::DisassociateRouteTable(input) => {
+            routing::disassociate_route_table(&call, input).await?;
+            done()
+        }
+        Request::ReplaceRouteTableAssociation(input) => {
+            ok(&routing::replace_route_table_association(&call, input).await?)
+        }
+        Request::CreateRoute(input) => ok(&routing::create_route(&call, input).await?),
+        Request::ReplaceRoute(input) => {
+            routing::replace_route(&call, input).await?;
+            done()
+        }
+        Request::DeleteRoute(input) => {
+            routing::delete_route(&call, input).await?;
+            done()
+        }
+        Request::CreateInternetGateway(input) => ok(&routing::create_internet_gateway(&call, input).await?),
+        Request::AttachInternetGateway(input) => {
+            routing::attach_internet_gateway(&call, input).await?;
+            done()
+        }
+        Request::DetachInternetGateway(input) => {
+            routing::detach_internet_gateway(&call, input).await?;
+            done()
+        }
+        Request::DeleteInternetGateway(input) => {
+            routing::delete_internet_gateway(&call, input).await?;
+            done()
+        }
+        Request::DescribeInternetGateways(input) => ok(&routing::describe_internet_gateways(&call, input).await?),
+        Request::DescribeNetworkAcls(input) => ok(&routing::describe_network_acls(&call, input).await?),
+        Request::CreateDhcpOptions(input) => ok(&routing::create_dhcp_options(&call, input).await?),
+        Request::AssociateDhcpOptions(input) => {
+            routing::associate_dhcp_options(&call, input).await?;
+            done()
+        }
+        Request::DeleteDhcpOptions(input) => {
+            routing::delete_dhcp_options(&call, input).await?;
+            done()
+        }
+        Request::DescribeDhcpOptions(input) => ok(&routing::describe_dhcp_options(&call, input).await?),
+        // vpcs.rs (VPC attributes and tenancy)
+        Request::DescribeVpcAttribute(input) => ok(&vpcs::describe_vpc_attribute(&call, input).await?),
+        Request::ModifyVpcAttribute(input) => {
+            vpcs::modify_vpc_attribute(&call, input).await?;
+            done()
+        }
+        Request::ModifyVpcTenancy(input) => ok(&vpcs::modify_vpc_tenancy(&call, input).await?),
+        // endpoints.rs (VPC endpoints, endpoint services, prefix lists)
+        Request::CreateVpcEndpoint(input) => ok(&endpoints::create_vpc_endpoint(&call, input).await?),
+        Request::DescribeVpcEndpoints(input) => ok(&endpoints::describe_vpc_endpoints(&call, input).await?),
+        Request::ModifyVpcEndpoint(input) => ok(&endpoints::modify_vpc_endpoint(&call, input).await?),
+        Request::DeleteVpcEndpoints(input) => ok(&endpoints::delete_vpc_endpoints(&call, input).await?),
+        Request::DescribeVpcEndpointServices(input) => {
+            ok(&endpoints::describe_vpc_endpoint_services(&call, input).await?)
+        }
+        Request::DescribePrefixLists(input) => ok(&endpoints::describe_prefix_lists(&call, input).await?),
     })
 }

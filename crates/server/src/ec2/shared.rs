@@ -10,9 +10,9 @@ use reservoir_domain::filter::{Filter, FilterSchema, FilterSet, Filterable};
 use reservoir_domain::idempotency::{self, Decision, IdempotencyRecord};
 use reservoir_domain::ids::{OsRandom, ResourceKind};
 use reservoir_domain::pagination::{self, Binding, UNBOUNDED_PAGE};
+use reservoir_domain::region::Catalogue;
 use reservoir_domain::tags::{Tag, TagError, validate_new_tags};
 use reservoir_domain::time::Timestamp;
-use reservoir_domain::vpc;
 use reservoir_store::{Entity, IdempotencyRow, ReadTx, ReadTxExt, TagRow, Tx, TxExt};
 use reservoir_wire::ec2::codes;
 use reservoir_wire::ec2_api as api;
@@ -44,10 +44,10 @@ impl Call {
         T: Send + 'static,
         F: FnMut(&mut dyn Tx) -> ApiResult<T> + Send + 'static,
     {
-        let (scope, now) = (self.cx.scope.clone(), self.cx.now);
+        let (scope, now, state) = (self.cx.scope.clone(), self.cx.now, self.cx.state.clone());
         self.cx
             .write(dry_run, move |tx| {
-                ensure_scope(tx, &scope, now)?;
+                ensure_scope(tx, &scope, &state.catalogue, now)?;
                 f(tx)
             })
             .await
@@ -103,21 +103,17 @@ impl Call {
 }
 
 /// Sets up a new (account, region) inside the caller's transaction: its default DHCP
-/// options and its default VPC, as every AWS account has. The `scopes` row is claimed
+/// options and its default VPC with its contents, as every AWS account has. The `scopes` row is claimed
 /// first; its primary key decides between concurrent first requests (of this process or
 /// another one on the same database), so the defaults are made exactly once. Nothing is
 /// cached in memory: a reset by any process is seen by the next request.
-fn ensure_scope(tx: &mut dyn Tx, scope: &Scope, now: Timestamp) -> ApiResult<()> {
+fn ensure_scope(tx: &mut dyn Tx, scope: &Scope, catalogue: &Catalogue, now: Timestamp) -> ApiResult<()> {
     if tx.scope_initialized(scope)? || !tx.mark_scope_initialized(scope, now.millis())? {
         return Ok(());
     }
     let dhcp = DhcpOptions::default_set(&mut OsRandom);
     tx.create(scope, &dhcp)?;
-    let default_vpc = vpc::default_vpc(&scope.account, &dhcp.id, now, &mut OsRandom);
-    tx.create(scope, &default_vpc)?;
-    for row in reservoir_store::sqlite::vpc_cidrs(&default_vpc) {
-        tx.put_resource_cidr(scope, &row)?;
-    }
+    super::vpcs::create_default_vpc_with_contents(tx, scope, catalogue, now)?;
     Ok(())
 }
 
@@ -331,6 +327,7 @@ mod tests {
     use std::sync::Arc;
 
     use reservoir_domain::account::AccountId;
+    use reservoir_domain::vpc;
 
     use super::*;
     use crate::{AppState, Config, Storage};

@@ -4,19 +4,22 @@
 //! is also indexed for IPAM monitoring (`resource_cidrs`).
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
-use reservoir_domain::account::Scope;
+use reservoir_domain::account::{AccountId, Scope};
 use reservoir_domain::cidr::ipv4_text;
 use reservoir_domain::ids::{OsRandom, ResourceKind};
 use reservoir_domain::ipam::{self, Ask, IpamError, IpamPool};
-use reservoir_domain::space::{self, Allocation, Block, Family};
+use reservoir_domain::network::NetError;
+use reservoir_domain::region::Catalogue;
+use reservoir_domain::space::{self, Allocation, Block, Family, Search, Slots};
 use reservoir_domain::tags::Tag;
 use reservoir_domain::time::Timestamp;
 use reservoir_domain::vpc::{
-    self, AssociateError, AssociationState, Dependents, NewVpc, PoolHold, Removed, Tenancy, Vpc, VpcError, VpcState,
+    self, AssociateError, AssociationState, Attribute, Dependents, NewVpc, PoolHold, Removed, Tenancy, Vpc, VpcError,
+    VpcState,
 };
 use reservoir_store::slots::TxSlots;
 use reservoir_store::sqlite::vpc_cidrs;
-use reservoir_store::{ReadTxExt, Tx, TxExt};
+use reservoir_store::{ReadTx, ReadTxExt, Tx, TxExt};
 use reservoir_wire::WireEnum;
 use reservoir_wire::ec2_api as api;
 
@@ -85,9 +88,13 @@ fn ipv6_to_wire(a: &vpc::Ipv6Association) -> api::VpcIpv6CidrBlockAssociation {
         ipv6_cidr_block: Some(a.cidr.to_string()),
         ipv6_cidr_block_state: Some(block_state(a.state)),
         network_border_group: None,
-        ipv6_pool: a.ipam.as_ref().map(|h| h.pool_id.clone()),
-        ipv6_address_attribute: Some(api::Ipv6AddressAttribute::Private),
-        ip_source: Some(api::IpSource::None),
+        ipv6_pool: if a.amazon { Some("Amazon".into()) } else { a.ipam.as_ref().map(|h| h.pool_id.clone()) },
+        ipv6_address_attribute: Some(if a.amazon {
+            api::Ipv6AddressAttribute::Public
+        } else {
+            api::Ipv6AddressAttribute::Private
+        }),
+        ip_source: Some(if a.amazon { api::IpSource::Amazon } else { api::IpSource::None }),
     }
 }
 
@@ -247,6 +254,106 @@ fn ipv6(b: Block) -> Ipv6Net {
     }
 }
 
+/// Where Amazon's IPv6 space is kept: one space for every account and region (the
+/// default account's name under a region no request can name), so a /56 is never handed
+/// out twice.
+fn amazon_scope() -> Scope {
+    Scope::new(AccountId::default_account(), AMAZON_REGION)
+}
+const AMAZON_REGION: &str = "amazon-provided-ipv6";
+const AMAZON_SPACE: &str = "amazon-ipv6";
+
+/// Takes the lowest free /56 of Amazon's IPv6 space for `vpc_id`; the allocation's id is
+/// the association id the VPC will show.
+fn take_amazon_ipv6(
+    tx: &mut dyn Tx,
+    caller: &Scope,
+    vpc_id: &str,
+    association_id: &str,
+    now: Timestamp,
+) -> ApiResult<Ipv6Net> {
+    let home = amazon_scope();
+    let root = Block::of_net(vpc::AMAZON_IPV6_ROOT.parse().expect("valid"));
+    let mut slots = TxSlots::<ApiError>::new(tx, &home);
+    if slots.at_or_before(AMAZON_SPACE, Family::Ipv6, root.start)?.is_none() {
+        space::add_root(&mut slots, AMAZON_SPACE, root)?;
+    }
+    let holder = Allocation {
+        id: association_id.to_string(),
+        resource_type: "vpc".into(),
+        resource_id: Some(vpc_id.to_string()),
+        resource_owner: caller.account.to_string(),
+        resource_region: Some(caller.region.clone()),
+        description: None,
+        created: now,
+    };
+    let search = Search {
+        family: Family::Ipv6,
+        prefix: vpc::AMAZON_IPV6_PREFIX,
+        largest_root: root.prefix,
+        allowed: Vec::new(),
+        disallowed: Vec::new(),
+    };
+    Ok(ipv6(space::allocate_next(&mut slots, AMAZON_SPACE, &search, holder)?))
+}
+
+/// Gives an Amazon-provided /56 back to Amazon's space.
+fn free_amazon_ipv6(tx: &mut dyn Tx, a: &vpc::Ipv6Association) -> ApiResult<()> {
+    let home = amazon_scope();
+    let mut slots = TxSlots::<ApiError>::new(tx, &home);
+    space::release(&mut slots, AMAZON_SPACE, Block::of_net(IpNet::V6(a.cidr)), &a.association_id)?;
+    Ok(())
+}
+
+/// What every new VPC comes with, as in AWS: its main route table (the local route), its
+/// default network ACL and its `default` security group (routing also records the VPC's
+/// use of its DHCP options set, so that the set cannot be deleted while the VPC uses it).
+pub fn furnish(tx: &mut dyn Tx, scope: &Scope, v: &Vpc, now: Timestamp) -> ApiResult<()> {
+    super::routing::create_vpc_routing(tx, scope, v, now)?;
+    super::security_groups::create_default_group(tx, scope, v, now)?;
+    Ok(())
+}
+
+/// A default VPC with everything AWS gives one: [`furnish`]ed, a default subnet in each
+/// Availability Zone, and an internet gateway attached with the route to it.
+pub fn create_default_vpc_with_contents(
+    tx: &mut dyn Tx,
+    scope: &Scope,
+    catalogue: &Catalogue,
+    now: Timestamp,
+) -> ApiResult<Vpc> {
+    let dhcp = default_dhcp_options(tx, scope)?;
+    let v = vpc::default_vpc(&scope.account, &dhcp, now, &mut OsRandom);
+    tx.create(scope, &v)?;
+    index_cidrs(tx, scope, &v)?;
+    furnish(tx, scope, &v, now)?;
+    super::subnets::create_default_subnets_with(tx, scope, catalogue, &v, now)?;
+    super::routing::create_default_vpc_gateway(tx, scope, &v, now)?;
+    Ok(v)
+}
+
+/// What keeps a VPC from being deleted (AWS's `DependencyViolation`): subnets, security
+/// groups other than the default one, route tables other than the main one, attached
+/// internet gateways, network ACLs other than the default one, network interfaces and
+/// endpoints. Each is one indexed count.
+fn dependents(tx: &mut dyn ReadTx, scope: &Scope, vpc_id: &str) -> ApiResult<Dependents> {
+    let count = super::subnets::vpc_subnet_count(tx, scope, vpc_id)?
+        + super::security_groups::vpc_group_count(tx, scope, vpc_id)?
+        + super::routing::vpc_routing_dependents(tx, scope, vpc_id)?
+        + super::interfaces::vpc_interface_count(tx, scope, vpc_id)?
+        + super::endpoints::vpc_endpoint_count(tx, scope, vpc_id)?;
+    Ok(Dependents { count: count as usize })
+}
+
+/// Removes what [`furnish`] made, once nothing else depends on the VPC.
+fn unfurnish(tx: &mut dyn Tx, scope: &Scope, vpc_id: &str) -> ApiResult<()> {
+    super::security_groups::remove_vpc_groups(tx, scope, vpc_id)?;
+    super::routing::remove_vpc_routing(tx, scope, vpc_id)?;
+    super::subnets::remove_vpc_space(tx, scope, vpc_id)?;
+    tx.delete_references_from(scope, vpc_id)?;
+    Ok(())
+}
+
 /// Indexes a VPC's CIDRs for IPAM monitoring.
 fn index_cidrs(tx: &mut dyn Tx, scope: &Scope, v: &Vpc) -> ApiResult<()> {
     for row in vpc_cidrs(v) {
@@ -277,11 +384,15 @@ pub async fn create_vpc(call: &Call, input: api::CreateVpcRequest) -> ApiResult<
             M::Ipv6IpamPoolId,
             M::Ipv6NetmaskLength,
             M::Ipv6CidrBlock,
+            M::Ipv6CidrBlockNetworkBorderGroup,
         ],
     )?;
-    if input.amazon_provided_ipv6_cidr_block == Some(true) {
-        return Err(ApiError::ec2_unsupported_parameter("CreateVpc", "AmazonProvidedIpv6CidrBlock"));
-    }
+    let amazon = amazon_ipv6(
+        input.amazon_provided_ipv6_cidr_block,
+        input.ipv6_cidr_block_network_border_group.as_deref(),
+        &call.cx.scope,
+        input.ipv6_ipam_pool_id.is_some() || input.ipv6_cidr_block.is_some(),
+    )?;
     let v4 = ipv4_source(input.cidr_block, input.ipv4_ipam_pool_id, input.ipv4_netmask_length)?
         .ok_or(VpcError::MissingCidr)?;
     let v6 = ipv6_source(input.ipv6_cidr_block, input.ipv6_ipam_pool_id, input.ipv6_netmask_length)?;
@@ -311,13 +422,47 @@ pub async fn create_vpc(call: &Call, input: api::CreateVpcRequest) -> ApiResult<
                 let (block, hold) = take_block(tx, &scope, v6, Family::Ipv6, &v.id, &tags, now)?;
                 vpc::associate_ipv6(&mut v, ipv6(block), hold, &mut OsRandom).map_err(associate_error)?;
             }
+            if amazon {
+                let association_id = ResourceKind::VpcCidrBlockAssociation.new_id(&mut OsRandom);
+                let net = take_amazon_ipv6(tx, &scope, &v.id, &association_id, now)?;
+                vpc::associate_amazon_ipv6(&mut v, net, association_id).map_err(associate_error)?;
+            }
             tx.create(&scope, &v)?;
             index_cidrs(tx, &scope, &v)?;
+            furnish(tx, &scope, &v, now)?;
             put_tags(tx, &scope, &v.id, ResourceKind::Vpc, &tags)?;
             Ok((v, tags.clone()))
         })
         .await?;
     Ok(api::CreateVpcResult { vpc: Some(to_wire(created, tags, VpcState::Pending)) })
+}
+
+/// Whether an Amazon-provided IPv6 block is asked for; its network border group, if
+/// given, must be the region (Local Zone groups are not served).
+fn amazon_ipv6(asked: Option<bool>, border_group: Option<&str>, scope: &Scope, from_pool: bool) -> ApiResult<bool> {
+    let asked = asked == Some(true);
+    if let Some(g) = border_group {
+        if !asked {
+            return Err(NetError::Combination(
+                "Ipv6CidrBlockNetworkBorderGroup can only be used with AmazonProvidedIpv6CidrBlock.".into(),
+            )
+            .into());
+        }
+        if g != scope.region {
+            return Err(NetError::InvalidValue(format!(
+                "The network border group '{g}' is invalid: the Region's own group '{}' is the only one here.",
+                scope.region
+            ))
+            .into());
+        }
+    }
+    if asked && from_pool {
+        return Err(NetError::Combination(
+            "AmazonProvidedIpv6CidrBlock cannot be used with Ipv6IpamPoolId or Ipv6CidrBlock.".into(),
+        )
+        .into());
+    }
+    Ok(asked)
 }
 
 fn associate_error(e: AssociateError) -> ApiError {
@@ -349,15 +494,48 @@ pub async fn associate_vpc_cidr_block(
             M::Ipv6NetmaskLength,
             M::Ipv6CidrBlock,
             M::AmazonProvidedIpv6CidrBlock,
+            M::Ipv6CidrBlockNetworkBorderGroup,
         ],
     )?;
-    if input.amazon_provided_ipv6_cidr_block == Some(true) {
-        return Err(ApiError::ec2_unsupported_parameter("AssociateVpcCidrBlock", "AmazonProvidedIpv6CidrBlock"));
-    }
+    let amazon = amazon_ipv6(
+        input.amazon_provided_ipv6_cidr_block,
+        input.ipv6_cidr_block_network_border_group.as_deref(),
+        &call.cx.scope,
+        input.ipv6_ipam_pool_id.is_some() || input.ipv6_cidr_block.is_some(),
+    )?;
     let id = input.vpc_id.unwrap_or_default();
     vpc::check_id(&id)?;
     let v4 = ipv4_source(input.cidr_block, input.ipv4_ipam_pool_id, input.ipv4_netmask_length)?;
     let v6 = ipv6_source(input.ipv6_cidr_block, input.ipv6_ipam_pool_id, input.ipv6_netmask_length)?;
+    if amazon && v4.is_some() {
+        return Err(IpamError::InvalidCombination(
+            "An IPv4 and an IPv6 CIDR block cannot be associated in one request.".into(),
+        )
+        .into());
+    }
+    let scope = call.cx.scope.clone();
+    let now = call.cx.now;
+    if amazon {
+        return call
+            .write(false, move |tx| {
+                let mut v: Vpc = tx.load(&scope, &id)?.ok_or_else(|| VpcError::NotFound(vec![id.clone()]))?;
+                let association_id = ResourceKind::VpcCidrBlockAssociation.new_id(&mut OsRandom);
+                let net = take_amazon_ipv6(tx, &scope, &v.id, &association_id, now)?;
+                let a = vpc::associate_amazon_ipv6(&mut v, net, association_id).map_err(associate_error)?;
+                tx.save(&scope, &v)?;
+                for row in vpc_cidrs(&v).into_iter().filter(|r| r.block == Block::of_net(IpNet::V6(net))) {
+                    tx.put_resource_cidr(&scope, &row)?;
+                }
+                let mut shown = a.clone();
+                shown.state = AssociationState::Associating;
+                Ok(api::AssociateVpcCidrBlockResult {
+                    ipv6_cidr_block_association: Some(ipv6_to_wire(&shown)),
+                    cidr_block_association: None,
+                    vpc_id: Some(v.id.clone()),
+                })
+            })
+            .await;
+    }
     let (source, family) = match (v4, v6) {
         (Some(s), None) => (s, Family::Ipv4),
         (None, Some(s)) => (s, Family::Ipv6),
@@ -371,8 +549,6 @@ pub async fn associate_vpc_cidr_block(
             .into());
         }
     };
-    let scope = call.cx.scope.clone();
-    let now = call.cx.now;
     call.write(false, move |tx| {
         let mut v: Vpc = tx.load(&scope, &id)?.ok_or_else(|| VpcError::NotFound(vec![id.clone()]))?;
         let tags =
@@ -433,6 +609,22 @@ pub async fn disassociate_vpc_cidr_block(
                     continue;
                 }
                 let removed = vpc::disassociate(&mut v, &id).map_err(associate_error)?;
+                let block = match &removed {
+                    Removed::Ipv4(a) => Block::of_net(IpNet::V4(a.cidr)),
+                    Removed::Ipv6(a) => Block::of_net(IpNet::V6(a.cidr)),
+                };
+                if super::subnets::vpc_block_in_use(tx, &scope, &v.id, block)? {
+                    return Err(NetError::Dependency(format!(
+                        "The CIDR block {} has subnets in it and cannot be disassociated.",
+                        block.text()
+                    ))
+                    .into());
+                }
+                if let Removed::Ipv6(a) = &removed
+                    && a.amazon
+                {
+                    free_amazon_ipv6(tx, a)?;
+                }
                 let mut out = api::DisassociateVpcCidrBlockResult {
                     ipv6_cidr_block_association: None,
                     cidr_block_association: None,
@@ -543,10 +735,14 @@ pub async fn delete_vpc(call: &Call, input: api::DeleteVpcRequest) -> ApiResult<
     let scope = call.cx.scope.clone();
     call.write(input.dry_run.unwrap_or(false), move |tx| {
         let v: Vpc = tx.load(&scope, &id)?.ok_or_else(|| VpcError::NotFound(vec![id.clone()]))?;
-        // Nothing can live in a VPC yet (no subnets, gateways or instances served).
-        vpc::check_deletable(&v, &Dependents::default())?;
+        let dependents = dependents(tx, &scope, &v.id)?;
+        vpc::check_deletable(&v, &dependents)?;
+        unfurnish(tx, &scope, &v.id)?;
         for (hold, net) in vpc::pool_holds(&v) {
             free_hold(tx, &scope, &hold, net)?;
+        }
+        for a in v.ipv6_associations.iter().filter(|a| a.amazon) {
+            free_amazon_ipv6(tx, a)?;
         }
         for row in vpc_cidrs(&v) {
             tx.delete_resource_cidr(&scope, &v.id, row.block)?;
@@ -555,4 +751,112 @@ pub async fn delete_vpc(call: &Call, input: api::DeleteVpcRequest) -> ApiResult<
         Ok(())
     })
     .await
+}
+
+fn attribute(name: &api::VpcAttributeName) -> ApiResult<Attribute> {
+    match name {
+        api::VpcAttributeName::EnableDnsSupport => Ok(Attribute::DnsSupport),
+        api::VpcAttributeName::EnableDnsHostnames => Ok(Attribute::DnsHostnames),
+        api::VpcAttributeName::EnableNetworkAddressUsageMetrics => Ok(Attribute::AddressUsageMetrics),
+        api::VpcAttributeName::Unknown(other) => Err(ApiError::invalid_parameter_value(format!(
+            "Value ({other}) for parameter attribute is invalid. Unknown attribute."
+        ))),
+    }
+}
+
+/// EC2 `DescribeVpcAttribute`: one of `enableDnsSupport`, `enableDnsHostnames`,
+/// `enableNetworkAddressUsageMetrics`.
+pub async fn describe_vpc_attribute(
+    call: &Call,
+    input: api::DescribeVpcAttributeRequest,
+) -> ApiResult<api::DescribeVpcAttributeResult> {
+    use api::DescribeVpcAttributeRequestMember as M;
+    call.supported(&input, &[M::Attribute, M::VpcId, M::DryRun])?;
+    let which = attribute(input.attribute.as_ref().expect("required by the model"))?;
+    let id = input.vpc_id.unwrap_or_default();
+    vpc::check_id(&id)?;
+    let scope = call.cx.scope.clone();
+    let v: Vpc = call
+        .read(move |tx| Ok(tx.load::<Vpc>(&scope, &id)?.ok_or_else(|| VpcError::NotFound(vec![id.clone()]))?))
+        .await?;
+    if input.dry_run == Some(true) {
+        return Err(ApiError::dry_run());
+    }
+    let value = Some(api::AttributeBooleanValue { value: Some(v.attribute(which)) });
+    let mut out = api::DescribeVpcAttributeResult { vpc_id: Some(v.id), ..Default::default() };
+    match which {
+        Attribute::DnsSupport => out.enable_dns_support = value,
+        Attribute::DnsHostnames => out.enable_dns_hostnames = value,
+        Attribute::AddressUsageMetrics => out.enable_network_address_usage_metrics = value,
+    }
+    Ok(out)
+}
+
+/// EC2 `ModifyVpcAttribute`: exactly one attribute per call, as EC2 requires; DNS
+/// hostnames only with DNS support.
+pub async fn modify_vpc_attribute(call: &Call, input: api::ModifyVpcAttributeRequest) -> ApiResult<()> {
+    use api::ModifyVpcAttributeRequestMember as M;
+    call.supported(
+        &input,
+        &[M::VpcId, M::EnableDnsSupport, M::EnableDnsHostnames, M::EnableNetworkAddressUsageMetrics],
+    )?;
+    let id = input.vpc_id.unwrap_or_default();
+    vpc::check_id(&id)?;
+    let given: Vec<(Attribute, Option<bool>)> = [
+        (Attribute::DnsSupport, input.enable_dns_support),
+        (Attribute::DnsHostnames, input.enable_dns_hostnames),
+        (Attribute::AddressUsageMetrics, input.enable_network_address_usage_metrics),
+    ]
+    .into_iter()
+    .filter_map(|(a, v)| v.map(|v| (a, v.value)))
+    .collect();
+    let (which, value) = match given.as_slice() {
+        [(a, Some(v))] => (*a, *v),
+        [(_, None)] => return Err(NetError::Missing("The request must contain the parameter Value".into()).into()),
+        [] => {
+            return Err(NetError::Missing(
+                "The request must contain exactly one of the parameters EnableDnsSupport, EnableDnsHostnames or EnableNetworkAddressUsageMetrics".into(),
+            )
+            .into());
+        }
+        _ => {
+            return Err(NetError::Combination(
+                "Fields for multiple attribute types specified: only one attribute can be modified at a time.".into(),
+            )
+            .into());
+        }
+    };
+    let scope = call.cx.scope.clone();
+    call.write(false, move |tx| {
+        let mut v: Vpc = tx.load(&scope, &id)?.ok_or_else(|| VpcError::NotFound(vec![id.clone()]))?;
+        v.set_attribute(which, value)?;
+        tx.save(&scope, &v)?;
+        Ok(())
+    })
+    .await
+}
+
+/// EC2 `ModifyVpcTenancy`: only to `default` (from `dedicated`), as AWS allows.
+pub async fn modify_vpc_tenancy(
+    call: &Call,
+    input: api::ModifyVpcTenancyRequest,
+) -> ApiResult<api::ModifyVpcTenancyResult> {
+    use api::ModifyVpcTenancyRequestMember as M;
+    call.supported(&input, &[M::VpcId, M::InstanceTenancy, M::DryRun])?;
+    let id = input.vpc_id.unwrap_or_default();
+    vpc::check_id(&id)?;
+    if let Some(api::VpcTenancy::Unknown(other)) = &input.instance_tenancy {
+        return Err(ApiError::invalid_parameter_value(format!(
+            "Value ({other}) for parameter instanceTenancy is invalid. The only tenancy a VPC can be changed to is default."
+        )));
+    }
+    let scope = call.cx.scope.clone();
+    call.write(input.dry_run.unwrap_or(false), move |tx| {
+        let mut v: Vpc = tx.load(&scope, &id)?.ok_or_else(|| VpcError::NotFound(vec![id.clone()]))?;
+        v.tenancy = Tenancy::Default;
+        tx.save(&scope, &v)?;
+        Ok(())
+    })
+    .await?;
+    Ok(api::ModifyVpcTenancyResult { return_value: Some(true) })
 }

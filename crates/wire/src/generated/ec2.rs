@@ -5778,7 +5778,12 @@ impl crate::members::Members for DescribePrefixListsRequest {
 
 impl Validate for DescribePrefixListsRequest {
     fn validate(&self, v: &mut Validator) {
-        let _ = v;
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
     }
 }
 
@@ -6419,7 +6424,12 @@ impl crate::members::Members for DescribeVpcEndpointServicesRequest {
 
 impl Validate for DescribeVpcEndpointServicesRequest {
     fn validate(&self, v: &mut Validator) {
-        let _ = v;
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), None);
+            }
+        });
     }
 }
 
@@ -6499,7 +6509,12 @@ impl crate::members::Members for DescribeVpcEndpointsRequest {
 
 impl Validate for DescribeVpcEndpointsRequest {
     fn validate(&self, v: &mut Validator) {
-        let _ = v;
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), None);
+            }
+        });
     }
 }
 
