@@ -539,7 +539,10 @@ def test_interface_network_interfaces_hold_subnet_addresses(ec2):
     assert eni["PrivateIpAddress"] == "10.0.1.4"
     assert [g["GroupId"] for g in eni["Groups"]] == [g["GroupId"] for g in e["Groups"]]
     assert ec2.describe_subnets(SubnetIds=[a])["Subnets"][0]["AvailableIpAddressCount"] == free - 1
+    assert eni["InterfaceType"] == "vpc_endpoint"
     assert error_code(client_error(ec2.delete_subnet, SubnetId=a)) == "DependencyViolation"
+    # The endpoint's interface goes with the endpoint, not by itself.
+    assert error_code(client_error(ec2.delete_network_interface, NetworkInterfaceId=eni_id)) == "OperationNotPermitted"
     ec2.delete_vpc_endpoints(VpcEndpointIds=[e["VpcEndpointId"]])
     assert ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [a]}])["NetworkInterfaces"] == []
     assert ec2.describe_subnets(SubnetIds=[a])["Subnets"][0]["AvailableIpAddressCount"] == free

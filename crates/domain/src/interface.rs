@@ -496,6 +496,12 @@ pub fn detach(iface: &mut NetworkInterface, attachment_id: &str, _force: bool) -
 
 /// An interface can be deleted only when detached.
 pub fn check_deletable(iface: &NetworkInterface) -> Result<(), NetError> {
+    if iface.requester_managed {
+        return Err(NetError::NotPermitted(format!(
+            "The network interface '{}' is managed by an AWS service (a VPC endpoint) and cannot be deleted; delete the endpoint.",
+            iface.id
+        )));
+    }
     if iface.attachment.is_some() {
         return Err(NetError::InterfaceInUse(format!("The network interface '{}' is currently in use.", iface.id)));
     }

@@ -15,7 +15,11 @@
 //! * [`space`] — the address-space engine: CIDR blocks allocated from provisioned space;
 //! * [`vpc`] — VPCs; [`dhcp`] — DHCP options sets; [`network`] — what the VPC networking
 //!   families (subnets, groups, interfaces, routing, endpoints) share: their error;
-//! * [`cognito`] — Cognito identity pools and identities.
+//! * [`subnet`], [`security_group`], [`interface`], [`route`] (route tables, internet
+//!   gateways, network ACLs), [`endpoint`] (VPC endpoints, endpoint services, prefix
+//!   lists) — the VPC networking families;
+//! * [`cognito`] — Cognito identity pools and identities; [`cognito_sync`] — records,
+//!   datasets and usage; [`credentials`] — an identity's temporary credentials.
 //!
 //! **Invariants.** Everything here is synchronous and pure: no HTTP, SQL, XML or async
 //! runtime (this crate's `Cargo.toml` is the check). Functions take the current time

@@ -158,6 +158,9 @@ pub trait ReadTx {
     fn get_alias(&mut self, scope: &Scope, namespace: &str, key: &str) -> StoreResult<Option<String>>;
     fn get_idempotency(&mut self, scope: &Scope, operation: &str, token: &str) -> StoreResult<Option<IdempotencyRow>>;
     fn scope_initialized(&mut self, scope: &Scope) -> StoreResult<bool>;
+    /// The version of the set-up a scope has (1 for scopes set up before versions were
+    /// kept); `None` if it was never set up.
+    fn scope_version(&mut self, scope: &Scope) -> StoreResult<Option<i64>>;
     fn get_meta(&mut self, key: &str) -> StoreResult<Option<String>>;
 
     // Address spaces (`domain::space`), each method one index search.
@@ -277,6 +280,8 @@ pub trait Tx: ReadTx {
     /// Claims the scope's set-up: `true` if this transaction recorded it, `false` if it
     /// was recorded already (the caller then makes no defaults).
     fn mark_scope_initialized(&mut self, scope: &Scope, now: i64) -> StoreResult<bool>;
+    /// Records that a set-up scope now has what `version` gives.
+    fn set_scope_version(&mut self, scope: &Scope, version: i64) -> StoreResult<()>;
     fn put_meta(&mut self, key: &str, value: &str) -> StoreResult<()>;
     /// Sets `key` only if it has no value: `true` if this transaction set it.
     fn put_meta_if_absent(&mut self, key: &str, value: &str) -> StoreResult<bool>;

@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/sqlite/0003_ip_slots.sql")),
     (4, include_str!("../migrations/sqlite/0004_cognito_sync.sql")),
     (5, include_str!("../migrations/sqlite/0005_references.sql")),
+    (6, include_str!("../migrations/sqlite/0006_scope_versions.sql")),
 ];
 
 const READERS: usize = 4;
@@ -684,6 +685,15 @@ impl ReadTx for SqliteTx<'_> {
             .map_err(err)
     }
 
+    fn scope_version(&mut self, scope: &Scope) -> StoreResult<Option<i64>> {
+        self.tx
+            .prepare_cached("SELECT version FROM scopes WHERE account = ?1 AND region = ?2")
+            .map_err(err)?
+            .query_row(params![scope.account.as_str(), scope.region], |r| r.get(0))
+            .optional()
+            .map_err(err)
+    }
+
     fn get_meta(&mut self, key: &str) -> StoreResult<Option<String>> {
         self.tx
             .prepare_cached("SELECT value FROM meta WHERE key = ?1")
@@ -1127,6 +1137,15 @@ impl Tx for SqliteTx<'_> {
             .map_err(err)?
             .execute(params![scope.account.as_str(), scope.region, now])
             .map(|n| n > 0)
+            .map_err(err)
+    }
+
+    fn set_scope_version(&mut self, scope: &Scope, version: i64) -> StoreResult<()> {
+        self.tx
+            .prepare_cached("UPDATE scopes SET version = ?3 WHERE account = ?1 AND region = ?2")
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, version])
+            .map(|_| ())
             .map_err(err)
     }
 

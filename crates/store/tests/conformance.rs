@@ -327,6 +327,9 @@ fn tags_aliases_idempotency_meta() {
             tx.delete_alias_namespace(&a, "ns")?;
             assert!(tx.mark_scope_initialized(&a, 1)?, "{name}: the first claim records the scope");
             assert!(!tx.mark_scope_initialized(&a, 2)?, "{name}: a second claim finds it recorded");
+            assert_eq!(tx.scope_version(&a)?, Some(1), "{name}: a new scope is version 1 until moved on");
+            tx.set_scope_version(&a, 2)?;
+            assert_eq!(tx.scope_version(&a)?, Some(2));
             assert!(!tx.put_meta_if_absent("key", "v3")?, "{name}: a set key keeps its value");
             assert!(tx.put_meta_if_absent("fresh", "f1")?);
             assert!(!tx.put_meta_if_absent("fresh", "f2")?);

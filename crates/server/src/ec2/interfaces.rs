@@ -166,7 +166,12 @@ pub fn to_wire(i: NetworkInterface, tags: Vec<Tag>) -> api::NetworkInterface {
                 .map(|g| api::GroupIdentifier { group_id: Some(g.id), group_name: Some(g.name) })
                 .collect(),
         ),
-        interface_type: Some(api::NetworkInterfaceType::Interface),
+        // The only requester-managed interfaces served are VPC endpoints'.
+        interface_type: Some(if i.requester_managed {
+            api::NetworkInterfaceType::VpcEndpoint
+        } else {
+            api::NetworkInterfaceType::Interface
+        }),
         ipv6_addresses: Some(
             i.ipv6_addresses
                 .iter()

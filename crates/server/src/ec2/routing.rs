@@ -76,6 +76,11 @@ pub fn create_vpc_routing(tx: &mut dyn Tx, scope: &Scope, vpc: &Vpc, now: Timest
     Ok(())
 }
 
+/// Whether the VPC has its main route table (VPCs stored by earlier versions may not).
+pub fn has_main_table(tx: &mut dyn ReadTx, scope: &Scope, vpc_id: &str) -> ApiResult<bool> {
+    Ok(tx.get_alias(scope, MAIN, vpc_id)?.is_some())
+}
+
 /// The default VPC's internet gateway, attached, and `0.0.0.0/0` to it in the main table.
 pub fn create_default_vpc_gateway(tx: &mut dyn Tx, scope: &Scope, vpc: &Vpc, now: Timestamp) -> ApiResult<()> {
     let igw = InternetGateway {

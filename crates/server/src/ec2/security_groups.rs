@@ -50,25 +50,6 @@ pub fn load_group(tx: &mut dyn ReadTx, scope: &Scope, id: &str) -> ApiResult<Sec
     tx.load::<SecurityGroup>(scope, id)?.ok_or_else(|| group_not_found(id))
 }
 
-/// The scope's default VPC, if it has one. It is made with the scope, so it is almost
-/// always the first VPC; the listing stops at it.
-fn default_vpc(tx: &mut dyn ReadTx, scope: &Scope) -> ApiResult<Option<Vpc>> {
-    let mut after = 0;
-    loop {
-        let page = tx.page::<Vpc>(scope, after, 100)?;
-        let done = page.len() < 100;
-        for (seq, v) in page {
-            if v.is_default {
-                return Ok(Some(v));
-            }
-            after = seq;
-        }
-        if done {
-            return Ok(None);
-        }
-    }
-}
-
 fn no_default_vpc() -> ApiError {
     ApiError::new(codes::VPC_ID_NOT_SPECIFIED, "No default VPC for this user")
 }
@@ -93,7 +74,7 @@ fn resolve_group(tx: &mut dyn ReadTx, scope: &Scope, id: Option<&str>, name: Opt
     match (id, name) {
         (Some(id), _) => load_group(tx, scope, id),
         (None, Some(name)) => {
-            let vpc = default_vpc(tx, scope)?.ok_or_else(no_default_vpc)?;
+            let vpc = super::vpcs::default_vpc(tx, scope)?.ok_or_else(no_default_vpc)?;
             group_by_name(tx, scope, &vpc.id, name)?.ok_or_else(|| name_not_found(name, &vpc.id))
         }
         (None, None) => {
@@ -253,6 +234,11 @@ pub fn check_groups(tx: &mut dyn ReadTx, scope: &Scope, vpc_id: &str, ids: &[Str
         }
     }
     Ok(())
+}
+
+/// Whether the VPC has its `default` group (VPCs stored by earlier versions may not).
+pub fn has_default_group(tx: &mut dyn ReadTx, scope: &Scope, vpc_id: &str) -> ApiResult<bool> {
+    Ok(tx.get_alias(scope, sg::NAME_NAMESPACE, &sg::name_key(vpc_id, sg::DEFAULT_NAME))?.is_some())
 }
 
 /// A VPC's groups other than its default one (each keeps `DeleteVpc` from acting).
@@ -599,7 +585,7 @@ pub async fn create_security_group(
         .write(input.dry_run.unwrap_or(false), move |tx| {
             let v: Vpc = match &vpc_id {
                 Some(id) => tx.load(&scope, id)?.ok_or_else(|| VpcError::NotFound(vec![id.clone()]))?,
-                None => default_vpc(tx, &scope)?.ok_or_else(no_default_vpc)?,
+                None => super::vpcs::default_vpc(tx, &scope)?.ok_or_else(no_default_vpc)?,
             };
             if quota.is_some() {
                 sg::check_group_quota(tx.count_of::<SecurityGroup>(&scope)?, quota)?;
@@ -1096,7 +1082,7 @@ pub async fn describe_security_groups(
                     return Err(NetError::NotFound(NetKind::SecurityGroup, missing).into());
                 }
                 if !names.is_empty() {
-                    let vpc = default_vpc(tx, &scope)?.ok_or_else(no_default_vpc)?;
+                    let vpc = super::vpcs::default_vpc(tx, &scope)?.ok_or_else(no_default_vpc)?;
                     for name in &names {
                         let id = tx
                             .get_alias(&scope, sg::NAME_NAMESPACE, &sg::name_key(&vpc.id, name))?

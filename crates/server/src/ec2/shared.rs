@@ -63,8 +63,10 @@ impl Call {
     {
         let scope = self.cx.scope.clone();
         let mut again = f.clone();
-        let first =
-            self.cx.read(move |tx| if tx.scope_initialized(&scope)? { f(tx).map(Some) } else { Ok(None) }).await?;
+        let first = self
+            .cx
+            .read(move |tx| if tx.scope_version(&scope)? >= Some(SCOPE_VERSION) { f(tx).map(Some) } else { Ok(None) })
+            .await?;
         match first {
             Some(v) => Ok(v),
             None => self.write(false, move |tx| again(tx)).await,
@@ -102,18 +104,32 @@ impl Call {
     }
 }
 
+/// What a scope set up now has: 1, default DHCP options and a bare default VPC; 2, the
+/// default VPC's subnets, internet gateway, main route table, network ACL and security
+/// group, and every VPC's own main route table, ACL and default group.
+pub const SCOPE_VERSION: i64 = 2;
+
 /// Sets up a new (account, region) inside the caller's transaction: its default DHCP
-/// options and its default VPC with its contents, as every AWS account has. The `scopes` row is claimed
-/// first; its primary key decides between concurrent first requests (of this process or
-/// another one on the same database), so the defaults are made exactly once. Nothing is
-/// cached in memory: a reset by any process is seen by the next request.
+/// options and its default VPC with its contents, as every AWS account has. The `scopes`
+/// row is claimed first; its primary key decides between concurrent first requests (of
+/// this process or another one on the same database), so the defaults are made exactly
+/// once. A scope set up by an earlier version gets what it lacks (its version says what
+/// that is). Nothing is cached in memory: a reset by any process is seen by the next
+/// request.
 fn ensure_scope(tx: &mut dyn Tx, scope: &Scope, catalogue: &Catalogue, now: Timestamp) -> ApiResult<()> {
-    if tx.scope_initialized(scope)? || !tx.mark_scope_initialized(scope, now.millis())? {
-        return Ok(());
+    match tx.scope_version(scope)? {
+        Some(v) if v >= SCOPE_VERSION => return Ok(()),
+        Some(_) => super::vpcs::upgrade_scope_v1(tx, scope, catalogue, now)?,
+        None => {
+            if !tx.mark_scope_initialized(scope, now.millis())? {
+                return Ok(());
+            }
+            let dhcp = DhcpOptions::default_set(&mut OsRandom);
+            tx.create(scope, &dhcp)?;
+            super::vpcs::create_default_vpc_with_contents(tx, scope, catalogue, now)?;
+        }
     }
-    let dhcp = DhcpOptions::default_set(&mut OsRandom);
-    tx.create(scope, &dhcp)?;
-    super::vpcs::create_default_vpc_with_contents(tx, scope, catalogue, now)?;
+    tx.set_scope_version(scope, SCOPE_VERSION)?;
     Ok(())
 }
 
@@ -391,6 +407,52 @@ mod tests {
 
         let err = idempotent(&call(&state, "params-A"), Some("x".repeat(65)), false, create_thing).await.unwrap_err();
         assert_eq!(err.code(), "InvalidParameterValue");
+    }
+
+    /// A scope set up by an earlier version (default DHCP options and a bare default VPC)
+    /// gets the default VPC's contents at its next request, once.
+    #[tokio::test]
+    async fn a_scope_set_up_by_an_earlier_version_gets_what_it_lacks() {
+        let state = Arc::new(AppState::open(Config::ephemeral()).unwrap());
+        crate::context::write(&state, |tx| {
+            assert!(tx.mark_scope_initialized(&scope(), 1)?);
+            let dhcp = DhcpOptions::default_set(&mut OsRandom);
+            tx.create(&scope(), &dhcp)?;
+            tx.create(&scope(), &vpc::default_vpc(&scope().account, &dhcp.id, Timestamp(1), &mut OsRandom))?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let counts = |state: &Arc<AppState>| {
+            let c = call(state, "");
+            async move {
+                c.read(|tx| {
+                    let s = scope();
+                    Ok([
+                        tx.scope_version(&s)?.unwrap_or(0) as u64,
+                        tx.count(&s, ResourceKind::Subnet.storage_name())?,
+                        tx.count(&s, ResourceKind::SecurityGroup.storage_name())?,
+                        tx.count(&s, ResourceKind::RouteTable.storage_name())?,
+                        tx.count(&s, ResourceKind::InternetGateway.storage_name())?,
+                        tx.count(&s, ResourceKind::Vpc.storage_name())?,
+                    ])
+                })
+                .await
+                .unwrap()
+            }
+        };
+        let region = state.catalogue.region("us-east-1").unwrap();
+        let zones = region.zones.iter().filter(|z| z.zone_type == "availability-zone").count() as u64;
+        let upgraded = counts(&state).await;
+        assert_eq!(
+            upgraded,
+            [SCOPE_VERSION as u64, zones, 1, 1, 1, 1],
+            "version, subnets, groups, tables, gateways, VPCs"
+        );
+        call(&state, "").write(false, |_| Ok(())).await.unwrap();
+        assert_eq!(counts(&state).await, upgraded, "once");
+        let v = call(&state, "").read(|tx| super::super::vpcs::default_vpc(tx, &scope())).await.unwrap();
+        assert!(v.is_some_and(|v| v.is_default), "the default VPC is found by its alias");
     }
 
     /// Two servers on one database file, as two processes would be.

@@ -873,25 +873,6 @@ pub async fn disassociate_subnet_cidr_block(
 
 // ----- Default VPC and default subnets ---------------------------------------------------------
 
-/// The region's default VPC, if any. VPCs of one region are few (AWS's quota is 5 by
-/// default), and this serves only `CreateDefaultVpc` / `CreateDefaultSubnet`.
-fn default_vpc(tx: &mut dyn ReadTx, scope: &Scope) -> ApiResult<Option<Vpc>> {
-    let mut after = 0;
-    loop {
-        let page = tx.page::<Vpc>(scope, after, 200)?;
-        let done = page.len() < 200;
-        for (seq, v) in page {
-            after = seq;
-            if v.is_default {
-                return Ok(Some(v));
-            }
-        }
-        if done {
-            return Ok(None);
-        }
-    }
-}
-
 /// EC2 `CreateDefaultVpc`: refused with `DefaultVpcAlreadyExists` while the region has
 /// one; otherwise a default VPC with everything AWS gives one.
 pub async fn create_default_vpc(
@@ -905,7 +886,7 @@ pub async fn create_default_vpc(
     let state = call.cx.state.clone();
     let v = call
         .write(input.dry_run.unwrap_or(false), move |tx| {
-            if default_vpc(tx, &scope)?.is_some() {
+            if super::vpcs::default_vpc(tx, &scope)?.is_some() {
                 return Err(NetError::DefaultVpcExists(
                     "A Default VPC already exists for this account in this region.".into(),
                 )
@@ -951,7 +932,7 @@ pub async fn create_default_subnet(
     let now = call.cx.now;
     let s = call
         .write(input.dry_run.unwrap_or(false), move |tx| {
-            let Some(v) = default_vpc(tx, &scope)? else {
+            let Some(v) = super::vpcs::default_vpc(tx, &scope)? else {
                 return Err(NetError::NoDefaultVpc("No default VPC for this user.".into()).into());
             };
             if tx.get_alias(&scope, DEFAULT_SUBNET_ALIAS, &zone)?.is_some() {

@@ -314,6 +314,18 @@ pub fn furnish(tx: &mut dyn Tx, scope: &Scope, v: &Vpc, now: Timestamp) -> ApiRe
     Ok(())
 }
 
+/// The alias that names a region's default VPC: one lookup finds it, and its key being
+/// unique means a region never has two.
+const DEFAULT_VPC: (&str, &str) = ("default-vpc", "");
+
+/// The region's default VPC, if it has one (one indexed lookup).
+pub fn default_vpc(tx: &mut dyn ReadTx, scope: &Scope) -> ApiResult<Option<Vpc>> {
+    match tx.get_alias(scope, DEFAULT_VPC.0, DEFAULT_VPC.1)? {
+        Some(id) => Ok(tx.load::<Vpc>(scope, &id)?),
+        None => Ok(None),
+    }
+}
+
 /// A default VPC with everything AWS gives one: [`furnish`]ed, a default subnet in each
 /// Availability Zone, and an internet gateway attached with the route to it.
 pub fn create_default_vpc_with_contents(
@@ -324,12 +336,50 @@ pub fn create_default_vpc_with_contents(
 ) -> ApiResult<Vpc> {
     let dhcp = default_dhcp_options(tx, scope)?;
     let v = vpc::default_vpc(&scope.account, &dhcp, now, &mut OsRandom);
+    if tx.get_alias(scope, DEFAULT_VPC.0, DEFAULT_VPC.1)?.is_some() {
+        return Err(
+            NetError::DefaultVpcExists("A Default VPC already exists for this account in this region.".into()).into()
+        );
+    }
+    tx.put_alias(scope, DEFAULT_VPC.0, DEFAULT_VPC.1, &v.id)?;
     tx.create(scope, &v)?;
     index_cidrs(tx, scope, &v)?;
     furnish(tx, scope, &v, now)?;
     super::subnets::create_default_subnets_with(tx, scope, catalogue, &v, now)?;
     super::routing::create_default_vpc_gateway(tx, scope, &v, now)?;
     Ok(v)
+}
+
+/// Gives the VPCs of a scope set up by an earlier version (scope version 1: default DHCP
+/// options and a bare default VPC) what they have now: the alias of the default VPC, each
+/// VPC's main route table, default network ACL and default security group, and the
+/// default VPC's subnets and internet gateway. Runs once per scope, in the transaction of
+/// its first write request after the upgrade; VPCs of a region are few.
+pub fn upgrade_scope_v1(tx: &mut dyn Tx, scope: &Scope, catalogue: &Catalogue, now: Timestamp) -> ApiResult<()> {
+    let mut after = 0;
+    loop {
+        let page = tx.page::<Vpc>(scope, after, 100)?;
+        let done = page.len() < 100;
+        for (seq, v) in page {
+            after = seq;
+            if !super::routing::has_main_table(tx, scope, &v.id)? {
+                super::routing::create_vpc_routing(tx, scope, &v, now)?;
+            }
+            if !super::security_groups::has_default_group(tx, scope, &v.id)? {
+                super::security_groups::create_default_group(tx, scope, &v, now)?;
+            }
+            if v.is_default && tx.get_alias(scope, DEFAULT_VPC.0, DEFAULT_VPC.1)?.is_none() {
+                tx.put_alias(scope, DEFAULT_VPC.0, DEFAULT_VPC.1, &v.id)?;
+                if super::subnets::vpc_subnet_count(tx, scope, &v.id)? == 0 {
+                    super::subnets::create_default_subnets_with(tx, scope, catalogue, &v, now)?;
+                }
+                super::routing::create_default_vpc_gateway(tx, scope, &v, now)?;
+            }
+        }
+        if done {
+            return Ok(());
+        }
+    }
 }
 
 /// What keeps a VPC from being deleted (AWS's `DependencyViolation`): subnets, security
@@ -738,6 +788,9 @@ pub async fn delete_vpc(call: &Call, input: api::DeleteVpcRequest) -> ApiResult<
         let dependents = dependents(tx, &scope, &v.id)?;
         vpc::check_deletable(&v, &dependents)?;
         unfurnish(tx, &scope, &v.id)?;
+        if v.is_default {
+            tx.delete_alias(&scope, DEFAULT_VPC.0, DEFAULT_VPC.1)?;
+        }
         for (hold, net) in vpc::pool_holds(&v) {
             free_hold(tx, &scope, &hold, net)?;
         }
