@@ -34,7 +34,7 @@ use reservoir_wire::ec2::codes;
 use reservoir_wire::ec2_api as api;
 
 use super::shared::{
-    Call, Encoded, Page, filter_set, idempotent, page_size, put_tags, scan, tag_specifications, tags_by_id, wire_tags,
+    Call, Encoded, Page, filter_set, idempotent, listing, page_size, put_tags, tag_specifications, wire_tags,
 };
 use crate::error::{ApiError, ApiResult};
 
@@ -843,32 +843,9 @@ pub async fn describe_vpc_endpoints(
     let scope = call.cx.scope.clone();
     let (items, next) = call
         .read(move |tx| {
-            if ids.is_empty() {
-                let page = scan::<VpcEndpoint>(tx, &scope, &filters, after, limit)?;
-                return Ok((page.items, page.next));
-            }
-            let mut found = Vec::with_capacity(ids.len());
-            let mut missing = Vec::new();
-            for id in &ids {
-                match tx.get(&scope, ResourceKind::VpcEndpoint.storage_name(), id)? {
-                    Some(rec) => found.push(rec),
-                    None => missing.push(id.clone()),
-                }
-            }
-            if !missing.is_empty() {
-                return Err(NetError::NotFound(NetKind::VpcEndpoint, missing).into());
-            }
-            found.sort_by_key(|r| r.seq);
-            let mut tags = tags_by_id(tx, &scope, found.iter().map(|r| r.id.as_str()))?;
-            let mut items = Vec::new();
-            for rec in found.into_iter().filter(|r| r.seq > after) {
-                let e: VpcEndpoint = reservoir_store::typed::decode(&rec)?;
-                let t = tags.remove(&e.id).unwrap_or_default();
-                if filters.matches(&e, &t) {
-                    items.push((rec.seq, e, t));
-                }
-            }
-            let page = Page::of(items, limit);
+            let page = listing::<VpcEndpoint>(tx, &scope, &ids, &filters, after, limit, |missing| {
+                NetError::NotFound(NetKind::VpcEndpoint, missing).into()
+            })?;
             Ok((page.items, page.next))
         })
         .await?;

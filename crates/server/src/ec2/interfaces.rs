@@ -30,7 +30,7 @@ use reservoir_wire::ec2_api as api;
 
 use super::security_groups::{check_groups, default_group_id};
 use super::shared::{
-    Call, Encoded, Page, filter_set, idempotent, page_size, put_tags, scan, tag_specifications, tags_by_id, wire_tags,
+    Call, Encoded, filter_set, idempotent, listing, page_size, put_tags, tag_specifications, wire_tags,
 };
 use super::subnets::{free_private_address, load_subnet, take_private_address};
 use crate::error::{ApiError, ApiResult};
@@ -427,32 +427,9 @@ pub async fn describe_network_interfaces(
     let scope = call.cx.scope.clone();
     let (items, next) = call
         .read(move |tx| {
-            if ids.is_empty() {
-                let page = scan::<NetworkInterface>(tx, &scope, &filters, after, limit)?;
-                return Ok((page.items, page.next));
-            }
-            let mut found = Vec::with_capacity(ids.len());
-            let mut missing = Vec::new();
-            for id in &ids {
-                match tx.get(&scope, ResourceKind::NetworkInterface.storage_name(), id)? {
-                    Some(rec) => found.push(rec),
-                    None => missing.push(id.clone()),
-                }
-            }
-            if !missing.is_empty() {
-                return Err(NetError::NotFound(NetKind::NetworkInterface, missing).into());
-            }
-            found.sort_by_key(|r| r.seq);
-            let mut tags = tags_by_id(tx, &scope, found.iter().map(|r| r.id.as_str()))?;
-            let mut items = Vec::new();
-            for rec in found.into_iter().filter(|r| r.seq > after) {
-                let i: NetworkInterface = reservoir_store::typed::decode(&rec)?;
-                let t = tags.remove(&i.id).unwrap_or_default();
-                if filters.matches(&i, &t) {
-                    items.push((rec.seq, i, t));
-                }
-            }
-            let page = Page::of(items, limit);
+            let page = listing::<NetworkInterface>(tx, &scope, &ids, &filters, after, limit, |missing| {
+                NetError::NotFound(NetKind::NetworkInterface, missing).into()
+            })?;
             Ok((page.items, page.next))
         })
         .await?;

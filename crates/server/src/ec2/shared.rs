@@ -200,6 +200,46 @@ pub fn scan<T: Entity + Filterable>(
     Ok(Page::of(items, limit))
 }
 
+/// One page of a Describe call: of every entity when `ids` is empty (a [`scan`]), else of
+/// the entities named, each of which must exist (`missing` makes the error naming those
+/// that do not); the same filters and keyset paging apply either way. `ids` are sorted
+/// and without repeats.
+pub fn listing<T: Entity + Filterable>(
+    tx: &mut dyn ReadTx,
+    scope: &Scope,
+    ids: &[String],
+    filters: &FilterSet,
+    after: i64,
+    limit: usize,
+    missing: impl FnOnce(Vec<String>) -> ApiError,
+) -> ApiResult<Page<T>> {
+    if ids.is_empty() {
+        return scan::<T>(tx, scope, filters, after, limit);
+    }
+    let mut found = Vec::with_capacity(ids.len());
+    let mut unknown = Vec::new();
+    for id in ids {
+        match tx.get(scope, T::KIND.storage_name(), id)? {
+            Some(rec) => found.push(rec),
+            None => unknown.push(id.clone()),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(missing(unknown));
+    }
+    found.sort_by_key(|r| r.seq);
+    let mut tags = tags_by_id(tx, scope, found.iter().map(|r| r.id.as_str()))?;
+    let mut items = Vec::new();
+    for rec in found.into_iter().filter(|r| r.seq > after) {
+        let t = tags.remove(&rec.id).unwrap_or_default();
+        let v: T = reservoir_store::typed::decode(&rec)?;
+        if filters.matches(&v, &t) {
+            items.push((rec.seq, v, t));
+        }
+    }
+    Ok(Page::of(items, limit))
+}
+
 impl<T> Page<T> {
     /// A page of `limit` from `matches` (in cursor order, at most one more than
     /// `limit`): the extra match, if any, says a next page exists.

@@ -29,7 +29,7 @@ use reservoir_store::slots::TxSlots;
 use reservoir_store::{ReadTx, ReadTxExt, Tx, TxExt};
 use reservoir_wire::ec2_api as api;
 
-use super::shared::{Call, Page, filter_set, page_size, put_tags, scan, tag_specifications, tags_by_id, wire_tags};
+use super::shared::{Call, filter_set, listing, page_size, put_tags, tag_specifications, wire_tags};
 use crate::error::{ApiError, ApiResult};
 
 type Slots<'a> = TxSlots<'a, ApiError>;
@@ -623,32 +623,9 @@ pub async fn describe_subnets(
     let scope = call.cx.scope.clone();
     let (items, next) = call
         .read(move |tx| {
-            if ids.is_empty() {
-                let page = scan::<Subnet>(tx, &scope, &filters, after, limit)?;
-                return Ok((page.items, page.next));
-            }
-            let mut found = Vec::with_capacity(ids.len());
-            let mut missing = Vec::new();
-            for id in &ids {
-                match tx.get(&scope, ResourceKind::Subnet.storage_name(), id)? {
-                    Some(rec) => found.push(rec),
-                    None => missing.push(id.clone()),
-                }
-            }
-            if !missing.is_empty() {
-                return Err(NetError::NotFound(NetKind::Subnet, missing).into());
-            }
-            found.sort_by_key(|r| r.seq);
-            let mut tags = tags_by_id(tx, &scope, found.iter().map(|r| r.id.as_str()))?;
-            let mut items = Vec::new();
-            for rec in found.into_iter().filter(|r| r.seq > after) {
-                let s: Subnet = reservoir_store::typed::decode(&rec)?;
-                let t = tags.remove(&s.id).unwrap_or_default();
-                if filters.matches(&s, &t) {
-                    items.push((rec.seq, s, t));
-                }
-            }
-            let page = Page::of(items, limit);
+            let page = listing::<Subnet>(tx, &scope, &ids, &filters, after, limit, |missing| {
+                NetError::NotFound(NetKind::Subnet, missing).into()
+            })?;
             Ok((page.items, page.next))
         })
         .await?;

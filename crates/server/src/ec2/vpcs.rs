@@ -24,7 +24,7 @@ use reservoir_wire::WireEnum;
 use reservoir_wire::ec2_api as api;
 
 use super::shared::{
-    Call, Page, default_dhcp_options, filter_set, page_size, put_tags, scan, tag_specifications, tags_by_id, wire_tags,
+    Call, default_dhcp_options, filter_set, listing, page_size, put_tags, tag_specifications, wire_tags,
 };
 use crate::error::{ApiError, ApiResult};
 
@@ -728,33 +728,8 @@ pub async fn describe_vpcs(call: &Call, input: api::DescribeVpcsRequest) -> ApiR
     let scope = call.cx.scope.clone();
     let (items, next) = call
         .read(move |tx| {
-            if ids.is_empty() {
-                let page = scan::<Vpc>(tx, &scope, &filters, after, limit)?;
-                return Ok((page.items, page.next));
-            }
-            // Explicit ids: every one must exist; then the same filters and paging.
-            let mut found = Vec::with_capacity(ids.len());
-            let mut missing = Vec::new();
-            for id in &ids {
-                match tx.get(&scope, ResourceKind::Vpc.storage_name(), id)? {
-                    Some(rec) => found.push(rec),
-                    None => missing.push(id.clone()),
-                }
-            }
-            if !missing.is_empty() {
-                return Err(VpcError::NotFound(missing).into());
-            }
-            found.sort_by_key(|r| r.seq);
-            let mut tags = tags_by_id(tx, &scope, found.iter().map(|r| r.id.as_str()))?;
-            let mut items = Vec::new();
-            for rec in found.into_iter().filter(|r| r.seq > after) {
-                let v: Vpc = reservoir_store::typed::decode(&rec)?;
-                let t = tags.remove(&v.id).unwrap_or_default();
-                if filters.matches(&v, &t) {
-                    items.push((rec.seq, v, t));
-                }
-            }
-            let page = Page::of(items, limit);
+            let page =
+                listing::<Vpc>(tx, &scope, &ids, &filters, after, limit, |missing| VpcError::NotFound(missing).into())?;
             Ok((page.items, page.next))
         })
         .await?;
