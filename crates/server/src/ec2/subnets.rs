@@ -100,12 +100,6 @@ pub fn remove_vpc_space(tx: &mut dyn Tx, scope: &Scope, vpc_id: &str) -> ApiResu
     Ok(())
 }
 
-/// The default VPC's subnets, with the built-in region catalogue: see
-/// [`create_default_subnets_with`], which takes the server's catalogue.
-pub fn create_default_subnets(tx: &mut dyn Tx, scope: &Scope, vpc: &Vpc, now: Timestamp) -> ApiResult<()> {
-    create_default_subnets_with(tx, scope, &Catalogue::builtin(), vpc, now)
-}
-
 /// The default VPC's subnets: one /20 per Availability Zone of the region, in zone
 /// order (172.31.0.0/20, 172.31.16.0/20, …), `DefaultForAz` and `MapPublicIpOnLaunch`.
 pub fn create_default_subnets_with(
