@@ -258,3 +258,14 @@ def test_create_default_vpc_after_deleting_it(endpoint):
     again = ec2.create_default_subnet(AvailabilityZone=first)["Subnet"]
     assert again["DefaultForAz"] is True and again["AvailabilityZone"] == first
     assert ipaddress.ip_network(again["CidrBlock"]).prefixlen == 20
+
+
+def test_new_vpcs_take_the_default_dhcp_options_or_none_once_deleted(ec2):
+    default_vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
+    dopt = default_vpc["DhcpOptionsId"]
+    assert ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["DhcpOptionsId"] == dopt
+    refused("DependencyViolation", ec2.delete_dhcp_options, DhcpOptionsId=dopt)
+    for v in ec2.describe_vpcs()["Vpcs"]:
+        ec2.associate_dhcp_options(DhcpOptionsId="default", VpcId=v["VpcId"])
+    ec2.delete_dhcp_options(DhcpOptionsId=dopt)
+    assert ec2.create_vpc(CidrBlock="10.51.0.0/16")["Vpc"]["DhcpOptionsId"] == "default"

@@ -126,6 +126,7 @@ fn ensure_scope(tx: &mut dyn Tx, scope: &Scope, catalogue: &Catalogue, now: Time
             }
             let dhcp = DhcpOptions::default_set(&mut OsRandom);
             tx.create(scope, &dhcp)?;
+            tx.put_alias(scope, DEFAULT_DHCP.0, DEFAULT_DHCP.1, &dhcp.id)?;
             super::vpcs::create_default_vpc_with_contents(tx, scope, catalogue, now)?;
         }
     }
@@ -133,14 +134,18 @@ fn ensure_scope(tx: &mut dyn Tx, scope: &Scope, catalogue: &Catalogue, now: Time
     Ok(())
 }
 
-/// The scope's default DHCP options set.
+/// The alias naming a scope's default DHCP options set.
+pub const DEFAULT_DHCP: (&str, &str) = ("default-dhcp-options", "");
+
+/// The DHCP options a new VPC gets: the scope's default set (one lookup), or none
+/// (`default`) once that set has been deleted.
 pub fn default_dhcp_options(tx: &mut dyn ReadTx, scope: &Scope) -> ApiResult<String> {
-    let sets = tx.page::<DhcpOptions>(scope, 0, 100)?;
-    sets.into_iter()
-        .map(|(_, d)| d)
-        .find(|d| d.is_default)
-        .map(|d| d.id)
-        .ok_or_else(|| ApiError::Internal(format!("scope {scope} has no default DHCP options")))
+    if let Some(id) = tx.get_alias(scope, DEFAULT_DHCP.0, DEFAULT_DHCP.1)?
+        && tx.get(scope, ResourceKind::DhcpOptions.storage_name(), &id)?.is_some()
+    {
+        return Ok(id);
+    }
+    Ok(reservoir_domain::dhcp::NO_OPTIONS.to_string())
 }
 
 /// The request's filters, checked against the operation's schema.

@@ -351,11 +351,15 @@ pub fn create_default_vpc_with_contents(
 }
 
 /// Gives the VPCs of a scope set up by an earlier version (scope version 1: default DHCP
-/// options and a bare default VPC) what they have now: the alias of the default VPC, each
+/// options and a bare default VPC) what they have now: the aliases of the default DHCP options and default VPC, each
 /// VPC's main route table, default network ACL and default security group, and the
 /// default VPC's subnets and internet gateway. Runs once per scope, in the transaction of
 /// its first write request after the upgrade; VPCs of a region are few.
 pub fn upgrade_scope_v1(tx: &mut dyn Tx, scope: &Scope, catalogue: &Catalogue, now: Timestamp) -> ApiResult<()> {
+    let sets = tx.page::<reservoir_domain::dhcp::DhcpOptions>(scope, 0, 100)?;
+    if let Some((_, d)) = sets.into_iter().find(|(_, d)| d.is_default) {
+        tx.put_alias(scope, super::shared::DEFAULT_DHCP.0, super::shared::DEFAULT_DHCP.1, &d.id)?;
+    }
     let mut after = 0;
     loop {
         let page = tx.page::<Vpc>(scope, after, 100)?;
