@@ -12,7 +12,8 @@
 //! on a slower or busier machine; each is at most twice the figure measured when it was
 //! set (2-core VM, release build; measured figure in brackets):
 //! * over HTTP, 4 keep-alive connections (as `wrk -c4`): `DescribeRegions` serves at
-//!   most 2x the requests per second of `DescribeVpcs` of an account with 5 VPCs [1.6–1.7]
+//!   most 2.5x the requests per second of `DescribeVpcs` of an account with 5 VPCs [1.6–1.8,
+//!   once 1.97 on a fresh clone; the limit was 2x, too close to the spread]
 //!   and at most 30x that of one with 100 [13.5–15];
 //! * in process: `DescribeVpcs` (5 VPCs) at most 6x `DescribeRegions` [3.1–3.4]; each
 //!   more item of a `DescribeVpcs` (read, tags, decode, encode) at most 1.0x a whole
@@ -372,7 +373,7 @@ async fn main() {
     println!("{:<58} {:>8.3} µs", "DescribeVpcs, cost of one more item", per_item * 1e6);
 
     let us = |d: Duration| d.as_secs_f64() * 1e6;
-    targets.at_most("HTTP: DescribeRegions rate / DescribeVpcs (5) rate", rates[0] / rates[1], 2.0, "x");
+    targets.at_most("HTTP: DescribeRegions rate / DescribeVpcs (5) rate", rates[0] / rates[1], 2.5, "x");
     targets.at_most("HTTP: DescribeRegions rate / DescribeVpcs (100) rate", rates[0] / rates[3], LIMIT_HTTP_100, "x");
     targets.at_most("DescribeVpcs (5) / DescribeRegions", ratio(five, regions_s), LIMIT_5, "x");
     targets.at_most(
