@@ -6,7 +6,7 @@ use reservoir_wire::ec2_api::Request;
 
 use super::shared::Call;
 use super::{endpoints, interfaces, ipam, ipam_monitor, regions, routing, security_groups, subnets, tags, vpcs};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
 pub async fn dispatch(call: Call, request: Request) -> ApiResult<String> {
     let id = call.cx.request_id.clone();
@@ -175,6 +175,15 @@ pub async fn dispatch(call: Call, request: Request) -> ApiResult<String> {
             done()
         }
         Request::ModifyVpcTenancy(input) => ok(&vpcs::modify_vpc_tenancy(&call, input).await?),
+        // key_pairs.rs
+        Request::CreateKeyPair(_)
+        | Request::ImportKeyPair(_)
+        | Request::DescribeKeyPairs(_)
+        | Request::DeleteKeyPair(_) => {
+            return Err(ApiError::ec2_unimplemented_operation(op));
+        }
+        // images.rs
+        Request::DescribeImages(_) => return Err(ApiError::ec2_unimplemented_operation(op)),
         // endpoints.rs (VPC endpoints, endpoint services, prefix lists)
         Request::CreateVpcEndpoint(input) => ok(&endpoints::create_vpc_endpoint(&call, input).await?),
         Request::DescribeVpcEndpoints(input) => ok(&endpoints::describe_vpc_endpoints(&call, input).await?),

@@ -37,6 +37,7 @@ pub enum Request {
     CreateIpam(CreateIpamRequest),
     CreateIpamPool(CreateIpamPoolRequest),
     CreateIpamScope(CreateIpamScopeRequest),
+    CreateKeyPair(CreateKeyPairRequest),
     CreateNetworkInterface(CreateNetworkInterfaceRequest),
     CreateRoute(CreateRouteRequest),
     CreateRouteTable(CreateRouteTableRequest),
@@ -50,6 +51,7 @@ pub enum Request {
     DeleteIpam(DeleteIpamRequest),
     DeleteIpamPool(DeleteIpamPoolRequest),
     DeleteIpamScope(DeleteIpamScopeRequest),
+    DeleteKeyPair(DeleteKeyPairRequest),
     DeleteNetworkInterface(DeleteNetworkInterfaceRequest),
     DeleteRoute(DeleteRouteRequest),
     DeleteRouteTable(DeleteRouteTableRequest),
@@ -61,10 +63,12 @@ pub enum Request {
     DeprovisionIpamPoolCidr(DeprovisionIpamPoolCidrRequest),
     DescribeAvailabilityZones(DescribeAvailabilityZonesRequest),
     DescribeDhcpOptions(DescribeDhcpOptionsRequest),
+    DescribeImages(DescribeImagesRequest),
     DescribeInternetGateways(DescribeInternetGatewaysRequest),
     DescribeIpamPools(DescribeIpamPoolsRequest),
     DescribeIpamScopes(DescribeIpamScopesRequest),
     DescribeIpams(DescribeIpamsRequest),
+    DescribeKeyPairs(DescribeKeyPairsRequest),
     DescribeNetworkAcls(DescribeNetworkAclsRequest),
     DescribeNetworkInterfaces(DescribeNetworkInterfacesRequest),
     DescribePrefixLists(DescribePrefixListsRequest),
@@ -86,6 +90,7 @@ pub enum Request {
     GetIpamPoolAllocations(GetIpamPoolAllocationsRequest),
     GetIpamPoolCidrs(GetIpamPoolCidrsRequest),
     GetIpamResourceCidrs(GetIpamResourceCidrsRequest),
+    ImportKeyPair(ImportKeyPairRequest),
     ModifyIpam(ModifyIpamRequest),
     ModifyIpamPool(ModifyIpamPoolRequest),
     ModifyIpamResourceCidr(ModifyIpamResourceCidrRequest),
@@ -128,6 +133,7 @@ impl Request {
             Request::CreateIpam(_) => "CreateIpam",
             Request::CreateIpamPool(_) => "CreateIpamPool",
             Request::CreateIpamScope(_) => "CreateIpamScope",
+            Request::CreateKeyPair(_) => "CreateKeyPair",
             Request::CreateNetworkInterface(_) => "CreateNetworkInterface",
             Request::CreateRoute(_) => "CreateRoute",
             Request::CreateRouteTable(_) => "CreateRouteTable",
@@ -141,6 +147,7 @@ impl Request {
             Request::DeleteIpam(_) => "DeleteIpam",
             Request::DeleteIpamPool(_) => "DeleteIpamPool",
             Request::DeleteIpamScope(_) => "DeleteIpamScope",
+            Request::DeleteKeyPair(_) => "DeleteKeyPair",
             Request::DeleteNetworkInterface(_) => "DeleteNetworkInterface",
             Request::DeleteRoute(_) => "DeleteRoute",
             Request::DeleteRouteTable(_) => "DeleteRouteTable",
@@ -152,10 +159,12 @@ impl Request {
             Request::DeprovisionIpamPoolCidr(_) => "DeprovisionIpamPoolCidr",
             Request::DescribeAvailabilityZones(_) => "DescribeAvailabilityZones",
             Request::DescribeDhcpOptions(_) => "DescribeDhcpOptions",
+            Request::DescribeImages(_) => "DescribeImages",
             Request::DescribeInternetGateways(_) => "DescribeInternetGateways",
             Request::DescribeIpamPools(_) => "DescribeIpamPools",
             Request::DescribeIpamScopes(_) => "DescribeIpamScopes",
             Request::DescribeIpams(_) => "DescribeIpams",
+            Request::DescribeKeyPairs(_) => "DescribeKeyPairs",
             Request::DescribeNetworkAcls(_) => "DescribeNetworkAcls",
             Request::DescribeNetworkInterfaces(_) => "DescribeNetworkInterfaces",
             Request::DescribePrefixLists(_) => "DescribePrefixLists",
@@ -177,6 +186,7 @@ impl Request {
             Request::GetIpamPoolAllocations(_) => "GetIpamPoolAllocations",
             Request::GetIpamPoolCidrs(_) => "GetIpamPoolCidrs",
             Request::GetIpamResourceCidrs(_) => "GetIpamResourceCidrs",
+            Request::ImportKeyPair(_) => "ImportKeyPair",
             Request::ModifyIpam(_) => "ModifyIpam",
             Request::ModifyIpamPool(_) => "ModifyIpamPool",
             Request::ModifyIpamResourceCidr(_) => "ModifyIpamResourceCidr",
@@ -219,6 +229,7 @@ impl Request {
             Request::CreateIpam(input) => input.violations(),
             Request::CreateIpamPool(input) => input.violations(),
             Request::CreateIpamScope(input) => input.violations(),
+            Request::CreateKeyPair(input) => input.violations(),
             Request::CreateNetworkInterface(input) => input.violations(),
             Request::CreateRoute(input) => input.violations(),
             Request::CreateRouteTable(input) => input.violations(),
@@ -232,6 +243,7 @@ impl Request {
             Request::DeleteIpam(input) => input.violations(),
             Request::DeleteIpamPool(input) => input.violations(),
             Request::DeleteIpamScope(input) => input.violations(),
+            Request::DeleteKeyPair(input) => input.violations(),
             Request::DeleteNetworkInterface(input) => input.violations(),
             Request::DeleteRoute(input) => input.violations(),
             Request::DeleteRouteTable(input) => input.violations(),
@@ -243,10 +255,12 @@ impl Request {
             Request::DeprovisionIpamPoolCidr(input) => input.violations(),
             Request::DescribeAvailabilityZones(input) => input.violations(),
             Request::DescribeDhcpOptions(input) => input.violations(),
+            Request::DescribeImages(input) => input.violations(),
             Request::DescribeInternetGateways(input) => input.violations(),
             Request::DescribeIpamPools(input) => input.violations(),
             Request::DescribeIpamScopes(input) => input.violations(),
             Request::DescribeIpams(input) => input.violations(),
+            Request::DescribeKeyPairs(input) => input.violations(),
             Request::DescribeNetworkAcls(input) => input.violations(),
             Request::DescribeNetworkInterfaces(input) => input.violations(),
             Request::DescribePrefixLists(input) => input.violations(),
@@ -268,6 +282,7 @@ impl Request {
             Request::GetIpamPoolAllocations(input) => input.violations(),
             Request::GetIpamPoolCidrs(input) => input.violations(),
             Request::GetIpamResourceCidrs(input) => input.violations(),
+            Request::ImportKeyPair(input) => input.violations(),
             Request::ModifyIpam(input) => input.violations(),
             Request::ModifyIpamPool(input) => input.violations(),
             Request::ModifyIpamResourceCidr(input) => input.violations(),
@@ -312,6 +327,7 @@ pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>>
         "CreateIpam" => crate::query::decode::<CreateIpamRequest>(params).map(Request::CreateIpam),
         "CreateIpamPool" => crate::query::decode::<CreateIpamPoolRequest>(params).map(Request::CreateIpamPool),
         "CreateIpamScope" => crate::query::decode::<CreateIpamScopeRequest>(params).map(Request::CreateIpamScope),
+        "CreateKeyPair" => crate::query::decode::<CreateKeyPairRequest>(params).map(Request::CreateKeyPair),
         "CreateNetworkInterface" => crate::query::decode::<CreateNetworkInterfaceRequest>(params).map(Request::CreateNetworkInterface),
         "CreateRoute" => crate::query::decode::<CreateRouteRequest>(params).map(Request::CreateRoute),
         "CreateRouteTable" => crate::query::decode::<CreateRouteTableRequest>(params).map(Request::CreateRouteTable),
@@ -325,6 +341,7 @@ pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>>
         "DeleteIpam" => crate::query::decode::<DeleteIpamRequest>(params).map(Request::DeleteIpam),
         "DeleteIpamPool" => crate::query::decode::<DeleteIpamPoolRequest>(params).map(Request::DeleteIpamPool),
         "DeleteIpamScope" => crate::query::decode::<DeleteIpamScopeRequest>(params).map(Request::DeleteIpamScope),
+        "DeleteKeyPair" => crate::query::decode::<DeleteKeyPairRequest>(params).map(Request::DeleteKeyPair),
         "DeleteNetworkInterface" => crate::query::decode::<DeleteNetworkInterfaceRequest>(params).map(Request::DeleteNetworkInterface),
         "DeleteRoute" => crate::query::decode::<DeleteRouteRequest>(params).map(Request::DeleteRoute),
         "DeleteRouteTable" => crate::query::decode::<DeleteRouteTableRequest>(params).map(Request::DeleteRouteTable),
@@ -336,10 +353,12 @@ pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>>
         "DeprovisionIpamPoolCidr" => crate::query::decode::<DeprovisionIpamPoolCidrRequest>(params).map(Request::DeprovisionIpamPoolCidr),
         "DescribeAvailabilityZones" => crate::query::decode::<DescribeAvailabilityZonesRequest>(params).map(Request::DescribeAvailabilityZones),
         "DescribeDhcpOptions" => crate::query::decode::<DescribeDhcpOptionsRequest>(params).map(Request::DescribeDhcpOptions),
+        "DescribeImages" => crate::query::decode::<DescribeImagesRequest>(params).map(Request::DescribeImages),
         "DescribeInternetGateways" => crate::query::decode::<DescribeInternetGatewaysRequest>(params).map(Request::DescribeInternetGateways),
         "DescribeIpamPools" => crate::query::decode::<DescribeIpamPoolsRequest>(params).map(Request::DescribeIpamPools),
         "DescribeIpamScopes" => crate::query::decode::<DescribeIpamScopesRequest>(params).map(Request::DescribeIpamScopes),
         "DescribeIpams" => crate::query::decode::<DescribeIpamsRequest>(params).map(Request::DescribeIpams),
+        "DescribeKeyPairs" => crate::query::decode::<DescribeKeyPairsRequest>(params).map(Request::DescribeKeyPairs),
         "DescribeNetworkAcls" => crate::query::decode::<DescribeNetworkAclsRequest>(params).map(Request::DescribeNetworkAcls),
         "DescribeNetworkInterfaces" => crate::query::decode::<DescribeNetworkInterfacesRequest>(params).map(Request::DescribeNetworkInterfaces),
         "DescribePrefixLists" => crate::query::decode::<DescribePrefixListsRequest>(params).map(Request::DescribePrefixLists),
@@ -361,6 +380,7 @@ pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>>
         "GetIpamPoolAllocations" => crate::query::decode::<GetIpamPoolAllocationsRequest>(params).map(Request::GetIpamPoolAllocations),
         "GetIpamPoolCidrs" => crate::query::decode::<GetIpamPoolCidrsRequest>(params).map(Request::GetIpamPoolCidrs),
         "GetIpamResourceCidrs" => crate::query::decode::<GetIpamResourceCidrsRequest>(params).map(Request::GetIpamResourceCidrs),
+        "ImportKeyPair" => crate::query::decode::<ImportKeyPairRequest>(params).map(Request::ImportKeyPair),
         "ModifyIpam" => crate::query::decode::<ModifyIpamRequest>(params).map(Request::ModifyIpam),
         "ModifyIpamPool" => crate::query::decode::<ModifyIpamPoolRequest>(params).map(Request::ModifyIpamPool),
         "ModifyIpamResourceCidr" => crate::query::decode::<ModifyIpamResourceCidrRequest>(params).map(Request::ModifyIpamResourceCidr),
@@ -487,7 +507,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("CreateIpamPrefixListResolverTarget", false),
     ("CreateIpamResourceDiscovery", false),
     ("CreateIpamScope", true),
-    ("CreateKeyPair", false),
+    ("CreateKeyPair", true),
     ("CreateLaunchTemplate", false),
     ("CreateLaunchTemplateVersion", false),
     ("CreateLocalGatewayRoute", false),
@@ -582,7 +602,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DeleteIpamPrefixListResolverTarget", false),
     ("DeleteIpamResourceDiscovery", false),
     ("DeleteIpamScope", true),
-    ("DeleteKeyPair", false),
+    ("DeleteKeyPair", true),
     ("DeleteLaunchTemplate", false),
     ("DeleteLaunchTemplateVersions", false),
     ("DeleteLocalGatewayRoute", false),
@@ -712,7 +732,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DescribeImageReferences", false),
     ("DescribeImageUsageReportEntries", false),
     ("DescribeImageUsageReports", false),
-    ("DescribeImages", false),
+    ("DescribeImages", true),
     ("DescribeImportImageTasks", false),
     ("DescribeImportSnapshotTasks", false),
     ("DescribeInstanceAttribute", false),
@@ -741,7 +761,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DescribeIpamScopes", true),
     ("DescribeIpams", true),
     ("DescribeIpv6Pools", false),
-    ("DescribeKeyPairs", false),
+    ("DescribeKeyPairs", true),
     ("DescribeLaunchTemplateVersions", false),
     ("DescribeLaunchTemplates", false),
     ("DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociations", false),
@@ -991,7 +1011,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("ImportClientVpnClientCertificateRevocationList", false),
     ("ImportImage", false),
     ("ImportInstance", false),
-    ("ImportKeyPair", false),
+    ("ImportKeyPair", true),
     ("ImportSnapshot", false),
     ("ImportVolume", false),
     ("ListImagesInRecycleBin", false),
@@ -1349,6 +1369,50 @@ pub struct AllocateIpamPoolCidrResult {
 impl XmlEncode for AllocateIpamPoolCidrResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.ipam_pool_allocation { w.structure(crate::name!("ipamPoolAllocation"), v); }
+    }
+}
+
+/// `ArchitectureValues`: one of 5 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ArchitectureValues {
+    /// `i386`
+    I386,
+    /// `x86_64`
+    X8664,
+    /// `arm64`
+    Arm64,
+    /// `x86_64_mac`
+    X8664Mac,
+    /// `arm64_mac`
+    Arm64Mac,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ArchitectureValues {
+    const VALUES: &'static [&'static str] = &["i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"];
+    fn as_str(&self) -> &str {
+        match self {
+            ArchitectureValues::I386 => "i386",
+            ArchitectureValues::X8664 => "x86_64",
+            ArchitectureValues::Arm64 => "arm64",
+            ArchitectureValues::X8664Mac => "x86_64_mac",
+            ArchitectureValues::Arm64Mac => "arm64_mac",
+            ArchitectureValues::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "i386" => ArchitectureValues::I386,
+            "x86_64" => ArchitectureValues::X8664,
+            "arm64" => ArchitectureValues::Arm64,
+            "x86_64_mac" => ArchitectureValues::X8664Mac,
+            "arm64_mac" => ArchitectureValues::Arm64Mac,
+            other => ArchitectureValues::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ArchitectureValues::Unknown(_))
     }
 }
 
@@ -2480,6 +2544,24 @@ impl XmlEncode for AvailabilityZoneSubGeography {
     }
 }
 
+/// `BlockDeviceMapping` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BlockDeviceMapping {
+    pub ebs: Option<EbsBlockDevice>,
+    pub no_device: Option<String>,
+    pub device_name: Option<String>,
+    pub virtual_name: Option<String>,
+}
+
+impl XmlEncode for BlockDeviceMapping {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ebs { w.structure(crate::name!("ebs"), v); }
+        if let Some(v) = &self.no_device { w.string(crate::name!("noDevice"), v); }
+        if let Some(v) = &self.device_name { w.string(crate::name!("deviceName"), v); }
+        if let Some(v) = &self.virtual_name { w.string(crate::name!("virtualName"), v); }
+    }
+}
+
 /// `BlockPublicAccessMode`: one of 3 values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockPublicAccessMode {
@@ -2525,6 +2607,42 @@ pub struct BlockPublicAccessStates {
 impl XmlEncode for BlockPublicAccessStates {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.internet_gateway_block_mode { w.string(crate::name!("internetGatewayBlockMode"), v.as_str()); }
+    }
+}
+
+/// `BootModeValues`: one of 3 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum BootModeValues {
+    /// `legacy-bios`
+    LegacyBios,
+    /// `uefi`
+    Uefi,
+    /// `uefi-preferred`
+    UefiPreferred,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for BootModeValues {
+    const VALUES: &'static [&'static str] = &["legacy-bios", "uefi", "uefi-preferred"];
+    fn as_str(&self) -> &str {
+        match self {
+            BootModeValues::LegacyBios => "legacy-bios",
+            BootModeValues::Uefi => "uefi",
+            BootModeValues::UefiPreferred => "uefi-preferred",
+            BootModeValues::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "legacy-bios" => BootModeValues::LegacyBios,
+            "uefi" => BootModeValues::Uefi,
+            "uefi-preferred" => BootModeValues::UefiPreferred,
+            other => BootModeValues::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, BootModeValues::Unknown(_))
     }
 }
 
@@ -3272,6 +3390,94 @@ pub struct CreateIpamScopeResult {
 impl XmlEncode for CreateIpamScopeResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.ipam_scope { w.structure(crate::name!("ipamScope"), v); }
+    }
+}
+
+/// `CreateKeyPairRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateKeyPairRequest {
+    pub key_name: Option<String>,
+    pub key_type: Option<KeyType>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub key_format: Option<KeyFormat>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`CreateKeyPairRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateKeyPairRequestMember {
+    KeyName,
+    KeyType,
+    TagSpecifications,
+    KeyFormat,
+    DryRun,
+}
+
+impl crate::members::MemberName for CreateKeyPairRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateKeyPairRequestMember::KeyName => "KeyName",
+            CreateKeyPairRequestMember::KeyType => "KeyType",
+            CreateKeyPairRequestMember::TagSpecifications => "TagSpecifications",
+            CreateKeyPairRequestMember::KeyFormat => "KeyFormat",
+            CreateKeyPairRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for CreateKeyPairRequest {
+    type Member = CreateKeyPairRequestMember;
+    fn present_members(&self) -> Vec<CreateKeyPairRequestMember> {
+        let mut present = Vec::new();
+        if self.key_name.is_some() { present.push(CreateKeyPairRequestMember::KeyName); }
+        if self.key_type.is_some() { present.push(CreateKeyPairRequestMember::KeyType); }
+        if self.tag_specifications.is_some() { present.push(CreateKeyPairRequestMember::TagSpecifications); }
+        if self.key_format.is_some() { present.push(CreateKeyPairRequestMember::KeyFormat); }
+        if self.dry_run.is_some() { present.push(CreateKeyPairRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for CreateKeyPairRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("KeyName", "KeyName", |v| match &self.key_name {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("KeyType", "KeyType", |v| match &self.key_type {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+        v.member("KeyFormat", "KeyFormat", |v| match &self.key_format {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for CreateKeyPairRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            key_name: d.field(n, "KeyName", |d, n| d.string(n))?,
+            key_type: d.field(n, "KeyType", |d, n| d.enumeration(n))?,
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            key_format: d.field(n, "KeyFormat", |d, n| d.enumeration(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
     }
 }
 
@@ -4553,6 +4759,73 @@ impl XmlEncode for DeleteIpamScopeResult {
     }
 }
 
+/// `DeleteKeyPairRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteKeyPairRequest {
+    pub key_name: Option<String>,
+    pub key_pair_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`DeleteKeyPairRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteKeyPairRequestMember {
+    KeyName,
+    KeyPairId,
+    DryRun,
+}
+
+impl crate::members::MemberName for DeleteKeyPairRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteKeyPairRequestMember::KeyName => "KeyName",
+            DeleteKeyPairRequestMember::KeyPairId => "KeyPairId",
+            DeleteKeyPairRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteKeyPairRequest {
+    type Member = DeleteKeyPairRequestMember;
+    fn present_members(&self) -> Vec<DeleteKeyPairRequestMember> {
+        let mut present = Vec::new();
+        if self.key_name.is_some() { present.push(DeleteKeyPairRequestMember::KeyName); }
+        if self.key_pair_id.is_some() { present.push(DeleteKeyPairRequestMember::KeyPairId); }
+        if self.dry_run.is_some() { present.push(DeleteKeyPairRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for DeleteKeyPairRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for DeleteKeyPairRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            key_name: d.field(n, "KeyName", |d, n| d.string(n))?,
+            key_pair_id: d.field(n, "KeyPairId", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `DeleteKeyPairResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteKeyPairResult {
+    pub r#return: Option<bool>,
+    pub key_pair_id: Option<String>,
+}
+
+impl XmlEncode for DeleteKeyPairResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.r#return { w.boolean(crate::name!("return"), *v); }
+        if let Some(v) = &self.key_pair_id { w.string(crate::name!("keyPairId"), v); }
+    }
+}
+
 /// `DeleteNetworkInterfaceRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteNetworkInterfaceRequest {
@@ -5234,6 +5507,103 @@ impl XmlEncode for DescribeDhcpOptionsResult {
     }
 }
 
+/// `DescribeImagesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeImagesRequest {
+    pub executable_users: Option<Vec<String>>,
+    pub image_ids: Option<Vec<String>>,
+    pub owners: Option<Vec<String>>,
+    pub include_deprecated: Option<bool>,
+    pub include_disabled: Option<bool>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+/// The members of [`DescribeImagesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeImagesRequestMember {
+    ExecutableUsers,
+    ImageIds,
+    Owners,
+    IncludeDeprecated,
+    IncludeDisabled,
+    MaxResults,
+    NextToken,
+    DryRun,
+    Filters,
+}
+
+impl crate::members::MemberName for DescribeImagesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeImagesRequestMember::ExecutableUsers => "ExecutableUsers",
+            DescribeImagesRequestMember::ImageIds => "ImageIds",
+            DescribeImagesRequestMember::Owners => "Owners",
+            DescribeImagesRequestMember::IncludeDeprecated => "IncludeDeprecated",
+            DescribeImagesRequestMember::IncludeDisabled => "IncludeDisabled",
+            DescribeImagesRequestMember::MaxResults => "MaxResults",
+            DescribeImagesRequestMember::NextToken => "NextToken",
+            DescribeImagesRequestMember::DryRun => "DryRun",
+            DescribeImagesRequestMember::Filters => "Filters",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeImagesRequest {
+    type Member = DescribeImagesRequestMember;
+    fn present_members(&self) -> Vec<DescribeImagesRequestMember> {
+        let mut present = Vec::new();
+        if self.executable_users.is_some() { present.push(DescribeImagesRequestMember::ExecutableUsers); }
+        if self.image_ids.is_some() { present.push(DescribeImagesRequestMember::ImageIds); }
+        if self.owners.is_some() { present.push(DescribeImagesRequestMember::Owners); }
+        if self.include_deprecated.is_some() { present.push(DescribeImagesRequestMember::IncludeDeprecated); }
+        if self.include_disabled.is_some() { present.push(DescribeImagesRequestMember::IncludeDisabled); }
+        if self.max_results.is_some() { present.push(DescribeImagesRequestMember::MaxResults); }
+        if self.next_token.is_some() { present.push(DescribeImagesRequestMember::NextToken); }
+        if self.dry_run.is_some() { present.push(DescribeImagesRequestMember::DryRun); }
+        if self.filters.is_some() { present.push(DescribeImagesRequestMember::Filters); }
+        present
+    }
+}
+
+impl Validate for DescribeImagesRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for DescribeImagesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            executable_users: d.field(n, "ExecutableBy", |d, n| d.list(n, |d, n| d.string(n)))?,
+            image_ids: d.field(n, "ImageId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            owners: d.field(n, "Owner", |d, n| d.list(n, |d, n| d.string(n)))?,
+            include_deprecated: d.field(n, "IncludeDeprecated", |d, n| d.boolean(n))?,
+            include_disabled: d.field(n, "IncludeDisabled", |d, n| d.boolean(n))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+        })
+    }
+}
+
+/// `DescribeImagesResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeImagesResult {
+    pub next_token: Option<String>,
+    pub images: Option<Vec<Image>>,
+}
+
+impl XmlEncode for DescribeImagesResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+        if let Some(v) = &self.images { w.list(crate::name!("imagesSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
 /// `DescribeInternetGatewaysRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeInternetGatewaysRequest {
@@ -5559,6 +5929,81 @@ impl XmlEncode for DescribeIpamsResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
         if let Some(v) = &self.ipams { w.list(crate::name!("ipamSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `DescribeKeyPairsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeKeyPairsRequest {
+    pub key_names: Option<Vec<String>>,
+    pub key_pair_ids: Option<Vec<String>>,
+    pub include_public_key: Option<bool>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+/// The members of [`DescribeKeyPairsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeKeyPairsRequestMember {
+    KeyNames,
+    KeyPairIds,
+    IncludePublicKey,
+    DryRun,
+    Filters,
+}
+
+impl crate::members::MemberName for DescribeKeyPairsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeKeyPairsRequestMember::KeyNames => "KeyNames",
+            DescribeKeyPairsRequestMember::KeyPairIds => "KeyPairIds",
+            DescribeKeyPairsRequestMember::IncludePublicKey => "IncludePublicKey",
+            DescribeKeyPairsRequestMember::DryRun => "DryRun",
+            DescribeKeyPairsRequestMember::Filters => "Filters",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeKeyPairsRequest {
+    type Member = DescribeKeyPairsRequestMember;
+    fn present_members(&self) -> Vec<DescribeKeyPairsRequestMember> {
+        let mut present = Vec::new();
+        if self.key_names.is_some() { present.push(DescribeKeyPairsRequestMember::KeyNames); }
+        if self.key_pair_ids.is_some() { present.push(DescribeKeyPairsRequestMember::KeyPairIds); }
+        if self.include_public_key.is_some() { present.push(DescribeKeyPairsRequestMember::IncludePublicKey); }
+        if self.dry_run.is_some() { present.push(DescribeKeyPairsRequestMember::DryRun); }
+        if self.filters.is_some() { present.push(DescribeKeyPairsRequestMember::Filters); }
+        present
+    }
+}
+
+impl Validate for DescribeKeyPairsRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for DescribeKeyPairsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            key_names: d.field(n, "KeyName", |d, n| d.list(n, |d, n| d.string(n)))?,
+            key_pair_ids: d.field(n, "KeyPairId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            include_public_key: d.field(n, "IncludePublicKey", |d, n| d.boolean(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+        })
+    }
+}
+
+/// `DescribeKeyPairsResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeKeyPairsResult {
+    pub key_pairs: Option<Vec<KeyPairInfo>>,
+}
+
+impl XmlEncode for DescribeKeyPairsResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.key_pairs { w.list(crate::name!("keySet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
     }
 }
 
@@ -6742,6 +7187,38 @@ impl FromQuery for DetachNetworkInterfaceRequest {
     }
 }
 
+/// `DeviceType`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DeviceType {
+    /// `ebs`
+    Ebs,
+    /// `instance-store`
+    InstanceStore,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for DeviceType {
+    const VALUES: &'static [&'static str] = &["ebs", "instance-store"];
+    fn as_str(&self) -> &str {
+        match self {
+            DeviceType::Ebs => "ebs",
+            DeviceType::InstanceStore => "instance-store",
+            DeviceType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "ebs" => DeviceType::Ebs,
+            "instance-store" => DeviceType::InstanceStore,
+            other => DeviceType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, DeviceType::Unknown(_))
+    }
+}
+
 /// `DhcpConfiguration` (output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DhcpConfiguration {
@@ -7121,6 +7598,42 @@ impl WireEnum for DnsRecordIpType {
     }
     fn is_known(&self) -> bool {
         !matches!(self, DnsRecordIpType::Unknown(_))
+    }
+}
+
+/// `EbsBlockDevice` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EbsBlockDevice {
+    pub delete_on_termination: Option<bool>,
+    pub iops: Option<i32>,
+    pub snapshot_id: Option<String>,
+    pub volume_size: Option<i32>,
+    pub volume_type: Option<VolumeType>,
+    pub kms_key_id: Option<String>,
+    pub throughput: Option<i32>,
+    pub outpost_arn: Option<String>,
+    pub availability_zone: Option<String>,
+    pub encrypted: Option<bool>,
+    pub volume_initialization_rate: Option<i32>,
+    pub availability_zone_id: Option<String>,
+    pub ebs_card_index: Option<i32>,
+}
+
+impl XmlEncode for EbsBlockDevice {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.delete_on_termination { w.boolean(crate::name!("deleteOnTermination"), *v); }
+        if let Some(v) = &self.iops { w.number(crate::name!("iops"), v); }
+        if let Some(v) = &self.snapshot_id { w.string(crate::name!("snapshotId"), v); }
+        if let Some(v) = &self.volume_size { w.number(crate::name!("volumeSize"), v); }
+        if let Some(v) = &self.volume_type { w.string(crate::name!("volumeType"), v.as_str()); }
+        if let Some(v) = &self.kms_key_id { w.string(crate::name!("kmsKeyId"), v); }
+        if let Some(v) = &self.throughput { w.number(crate::name!("throughput"), v); }
+        if let Some(v) = &self.outpost_arn { w.string(crate::name!("outpostArn"), v); }
+        if let Some(v) = &self.availability_zone { w.string(crate::name!("availabilityZone"), v); }
+        if let Some(v) = &self.encrypted { w.boolean(crate::name!("encrypted"), *v); }
+        if let Some(v) = &self.volume_initialization_rate { w.number(crate::name!("VolumeInitializationRate"), v); }
+        if let Some(v) = &self.availability_zone_id { w.string(crate::name!("AvailabilityZoneId"), v); }
+        if let Some(v) = &self.ebs_card_index { w.number(crate::name!("EbsCardIndex"), v); }
     }
 }
 
@@ -7656,6 +8169,38 @@ impl WireEnum for HostnameType {
     }
 }
 
+/// `HypervisorType`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum HypervisorType {
+    /// `ovm`
+    Ovm,
+    /// `xen`
+    Xen,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for HypervisorType {
+    const VALUES: &'static [&'static str] = &["ovm", "xen"];
+    fn as_str(&self) -> &str {
+        match self {
+            HypervisorType::Ovm => "ovm",
+            HypervisorType::Xen => "xen",
+            HypervisorType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "ovm" => HypervisorType::Ovm,
+            "xen" => HypervisorType::Xen,
+            other => HypervisorType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, HypervisorType::Unknown(_))
+    }
+}
+
 /// `IcmpTypeCode` (output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IcmpTypeCode {
@@ -7667,6 +8212,303 @@ impl XmlEncode for IcmpTypeCode {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.code { w.number(crate::name!("code"), v); }
         if let Some(v) = &self.r#type { w.number(crate::name!("type"), v); }
+    }
+}
+
+/// `Image` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Image {
+    pub platform_details: Option<String>,
+    pub usage_operation: Option<String>,
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+    pub description: Option<String>,
+    pub ena_support: Option<bool>,
+    pub hypervisor: Option<HypervisorType>,
+    pub image_owner_alias: Option<String>,
+    pub name: Option<String>,
+    pub root_device_name: Option<String>,
+    pub root_device_type: Option<DeviceType>,
+    pub sriov_net_support: Option<String>,
+    pub state_reason: Option<StateReason>,
+    pub tags: Option<Vec<Tag>>,
+    pub virtualization_type: Option<VirtualizationType>,
+    pub boot_mode: Option<BootModeValues>,
+    pub tpm_support: Option<TpmSupportValues>,
+    pub deprecation_time: Option<String>,
+    pub imds_support: Option<ImdsSupportValues>,
+    pub source_instance_id: Option<String>,
+    pub deregistration_protection: Option<String>,
+    pub last_launched_time: Option<String>,
+    pub image_allowed: Option<bool>,
+    pub source_image_id: Option<String>,
+    pub source_image_region: Option<String>,
+    pub free_tier_eligible: Option<bool>,
+    pub image_id: Option<String>,
+    pub image_location: Option<String>,
+    pub state: Option<ImageState>,
+    pub owner_id: Option<String>,
+    pub creation_date: Option<String>,
+    pub public: Option<bool>,
+    pub product_codes: Option<Vec<ProductCode>>,
+    pub architecture: Option<ArchitectureValues>,
+    pub image_type: Option<ImageTypeValues>,
+    pub kernel_id: Option<String>,
+    pub ramdisk_id: Option<String>,
+    pub platform: Option<PlatformValues>,
+}
+
+impl XmlEncode for Image {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.platform_details { w.string(crate::name!("platformDetails"), v); }
+        if let Some(v) = &self.usage_operation { w.string(crate::name!("usageOperation"), v); }
+        if let Some(v) = &self.block_device_mappings { w.list(crate::name!("blockDeviceMapping"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.description { w.string(crate::name!("description"), v); }
+        if let Some(v) = &self.ena_support { w.boolean(crate::name!("enaSupport"), *v); }
+        if let Some(v) = &self.hypervisor { w.string(crate::name!("hypervisor"), v.as_str()); }
+        if let Some(v) = &self.image_owner_alias { w.string(crate::name!("imageOwnerAlias"), v); }
+        if let Some(v) = &self.name { w.string(crate::name!("name"), v); }
+        if let Some(v) = &self.root_device_name { w.string(crate::name!("rootDeviceName"), v); }
+        if let Some(v) = &self.root_device_type { w.string(crate::name!("rootDeviceType"), v.as_str()); }
+        if let Some(v) = &self.sriov_net_support { w.string(crate::name!("sriovNetSupport"), v); }
+        if let Some(v) = &self.state_reason { w.structure(crate::name!("stateReason"), v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.virtualization_type { w.string(crate::name!("virtualizationType"), v.as_str()); }
+        if let Some(v) = &self.boot_mode { w.string(crate::name!("bootMode"), v.as_str()); }
+        if let Some(v) = &self.tpm_support { w.string(crate::name!("tpmSupport"), v.as_str()); }
+        if let Some(v) = &self.deprecation_time { w.string(crate::name!("deprecationTime"), v); }
+        if let Some(v) = &self.imds_support { w.string(crate::name!("imdsSupport"), v.as_str()); }
+        if let Some(v) = &self.source_instance_id { w.string(crate::name!("sourceInstanceId"), v); }
+        if let Some(v) = &self.deregistration_protection { w.string(crate::name!("deregistrationProtection"), v); }
+        if let Some(v) = &self.last_launched_time { w.string(crate::name!("lastLaunchedTime"), v); }
+        if let Some(v) = &self.image_allowed { w.boolean(crate::name!("imageAllowed"), *v); }
+        if let Some(v) = &self.source_image_id { w.string(crate::name!("sourceImageId"), v); }
+        if let Some(v) = &self.source_image_region { w.string(crate::name!("sourceImageRegion"), v); }
+        if let Some(v) = &self.free_tier_eligible { w.boolean(crate::name!("freeTierEligible"), *v); }
+        if let Some(v) = &self.image_id { w.string(crate::name!("imageId"), v); }
+        if let Some(v) = &self.image_location { w.string(crate::name!("imageLocation"), v); }
+        if let Some(v) = &self.state { w.string(crate::name!("imageState"), v.as_str()); }
+        if let Some(v) = &self.owner_id { w.string(crate::name!("imageOwnerId"), v); }
+        if let Some(v) = &self.creation_date { w.string(crate::name!("creationDate"), v); }
+        if let Some(v) = &self.public { w.boolean(crate::name!("isPublic"), *v); }
+        if let Some(v) = &self.product_codes { w.list(crate::name!("productCodes"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.architecture { w.string(crate::name!("architecture"), v.as_str()); }
+        if let Some(v) = &self.image_type { w.string(crate::name!("imageType"), v.as_str()); }
+        if let Some(v) = &self.kernel_id { w.string(crate::name!("kernelId"), v); }
+        if let Some(v) = &self.ramdisk_id { w.string(crate::name!("ramdiskId"), v); }
+        if let Some(v) = &self.platform { w.string(crate::name!("platform"), v.as_str()); }
+    }
+}
+
+/// `ImageState`: one of 8 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ImageState {
+    /// `pending`
+    Pending,
+    /// `available`
+    Available,
+    /// `invalid`
+    Invalid,
+    /// `deregistered`
+    Deregistered,
+    /// `transient`
+    Transient,
+    /// `failed`
+    Failed,
+    /// `error`
+    Error,
+    /// `disabled`
+    Disabled,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ImageState {
+    const VALUES: &'static [&'static str] = &["pending", "available", "invalid", "deregistered", "transient", "failed", "error", "disabled"];
+    fn as_str(&self) -> &str {
+        match self {
+            ImageState::Pending => "pending",
+            ImageState::Available => "available",
+            ImageState::Invalid => "invalid",
+            ImageState::Deregistered => "deregistered",
+            ImageState::Transient => "transient",
+            ImageState::Failed => "failed",
+            ImageState::Error => "error",
+            ImageState::Disabled => "disabled",
+            ImageState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "pending" => ImageState::Pending,
+            "available" => ImageState::Available,
+            "invalid" => ImageState::Invalid,
+            "deregistered" => ImageState::Deregistered,
+            "transient" => ImageState::Transient,
+            "failed" => ImageState::Failed,
+            "error" => ImageState::Error,
+            "disabled" => ImageState::Disabled,
+            other => ImageState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ImageState::Unknown(_))
+    }
+}
+
+/// `ImageTypeValues`: one of 3 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ImageTypeValues {
+    /// `machine`
+    Machine,
+    /// `kernel`
+    Kernel,
+    /// `ramdisk`
+    Ramdisk,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ImageTypeValues {
+    const VALUES: &'static [&'static str] = &["machine", "kernel", "ramdisk"];
+    fn as_str(&self) -> &str {
+        match self {
+            ImageTypeValues::Machine => "machine",
+            ImageTypeValues::Kernel => "kernel",
+            ImageTypeValues::Ramdisk => "ramdisk",
+            ImageTypeValues::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "machine" => ImageTypeValues::Machine,
+            "kernel" => ImageTypeValues::Kernel,
+            "ramdisk" => ImageTypeValues::Ramdisk,
+            other => ImageTypeValues::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ImageTypeValues::Unknown(_))
+    }
+}
+
+/// `ImdsSupportValues`: one of 1 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ImdsSupportValues {
+    /// `v2.0`
+    V20,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ImdsSupportValues {
+    const VALUES: &'static [&'static str] = &["v2.0"];
+    fn as_str(&self) -> &str {
+        match self {
+            ImdsSupportValues::V20 => "v2.0",
+            ImdsSupportValues::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "v2.0" => ImdsSupportValues::V20,
+            other => ImdsSupportValues::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ImdsSupportValues::Unknown(_))
+    }
+}
+
+/// `ImportKeyPairRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportKeyPairRequest {
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+    pub key_name: Option<String>,
+    pub public_key_material: Option<Vec<u8>>,
+}
+
+/// The members of [`ImportKeyPairRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ImportKeyPairRequestMember {
+    TagSpecifications,
+    DryRun,
+    KeyName,
+    PublicKeyMaterial,
+}
+
+impl crate::members::MemberName for ImportKeyPairRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ImportKeyPairRequestMember::TagSpecifications => "TagSpecifications",
+            ImportKeyPairRequestMember::DryRun => "DryRun",
+            ImportKeyPairRequestMember::KeyName => "KeyName",
+            ImportKeyPairRequestMember::PublicKeyMaterial => "PublicKeyMaterial",
+        }
+    }
+}
+
+impl crate::members::Members for ImportKeyPairRequest {
+    type Member = ImportKeyPairRequestMember;
+    fn present_members(&self) -> Vec<ImportKeyPairRequestMember> {
+        let mut present = Vec::new();
+        if self.tag_specifications.is_some() { present.push(ImportKeyPairRequestMember::TagSpecifications); }
+        if self.dry_run.is_some() { present.push(ImportKeyPairRequestMember::DryRun); }
+        if self.key_name.is_some() { present.push(ImportKeyPairRequestMember::KeyName); }
+        if self.public_key_material.is_some() { present.push(ImportKeyPairRequestMember::PublicKeyMaterial); }
+        present
+    }
+}
+
+impl Validate for ImportKeyPairRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+        v.member("KeyName", "KeyName", |v| match &self.key_name {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("PublicKeyMaterial", "PublicKeyMaterial", |v| match &self.public_key_material {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for ImportKeyPairRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            key_name: d.field(n, "KeyName", |d, n| d.string(n))?,
+            public_key_material: d.field(n, "PublicKeyMaterial", |d, n| d.blob(n))?,
+        })
+    }
+}
+
+/// `ImportKeyPairResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportKeyPairResult {
+    pub key_fingerprint: Option<String>,
+    pub key_name: Option<String>,
+    pub key_pair_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl XmlEncode for ImportKeyPairResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.key_fingerprint { w.string(crate::name!("keyFingerprint"), v); }
+        if let Some(v) = &self.key_name { w.string(crate::name!("keyName"), v); }
+        if let Some(v) = &self.key_pair_id { w.string(crate::name!("keyPairId"), v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
     }
 }
 
@@ -9304,6 +10146,114 @@ impl XmlEncode for Ipv6Range {
     }
 }
 
+/// `KeyFormat`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum KeyFormat {
+    /// `pem`
+    Pem,
+    /// `ppk`
+    Ppk,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for KeyFormat {
+    const VALUES: &'static [&'static str] = &["pem", "ppk"];
+    fn as_str(&self) -> &str {
+        match self {
+            KeyFormat::Pem => "pem",
+            KeyFormat::Ppk => "ppk",
+            KeyFormat::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "pem" => KeyFormat::Pem,
+            "ppk" => KeyFormat::Ppk,
+            other => KeyFormat::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, KeyFormat::Unknown(_))
+    }
+}
+
+/// `KeyPair` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KeyPair {
+    pub key_pair_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub key_name: Option<String>,
+    pub key_fingerprint: Option<String>,
+    pub key_material: Option<String>,
+}
+
+impl XmlEncode for KeyPair {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.key_pair_id { w.string(crate::name!("keyPairId"), v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.key_name { w.string(crate::name!("keyName"), v); }
+        if let Some(v) = &self.key_fingerprint { w.string(crate::name!("keyFingerprint"), v); }
+        if let Some(v) = &self.key_material { w.string(crate::name!("keyMaterial"), v); }
+    }
+}
+
+/// `KeyPairInfo` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KeyPairInfo {
+    pub key_pair_id: Option<String>,
+    pub key_type: Option<KeyType>,
+    pub tags: Option<Vec<Tag>>,
+    pub public_key: Option<String>,
+    pub create_time: Option<DateTime>,
+    pub key_name: Option<String>,
+    pub key_fingerprint: Option<String>,
+}
+
+impl XmlEncode for KeyPairInfo {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.key_pair_id { w.string(crate::name!("keyPairId"), v); }
+        if let Some(v) = &self.key_type { w.string(crate::name!("keyType"), v.as_str()); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.public_key { w.string(crate::name!("publicKey"), v); }
+        if let Some(v) = &self.create_time { w.timestamp(crate::name!("createTime"), *v); }
+        if let Some(v) = &self.key_name { w.string(crate::name!("keyName"), v); }
+        if let Some(v) = &self.key_fingerprint { w.string(crate::name!("keyFingerprint"), v); }
+    }
+}
+
+/// `KeyType`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    /// `rsa`
+    Rsa,
+    /// `ed25519`
+    Ed25519,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for KeyType {
+    const VALUES: &'static [&'static str] = &["rsa", "ed25519"];
+    fn as_str(&self) -> &str {
+        match self {
+            KeyType::Rsa => "rsa",
+            KeyType::Ed25519 => "ed25519",
+            KeyType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "rsa" => KeyType::Rsa,
+            "ed25519" => KeyType::Ed25519,
+            other => KeyType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, KeyType::Unknown(_))
+    }
+}
+
 /// `LastError` (output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LastError {
@@ -10891,6 +11841,34 @@ impl WireEnum for PayerResponsibility {
     }
 }
 
+/// `PlatformValues`: one of 1 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PlatformValues {
+    /// `Windows`
+    Windows,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for PlatformValues {
+    const VALUES: &'static [&'static str] = &["Windows"];
+    fn as_str(&self) -> &str {
+        match self {
+            PlatformValues::Windows => "Windows",
+            PlatformValues::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "Windows" => PlatformValues::Windows,
+            other => PlatformValues::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, PlatformValues::Unknown(_))
+    }
+}
+
 /// `PortRange` (output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PortRange {
@@ -11049,6 +12027,52 @@ impl FromQuery for PrivateIpAddressSpecification {
             primary: d.field(n, "Primary", |d, n| d.boolean(n))?,
             private_ip_address: d.field(n, "PrivateIpAddress", |d, n| d.string(n))?,
         })
+    }
+}
+
+/// `ProductCode` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProductCode {
+    pub product_code_id: Option<String>,
+    pub product_code_type: Option<ProductCodeValues>,
+}
+
+impl XmlEncode for ProductCode {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.product_code_id { w.string(crate::name!("productCode"), v); }
+        if let Some(v) = &self.product_code_type { w.string(crate::name!("type"), v.as_str()); }
+    }
+}
+
+/// `ProductCodeValues`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ProductCodeValues {
+    /// `devpay`
+    Devpay,
+    /// `marketplace`
+    Marketplace,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ProductCodeValues {
+    const VALUES: &'static [&'static str] = &["devpay", "marketplace"];
+    fn as_str(&self) -> &str {
+        match self {
+            ProductCodeValues::Devpay => "devpay",
+            ProductCodeValues::Marketplace => "marketplace",
+            ProductCodeValues::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "devpay" => ProductCodeValues::Devpay,
+            "marketplace" => ProductCodeValues::Marketplace,
+            other => ProductCodeValues::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ProductCodeValues::Unknown(_))
     }
 }
 
@@ -13013,6 +14037,20 @@ impl WireEnum for State {
     }
 }
 
+/// `StateReason` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StateReason {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl XmlEncode for StateReason {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.code { w.string(crate::name!("code"), v); }
+        if let Some(v) = &self.message { w.string(crate::name!("message"), v); }
+    }
+}
+
 /// `Subnet` (output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Subnet {
@@ -13424,6 +14462,34 @@ impl WireEnum for Tenancy {
     }
 }
 
+/// `TpmSupportValues`: one of 1 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TpmSupportValues {
+    /// `v2.0`
+    V20,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for TpmSupportValues {
+    const VALUES: &'static [&'static str] = &["v2.0"];
+    fn as_str(&self) -> &str {
+        match self {
+            TpmSupportValues::V20 => "v2.0",
+            TpmSupportValues::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "v2.0" => TpmSupportValues::V20,
+            other => TpmSupportValues::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, TpmSupportValues::Unknown(_))
+    }
+}
+
 /// `UnassignPrivateIpAddressesRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UnassignPrivateIpAddressesRequest {
@@ -13772,6 +14838,90 @@ impl WireEnum for VerificationMethod {
     }
     fn is_known(&self) -> bool {
         !matches!(self, VerificationMethod::Unknown(_))
+    }
+}
+
+/// `VirtualizationType`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum VirtualizationType {
+    /// `hvm`
+    Hvm,
+    /// `paravirtual`
+    Paravirtual,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for VirtualizationType {
+    const VALUES: &'static [&'static str] = &["hvm", "paravirtual"];
+    fn as_str(&self) -> &str {
+        match self {
+            VirtualizationType::Hvm => "hvm",
+            VirtualizationType::Paravirtual => "paravirtual",
+            VirtualizationType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "hvm" => VirtualizationType::Hvm,
+            "paravirtual" => VirtualizationType::Paravirtual,
+            other => VirtualizationType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, VirtualizationType::Unknown(_))
+    }
+}
+
+/// `VolumeType`: one of 7 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum VolumeType {
+    /// `standard`
+    Standard,
+    /// `io1`
+    Io1,
+    /// `io2`
+    Io2,
+    /// `gp2`
+    Gp2,
+    /// `sc1`
+    Sc1,
+    /// `st1`
+    St1,
+    /// `gp3`
+    Gp3,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for VolumeType {
+    const VALUES: &'static [&'static str] = &["standard", "io1", "io2", "gp2", "sc1", "st1", "gp3"];
+    fn as_str(&self) -> &str {
+        match self {
+            VolumeType::Standard => "standard",
+            VolumeType::Io1 => "io1",
+            VolumeType::Io2 => "io2",
+            VolumeType::Gp2 => "gp2",
+            VolumeType::Sc1 => "sc1",
+            VolumeType::St1 => "st1",
+            VolumeType::Gp3 => "gp3",
+            VolumeType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "standard" => VolumeType::Standard,
+            "io1" => VolumeType::Io1,
+            "io2" => VolumeType::Io2,
+            "gp2" => VolumeType::Gp2,
+            "sc1" => VolumeType::Sc1,
+            "st1" => VolumeType::St1,
+            "gp3" => VolumeType::Gp3,
+            other => VolumeType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, VolumeType::Unknown(_))
     }
 }
 
