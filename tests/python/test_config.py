@@ -22,6 +22,7 @@ FLAGS = {
     "--aws-quotas": "RESERVOIR_AWS_QUOTAS",
     "--opt-in-region": "RESERVOIR_OPT_IN_REGIONS",
     "--max-body-bytes": "RESERVOIR_MAX_BODY_BYTES",
+    "--images": "RESERVOIR_IMAGES",
 }
 
 

@@ -81,6 +81,7 @@ pub enum ResourceKind {
     VpcEndpoint,
     PrefixList,
     ElasticIpAssociation,
+    KeyPair,
     IdentityPool,
     Identity,
 }
@@ -114,6 +115,7 @@ impl ResourceKind {
         ResourceKind::VpcEndpoint,
         ResourceKind::PrefixList,
         ResourceKind::ElasticIpAssociation,
+        ResourceKind::KeyPair,
     ];
 
     /// The id prefix, dash included.
@@ -146,6 +148,7 @@ impl ResourceKind {
             ResourceKind::VpcEndpoint => "vpce-",
             ResourceKind::PrefixList => "pl-",
             ResourceKind::ElasticIpAssociation => "eipassoc-",
+            ResourceKind::KeyPair => "key-",
             ResourceKind::IdentityPool | ResourceKind::Identity => "",
         }
     }
@@ -180,6 +183,7 @@ impl ResourceKind {
             ResourceKind::VpcEndpoint => "vpc-endpoint",
             ResourceKind::PrefixList => "prefix-list",
             ResourceKind::ElasticIpAssociation => "elastic-ip-association",
+            ResourceKind::KeyPair => "key-pair",
             ResourceKind::IdentityPool => "cognito-identity-pool",
             ResourceKind::Identity => "cognito-identity",
         }
@@ -210,6 +214,7 @@ impl ResourceKind {
             ResourceKind::SecurityGroupRule => Some("security-group-rule"),
             ResourceKind::VpcEndpoint => Some("vpc-endpoint"),
             ResourceKind::PrefixList => Some("prefix-list"),
+            ResourceKind::KeyPair => Some("key-pair"),
             ResourceKind::NetworkInterfaceAttachment
             | ResourceKind::RouteTableAssociation
             | ResourceKind::NetworkAclAssociation

@@ -19,7 +19,9 @@
 //!   gateways, network ACLs), [`endpoint`] (VPC endpoints, endpoint services, prefix
 //!   lists) — the VPC networking families;
 //! * [`cognito`] — Cognito identity pools and identities; [`cognito_sync`] — records,
-//!   datasets and usage; [`credentials`] — an identity's temporary credentials.
+//!   datasets and usage; [`credentials`] — an identity's temporary credentials;
+//! * [`image`] — the catalogue of machine images (AMIs) and their platforms;
+//! * [`key_pair`] — EC2 key pairs: keys made and imported, AWS's fingerprints.
 //!
 //! **Invariants.** Everything here is synchronous and pure: no HTTP, SQL, XML or async
 //! runtime (this crate's `Cargo.toml` is the check). Functions take the current time
@@ -37,8 +39,10 @@ pub mod endpoint;
 pub mod filter;
 pub mod idempotency;
 pub mod ids;
+pub mod image;
 pub mod interface;
 pub mod ipam;
+pub mod key_pair;
 pub mod network;
 pub mod pagination;
 pub mod region;

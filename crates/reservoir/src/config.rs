@@ -17,6 +17,7 @@
 //! | `--vpc-quota N` | `RESERVOIR_VPC_QUOTA` | `quotas.vpcs-per-region` | none |
 //! | `--identity-pool-quota N` | `RESERVOIR_IDENTITY_POOL_QUOTA` | `quotas.identity-pools-per-region` | none |
 //! | — | — | `quotas.subnets-per-vpc`, `quotas.security-groups-per-region`, `quotas.rules-per-security-group`, `quotas.security-groups-per-interface`, `quotas.private-addresses-per-interface`, `quotas.network-interfaces-per-region`, `quotas.route-tables-per-vpc`, `quotas.routes-per-route-table`, `quotas.internet-gateways-per-region`, `quotas.vpc-endpoints-per-vpc` | none |
+//! | `--images lenient\|strict` | `RESERVOIR_IMAGES` | `images-mode` | `lenient` |
 //! | `--config FILE` | `RESERVOIR_CONFIG` | — | none |
 //!
 //! Quotas: none is enforced unless configured. `--aws-quotas` turns on every quota at
@@ -28,6 +29,18 @@
 //! (a region name, or a Local Zone group such as `us-west-2-lax-1`). The file can also
 //! replace the region catalogue with `[[regions]]` tables (see
 //! `reservoir_domain::region::RegionInfo`).
+//!
+//! Images: `DescribeImages` lists a built-in catalogue of public images in every region
+//! (Amazon Linux, Ubuntu, Windows Server, Red Hat, SUSE, Debian; their ids are derived
+//! from region and name, so they are the same on every server). `[[images]]` tables in
+//! the file *replace* that catalogue (see `reservoir_domain::image::ImageSpec`: `id`
+//! and `name` required; `platform`, `architecture`, `owner`, `owner-alias`,
+//! `description`, `regions` (default: all), `public`, `creation-date`,
+//! `deprecation-time`, `root-device-name`, `volume-size`, `volume-type`, `boot-mode`);
+//! a bad entry stops the server at start. `--images strict` will make `RunInstances`
+//! refuse an `ami-` id the catalogue does not have (`InvalidAMIID.NotFound`, as AWS);
+//! `lenient`, the default, launches it as Linux/UNIX, because test suites use ids of
+//! real images they do not declare.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -35,6 +48,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
 
+use reservoir_domain::image::{ImageMode, ImageSpec};
 use reservoir_domain::region::RegionInfo;
 use reservoir_server::{Config, Quotas, Storage};
 
@@ -73,6 +87,25 @@ pub enum LogFormat {
     Json,
 }
 
+/// What `RunInstances` does with an `ami-` id the image catalogue does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImagesMode {
+    /// Launch it as Linux/UNIX (test suites use ids of real images they do not declare).
+    Lenient,
+    /// Refuse it with `InvalidAMIID.NotFound`, as AWS does.
+    Strict,
+}
+
+impl From<ImagesMode> for ImageMode {
+    fn from(m: ImagesMode) -> ImageMode {
+        match m {
+            ImagesMode::Lenient => ImageMode::Lenient,
+            ImagesMode::Strict => ImageMode::Strict,
+        }
+    }
+}
+
 #[derive(Debug, Args, Default)]
 pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port. The chosen address is printed on
@@ -89,7 +122,7 @@ pub struct ServeArgs {
     #[arg(long, env = "RESERVOIR_EPHEMERAL", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub ephemeral: Option<bool>,
 
-    /// TOML file with any of these settings (kebab-case keys) and `[[regions]]`.
+    /// TOML file with any of these settings (kebab-case keys), `[[regions]]` and `[[images]]`.
     #[arg(long, env = "RESERVOIR_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -127,6 +160,12 @@ pub struct ServeArgs {
     /// Identity pools per account and region (AWS's default is 1000). [default: no limit]
     #[arg(long, env = "RESERVOIR_IDENTITY_POOL_QUOTA", value_name = "N")]
     pub identity_pool_quota: Option<u32>,
+
+    /// What RunInstances does with an `ami-` id the image catalogue does not have:
+    /// `lenient` launches it as Linux/UNIX, `strict` refuses it (InvalidAMIID.NotFound).
+    /// [default: lenient]
+    #[arg(long, env = "RESERVOIR_IMAGES", value_enum)]
+    pub images: Option<ImagesMode>,
 }
 
 /// The config file.
@@ -144,6 +183,9 @@ pub struct FileConfig {
     pub quotas: FileQuotas,
     pub opt_in_regions: Option<Vec<String>>,
     pub regions: Option<Vec<RegionInfo>>,
+    pub images_mode: Option<ImagesMode>,
+    /// Replaces the built-in image catalogue.
+    pub images: Option<Vec<ImageSpec>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -190,6 +232,8 @@ impl ServeArgs {
         server.storage = if ephemeral { Storage::Memory } else { Storage::File(data) };
         server.default_region = self.default_region.or(file.default_region).unwrap_or(server.default_region);
         server.regions = file.regions;
+        server.images = file.images;
+        server.image_mode = self.images.or(file.images_mode).map_or(ImageMode::Lenient, ImageMode::from);
         server.max_body_bytes = self.max_body_bytes.or(file.max_body_bytes).unwrap_or(server.max_body_bytes);
         let base = if self.aws_quotas.or(file.quotas.aws_defaults).unwrap_or(false) {
             Quotas::aws_defaults()
@@ -250,6 +294,53 @@ mod tests {
         assert_eq!(s.server.quotas.identity_pools_per_region, None);
         assert!(s.server.opt_in.is_empty());
         assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(s.server.image_mode, ImageMode::Lenient);
+        assert!(s.server.images.is_none(), "the built-in image catalogue");
+    }
+
+    #[test]
+    fn images_from_the_file_and_the_mode_from_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("reservoir.toml");
+        std::fs::write(
+            &path,
+            r#"
+images-mode = "strict"
+[[images]]
+id = "ami-0123456789abcdef0"
+name = "my-windows"
+platform = "Windows"
+regions = ["us-east-1"]
+[[images]]
+id = "ami-12345678"
+name = "my-linux"
+architecture = "arm64"
+owner = "123456789012"
+"#,
+        )
+        .unwrap();
+        let s = ServeArgs { config: Some(path.clone()), ..Default::default() }.settings().unwrap();
+        assert_eq!(s.server.image_mode, ImageMode::Strict);
+        let images = s.server.images.unwrap();
+        assert_eq!(images.len(), 2);
+        assert_eq!(images[0].platform.as_deref(), Some("Windows"));
+        assert_eq!(images[1].owner.as_deref(), Some("123456789012"));
+
+        let cli =
+            Cli::try_parse_from(["reservoir", "serve", "--images", "lenient", "--config", path.to_str().unwrap()])
+                .unwrap();
+        let Command::Serve(args) = cli.command;
+        assert_eq!(args.settings().unwrap().server.image_mode, ImageMode::Lenient, "the flag wins");
+        assert!(Cli::try_parse_from(["reservoir", "serve", "--images", "loose"]).is_err());
+    }
+
+    #[test]
+    fn unknown_image_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "[[images]]\nid = \"ami-12345678\"\nname = \"x\"\nplatfrom = \"Windows\"\n").unwrap();
+        let err = ServeArgs { config: Some(path), ..Default::default() }.settings().unwrap_err();
+        assert!(err.contains("platfrom"), "{err}");
     }
 
     #[test]

@@ -10,7 +10,9 @@ use reservoir_domain::cognito_sync::SyncError;
 use reservoir_domain::filter::FilterError;
 use reservoir_domain::idempotency::IdempotencyError;
 use reservoir_domain::ids::ResourceKind;
+use reservoir_domain::image::ImageError;
 use reservoir_domain::ipam::IpamError;
+use reservoir_domain::key_pair::KeyPairError;
 use reservoir_domain::network::{NetError, NetKind, NetLimit};
 use reservoir_domain::pagination::TokenError;
 use reservoir_domain::space::SpaceError;
@@ -53,11 +55,6 @@ impl ApiError {
             codes::NOT_IMPLEMENTED,
             format!("Reservoir does not implement the parameter {member} of {operation} yet."),
         )
-    }
-
-    /// A served EC2 operation whose handler has not landed yet.
-    pub fn ec2_unimplemented_operation(operation: &str) -> ApiError {
-        ApiError::new(codes::NOT_IMPLEMENTED, format!("Reservoir does not implement {operation} yet."))
     }
 
     pub fn invalid_parameter_value(message: impl Into<String>) -> ApiError {
@@ -183,6 +180,32 @@ impl From<NetError> for ApiError {
     }
 }
 
+impl From<ImageError> for ApiError {
+    fn from(e: ImageError) -> ApiError {
+        let code = match &e {
+            ImageError::Malformed(_) => codes::INVALID_AMI_ID_MALFORMED,
+            ImageError::NotFound(_) => codes::INVALID_AMI_ID_NOT_FOUND,
+            ImageError::InvalidUser(_) => codes::INVALID_USER_ID_MALFORMED,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<KeyPairError> for ApiError {
+    fn from(e: KeyPairError) -> ApiError {
+        let code = match &e {
+            KeyPairError::Missing(_) => codes::MISSING_PARAMETER,
+            KeyPairError::InvalidName(_) | KeyPairError::InvalidValue(_) => codes::INVALID_PARAMETER_VALUE,
+            KeyPairError::Combination(_) => codes::INVALID_PARAMETER_COMBINATION,
+            KeyPairError::Duplicate(_) => codes::INVALID_KEY_PAIR_DUPLICATE,
+            KeyPairError::NotFound(_) => codes::INVALID_KEY_PAIR_NOT_FOUND,
+            KeyPairError::Format | KeyPairError::RsaLength(_) => codes::INVALID_KEY_FORMAT,
+            KeyPairError::Internal(m) => return ApiError::Internal(m.clone()),
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
 impl From<IpamError> for ApiError {
     fn from(e: IpamError) -> ApiError {
         let code = match &e {
@@ -297,6 +320,7 @@ pub fn ec2_not_found(kind: ResourceKind, id: &str) -> ApiError {
         }
         ResourceKind::VpcEndpoint => return NetError::NotFound(NetKind::VpcEndpoint, vec![id.into()]).into(),
         ResourceKind::PrefixList => return NetError::NotFound(NetKind::PrefixList, vec![id.into()]).into(),
+        ResourceKind::KeyPair => return KeyPairError::NotFound(vec![id.into()]).into(),
         ResourceKind::VpcCidrBlockAssociation
         | ResourceKind::NetworkInterfaceAttachment
         | ResourceKind::RouteTableAssociation
@@ -434,6 +458,10 @@ mod tests {
         assert_eq!(ApiError::from(VpcError::InvalidRange("10.0.0.0/8".into())).code(), "InvalidVpc.Range");
         assert_eq!(ApiError::from(TagError::TooMany { resource: "vpc-1".into() }).code(), "TagLimitExceeded");
         assert_eq!(ApiError::from(FilterError::TooManyFilters(51)).code(), "FilterLimitExceeded");
+        assert_eq!(ApiError::from(KeyPairError::Duplicate("k".into())).code(), "InvalidKeyPair.Duplicate");
+        assert_eq!(ApiError::from(KeyPairError::NotFound(vec!["k".into()])).code(), "InvalidKeyPair.NotFound");
+        assert_eq!(ApiError::from(KeyPairError::Format).code(), "InvalidKey.Format");
+        assert_eq!(ec2_not_found(ResourceKind::KeyPair, "key-1").code(), "InvalidKeyPair.NotFound");
         assert_eq!(
             ApiError::from(IdempotencyError::ParameterMismatch("t".into())).code(),
             "IdempotentParameterMismatch"

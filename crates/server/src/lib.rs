@@ -29,6 +29,7 @@ use std::time::Instant;
 
 use reservoir_domain::cognito::AWS_POOLS_PER_REGION;
 use reservoir_domain::ids::{OsRandom, Random};
+use reservoir_domain::image::{ImageCatalogue, ImageConfigError, ImageMode, ImageSpec};
 use reservoir_domain::pagination::TokenCodec;
 use reservoir_domain::region::{Catalogue, CatalogueError, RegionInfo};
 use reservoir_domain::vpc::AWS_VPC_QUOTA;
@@ -114,6 +115,11 @@ pub struct Config {
     pub default_region: String,
     /// Replaces the built-in region catalogue when set.
     pub regions: Option<Vec<RegionInfo>>,
+    /// Replaces the built-in image catalogue when set (`[[images]]` in the config file).
+    pub images: Option<Vec<ImageSpec>>,
+    /// What `RunInstances` does with an unknown `ami-` id (not read yet: instances come
+    /// with `RunInstances`).
+    pub image_mode: ImageMode,
     /// Regions and Local Zone groups the accounts are opted into (AWS makes new accounts
     /// opt into some regions: they are `not-opted-in` otherwise).
     pub opt_in: Vec<String>,
@@ -152,6 +158,8 @@ impl Config {
             storage: Storage::Memory,
             default_region: "us-east-1".into(),
             regions: None,
+            images: None,
+            image_mode: ImageMode::Lenient,
             opt_in: Vec::new(),
             quotas: Quotas::default(),
             max_body_bytes: 16 * 1024 * 1024,
@@ -166,6 +174,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("invalid region settings: {0}")]
     Catalogue(#[from] CatalogueError),
+    #[error("invalid image settings: {0}")]
+    Images(#[from] ImageConfigError),
     #[error("the default region {0} is not in the region catalogue")]
     DefaultRegion(String),
     #[error("cannot listen: {0}")]
@@ -176,6 +186,9 @@ pub enum StartError {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub catalogue: Catalogue,
+    /// The machine images `DescribeImages` lists and `RunInstances` launches.
+    pub images: ImageCatalogue,
+    pub image_mode: ImageMode,
     pub tokens: TokenCodec,
     pub quotas: Quotas,
     pub default_region: String,
@@ -201,6 +214,13 @@ impl AppState {
         if catalogue.region(&config.default_region).is_none() {
             return Err(StartError::DefaultRegion(config.default_region));
         }
+        let images = match &config.images {
+            Some(specs) => {
+                let names: Vec<&str> = catalogue.regions().iter().map(|r| r.name.as_str()).collect();
+                ImageCatalogue::configured(specs, &names)?
+            }
+            None => ImageCatalogue::builtin(),
+        };
         let store: Arc<dyn Store> = match &config.storage {
             Storage::File(path) => Arc::new(SqliteStore::open_file(path)?),
             Storage::Memory => Arc::new(SqliteStore::open_memory()?),
@@ -217,6 +237,8 @@ impl AppState {
         Ok(AppState {
             store,
             catalogue,
+            images,
+            image_mode: config.image_mode,
             tokens,
             quotas: config.quotas,
             default_region: config.default_region,

@@ -275,3 +275,10 @@ impl Entity for reservoir_domain::security_group::SecurityGroupRule {
         Some(&self.group_id)
     }
 }
+
+impl Entity for reservoir_domain::key_pair::KeyPair {
+    const KIND: ResourceKind = ResourceKind::KeyPair;
+    fn id(&self) -> &str {
+        &self.id
+    }
+}

@@ -62,6 +62,11 @@ pub mod codes {
         /// A VPC CIDR block outside /16–/28 (AWS's error-code table).
         INVALID_VPC_RANGE = ("InvalidVpc.Range", 400);
         VPC_LIMIT_EXCEEDED = ("VpcLimitExceeded", 400);
+        /// A key pair name already used in the Region (`CreateKeyPair`, `ImportKeyPair`).
+        INVALID_KEY_PAIR_DUPLICATE = ("InvalidKeyPair.Duplicate", 400);
+        INVALID_KEY_PAIR_NOT_FOUND = ("InvalidKeyPair.NotFound", 400);
+        /// `ImportKeyPair`'s public key material is not a public key AWS reads.
+        INVALID_KEY_FORMAT = ("InvalidKey.Format", 400);
         INVALID_CAPACITY_RESERVATION_ID_NOT_FOUND = ("InvalidCapacityReservationId.NotFound", 400);
         INVALID_INSTANCE_ID_NOT_FOUND = ("InvalidInstanceID.NotFound", 400);
         INVALID_SUBNET_ID_NOT_FOUND = ("InvalidSubnetID.NotFound", 400);
@@ -126,6 +131,10 @@ pub mod codes {
         INVALID_PREFIX_LIST_ID_NOT_FOUND = ("InvalidPrefixListId.NotFound", 400);
         INVALID_PREFIX_LIST_ID_MALFORMED = ("InvalidPrefixListID.Malformed", 400);
         INVALID_INSTANCE_ID_MALFORMED = ("InvalidInstanceID.Malformed", 400);
+        INVALID_AMI_ID_NOT_FOUND = ("InvalidAMIID.NotFound", 400);
+        INVALID_AMI_ID_MALFORMED = ("InvalidAMIID.Malformed", 400);
+        /// `DescribeImages`: an `Owner.N` or `ExecutableBy.N` that is neither a keyword nor an account id.
+        INVALID_USER_ID_MALFORMED = ("InvalidUserID.Malformed", 400);
         DEFAULT_VPC_ALREADY_EXISTS = ("DefaultVpcAlreadyExists", 400);
         DEFAULT_SUBNET_ALREADY_EXISTS_IN_AVAILABILITY_ZONE = ("DefaultSubnetAlreadyExistsInAvailabilityZone", 400);
         DEFAULT_VPC_NOT_FOUND = ("DefaultVpcNotFound", 400);

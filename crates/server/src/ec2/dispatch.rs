@@ -6,7 +6,7 @@ use reservoir_wire::ec2_api::Request;
 
 use super::shared::Call;
 use super::{endpoints, interfaces, ipam, ipam_monitor, regions, routing, security_groups, subnets, tags, vpcs};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 pub async fn dispatch(call: Call, request: Request) -> ApiResult<String> {
     let id = call.cx.request_id.clone();
@@ -176,14 +176,12 @@ pub async fn dispatch(call: Call, request: Request) -> ApiResult<String> {
         }
         Request::ModifyVpcTenancy(input) => ok(&vpcs::modify_vpc_tenancy(&call, input).await?),
         // key_pairs.rs
-        Request::CreateKeyPair(_)
-        | Request::ImportKeyPair(_)
-        | Request::DescribeKeyPairs(_)
-        | Request::DeleteKeyPair(_) => {
-            return Err(ApiError::ec2_unimplemented_operation(op));
-        }
+        Request::CreateKeyPair(input) => ok(&super::key_pairs::create_key_pair(&call, input).await?),
+        Request::ImportKeyPair(input) => ok(&super::key_pairs::import_key_pair(&call, input).await?),
+        Request::DescribeKeyPairs(input) => ok(&super::key_pairs::describe_key_pairs(&call, input).await?),
+        Request::DeleteKeyPair(input) => ok(&super::key_pairs::delete_key_pair(&call, input).await?),
         // images.rs
-        Request::DescribeImages(_) => return Err(ApiError::ec2_unimplemented_operation(op)),
+        Request::DescribeImages(input) => ok(&super::images::describe_images(&call, input).await?),
         // endpoints.rs (VPC endpoints, endpoint services, prefix lists)
         Request::CreateVpcEndpoint(input) => ok(&endpoints::create_vpc_endpoint(&call, input).await?),
         Request::DescribeVpcEndpoints(input) => ok(&endpoints::describe_vpc_endpoints(&call, input).await?),

@@ -7,15 +7,18 @@
 //! [`ipam_monitor`] (resource CIDRs), [`subnets`] (subnets, default VPCs and subnets, and
 //! the private addresses of subnets), [`security_groups`], [`interfaces`] (network
 //! interfaces), [`routing`] (route tables, routes, internet gateways, network ACLs, DHCP
-//! options) and [`endpoints`] (VPC endpoints, endpoint services, prefix lists). A handler takes the generated input type and
+//! options), [`endpoints`] (VPC endpoints, endpoint services, prefix lists) and [`images`]
+//! (the machine image catalogue). A handler takes the generated input type and
 //! returns the generated output type.
 
 pub mod decode;
 mod dispatch;
 pub mod endpoints;
+pub mod images;
 pub mod interfaces;
 pub mod ipam;
 pub mod ipam_monitor;
+pub mod key_pairs;
 pub mod regions;
 pub mod routing;
 pub mod security_groups;

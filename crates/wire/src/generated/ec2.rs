@@ -5570,7 +5570,12 @@ impl crate::members::Members for DescribeImagesRequest {
 
 impl Validate for DescribeImagesRequest {
     fn validate(&self, v: &mut Validator) {
-        let _ = v;
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
     }
 }
 
