@@ -461,10 +461,12 @@ impl<'a> Gen<'a> {
         let members = self.shape(input)["members"].as_object().cloned().unwrap_or_default();
         let has_body = members.values().any(|m| m["location"].is_null());
         writeln!(out, "fn decode_{}(r: &RestRequest<'_>) -> Result<{ty}, JsonError> {{", snake_case(name))?;
+        let bound = members.values().any(|m| !m["location"].is_null());
+        let mutable = if bound { "mut " } else { "" };
         if has_body {
-            writeln!(out, "    let mut input: {ty} = crate::json::from_body(r.body)?;")?;
+            writeln!(out, "    let {mutable}input: {ty} = crate::json::from_body(r.body)?;")?;
         } else {
-            writeln!(out, "    let mut input = {ty}::default();")?;
+            writeln!(out, "    let {mutable}input = {ty}::default();")?;
         }
         for (mname, m) in &members {
             let field = snake_case(mname);

@@ -56,6 +56,10 @@ pub fn variant_name(value: &str) -> String {
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, 'V');
     }
+    // `Self` cannot be a variant, even as a raw identifier (RAM's `ResourceOwner`).
+    if out == "Self" {
+        out.push_str("Value");
+    }
     out
 }
 

@@ -57,6 +57,11 @@ impl ApiError {
         )
     }
 
+    /// A served EC2 operation whose handler has not landed yet.
+    pub fn ec2_unimplemented_operation(operation: &str) -> ApiError {
+        ApiError::new(codes::NOT_IMPLEMENTED, format!("Reservoir does not implement {operation} yet."))
+    }
+
     pub fn invalid_parameter_value(message: impl Into<String>) -> ApiError {
         ApiError::new(codes::INVALID_PARAMETER_VALUE, message)
     }

@@ -6,7 +6,7 @@ use reservoir_wire::ec2_api::Request;
 
 use super::shared::Call;
 use super::{endpoints, interfaces, ipam, ipam_monitor, regions, routing, security_groups, subnets, tags, vpcs};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
 pub async fn dispatch(call: Call, request: Request) -> ApiResult<String> {
     let id = call.cx.request_id.clone();
@@ -174,6 +174,24 @@ pub async fn dispatch(call: Call, request: Request) -> ApiResult<String> {
             vpcs::modify_vpc_attribute(&call, input).await?;
             done()
         }
+        // capacity.rs (capacity reservations and their usage)
+        Request::CreateCapacityReservation(_)
+        | Request::DescribeCapacityReservations(_)
+        | Request::ModifyCapacityReservation(_)
+        | Request::CancelCapacityReservation(_)
+        | Request::CreateCapacityReservationBySplitting(_)
+        | Request::MoveCapacityReservationInstances(_)
+        | Request::ModifyInstanceCapacityReservationAttributes(_)
+        | Request::GetCapacityReservationUsage(_) => return Err(ApiError::ec2_unimplemented_operation(op)),
+        // instances.rs
+        Request::RunInstances(_)
+        | Request::DescribeInstances(_)
+        | Request::DescribeInstanceStatus(_)
+        | Request::StopInstances(_)
+        | Request::StartInstances(_)
+        | Request::TerminateInstances(_)
+        | Request::DescribeInstanceAttribute(_)
+        | Request::ModifyInstanceAttribute(_) => return Err(ApiError::ec2_unimplemented_operation(op)),
         Request::ModifyVpcTenancy(input) => ok(&vpcs::modify_vpc_tenancy(&call, input).await?),
         // key_pairs.rs
         Request::CreateKeyPair(input) => ok(&super::key_pairs::create_key_pair(&call, input).await?),

@@ -30,6 +30,9 @@ pub enum Request {
     AttachNetworkInterface(AttachNetworkInterfaceRequest),
     AuthorizeSecurityGroupEgress(AuthorizeSecurityGroupEgressRequest),
     AuthorizeSecurityGroupIngress(AuthorizeSecurityGroupIngressRequest),
+    CancelCapacityReservation(CancelCapacityReservationRequest),
+    CreateCapacityReservation(CreateCapacityReservationRequest),
+    CreateCapacityReservationBySplitting(CreateCapacityReservationBySplittingRequest),
     CreateDefaultSubnet(CreateDefaultSubnetRequest),
     CreateDefaultVpc(CreateDefaultVpcRequest),
     CreateDhcpOptions(CreateDhcpOptionsRequest),
@@ -62,8 +65,12 @@ pub enum Request {
     DeleteVpcEndpoints(DeleteVpcEndpointsRequest),
     DeprovisionIpamPoolCidr(DeprovisionIpamPoolCidrRequest),
     DescribeAvailabilityZones(DescribeAvailabilityZonesRequest),
+    DescribeCapacityReservations(DescribeCapacityReservationsRequest),
     DescribeDhcpOptions(DescribeDhcpOptionsRequest),
     DescribeImages(DescribeImagesRequest),
+    DescribeInstanceAttribute(DescribeInstanceAttributeRequest),
+    DescribeInstanceStatus(DescribeInstanceStatusRequest),
+    DescribeInstances(DescribeInstancesRequest),
     DescribeInternetGateways(DescribeInternetGatewaysRequest),
     DescribeIpamPools(DescribeIpamPoolsRequest),
     DescribeIpamScopes(DescribeIpamScopesRequest),
@@ -87,10 +94,14 @@ pub enum Request {
     DisassociateRouteTable(DisassociateRouteTableRequest),
     DisassociateSubnetCidrBlock(DisassociateSubnetCidrBlockRequest),
     DisassociateVpcCidrBlock(DisassociateVpcCidrBlockRequest),
+    GetCapacityReservationUsage(GetCapacityReservationUsageRequest),
     GetIpamPoolAllocations(GetIpamPoolAllocationsRequest),
     GetIpamPoolCidrs(GetIpamPoolCidrsRequest),
     GetIpamResourceCidrs(GetIpamResourceCidrsRequest),
     ImportKeyPair(ImportKeyPairRequest),
+    ModifyCapacityReservation(ModifyCapacityReservationRequest),
+    ModifyInstanceAttribute(ModifyInstanceAttributeRequest),
+    ModifyInstanceCapacityReservationAttributes(ModifyInstanceCapacityReservationAttributesRequest),
     ModifyIpam(ModifyIpamRequest),
     ModifyIpamPool(ModifyIpamPoolRequest),
     ModifyIpamResourceCidr(ModifyIpamResourceCidrRequest),
@@ -101,12 +112,17 @@ pub enum Request {
     ModifyVpcAttribute(ModifyVpcAttributeRequest),
     ModifyVpcEndpoint(ModifyVpcEndpointRequest),
     ModifyVpcTenancy(ModifyVpcTenancyRequest),
+    MoveCapacityReservationInstances(MoveCapacityReservationInstancesRequest),
     ProvisionIpamPoolCidr(ProvisionIpamPoolCidrRequest),
     ReleaseIpamPoolAllocation(ReleaseIpamPoolAllocationRequest),
     ReplaceRoute(ReplaceRouteRequest),
     ReplaceRouteTableAssociation(ReplaceRouteTableAssociationRequest),
     RevokeSecurityGroupEgress(RevokeSecurityGroupEgressRequest),
     RevokeSecurityGroupIngress(RevokeSecurityGroupIngressRequest),
+    RunInstances(RunInstancesRequest),
+    StartInstances(StartInstancesRequest),
+    StopInstances(StopInstancesRequest),
+    TerminateInstances(TerminateInstancesRequest),
     UnassignPrivateIpAddresses(UnassignPrivateIpAddressesRequest),
     UpdateSecurityGroupRuleDescriptionsEgress(UpdateSecurityGroupRuleDescriptionsEgressRequest),
     UpdateSecurityGroupRuleDescriptionsIngress(UpdateSecurityGroupRuleDescriptionsIngressRequest),
@@ -126,6 +142,9 @@ impl Request {
             Request::AttachNetworkInterface(_) => "AttachNetworkInterface",
             Request::AuthorizeSecurityGroupEgress(_) => "AuthorizeSecurityGroupEgress",
             Request::AuthorizeSecurityGroupIngress(_) => "AuthorizeSecurityGroupIngress",
+            Request::CancelCapacityReservation(_) => "CancelCapacityReservation",
+            Request::CreateCapacityReservation(_) => "CreateCapacityReservation",
+            Request::CreateCapacityReservationBySplitting(_) => "CreateCapacityReservationBySplitting",
             Request::CreateDefaultSubnet(_) => "CreateDefaultSubnet",
             Request::CreateDefaultVpc(_) => "CreateDefaultVpc",
             Request::CreateDhcpOptions(_) => "CreateDhcpOptions",
@@ -158,8 +177,12 @@ impl Request {
             Request::DeleteVpcEndpoints(_) => "DeleteVpcEndpoints",
             Request::DeprovisionIpamPoolCidr(_) => "DeprovisionIpamPoolCidr",
             Request::DescribeAvailabilityZones(_) => "DescribeAvailabilityZones",
+            Request::DescribeCapacityReservations(_) => "DescribeCapacityReservations",
             Request::DescribeDhcpOptions(_) => "DescribeDhcpOptions",
             Request::DescribeImages(_) => "DescribeImages",
+            Request::DescribeInstanceAttribute(_) => "DescribeInstanceAttribute",
+            Request::DescribeInstanceStatus(_) => "DescribeInstanceStatus",
+            Request::DescribeInstances(_) => "DescribeInstances",
             Request::DescribeInternetGateways(_) => "DescribeInternetGateways",
             Request::DescribeIpamPools(_) => "DescribeIpamPools",
             Request::DescribeIpamScopes(_) => "DescribeIpamScopes",
@@ -183,10 +206,14 @@ impl Request {
             Request::DisassociateRouteTable(_) => "DisassociateRouteTable",
             Request::DisassociateSubnetCidrBlock(_) => "DisassociateSubnetCidrBlock",
             Request::DisassociateVpcCidrBlock(_) => "DisassociateVpcCidrBlock",
+            Request::GetCapacityReservationUsage(_) => "GetCapacityReservationUsage",
             Request::GetIpamPoolAllocations(_) => "GetIpamPoolAllocations",
             Request::GetIpamPoolCidrs(_) => "GetIpamPoolCidrs",
             Request::GetIpamResourceCidrs(_) => "GetIpamResourceCidrs",
             Request::ImportKeyPair(_) => "ImportKeyPair",
+            Request::ModifyCapacityReservation(_) => "ModifyCapacityReservation",
+            Request::ModifyInstanceAttribute(_) => "ModifyInstanceAttribute",
+            Request::ModifyInstanceCapacityReservationAttributes(_) => "ModifyInstanceCapacityReservationAttributes",
             Request::ModifyIpam(_) => "ModifyIpam",
             Request::ModifyIpamPool(_) => "ModifyIpamPool",
             Request::ModifyIpamResourceCidr(_) => "ModifyIpamResourceCidr",
@@ -197,12 +224,17 @@ impl Request {
             Request::ModifyVpcAttribute(_) => "ModifyVpcAttribute",
             Request::ModifyVpcEndpoint(_) => "ModifyVpcEndpoint",
             Request::ModifyVpcTenancy(_) => "ModifyVpcTenancy",
+            Request::MoveCapacityReservationInstances(_) => "MoveCapacityReservationInstances",
             Request::ProvisionIpamPoolCidr(_) => "ProvisionIpamPoolCidr",
             Request::ReleaseIpamPoolAllocation(_) => "ReleaseIpamPoolAllocation",
             Request::ReplaceRoute(_) => "ReplaceRoute",
             Request::ReplaceRouteTableAssociation(_) => "ReplaceRouteTableAssociation",
             Request::RevokeSecurityGroupEgress(_) => "RevokeSecurityGroupEgress",
             Request::RevokeSecurityGroupIngress(_) => "RevokeSecurityGroupIngress",
+            Request::RunInstances(_) => "RunInstances",
+            Request::StartInstances(_) => "StartInstances",
+            Request::StopInstances(_) => "StopInstances",
+            Request::TerminateInstances(_) => "TerminateInstances",
             Request::UnassignPrivateIpAddresses(_) => "UnassignPrivateIpAddresses",
             Request::UpdateSecurityGroupRuleDescriptionsEgress(_) => "UpdateSecurityGroupRuleDescriptionsEgress",
             Request::UpdateSecurityGroupRuleDescriptionsIngress(_) => "UpdateSecurityGroupRuleDescriptionsIngress",
@@ -222,6 +254,9 @@ impl Request {
             Request::AttachNetworkInterface(input) => input.violations(),
             Request::AuthorizeSecurityGroupEgress(input) => input.violations(),
             Request::AuthorizeSecurityGroupIngress(input) => input.violations(),
+            Request::CancelCapacityReservation(input) => input.violations(),
+            Request::CreateCapacityReservation(input) => input.violations(),
+            Request::CreateCapacityReservationBySplitting(input) => input.violations(),
             Request::CreateDefaultSubnet(input) => input.violations(),
             Request::CreateDefaultVpc(input) => input.violations(),
             Request::CreateDhcpOptions(input) => input.violations(),
@@ -254,8 +289,12 @@ impl Request {
             Request::DeleteVpcEndpoints(input) => input.violations(),
             Request::DeprovisionIpamPoolCidr(input) => input.violations(),
             Request::DescribeAvailabilityZones(input) => input.violations(),
+            Request::DescribeCapacityReservations(input) => input.violations(),
             Request::DescribeDhcpOptions(input) => input.violations(),
             Request::DescribeImages(input) => input.violations(),
+            Request::DescribeInstanceAttribute(input) => input.violations(),
+            Request::DescribeInstanceStatus(input) => input.violations(),
+            Request::DescribeInstances(input) => input.violations(),
             Request::DescribeInternetGateways(input) => input.violations(),
             Request::DescribeIpamPools(input) => input.violations(),
             Request::DescribeIpamScopes(input) => input.violations(),
@@ -279,10 +318,14 @@ impl Request {
             Request::DisassociateRouteTable(input) => input.violations(),
             Request::DisassociateSubnetCidrBlock(input) => input.violations(),
             Request::DisassociateVpcCidrBlock(input) => input.violations(),
+            Request::GetCapacityReservationUsage(input) => input.violations(),
             Request::GetIpamPoolAllocations(input) => input.violations(),
             Request::GetIpamPoolCidrs(input) => input.violations(),
             Request::GetIpamResourceCidrs(input) => input.violations(),
             Request::ImportKeyPair(input) => input.violations(),
+            Request::ModifyCapacityReservation(input) => input.violations(),
+            Request::ModifyInstanceAttribute(input) => input.violations(),
+            Request::ModifyInstanceCapacityReservationAttributes(input) => input.violations(),
             Request::ModifyIpam(input) => input.violations(),
             Request::ModifyIpamPool(input) => input.violations(),
             Request::ModifyIpamResourceCidr(input) => input.violations(),
@@ -293,12 +336,17 @@ impl Request {
             Request::ModifyVpcAttribute(input) => input.violations(),
             Request::ModifyVpcEndpoint(input) => input.violations(),
             Request::ModifyVpcTenancy(input) => input.violations(),
+            Request::MoveCapacityReservationInstances(input) => input.violations(),
             Request::ProvisionIpamPoolCidr(input) => input.violations(),
             Request::ReleaseIpamPoolAllocation(input) => input.violations(),
             Request::ReplaceRoute(input) => input.violations(),
             Request::ReplaceRouteTableAssociation(input) => input.violations(),
             Request::RevokeSecurityGroupEgress(input) => input.violations(),
             Request::RevokeSecurityGroupIngress(input) => input.violations(),
+            Request::RunInstances(input) => input.violations(),
+            Request::StartInstances(input) => input.violations(),
+            Request::StopInstances(input) => input.violations(),
+            Request::TerminateInstances(input) => input.violations(),
             Request::UnassignPrivateIpAddresses(input) => input.violations(),
             Request::UpdateSecurityGroupRuleDescriptionsEgress(input) => input.violations(),
             Request::UpdateSecurityGroupRuleDescriptionsIngress(input) => input.violations(),
@@ -320,6 +368,9 @@ pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>>
         "AttachNetworkInterface" => crate::query::decode::<AttachNetworkInterfaceRequest>(params).map(Request::AttachNetworkInterface),
         "AuthorizeSecurityGroupEgress" => crate::query::decode::<AuthorizeSecurityGroupEgressRequest>(params).map(Request::AuthorizeSecurityGroupEgress),
         "AuthorizeSecurityGroupIngress" => crate::query::decode::<AuthorizeSecurityGroupIngressRequest>(params).map(Request::AuthorizeSecurityGroupIngress),
+        "CancelCapacityReservation" => crate::query::decode::<CancelCapacityReservationRequest>(params).map(Request::CancelCapacityReservation),
+        "CreateCapacityReservation" => crate::query::decode::<CreateCapacityReservationRequest>(params).map(Request::CreateCapacityReservation),
+        "CreateCapacityReservationBySplitting" => crate::query::decode::<CreateCapacityReservationBySplittingRequest>(params).map(Request::CreateCapacityReservationBySplitting),
         "CreateDefaultSubnet" => crate::query::decode::<CreateDefaultSubnetRequest>(params).map(Request::CreateDefaultSubnet),
         "CreateDefaultVpc" => crate::query::decode::<CreateDefaultVpcRequest>(params).map(Request::CreateDefaultVpc),
         "CreateDhcpOptions" => crate::query::decode::<CreateDhcpOptionsRequest>(params).map(Request::CreateDhcpOptions),
@@ -352,8 +403,12 @@ pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>>
         "DeleteVpcEndpoints" => crate::query::decode::<DeleteVpcEndpointsRequest>(params).map(Request::DeleteVpcEndpoints),
         "DeprovisionIpamPoolCidr" => crate::query::decode::<DeprovisionIpamPoolCidrRequest>(params).map(Request::DeprovisionIpamPoolCidr),
         "DescribeAvailabilityZones" => crate::query::decode::<DescribeAvailabilityZonesRequest>(params).map(Request::DescribeAvailabilityZones),
+        "DescribeCapacityReservations" => crate::query::decode::<DescribeCapacityReservationsRequest>(params).map(Request::DescribeCapacityReservations),
         "DescribeDhcpOptions" => crate::query::decode::<DescribeDhcpOptionsRequest>(params).map(Request::DescribeDhcpOptions),
         "DescribeImages" => crate::query::decode::<DescribeImagesRequest>(params).map(Request::DescribeImages),
+        "DescribeInstanceAttribute" => crate::query::decode::<DescribeInstanceAttributeRequest>(params).map(Request::DescribeInstanceAttribute),
+        "DescribeInstanceStatus" => crate::query::decode::<DescribeInstanceStatusRequest>(params).map(Request::DescribeInstanceStatus),
+        "DescribeInstances" => crate::query::decode::<DescribeInstancesRequest>(params).map(Request::DescribeInstances),
         "DescribeInternetGateways" => crate::query::decode::<DescribeInternetGatewaysRequest>(params).map(Request::DescribeInternetGateways),
         "DescribeIpamPools" => crate::query::decode::<DescribeIpamPoolsRequest>(params).map(Request::DescribeIpamPools),
         "DescribeIpamScopes" => crate::query::decode::<DescribeIpamScopesRequest>(params).map(Request::DescribeIpamScopes),
@@ -377,10 +432,14 @@ pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>>
         "DisassociateRouteTable" => crate::query::decode::<DisassociateRouteTableRequest>(params).map(Request::DisassociateRouteTable),
         "DisassociateSubnetCidrBlock" => crate::query::decode::<DisassociateSubnetCidrBlockRequest>(params).map(Request::DisassociateSubnetCidrBlock),
         "DisassociateVpcCidrBlock" => crate::query::decode::<DisassociateVpcCidrBlockRequest>(params).map(Request::DisassociateVpcCidrBlock),
+        "GetCapacityReservationUsage" => crate::query::decode::<GetCapacityReservationUsageRequest>(params).map(Request::GetCapacityReservationUsage),
         "GetIpamPoolAllocations" => crate::query::decode::<GetIpamPoolAllocationsRequest>(params).map(Request::GetIpamPoolAllocations),
         "GetIpamPoolCidrs" => crate::query::decode::<GetIpamPoolCidrsRequest>(params).map(Request::GetIpamPoolCidrs),
         "GetIpamResourceCidrs" => crate::query::decode::<GetIpamResourceCidrsRequest>(params).map(Request::GetIpamResourceCidrs),
         "ImportKeyPair" => crate::query::decode::<ImportKeyPairRequest>(params).map(Request::ImportKeyPair),
+        "ModifyCapacityReservation" => crate::query::decode::<ModifyCapacityReservationRequest>(params).map(Request::ModifyCapacityReservation),
+        "ModifyInstanceAttribute" => crate::query::decode::<ModifyInstanceAttributeRequest>(params).map(Request::ModifyInstanceAttribute),
+        "ModifyInstanceCapacityReservationAttributes" => crate::query::decode::<ModifyInstanceCapacityReservationAttributesRequest>(params).map(Request::ModifyInstanceCapacityReservationAttributes),
         "ModifyIpam" => crate::query::decode::<ModifyIpamRequest>(params).map(Request::ModifyIpam),
         "ModifyIpamPool" => crate::query::decode::<ModifyIpamPoolRequest>(params).map(Request::ModifyIpamPool),
         "ModifyIpamResourceCidr" => crate::query::decode::<ModifyIpamResourceCidrRequest>(params).map(Request::ModifyIpamResourceCidr),
@@ -391,12 +450,17 @@ pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>>
         "ModifyVpcAttribute" => crate::query::decode::<ModifyVpcAttributeRequest>(params).map(Request::ModifyVpcAttribute),
         "ModifyVpcEndpoint" => crate::query::decode::<ModifyVpcEndpointRequest>(params).map(Request::ModifyVpcEndpoint),
         "ModifyVpcTenancy" => crate::query::decode::<ModifyVpcTenancyRequest>(params).map(Request::ModifyVpcTenancy),
+        "MoveCapacityReservationInstances" => crate::query::decode::<MoveCapacityReservationInstancesRequest>(params).map(Request::MoveCapacityReservationInstances),
         "ProvisionIpamPoolCidr" => crate::query::decode::<ProvisionIpamPoolCidrRequest>(params).map(Request::ProvisionIpamPoolCidr),
         "ReleaseIpamPoolAllocation" => crate::query::decode::<ReleaseIpamPoolAllocationRequest>(params).map(Request::ReleaseIpamPoolAllocation),
         "ReplaceRoute" => crate::query::decode::<ReplaceRouteRequest>(params).map(Request::ReplaceRoute),
         "ReplaceRouteTableAssociation" => crate::query::decode::<ReplaceRouteTableAssociationRequest>(params).map(Request::ReplaceRouteTableAssociation),
         "RevokeSecurityGroupEgress" => crate::query::decode::<RevokeSecurityGroupEgressRequest>(params).map(Request::RevokeSecurityGroupEgress),
         "RevokeSecurityGroupIngress" => crate::query::decode::<RevokeSecurityGroupIngressRequest>(params).map(Request::RevokeSecurityGroupIngress),
+        "RunInstances" => crate::query::decode::<RunInstancesRequest>(params).map(Request::RunInstances),
+        "StartInstances" => crate::query::decode::<StartInstancesRequest>(params).map(Request::StartInstances),
+        "StopInstances" => crate::query::decode::<StopInstancesRequest>(params).map(Request::StopInstances),
+        "TerminateInstances" => crate::query::decode::<TerminateInstancesRequest>(params).map(Request::TerminateInstances),
         "UnassignPrivateIpAddresses" => crate::query::decode::<UnassignPrivateIpAddressesRequest>(params).map(Request::UnassignPrivateIpAddresses),
         "UpdateSecurityGroupRuleDescriptionsEgress" => crate::query::decode::<UpdateSecurityGroupRuleDescriptionsEgressRequest>(params).map(Request::UpdateSecurityGroupRuleDescriptionsEgress),
         "UpdateSecurityGroupRuleDescriptionsIngress" => crate::query::decode::<UpdateSecurityGroupRuleDescriptionsIngressRequest>(params).map(Request::UpdateSecurityGroupRuleDescriptionsIngress),
@@ -459,7 +523,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("AuthorizeSecurityGroupIngress", true),
     ("BundleInstance", false),
     ("CancelBundleTask", false),
-    ("CancelCapacityReservation", false),
+    ("CancelCapacityReservation", true),
     ("CancelCapacityReservationFleets", false),
     ("CancelConversionTask", false),
     ("CancelDeclarativePoliciesReport", false),
@@ -475,8 +539,8 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("CopySnapshot", false),
     ("CopyVolumes", false),
     ("CreateCapacityManagerDataExport", false),
-    ("CreateCapacityReservation", false),
-    ("CreateCapacityReservationBySplitting", false),
+    ("CreateCapacityReservation", true),
+    ("CreateCapacityReservationBySplitting", true),
     ("CreateCapacityReservationFleet", false),
     ("CreateCarrierGateway", false),
     ("CreateClientVpnEndpoint", false),
@@ -697,7 +761,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DescribeCapacityReservationBillingRequests", false),
     ("DescribeCapacityReservationFleets", false),
     ("DescribeCapacityReservationTopology", false),
-    ("DescribeCapacityReservations", false),
+    ("DescribeCapacityReservations", true),
     ("DescribeCarrierGateways", false),
     ("DescribeClassicLinkInstances", false),
     ("DescribeClientVpnAuthorizationRules", false),
@@ -735,7 +799,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DescribeImages", true),
     ("DescribeImportImageTasks", false),
     ("DescribeImportSnapshotTasks", false),
-    ("DescribeInstanceAttribute", false),
+    ("DescribeInstanceAttribute", true),
     ("DescribeInstanceConnectEndpoints", false),
     ("DescribeInstanceCreditSpecifications", false),
     ("DescribeInstanceEventNotificationAttributes", false),
@@ -743,11 +807,11 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DescribeInstanceImageMetadata", false),
     ("DescribeInstanceSqlHaHistoryStates", false),
     ("DescribeInstanceSqlHaStates", false),
-    ("DescribeInstanceStatus", false),
+    ("DescribeInstanceStatus", true),
     ("DescribeInstanceTopology", false),
     ("DescribeInstanceTypeOfferings", false),
     ("DescribeInstanceTypes", false),
-    ("DescribeInstances", false),
+    ("DescribeInstances", true),
     ("DescribeInternetGateways", true),
     ("DescribeIpamByoasn", false),
     ("DescribeIpamExternalResourceVerificationTokens", false),
@@ -947,7 +1011,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("GetCapacityManagerMetricData", false),
     ("GetCapacityManagerMetricDimensions", false),
     ("GetCapacityManagerMonitoredTagKeys", false),
-    ("GetCapacityReservationUsage", false),
+    ("GetCapacityReservationUsage", true),
     ("GetCoipPoolUsage", false),
     ("GetConsoleOutput", false),
     ("GetConsoleScreenshot", false),
@@ -1020,7 +1084,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("LockSnapshot", false),
     ("ModifyAddressAttribute", false),
     ("ModifyAvailabilityZoneGroup", false),
-    ("ModifyCapacityReservation", false),
+    ("ModifyCapacityReservation", true),
     ("ModifyCapacityReservationFleet", false),
     ("ModifyClientVpnEndpoint", false),
     ("ModifyDefaultCreditSpecification", false),
@@ -1031,8 +1095,8 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("ModifyIdFormat", false),
     ("ModifyIdentityIdFormat", false),
     ("ModifyImageAttribute", false),
-    ("ModifyInstanceAttribute", false),
-    ("ModifyInstanceCapacityReservationAttributes", false),
+    ("ModifyInstanceAttribute", true),
+    ("ModifyInstanceCapacityReservationAttributes", true),
     ("ModifyInstanceConnectEndpoint", false),
     ("ModifyInstanceCpuOptions", false),
     ("ModifyInstanceCreditSpecification", false),
@@ -1100,7 +1164,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("MonitorInstances", false),
     ("MoveAddressToVpc", false),
     ("MoveByoipCidrToIpam", false),
-    ("MoveCapacityReservationInstances", false),
+    ("MoveCapacityReservationInstances", true),
     ("ProvisionByoipCidr", false),
     ("ProvisionIpamByoasn", false),
     ("ProvisionIpamPoolCidr", true),
@@ -1152,20 +1216,20 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("RevokeClientVpnIngress", false),
     ("RevokeSecurityGroupEgress", true),
     ("RevokeSecurityGroupIngress", true),
-    ("RunInstances", false),
+    ("RunInstances", true),
     ("RunScheduledInstances", false),
     ("SearchLocalGatewayRoutes", false),
     ("SearchTransitGatewayMulticastGroups", false),
     ("SearchTransitGatewayRoutes", false),
     ("SendDiagnosticInterrupt", false),
     ("StartDeclarativePoliciesReport", false),
-    ("StartInstances", false),
+    ("StartInstances", true),
     ("StartNetworkInsightsAccessScopeAnalysis", false),
     ("StartNetworkInsightsAnalysis", false),
     ("StartVpcEndpointServicePrivateDnsVerification", false),
-    ("StopInstances", false),
+    ("StopInstances", true),
     ("TerminateClientVpnConnections", false),
-    ("TerminateInstances", false),
+    ("TerminateInstances", true),
     ("UnassignIpv6Addresses", false),
     ("UnassignPrivateIpAddresses", true),
     ("UnassignPrivateNatGatewayAddress", false),
@@ -1369,6 +1433,70 @@ pub struct AllocateIpamPoolCidrResult {
 impl XmlEncode for AllocateIpamPoolCidrResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.ipam_pool_allocation { w.structure(crate::name!("ipamPoolAllocation"), v); }
+    }
+}
+
+/// `AllocationType`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AllocationType {
+    /// `used`
+    Used,
+    /// `future`
+    Future,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for AllocationType {
+    const VALUES: &'static [&'static str] = &["used", "future"];
+    fn as_str(&self) -> &str {
+        match self {
+            AllocationType::Used => "used",
+            AllocationType::Future => "future",
+            AllocationType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "used" => AllocationType::Used,
+            "future" => AllocationType::Future,
+            other => AllocationType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, AllocationType::Unknown(_))
+    }
+}
+
+/// `AmdSevSnpSpecification`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AmdSevSnpSpecification {
+    /// `enabled`
+    Enabled,
+    /// `disabled`
+    Disabled,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for AmdSevSnpSpecification {
+    const VALUES: &'static [&'static str] = &["enabled", "disabled"];
+    fn as_str(&self) -> &str {
+        match self {
+            AmdSevSnpSpecification::Enabled => "enabled",
+            AmdSevSnpSpecification::Disabled => "disabled",
+            AmdSevSnpSpecification::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "enabled" => AmdSevSnpSpecification::Enabled,
+            "disabled" => AmdSevSnpSpecification::Disabled,
+            other => AmdSevSnpSpecification::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, AmdSevSnpSpecification::Unknown(_))
     }
 }
 
@@ -2544,13 +2672,110 @@ impl XmlEncode for AvailabilityZoneSubGeography {
     }
 }
 
-/// `BlockDeviceMapping` (output).
+/// `BlobAttributeValue` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BlobAttributeValue {
+    pub value: Option<Vec<u8>>,
+}
+
+/// The members of [`BlobAttributeValue`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BlobAttributeValueMember {
+    Value,
+}
+
+impl crate::members::MemberName for BlobAttributeValueMember {
+    fn name(self) -> &'static str {
+        match self {
+            BlobAttributeValueMember::Value => "Value",
+        }
+    }
+}
+
+impl crate::members::Members for BlobAttributeValue {
+    type Member = BlobAttributeValueMember;
+    fn present_members(&self) -> Vec<BlobAttributeValueMember> {
+        let mut present = Vec::new();
+        if self.value.is_some() { present.push(BlobAttributeValueMember::Value); }
+        present
+    }
+}
+
+impl Validate for BlobAttributeValue {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for BlobAttributeValue {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            value: d.field(n, "Value", |d, n| d.blob(n))?,
+        })
+    }
+}
+
+/// `BlockDeviceMapping` (input and output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BlockDeviceMapping {
     pub ebs: Option<EbsBlockDevice>,
     pub no_device: Option<String>,
     pub device_name: Option<String>,
     pub virtual_name: Option<String>,
+}
+
+/// The members of [`BlockDeviceMapping`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BlockDeviceMappingMember {
+    Ebs,
+    NoDevice,
+    DeviceName,
+    VirtualName,
+}
+
+impl crate::members::MemberName for BlockDeviceMappingMember {
+    fn name(self) -> &'static str {
+        match self {
+            BlockDeviceMappingMember::Ebs => "Ebs",
+            BlockDeviceMappingMember::NoDevice => "NoDevice",
+            BlockDeviceMappingMember::DeviceName => "DeviceName",
+            BlockDeviceMappingMember::VirtualName => "VirtualName",
+        }
+    }
+}
+
+impl crate::members::Members for BlockDeviceMapping {
+    type Member = BlockDeviceMappingMember;
+    fn present_members(&self) -> Vec<BlockDeviceMappingMember> {
+        let mut present = Vec::new();
+        if self.ebs.is_some() { present.push(BlockDeviceMappingMember::Ebs); }
+        if self.no_device.is_some() { present.push(BlockDeviceMappingMember::NoDevice); }
+        if self.device_name.is_some() { present.push(BlockDeviceMappingMember::DeviceName); }
+        if self.virtual_name.is_some() { present.push(BlockDeviceMappingMember::VirtualName); }
+        present
+    }
+}
+
+impl Validate for BlockDeviceMapping {
+    fn validate(&self, v: &mut Validator) {
+        v.member("Ebs", "Ebs", |v| match &self.ebs {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+    }
+}
+
+impl FromQuery for BlockDeviceMapping {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            ebs: d.field(n, "Ebs", |d, n| d.structure(n, EbsBlockDevice::from_query))?,
+            no_device: d.field(n, "NoDevice", |d, n| d.string(n))?,
+            device_name: d.field(n, "DeviceName", |d, n| d.string(n))?,
+            virtual_name: d.field(n, "VirtualName", |d, n| d.string(n))?,
+        })
+    }
 }
 
 impl XmlEncode for BlockDeviceMapping {
@@ -2646,6 +2871,614 @@ impl WireEnum for BootModeValues {
     }
 }
 
+/// `CancelCapacityReservationRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CancelCapacityReservationRequest {
+    pub capacity_reservation_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`CancelCapacityReservationRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CancelCapacityReservationRequestMember {
+    CapacityReservationId,
+    DryRun,
+}
+
+impl crate::members::MemberName for CancelCapacityReservationRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CancelCapacityReservationRequestMember::CapacityReservationId => "CapacityReservationId",
+            CancelCapacityReservationRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for CancelCapacityReservationRequest {
+    type Member = CancelCapacityReservationRequestMember;
+    fn present_members(&self) -> Vec<CancelCapacityReservationRequestMember> {
+        let mut present = Vec::new();
+        if self.capacity_reservation_id.is_some() { present.push(CancelCapacityReservationRequestMember::CapacityReservationId); }
+        if self.dry_run.is_some() { present.push(CancelCapacityReservationRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for CancelCapacityReservationRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("CapacityReservationId", "CapacityReservationId", |v| match &self.capacity_reservation_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for CancelCapacityReservationRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            capacity_reservation_id: d.field(n, "CapacityReservationId", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `CancelCapacityReservationResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CancelCapacityReservationResult {
+    pub r#return: Option<bool>,
+}
+
+impl XmlEncode for CancelCapacityReservationResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.r#return { w.boolean(crate::name!("return"), *v); }
+    }
+}
+
+/// `CapacityAllocation` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CapacityAllocation {
+    pub allocation_type: Option<AllocationType>,
+    pub count: Option<i32>,
+    pub allocation_metadata: Option<Vec<CapacityAllocationMetadataEntry>>,
+}
+
+impl XmlEncode for CapacityAllocation {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.allocation_type { w.string(crate::name!("allocationType"), v.as_str()); }
+        if let Some(v) = &self.count { w.number(crate::name!("count"), v); }
+        if let Some(v) = &self.allocation_metadata { w.list(crate::name!("allocationMetadataList"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `CapacityAllocationMetadataEntry` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CapacityAllocationMetadataEntry {
+    pub key: Option<String>,
+    pub value: Option<String>,
+}
+
+impl XmlEncode for CapacityAllocationMetadataEntry {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.key { w.string(crate::name!("key"), v); }
+        if let Some(v) = &self.value { w.string(crate::name!("value"), v); }
+    }
+}
+
+/// `CapacityReservation` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CapacityReservation {
+    pub capacity_reservation_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub capacity_reservation_arn: Option<String>,
+    pub availability_zone_id: Option<String>,
+    pub instance_type: Option<String>,
+    pub instance_platform: Option<CapacityReservationInstancePlatform>,
+    pub availability_zone: Option<String>,
+    pub tenancy: Option<CapacityReservationTenancy>,
+    pub total_instance_count: Option<i32>,
+    pub available_instance_count: Option<i32>,
+    pub ebs_optimized: Option<bool>,
+    pub ephemeral_storage: Option<bool>,
+    pub state: Option<CapacityReservationState>,
+    pub start_date: Option<DateTime>,
+    pub end_date: Option<DateTime>,
+    pub end_date_type: Option<EndDateType>,
+    pub instance_match_criteria: Option<InstanceMatchCriteria>,
+    pub create_date: Option<DateTime>,
+    pub tags: Option<Vec<Tag>>,
+    pub outpost_arn: Option<String>,
+    pub capacity_reservation_fleet_id: Option<String>,
+    pub placement_group_arn: Option<String>,
+    pub capacity_allocations: Option<Vec<CapacityAllocation>>,
+    pub reservation_type: Option<CapacityReservationType>,
+    pub unused_reservation_billing_owner_id: Option<String>,
+    pub commitment_info: Option<CapacityReservationCommitmentInfo>,
+    pub delivery_preference: Option<CapacityReservationDeliveryPreference>,
+    pub capacity_block_id: Option<String>,
+    pub interruptible: Option<bool>,
+    pub interruptible_capacity_allocation: Option<InterruptibleCapacityAllocation>,
+    pub interruption_info: Option<InterruptionInfo>,
+}
+
+impl XmlEncode for CapacityReservation {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.capacity_reservation_id { w.string(crate::name!("capacityReservationId"), v); }
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+        if let Some(v) = &self.capacity_reservation_arn { w.string(crate::name!("capacityReservationArn"), v); }
+        if let Some(v) = &self.availability_zone_id { w.string(crate::name!("availabilityZoneId"), v); }
+        if let Some(v) = &self.instance_type { w.string(crate::name!("instanceType"), v); }
+        if let Some(v) = &self.instance_platform { w.string(crate::name!("instancePlatform"), v.as_str()); }
+        if let Some(v) = &self.availability_zone { w.string(crate::name!("availabilityZone"), v); }
+        if let Some(v) = &self.tenancy { w.string(crate::name!("tenancy"), v.as_str()); }
+        if let Some(v) = &self.total_instance_count { w.number(crate::name!("totalInstanceCount"), v); }
+        if let Some(v) = &self.available_instance_count { w.number(crate::name!("availableInstanceCount"), v); }
+        if let Some(v) = &self.ebs_optimized { w.boolean(crate::name!("ebsOptimized"), *v); }
+        if let Some(v) = &self.ephemeral_storage { w.boolean(crate::name!("ephemeralStorage"), *v); }
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+        if let Some(v) = &self.start_date { w.timestamp(crate::name!("startDate"), *v); }
+        if let Some(v) = &self.end_date { w.timestamp(crate::name!("endDate"), *v); }
+        if let Some(v) = &self.end_date_type { w.string(crate::name!("endDateType"), v.as_str()); }
+        if let Some(v) = &self.instance_match_criteria { w.string(crate::name!("instanceMatchCriteria"), v.as_str()); }
+        if let Some(v) = &self.create_date { w.timestamp(crate::name!("createDate"), *v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.outpost_arn { w.string(crate::name!("outpostArn"), v); }
+        if let Some(v) = &self.capacity_reservation_fleet_id { w.string(crate::name!("capacityReservationFleetId"), v); }
+        if let Some(v) = &self.placement_group_arn { w.string(crate::name!("placementGroupArn"), v); }
+        if let Some(v) = &self.capacity_allocations { w.list(crate::name!("capacityAllocationSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.reservation_type { w.string(crate::name!("reservationType"), v.as_str()); }
+        if let Some(v) = &self.unused_reservation_billing_owner_id { w.string(crate::name!("unusedReservationBillingOwnerId"), v); }
+        if let Some(v) = &self.commitment_info { w.structure(crate::name!("commitmentInfo"), v); }
+        if let Some(v) = &self.delivery_preference { w.string(crate::name!("deliveryPreference"), v.as_str()); }
+        if let Some(v) = &self.capacity_block_id { w.string(crate::name!("capacityBlockId"), v); }
+        if let Some(v) = &self.interruptible { w.boolean(crate::name!("interruptible"), *v); }
+        if let Some(v) = &self.interruptible_capacity_allocation { w.structure(crate::name!("interruptibleCapacityAllocation"), v); }
+        if let Some(v) = &self.interruption_info { w.structure(crate::name!("interruptionInfo"), v); }
+    }
+}
+
+/// `CapacityReservationCommitmentInfo` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CapacityReservationCommitmentInfo {
+    pub committed_instance_count: Option<i32>,
+    pub commitment_end_date: Option<DateTime>,
+}
+
+impl XmlEncode for CapacityReservationCommitmentInfo {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.committed_instance_count { w.number(crate::name!("committedInstanceCount"), v); }
+        if let Some(v) = &self.commitment_end_date { w.timestamp(crate::name!("commitmentEndDate"), *v); }
+    }
+}
+
+/// `CapacityReservationDeliveryPreference`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CapacityReservationDeliveryPreference {
+    /// `fixed`
+    Fixed,
+    /// `incremental`
+    Incremental,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for CapacityReservationDeliveryPreference {
+    const VALUES: &'static [&'static str] = &["fixed", "incremental"];
+    fn as_str(&self) -> &str {
+        match self {
+            CapacityReservationDeliveryPreference::Fixed => "fixed",
+            CapacityReservationDeliveryPreference::Incremental => "incremental",
+            CapacityReservationDeliveryPreference::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "fixed" => CapacityReservationDeliveryPreference::Fixed,
+            "incremental" => CapacityReservationDeliveryPreference::Incremental,
+            other => CapacityReservationDeliveryPreference::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, CapacityReservationDeliveryPreference::Unknown(_))
+    }
+}
+
+/// `CapacityReservationInstancePlatform`: one of 18 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CapacityReservationInstancePlatform {
+    /// `Linux/UNIX`
+    LinuxUnix,
+    /// `Red Hat Enterprise Linux`
+    RedHatEnterpriseLinux,
+    /// `SUSE Linux`
+    SuseLinux,
+    /// `Windows`
+    Windows,
+    /// `Windows with SQL Server`
+    WindowsWithSqlServer,
+    /// `Windows with SQL Server Enterprise`
+    WindowsWithSqlServerEnterprise,
+    /// `Windows with SQL Server Standard`
+    WindowsWithSqlServerStandard,
+    /// `Windows with SQL Server Web`
+    WindowsWithSqlServerWeb,
+    /// `Linux with SQL Server Standard`
+    LinuxWithSqlServerStandard,
+    /// `Linux with SQL Server Web`
+    LinuxWithSqlServerWeb,
+    /// `Linux with SQL Server Enterprise`
+    LinuxWithSqlServerEnterprise,
+    /// `RHEL with SQL Server Standard`
+    RhelWithSqlServerStandard,
+    /// `RHEL with SQL Server Enterprise`
+    RhelWithSqlServerEnterprise,
+    /// `RHEL with SQL Server Web`
+    RhelWithSqlServerWeb,
+    /// `RHEL with HA`
+    RhelWithHa,
+    /// `RHEL with HA and SQL Server Standard`
+    RhelWithHaAndSqlServerStandard,
+    /// `RHEL with HA and SQL Server Enterprise`
+    RhelWithHaAndSqlServerEnterprise,
+    /// `Ubuntu Pro`
+    UbuntuPro,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for CapacityReservationInstancePlatform {
+    const VALUES: &'static [&'static str] = &["Linux/UNIX", "Red Hat Enterprise Linux", "SUSE Linux", "Windows", "Windows with SQL Server", "Windows with SQL Server Enterprise", "Windows with SQL Server Standard", "Windows with SQL Server Web", "Linux with SQL Server Standard", "Linux with SQL Server Web", "Linux with SQL Server Enterprise", "RHEL with SQL Server Standard", "RHEL with SQL Server Enterprise", "RHEL with SQL Server Web", "RHEL with HA", "RHEL with HA and SQL Server Standard", "RHEL with HA and SQL Server Enterprise", "Ubuntu Pro"];
+    fn as_str(&self) -> &str {
+        match self {
+            CapacityReservationInstancePlatform::LinuxUnix => "Linux/UNIX",
+            CapacityReservationInstancePlatform::RedHatEnterpriseLinux => "Red Hat Enterprise Linux",
+            CapacityReservationInstancePlatform::SuseLinux => "SUSE Linux",
+            CapacityReservationInstancePlatform::Windows => "Windows",
+            CapacityReservationInstancePlatform::WindowsWithSqlServer => "Windows with SQL Server",
+            CapacityReservationInstancePlatform::WindowsWithSqlServerEnterprise => "Windows with SQL Server Enterprise",
+            CapacityReservationInstancePlatform::WindowsWithSqlServerStandard => "Windows with SQL Server Standard",
+            CapacityReservationInstancePlatform::WindowsWithSqlServerWeb => "Windows with SQL Server Web",
+            CapacityReservationInstancePlatform::LinuxWithSqlServerStandard => "Linux with SQL Server Standard",
+            CapacityReservationInstancePlatform::LinuxWithSqlServerWeb => "Linux with SQL Server Web",
+            CapacityReservationInstancePlatform::LinuxWithSqlServerEnterprise => "Linux with SQL Server Enterprise",
+            CapacityReservationInstancePlatform::RhelWithSqlServerStandard => "RHEL with SQL Server Standard",
+            CapacityReservationInstancePlatform::RhelWithSqlServerEnterprise => "RHEL with SQL Server Enterprise",
+            CapacityReservationInstancePlatform::RhelWithSqlServerWeb => "RHEL with SQL Server Web",
+            CapacityReservationInstancePlatform::RhelWithHa => "RHEL with HA",
+            CapacityReservationInstancePlatform::RhelWithHaAndSqlServerStandard => "RHEL with HA and SQL Server Standard",
+            CapacityReservationInstancePlatform::RhelWithHaAndSqlServerEnterprise => "RHEL with HA and SQL Server Enterprise",
+            CapacityReservationInstancePlatform::UbuntuPro => "Ubuntu Pro",
+            CapacityReservationInstancePlatform::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "Linux/UNIX" => CapacityReservationInstancePlatform::LinuxUnix,
+            "Red Hat Enterprise Linux" => CapacityReservationInstancePlatform::RedHatEnterpriseLinux,
+            "SUSE Linux" => CapacityReservationInstancePlatform::SuseLinux,
+            "Windows" => CapacityReservationInstancePlatform::Windows,
+            "Windows with SQL Server" => CapacityReservationInstancePlatform::WindowsWithSqlServer,
+            "Windows with SQL Server Enterprise" => CapacityReservationInstancePlatform::WindowsWithSqlServerEnterprise,
+            "Windows with SQL Server Standard" => CapacityReservationInstancePlatform::WindowsWithSqlServerStandard,
+            "Windows with SQL Server Web" => CapacityReservationInstancePlatform::WindowsWithSqlServerWeb,
+            "Linux with SQL Server Standard" => CapacityReservationInstancePlatform::LinuxWithSqlServerStandard,
+            "Linux with SQL Server Web" => CapacityReservationInstancePlatform::LinuxWithSqlServerWeb,
+            "Linux with SQL Server Enterprise" => CapacityReservationInstancePlatform::LinuxWithSqlServerEnterprise,
+            "RHEL with SQL Server Standard" => CapacityReservationInstancePlatform::RhelWithSqlServerStandard,
+            "RHEL with SQL Server Enterprise" => CapacityReservationInstancePlatform::RhelWithSqlServerEnterprise,
+            "RHEL with SQL Server Web" => CapacityReservationInstancePlatform::RhelWithSqlServerWeb,
+            "RHEL with HA" => CapacityReservationInstancePlatform::RhelWithHa,
+            "RHEL with HA and SQL Server Standard" => CapacityReservationInstancePlatform::RhelWithHaAndSqlServerStandard,
+            "RHEL with HA and SQL Server Enterprise" => CapacityReservationInstancePlatform::RhelWithHaAndSqlServerEnterprise,
+            "Ubuntu Pro" => CapacityReservationInstancePlatform::UbuntuPro,
+            other => CapacityReservationInstancePlatform::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, CapacityReservationInstancePlatform::Unknown(_))
+    }
+}
+
+/// `CapacityReservationPreference`: one of 3 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CapacityReservationPreference {
+    /// `capacity-reservations-only`
+    CapacityReservationsOnly,
+    /// `open`
+    Open,
+    /// `none`
+    None,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for CapacityReservationPreference {
+    const VALUES: &'static [&'static str] = &["capacity-reservations-only", "open", "none"];
+    fn as_str(&self) -> &str {
+        match self {
+            CapacityReservationPreference::CapacityReservationsOnly => "capacity-reservations-only",
+            CapacityReservationPreference::Open => "open",
+            CapacityReservationPreference::None => "none",
+            CapacityReservationPreference::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "capacity-reservations-only" => CapacityReservationPreference::CapacityReservationsOnly,
+            "open" => CapacityReservationPreference::Open,
+            "none" => CapacityReservationPreference::None,
+            other => CapacityReservationPreference::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, CapacityReservationPreference::Unknown(_))
+    }
+}
+
+/// `CapacityReservationSpecification` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CapacityReservationSpecification {
+    pub capacity_reservation_preference: Option<CapacityReservationPreference>,
+    pub capacity_reservation_target: Option<CapacityReservationTarget>,
+}
+
+/// The members of [`CapacityReservationSpecification`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CapacityReservationSpecificationMember {
+    CapacityReservationPreference,
+    CapacityReservationTarget,
+}
+
+impl crate::members::MemberName for CapacityReservationSpecificationMember {
+    fn name(self) -> &'static str {
+        match self {
+            CapacityReservationSpecificationMember::CapacityReservationPreference => "CapacityReservationPreference",
+            CapacityReservationSpecificationMember::CapacityReservationTarget => "CapacityReservationTarget",
+        }
+    }
+}
+
+impl crate::members::Members for CapacityReservationSpecification {
+    type Member = CapacityReservationSpecificationMember;
+    fn present_members(&self) -> Vec<CapacityReservationSpecificationMember> {
+        let mut present = Vec::new();
+        if self.capacity_reservation_preference.is_some() { present.push(CapacityReservationSpecificationMember::CapacityReservationPreference); }
+        if self.capacity_reservation_target.is_some() { present.push(CapacityReservationSpecificationMember::CapacityReservationTarget); }
+        present
+    }
+}
+
+impl Validate for CapacityReservationSpecification {
+    fn validate(&self, v: &mut Validator) {
+        v.member("CapacityReservationPreference", "CapacityReservationPreference", |v| match &self.capacity_reservation_preference {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for CapacityReservationSpecification {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            capacity_reservation_preference: d.field(n, "CapacityReservationPreference", |d, n| d.enumeration(n))?,
+            capacity_reservation_target: d.field(n, "CapacityReservationTarget", |d, n| d.structure(n, CapacityReservationTarget::from_query))?,
+        })
+    }
+}
+
+/// `CapacityReservationSpecificationResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CapacityReservationSpecificationResponse {
+    pub capacity_reservation_preference: Option<CapacityReservationPreference>,
+    pub capacity_reservation_target: Option<CapacityReservationTargetResponse>,
+}
+
+impl XmlEncode for CapacityReservationSpecificationResponse {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.capacity_reservation_preference { w.string(crate::name!("capacityReservationPreference"), v.as_str()); }
+        if let Some(v) = &self.capacity_reservation_target { w.structure(crate::name!("capacityReservationTarget"), v); }
+    }
+}
+
+/// `CapacityReservationState`: one of 12 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CapacityReservationState {
+    /// `active`
+    Active,
+    /// `expired`
+    Expired,
+    /// `cancelled`
+    Cancelled,
+    /// `pending`
+    Pending,
+    /// `failed`
+    Failed,
+    /// `scheduled`
+    Scheduled,
+    /// `payment-pending`
+    PaymentPending,
+    /// `payment-failed`
+    PaymentFailed,
+    /// `assessing`
+    Assessing,
+    /// `delayed`
+    Delayed,
+    /// `unsupported`
+    Unsupported,
+    /// `unavailable`
+    Unavailable,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for CapacityReservationState {
+    const VALUES: &'static [&'static str] = &["active", "expired", "cancelled", "pending", "failed", "scheduled", "payment-pending", "payment-failed", "assessing", "delayed", "unsupported", "unavailable"];
+    fn as_str(&self) -> &str {
+        match self {
+            CapacityReservationState::Active => "active",
+            CapacityReservationState::Expired => "expired",
+            CapacityReservationState::Cancelled => "cancelled",
+            CapacityReservationState::Pending => "pending",
+            CapacityReservationState::Failed => "failed",
+            CapacityReservationState::Scheduled => "scheduled",
+            CapacityReservationState::PaymentPending => "payment-pending",
+            CapacityReservationState::PaymentFailed => "payment-failed",
+            CapacityReservationState::Assessing => "assessing",
+            CapacityReservationState::Delayed => "delayed",
+            CapacityReservationState::Unsupported => "unsupported",
+            CapacityReservationState::Unavailable => "unavailable",
+            CapacityReservationState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "active" => CapacityReservationState::Active,
+            "expired" => CapacityReservationState::Expired,
+            "cancelled" => CapacityReservationState::Cancelled,
+            "pending" => CapacityReservationState::Pending,
+            "failed" => CapacityReservationState::Failed,
+            "scheduled" => CapacityReservationState::Scheduled,
+            "payment-pending" => CapacityReservationState::PaymentPending,
+            "payment-failed" => CapacityReservationState::PaymentFailed,
+            "assessing" => CapacityReservationState::Assessing,
+            "delayed" => CapacityReservationState::Delayed,
+            "unsupported" => CapacityReservationState::Unsupported,
+            "unavailable" => CapacityReservationState::Unavailable,
+            other => CapacityReservationState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, CapacityReservationState::Unknown(_))
+    }
+}
+
+/// `CapacityReservationTarget` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CapacityReservationTarget {
+    pub capacity_reservation_id: Option<String>,
+    pub capacity_reservation_resource_group_arn: Option<String>,
+}
+
+/// The members of [`CapacityReservationTarget`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CapacityReservationTargetMember {
+    CapacityReservationId,
+    CapacityReservationResourceGroupArn,
+}
+
+impl crate::members::MemberName for CapacityReservationTargetMember {
+    fn name(self) -> &'static str {
+        match self {
+            CapacityReservationTargetMember::CapacityReservationId => "CapacityReservationId",
+            CapacityReservationTargetMember::CapacityReservationResourceGroupArn => "CapacityReservationResourceGroupArn",
+        }
+    }
+}
+
+impl crate::members::Members for CapacityReservationTarget {
+    type Member = CapacityReservationTargetMember;
+    fn present_members(&self) -> Vec<CapacityReservationTargetMember> {
+        let mut present = Vec::new();
+        if self.capacity_reservation_id.is_some() { present.push(CapacityReservationTargetMember::CapacityReservationId); }
+        if self.capacity_reservation_resource_group_arn.is_some() { present.push(CapacityReservationTargetMember::CapacityReservationResourceGroupArn); }
+        present
+    }
+}
+
+impl Validate for CapacityReservationTarget {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for CapacityReservationTarget {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            capacity_reservation_id: d.field(n, "CapacityReservationId", |d, n| d.string(n))?,
+            capacity_reservation_resource_group_arn: d.field(n, "CapacityReservationResourceGroupArn", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `CapacityReservationTargetResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CapacityReservationTargetResponse {
+    pub capacity_reservation_id: Option<String>,
+    pub capacity_reservation_resource_group_arn: Option<String>,
+}
+
+impl XmlEncode for CapacityReservationTargetResponse {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.capacity_reservation_id { w.string(crate::name!("capacityReservationId"), v); }
+        if let Some(v) = &self.capacity_reservation_resource_group_arn { w.string(crate::name!("capacityReservationResourceGroupArn"), v); }
+    }
+}
+
+/// `CapacityReservationTenancy`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CapacityReservationTenancy {
+    /// `default`
+    Default,
+    /// `dedicated`
+    Dedicated,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for CapacityReservationTenancy {
+    const VALUES: &'static [&'static str] = &["default", "dedicated"];
+    fn as_str(&self) -> &str {
+        match self {
+            CapacityReservationTenancy::Default => "default",
+            CapacityReservationTenancy::Dedicated => "dedicated",
+            CapacityReservationTenancy::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "default" => CapacityReservationTenancy::Default,
+            "dedicated" => CapacityReservationTenancy::Dedicated,
+            other => CapacityReservationTenancy::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, CapacityReservationTenancy::Unknown(_))
+    }
+}
+
+/// `CapacityReservationType`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CapacityReservationType {
+    /// `default`
+    Default,
+    /// `capacity-block`
+    CapacityBlock,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for CapacityReservationType {
+    const VALUES: &'static [&'static str] = &["default", "capacity-block"];
+    fn as_str(&self) -> &str {
+        match self {
+            CapacityReservationType::Default => "default",
+            CapacityReservationType::CapacityBlock => "capacity-block",
+            CapacityReservationType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "default" => CapacityReservationType::Default,
+            "capacity-block" => CapacityReservationType::CapacityBlock,
+            other => CapacityReservationType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, CapacityReservationType::Unknown(_))
+    }
+}
+
 /// `ConnectionTrackingConfiguration` (output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectionTrackingConfiguration {
@@ -2712,6 +3545,415 @@ impl FromQuery for ConnectionTrackingSpecificationRequest {
             udp_stream_timeout: d.field(n, "UdpStreamTimeout", |d, n| d.integer(n))?,
             udp_timeout: d.field(n, "UdpTimeout", |d, n| d.integer(n))?,
         })
+    }
+}
+
+/// `ConnectionTrackingSpecificationResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionTrackingSpecificationResponse {
+    pub tcp_established_timeout: Option<i32>,
+    pub udp_stream_timeout: Option<i32>,
+    pub udp_timeout: Option<i32>,
+}
+
+impl XmlEncode for ConnectionTrackingSpecificationResponse {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.tcp_established_timeout { w.number(crate::name!("tcpEstablishedTimeout"), v); }
+        if let Some(v) = &self.udp_stream_timeout { w.number(crate::name!("udpStreamTimeout"), v); }
+        if let Some(v) = &self.udp_timeout { w.number(crate::name!("udpTimeout"), v); }
+    }
+}
+
+/// `CpuOptions` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CpuOptions {
+    pub core_count: Option<i32>,
+    pub threads_per_core: Option<i32>,
+    pub amd_sev_snp: Option<AmdSevSnpSpecification>,
+    pub nested_virtualization: Option<NestedVirtualizationSpecification>,
+}
+
+impl XmlEncode for CpuOptions {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.core_count { w.number(crate::name!("coreCount"), v); }
+        if let Some(v) = &self.threads_per_core { w.number(crate::name!("threadsPerCore"), v); }
+        if let Some(v) = &self.amd_sev_snp { w.string(crate::name!("amdSevSnp"), v.as_str()); }
+        if let Some(v) = &self.nested_virtualization { w.string(crate::name!("nestedVirtualization"), v.as_str()); }
+    }
+}
+
+/// `CpuOptionsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CpuOptionsRequest {
+    pub core_count: Option<i32>,
+    pub threads_per_core: Option<i32>,
+    pub amd_sev_snp: Option<AmdSevSnpSpecification>,
+    pub nested_virtualization: Option<NestedVirtualizationSpecification>,
+}
+
+/// The members of [`CpuOptionsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CpuOptionsRequestMember {
+    CoreCount,
+    ThreadsPerCore,
+    AmdSevSnp,
+    NestedVirtualization,
+}
+
+impl crate::members::MemberName for CpuOptionsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CpuOptionsRequestMember::CoreCount => "CoreCount",
+            CpuOptionsRequestMember::ThreadsPerCore => "ThreadsPerCore",
+            CpuOptionsRequestMember::AmdSevSnp => "AmdSevSnp",
+            CpuOptionsRequestMember::NestedVirtualization => "NestedVirtualization",
+        }
+    }
+}
+
+impl crate::members::Members for CpuOptionsRequest {
+    type Member = CpuOptionsRequestMember;
+    fn present_members(&self) -> Vec<CpuOptionsRequestMember> {
+        let mut present = Vec::new();
+        if self.core_count.is_some() { present.push(CpuOptionsRequestMember::CoreCount); }
+        if self.threads_per_core.is_some() { present.push(CpuOptionsRequestMember::ThreadsPerCore); }
+        if self.amd_sev_snp.is_some() { present.push(CpuOptionsRequestMember::AmdSevSnp); }
+        if self.nested_virtualization.is_some() { present.push(CpuOptionsRequestMember::NestedVirtualization); }
+        present
+    }
+}
+
+impl Validate for CpuOptionsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("AmdSevSnp", "AmdSevSnp", |v| match &self.amd_sev_snp {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("NestedVirtualization", "NestedVirtualization", |v| match &self.nested_virtualization {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for CpuOptionsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            core_count: d.field(n, "CoreCount", |d, n| d.integer(n))?,
+            threads_per_core: d.field(n, "ThreadsPerCore", |d, n| d.integer(n))?,
+            amd_sev_snp: d.field(n, "AmdSevSnp", |d, n| d.enumeration(n))?,
+            nested_virtualization: d.field(n, "NestedVirtualization", |d, n| d.enumeration(n))?,
+        })
+    }
+}
+
+/// `CreateCapacityReservationBySplittingRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateCapacityReservationBySplittingRequest {
+    pub dry_run: Option<bool>,
+    pub client_token: Option<String>,
+    pub source_capacity_reservation_id: Option<String>,
+    pub instance_count: Option<i32>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+/// The members of [`CreateCapacityReservationBySplittingRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateCapacityReservationBySplittingRequestMember {
+    DryRun,
+    ClientToken,
+    SourceCapacityReservationId,
+    InstanceCount,
+    TagSpecifications,
+}
+
+impl crate::members::MemberName for CreateCapacityReservationBySplittingRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateCapacityReservationBySplittingRequestMember::DryRun => "DryRun",
+            CreateCapacityReservationBySplittingRequestMember::ClientToken => "ClientToken",
+            CreateCapacityReservationBySplittingRequestMember::SourceCapacityReservationId => "SourceCapacityReservationId",
+            CreateCapacityReservationBySplittingRequestMember::InstanceCount => "InstanceCount",
+            CreateCapacityReservationBySplittingRequestMember::TagSpecifications => "TagSpecifications",
+        }
+    }
+}
+
+impl crate::members::Members for CreateCapacityReservationBySplittingRequest {
+    type Member = CreateCapacityReservationBySplittingRequestMember;
+    fn present_members(&self) -> Vec<CreateCapacityReservationBySplittingRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(CreateCapacityReservationBySplittingRequestMember::DryRun); }
+        if self.client_token.is_some() { present.push(CreateCapacityReservationBySplittingRequestMember::ClientToken); }
+        if self.source_capacity_reservation_id.is_some() { present.push(CreateCapacityReservationBySplittingRequestMember::SourceCapacityReservationId); }
+        if self.instance_count.is_some() { present.push(CreateCapacityReservationBySplittingRequestMember::InstanceCount); }
+        if self.tag_specifications.is_some() { present.push(CreateCapacityReservationBySplittingRequestMember::TagSpecifications); }
+        present
+    }
+}
+
+impl Validate for CreateCapacityReservationBySplittingRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("SourceCapacityReservationId", "SourceCapacityReservationId", |v| match &self.source_capacity_reservation_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("InstanceCount", "InstanceCount", |v| match &self.instance_count {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+    }
+}
+
+impl FromQuery for CreateCapacityReservationBySplittingRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            client_token: d.field(n, "ClientToken", |d, n| d.string(n))?,
+            source_capacity_reservation_id: d.field(n, "SourceCapacityReservationId", |d, n| d.string(n))?,
+            instance_count: d.field(n, "InstanceCount", |d, n| d.integer(n))?,
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+        })
+    }
+}
+
+/// `CreateCapacityReservationBySplittingResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateCapacityReservationBySplittingResult {
+    pub source_capacity_reservation: Option<CapacityReservation>,
+    pub destination_capacity_reservation: Option<CapacityReservation>,
+    pub instance_count: Option<i32>,
+}
+
+impl XmlEncode for CreateCapacityReservationBySplittingResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.source_capacity_reservation { w.structure(crate::name!("sourceCapacityReservation"), v); }
+        if let Some(v) = &self.destination_capacity_reservation { w.structure(crate::name!("destinationCapacityReservation"), v); }
+        if let Some(v) = &self.instance_count { w.number(crate::name!("instanceCount"), v); }
+    }
+}
+
+/// `CreateCapacityReservationRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateCapacityReservationRequest {
+    pub client_token: Option<String>,
+    pub instance_type: Option<String>,
+    pub instance_platform: Option<CapacityReservationInstancePlatform>,
+    pub availability_zone: Option<String>,
+    pub availability_zone_id: Option<String>,
+    pub tenancy: Option<CapacityReservationTenancy>,
+    pub instance_count: Option<i32>,
+    pub ebs_optimized: Option<bool>,
+    pub ephemeral_storage: Option<bool>,
+    pub end_date: Option<DateTime>,
+    pub end_date_type: Option<EndDateType>,
+    pub instance_match_criteria: Option<InstanceMatchCriteria>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+    pub outpost_arn: Option<String>,
+    pub placement_group_arn: Option<String>,
+    pub start_date: Option<DateTime>,
+    pub commitment_duration: Option<i64>,
+    pub delivery_preference: Option<CapacityReservationDeliveryPreference>,
+}
+
+/// The members of [`CreateCapacityReservationRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateCapacityReservationRequestMember {
+    ClientToken,
+    InstanceType,
+    InstancePlatform,
+    AvailabilityZone,
+    AvailabilityZoneId,
+    Tenancy,
+    InstanceCount,
+    EbsOptimized,
+    EphemeralStorage,
+    EndDate,
+    EndDateType,
+    InstanceMatchCriteria,
+    TagSpecifications,
+    DryRun,
+    OutpostArn,
+    PlacementGroupArn,
+    StartDate,
+    CommitmentDuration,
+    DeliveryPreference,
+}
+
+impl crate::members::MemberName for CreateCapacityReservationRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateCapacityReservationRequestMember::ClientToken => "ClientToken",
+            CreateCapacityReservationRequestMember::InstanceType => "InstanceType",
+            CreateCapacityReservationRequestMember::InstancePlatform => "InstancePlatform",
+            CreateCapacityReservationRequestMember::AvailabilityZone => "AvailabilityZone",
+            CreateCapacityReservationRequestMember::AvailabilityZoneId => "AvailabilityZoneId",
+            CreateCapacityReservationRequestMember::Tenancy => "Tenancy",
+            CreateCapacityReservationRequestMember::InstanceCount => "InstanceCount",
+            CreateCapacityReservationRequestMember::EbsOptimized => "EbsOptimized",
+            CreateCapacityReservationRequestMember::EphemeralStorage => "EphemeralStorage",
+            CreateCapacityReservationRequestMember::EndDate => "EndDate",
+            CreateCapacityReservationRequestMember::EndDateType => "EndDateType",
+            CreateCapacityReservationRequestMember::InstanceMatchCriteria => "InstanceMatchCriteria",
+            CreateCapacityReservationRequestMember::TagSpecifications => "TagSpecifications",
+            CreateCapacityReservationRequestMember::DryRun => "DryRun",
+            CreateCapacityReservationRequestMember::OutpostArn => "OutpostArn",
+            CreateCapacityReservationRequestMember::PlacementGroupArn => "PlacementGroupArn",
+            CreateCapacityReservationRequestMember::StartDate => "StartDate",
+            CreateCapacityReservationRequestMember::CommitmentDuration => "CommitmentDuration",
+            CreateCapacityReservationRequestMember::DeliveryPreference => "DeliveryPreference",
+        }
+    }
+}
+
+impl crate::members::Members for CreateCapacityReservationRequest {
+    type Member = CreateCapacityReservationRequestMember;
+    fn present_members(&self) -> Vec<CreateCapacityReservationRequestMember> {
+        let mut present = Vec::new();
+        if self.client_token.is_some() { present.push(CreateCapacityReservationRequestMember::ClientToken); }
+        if self.instance_type.is_some() { present.push(CreateCapacityReservationRequestMember::InstanceType); }
+        if self.instance_platform.is_some() { present.push(CreateCapacityReservationRequestMember::InstancePlatform); }
+        if self.availability_zone.is_some() { present.push(CreateCapacityReservationRequestMember::AvailabilityZone); }
+        if self.availability_zone_id.is_some() { present.push(CreateCapacityReservationRequestMember::AvailabilityZoneId); }
+        if self.tenancy.is_some() { present.push(CreateCapacityReservationRequestMember::Tenancy); }
+        if self.instance_count.is_some() { present.push(CreateCapacityReservationRequestMember::InstanceCount); }
+        if self.ebs_optimized.is_some() { present.push(CreateCapacityReservationRequestMember::EbsOptimized); }
+        if self.ephemeral_storage.is_some() { present.push(CreateCapacityReservationRequestMember::EphemeralStorage); }
+        if self.end_date.is_some() { present.push(CreateCapacityReservationRequestMember::EndDate); }
+        if self.end_date_type.is_some() { present.push(CreateCapacityReservationRequestMember::EndDateType); }
+        if self.instance_match_criteria.is_some() { present.push(CreateCapacityReservationRequestMember::InstanceMatchCriteria); }
+        if self.tag_specifications.is_some() { present.push(CreateCapacityReservationRequestMember::TagSpecifications); }
+        if self.dry_run.is_some() { present.push(CreateCapacityReservationRequestMember::DryRun); }
+        if self.outpost_arn.is_some() { present.push(CreateCapacityReservationRequestMember::OutpostArn); }
+        if self.placement_group_arn.is_some() { present.push(CreateCapacityReservationRequestMember::PlacementGroupArn); }
+        if self.start_date.is_some() { present.push(CreateCapacityReservationRequestMember::StartDate); }
+        if self.commitment_duration.is_some() { present.push(CreateCapacityReservationRequestMember::CommitmentDuration); }
+        if self.delivery_preference.is_some() { present.push(CreateCapacityReservationRequestMember::DeliveryPreference); }
+        present
+    }
+}
+
+impl Validate for CreateCapacityReservationRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("InstanceType", "InstanceType", |v| match &self.instance_type {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("InstancePlatform", "InstancePlatform", |v| match &self.instance_platform {
+            None => { v.missing(); }
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("Tenancy", "Tenancy", |v| match &self.tenancy {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("InstanceCount", "InstanceCount", |v| match &self.instance_count {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("EndDateType", "EndDateType", |v| match &self.end_date_type {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("InstanceMatchCriteria", "InstanceMatchCriteria", |v| match &self.instance_match_criteria {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("TagSpecifications", "TagSpecifications", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+        v.member("OutpostArn", "OutpostArn", |v| match &self.outpost_arn {
+            None => {}
+            Some(x) => {
+                v.pattern(x, &PATTERN_0);
+            }
+        });
+        v.member("PlacementGroupArn", "PlacementGroupArn", |v| match &self.placement_group_arn {
+            None => {}
+            Some(x) => {
+                v.pattern(x, &PATTERN_1);
+            }
+        });
+        v.member("CommitmentDuration", "CommitmentDuration", |v| match &self.commitment_duration {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(1), Some(200000000));
+            }
+        });
+        v.member("DeliveryPreference", "DeliveryPreference", |v| match &self.delivery_preference {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for CreateCapacityReservationRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            client_token: d.field(n, "ClientToken", |d, n| d.string(n))?,
+            instance_type: d.field(n, "InstanceType", |d, n| d.string(n))?,
+            instance_platform: d.field(n, "InstancePlatform", |d, n| d.enumeration(n))?,
+            availability_zone: d.field(n, "AvailabilityZone", |d, n| d.string(n))?,
+            availability_zone_id: d.field(n, "AvailabilityZoneId", |d, n| d.string(n))?,
+            tenancy: d.field(n, "Tenancy", |d, n| d.enumeration(n))?,
+            instance_count: d.field(n, "InstanceCount", |d, n| d.integer(n))?,
+            ebs_optimized: d.field(n, "EbsOptimized", |d, n| d.boolean(n))?,
+            ephemeral_storage: d.field(n, "EphemeralStorage", |d, n| d.boolean(n))?,
+            end_date: d.field(n, "EndDate", |d, n| d.timestamp(n))?,
+            end_date_type: d.field(n, "EndDateType", |d, n| d.enumeration(n))?,
+            instance_match_criteria: d.field(n, "InstanceMatchCriteria", |d, n| d.enumeration(n))?,
+            tag_specifications: d.field(n, "TagSpecifications", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            outpost_arn: d.field(n, "OutpostArn", |d, n| d.string(n))?,
+            placement_group_arn: d.field(n, "PlacementGroupArn", |d, n| d.string(n))?,
+            start_date: d.field(n, "StartDate", |d, n| d.timestamp(n))?,
+            commitment_duration: d.field(n, "CommitmentDuration", |d, n| d.long(n))?,
+            delivery_preference: d.field(n, "DeliveryPreference", |d, n| d.enumeration(n))?,
+        })
+    }
+}
+
+/// `CreateCapacityReservationResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateCapacityReservationResult {
+    pub capacity_reservation: Option<CapacityReservation>,
+}
+
+impl XmlEncode for CreateCapacityReservationResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.capacity_reservation { w.structure(crate::name!("capacityReservation"), v); }
     }
 }
 
@@ -4458,6 +5700,52 @@ impl XmlEncode for CreateVpcResult {
     }
 }
 
+/// `CreditSpecificationRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreditSpecificationRequest {
+    pub cpu_credits: Option<String>,
+}
+
+/// The members of [`CreditSpecificationRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreditSpecificationRequestMember {
+    CpuCredits,
+}
+
+impl crate::members::MemberName for CreditSpecificationRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreditSpecificationRequestMember::CpuCredits => "CpuCredits",
+        }
+    }
+}
+
+impl crate::members::Members for CreditSpecificationRequest {
+    type Member = CreditSpecificationRequestMember;
+    fn present_members(&self) -> Vec<CreditSpecificationRequestMember> {
+        let mut present = Vec::new();
+        if self.cpu_credits.is_some() { present.push(CreditSpecificationRequestMember::CpuCredits); }
+        present
+    }
+}
+
+impl Validate for CreditSpecificationRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("CpuCredits", "CpuCredits", |v| match &self.cpu_credits {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for CreditSpecificationRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            cpu_credits: d.field(n, "CpuCredits", |d, n| d.string(n))?,
+        })
+    }
+}
+
 /// `DeleteDhcpOptionsRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteDhcpOptionsRequest {
@@ -5425,6 +6713,88 @@ impl XmlEncode for DescribeAvailabilityZonesResult {
     }
 }
 
+/// `DescribeCapacityReservationsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeCapacityReservationsRequest {
+    pub capacity_reservation_ids: Option<Vec<String>>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub filters: Option<Vec<Filter>>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`DescribeCapacityReservationsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeCapacityReservationsRequestMember {
+    CapacityReservationIds,
+    NextToken,
+    MaxResults,
+    Filters,
+    DryRun,
+}
+
+impl crate::members::MemberName for DescribeCapacityReservationsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeCapacityReservationsRequestMember::CapacityReservationIds => "CapacityReservationIds",
+            DescribeCapacityReservationsRequestMember::NextToken => "NextToken",
+            DescribeCapacityReservationsRequestMember::MaxResults => "MaxResults",
+            DescribeCapacityReservationsRequestMember::Filters => "Filters",
+            DescribeCapacityReservationsRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeCapacityReservationsRequest {
+    type Member = DescribeCapacityReservationsRequestMember;
+    fn present_members(&self) -> Vec<DescribeCapacityReservationsRequestMember> {
+        let mut present = Vec::new();
+        if self.capacity_reservation_ids.is_some() { present.push(DescribeCapacityReservationsRequestMember::CapacityReservationIds); }
+        if self.next_token.is_some() { present.push(DescribeCapacityReservationsRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(DescribeCapacityReservationsRequestMember::MaxResults); }
+        if self.filters.is_some() { present.push(DescribeCapacityReservationsRequestMember::Filters); }
+        if self.dry_run.is_some() { present.push(DescribeCapacityReservationsRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for DescribeCapacityReservationsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(1), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for DescribeCapacityReservationsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            capacity_reservation_ids: d.field(n, "CapacityReservationId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `DescribeCapacityReservationsResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeCapacityReservationsResult {
+    pub next_token: Option<String>,
+    pub capacity_reservations: Option<Vec<CapacityReservation>>,
+}
+
+impl XmlEncode for DescribeCapacityReservationsResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+        if let Some(v) = &self.capacity_reservations { w.list(crate::name!("capacityReservationSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
 /// `DescribeDhcpOptionsRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeDhcpOptionsRequest {
@@ -5606,6 +6976,237 @@ impl XmlEncode for DescribeImagesResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
         if let Some(v) = &self.images { w.list(crate::name!("imagesSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `DescribeInstanceAttributeRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstanceAttributeRequest {
+    pub dry_run: Option<bool>,
+    pub instance_id: Option<String>,
+    pub attribute: Option<InstanceAttributeName>,
+}
+
+/// The members of [`DescribeInstanceAttributeRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeInstanceAttributeRequestMember {
+    DryRun,
+    InstanceId,
+    Attribute,
+}
+
+impl crate::members::MemberName for DescribeInstanceAttributeRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeInstanceAttributeRequestMember::DryRun => "DryRun",
+            DescribeInstanceAttributeRequestMember::InstanceId => "InstanceId",
+            DescribeInstanceAttributeRequestMember::Attribute => "Attribute",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeInstanceAttributeRequest {
+    type Member = DescribeInstanceAttributeRequestMember;
+    fn present_members(&self) -> Vec<DescribeInstanceAttributeRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(DescribeInstanceAttributeRequestMember::DryRun); }
+        if self.instance_id.is_some() { present.push(DescribeInstanceAttributeRequestMember::InstanceId); }
+        if self.attribute.is_some() { present.push(DescribeInstanceAttributeRequestMember::Attribute); }
+        present
+    }
+}
+
+impl Validate for DescribeInstanceAttributeRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("InstanceId", "InstanceId", |v| match &self.instance_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("Attribute", "Attribute", |v| match &self.attribute {
+            None => { v.missing(); }
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for DescribeInstanceAttributeRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            instance_id: d.field(n, "InstanceId", |d, n| d.string(n))?,
+            attribute: d.field(n, "Attribute", |d, n| d.enumeration(n))?,
+        })
+    }
+}
+
+/// `DescribeInstanceStatusRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstanceStatusRequest {
+    pub instance_ids: Option<Vec<String>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub include_managed_resources: Option<bool>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+    pub include_all_instances: Option<bool>,
+}
+
+/// The members of [`DescribeInstanceStatusRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeInstanceStatusRequestMember {
+    InstanceIds,
+    MaxResults,
+    NextToken,
+    IncludeManagedResources,
+    DryRun,
+    Filters,
+    IncludeAllInstances,
+}
+
+impl crate::members::MemberName for DescribeInstanceStatusRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeInstanceStatusRequestMember::InstanceIds => "InstanceIds",
+            DescribeInstanceStatusRequestMember::MaxResults => "MaxResults",
+            DescribeInstanceStatusRequestMember::NextToken => "NextToken",
+            DescribeInstanceStatusRequestMember::IncludeManagedResources => "IncludeManagedResources",
+            DescribeInstanceStatusRequestMember::DryRun => "DryRun",
+            DescribeInstanceStatusRequestMember::Filters => "Filters",
+            DescribeInstanceStatusRequestMember::IncludeAllInstances => "IncludeAllInstances",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeInstanceStatusRequest {
+    type Member = DescribeInstanceStatusRequestMember;
+    fn present_members(&self) -> Vec<DescribeInstanceStatusRequestMember> {
+        let mut present = Vec::new();
+        if self.instance_ids.is_some() { present.push(DescribeInstanceStatusRequestMember::InstanceIds); }
+        if self.max_results.is_some() { present.push(DescribeInstanceStatusRequestMember::MaxResults); }
+        if self.next_token.is_some() { present.push(DescribeInstanceStatusRequestMember::NextToken); }
+        if self.include_managed_resources.is_some() { present.push(DescribeInstanceStatusRequestMember::IncludeManagedResources); }
+        if self.dry_run.is_some() { present.push(DescribeInstanceStatusRequestMember::DryRun); }
+        if self.filters.is_some() { present.push(DescribeInstanceStatusRequestMember::Filters); }
+        if self.include_all_instances.is_some() { present.push(DescribeInstanceStatusRequestMember::IncludeAllInstances); }
+        present
+    }
+}
+
+impl Validate for DescribeInstanceStatusRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for DescribeInstanceStatusRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            instance_ids: d.field(n, "InstanceId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            include_managed_resources: d.field(n, "IncludeManagedResources", |d, n| d.boolean(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            include_all_instances: d.field(n, "IncludeAllInstances", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `DescribeInstanceStatusResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstanceStatusResult {
+    pub instance_statuses: Option<Vec<InstanceStatus>>,
+    pub next_token: Option<String>,
+}
+
+impl XmlEncode for DescribeInstanceStatusResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.instance_statuses { w.list(crate::name!("instanceStatusSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+    }
+}
+
+/// `DescribeInstancesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstancesRequest {
+    pub instance_ids: Option<Vec<String>>,
+    pub include_managed_resources: Option<bool>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+}
+
+/// The members of [`DescribeInstancesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeInstancesRequestMember {
+    InstanceIds,
+    IncludeManagedResources,
+    DryRun,
+    Filters,
+    NextToken,
+    MaxResults,
+}
+
+impl crate::members::MemberName for DescribeInstancesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeInstancesRequestMember::InstanceIds => "InstanceIds",
+            DescribeInstancesRequestMember::IncludeManagedResources => "IncludeManagedResources",
+            DescribeInstancesRequestMember::DryRun => "DryRun",
+            DescribeInstancesRequestMember::Filters => "Filters",
+            DescribeInstancesRequestMember::NextToken => "NextToken",
+            DescribeInstancesRequestMember::MaxResults => "MaxResults",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeInstancesRequest {
+    type Member = DescribeInstancesRequestMember;
+    fn present_members(&self) -> Vec<DescribeInstancesRequestMember> {
+        let mut present = Vec::new();
+        if self.instance_ids.is_some() { present.push(DescribeInstancesRequestMember::InstanceIds); }
+        if self.include_managed_resources.is_some() { present.push(DescribeInstancesRequestMember::IncludeManagedResources); }
+        if self.dry_run.is_some() { present.push(DescribeInstancesRequestMember::DryRun); }
+        if self.filters.is_some() { present.push(DescribeInstancesRequestMember::Filters); }
+        if self.next_token.is_some() { present.push(DescribeInstancesRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(DescribeInstancesRequestMember::MaxResults); }
+        present
+    }
+}
+
+impl Validate for DescribeInstancesRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for DescribeInstancesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            instance_ids: d.field(n, "InstanceId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            include_managed_resources: d.field(n, "IncludeManagedResources", |d, n| d.boolean(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+        })
+    }
+}
+
+/// `DescribeInstancesResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstancesResult {
+    pub next_token: Option<String>,
+    pub reservations: Option<Vec<Reservation>>,
+}
+
+impl XmlEncode for DescribeInstancesResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+        if let Some(v) = &self.reservations { w.list(crate::name!("reservationSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
     }
 }
 
@@ -7606,7 +9207,7 @@ impl WireEnum for DnsRecordIpType {
     }
 }
 
-/// `EbsBlockDevice` (output).
+/// `EbsBlockDevice` (input and output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EbsBlockDevice {
     pub delete_on_termination: Option<bool>,
@@ -7624,6 +9225,96 @@ pub struct EbsBlockDevice {
     pub ebs_card_index: Option<i32>,
 }
 
+/// The members of [`EbsBlockDevice`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EbsBlockDeviceMember {
+    DeleteOnTermination,
+    Iops,
+    SnapshotId,
+    VolumeSize,
+    VolumeType,
+    KmsKeyId,
+    Throughput,
+    OutpostArn,
+    AvailabilityZone,
+    Encrypted,
+    VolumeInitializationRate,
+    AvailabilityZoneId,
+    EbsCardIndex,
+}
+
+impl crate::members::MemberName for EbsBlockDeviceMember {
+    fn name(self) -> &'static str {
+        match self {
+            EbsBlockDeviceMember::DeleteOnTermination => "DeleteOnTermination",
+            EbsBlockDeviceMember::Iops => "Iops",
+            EbsBlockDeviceMember::SnapshotId => "SnapshotId",
+            EbsBlockDeviceMember::VolumeSize => "VolumeSize",
+            EbsBlockDeviceMember::VolumeType => "VolumeType",
+            EbsBlockDeviceMember::KmsKeyId => "KmsKeyId",
+            EbsBlockDeviceMember::Throughput => "Throughput",
+            EbsBlockDeviceMember::OutpostArn => "OutpostArn",
+            EbsBlockDeviceMember::AvailabilityZone => "AvailabilityZone",
+            EbsBlockDeviceMember::Encrypted => "Encrypted",
+            EbsBlockDeviceMember::VolumeInitializationRate => "VolumeInitializationRate",
+            EbsBlockDeviceMember::AvailabilityZoneId => "AvailabilityZoneId",
+            EbsBlockDeviceMember::EbsCardIndex => "EbsCardIndex",
+        }
+    }
+}
+
+impl crate::members::Members for EbsBlockDevice {
+    type Member = EbsBlockDeviceMember;
+    fn present_members(&self) -> Vec<EbsBlockDeviceMember> {
+        let mut present = Vec::new();
+        if self.delete_on_termination.is_some() { present.push(EbsBlockDeviceMember::DeleteOnTermination); }
+        if self.iops.is_some() { present.push(EbsBlockDeviceMember::Iops); }
+        if self.snapshot_id.is_some() { present.push(EbsBlockDeviceMember::SnapshotId); }
+        if self.volume_size.is_some() { present.push(EbsBlockDeviceMember::VolumeSize); }
+        if self.volume_type.is_some() { present.push(EbsBlockDeviceMember::VolumeType); }
+        if self.kms_key_id.is_some() { present.push(EbsBlockDeviceMember::KmsKeyId); }
+        if self.throughput.is_some() { present.push(EbsBlockDeviceMember::Throughput); }
+        if self.outpost_arn.is_some() { present.push(EbsBlockDeviceMember::OutpostArn); }
+        if self.availability_zone.is_some() { present.push(EbsBlockDeviceMember::AvailabilityZone); }
+        if self.encrypted.is_some() { present.push(EbsBlockDeviceMember::Encrypted); }
+        if self.volume_initialization_rate.is_some() { present.push(EbsBlockDeviceMember::VolumeInitializationRate); }
+        if self.availability_zone_id.is_some() { present.push(EbsBlockDeviceMember::AvailabilityZoneId); }
+        if self.ebs_card_index.is_some() { present.push(EbsBlockDeviceMember::EbsCardIndex); }
+        present
+    }
+}
+
+impl Validate for EbsBlockDevice {
+    fn validate(&self, v: &mut Validator) {
+        v.member("VolumeType", "VolumeType", |v| match &self.volume_type {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for EbsBlockDevice {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            delete_on_termination: d.field(n, "DeleteOnTermination", |d, n| d.boolean(n))?,
+            iops: d.field(n, "Iops", |d, n| d.integer(n))?,
+            snapshot_id: d.field(n, "SnapshotId", |d, n| d.string(n))?,
+            volume_size: d.field(n, "VolumeSize", |d, n| d.integer(n))?,
+            volume_type: d.field(n, "VolumeType", |d, n| d.enumeration(n))?,
+            kms_key_id: d.field(n, "KmsKeyId", |d, n| d.string(n))?,
+            throughput: d.field(n, "Throughput", |d, n| d.integer(n))?,
+            outpost_arn: d.field(n, "OutpostArn", |d, n| d.string(n))?,
+            availability_zone: d.field(n, "AvailabilityZone", |d, n| d.string(n))?,
+            encrypted: d.field(n, "Encrypted", |d, n| d.boolean(n))?,
+            volume_initialization_rate: d.field(n, "VolumeInitializationRate", |d, n| d.integer(n))?,
+            availability_zone_id: d.field(n, "AvailabilityZoneId", |d, n| d.string(n))?,
+            ebs_card_index: d.field(n, "EbsCardIndex", |d, n| d.integer(n))?,
+        })
+    }
+}
+
 impl XmlEncode for EbsBlockDevice {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.delete_on_termination { w.boolean(crate::name!("deleteOnTermination"), *v); }
@@ -7639,6 +9330,249 @@ impl XmlEncode for EbsBlockDevice {
         if let Some(v) = &self.volume_initialization_rate { w.number(crate::name!("VolumeInitializationRate"), v); }
         if let Some(v) = &self.availability_zone_id { w.string(crate::name!("AvailabilityZoneId"), v); }
         if let Some(v) = &self.ebs_card_index { w.number(crate::name!("EbsCardIndex"), v); }
+    }
+}
+
+/// `EbsInstanceBlockDevice` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EbsInstanceBlockDevice {
+    pub attach_time: Option<DateTime>,
+    pub delete_on_termination: Option<bool>,
+    pub status: Option<AttachmentStatus>,
+    pub volume_id: Option<String>,
+    pub associated_resource: Option<String>,
+    pub volume_owner_id: Option<String>,
+    pub operator: Option<OperatorResponse>,
+    pub ebs_card_index: Option<i32>,
+}
+
+impl XmlEncode for EbsInstanceBlockDevice {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.attach_time { w.timestamp(crate::name!("attachTime"), *v); }
+        if let Some(v) = &self.delete_on_termination { w.boolean(crate::name!("deleteOnTermination"), *v); }
+        if let Some(v) = &self.status { w.string(crate::name!("status"), v.as_str()); }
+        if let Some(v) = &self.volume_id { w.string(crate::name!("volumeId"), v); }
+        if let Some(v) = &self.associated_resource { w.string(crate::name!("associatedResource"), v); }
+        if let Some(v) = &self.volume_owner_id { w.string(crate::name!("volumeOwnerId"), v); }
+        if let Some(v) = &self.operator { w.structure(crate::name!("operator"), v); }
+        if let Some(v) = &self.ebs_card_index { w.number(crate::name!("ebsCardIndex"), v); }
+    }
+}
+
+/// `EbsInstanceBlockDeviceSpecification` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EbsInstanceBlockDeviceSpecification {
+    pub volume_id: Option<String>,
+    pub delete_on_termination: Option<bool>,
+}
+
+/// The members of [`EbsInstanceBlockDeviceSpecification`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EbsInstanceBlockDeviceSpecificationMember {
+    VolumeId,
+    DeleteOnTermination,
+}
+
+impl crate::members::MemberName for EbsInstanceBlockDeviceSpecificationMember {
+    fn name(self) -> &'static str {
+        match self {
+            EbsInstanceBlockDeviceSpecificationMember::VolumeId => "VolumeId",
+            EbsInstanceBlockDeviceSpecificationMember::DeleteOnTermination => "DeleteOnTermination",
+        }
+    }
+}
+
+impl crate::members::Members for EbsInstanceBlockDeviceSpecification {
+    type Member = EbsInstanceBlockDeviceSpecificationMember;
+    fn present_members(&self) -> Vec<EbsInstanceBlockDeviceSpecificationMember> {
+        let mut present = Vec::new();
+        if self.volume_id.is_some() { present.push(EbsInstanceBlockDeviceSpecificationMember::VolumeId); }
+        if self.delete_on_termination.is_some() { present.push(EbsInstanceBlockDeviceSpecificationMember::DeleteOnTermination); }
+        present
+    }
+}
+
+impl Validate for EbsInstanceBlockDeviceSpecification {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for EbsInstanceBlockDeviceSpecification {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            volume_id: d.field(n, "VolumeId", |d, n| d.string(n))?,
+            delete_on_termination: d.field(n, "DeleteOnTermination", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `EbsStatusDetails` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EbsStatusDetails {
+    pub impaired_since: Option<DateTime>,
+    pub name: Option<StatusName>,
+    pub status: Option<StatusType>,
+}
+
+impl XmlEncode for EbsStatusDetails {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.impaired_since { w.timestamp(crate::name!("impairedSince"), *v); }
+        if let Some(v) = &self.name { w.string(crate::name!("name"), v.as_str()); }
+        if let Some(v) = &self.status { w.string(crate::name!("status"), v.as_str()); }
+    }
+}
+
+/// `EbsStatusSummary` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EbsStatusSummary {
+    pub details: Option<Vec<EbsStatusDetails>>,
+    pub status: Option<SummaryStatus>,
+}
+
+impl XmlEncode for EbsStatusSummary {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.details { w.list(crate::name!("details"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.status { w.string(crate::name!("status"), v.as_str()); }
+    }
+}
+
+/// `ElasticGpuAssociation` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ElasticGpuAssociation {
+    pub elastic_gpu_id: Option<String>,
+    pub elastic_gpu_association_id: Option<String>,
+    pub elastic_gpu_association_state: Option<String>,
+    pub elastic_gpu_association_time: Option<String>,
+}
+
+impl XmlEncode for ElasticGpuAssociation {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.elastic_gpu_id { w.string(crate::name!("elasticGpuId"), v); }
+        if let Some(v) = &self.elastic_gpu_association_id { w.string(crate::name!("elasticGpuAssociationId"), v); }
+        if let Some(v) = &self.elastic_gpu_association_state { w.string(crate::name!("elasticGpuAssociationState"), v); }
+        if let Some(v) = &self.elastic_gpu_association_time { w.string(crate::name!("elasticGpuAssociationTime"), v); }
+    }
+}
+
+/// `ElasticGpuSpecification` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ElasticGpuSpecification {
+    pub r#type: Option<String>,
+}
+
+/// The members of [`ElasticGpuSpecification`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ElasticGpuSpecificationMember {
+    Type,
+}
+
+impl crate::members::MemberName for ElasticGpuSpecificationMember {
+    fn name(self) -> &'static str {
+        match self {
+            ElasticGpuSpecificationMember::Type => "Type",
+        }
+    }
+}
+
+impl crate::members::Members for ElasticGpuSpecification {
+    type Member = ElasticGpuSpecificationMember;
+    fn present_members(&self) -> Vec<ElasticGpuSpecificationMember> {
+        let mut present = Vec::new();
+        if self.r#type.is_some() { present.push(ElasticGpuSpecificationMember::Type); }
+        present
+    }
+}
+
+impl Validate for ElasticGpuSpecification {
+    fn validate(&self, v: &mut Validator) {
+        v.member("Type", "Type", |v| match &self.r#type {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for ElasticGpuSpecification {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            r#type: d.field(n, "Type", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `ElasticInferenceAccelerator` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ElasticInferenceAccelerator {
+    pub r#type: Option<String>,
+    pub count: Option<i32>,
+}
+
+/// The members of [`ElasticInferenceAccelerator`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ElasticInferenceAcceleratorMember {
+    Type,
+    Count,
+}
+
+impl crate::members::MemberName for ElasticInferenceAcceleratorMember {
+    fn name(self) -> &'static str {
+        match self {
+            ElasticInferenceAcceleratorMember::Type => "Type",
+            ElasticInferenceAcceleratorMember::Count => "Count",
+        }
+    }
+}
+
+impl crate::members::Members for ElasticInferenceAccelerator {
+    type Member = ElasticInferenceAcceleratorMember;
+    fn present_members(&self) -> Vec<ElasticInferenceAcceleratorMember> {
+        let mut present = Vec::new();
+        if self.r#type.is_some() { present.push(ElasticInferenceAcceleratorMember::Type); }
+        if self.count.is_some() { present.push(ElasticInferenceAcceleratorMember::Count); }
+        present
+    }
+}
+
+impl Validate for ElasticInferenceAccelerator {
+    fn validate(&self, v: &mut Validator) {
+        v.member("Type", "Type", |v| match &self.r#type {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("Count", "Count", |v| match &self.count {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(1), None);
+            }
+        });
+    }
+}
+
+impl FromQuery for ElasticInferenceAccelerator {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            r#type: d.field(n, "Type", |d, n| d.string(n))?,
+            count: d.field(n, "Count", |d, n| d.integer(n))?,
+        })
+    }
+}
+
+/// `ElasticInferenceAcceleratorAssociation` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ElasticInferenceAcceleratorAssociation {
+    pub elastic_inference_accelerator_arn: Option<String>,
+    pub elastic_inference_accelerator_association_id: Option<String>,
+    pub elastic_inference_accelerator_association_state: Option<String>,
+    pub elastic_inference_accelerator_association_time: Option<DateTime>,
+}
+
+impl XmlEncode for ElasticInferenceAcceleratorAssociation {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.elastic_inference_accelerator_arn { w.string(crate::name!("elasticInferenceAcceleratorArn"), v); }
+        if let Some(v) = &self.elastic_inference_accelerator_association_id { w.string(crate::name!("elasticInferenceAcceleratorAssociationId"), v); }
+        if let Some(v) = &self.elastic_inference_accelerator_association_state { w.string(crate::name!("elasticInferenceAcceleratorAssociationState"), v); }
+        if let Some(v) = &self.elastic_inference_accelerator_association_time { w.timestamp(crate::name!("elasticInferenceAcceleratorAssociationTime"), *v); }
     }
 }
 
@@ -7690,6 +9624,54 @@ impl FromQuery for EnaSrdSpecification {
     }
 }
 
+/// `EnaSrdSpecificationRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnaSrdSpecificationRequest {
+    pub ena_srd_enabled: Option<bool>,
+    pub ena_srd_udp_specification: Option<EnaSrdUdpSpecificationRequest>,
+}
+
+/// The members of [`EnaSrdSpecificationRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EnaSrdSpecificationRequestMember {
+    EnaSrdEnabled,
+    EnaSrdUdpSpecification,
+}
+
+impl crate::members::MemberName for EnaSrdSpecificationRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            EnaSrdSpecificationRequestMember::EnaSrdEnabled => "EnaSrdEnabled",
+            EnaSrdSpecificationRequestMember::EnaSrdUdpSpecification => "EnaSrdUdpSpecification",
+        }
+    }
+}
+
+impl crate::members::Members for EnaSrdSpecificationRequest {
+    type Member = EnaSrdSpecificationRequestMember;
+    fn present_members(&self) -> Vec<EnaSrdSpecificationRequestMember> {
+        let mut present = Vec::new();
+        if self.ena_srd_enabled.is_some() { present.push(EnaSrdSpecificationRequestMember::EnaSrdEnabled); }
+        if self.ena_srd_udp_specification.is_some() { present.push(EnaSrdSpecificationRequestMember::EnaSrdUdpSpecification); }
+        present
+    }
+}
+
+impl Validate for EnaSrdSpecificationRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for EnaSrdSpecificationRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            ena_srd_enabled: d.field(n, "EnaSrdEnabled", |d, n| d.boolean(n))?,
+            ena_srd_udp_specification: d.field(n, "EnaSrdUdpSpecification", |d, n| d.structure(n, EnaSrdUdpSpecificationRequest::from_query))?,
+        })
+    }
+}
+
 /// `EnaSrdUdpSpecification` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EnaSrdUdpSpecification {
@@ -7730,6 +9712,180 @@ impl FromQuery for EnaSrdUdpSpecification {
         Ok(Self {
             ena_srd_udp_enabled: d.field(n, "EnaSrdUdpEnabled", |d, n| d.boolean(n))?,
         })
+    }
+}
+
+/// `EnaSrdUdpSpecificationRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnaSrdUdpSpecificationRequest {
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+/// The members of [`EnaSrdUdpSpecificationRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EnaSrdUdpSpecificationRequestMember {
+    EnaSrdUdpEnabled,
+}
+
+impl crate::members::MemberName for EnaSrdUdpSpecificationRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            EnaSrdUdpSpecificationRequestMember::EnaSrdUdpEnabled => "EnaSrdUdpEnabled",
+        }
+    }
+}
+
+impl crate::members::Members for EnaSrdUdpSpecificationRequest {
+    type Member = EnaSrdUdpSpecificationRequestMember;
+    fn present_members(&self) -> Vec<EnaSrdUdpSpecificationRequestMember> {
+        let mut present = Vec::new();
+        if self.ena_srd_udp_enabled.is_some() { present.push(EnaSrdUdpSpecificationRequestMember::EnaSrdUdpEnabled); }
+        present
+    }
+}
+
+impl Validate for EnaSrdUdpSpecificationRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for EnaSrdUdpSpecificationRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            ena_srd_udp_enabled: d.field(n, "EnaSrdUdpEnabled", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `EnclaveOptions` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnclaveOptions {
+    pub enabled: Option<bool>,
+}
+
+impl XmlEncode for EnclaveOptions {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.enabled { w.boolean(crate::name!("enabled"), *v); }
+    }
+}
+
+/// `EnclaveOptionsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnclaveOptionsRequest {
+    pub enabled: Option<bool>,
+}
+
+/// The members of [`EnclaveOptionsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EnclaveOptionsRequestMember {
+    Enabled,
+}
+
+impl crate::members::MemberName for EnclaveOptionsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            EnclaveOptionsRequestMember::Enabled => "Enabled",
+        }
+    }
+}
+
+impl crate::members::Members for EnclaveOptionsRequest {
+    type Member = EnclaveOptionsRequestMember;
+    fn present_members(&self) -> Vec<EnclaveOptionsRequestMember> {
+        let mut present = Vec::new();
+        if self.enabled.is_some() { present.push(EnclaveOptionsRequestMember::Enabled); }
+        present
+    }
+}
+
+impl Validate for EnclaveOptionsRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for EnclaveOptionsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            enabled: d.field(n, "Enabled", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `EndDateType`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EndDateType {
+    /// `unlimited`
+    Unlimited,
+    /// `limited`
+    Limited,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for EndDateType {
+    const VALUES: &'static [&'static str] = &["unlimited", "limited"];
+    fn as_str(&self) -> &str {
+        match self {
+            EndDateType::Unlimited => "unlimited",
+            EndDateType::Limited => "limited",
+            EndDateType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "unlimited" => EndDateType::Unlimited,
+            "limited" => EndDateType::Limited,
+            other => EndDateType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, EndDateType::Unknown(_))
+    }
+}
+
+/// `EventCode`: one of 5 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EventCode {
+    /// `instance-reboot`
+    InstanceReboot,
+    /// `system-reboot`
+    SystemReboot,
+    /// `system-maintenance`
+    SystemMaintenance,
+    /// `instance-retirement`
+    InstanceRetirement,
+    /// `instance-stop`
+    InstanceStop,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for EventCode {
+    const VALUES: &'static [&'static str] = &["instance-reboot", "system-reboot", "system-maintenance", "instance-retirement", "instance-stop"];
+    fn as_str(&self) -> &str {
+        match self {
+            EventCode::InstanceReboot => "instance-reboot",
+            EventCode::SystemReboot => "system-reboot",
+            EventCode::SystemMaintenance => "system-maintenance",
+            EventCode::InstanceRetirement => "instance-retirement",
+            EventCode::InstanceStop => "instance-stop",
+            EventCode::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "instance-reboot" => EventCode::InstanceReboot,
+            "system-reboot" => EventCode::SystemReboot,
+            "system-maintenance" => EventCode::SystemMaintenance,
+            "instance-retirement" => EventCode::InstanceRetirement,
+            "instance-stop" => EventCode::InstanceStop,
+            other => EventCode::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, EventCode::Unknown(_))
     }
 }
 
@@ -7831,6 +9987,103 @@ impl FromQuery for Filter {
             name: d.field(n, "Name", |d, n| d.string(n))?,
             values: d.field(n, "Value", |d, n| d.list(n, |d, n| d.string(n)))?,
         })
+    }
+}
+
+/// `GetCapacityReservationUsageRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetCapacityReservationUsageRequest {
+    pub capacity_reservation_id: Option<String>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`GetCapacityReservationUsageRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetCapacityReservationUsageRequestMember {
+    CapacityReservationId,
+    NextToken,
+    MaxResults,
+    DryRun,
+}
+
+impl crate::members::MemberName for GetCapacityReservationUsageRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            GetCapacityReservationUsageRequestMember::CapacityReservationId => "CapacityReservationId",
+            GetCapacityReservationUsageRequestMember::NextToken => "NextToken",
+            GetCapacityReservationUsageRequestMember::MaxResults => "MaxResults",
+            GetCapacityReservationUsageRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for GetCapacityReservationUsageRequest {
+    type Member = GetCapacityReservationUsageRequestMember;
+    fn present_members(&self) -> Vec<GetCapacityReservationUsageRequestMember> {
+        let mut present = Vec::new();
+        if self.capacity_reservation_id.is_some() { present.push(GetCapacityReservationUsageRequestMember::CapacityReservationId); }
+        if self.next_token.is_some() { present.push(GetCapacityReservationUsageRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(GetCapacityReservationUsageRequestMember::MaxResults); }
+        if self.dry_run.is_some() { present.push(GetCapacityReservationUsageRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for GetCapacityReservationUsageRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("CapacityReservationId", "CapacityReservationId", |v| match &self.capacity_reservation_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(1), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for GetCapacityReservationUsageRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            capacity_reservation_id: d.field(n, "CapacityReservationId", |d, n| d.string(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `GetCapacityReservationUsageResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetCapacityReservationUsageResult {
+    pub next_token: Option<String>,
+    pub capacity_reservation_id: Option<String>,
+    pub instance_type: Option<String>,
+    pub total_instance_count: Option<i32>,
+    pub available_instance_count: Option<i32>,
+    pub state: Option<CapacityReservationState>,
+    pub instance_usages: Option<Vec<InstanceUsage>>,
+    pub interruptible: Option<bool>,
+    pub interruptible_capacity_allocation: Option<InterruptibleCapacityAllocation>,
+    pub interruption_info: Option<InterruptionInfo>,
+}
+
+impl XmlEncode for GetCapacityReservationUsageResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+        if let Some(v) = &self.capacity_reservation_id { w.string(crate::name!("capacityReservationId"), v); }
+        if let Some(v) = &self.instance_type { w.string(crate::name!("instanceType"), v); }
+        if let Some(v) = &self.total_instance_count { w.number(crate::name!("totalInstanceCount"), v); }
+        if let Some(v) = &self.available_instance_count { w.number(crate::name!("availableInstanceCount"), v); }
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+        if let Some(v) = &self.instance_usages { w.list(crate::name!("instanceUsageSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.interruptible { w.boolean(crate::name!("interruptible"), *v); }
+        if let Some(v) = &self.interruptible_capacity_allocation { w.structure(crate::name!("interruptibleCapacityAllocation"), v); }
+        if let Some(v) = &self.interruption_info { w.structure(crate::name!("interruptionInfo"), v); }
     }
 }
 
@@ -8142,6 +10395,61 @@ impl XmlEncode for GroupIdentifier {
     }
 }
 
+/// `HibernationOptions` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HibernationOptions {
+    pub configured: Option<bool>,
+}
+
+impl XmlEncode for HibernationOptions {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.configured { w.boolean(crate::name!("configured"), *v); }
+    }
+}
+
+/// `HibernationOptionsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HibernationOptionsRequest {
+    pub configured: Option<bool>,
+}
+
+/// The members of [`HibernationOptionsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HibernationOptionsRequestMember {
+    Configured,
+}
+
+impl crate::members::MemberName for HibernationOptionsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            HibernationOptionsRequestMember::Configured => "Configured",
+        }
+    }
+}
+
+impl crate::members::Members for HibernationOptionsRequest {
+    type Member = HibernationOptionsRequestMember;
+    fn present_members(&self) -> Vec<HibernationOptionsRequestMember> {
+        let mut present = Vec::new();
+        if self.configured.is_some() { present.push(HibernationOptionsRequestMember::Configured); }
+        present
+    }
+}
+
+impl Validate for HibernationOptionsRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for HibernationOptionsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            configured: d.field(n, "Configured", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
 /// `HostnameType`: one of 2 values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HostnameType {
@@ -8174,6 +10482,38 @@ impl WireEnum for HostnameType {
     }
 }
 
+/// `HttpTokensState`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum HttpTokensState {
+    /// `optional`
+    Optional,
+    /// `required`
+    Required,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for HttpTokensState {
+    const VALUES: &'static [&'static str] = &["optional", "required"];
+    fn as_str(&self) -> &str {
+        match self {
+            HttpTokensState::Optional => "optional",
+            HttpTokensState::Required => "required",
+            HttpTokensState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "optional" => HttpTokensState::Optional,
+            "required" => HttpTokensState::Required,
+            other => HttpTokensState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, HttpTokensState::Unknown(_))
+    }
+}
+
 /// `HypervisorType`: one of 2 values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HypervisorType {
@@ -8203,6 +10543,68 @@ impl WireEnum for HypervisorType {
     }
     fn is_known(&self) -> bool {
         !matches!(self, HypervisorType::Unknown(_))
+    }
+}
+
+/// `IamInstanceProfile` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IamInstanceProfile {
+    pub arn: Option<String>,
+    pub id: Option<String>,
+}
+
+impl XmlEncode for IamInstanceProfile {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.arn { w.string(crate::name!("arn"), v); }
+        if let Some(v) = &self.id { w.string(crate::name!("id"), v); }
+    }
+}
+
+/// `IamInstanceProfileSpecification` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IamInstanceProfileSpecification {
+    pub arn: Option<String>,
+    pub name: Option<String>,
+}
+
+/// The members of [`IamInstanceProfileSpecification`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IamInstanceProfileSpecificationMember {
+    Arn,
+    Name,
+}
+
+impl crate::members::MemberName for IamInstanceProfileSpecificationMember {
+    fn name(self) -> &'static str {
+        match self {
+            IamInstanceProfileSpecificationMember::Arn => "Arn",
+            IamInstanceProfileSpecificationMember::Name => "Name",
+        }
+    }
+}
+
+impl crate::members::Members for IamInstanceProfileSpecification {
+    type Member = IamInstanceProfileSpecificationMember;
+    fn present_members(&self) -> Vec<IamInstanceProfileSpecificationMember> {
+        let mut present = Vec::new();
+        if self.arn.is_some() { present.push(IamInstanceProfileSpecificationMember::Arn); }
+        if self.name.is_some() { present.push(IamInstanceProfileSpecificationMember::Name); }
+        present
+    }
+}
+
+impl Validate for IamInstanceProfileSpecification {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for IamInstanceProfileSpecification {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            arn: d.field(n, "Arn", |d, n| d.string(n))?,
+            name: d.field(n, "Name", |d, n| d.string(n))?,
+        })
     }
 }
 
@@ -8517,7 +10919,517 @@ impl XmlEncode for ImportKeyPairResult {
     }
 }
 
-/// `InstanceIpv6Address` (input).
+/// `Instance` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Instance {
+    pub architecture: Option<ArchitectureValues>,
+    pub block_device_mappings: Option<Vec<InstanceBlockDeviceMapping>>,
+    pub client_token: Option<String>,
+    pub ebs_optimized: Option<bool>,
+    pub ena_support: Option<bool>,
+    pub hypervisor: Option<HypervisorType>,
+    pub iam_instance_profile: Option<IamInstanceProfile>,
+    pub instance_lifecycle: Option<InstanceLifecycleType>,
+    pub elastic_gpu_associations: Option<Vec<ElasticGpuAssociation>>,
+    pub elastic_inference_accelerator_associations: Option<Vec<ElasticInferenceAcceleratorAssociation>>,
+    pub network_interfaces: Option<Vec<InstanceNetworkInterface>>,
+    pub outpost_arn: Option<String>,
+    pub root_device_name: Option<String>,
+    pub root_device_type: Option<DeviceType>,
+    pub security_groups: Option<Vec<GroupIdentifier>>,
+    pub source_dest_check: Option<bool>,
+    pub spot_instance_request_id: Option<String>,
+    pub sriov_net_support: Option<String>,
+    pub state_reason: Option<StateReason>,
+    pub tags: Option<Vec<Tag>>,
+    pub virtualization_type: Option<VirtualizationType>,
+    pub cpu_options: Option<CpuOptions>,
+    pub capacity_block_id: Option<String>,
+    pub capacity_reservation_id: Option<String>,
+    pub capacity_reservation_specification: Option<CapacityReservationSpecificationResponse>,
+    pub hibernation_options: Option<HibernationOptions>,
+    pub licenses: Option<Vec<LicenseConfiguration>>,
+    pub metadata_options: Option<InstanceMetadataOptionsResponse>,
+    pub enclave_options: Option<EnclaveOptions>,
+    pub boot_mode: Option<BootModeValues>,
+    pub platform_details: Option<String>,
+    pub usage_operation: Option<String>,
+    pub usage_operation_update_time: Option<DateTime>,
+    pub private_dns_name_options: Option<PrivateDnsNameOptionsResponse>,
+    pub ipv6_address: Option<String>,
+    pub tpm_support: Option<String>,
+    pub maintenance_options: Option<InstanceMaintenanceOptions>,
+    pub current_instance_boot_mode: Option<InstanceBootModeValues>,
+    pub network_performance_options: Option<InstanceNetworkPerformanceOptions>,
+    pub operator: Option<OperatorResponse>,
+    pub secondary_interfaces: Option<Vec<InstanceSecondaryInterface>>,
+    pub instance_id: Option<String>,
+    pub image_id: Option<String>,
+    pub state: Option<InstanceState>,
+    pub private_dns_name: Option<String>,
+    pub public_dns_name: Option<String>,
+    pub state_transition_reason: Option<String>,
+    pub key_name: Option<String>,
+    pub ami_launch_index: Option<i32>,
+    pub product_codes: Option<Vec<ProductCode>>,
+    pub instance_type: Option<InstanceType>,
+    pub launch_time: Option<DateTime>,
+    pub placement: Option<Placement>,
+    pub kernel_id: Option<String>,
+    pub ramdisk_id: Option<String>,
+    pub platform: Option<PlatformValues>,
+    pub monitoring: Option<Monitoring>,
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub public_ip_address: Option<String>,
+}
+
+impl XmlEncode for Instance {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.architecture { w.string(crate::name!("architecture"), v.as_str()); }
+        if let Some(v) = &self.block_device_mappings { w.list(crate::name!("blockDeviceMapping"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.client_token { w.string(crate::name!("clientToken"), v); }
+        if let Some(v) = &self.ebs_optimized { w.boolean(crate::name!("ebsOptimized"), *v); }
+        if let Some(v) = &self.ena_support { w.boolean(crate::name!("enaSupport"), *v); }
+        if let Some(v) = &self.hypervisor { w.string(crate::name!("hypervisor"), v.as_str()); }
+        if let Some(v) = &self.iam_instance_profile { w.structure(crate::name!("iamInstanceProfile"), v); }
+        if let Some(v) = &self.instance_lifecycle { w.string(crate::name!("instanceLifecycle"), v.as_str()); }
+        if let Some(v) = &self.elastic_gpu_associations { w.list(crate::name!("elasticGpuAssociationSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.elastic_inference_accelerator_associations { w.list(crate::name!("elasticInferenceAcceleratorAssociationSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.network_interfaces { w.list(crate::name!("networkInterfaceSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.outpost_arn { w.string(crate::name!("outpostArn"), v); }
+        if let Some(v) = &self.root_device_name { w.string(crate::name!("rootDeviceName"), v); }
+        if let Some(v) = &self.root_device_type { w.string(crate::name!("rootDeviceType"), v.as_str()); }
+        if let Some(v) = &self.security_groups { w.list(crate::name!("groupSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.source_dest_check { w.boolean(crate::name!("sourceDestCheck"), *v); }
+        if let Some(v) = &self.spot_instance_request_id { w.string(crate::name!("spotInstanceRequestId"), v); }
+        if let Some(v) = &self.sriov_net_support { w.string(crate::name!("sriovNetSupport"), v); }
+        if let Some(v) = &self.state_reason { w.structure(crate::name!("stateReason"), v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.virtualization_type { w.string(crate::name!("virtualizationType"), v.as_str()); }
+        if let Some(v) = &self.cpu_options { w.structure(crate::name!("cpuOptions"), v); }
+        if let Some(v) = &self.capacity_block_id { w.string(crate::name!("capacityBlockId"), v); }
+        if let Some(v) = &self.capacity_reservation_id { w.string(crate::name!("capacityReservationId"), v); }
+        if let Some(v) = &self.capacity_reservation_specification { w.structure(crate::name!("capacityReservationSpecification"), v); }
+        if let Some(v) = &self.hibernation_options { w.structure(crate::name!("hibernationOptions"), v); }
+        if let Some(v) = &self.licenses { w.list(crate::name!("licenseSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.metadata_options { w.structure(crate::name!("metadataOptions"), v); }
+        if let Some(v) = &self.enclave_options { w.structure(crate::name!("enclaveOptions"), v); }
+        if let Some(v) = &self.boot_mode { w.string(crate::name!("bootMode"), v.as_str()); }
+        if let Some(v) = &self.platform_details { w.string(crate::name!("platformDetails"), v); }
+        if let Some(v) = &self.usage_operation { w.string(crate::name!("usageOperation"), v); }
+        if let Some(v) = &self.usage_operation_update_time { w.timestamp(crate::name!("usageOperationUpdateTime"), *v); }
+        if let Some(v) = &self.private_dns_name_options { w.structure(crate::name!("privateDnsNameOptions"), v); }
+        if let Some(v) = &self.ipv6_address { w.string(crate::name!("ipv6Address"), v); }
+        if let Some(v) = &self.tpm_support { w.string(crate::name!("tpmSupport"), v); }
+        if let Some(v) = &self.maintenance_options { w.structure(crate::name!("maintenanceOptions"), v); }
+        if let Some(v) = &self.current_instance_boot_mode { w.string(crate::name!("currentInstanceBootMode"), v.as_str()); }
+        if let Some(v) = &self.network_performance_options { w.structure(crate::name!("networkPerformanceOptions"), v); }
+        if let Some(v) = &self.operator { w.structure(crate::name!("operator"), v); }
+        if let Some(v) = &self.secondary_interfaces { w.list(crate::name!("secondaryInterfaceSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.instance_id { w.string(crate::name!("instanceId"), v); }
+        if let Some(v) = &self.image_id { w.string(crate::name!("imageId"), v); }
+        if let Some(v) = &self.state { w.structure(crate::name!("instanceState"), v); }
+        if let Some(v) = &self.private_dns_name { w.string(crate::name!("privateDnsName"), v); }
+        if let Some(v) = &self.public_dns_name { w.string(crate::name!("dnsName"), v); }
+        if let Some(v) = &self.state_transition_reason { w.string(crate::name!("reason"), v); }
+        if let Some(v) = &self.key_name { w.string(crate::name!("keyName"), v); }
+        if let Some(v) = &self.ami_launch_index { w.number(crate::name!("amiLaunchIndex"), v); }
+        if let Some(v) = &self.product_codes { w.list(crate::name!("productCodes"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.instance_type { w.string(crate::name!("instanceType"), v.as_str()); }
+        if let Some(v) = &self.launch_time { w.timestamp(crate::name!("launchTime"), *v); }
+        if let Some(v) = &self.placement { w.structure(crate::name!("placement"), v); }
+        if let Some(v) = &self.kernel_id { w.string(crate::name!("kernelId"), v); }
+        if let Some(v) = &self.ramdisk_id { w.string(crate::name!("ramdiskId"), v); }
+        if let Some(v) = &self.platform { w.string(crate::name!("platform"), v.as_str()); }
+        if let Some(v) = &self.monitoring { w.structure(crate::name!("monitoring"), v); }
+        if let Some(v) = &self.subnet_id { w.string(crate::name!("subnetId"), v); }
+        if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+        if let Some(v) = &self.private_ip_address { w.string(crate::name!("privateIpAddress"), v); }
+        if let Some(v) = &self.public_ip_address { w.string(crate::name!("ipAddress"), v); }
+    }
+}
+
+/// `InstanceAttachmentEnaSrdSpecification` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceAttachmentEnaSrdSpecification {
+    pub ena_srd_enabled: Option<bool>,
+    pub ena_srd_udp_specification: Option<InstanceAttachmentEnaSrdUdpSpecification>,
+}
+
+impl XmlEncode for InstanceAttachmentEnaSrdSpecification {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ena_srd_enabled { w.boolean(crate::name!("enaSrdEnabled"), *v); }
+        if let Some(v) = &self.ena_srd_udp_specification { w.structure(crate::name!("enaSrdUdpSpecification"), v); }
+    }
+}
+
+/// `InstanceAttachmentEnaSrdUdpSpecification` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceAttachmentEnaSrdUdpSpecification {
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+impl XmlEncode for InstanceAttachmentEnaSrdUdpSpecification {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ena_srd_udp_enabled { w.boolean(crate::name!("enaSrdUdpEnabled"), *v); }
+    }
+}
+
+/// `InstanceAttribute` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceAttribute {
+    pub block_device_mappings: Option<Vec<InstanceBlockDeviceMapping>>,
+    pub disable_api_termination: Option<AttributeBooleanValue>,
+    pub ena_support: Option<AttributeBooleanValue>,
+    pub enclave_options: Option<EnclaveOptions>,
+    pub ebs_optimized: Option<AttributeBooleanValue>,
+    pub instance_id: Option<String>,
+    pub instance_initiated_shutdown_behavior: Option<AttributeValue>,
+    pub instance_type: Option<AttributeValue>,
+    pub kernel_id: Option<AttributeValue>,
+    pub product_codes: Option<Vec<ProductCode>>,
+    pub ramdisk_id: Option<AttributeValue>,
+    pub root_device_name: Option<AttributeValue>,
+    pub source_dest_check: Option<AttributeBooleanValue>,
+    pub sriov_net_support: Option<AttributeValue>,
+    pub user_data: Option<AttributeValue>,
+    pub disable_api_stop: Option<AttributeBooleanValue>,
+    pub groups: Option<Vec<GroupIdentifier>>,
+}
+
+impl XmlEncode for InstanceAttribute {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.block_device_mappings { w.list(crate::name!("blockDeviceMapping"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.disable_api_termination { w.structure(crate::name!("disableApiTermination"), v); }
+        if let Some(v) = &self.ena_support { w.structure(crate::name!("enaSupport"), v); }
+        if let Some(v) = &self.enclave_options { w.structure(crate::name!("enclaveOptions"), v); }
+        if let Some(v) = &self.ebs_optimized { w.structure(crate::name!("ebsOptimized"), v); }
+        if let Some(v) = &self.instance_id { w.string(crate::name!("instanceId"), v); }
+        if let Some(v) = &self.instance_initiated_shutdown_behavior { w.structure(crate::name!("instanceInitiatedShutdownBehavior"), v); }
+        if let Some(v) = &self.instance_type { w.structure(crate::name!("instanceType"), v); }
+        if let Some(v) = &self.kernel_id { w.structure(crate::name!("kernel"), v); }
+        if let Some(v) = &self.product_codes { w.list(crate::name!("productCodes"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.ramdisk_id { w.structure(crate::name!("ramdisk"), v); }
+        if let Some(v) = &self.root_device_name { w.structure(crate::name!("rootDeviceName"), v); }
+        if let Some(v) = &self.source_dest_check { w.structure(crate::name!("sourceDestCheck"), v); }
+        if let Some(v) = &self.sriov_net_support { w.structure(crate::name!("sriovNetSupport"), v); }
+        if let Some(v) = &self.user_data { w.structure(crate::name!("userData"), v); }
+        if let Some(v) = &self.disable_api_stop { w.structure(crate::name!("disableApiStop"), v); }
+        if let Some(v) = &self.groups { w.list(crate::name!("groupSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `InstanceAttributeName`: one of 16 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InstanceAttributeName {
+    /// `instanceType`
+    InstanceType,
+    /// `kernel`
+    Kernel,
+    /// `ramdisk`
+    Ramdisk,
+    /// `userData`
+    UserData,
+    /// `disableApiTermination`
+    DisableApiTermination,
+    /// `instanceInitiatedShutdownBehavior`
+    InstanceInitiatedShutdownBehavior,
+    /// `rootDeviceName`
+    RootDeviceName,
+    /// `blockDeviceMapping`
+    BlockDeviceMapping,
+    /// `productCodes`
+    ProductCodes,
+    /// `sourceDestCheck`
+    SourceDestCheck,
+    /// `groupSet`
+    GroupSet,
+    /// `ebsOptimized`
+    EbsOptimized,
+    /// `sriovNetSupport`
+    SriovNetSupport,
+    /// `enaSupport`
+    EnaSupport,
+    /// `enclaveOptions`
+    EnclaveOptions,
+    /// `disableApiStop`
+    DisableApiStop,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for InstanceAttributeName {
+    const VALUES: &'static [&'static str] = &["instanceType", "kernel", "ramdisk", "userData", "disableApiTermination", "instanceInitiatedShutdownBehavior", "rootDeviceName", "blockDeviceMapping", "productCodes", "sourceDestCheck", "groupSet", "ebsOptimized", "sriovNetSupport", "enaSupport", "enclaveOptions", "disableApiStop"];
+    fn as_str(&self) -> &str {
+        match self {
+            InstanceAttributeName::InstanceType => "instanceType",
+            InstanceAttributeName::Kernel => "kernel",
+            InstanceAttributeName::Ramdisk => "ramdisk",
+            InstanceAttributeName::UserData => "userData",
+            InstanceAttributeName::DisableApiTermination => "disableApiTermination",
+            InstanceAttributeName::InstanceInitiatedShutdownBehavior => "instanceInitiatedShutdownBehavior",
+            InstanceAttributeName::RootDeviceName => "rootDeviceName",
+            InstanceAttributeName::BlockDeviceMapping => "blockDeviceMapping",
+            InstanceAttributeName::ProductCodes => "productCodes",
+            InstanceAttributeName::SourceDestCheck => "sourceDestCheck",
+            InstanceAttributeName::GroupSet => "groupSet",
+            InstanceAttributeName::EbsOptimized => "ebsOptimized",
+            InstanceAttributeName::SriovNetSupport => "sriovNetSupport",
+            InstanceAttributeName::EnaSupport => "enaSupport",
+            InstanceAttributeName::EnclaveOptions => "enclaveOptions",
+            InstanceAttributeName::DisableApiStop => "disableApiStop",
+            InstanceAttributeName::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "instanceType" => InstanceAttributeName::InstanceType,
+            "kernel" => InstanceAttributeName::Kernel,
+            "ramdisk" => InstanceAttributeName::Ramdisk,
+            "userData" => InstanceAttributeName::UserData,
+            "disableApiTermination" => InstanceAttributeName::DisableApiTermination,
+            "instanceInitiatedShutdownBehavior" => InstanceAttributeName::InstanceInitiatedShutdownBehavior,
+            "rootDeviceName" => InstanceAttributeName::RootDeviceName,
+            "blockDeviceMapping" => InstanceAttributeName::BlockDeviceMapping,
+            "productCodes" => InstanceAttributeName::ProductCodes,
+            "sourceDestCheck" => InstanceAttributeName::SourceDestCheck,
+            "groupSet" => InstanceAttributeName::GroupSet,
+            "ebsOptimized" => InstanceAttributeName::EbsOptimized,
+            "sriovNetSupport" => InstanceAttributeName::SriovNetSupport,
+            "enaSupport" => InstanceAttributeName::EnaSupport,
+            "enclaveOptions" => InstanceAttributeName::EnclaveOptions,
+            "disableApiStop" => InstanceAttributeName::DisableApiStop,
+            other => InstanceAttributeName::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, InstanceAttributeName::Unknown(_))
+    }
+}
+
+/// `InstanceAutoRecoveryState`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InstanceAutoRecoveryState {
+    /// `disabled`
+    Disabled,
+    /// `default`
+    Default,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for InstanceAutoRecoveryState {
+    const VALUES: &'static [&'static str] = &["disabled", "default"];
+    fn as_str(&self) -> &str {
+        match self {
+            InstanceAutoRecoveryState::Disabled => "disabled",
+            InstanceAutoRecoveryState::Default => "default",
+            InstanceAutoRecoveryState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "disabled" => InstanceAutoRecoveryState::Disabled,
+            "default" => InstanceAutoRecoveryState::Default,
+            other => InstanceAutoRecoveryState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, InstanceAutoRecoveryState::Unknown(_))
+    }
+}
+
+/// `InstanceBandwidthWeighting`: one of 3 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InstanceBandwidthWeighting {
+    /// `default`
+    Default,
+    /// `vpc-1`
+    Vpc1,
+    /// `ebs-1`
+    Ebs1,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for InstanceBandwidthWeighting {
+    const VALUES: &'static [&'static str] = &["default", "vpc-1", "ebs-1"];
+    fn as_str(&self) -> &str {
+        match self {
+            InstanceBandwidthWeighting::Default => "default",
+            InstanceBandwidthWeighting::Vpc1 => "vpc-1",
+            InstanceBandwidthWeighting::Ebs1 => "ebs-1",
+            InstanceBandwidthWeighting::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "default" => InstanceBandwidthWeighting::Default,
+            "vpc-1" => InstanceBandwidthWeighting::Vpc1,
+            "ebs-1" => InstanceBandwidthWeighting::Ebs1,
+            other => InstanceBandwidthWeighting::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, InstanceBandwidthWeighting::Unknown(_))
+    }
+}
+
+/// `InstanceBlockDeviceMapping` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceBlockDeviceMapping {
+    pub device_name: Option<String>,
+    pub ebs: Option<EbsInstanceBlockDevice>,
+}
+
+impl XmlEncode for InstanceBlockDeviceMapping {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.device_name { w.string(crate::name!("deviceName"), v); }
+        if let Some(v) = &self.ebs { w.structure(crate::name!("ebs"), v); }
+    }
+}
+
+/// `InstanceBlockDeviceMappingSpecification` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceBlockDeviceMappingSpecification {
+    pub device_name: Option<String>,
+    pub ebs: Option<EbsInstanceBlockDeviceSpecification>,
+    pub virtual_name: Option<String>,
+    pub no_device: Option<String>,
+}
+
+/// The members of [`InstanceBlockDeviceMappingSpecification`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InstanceBlockDeviceMappingSpecificationMember {
+    DeviceName,
+    Ebs,
+    VirtualName,
+    NoDevice,
+}
+
+impl crate::members::MemberName for InstanceBlockDeviceMappingSpecificationMember {
+    fn name(self) -> &'static str {
+        match self {
+            InstanceBlockDeviceMappingSpecificationMember::DeviceName => "DeviceName",
+            InstanceBlockDeviceMappingSpecificationMember::Ebs => "Ebs",
+            InstanceBlockDeviceMappingSpecificationMember::VirtualName => "VirtualName",
+            InstanceBlockDeviceMappingSpecificationMember::NoDevice => "NoDevice",
+        }
+    }
+}
+
+impl crate::members::Members for InstanceBlockDeviceMappingSpecification {
+    type Member = InstanceBlockDeviceMappingSpecificationMember;
+    fn present_members(&self) -> Vec<InstanceBlockDeviceMappingSpecificationMember> {
+        let mut present = Vec::new();
+        if self.device_name.is_some() { present.push(InstanceBlockDeviceMappingSpecificationMember::DeviceName); }
+        if self.ebs.is_some() { present.push(InstanceBlockDeviceMappingSpecificationMember::Ebs); }
+        if self.virtual_name.is_some() { present.push(InstanceBlockDeviceMappingSpecificationMember::VirtualName); }
+        if self.no_device.is_some() { present.push(InstanceBlockDeviceMappingSpecificationMember::NoDevice); }
+        present
+    }
+}
+
+impl Validate for InstanceBlockDeviceMappingSpecification {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for InstanceBlockDeviceMappingSpecification {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            device_name: d.field(n, "DeviceName", |d, n| d.string(n))?,
+            ebs: d.field(n, "Ebs", |d, n| d.structure(n, EbsInstanceBlockDeviceSpecification::from_query))?,
+            virtual_name: d.field(n, "VirtualName", |d, n| d.string(n))?,
+            no_device: d.field(n, "NoDevice", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `InstanceBootModeValues`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InstanceBootModeValues {
+    /// `legacy-bios`
+    LegacyBios,
+    /// `uefi`
+    Uefi,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for InstanceBootModeValues {
+    const VALUES: &'static [&'static str] = &["legacy-bios", "uefi"];
+    fn as_str(&self) -> &str {
+        match self {
+            InstanceBootModeValues::LegacyBios => "legacy-bios",
+            InstanceBootModeValues::Uefi => "uefi",
+            InstanceBootModeValues::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "legacy-bios" => InstanceBootModeValues::LegacyBios,
+            "uefi" => InstanceBootModeValues::Uefi,
+            other => InstanceBootModeValues::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, InstanceBootModeValues::Unknown(_))
+    }
+}
+
+/// `InstanceInterruptionBehavior`: one of 3 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InstanceInterruptionBehavior {
+    /// `hibernate`
+    Hibernate,
+    /// `stop`
+    Stop,
+    /// `terminate`
+    Terminate,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for InstanceInterruptionBehavior {
+    const VALUES: &'static [&'static str] = &["hibernate", "stop", "terminate"];
+    fn as_str(&self) -> &str {
+        match self {
+            InstanceInterruptionBehavior::Hibernate => "hibernate",
+            InstanceInterruptionBehavior::Stop => "stop",
+            InstanceInterruptionBehavior::Terminate => "terminate",
+            InstanceInterruptionBehavior::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "hibernate" => InstanceInterruptionBehavior::Hibernate,
+            "stop" => InstanceInterruptionBehavior::Stop,
+            "terminate" => InstanceInterruptionBehavior::Terminate,
+            other => InstanceInterruptionBehavior::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, InstanceInterruptionBehavior::Unknown(_))
+    }
+}
+
+/// `InstanceIpv4Prefix` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceIpv4Prefix {
+    pub ipv4_prefix: Option<String>,
+}
+
+impl XmlEncode for InstanceIpv4Prefix {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipv4_prefix { w.string(crate::name!("ipv4Prefix"), v); }
+    }
+}
+
+/// `InstanceIpv6Address` (input and output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceIpv6Address {
     pub ipv6_address: Option<String>,
@@ -8565,6 +11477,6057 @@ impl FromQuery for InstanceIpv6Address {
     }
 }
 
+impl XmlEncode for InstanceIpv6Address {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipv6_address { w.string(crate::name!("ipv6Address"), v); }
+        if let Some(v) = &self.is_primary_ipv6 { w.boolean(crate::name!("isPrimaryIpv6"), *v); }
+    }
+}
+
+/// `InstanceIpv6Prefix` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceIpv6Prefix {
+    pub ipv6_prefix: Option<String>,
+}
+
+impl XmlEncode for InstanceIpv6Prefix {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.ipv6_prefix { w.string(crate::name!("ipv6Prefix"), v); }
+    }
+}
+
+/// `InstanceLifecycleType`: one of 4 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InstanceLifecycleType {
+    /// `spot`
+    Spot,
+    /// `scheduled`
+    Scheduled,
+    /// `capacity-block`
+    CapacityBlock,
+    /// `interruptible-capacity-reservation`
+    InterruptibleCapacityReservation,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for InstanceLifecycleType {
+    const VALUES: &'static [&'static str] = &["spot", "scheduled", "capacity-block", "interruptible-capacity-reservation"];
+    fn as_str(&self) -> &str {
+        match self {
+            InstanceLifecycleType::Spot => "spot",
+            InstanceLifecycleType::Scheduled => "scheduled",
+            InstanceLifecycleType::CapacityBlock => "capacity-block",
+            InstanceLifecycleType::InterruptibleCapacityReservation => "interruptible-capacity-reservation",
+            InstanceLifecycleType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "spot" => InstanceLifecycleType::Spot,
+            "scheduled" => InstanceLifecycleType::Scheduled,
+            "capacity-block" => InstanceLifecycleType::CapacityBlock,
+            "interruptible-capacity-reservation" => InstanceLifecycleType::InterruptibleCapacityReservation,
+            other => InstanceLifecycleType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, InstanceLifecycleType::Unknown(_))
+    }
+}
+
+/// `InstanceMaintenanceOptions` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceMaintenanceOptions {
+    pub auto_recovery: Option<InstanceAutoRecoveryState>,
+    pub reboot_migration: Option<InstanceRebootMigrationState>,
+}
+
+impl XmlEncode for InstanceMaintenanceOptions {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.auto_recovery { w.string(crate::name!("autoRecovery"), v.as_str()); }
+        if let Some(v) = &self.reboot_migration { w.string(crate::name!("rebootMigration"), v.as_str()); }
+    }
+}
+
+/// `InstanceMaintenanceOptionsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceMaintenanceOptionsRequest {
+    pub auto_recovery: Option<InstanceAutoRecoveryState>,
+}
+
+/// The members of [`InstanceMaintenanceOptionsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InstanceMaintenanceOptionsRequestMember {
+    AutoRecovery,
+}
+
+impl crate::members::MemberName for InstanceMaintenanceOptionsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            InstanceMaintenanceOptionsRequestMember::AutoRecovery => "AutoRecovery",
+        }
+    }
+}
+
+impl crate::members::Members for InstanceMaintenanceOptionsRequest {
+    type Member = InstanceMaintenanceOptionsRequestMember;
+    fn present_members(&self) -> Vec<InstanceMaintenanceOptionsRequestMember> {
+        let mut present = Vec::new();
+        if self.auto_recovery.is_some() { present.push(InstanceMaintenanceOptionsRequestMember::AutoRecovery); }
+        present
+    }
+}
+
+impl Validate for InstanceMaintenanceOptionsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("AutoRecovery", "AutoRecovery", |v| match &self.auto_recovery {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for InstanceMaintenanceOptionsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            auto_recovery: d.field(n, "AutoRecovery", |d, n| d.enumeration(n))?,
+        })
+    }
+}
+
+/// `InstanceMarketOptionsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceMarketOptionsRequest {
+    pub market_type: Option<MarketType>,
+    pub spot_options: Option<SpotMarketOptions>,
+}
+
+/// The members of [`InstanceMarketOptionsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InstanceMarketOptionsRequestMember {
+    MarketType,
+    SpotOptions,
+}
+
+impl crate::members::MemberName for InstanceMarketOptionsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            InstanceMarketOptionsRequestMember::MarketType => "MarketType",
+            InstanceMarketOptionsRequestMember::SpotOptions => "SpotOptions",
+        }
+    }
+}
+
+impl crate::members::Members for InstanceMarketOptionsRequest {
+    type Member = InstanceMarketOptionsRequestMember;
+    fn present_members(&self) -> Vec<InstanceMarketOptionsRequestMember> {
+        let mut present = Vec::new();
+        if self.market_type.is_some() { present.push(InstanceMarketOptionsRequestMember::MarketType); }
+        if self.spot_options.is_some() { present.push(InstanceMarketOptionsRequestMember::SpotOptions); }
+        present
+    }
+}
+
+impl Validate for InstanceMarketOptionsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("MarketType", "MarketType", |v| match &self.market_type {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("SpotOptions", "SpotOptions", |v| match &self.spot_options {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+    }
+}
+
+impl FromQuery for InstanceMarketOptionsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            market_type: d.field(n, "MarketType", |d, n| d.enumeration(n))?,
+            spot_options: d.field(n, "SpotOptions", |d, n| d.structure(n, SpotMarketOptions::from_query))?,
+        })
+    }
+}
+
+/// `InstanceMatchCriteria`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InstanceMatchCriteria {
+    /// `open`
+    Open,
+    /// `targeted`
+    Targeted,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for InstanceMatchCriteria {
+    const VALUES: &'static [&'static str] = &["open", "targeted"];
+    fn as_str(&self) -> &str {
+        match self {
+            InstanceMatchCriteria::Open => "open",
+            InstanceMatchCriteria::Targeted => "targeted",
+            InstanceMatchCriteria::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "open" => InstanceMatchCriteria::Open,
+            "targeted" => InstanceMatchCriteria::Targeted,
+            other => InstanceMatchCriteria::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, InstanceMatchCriteria::Unknown(_))
+    }
+}
+
+/// `InstanceMetadataEndpointState`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InstanceMetadataEndpointState {
+    /// `disabled`
+    Disabled,
+    /// `enabled`
+    Enabled,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for InstanceMetadataEndpointState {
+    const VALUES: &'static [&'static str] = &["disabled", "enabled"];
+    fn as_str(&self) -> &str {
+        match self {
+            InstanceMetadataEndpointState::Disabled => "disabled",
+            InstanceMetadataEndpointState::Enabled => "enabled",
+            InstanceMetadataEndpointState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "disabled" => InstanceMetadataEndpointState::Disabled,
+            "enabled" => InstanceMetadataEndpointState::Enabled,
+            other => InstanceMetadataEndpointState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, InstanceMetadataEndpointState::Unknown(_))
+    }
+}
+
+/// `InstanceMetadataOptionsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceMetadataOptionsRequest {
+    pub http_tokens: Option<HttpTokensState>,
+    pub http_put_response_hop_limit: Option<i32>,
+    pub http_endpoint: Option<InstanceMetadataEndpointState>,
+    pub http_protocol_ipv6: Option<InstanceMetadataProtocolState>,
+    pub instance_metadata_tags: Option<InstanceMetadataTagsState>,
+}
+
+/// The members of [`InstanceMetadataOptionsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InstanceMetadataOptionsRequestMember {
+    HttpTokens,
+    HttpPutResponseHopLimit,
+    HttpEndpoint,
+    HttpProtocolIpv6,
+    InstanceMetadataTags,
+}
+
+impl crate::members::MemberName for InstanceMetadataOptionsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            InstanceMetadataOptionsRequestMember::HttpTokens => "HttpTokens",
+            InstanceMetadataOptionsRequestMember::HttpPutResponseHopLimit => "HttpPutResponseHopLimit",
+            InstanceMetadataOptionsRequestMember::HttpEndpoint => "HttpEndpoint",
+            InstanceMetadataOptionsRequestMember::HttpProtocolIpv6 => "HttpProtocolIpv6",
+            InstanceMetadataOptionsRequestMember::InstanceMetadataTags => "InstanceMetadataTags",
+        }
+    }
+}
+
+impl crate::members::Members for InstanceMetadataOptionsRequest {
+    type Member = InstanceMetadataOptionsRequestMember;
+    fn present_members(&self) -> Vec<InstanceMetadataOptionsRequestMember> {
+        let mut present = Vec::new();
+        if self.http_tokens.is_some() { present.push(InstanceMetadataOptionsRequestMember::HttpTokens); }
+        if self.http_put_response_hop_limit.is_some() { present.push(InstanceMetadataOptionsRequestMember::HttpPutResponseHopLimit); }
+        if self.http_endpoint.is_some() { present.push(InstanceMetadataOptionsRequestMember::HttpEndpoint); }
+        if self.http_protocol_ipv6.is_some() { present.push(InstanceMetadataOptionsRequestMember::HttpProtocolIpv6); }
+        if self.instance_metadata_tags.is_some() { present.push(InstanceMetadataOptionsRequestMember::InstanceMetadataTags); }
+        present
+    }
+}
+
+impl Validate for InstanceMetadataOptionsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("HttpTokens", "HttpTokens", |v| match &self.http_tokens {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("HttpEndpoint", "HttpEndpoint", |v| match &self.http_endpoint {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("HttpProtocolIpv6", "HttpProtocolIpv6", |v| match &self.http_protocol_ipv6 {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("InstanceMetadataTags", "InstanceMetadataTags", |v| match &self.instance_metadata_tags {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for InstanceMetadataOptionsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            http_tokens: d.field(n, "HttpTokens", |d, n| d.enumeration(n))?,
+            http_put_response_hop_limit: d.field(n, "HttpPutResponseHopLimit", |d, n| d.integer(n))?,
+            http_endpoint: d.field(n, "HttpEndpoint", |d, n| d.enumeration(n))?,
+            http_protocol_ipv6: d.field(n, "HttpProtocolIpv6", |d, n| d.enumeration(n))?,
+            instance_metadata_tags: d.field(n, "InstanceMetadataTags", |d, n| d.enumeration(n))?,
+        })
+    }
+}
+
+/// `InstanceMetadataOptionsResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceMetadataOptionsResponse {
+    pub state: Option<InstanceMetadataOptionsState>,
+    pub http_tokens: Option<HttpTokensState>,
+    pub http_put_response_hop_limit: Option<i32>,
+    pub http_endpoint: Option<InstanceMetadataEndpointState>,
+    pub http_protocol_ipv6: Option<InstanceMetadataProtocolState>,
+    pub instance_metadata_tags: Option<InstanceMetadataTagsState>,
+}
+
+impl XmlEncode for InstanceMetadataOptionsResponse {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+        if let Some(v) = &self.http_tokens { w.string(crate::name!("httpTokens"), v.as_str()); }
+        if let Some(v) = &self.http_put_response_hop_limit { w.number(crate::name!("httpPutResponseHopLimit"), v); }
+        if let Some(v) = &self.http_endpoint { w.string(crate::name!("httpEndpoint"), v.as_str()); }
+        if let Some(v) = &self.http_protocol_ipv6 { w.string(crate::name!("httpProtocolIpv6"), v.as_str()); }
+        if let Some(v) = &self.instance_metadata_tags { w.string(crate::name!("instanceMetadataTags"), v.as_str()); }
+    }
+}
+
+/// `InstanceMetadataOptionsState`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InstanceMetadataOptionsState {
+    /// `pending`
+    Pending,
+    /// `applied`
+    Applied,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for InstanceMetadataOptionsState {
+    const VALUES: &'static [&'static str] = &["pending", "applied"];
+    fn as_str(&self) -> &str {
+        match self {
+            InstanceMetadataOptionsState::Pending => "pending",
+            InstanceMetadataOptionsState::Applied => "applied",
+            InstanceMetadataOptionsState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "pending" => InstanceMetadataOptionsState::Pending,
+            "applied" => InstanceMetadataOptionsState::Applied,
+            other => InstanceMetadataOptionsState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, InstanceMetadataOptionsState::Unknown(_))
+    }
+}
+
+/// `InstanceMetadataProtocolState`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InstanceMetadataProtocolState {
+    /// `disabled`
+    Disabled,
+    /// `enabled`
+    Enabled,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for InstanceMetadataProtocolState {
+    const VALUES: &'static [&'static str] = &["disabled", "enabled"];
+    fn as_str(&self) -> &str {
+        match self {
+            InstanceMetadataProtocolState::Disabled => "disabled",
+            InstanceMetadataProtocolState::Enabled => "enabled",
+            InstanceMetadataProtocolState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "disabled" => InstanceMetadataProtocolState::Disabled,
+            "enabled" => InstanceMetadataProtocolState::Enabled,
+            other => InstanceMetadataProtocolState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, InstanceMetadataProtocolState::Unknown(_))
+    }
+}
+
+/// `InstanceMetadataTagsState`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InstanceMetadataTagsState {
+    /// `disabled`
+    Disabled,
+    /// `enabled`
+    Enabled,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for InstanceMetadataTagsState {
+    const VALUES: &'static [&'static str] = &["disabled", "enabled"];
+    fn as_str(&self) -> &str {
+        match self {
+            InstanceMetadataTagsState::Disabled => "disabled",
+            InstanceMetadataTagsState::Enabled => "enabled",
+            InstanceMetadataTagsState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "disabled" => InstanceMetadataTagsState::Disabled,
+            "enabled" => InstanceMetadataTagsState::Enabled,
+            other => InstanceMetadataTagsState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, InstanceMetadataTagsState::Unknown(_))
+    }
+}
+
+/// `InstanceNetworkInterface` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceNetworkInterface {
+    pub association: Option<InstanceNetworkInterfaceAssociation>,
+    pub attachment: Option<InstanceNetworkInterfaceAttachment>,
+    pub description: Option<String>,
+    pub groups: Option<Vec<GroupIdentifier>>,
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    pub mac_address: Option<String>,
+    pub network_interface_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub private_dns_name: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub private_ip_addresses: Option<Vec<InstancePrivateIpAddress>>,
+    pub source_dest_check: Option<bool>,
+    pub status: Option<NetworkInterfaceStatus>,
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub interface_type: Option<String>,
+    pub ipv4_prefixes: Option<Vec<InstanceIpv4Prefix>>,
+    pub ipv6_prefixes: Option<Vec<InstanceIpv6Prefix>>,
+    pub connection_tracking_configuration: Option<ConnectionTrackingSpecificationResponse>,
+    pub operator: Option<OperatorResponse>,
+}
+
+impl XmlEncode for InstanceNetworkInterface {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.association { w.structure(crate::name!("association"), v); }
+        if let Some(v) = &self.attachment { w.structure(crate::name!("attachment"), v); }
+        if let Some(v) = &self.description { w.string(crate::name!("description"), v); }
+        if let Some(v) = &self.groups { w.list(crate::name!("groupSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.ipv6_addresses { w.list(crate::name!("ipv6AddressesSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.mac_address { w.string(crate::name!("macAddress"), v); }
+        if let Some(v) = &self.network_interface_id { w.string(crate::name!("networkInterfaceId"), v); }
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+        if let Some(v) = &self.private_dns_name { w.string(crate::name!("privateDnsName"), v); }
+        if let Some(v) = &self.private_ip_address { w.string(crate::name!("privateIpAddress"), v); }
+        if let Some(v) = &self.private_ip_addresses { w.list(crate::name!("privateIpAddressesSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.source_dest_check { w.boolean(crate::name!("sourceDestCheck"), *v); }
+        if let Some(v) = &self.status { w.string(crate::name!("status"), v.as_str()); }
+        if let Some(v) = &self.subnet_id { w.string(crate::name!("subnetId"), v); }
+        if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+        if let Some(v) = &self.interface_type { w.string(crate::name!("interfaceType"), v); }
+        if let Some(v) = &self.ipv4_prefixes { w.list(crate::name!("ipv4PrefixSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.ipv6_prefixes { w.list(crate::name!("ipv6PrefixSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.connection_tracking_configuration { w.structure(crate::name!("connectionTrackingConfiguration"), v); }
+        if let Some(v) = &self.operator { w.structure(crate::name!("operator"), v); }
+    }
+}
+
+/// `InstanceNetworkInterfaceAssociation` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceNetworkInterfaceAssociation {
+    pub carrier_ip: Option<String>,
+    pub customer_owned_ip: Option<String>,
+    pub ip_owner_id: Option<String>,
+    pub public_dns_name: Option<String>,
+    pub public_ip: Option<String>,
+}
+
+impl XmlEncode for InstanceNetworkInterfaceAssociation {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.carrier_ip { w.string(crate::name!("carrierIp"), v); }
+        if let Some(v) = &self.customer_owned_ip { w.string(crate::name!("customerOwnedIp"), v); }
+        if let Some(v) = &self.ip_owner_id { w.string(crate::name!("ipOwnerId"), v); }
+        if let Some(v) = &self.public_dns_name { w.string(crate::name!("publicDnsName"), v); }
+        if let Some(v) = &self.public_ip { w.string(crate::name!("publicIp"), v); }
+    }
+}
+
+/// `InstanceNetworkInterfaceAttachment` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceNetworkInterfaceAttachment {
+    pub attach_time: Option<DateTime>,
+    pub attachment_id: Option<String>,
+    pub delete_on_termination: Option<bool>,
+    pub device_index: Option<i32>,
+    pub status: Option<AttachmentStatus>,
+    pub network_card_index: Option<i32>,
+    pub ena_srd_specification: Option<InstanceAttachmentEnaSrdSpecification>,
+    pub ena_queue_count: Option<i32>,
+}
+
+impl XmlEncode for InstanceNetworkInterfaceAttachment {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.attach_time { w.timestamp(crate::name!("attachTime"), *v); }
+        if let Some(v) = &self.attachment_id { w.string(crate::name!("attachmentId"), v); }
+        if let Some(v) = &self.delete_on_termination { w.boolean(crate::name!("deleteOnTermination"), *v); }
+        if let Some(v) = &self.device_index { w.number(crate::name!("deviceIndex"), v); }
+        if let Some(v) = &self.status { w.string(crate::name!("status"), v.as_str()); }
+        if let Some(v) = &self.network_card_index { w.number(crate::name!("networkCardIndex"), v); }
+        if let Some(v) = &self.ena_srd_specification { w.structure(crate::name!("enaSrdSpecification"), v); }
+        if let Some(v) = &self.ena_queue_count { w.number(crate::name!("enaQueueCount"), v); }
+    }
+}
+
+/// `InstanceNetworkInterfaceSpecification` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceNetworkInterfaceSpecification {
+    pub associate_public_ip_address: Option<bool>,
+    pub delete_on_termination: Option<bool>,
+    pub description: Option<String>,
+    pub device_index: Option<i32>,
+    pub groups: Option<Vec<String>>,
+    pub ipv6_address_count: Option<i32>,
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    pub network_interface_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub private_ip_addresses: Option<Vec<PrivateIpAddressSpecification>>,
+    pub secondary_private_ip_address_count: Option<i32>,
+    pub subnet_id: Option<String>,
+    pub associate_carrier_ip_address: Option<bool>,
+    pub interface_type: Option<String>,
+    pub network_card_index: Option<i32>,
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationRequest>>,
+    pub ipv4_prefix_count: Option<i32>,
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecificationRequest>>,
+    pub ipv6_prefix_count: Option<i32>,
+    pub primary_ipv6: Option<bool>,
+    pub ena_srd_specification: Option<EnaSrdSpecificationRequest>,
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecificationRequest>,
+    pub ena_queue_count: Option<i32>,
+}
+
+/// The members of [`InstanceNetworkInterfaceSpecification`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InstanceNetworkInterfaceSpecificationMember {
+    AssociatePublicIpAddress,
+    DeleteOnTermination,
+    Description,
+    DeviceIndex,
+    Groups,
+    Ipv6AddressCount,
+    Ipv6Addresses,
+    NetworkInterfaceId,
+    PrivateIpAddress,
+    PrivateIpAddresses,
+    SecondaryPrivateIpAddressCount,
+    SubnetId,
+    AssociateCarrierIpAddress,
+    InterfaceType,
+    NetworkCardIndex,
+    Ipv4Prefixes,
+    Ipv4PrefixCount,
+    Ipv6Prefixes,
+    Ipv6PrefixCount,
+    PrimaryIpv6,
+    EnaSrdSpecification,
+    ConnectionTrackingSpecification,
+    EnaQueueCount,
+}
+
+impl crate::members::MemberName for InstanceNetworkInterfaceSpecificationMember {
+    fn name(self) -> &'static str {
+        match self {
+            InstanceNetworkInterfaceSpecificationMember::AssociatePublicIpAddress => "AssociatePublicIpAddress",
+            InstanceNetworkInterfaceSpecificationMember::DeleteOnTermination => "DeleteOnTermination",
+            InstanceNetworkInterfaceSpecificationMember::Description => "Description",
+            InstanceNetworkInterfaceSpecificationMember::DeviceIndex => "DeviceIndex",
+            InstanceNetworkInterfaceSpecificationMember::Groups => "Groups",
+            InstanceNetworkInterfaceSpecificationMember::Ipv6AddressCount => "Ipv6AddressCount",
+            InstanceNetworkInterfaceSpecificationMember::Ipv6Addresses => "Ipv6Addresses",
+            InstanceNetworkInterfaceSpecificationMember::NetworkInterfaceId => "NetworkInterfaceId",
+            InstanceNetworkInterfaceSpecificationMember::PrivateIpAddress => "PrivateIpAddress",
+            InstanceNetworkInterfaceSpecificationMember::PrivateIpAddresses => "PrivateIpAddresses",
+            InstanceNetworkInterfaceSpecificationMember::SecondaryPrivateIpAddressCount => "SecondaryPrivateIpAddressCount",
+            InstanceNetworkInterfaceSpecificationMember::SubnetId => "SubnetId",
+            InstanceNetworkInterfaceSpecificationMember::AssociateCarrierIpAddress => "AssociateCarrierIpAddress",
+            InstanceNetworkInterfaceSpecificationMember::InterfaceType => "InterfaceType",
+            InstanceNetworkInterfaceSpecificationMember::NetworkCardIndex => "NetworkCardIndex",
+            InstanceNetworkInterfaceSpecificationMember::Ipv4Prefixes => "Ipv4Prefixes",
+            InstanceNetworkInterfaceSpecificationMember::Ipv4PrefixCount => "Ipv4PrefixCount",
+            InstanceNetworkInterfaceSpecificationMember::Ipv6Prefixes => "Ipv6Prefixes",
+            InstanceNetworkInterfaceSpecificationMember::Ipv6PrefixCount => "Ipv6PrefixCount",
+            InstanceNetworkInterfaceSpecificationMember::PrimaryIpv6 => "PrimaryIpv6",
+            InstanceNetworkInterfaceSpecificationMember::EnaSrdSpecification => "EnaSrdSpecification",
+            InstanceNetworkInterfaceSpecificationMember::ConnectionTrackingSpecification => "ConnectionTrackingSpecification",
+            InstanceNetworkInterfaceSpecificationMember::EnaQueueCount => "EnaQueueCount",
+        }
+    }
+}
+
+impl crate::members::Members for InstanceNetworkInterfaceSpecification {
+    type Member = InstanceNetworkInterfaceSpecificationMember;
+    fn present_members(&self) -> Vec<InstanceNetworkInterfaceSpecificationMember> {
+        let mut present = Vec::new();
+        if self.associate_public_ip_address.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::AssociatePublicIpAddress); }
+        if self.delete_on_termination.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::DeleteOnTermination); }
+        if self.description.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::Description); }
+        if self.device_index.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::DeviceIndex); }
+        if self.groups.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::Groups); }
+        if self.ipv6_address_count.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::Ipv6AddressCount); }
+        if self.ipv6_addresses.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::Ipv6Addresses); }
+        if self.network_interface_id.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::NetworkInterfaceId); }
+        if self.private_ip_address.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::PrivateIpAddress); }
+        if self.private_ip_addresses.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::PrivateIpAddresses); }
+        if self.secondary_private_ip_address_count.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::SecondaryPrivateIpAddressCount); }
+        if self.subnet_id.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::SubnetId); }
+        if self.associate_carrier_ip_address.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::AssociateCarrierIpAddress); }
+        if self.interface_type.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::InterfaceType); }
+        if self.network_card_index.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::NetworkCardIndex); }
+        if self.ipv4_prefixes.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::Ipv4Prefixes); }
+        if self.ipv4_prefix_count.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::Ipv4PrefixCount); }
+        if self.ipv6_prefixes.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::Ipv6Prefixes); }
+        if self.ipv6_prefix_count.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::Ipv6PrefixCount); }
+        if self.primary_ipv6.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::PrimaryIpv6); }
+        if self.ena_srd_specification.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::EnaSrdSpecification); }
+        if self.connection_tracking_specification.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::ConnectionTrackingSpecification); }
+        if self.ena_queue_count.is_some() { present.push(InstanceNetworkInterfaceSpecificationMember::EnaQueueCount); }
+        present
+    }
+}
+
+impl Validate for InstanceNetworkInterfaceSpecification {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for InstanceNetworkInterfaceSpecification {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            associate_public_ip_address: d.field(n, "AssociatePublicIpAddress", |d, n| d.boolean(n))?,
+            delete_on_termination: d.field(n, "DeleteOnTermination", |d, n| d.boolean(n))?,
+            description: d.field(n, "Description", |d, n| d.string(n))?,
+            device_index: d.field(n, "DeviceIndex", |d, n| d.integer(n))?,
+            groups: d.field(n, "SecurityGroupId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            ipv6_address_count: d.field(n, "Ipv6AddressCount", |d, n| d.integer(n))?,
+            ipv6_addresses: d.field(n, "Ipv6Addresses", |d, n| d.list(n, |d, n| d.structure(n, InstanceIpv6Address::from_query)))?,
+            network_interface_id: d.field(n, "NetworkInterfaceId", |d, n| d.string(n))?,
+            private_ip_address: d.field(n, "PrivateIpAddress", |d, n| d.string(n))?,
+            private_ip_addresses: d.field(n, "PrivateIpAddresses", |d, n| d.list(n, |d, n| d.structure(n, PrivateIpAddressSpecification::from_query)))?,
+            secondary_private_ip_address_count: d.field(n, "SecondaryPrivateIpAddressCount", |d, n| d.integer(n))?,
+            subnet_id: d.field(n, "SubnetId", |d, n| d.string(n))?,
+            associate_carrier_ip_address: d.field(n, "AssociateCarrierIpAddress", |d, n| d.boolean(n))?,
+            interface_type: d.field(n, "InterfaceType", |d, n| d.string(n))?,
+            network_card_index: d.field(n, "NetworkCardIndex", |d, n| d.integer(n))?,
+            ipv4_prefixes: d.field(n, "Ipv4Prefix", |d, n| d.list(n, |d, n| d.structure(n, Ipv4PrefixSpecificationRequest::from_query)))?,
+            ipv4_prefix_count: d.field(n, "Ipv4PrefixCount", |d, n| d.integer(n))?,
+            ipv6_prefixes: d.field(n, "Ipv6Prefix", |d, n| d.list(n, |d, n| d.structure(n, Ipv6PrefixSpecificationRequest::from_query)))?,
+            ipv6_prefix_count: d.field(n, "Ipv6PrefixCount", |d, n| d.integer(n))?,
+            primary_ipv6: d.field(n, "PrimaryIpv6", |d, n| d.boolean(n))?,
+            ena_srd_specification: d.field(n, "EnaSrdSpecification", |d, n| d.structure(n, EnaSrdSpecificationRequest::from_query))?,
+            connection_tracking_specification: d.field(n, "ConnectionTrackingSpecification", |d, n| d.structure(n, ConnectionTrackingSpecificationRequest::from_query))?,
+            ena_queue_count: d.field(n, "EnaQueueCount", |d, n| d.integer(n))?,
+        })
+    }
+}
+
+/// `InstanceNetworkPerformanceOptions` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceNetworkPerformanceOptions {
+    pub bandwidth_weighting: Option<InstanceBandwidthWeighting>,
+}
+
+impl XmlEncode for InstanceNetworkPerformanceOptions {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.bandwidth_weighting { w.string(crate::name!("bandwidthWeighting"), v.as_str()); }
+    }
+}
+
+/// `InstanceNetworkPerformanceOptionsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceNetworkPerformanceOptionsRequest {
+    pub bandwidth_weighting: Option<InstanceBandwidthWeighting>,
+}
+
+/// The members of [`InstanceNetworkPerformanceOptionsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InstanceNetworkPerformanceOptionsRequestMember {
+    BandwidthWeighting,
+}
+
+impl crate::members::MemberName for InstanceNetworkPerformanceOptionsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            InstanceNetworkPerformanceOptionsRequestMember::BandwidthWeighting => "BandwidthWeighting",
+        }
+    }
+}
+
+impl crate::members::Members for InstanceNetworkPerformanceOptionsRequest {
+    type Member = InstanceNetworkPerformanceOptionsRequestMember;
+    fn present_members(&self) -> Vec<InstanceNetworkPerformanceOptionsRequestMember> {
+        let mut present = Vec::new();
+        if self.bandwidth_weighting.is_some() { present.push(InstanceNetworkPerformanceOptionsRequestMember::BandwidthWeighting); }
+        present
+    }
+}
+
+impl Validate for InstanceNetworkPerformanceOptionsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("BandwidthWeighting", "BandwidthWeighting", |v| match &self.bandwidth_weighting {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for InstanceNetworkPerformanceOptionsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            bandwidth_weighting: d.field(n, "BandwidthWeighting", |d, n| d.enumeration(n))?,
+        })
+    }
+}
+
+/// `InstancePrivateIpAddress` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstancePrivateIpAddress {
+    pub association: Option<InstanceNetworkInterfaceAssociation>,
+    pub primary: Option<bool>,
+    pub private_dns_name: Option<String>,
+    pub private_ip_address: Option<String>,
+}
+
+impl XmlEncode for InstancePrivateIpAddress {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.association { w.structure(crate::name!("association"), v); }
+        if let Some(v) = &self.primary { w.boolean(crate::name!("primary"), *v); }
+        if let Some(v) = &self.private_dns_name { w.string(crate::name!("privateDnsName"), v); }
+        if let Some(v) = &self.private_ip_address { w.string(crate::name!("privateIpAddress"), v); }
+    }
+}
+
+/// `InstanceRebootMigrationState`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InstanceRebootMigrationState {
+    /// `disabled`
+    Disabled,
+    /// `default`
+    Default,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for InstanceRebootMigrationState {
+    const VALUES: &'static [&'static str] = &["disabled", "default"];
+    fn as_str(&self) -> &str {
+        match self {
+            InstanceRebootMigrationState::Disabled => "disabled",
+            InstanceRebootMigrationState::Default => "default",
+            InstanceRebootMigrationState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "disabled" => InstanceRebootMigrationState::Disabled,
+            "default" => InstanceRebootMigrationState::Default,
+            other => InstanceRebootMigrationState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, InstanceRebootMigrationState::Unknown(_))
+    }
+}
+
+/// `InstanceSecondaryInterface` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceSecondaryInterface {
+    pub attachment: Option<InstanceSecondaryInterfaceAttachment>,
+    pub mac_address: Option<String>,
+    pub secondary_interface_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub private_ip_addresses: Option<Vec<InstanceSecondaryInterfacePrivateIpAddress>>,
+    pub source_dest_check: Option<bool>,
+    pub status: Option<SecondaryInterfaceStatus>,
+    pub secondary_subnet_id: Option<String>,
+    pub secondary_network_id: Option<String>,
+    pub interface_type: Option<SecondaryInterfaceType>,
+}
+
+impl XmlEncode for InstanceSecondaryInterface {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.attachment { w.structure(crate::name!("attachment"), v); }
+        if let Some(v) = &self.mac_address { w.string(crate::name!("macAddress"), v); }
+        if let Some(v) = &self.secondary_interface_id { w.string(crate::name!("secondaryInterfaceId"), v); }
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+        if let Some(v) = &self.private_ip_addresses { w.list(crate::name!("privateIpAddressSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.source_dest_check { w.boolean(crate::name!("sourceDestCheck"), *v); }
+        if let Some(v) = &self.status { w.string(crate::name!("status"), v.as_str()); }
+        if let Some(v) = &self.secondary_subnet_id { w.string(crate::name!("secondarySubnetId"), v); }
+        if let Some(v) = &self.secondary_network_id { w.string(crate::name!("secondaryNetworkId"), v); }
+        if let Some(v) = &self.interface_type { w.string(crate::name!("interfaceType"), v.as_str()); }
+    }
+}
+
+/// `InstanceSecondaryInterfaceAttachment` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceSecondaryInterfaceAttachment {
+    pub attach_time: Option<DateTime>,
+    pub attachment_id: Option<String>,
+    pub delete_on_termination: Option<bool>,
+    pub device_index: Option<i32>,
+    pub status: Option<AttachmentStatus>,
+    pub network_card_index: Option<i32>,
+}
+
+impl XmlEncode for InstanceSecondaryInterfaceAttachment {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.attach_time { w.timestamp(crate::name!("attachTime"), *v); }
+        if let Some(v) = &self.attachment_id { w.string(crate::name!("attachmentId"), v); }
+        if let Some(v) = &self.delete_on_termination { w.boolean(crate::name!("deleteOnTermination"), *v); }
+        if let Some(v) = &self.device_index { w.number(crate::name!("deviceIndex"), v); }
+        if let Some(v) = &self.status { w.string(crate::name!("status"), v.as_str()); }
+        if let Some(v) = &self.network_card_index { w.number(crate::name!("networkCardIndex"), v); }
+    }
+}
+
+/// `InstanceSecondaryInterfacePrivateIpAddress` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceSecondaryInterfacePrivateIpAddress {
+    pub private_ip_address: Option<String>,
+}
+
+impl XmlEncode for InstanceSecondaryInterfacePrivateIpAddress {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.private_ip_address { w.string(crate::name!("privateIpAddress"), v); }
+    }
+}
+
+/// `InstanceSecondaryInterfacePrivateIpAddressRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceSecondaryInterfacePrivateIpAddressRequest {
+    pub private_ip_address: Option<String>,
+}
+
+/// The members of [`InstanceSecondaryInterfacePrivateIpAddressRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InstanceSecondaryInterfacePrivateIpAddressRequestMember {
+    PrivateIpAddress,
+}
+
+impl crate::members::MemberName for InstanceSecondaryInterfacePrivateIpAddressRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            InstanceSecondaryInterfacePrivateIpAddressRequestMember::PrivateIpAddress => "PrivateIpAddress",
+        }
+    }
+}
+
+impl crate::members::Members for InstanceSecondaryInterfacePrivateIpAddressRequest {
+    type Member = InstanceSecondaryInterfacePrivateIpAddressRequestMember;
+    fn present_members(&self) -> Vec<InstanceSecondaryInterfacePrivateIpAddressRequestMember> {
+        let mut present = Vec::new();
+        if self.private_ip_address.is_some() { present.push(InstanceSecondaryInterfacePrivateIpAddressRequestMember::PrivateIpAddress); }
+        present
+    }
+}
+
+impl Validate for InstanceSecondaryInterfacePrivateIpAddressRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("PrivateIpAddress", "PrivateIpAddress", |v| match &self.private_ip_address {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for InstanceSecondaryInterfacePrivateIpAddressRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            private_ip_address: d.field(n, "PrivateIpAddress", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `InstanceSecondaryInterfaceSpecificationRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceSecondaryInterfaceSpecificationRequest {
+    pub delete_on_termination: Option<bool>,
+    pub device_index: Option<i32>,
+    pub private_ip_addresses: Option<Vec<InstanceSecondaryInterfacePrivateIpAddressRequest>>,
+    pub private_ip_address_count: Option<i32>,
+    pub secondary_subnet_id: Option<String>,
+    pub interface_type: Option<SecondaryInterfaceType>,
+    pub network_card_index: Option<i32>,
+}
+
+/// The members of [`InstanceSecondaryInterfaceSpecificationRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InstanceSecondaryInterfaceSpecificationRequestMember {
+    DeleteOnTermination,
+    DeviceIndex,
+    PrivateIpAddresses,
+    PrivateIpAddressCount,
+    SecondarySubnetId,
+    InterfaceType,
+    NetworkCardIndex,
+}
+
+impl crate::members::MemberName for InstanceSecondaryInterfaceSpecificationRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            InstanceSecondaryInterfaceSpecificationRequestMember::DeleteOnTermination => "DeleteOnTermination",
+            InstanceSecondaryInterfaceSpecificationRequestMember::DeviceIndex => "DeviceIndex",
+            InstanceSecondaryInterfaceSpecificationRequestMember::PrivateIpAddresses => "PrivateIpAddresses",
+            InstanceSecondaryInterfaceSpecificationRequestMember::PrivateIpAddressCount => "PrivateIpAddressCount",
+            InstanceSecondaryInterfaceSpecificationRequestMember::SecondarySubnetId => "SecondarySubnetId",
+            InstanceSecondaryInterfaceSpecificationRequestMember::InterfaceType => "InterfaceType",
+            InstanceSecondaryInterfaceSpecificationRequestMember::NetworkCardIndex => "NetworkCardIndex",
+        }
+    }
+}
+
+impl crate::members::Members for InstanceSecondaryInterfaceSpecificationRequest {
+    type Member = InstanceSecondaryInterfaceSpecificationRequestMember;
+    fn present_members(&self) -> Vec<InstanceSecondaryInterfaceSpecificationRequestMember> {
+        let mut present = Vec::new();
+        if self.delete_on_termination.is_some() { present.push(InstanceSecondaryInterfaceSpecificationRequestMember::DeleteOnTermination); }
+        if self.device_index.is_some() { present.push(InstanceSecondaryInterfaceSpecificationRequestMember::DeviceIndex); }
+        if self.private_ip_addresses.is_some() { present.push(InstanceSecondaryInterfaceSpecificationRequestMember::PrivateIpAddresses); }
+        if self.private_ip_address_count.is_some() { present.push(InstanceSecondaryInterfaceSpecificationRequestMember::PrivateIpAddressCount); }
+        if self.secondary_subnet_id.is_some() { present.push(InstanceSecondaryInterfaceSpecificationRequestMember::SecondarySubnetId); }
+        if self.interface_type.is_some() { present.push(InstanceSecondaryInterfaceSpecificationRequestMember::InterfaceType); }
+        if self.network_card_index.is_some() { present.push(InstanceSecondaryInterfaceSpecificationRequestMember::NetworkCardIndex); }
+        present
+    }
+}
+
+impl Validate for InstanceSecondaryInterfaceSpecificationRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("PrivateIpAddresses", "PrivateIpAddress", |v| match &self.private_ip_addresses {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+        v.member("InterfaceType", "InterfaceType", |v| match &self.interface_type {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for InstanceSecondaryInterfaceSpecificationRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            delete_on_termination: d.field(n, "DeleteOnTermination", |d, n| d.boolean(n))?,
+            device_index: d.field(n, "DeviceIndex", |d, n| d.integer(n))?,
+            private_ip_addresses: d.field(n, "PrivateIpAddress", |d, n| d.list(n, |d, n| d.structure(n, InstanceSecondaryInterfacePrivateIpAddressRequest::from_query)))?,
+            private_ip_address_count: d.field(n, "PrivateIpAddressCount", |d, n| d.integer(n))?,
+            secondary_subnet_id: d.field(n, "SecondarySubnetId", |d, n| d.string(n))?,
+            interface_type: d.field(n, "InterfaceType", |d, n| d.enumeration(n))?,
+            network_card_index: d.field(n, "NetworkCardIndex", |d, n| d.integer(n))?,
+        })
+    }
+}
+
+/// `InstanceState` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceState {
+    pub code: Option<i32>,
+    pub name: Option<InstanceStateName>,
+}
+
+impl XmlEncode for InstanceState {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.code { w.number(crate::name!("code"), v); }
+        if let Some(v) = &self.name { w.string(crate::name!("name"), v.as_str()); }
+    }
+}
+
+/// `InstanceStateChange` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceStateChange {
+    pub instance_id: Option<String>,
+    pub current_state: Option<InstanceState>,
+    pub previous_state: Option<InstanceState>,
+}
+
+impl XmlEncode for InstanceStateChange {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.instance_id { w.string(crate::name!("instanceId"), v); }
+        if let Some(v) = &self.current_state { w.structure(crate::name!("currentState"), v); }
+        if let Some(v) = &self.previous_state { w.structure(crate::name!("previousState"), v); }
+    }
+}
+
+/// `InstanceStateName`: one of 6 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InstanceStateName {
+    /// `pending`
+    Pending,
+    /// `running`
+    Running,
+    /// `shutting-down`
+    ShuttingDown,
+    /// `terminated`
+    Terminated,
+    /// `stopping`
+    Stopping,
+    /// `stopped`
+    Stopped,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for InstanceStateName {
+    const VALUES: &'static [&'static str] = &["pending", "running", "shutting-down", "terminated", "stopping", "stopped"];
+    fn as_str(&self) -> &str {
+        match self {
+            InstanceStateName::Pending => "pending",
+            InstanceStateName::Running => "running",
+            InstanceStateName::ShuttingDown => "shutting-down",
+            InstanceStateName::Terminated => "terminated",
+            InstanceStateName::Stopping => "stopping",
+            InstanceStateName::Stopped => "stopped",
+            InstanceStateName::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "pending" => InstanceStateName::Pending,
+            "running" => InstanceStateName::Running,
+            "shutting-down" => InstanceStateName::ShuttingDown,
+            "terminated" => InstanceStateName::Terminated,
+            "stopping" => InstanceStateName::Stopping,
+            "stopped" => InstanceStateName::Stopped,
+            other => InstanceStateName::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, InstanceStateName::Unknown(_))
+    }
+}
+
+/// `InstanceStatus` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceStatus {
+    pub availability_zone: Option<String>,
+    pub availability_zone_id: Option<String>,
+    pub outpost_arn: Option<String>,
+    pub operator: Option<OperatorResponse>,
+    pub events: Option<Vec<InstanceStatusEvent>>,
+    pub instance_id: Option<String>,
+    pub instance_state: Option<InstanceState>,
+    pub instance_status: Option<InstanceStatusSummary>,
+    pub system_status: Option<InstanceStatusSummary>,
+    pub attached_ebs_status: Option<EbsStatusSummary>,
+}
+
+impl XmlEncode for InstanceStatus {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.availability_zone { w.string(crate::name!("availabilityZone"), v); }
+        if let Some(v) = &self.availability_zone_id { w.string(crate::name!("availabilityZoneId"), v); }
+        if let Some(v) = &self.outpost_arn { w.string(crate::name!("outpostArn"), v); }
+        if let Some(v) = &self.operator { w.structure(crate::name!("operator"), v); }
+        if let Some(v) = &self.events { w.list(crate::name!("eventsSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.instance_id { w.string(crate::name!("instanceId"), v); }
+        if let Some(v) = &self.instance_state { w.structure(crate::name!("instanceState"), v); }
+        if let Some(v) = &self.instance_status { w.structure(crate::name!("instanceStatus"), v); }
+        if let Some(v) = &self.system_status { w.structure(crate::name!("systemStatus"), v); }
+        if let Some(v) = &self.attached_ebs_status { w.structure(crate::name!("attachedEbsStatus"), v); }
+    }
+}
+
+/// `InstanceStatusDetails` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceStatusDetails {
+    pub impaired_since: Option<DateTime>,
+    pub name: Option<StatusName>,
+    pub status: Option<StatusType>,
+}
+
+impl XmlEncode for InstanceStatusDetails {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.impaired_since { w.timestamp(crate::name!("impairedSince"), *v); }
+        if let Some(v) = &self.name { w.string(crate::name!("name"), v.as_str()); }
+        if let Some(v) = &self.status { w.string(crate::name!("status"), v.as_str()); }
+    }
+}
+
+/// `InstanceStatusEvent` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceStatusEvent {
+    pub instance_event_id: Option<String>,
+    pub code: Option<EventCode>,
+    pub description: Option<String>,
+    pub not_after: Option<DateTime>,
+    pub not_before: Option<DateTime>,
+    pub not_before_deadline: Option<DateTime>,
+}
+
+impl XmlEncode for InstanceStatusEvent {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.instance_event_id { w.string(crate::name!("instanceEventId"), v); }
+        if let Some(v) = &self.code { w.string(crate::name!("code"), v.as_str()); }
+        if let Some(v) = &self.description { w.string(crate::name!("description"), v); }
+        if let Some(v) = &self.not_after { w.timestamp(crate::name!("notAfter"), *v); }
+        if let Some(v) = &self.not_before { w.timestamp(crate::name!("notBefore"), *v); }
+        if let Some(v) = &self.not_before_deadline { w.timestamp(crate::name!("notBeforeDeadline"), *v); }
+    }
+}
+
+/// `InstanceStatusSummary` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceStatusSummary {
+    pub details: Option<Vec<InstanceStatusDetails>>,
+    pub status: Option<SummaryStatus>,
+}
+
+impl XmlEncode for InstanceStatusSummary {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.details { w.list(crate::name!("details"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.status { w.string(crate::name!("status"), v.as_str()); }
+    }
+}
+
+/// `InstanceType`: one of 1212 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InstanceType {
+    /// `a1.medium`
+    A1Medium,
+    /// `a1.large`
+    A1Large,
+    /// `a1.xlarge`
+    A1Xlarge,
+    /// `a1.2xlarge`
+    A12xlarge,
+    /// `a1.4xlarge`
+    A14xlarge,
+    /// `a1.metal`
+    A1Metal,
+    /// `c1.medium`
+    C1Medium,
+    /// `c1.xlarge`
+    C1Xlarge,
+    /// `c3.large`
+    C3Large,
+    /// `c3.xlarge`
+    C3Xlarge,
+    /// `c3.2xlarge`
+    C32xlarge,
+    /// `c3.4xlarge`
+    C34xlarge,
+    /// `c3.8xlarge`
+    C38xlarge,
+    /// `c4.large`
+    C4Large,
+    /// `c4.xlarge`
+    C4Xlarge,
+    /// `c4.2xlarge`
+    C42xlarge,
+    /// `c4.4xlarge`
+    C44xlarge,
+    /// `c4.8xlarge`
+    C48xlarge,
+    /// `c5.large`
+    C5Large,
+    /// `c5.xlarge`
+    C5Xlarge,
+    /// `c5.2xlarge`
+    C52xlarge,
+    /// `c5.4xlarge`
+    C54xlarge,
+    /// `c5.9xlarge`
+    C59xlarge,
+    /// `c5.12xlarge`
+    C512xlarge,
+    /// `c5.18xlarge`
+    C518xlarge,
+    /// `c5.24xlarge`
+    C524xlarge,
+    /// `c5.metal`
+    C5Metal,
+    /// `c5a.large`
+    C5aLarge,
+    /// `c5a.xlarge`
+    C5aXlarge,
+    /// `c5a.2xlarge`
+    C5a2xlarge,
+    /// `c5a.4xlarge`
+    C5a4xlarge,
+    /// `c5a.8xlarge`
+    C5a8xlarge,
+    /// `c5a.12xlarge`
+    C5a12xlarge,
+    /// `c5a.16xlarge`
+    C5a16xlarge,
+    /// `c5a.24xlarge`
+    C5a24xlarge,
+    /// `c5ad.large`
+    C5adLarge,
+    /// `c5ad.xlarge`
+    C5adXlarge,
+    /// `c5ad.2xlarge`
+    C5ad2xlarge,
+    /// `c5ad.4xlarge`
+    C5ad4xlarge,
+    /// `c5ad.8xlarge`
+    C5ad8xlarge,
+    /// `c5ad.12xlarge`
+    C5ad12xlarge,
+    /// `c5ad.16xlarge`
+    C5ad16xlarge,
+    /// `c5ad.24xlarge`
+    C5ad24xlarge,
+    /// `c5d.large`
+    C5dLarge,
+    /// `c5d.xlarge`
+    C5dXlarge,
+    /// `c5d.2xlarge`
+    C5d2xlarge,
+    /// `c5d.4xlarge`
+    C5d4xlarge,
+    /// `c5d.9xlarge`
+    C5d9xlarge,
+    /// `c5d.12xlarge`
+    C5d12xlarge,
+    /// `c5d.18xlarge`
+    C5d18xlarge,
+    /// `c5d.24xlarge`
+    C5d24xlarge,
+    /// `c5d.metal`
+    C5dMetal,
+    /// `c5n.large`
+    C5nLarge,
+    /// `c5n.xlarge`
+    C5nXlarge,
+    /// `c5n.2xlarge`
+    C5n2xlarge,
+    /// `c5n.4xlarge`
+    C5n4xlarge,
+    /// `c5n.9xlarge`
+    C5n9xlarge,
+    /// `c5n.18xlarge`
+    C5n18xlarge,
+    /// `c5n.metal`
+    C5nMetal,
+    /// `c6g.medium`
+    C6gMedium,
+    /// `c6g.large`
+    C6gLarge,
+    /// `c6g.xlarge`
+    C6gXlarge,
+    /// `c6g.2xlarge`
+    C6g2xlarge,
+    /// `c6g.4xlarge`
+    C6g4xlarge,
+    /// `c6g.8xlarge`
+    C6g8xlarge,
+    /// `c6g.12xlarge`
+    C6g12xlarge,
+    /// `c6g.16xlarge`
+    C6g16xlarge,
+    /// `c6g.metal`
+    C6gMetal,
+    /// `c6gd.medium`
+    C6gdMedium,
+    /// `c6gd.large`
+    C6gdLarge,
+    /// `c6gd.xlarge`
+    C6gdXlarge,
+    /// `c6gd.2xlarge`
+    C6gd2xlarge,
+    /// `c6gd.4xlarge`
+    C6gd4xlarge,
+    /// `c6gd.8xlarge`
+    C6gd8xlarge,
+    /// `c6gd.12xlarge`
+    C6gd12xlarge,
+    /// `c6gd.16xlarge`
+    C6gd16xlarge,
+    /// `c6gd.metal`
+    C6gdMetal,
+    /// `c6gn.medium`
+    C6gnMedium,
+    /// `c6gn.large`
+    C6gnLarge,
+    /// `c6gn.xlarge`
+    C6gnXlarge,
+    /// `c6gn.2xlarge`
+    C6gn2xlarge,
+    /// `c6gn.4xlarge`
+    C6gn4xlarge,
+    /// `c6gn.8xlarge`
+    C6gn8xlarge,
+    /// `c6gn.12xlarge`
+    C6gn12xlarge,
+    /// `c6gn.16xlarge`
+    C6gn16xlarge,
+    /// `c6i.large`
+    C6iLarge,
+    /// `c6i.xlarge`
+    C6iXlarge,
+    /// `c6i.2xlarge`
+    C6i2xlarge,
+    /// `c6i.4xlarge`
+    C6i4xlarge,
+    /// `c6i.8xlarge`
+    C6i8xlarge,
+    /// `c6i.12xlarge`
+    C6i12xlarge,
+    /// `c6i.16xlarge`
+    C6i16xlarge,
+    /// `c6i.24xlarge`
+    C6i24xlarge,
+    /// `c6i.32xlarge`
+    C6i32xlarge,
+    /// `c6i.metal`
+    C6iMetal,
+    /// `cc1.4xlarge`
+    Cc14xlarge,
+    /// `cc2.8xlarge`
+    Cc28xlarge,
+    /// `cg1.4xlarge`
+    Cg14xlarge,
+    /// `cr1.8xlarge`
+    Cr18xlarge,
+    /// `d2.xlarge`
+    D2Xlarge,
+    /// `d2.2xlarge`
+    D22xlarge,
+    /// `d2.4xlarge`
+    D24xlarge,
+    /// `d2.8xlarge`
+    D28xlarge,
+    /// `d3.xlarge`
+    D3Xlarge,
+    /// `d3.2xlarge`
+    D32xlarge,
+    /// `d3.4xlarge`
+    D34xlarge,
+    /// `d3.8xlarge`
+    D38xlarge,
+    /// `d3en.xlarge`
+    D3enXlarge,
+    /// `d3en.2xlarge`
+    D3en2xlarge,
+    /// `d3en.4xlarge`
+    D3en4xlarge,
+    /// `d3en.6xlarge`
+    D3en6xlarge,
+    /// `d3en.8xlarge`
+    D3en8xlarge,
+    /// `d3en.12xlarge`
+    D3en12xlarge,
+    /// `dl1.24xlarge`
+    Dl124xlarge,
+    /// `f1.2xlarge`
+    F12xlarge,
+    /// `f1.4xlarge`
+    F14xlarge,
+    /// `f1.16xlarge`
+    F116xlarge,
+    /// `g2.2xlarge`
+    G22xlarge,
+    /// `g2.8xlarge`
+    G28xlarge,
+    /// `g3.4xlarge`
+    G34xlarge,
+    /// `g3.8xlarge`
+    G38xlarge,
+    /// `g3.16xlarge`
+    G316xlarge,
+    /// `g3s.xlarge`
+    G3sXlarge,
+    /// `g4ad.xlarge`
+    G4adXlarge,
+    /// `g4ad.2xlarge`
+    G4ad2xlarge,
+    /// `g4ad.4xlarge`
+    G4ad4xlarge,
+    /// `g4ad.8xlarge`
+    G4ad8xlarge,
+    /// `g4ad.16xlarge`
+    G4ad16xlarge,
+    /// `g4dn.xlarge`
+    G4dnXlarge,
+    /// `g4dn.2xlarge`
+    G4dn2xlarge,
+    /// `g4dn.4xlarge`
+    G4dn4xlarge,
+    /// `g4dn.8xlarge`
+    G4dn8xlarge,
+    /// `g4dn.12xlarge`
+    G4dn12xlarge,
+    /// `g4dn.16xlarge`
+    G4dn16xlarge,
+    /// `g4dn.metal`
+    G4dnMetal,
+    /// `g5.xlarge`
+    G5Xlarge,
+    /// `g5.2xlarge`
+    G52xlarge,
+    /// `g5.4xlarge`
+    G54xlarge,
+    /// `g5.8xlarge`
+    G58xlarge,
+    /// `g5.12xlarge`
+    G512xlarge,
+    /// `g5.16xlarge`
+    G516xlarge,
+    /// `g5.24xlarge`
+    G524xlarge,
+    /// `g5.48xlarge`
+    G548xlarge,
+    /// `g5g.xlarge`
+    G5gXlarge,
+    /// `g5g.2xlarge`
+    G5g2xlarge,
+    /// `g5g.4xlarge`
+    G5g4xlarge,
+    /// `g5g.8xlarge`
+    G5g8xlarge,
+    /// `g5g.16xlarge`
+    G5g16xlarge,
+    /// `g5g.metal`
+    G5gMetal,
+    /// `hi1.4xlarge`
+    Hi14xlarge,
+    /// `hpc6a.48xlarge`
+    Hpc6a48xlarge,
+    /// `hs1.8xlarge`
+    Hs18xlarge,
+    /// `h1.2xlarge`
+    H12xlarge,
+    /// `h1.4xlarge`
+    H14xlarge,
+    /// `h1.8xlarge`
+    H18xlarge,
+    /// `h1.16xlarge`
+    H116xlarge,
+    /// `i2.xlarge`
+    I2Xlarge,
+    /// `i2.2xlarge`
+    I22xlarge,
+    /// `i2.4xlarge`
+    I24xlarge,
+    /// `i2.8xlarge`
+    I28xlarge,
+    /// `i3.large`
+    I3Large,
+    /// `i3.xlarge`
+    I3Xlarge,
+    /// `i3.2xlarge`
+    I32xlarge,
+    /// `i3.4xlarge`
+    I34xlarge,
+    /// `i3.8xlarge`
+    I38xlarge,
+    /// `i3.16xlarge`
+    I316xlarge,
+    /// `i3.metal`
+    I3Metal,
+    /// `i3en.large`
+    I3enLarge,
+    /// `i3en.xlarge`
+    I3enXlarge,
+    /// `i3en.2xlarge`
+    I3en2xlarge,
+    /// `i3en.3xlarge`
+    I3en3xlarge,
+    /// `i3en.6xlarge`
+    I3en6xlarge,
+    /// `i3en.12xlarge`
+    I3en12xlarge,
+    /// `i3en.24xlarge`
+    I3en24xlarge,
+    /// `i3en.metal`
+    I3enMetal,
+    /// `im4gn.large`
+    Im4gnLarge,
+    /// `im4gn.xlarge`
+    Im4gnXlarge,
+    /// `im4gn.2xlarge`
+    Im4gn2xlarge,
+    /// `im4gn.4xlarge`
+    Im4gn4xlarge,
+    /// `im4gn.8xlarge`
+    Im4gn8xlarge,
+    /// `im4gn.16xlarge`
+    Im4gn16xlarge,
+    /// `inf1.xlarge`
+    Inf1Xlarge,
+    /// `inf1.2xlarge`
+    Inf12xlarge,
+    /// `inf1.6xlarge`
+    Inf16xlarge,
+    /// `inf1.24xlarge`
+    Inf124xlarge,
+    /// `is4gen.medium`
+    Is4genMedium,
+    /// `is4gen.large`
+    Is4genLarge,
+    /// `is4gen.xlarge`
+    Is4genXlarge,
+    /// `is4gen.2xlarge`
+    Is4gen2xlarge,
+    /// `is4gen.4xlarge`
+    Is4gen4xlarge,
+    /// `is4gen.8xlarge`
+    Is4gen8xlarge,
+    /// `m1.small`
+    M1Small,
+    /// `m1.medium`
+    M1Medium,
+    /// `m1.large`
+    M1Large,
+    /// `m1.xlarge`
+    M1Xlarge,
+    /// `m2.xlarge`
+    M2Xlarge,
+    /// `m2.2xlarge`
+    M22xlarge,
+    /// `m2.4xlarge`
+    M24xlarge,
+    /// `m3.medium`
+    M3Medium,
+    /// `m3.large`
+    M3Large,
+    /// `m3.xlarge`
+    M3Xlarge,
+    /// `m3.2xlarge`
+    M32xlarge,
+    /// `m4.large`
+    M4Large,
+    /// `m4.xlarge`
+    M4Xlarge,
+    /// `m4.2xlarge`
+    M42xlarge,
+    /// `m4.4xlarge`
+    M44xlarge,
+    /// `m4.10xlarge`
+    M410xlarge,
+    /// `m4.16xlarge`
+    M416xlarge,
+    /// `m5.large`
+    M5Large,
+    /// `m5.xlarge`
+    M5Xlarge,
+    /// `m5.2xlarge`
+    M52xlarge,
+    /// `m5.4xlarge`
+    M54xlarge,
+    /// `m5.8xlarge`
+    M58xlarge,
+    /// `m5.12xlarge`
+    M512xlarge,
+    /// `m5.16xlarge`
+    M516xlarge,
+    /// `m5.24xlarge`
+    M524xlarge,
+    /// `m5.metal`
+    M5Metal,
+    /// `m5a.large`
+    M5aLarge,
+    /// `m5a.xlarge`
+    M5aXlarge,
+    /// `m5a.2xlarge`
+    M5a2xlarge,
+    /// `m5a.4xlarge`
+    M5a4xlarge,
+    /// `m5a.8xlarge`
+    M5a8xlarge,
+    /// `m5a.12xlarge`
+    M5a12xlarge,
+    /// `m5a.16xlarge`
+    M5a16xlarge,
+    /// `m5a.24xlarge`
+    M5a24xlarge,
+    /// `m5ad.large`
+    M5adLarge,
+    /// `m5ad.xlarge`
+    M5adXlarge,
+    /// `m5ad.2xlarge`
+    M5ad2xlarge,
+    /// `m5ad.4xlarge`
+    M5ad4xlarge,
+    /// `m5ad.8xlarge`
+    M5ad8xlarge,
+    /// `m5ad.12xlarge`
+    M5ad12xlarge,
+    /// `m5ad.16xlarge`
+    M5ad16xlarge,
+    /// `m5ad.24xlarge`
+    M5ad24xlarge,
+    /// `m5d.large`
+    M5dLarge,
+    /// `m5d.xlarge`
+    M5dXlarge,
+    /// `m5d.2xlarge`
+    M5d2xlarge,
+    /// `m5d.4xlarge`
+    M5d4xlarge,
+    /// `m5d.8xlarge`
+    M5d8xlarge,
+    /// `m5d.12xlarge`
+    M5d12xlarge,
+    /// `m5d.16xlarge`
+    M5d16xlarge,
+    /// `m5d.24xlarge`
+    M5d24xlarge,
+    /// `m5d.metal`
+    M5dMetal,
+    /// `m5dn.large`
+    M5dnLarge,
+    /// `m5dn.xlarge`
+    M5dnXlarge,
+    /// `m5dn.2xlarge`
+    M5dn2xlarge,
+    /// `m5dn.4xlarge`
+    M5dn4xlarge,
+    /// `m5dn.8xlarge`
+    M5dn8xlarge,
+    /// `m5dn.12xlarge`
+    M5dn12xlarge,
+    /// `m5dn.16xlarge`
+    M5dn16xlarge,
+    /// `m5dn.24xlarge`
+    M5dn24xlarge,
+    /// `m5dn.metal`
+    M5dnMetal,
+    /// `m5n.large`
+    M5nLarge,
+    /// `m5n.xlarge`
+    M5nXlarge,
+    /// `m5n.2xlarge`
+    M5n2xlarge,
+    /// `m5n.4xlarge`
+    M5n4xlarge,
+    /// `m5n.8xlarge`
+    M5n8xlarge,
+    /// `m5n.12xlarge`
+    M5n12xlarge,
+    /// `m5n.16xlarge`
+    M5n16xlarge,
+    /// `m5n.24xlarge`
+    M5n24xlarge,
+    /// `m5n.metal`
+    M5nMetal,
+    /// `m5zn.large`
+    M5znLarge,
+    /// `m5zn.xlarge`
+    M5znXlarge,
+    /// `m5zn.2xlarge`
+    M5zn2xlarge,
+    /// `m5zn.3xlarge`
+    M5zn3xlarge,
+    /// `m5zn.6xlarge`
+    M5zn6xlarge,
+    /// `m5zn.12xlarge`
+    M5zn12xlarge,
+    /// `m5zn.metal`
+    M5znMetal,
+    /// `m6a.large`
+    M6aLarge,
+    /// `m6a.xlarge`
+    M6aXlarge,
+    /// `m6a.2xlarge`
+    M6a2xlarge,
+    /// `m6a.4xlarge`
+    M6a4xlarge,
+    /// `m6a.8xlarge`
+    M6a8xlarge,
+    /// `m6a.12xlarge`
+    M6a12xlarge,
+    /// `m6a.16xlarge`
+    M6a16xlarge,
+    /// `m6a.24xlarge`
+    M6a24xlarge,
+    /// `m6a.32xlarge`
+    M6a32xlarge,
+    /// `m6a.48xlarge`
+    M6a48xlarge,
+    /// `m6g.metal`
+    M6gMetal,
+    /// `m6g.medium`
+    M6gMedium,
+    /// `m6g.large`
+    M6gLarge,
+    /// `m6g.xlarge`
+    M6gXlarge,
+    /// `m6g.2xlarge`
+    M6g2xlarge,
+    /// `m6g.4xlarge`
+    M6g4xlarge,
+    /// `m6g.8xlarge`
+    M6g8xlarge,
+    /// `m6g.12xlarge`
+    M6g12xlarge,
+    /// `m6g.16xlarge`
+    M6g16xlarge,
+    /// `m6gd.metal`
+    M6gdMetal,
+    /// `m6gd.medium`
+    M6gdMedium,
+    /// `m6gd.large`
+    M6gdLarge,
+    /// `m6gd.xlarge`
+    M6gdXlarge,
+    /// `m6gd.2xlarge`
+    M6gd2xlarge,
+    /// `m6gd.4xlarge`
+    M6gd4xlarge,
+    /// `m6gd.8xlarge`
+    M6gd8xlarge,
+    /// `m6gd.12xlarge`
+    M6gd12xlarge,
+    /// `m6gd.16xlarge`
+    M6gd16xlarge,
+    /// `m6i.large`
+    M6iLarge,
+    /// `m6i.xlarge`
+    M6iXlarge,
+    /// `m6i.2xlarge`
+    M6i2xlarge,
+    /// `m6i.4xlarge`
+    M6i4xlarge,
+    /// `m6i.8xlarge`
+    M6i8xlarge,
+    /// `m6i.12xlarge`
+    M6i12xlarge,
+    /// `m6i.16xlarge`
+    M6i16xlarge,
+    /// `m6i.24xlarge`
+    M6i24xlarge,
+    /// `m6i.32xlarge`
+    M6i32xlarge,
+    /// `m6i.metal`
+    M6iMetal,
+    /// `mac1.metal`
+    Mac1Metal,
+    /// `p2.xlarge`
+    P2Xlarge,
+    /// `p2.8xlarge`
+    P28xlarge,
+    /// `p2.16xlarge`
+    P216xlarge,
+    /// `p3.2xlarge`
+    P32xlarge,
+    /// `p3.8xlarge`
+    P38xlarge,
+    /// `p3.16xlarge`
+    P316xlarge,
+    /// `p3dn.24xlarge`
+    P3dn24xlarge,
+    /// `p4d.24xlarge`
+    P4d24xlarge,
+    /// `r3.large`
+    R3Large,
+    /// `r3.xlarge`
+    R3Xlarge,
+    /// `r3.2xlarge`
+    R32xlarge,
+    /// `r3.4xlarge`
+    R34xlarge,
+    /// `r3.8xlarge`
+    R38xlarge,
+    /// `r4.large`
+    R4Large,
+    /// `r4.xlarge`
+    R4Xlarge,
+    /// `r4.2xlarge`
+    R42xlarge,
+    /// `r4.4xlarge`
+    R44xlarge,
+    /// `r4.8xlarge`
+    R48xlarge,
+    /// `r4.16xlarge`
+    R416xlarge,
+    /// `r5.large`
+    R5Large,
+    /// `r5.xlarge`
+    R5Xlarge,
+    /// `r5.2xlarge`
+    R52xlarge,
+    /// `r5.4xlarge`
+    R54xlarge,
+    /// `r5.8xlarge`
+    R58xlarge,
+    /// `r5.12xlarge`
+    R512xlarge,
+    /// `r5.16xlarge`
+    R516xlarge,
+    /// `r5.24xlarge`
+    R524xlarge,
+    /// `r5.metal`
+    R5Metal,
+    /// `r5a.large`
+    R5aLarge,
+    /// `r5a.xlarge`
+    R5aXlarge,
+    /// `r5a.2xlarge`
+    R5a2xlarge,
+    /// `r5a.4xlarge`
+    R5a4xlarge,
+    /// `r5a.8xlarge`
+    R5a8xlarge,
+    /// `r5a.12xlarge`
+    R5a12xlarge,
+    /// `r5a.16xlarge`
+    R5a16xlarge,
+    /// `r5a.24xlarge`
+    R5a24xlarge,
+    /// `r5ad.large`
+    R5adLarge,
+    /// `r5ad.xlarge`
+    R5adXlarge,
+    /// `r5ad.2xlarge`
+    R5ad2xlarge,
+    /// `r5ad.4xlarge`
+    R5ad4xlarge,
+    /// `r5ad.8xlarge`
+    R5ad8xlarge,
+    /// `r5ad.12xlarge`
+    R5ad12xlarge,
+    /// `r5ad.16xlarge`
+    R5ad16xlarge,
+    /// `r5ad.24xlarge`
+    R5ad24xlarge,
+    /// `r5b.large`
+    R5bLarge,
+    /// `r5b.xlarge`
+    R5bXlarge,
+    /// `r5b.2xlarge`
+    R5b2xlarge,
+    /// `r5b.4xlarge`
+    R5b4xlarge,
+    /// `r5b.8xlarge`
+    R5b8xlarge,
+    /// `r5b.12xlarge`
+    R5b12xlarge,
+    /// `r5b.16xlarge`
+    R5b16xlarge,
+    /// `r5b.24xlarge`
+    R5b24xlarge,
+    /// `r5b.metal`
+    R5bMetal,
+    /// `r5d.large`
+    R5dLarge,
+    /// `r5d.xlarge`
+    R5dXlarge,
+    /// `r5d.2xlarge`
+    R5d2xlarge,
+    /// `r5d.4xlarge`
+    R5d4xlarge,
+    /// `r5d.8xlarge`
+    R5d8xlarge,
+    /// `r5d.12xlarge`
+    R5d12xlarge,
+    /// `r5d.16xlarge`
+    R5d16xlarge,
+    /// `r5d.24xlarge`
+    R5d24xlarge,
+    /// `r5d.metal`
+    R5dMetal,
+    /// `r5dn.large`
+    R5dnLarge,
+    /// `r5dn.xlarge`
+    R5dnXlarge,
+    /// `r5dn.2xlarge`
+    R5dn2xlarge,
+    /// `r5dn.4xlarge`
+    R5dn4xlarge,
+    /// `r5dn.8xlarge`
+    R5dn8xlarge,
+    /// `r5dn.12xlarge`
+    R5dn12xlarge,
+    /// `r5dn.16xlarge`
+    R5dn16xlarge,
+    /// `r5dn.24xlarge`
+    R5dn24xlarge,
+    /// `r5dn.metal`
+    R5dnMetal,
+    /// `r5n.large`
+    R5nLarge,
+    /// `r5n.xlarge`
+    R5nXlarge,
+    /// `r5n.2xlarge`
+    R5n2xlarge,
+    /// `r5n.4xlarge`
+    R5n4xlarge,
+    /// `r5n.8xlarge`
+    R5n8xlarge,
+    /// `r5n.12xlarge`
+    R5n12xlarge,
+    /// `r5n.16xlarge`
+    R5n16xlarge,
+    /// `r5n.24xlarge`
+    R5n24xlarge,
+    /// `r5n.metal`
+    R5nMetal,
+    /// `r6g.medium`
+    R6gMedium,
+    /// `r6g.large`
+    R6gLarge,
+    /// `r6g.xlarge`
+    R6gXlarge,
+    /// `r6g.2xlarge`
+    R6g2xlarge,
+    /// `r6g.4xlarge`
+    R6g4xlarge,
+    /// `r6g.8xlarge`
+    R6g8xlarge,
+    /// `r6g.12xlarge`
+    R6g12xlarge,
+    /// `r6g.16xlarge`
+    R6g16xlarge,
+    /// `r6g.metal`
+    R6gMetal,
+    /// `r6gd.medium`
+    R6gdMedium,
+    /// `r6gd.large`
+    R6gdLarge,
+    /// `r6gd.xlarge`
+    R6gdXlarge,
+    /// `r6gd.2xlarge`
+    R6gd2xlarge,
+    /// `r6gd.4xlarge`
+    R6gd4xlarge,
+    /// `r6gd.8xlarge`
+    R6gd8xlarge,
+    /// `r6gd.12xlarge`
+    R6gd12xlarge,
+    /// `r6gd.16xlarge`
+    R6gd16xlarge,
+    /// `r6gd.metal`
+    R6gdMetal,
+    /// `r6i.large`
+    R6iLarge,
+    /// `r6i.xlarge`
+    R6iXlarge,
+    /// `r6i.2xlarge`
+    R6i2xlarge,
+    /// `r6i.4xlarge`
+    R6i4xlarge,
+    /// `r6i.8xlarge`
+    R6i8xlarge,
+    /// `r6i.12xlarge`
+    R6i12xlarge,
+    /// `r6i.16xlarge`
+    R6i16xlarge,
+    /// `r6i.24xlarge`
+    R6i24xlarge,
+    /// `r6i.32xlarge`
+    R6i32xlarge,
+    /// `r6i.metal`
+    R6iMetal,
+    /// `t1.micro`
+    T1Micro,
+    /// `t2.nano`
+    T2Nano,
+    /// `t2.micro`
+    T2Micro,
+    /// `t2.small`
+    T2Small,
+    /// `t2.medium`
+    T2Medium,
+    /// `t2.large`
+    T2Large,
+    /// `t2.xlarge`
+    T2Xlarge,
+    /// `t2.2xlarge`
+    T22xlarge,
+    /// `t3.nano`
+    T3Nano,
+    /// `t3.micro`
+    T3Micro,
+    /// `t3.small`
+    T3Small,
+    /// `t3.medium`
+    T3Medium,
+    /// `t3.large`
+    T3Large,
+    /// `t3.xlarge`
+    T3Xlarge,
+    /// `t3.2xlarge`
+    T32xlarge,
+    /// `t3a.nano`
+    T3aNano,
+    /// `t3a.micro`
+    T3aMicro,
+    /// `t3a.small`
+    T3aSmall,
+    /// `t3a.medium`
+    T3aMedium,
+    /// `t3a.large`
+    T3aLarge,
+    /// `t3a.xlarge`
+    T3aXlarge,
+    /// `t3a.2xlarge`
+    T3a2xlarge,
+    /// `t4g.nano`
+    T4gNano,
+    /// `t4g.micro`
+    T4gMicro,
+    /// `t4g.small`
+    T4gSmall,
+    /// `t4g.medium`
+    T4gMedium,
+    /// `t4g.large`
+    T4gLarge,
+    /// `t4g.xlarge`
+    T4gXlarge,
+    /// `t4g.2xlarge`
+    T4g2xlarge,
+    /// `u-6tb1.56xlarge`
+    U6tb156xlarge,
+    /// `u-6tb1.112xlarge`
+    U6tb1112xlarge,
+    /// `u-9tb1.112xlarge`
+    U9tb1112xlarge,
+    /// `u-12tb1.112xlarge`
+    U12tb1112xlarge,
+    /// `u-6tb1.metal`
+    U6tb1Metal,
+    /// `u-9tb1.metal`
+    U9tb1Metal,
+    /// `u-12tb1.metal`
+    U12tb1Metal,
+    /// `u-18tb1.metal`
+    U18tb1Metal,
+    /// `u-24tb1.metal`
+    U24tb1Metal,
+    /// `vt1.3xlarge`
+    Vt13xlarge,
+    /// `vt1.6xlarge`
+    Vt16xlarge,
+    /// `vt1.24xlarge`
+    Vt124xlarge,
+    /// `x1.16xlarge`
+    X116xlarge,
+    /// `x1.32xlarge`
+    X132xlarge,
+    /// `x1e.xlarge`
+    X1eXlarge,
+    /// `x1e.2xlarge`
+    X1e2xlarge,
+    /// `x1e.4xlarge`
+    X1e4xlarge,
+    /// `x1e.8xlarge`
+    X1e8xlarge,
+    /// `x1e.16xlarge`
+    X1e16xlarge,
+    /// `x1e.32xlarge`
+    X1e32xlarge,
+    /// `x2iezn.2xlarge`
+    X2iezn2xlarge,
+    /// `x2iezn.4xlarge`
+    X2iezn4xlarge,
+    /// `x2iezn.6xlarge`
+    X2iezn6xlarge,
+    /// `x2iezn.8xlarge`
+    X2iezn8xlarge,
+    /// `x2iezn.12xlarge`
+    X2iezn12xlarge,
+    /// `x2iezn.metal`
+    X2ieznMetal,
+    /// `x2gd.medium`
+    X2gdMedium,
+    /// `x2gd.large`
+    X2gdLarge,
+    /// `x2gd.xlarge`
+    X2gdXlarge,
+    /// `x2gd.2xlarge`
+    X2gd2xlarge,
+    /// `x2gd.4xlarge`
+    X2gd4xlarge,
+    /// `x2gd.8xlarge`
+    X2gd8xlarge,
+    /// `x2gd.12xlarge`
+    X2gd12xlarge,
+    /// `x2gd.16xlarge`
+    X2gd16xlarge,
+    /// `x2gd.metal`
+    X2gdMetal,
+    /// `z1d.large`
+    Z1dLarge,
+    /// `z1d.xlarge`
+    Z1dXlarge,
+    /// `z1d.2xlarge`
+    Z1d2xlarge,
+    /// `z1d.3xlarge`
+    Z1d3xlarge,
+    /// `z1d.6xlarge`
+    Z1d6xlarge,
+    /// `z1d.12xlarge`
+    Z1d12xlarge,
+    /// `z1d.metal`
+    Z1dMetal,
+    /// `x2idn.16xlarge`
+    X2idn16xlarge,
+    /// `x2idn.24xlarge`
+    X2idn24xlarge,
+    /// `x2idn.32xlarge`
+    X2idn32xlarge,
+    /// `x2iedn.xlarge`
+    X2iednXlarge,
+    /// `x2iedn.2xlarge`
+    X2iedn2xlarge,
+    /// `x2iedn.4xlarge`
+    X2iedn4xlarge,
+    /// `x2iedn.8xlarge`
+    X2iedn8xlarge,
+    /// `x2iedn.16xlarge`
+    X2iedn16xlarge,
+    /// `x2iedn.24xlarge`
+    X2iedn24xlarge,
+    /// `x2iedn.32xlarge`
+    X2iedn32xlarge,
+    /// `c6a.large`
+    C6aLarge,
+    /// `c6a.xlarge`
+    C6aXlarge,
+    /// `c6a.2xlarge`
+    C6a2xlarge,
+    /// `c6a.4xlarge`
+    C6a4xlarge,
+    /// `c6a.8xlarge`
+    C6a8xlarge,
+    /// `c6a.12xlarge`
+    C6a12xlarge,
+    /// `c6a.16xlarge`
+    C6a16xlarge,
+    /// `c6a.24xlarge`
+    C6a24xlarge,
+    /// `c6a.32xlarge`
+    C6a32xlarge,
+    /// `c6a.48xlarge`
+    C6a48xlarge,
+    /// `c6a.metal`
+    C6aMetal,
+    /// `m6a.metal`
+    M6aMetal,
+    /// `i4i.large`
+    I4iLarge,
+    /// `i4i.xlarge`
+    I4iXlarge,
+    /// `i4i.2xlarge`
+    I4i2xlarge,
+    /// `i4i.4xlarge`
+    I4i4xlarge,
+    /// `i4i.8xlarge`
+    I4i8xlarge,
+    /// `i4i.16xlarge`
+    I4i16xlarge,
+    /// `i4i.32xlarge`
+    I4i32xlarge,
+    /// `i4i.metal`
+    I4iMetal,
+    /// `x2idn.metal`
+    X2idnMetal,
+    /// `x2iedn.metal`
+    X2iednMetal,
+    /// `c7g.medium`
+    C7gMedium,
+    /// `c7g.large`
+    C7gLarge,
+    /// `c7g.xlarge`
+    C7gXlarge,
+    /// `c7g.2xlarge`
+    C7g2xlarge,
+    /// `c7g.4xlarge`
+    C7g4xlarge,
+    /// `c7g.8xlarge`
+    C7g8xlarge,
+    /// `c7g.12xlarge`
+    C7g12xlarge,
+    /// `c7g.16xlarge`
+    C7g16xlarge,
+    /// `mac2.metal`
+    Mac2Metal,
+    /// `c6id.large`
+    C6idLarge,
+    /// `c6id.xlarge`
+    C6idXlarge,
+    /// `c6id.2xlarge`
+    C6id2xlarge,
+    /// `c6id.4xlarge`
+    C6id4xlarge,
+    /// `c6id.8xlarge`
+    C6id8xlarge,
+    /// `c6id.12xlarge`
+    C6id12xlarge,
+    /// `c6id.16xlarge`
+    C6id16xlarge,
+    /// `c6id.24xlarge`
+    C6id24xlarge,
+    /// `c6id.32xlarge`
+    C6id32xlarge,
+    /// `c6id.metal`
+    C6idMetal,
+    /// `m6id.large`
+    M6idLarge,
+    /// `m6id.xlarge`
+    M6idXlarge,
+    /// `m6id.2xlarge`
+    M6id2xlarge,
+    /// `m6id.4xlarge`
+    M6id4xlarge,
+    /// `m6id.8xlarge`
+    M6id8xlarge,
+    /// `m6id.12xlarge`
+    M6id12xlarge,
+    /// `m6id.16xlarge`
+    M6id16xlarge,
+    /// `m6id.24xlarge`
+    M6id24xlarge,
+    /// `m6id.32xlarge`
+    M6id32xlarge,
+    /// `m6id.metal`
+    M6idMetal,
+    /// `r6id.large`
+    R6idLarge,
+    /// `r6id.xlarge`
+    R6idXlarge,
+    /// `r6id.2xlarge`
+    R6id2xlarge,
+    /// `r6id.4xlarge`
+    R6id4xlarge,
+    /// `r6id.8xlarge`
+    R6id8xlarge,
+    /// `r6id.12xlarge`
+    R6id12xlarge,
+    /// `r6id.16xlarge`
+    R6id16xlarge,
+    /// `r6id.24xlarge`
+    R6id24xlarge,
+    /// `r6id.32xlarge`
+    R6id32xlarge,
+    /// `r6id.metal`
+    R6idMetal,
+    /// `r6a.large`
+    R6aLarge,
+    /// `r6a.xlarge`
+    R6aXlarge,
+    /// `r6a.2xlarge`
+    R6a2xlarge,
+    /// `r6a.4xlarge`
+    R6a4xlarge,
+    /// `r6a.8xlarge`
+    R6a8xlarge,
+    /// `r6a.12xlarge`
+    R6a12xlarge,
+    /// `r6a.16xlarge`
+    R6a16xlarge,
+    /// `r6a.24xlarge`
+    R6a24xlarge,
+    /// `r6a.32xlarge`
+    R6a32xlarge,
+    /// `r6a.48xlarge`
+    R6a48xlarge,
+    /// `r6a.metal`
+    R6aMetal,
+    /// `p4de.24xlarge`
+    P4de24xlarge,
+    /// `u-3tb1.56xlarge`
+    U3tb156xlarge,
+    /// `u-18tb1.112xlarge`
+    U18tb1112xlarge,
+    /// `u-24tb1.112xlarge`
+    U24tb1112xlarge,
+    /// `trn1.2xlarge`
+    Trn12xlarge,
+    /// `trn1.32xlarge`
+    Trn132xlarge,
+    /// `hpc6id.32xlarge`
+    Hpc6id32xlarge,
+    /// `c6in.large`
+    C6inLarge,
+    /// `c6in.xlarge`
+    C6inXlarge,
+    /// `c6in.2xlarge`
+    C6in2xlarge,
+    /// `c6in.4xlarge`
+    C6in4xlarge,
+    /// `c6in.8xlarge`
+    C6in8xlarge,
+    /// `c6in.12xlarge`
+    C6in12xlarge,
+    /// `c6in.16xlarge`
+    C6in16xlarge,
+    /// `c6in.24xlarge`
+    C6in24xlarge,
+    /// `c6in.32xlarge`
+    C6in32xlarge,
+    /// `m6in.large`
+    M6inLarge,
+    /// `m6in.xlarge`
+    M6inXlarge,
+    /// `m6in.2xlarge`
+    M6in2xlarge,
+    /// `m6in.4xlarge`
+    M6in4xlarge,
+    /// `m6in.8xlarge`
+    M6in8xlarge,
+    /// `m6in.12xlarge`
+    M6in12xlarge,
+    /// `m6in.16xlarge`
+    M6in16xlarge,
+    /// `m6in.24xlarge`
+    M6in24xlarge,
+    /// `m6in.32xlarge`
+    M6in32xlarge,
+    /// `m6idn.large`
+    M6idnLarge,
+    /// `m6idn.xlarge`
+    M6idnXlarge,
+    /// `m6idn.2xlarge`
+    M6idn2xlarge,
+    /// `m6idn.4xlarge`
+    M6idn4xlarge,
+    /// `m6idn.8xlarge`
+    M6idn8xlarge,
+    /// `m6idn.12xlarge`
+    M6idn12xlarge,
+    /// `m6idn.16xlarge`
+    M6idn16xlarge,
+    /// `m6idn.24xlarge`
+    M6idn24xlarge,
+    /// `m6idn.32xlarge`
+    M6idn32xlarge,
+    /// `r6in.large`
+    R6inLarge,
+    /// `r6in.xlarge`
+    R6inXlarge,
+    /// `r6in.2xlarge`
+    R6in2xlarge,
+    /// `r6in.4xlarge`
+    R6in4xlarge,
+    /// `r6in.8xlarge`
+    R6in8xlarge,
+    /// `r6in.12xlarge`
+    R6in12xlarge,
+    /// `r6in.16xlarge`
+    R6in16xlarge,
+    /// `r6in.24xlarge`
+    R6in24xlarge,
+    /// `r6in.32xlarge`
+    R6in32xlarge,
+    /// `r6idn.large`
+    R6idnLarge,
+    /// `r6idn.xlarge`
+    R6idnXlarge,
+    /// `r6idn.2xlarge`
+    R6idn2xlarge,
+    /// `r6idn.4xlarge`
+    R6idn4xlarge,
+    /// `r6idn.8xlarge`
+    R6idn8xlarge,
+    /// `r6idn.12xlarge`
+    R6idn12xlarge,
+    /// `r6idn.16xlarge`
+    R6idn16xlarge,
+    /// `r6idn.24xlarge`
+    R6idn24xlarge,
+    /// `r6idn.32xlarge`
+    R6idn32xlarge,
+    /// `c7g.metal`
+    C7gMetal,
+    /// `m7g.medium`
+    M7gMedium,
+    /// `m7g.large`
+    M7gLarge,
+    /// `m7g.xlarge`
+    M7gXlarge,
+    /// `m7g.2xlarge`
+    M7g2xlarge,
+    /// `m7g.4xlarge`
+    M7g4xlarge,
+    /// `m7g.8xlarge`
+    M7g8xlarge,
+    /// `m7g.12xlarge`
+    M7g12xlarge,
+    /// `m7g.16xlarge`
+    M7g16xlarge,
+    /// `m7g.metal`
+    M7gMetal,
+    /// `r7g.medium`
+    R7gMedium,
+    /// `r7g.large`
+    R7gLarge,
+    /// `r7g.xlarge`
+    R7gXlarge,
+    /// `r7g.2xlarge`
+    R7g2xlarge,
+    /// `r7g.4xlarge`
+    R7g4xlarge,
+    /// `r7g.8xlarge`
+    R7g8xlarge,
+    /// `r7g.12xlarge`
+    R7g12xlarge,
+    /// `r7g.16xlarge`
+    R7g16xlarge,
+    /// `r7g.metal`
+    R7gMetal,
+    /// `c6in.metal`
+    C6inMetal,
+    /// `m6in.metal`
+    M6inMetal,
+    /// `m6idn.metal`
+    M6idnMetal,
+    /// `r6in.metal`
+    R6inMetal,
+    /// `r6idn.metal`
+    R6idnMetal,
+    /// `inf2.xlarge`
+    Inf2Xlarge,
+    /// `inf2.8xlarge`
+    Inf28xlarge,
+    /// `inf2.24xlarge`
+    Inf224xlarge,
+    /// `inf2.48xlarge`
+    Inf248xlarge,
+    /// `trn1n.32xlarge`
+    Trn1n32xlarge,
+    /// `i4g.large`
+    I4gLarge,
+    /// `i4g.xlarge`
+    I4gXlarge,
+    /// `i4g.2xlarge`
+    I4g2xlarge,
+    /// `i4g.4xlarge`
+    I4g4xlarge,
+    /// `i4g.8xlarge`
+    I4g8xlarge,
+    /// `i4g.16xlarge`
+    I4g16xlarge,
+    /// `hpc7g.4xlarge`
+    Hpc7g4xlarge,
+    /// `hpc7g.8xlarge`
+    Hpc7g8xlarge,
+    /// `hpc7g.16xlarge`
+    Hpc7g16xlarge,
+    /// `c7gn.medium`
+    C7gnMedium,
+    /// `c7gn.large`
+    C7gnLarge,
+    /// `c7gn.xlarge`
+    C7gnXlarge,
+    /// `c7gn.2xlarge`
+    C7gn2xlarge,
+    /// `c7gn.4xlarge`
+    C7gn4xlarge,
+    /// `c7gn.8xlarge`
+    C7gn8xlarge,
+    /// `c7gn.12xlarge`
+    C7gn12xlarge,
+    /// `c7gn.16xlarge`
+    C7gn16xlarge,
+    /// `p5.48xlarge`
+    P548xlarge,
+    /// `m7i.large`
+    M7iLarge,
+    /// `m7i.xlarge`
+    M7iXlarge,
+    /// `m7i.2xlarge`
+    M7i2xlarge,
+    /// `m7i.4xlarge`
+    M7i4xlarge,
+    /// `m7i.8xlarge`
+    M7i8xlarge,
+    /// `m7i.12xlarge`
+    M7i12xlarge,
+    /// `m7i.16xlarge`
+    M7i16xlarge,
+    /// `m7i.24xlarge`
+    M7i24xlarge,
+    /// `m7i.48xlarge`
+    M7i48xlarge,
+    /// `m7i-flex.large`
+    M7iFlexLarge,
+    /// `m7i-flex.xlarge`
+    M7iFlexXlarge,
+    /// `m7i-flex.2xlarge`
+    M7iFlex2xlarge,
+    /// `m7i-flex.4xlarge`
+    M7iFlex4xlarge,
+    /// `m7i-flex.8xlarge`
+    M7iFlex8xlarge,
+    /// `m7a.medium`
+    M7aMedium,
+    /// `m7a.large`
+    M7aLarge,
+    /// `m7a.xlarge`
+    M7aXlarge,
+    /// `m7a.2xlarge`
+    M7a2xlarge,
+    /// `m7a.4xlarge`
+    M7a4xlarge,
+    /// `m7a.8xlarge`
+    M7a8xlarge,
+    /// `m7a.12xlarge`
+    M7a12xlarge,
+    /// `m7a.16xlarge`
+    M7a16xlarge,
+    /// `m7a.24xlarge`
+    M7a24xlarge,
+    /// `m7a.32xlarge`
+    M7a32xlarge,
+    /// `m7a.48xlarge`
+    M7a48xlarge,
+    /// `m7a.metal-48xl`
+    M7aMetal48xl,
+    /// `hpc7a.12xlarge`
+    Hpc7a12xlarge,
+    /// `hpc7a.24xlarge`
+    Hpc7a24xlarge,
+    /// `hpc7a.48xlarge`
+    Hpc7a48xlarge,
+    /// `hpc7a.96xlarge`
+    Hpc7a96xlarge,
+    /// `c7gd.medium`
+    C7gdMedium,
+    /// `c7gd.large`
+    C7gdLarge,
+    /// `c7gd.xlarge`
+    C7gdXlarge,
+    /// `c7gd.2xlarge`
+    C7gd2xlarge,
+    /// `c7gd.4xlarge`
+    C7gd4xlarge,
+    /// `c7gd.8xlarge`
+    C7gd8xlarge,
+    /// `c7gd.12xlarge`
+    C7gd12xlarge,
+    /// `c7gd.16xlarge`
+    C7gd16xlarge,
+    /// `m7gd.medium`
+    M7gdMedium,
+    /// `m7gd.large`
+    M7gdLarge,
+    /// `m7gd.xlarge`
+    M7gdXlarge,
+    /// `m7gd.2xlarge`
+    M7gd2xlarge,
+    /// `m7gd.4xlarge`
+    M7gd4xlarge,
+    /// `m7gd.8xlarge`
+    M7gd8xlarge,
+    /// `m7gd.12xlarge`
+    M7gd12xlarge,
+    /// `m7gd.16xlarge`
+    M7gd16xlarge,
+    /// `r7gd.medium`
+    R7gdMedium,
+    /// `r7gd.large`
+    R7gdLarge,
+    /// `r7gd.xlarge`
+    R7gdXlarge,
+    /// `r7gd.2xlarge`
+    R7gd2xlarge,
+    /// `r7gd.4xlarge`
+    R7gd4xlarge,
+    /// `r7gd.8xlarge`
+    R7gd8xlarge,
+    /// `r7gd.12xlarge`
+    R7gd12xlarge,
+    /// `r7gd.16xlarge`
+    R7gd16xlarge,
+    /// `r7a.medium`
+    R7aMedium,
+    /// `r7a.large`
+    R7aLarge,
+    /// `r7a.xlarge`
+    R7aXlarge,
+    /// `r7a.2xlarge`
+    R7a2xlarge,
+    /// `r7a.4xlarge`
+    R7a4xlarge,
+    /// `r7a.8xlarge`
+    R7a8xlarge,
+    /// `r7a.12xlarge`
+    R7a12xlarge,
+    /// `r7a.16xlarge`
+    R7a16xlarge,
+    /// `r7a.24xlarge`
+    R7a24xlarge,
+    /// `r7a.32xlarge`
+    R7a32xlarge,
+    /// `r7a.48xlarge`
+    R7a48xlarge,
+    /// `c7i.large`
+    C7iLarge,
+    /// `c7i.xlarge`
+    C7iXlarge,
+    /// `c7i.2xlarge`
+    C7i2xlarge,
+    /// `c7i.4xlarge`
+    C7i4xlarge,
+    /// `c7i.8xlarge`
+    C7i8xlarge,
+    /// `c7i.12xlarge`
+    C7i12xlarge,
+    /// `c7i.16xlarge`
+    C7i16xlarge,
+    /// `c7i.24xlarge`
+    C7i24xlarge,
+    /// `c7i.48xlarge`
+    C7i48xlarge,
+    /// `mac2-m2pro.metal`
+    Mac2M2proMetal,
+    /// `r7iz.large`
+    R7izLarge,
+    /// `r7iz.xlarge`
+    R7izXlarge,
+    /// `r7iz.2xlarge`
+    R7iz2xlarge,
+    /// `r7iz.4xlarge`
+    R7iz4xlarge,
+    /// `r7iz.8xlarge`
+    R7iz8xlarge,
+    /// `r7iz.12xlarge`
+    R7iz12xlarge,
+    /// `r7iz.16xlarge`
+    R7iz16xlarge,
+    /// `r7iz.32xlarge`
+    R7iz32xlarge,
+    /// `c7a.medium`
+    C7aMedium,
+    /// `c7a.large`
+    C7aLarge,
+    /// `c7a.xlarge`
+    C7aXlarge,
+    /// `c7a.2xlarge`
+    C7a2xlarge,
+    /// `c7a.4xlarge`
+    C7a4xlarge,
+    /// `c7a.8xlarge`
+    C7a8xlarge,
+    /// `c7a.12xlarge`
+    C7a12xlarge,
+    /// `c7a.16xlarge`
+    C7a16xlarge,
+    /// `c7a.24xlarge`
+    C7a24xlarge,
+    /// `c7a.32xlarge`
+    C7a32xlarge,
+    /// `c7a.48xlarge`
+    C7a48xlarge,
+    /// `c7a.metal-48xl`
+    C7aMetal48xl,
+    /// `r7a.metal-48xl`
+    R7aMetal48xl,
+    /// `r7i.large`
+    R7iLarge,
+    /// `r7i.xlarge`
+    R7iXlarge,
+    /// `r7i.2xlarge`
+    R7i2xlarge,
+    /// `r7i.4xlarge`
+    R7i4xlarge,
+    /// `r7i.8xlarge`
+    R7i8xlarge,
+    /// `r7i.12xlarge`
+    R7i12xlarge,
+    /// `r7i.16xlarge`
+    R7i16xlarge,
+    /// `r7i.24xlarge`
+    R7i24xlarge,
+    /// `r7i.48xlarge`
+    R7i48xlarge,
+    /// `dl2q.24xlarge`
+    Dl2q24xlarge,
+    /// `mac2-m2.metal`
+    Mac2M2Metal,
+    /// `i4i.12xlarge`
+    I4i12xlarge,
+    /// `i4i.24xlarge`
+    I4i24xlarge,
+    /// `c7i.metal-24xl`
+    C7iMetal24xl,
+    /// `c7i.metal-48xl`
+    C7iMetal48xl,
+    /// `m7i.metal-24xl`
+    M7iMetal24xl,
+    /// `m7i.metal-48xl`
+    M7iMetal48xl,
+    /// `r7i.metal-24xl`
+    R7iMetal24xl,
+    /// `r7i.metal-48xl`
+    R7iMetal48xl,
+    /// `r7iz.metal-16xl`
+    R7izMetal16xl,
+    /// `r7iz.metal-32xl`
+    R7izMetal32xl,
+    /// `c7gd.metal`
+    C7gdMetal,
+    /// `m7gd.metal`
+    M7gdMetal,
+    /// `r7gd.metal`
+    R7gdMetal,
+    /// `g6.xlarge`
+    G6Xlarge,
+    /// `g6.2xlarge`
+    G62xlarge,
+    /// `g6.4xlarge`
+    G64xlarge,
+    /// `g6.8xlarge`
+    G68xlarge,
+    /// `g6.12xlarge`
+    G612xlarge,
+    /// `g6.16xlarge`
+    G616xlarge,
+    /// `g6.24xlarge`
+    G624xlarge,
+    /// `g6.48xlarge`
+    G648xlarge,
+    /// `gr6.4xlarge`
+    Gr64xlarge,
+    /// `gr6.8xlarge`
+    Gr68xlarge,
+    /// `c7i-flex.large`
+    C7iFlexLarge,
+    /// `c7i-flex.xlarge`
+    C7iFlexXlarge,
+    /// `c7i-flex.2xlarge`
+    C7iFlex2xlarge,
+    /// `c7i-flex.4xlarge`
+    C7iFlex4xlarge,
+    /// `c7i-flex.8xlarge`
+    C7iFlex8xlarge,
+    /// `u7i-12tb.224xlarge`
+    U7i12tb224xlarge,
+    /// `u7in-16tb.224xlarge`
+    U7in16tb224xlarge,
+    /// `u7in-24tb.224xlarge`
+    U7in24tb224xlarge,
+    /// `u7in-32tb.224xlarge`
+    U7in32tb224xlarge,
+    /// `u7ib-12tb.224xlarge`
+    U7ib12tb224xlarge,
+    /// `c7gn.metal`
+    C7gnMetal,
+    /// `r8g.medium`
+    R8gMedium,
+    /// `r8g.large`
+    R8gLarge,
+    /// `r8g.xlarge`
+    R8gXlarge,
+    /// `r8g.2xlarge`
+    R8g2xlarge,
+    /// `r8g.4xlarge`
+    R8g4xlarge,
+    /// `r8g.8xlarge`
+    R8g8xlarge,
+    /// `r8g.12xlarge`
+    R8g12xlarge,
+    /// `r8g.16xlarge`
+    R8g16xlarge,
+    /// `r8g.24xlarge`
+    R8g24xlarge,
+    /// `r8g.48xlarge`
+    R8g48xlarge,
+    /// `r8g.metal-24xl`
+    R8gMetal24xl,
+    /// `r8g.metal-48xl`
+    R8gMetal48xl,
+    /// `mac2-m1ultra.metal`
+    Mac2M1ultraMetal,
+    /// `g6e.xlarge`
+    G6eXlarge,
+    /// `g6e.2xlarge`
+    G6e2xlarge,
+    /// `g6e.4xlarge`
+    G6e4xlarge,
+    /// `g6e.8xlarge`
+    G6e8xlarge,
+    /// `g6e.12xlarge`
+    G6e12xlarge,
+    /// `g6e.16xlarge`
+    G6e16xlarge,
+    /// `g6e.24xlarge`
+    G6e24xlarge,
+    /// `g6e.48xlarge`
+    G6e48xlarge,
+    /// `c8g.medium`
+    C8gMedium,
+    /// `c8g.large`
+    C8gLarge,
+    /// `c8g.xlarge`
+    C8gXlarge,
+    /// `c8g.2xlarge`
+    C8g2xlarge,
+    /// `c8g.4xlarge`
+    C8g4xlarge,
+    /// `c8g.8xlarge`
+    C8g8xlarge,
+    /// `c8g.12xlarge`
+    C8g12xlarge,
+    /// `c8g.16xlarge`
+    C8g16xlarge,
+    /// `c8g.24xlarge`
+    C8g24xlarge,
+    /// `c8g.48xlarge`
+    C8g48xlarge,
+    /// `c8g.metal-24xl`
+    C8gMetal24xl,
+    /// `c8g.metal-48xl`
+    C8gMetal48xl,
+    /// `m8g.medium`
+    M8gMedium,
+    /// `m8g.large`
+    M8gLarge,
+    /// `m8g.xlarge`
+    M8gXlarge,
+    /// `m8g.2xlarge`
+    M8g2xlarge,
+    /// `m8g.4xlarge`
+    M8g4xlarge,
+    /// `m8g.8xlarge`
+    M8g8xlarge,
+    /// `m8g.12xlarge`
+    M8g12xlarge,
+    /// `m8g.16xlarge`
+    M8g16xlarge,
+    /// `m8g.24xlarge`
+    M8g24xlarge,
+    /// `m8g.48xlarge`
+    M8g48xlarge,
+    /// `m8g.metal-24xl`
+    M8gMetal24xl,
+    /// `m8g.metal-48xl`
+    M8gMetal48xl,
+    /// `x8g.medium`
+    X8gMedium,
+    /// `x8g.large`
+    X8gLarge,
+    /// `x8g.xlarge`
+    X8gXlarge,
+    /// `x8g.2xlarge`
+    X8g2xlarge,
+    /// `x8g.4xlarge`
+    X8g4xlarge,
+    /// `x8g.8xlarge`
+    X8g8xlarge,
+    /// `x8g.12xlarge`
+    X8g12xlarge,
+    /// `x8g.16xlarge`
+    X8g16xlarge,
+    /// `x8g.24xlarge`
+    X8g24xlarge,
+    /// `x8g.48xlarge`
+    X8g48xlarge,
+    /// `x8g.metal-24xl`
+    X8gMetal24xl,
+    /// `x8g.metal-48xl`
+    X8gMetal48xl,
+    /// `i7ie.large`
+    I7ieLarge,
+    /// `i7ie.xlarge`
+    I7ieXlarge,
+    /// `i7ie.2xlarge`
+    I7ie2xlarge,
+    /// `i7ie.3xlarge`
+    I7ie3xlarge,
+    /// `i7ie.6xlarge`
+    I7ie6xlarge,
+    /// `i7ie.12xlarge`
+    I7ie12xlarge,
+    /// `i7ie.18xlarge`
+    I7ie18xlarge,
+    /// `i7ie.24xlarge`
+    I7ie24xlarge,
+    /// `i7ie.48xlarge`
+    I7ie48xlarge,
+    /// `i8g.large`
+    I8gLarge,
+    /// `i8g.xlarge`
+    I8gXlarge,
+    /// `i8g.2xlarge`
+    I8g2xlarge,
+    /// `i8g.4xlarge`
+    I8g4xlarge,
+    /// `i8g.8xlarge`
+    I8g8xlarge,
+    /// `i8g.12xlarge`
+    I8g12xlarge,
+    /// `i8g.16xlarge`
+    I8g16xlarge,
+    /// `i8g.24xlarge`
+    I8g24xlarge,
+    /// `i8g.metal-24xl`
+    I8gMetal24xl,
+    /// `u7i-6tb.112xlarge`
+    U7i6tb112xlarge,
+    /// `u7i-8tb.112xlarge`
+    U7i8tb112xlarge,
+    /// `u7inh-32tb.480xlarge`
+    U7inh32tb480xlarge,
+    /// `p5e.48xlarge`
+    P5e48xlarge,
+    /// `p5en.48xlarge`
+    P5en48xlarge,
+    /// `f2.12xlarge`
+    F212xlarge,
+    /// `f2.48xlarge`
+    F248xlarge,
+    /// `trn2.48xlarge`
+    Trn248xlarge,
+    /// `c7i-flex.12xlarge`
+    C7iFlex12xlarge,
+    /// `c7i-flex.16xlarge`
+    C7iFlex16xlarge,
+    /// `m7i-flex.12xlarge`
+    M7iFlex12xlarge,
+    /// `m7i-flex.16xlarge`
+    M7iFlex16xlarge,
+    /// `i7ie.metal-24xl`
+    I7ieMetal24xl,
+    /// `i7ie.metal-48xl`
+    I7ieMetal48xl,
+    /// `i8g.48xlarge`
+    I8g48xlarge,
+    /// `c8gd.medium`
+    C8gdMedium,
+    /// `c8gd.large`
+    C8gdLarge,
+    /// `c8gd.xlarge`
+    C8gdXlarge,
+    /// `c8gd.2xlarge`
+    C8gd2xlarge,
+    /// `c8gd.4xlarge`
+    C8gd4xlarge,
+    /// `c8gd.8xlarge`
+    C8gd8xlarge,
+    /// `c8gd.12xlarge`
+    C8gd12xlarge,
+    /// `c8gd.16xlarge`
+    C8gd16xlarge,
+    /// `c8gd.24xlarge`
+    C8gd24xlarge,
+    /// `c8gd.48xlarge`
+    C8gd48xlarge,
+    /// `c8gd.metal-24xl`
+    C8gdMetal24xl,
+    /// `c8gd.metal-48xl`
+    C8gdMetal48xl,
+    /// `i7i.large`
+    I7iLarge,
+    /// `i7i.xlarge`
+    I7iXlarge,
+    /// `i7i.2xlarge`
+    I7i2xlarge,
+    /// `i7i.4xlarge`
+    I7i4xlarge,
+    /// `i7i.8xlarge`
+    I7i8xlarge,
+    /// `i7i.12xlarge`
+    I7i12xlarge,
+    /// `i7i.16xlarge`
+    I7i16xlarge,
+    /// `i7i.24xlarge`
+    I7i24xlarge,
+    /// `i7i.48xlarge`
+    I7i48xlarge,
+    /// `i7i.metal-24xl`
+    I7iMetal24xl,
+    /// `i7i.metal-48xl`
+    I7iMetal48xl,
+    /// `p6-b200.48xlarge`
+    P6B20048xlarge,
+    /// `m8gd.medium`
+    M8gdMedium,
+    /// `m8gd.large`
+    M8gdLarge,
+    /// `m8gd.xlarge`
+    M8gdXlarge,
+    /// `m8gd.2xlarge`
+    M8gd2xlarge,
+    /// `m8gd.4xlarge`
+    M8gd4xlarge,
+    /// `m8gd.8xlarge`
+    M8gd8xlarge,
+    /// `m8gd.12xlarge`
+    M8gd12xlarge,
+    /// `m8gd.16xlarge`
+    M8gd16xlarge,
+    /// `m8gd.24xlarge`
+    M8gd24xlarge,
+    /// `m8gd.48xlarge`
+    M8gd48xlarge,
+    /// `m8gd.metal-24xl`
+    M8gdMetal24xl,
+    /// `m8gd.metal-48xl`
+    M8gdMetal48xl,
+    /// `r8gd.medium`
+    R8gdMedium,
+    /// `r8gd.large`
+    R8gdLarge,
+    /// `r8gd.xlarge`
+    R8gdXlarge,
+    /// `r8gd.2xlarge`
+    R8gd2xlarge,
+    /// `r8gd.4xlarge`
+    R8gd4xlarge,
+    /// `r8gd.8xlarge`
+    R8gd8xlarge,
+    /// `r8gd.12xlarge`
+    R8gd12xlarge,
+    /// `r8gd.16xlarge`
+    R8gd16xlarge,
+    /// `r8gd.24xlarge`
+    R8gd24xlarge,
+    /// `r8gd.48xlarge`
+    R8gd48xlarge,
+    /// `r8gd.metal-24xl`
+    R8gdMetal24xl,
+    /// `r8gd.metal-48xl`
+    R8gdMetal48xl,
+    /// `c8gn.medium`
+    C8gnMedium,
+    /// `c8gn.large`
+    C8gnLarge,
+    /// `c8gn.xlarge`
+    C8gnXlarge,
+    /// `c8gn.2xlarge`
+    C8gn2xlarge,
+    /// `c8gn.4xlarge`
+    C8gn4xlarge,
+    /// `c8gn.8xlarge`
+    C8gn8xlarge,
+    /// `c8gn.12xlarge`
+    C8gn12xlarge,
+    /// `c8gn.16xlarge`
+    C8gn16xlarge,
+    /// `c8gn.24xlarge`
+    C8gn24xlarge,
+    /// `c8gn.48xlarge`
+    C8gn48xlarge,
+    /// `c8gn.metal-24xl`
+    C8gnMetal24xl,
+    /// `c8gn.metal-48xl`
+    C8gnMetal48xl,
+    /// `f2.6xlarge`
+    F26xlarge,
+    /// `p6e-gb200.36xlarge`
+    P6eGb20036xlarge,
+    /// `g6f.large`
+    G6fLarge,
+    /// `g6f.xlarge`
+    G6fXlarge,
+    /// `g6f.2xlarge`
+    G6f2xlarge,
+    /// `g6f.4xlarge`
+    G6f4xlarge,
+    /// `gr6f.4xlarge`
+    Gr6f4xlarge,
+    /// `p5.4xlarge`
+    P54xlarge,
+    /// `r8i.large`
+    R8iLarge,
+    /// `r8i.xlarge`
+    R8iXlarge,
+    /// `r8i.2xlarge`
+    R8i2xlarge,
+    /// `r8i.4xlarge`
+    R8i4xlarge,
+    /// `r8i.8xlarge`
+    R8i8xlarge,
+    /// `r8i.12xlarge`
+    R8i12xlarge,
+    /// `r8i.16xlarge`
+    R8i16xlarge,
+    /// `r8i.24xlarge`
+    R8i24xlarge,
+    /// `r8i.32xlarge`
+    R8i32xlarge,
+    /// `r8i.48xlarge`
+    R8i48xlarge,
+    /// `r8i.96xlarge`
+    R8i96xlarge,
+    /// `r8i.metal-48xl`
+    R8iMetal48xl,
+    /// `r8i.metal-96xl`
+    R8iMetal96xl,
+    /// `r8i-flex.large`
+    R8iFlexLarge,
+    /// `r8i-flex.xlarge`
+    R8iFlexXlarge,
+    /// `r8i-flex.2xlarge`
+    R8iFlex2xlarge,
+    /// `r8i-flex.4xlarge`
+    R8iFlex4xlarge,
+    /// `r8i-flex.8xlarge`
+    R8iFlex8xlarge,
+    /// `r8i-flex.12xlarge`
+    R8iFlex12xlarge,
+    /// `r8i-flex.16xlarge`
+    R8iFlex16xlarge,
+    /// `m8i.large`
+    M8iLarge,
+    /// `m8i.xlarge`
+    M8iXlarge,
+    /// `m8i.2xlarge`
+    M8i2xlarge,
+    /// `m8i.4xlarge`
+    M8i4xlarge,
+    /// `m8i.8xlarge`
+    M8i8xlarge,
+    /// `m8i.12xlarge`
+    M8i12xlarge,
+    /// `m8i.16xlarge`
+    M8i16xlarge,
+    /// `m8i.24xlarge`
+    M8i24xlarge,
+    /// `m8i.32xlarge`
+    M8i32xlarge,
+    /// `m8i.48xlarge`
+    M8i48xlarge,
+    /// `m8i.96xlarge`
+    M8i96xlarge,
+    /// `m8i.metal-48xl`
+    M8iMetal48xl,
+    /// `m8i.metal-96xl`
+    M8iMetal96xl,
+    /// `m8i-flex.large`
+    M8iFlexLarge,
+    /// `m8i-flex.xlarge`
+    M8iFlexXlarge,
+    /// `m8i-flex.2xlarge`
+    M8iFlex2xlarge,
+    /// `m8i-flex.4xlarge`
+    M8iFlex4xlarge,
+    /// `m8i-flex.8xlarge`
+    M8iFlex8xlarge,
+    /// `m8i-flex.12xlarge`
+    M8iFlex12xlarge,
+    /// `m8i-flex.16xlarge`
+    M8iFlex16xlarge,
+    /// `i8ge.large`
+    I8geLarge,
+    /// `i8ge.xlarge`
+    I8geXlarge,
+    /// `i8ge.2xlarge`
+    I8ge2xlarge,
+    /// `i8ge.3xlarge`
+    I8ge3xlarge,
+    /// `i8ge.6xlarge`
+    I8ge6xlarge,
+    /// `i8ge.12xlarge`
+    I8ge12xlarge,
+    /// `i8ge.18xlarge`
+    I8ge18xlarge,
+    /// `i8ge.24xlarge`
+    I8ge24xlarge,
+    /// `i8ge.48xlarge`
+    I8ge48xlarge,
+    /// `i8ge.metal-24xl`
+    I8geMetal24xl,
+    /// `i8ge.metal-48xl`
+    I8geMetal48xl,
+    /// `mac-m4.metal`
+    MacM4Metal,
+    /// `mac-m4pro.metal`
+    MacM4proMetal,
+    /// `r8gn.medium`
+    R8gnMedium,
+    /// `r8gn.large`
+    R8gnLarge,
+    /// `r8gn.xlarge`
+    R8gnXlarge,
+    /// `r8gn.2xlarge`
+    R8gn2xlarge,
+    /// `r8gn.4xlarge`
+    R8gn4xlarge,
+    /// `r8gn.8xlarge`
+    R8gn8xlarge,
+    /// `r8gn.12xlarge`
+    R8gn12xlarge,
+    /// `r8gn.16xlarge`
+    R8gn16xlarge,
+    /// `r8gn.24xlarge`
+    R8gn24xlarge,
+    /// `r8gn.48xlarge`
+    R8gn48xlarge,
+    /// `r8gn.metal-24xl`
+    R8gnMetal24xl,
+    /// `r8gn.metal-48xl`
+    R8gnMetal48xl,
+    /// `c8i.large`
+    C8iLarge,
+    /// `c8i.xlarge`
+    C8iXlarge,
+    /// `c8i.2xlarge`
+    C8i2xlarge,
+    /// `c8i.4xlarge`
+    C8i4xlarge,
+    /// `c8i.8xlarge`
+    C8i8xlarge,
+    /// `c8i.12xlarge`
+    C8i12xlarge,
+    /// `c8i.16xlarge`
+    C8i16xlarge,
+    /// `c8i.24xlarge`
+    C8i24xlarge,
+    /// `c8i.32xlarge`
+    C8i32xlarge,
+    /// `c8i.48xlarge`
+    C8i48xlarge,
+    /// `c8i.96xlarge`
+    C8i96xlarge,
+    /// `c8i.metal-48xl`
+    C8iMetal48xl,
+    /// `c8i.metal-96xl`
+    C8iMetal96xl,
+    /// `c8i-flex.large`
+    C8iFlexLarge,
+    /// `c8i-flex.xlarge`
+    C8iFlexXlarge,
+    /// `c8i-flex.2xlarge`
+    C8iFlex2xlarge,
+    /// `c8i-flex.4xlarge`
+    C8iFlex4xlarge,
+    /// `c8i-flex.8xlarge`
+    C8iFlex8xlarge,
+    /// `c8i-flex.12xlarge`
+    C8iFlex12xlarge,
+    /// `c8i-flex.16xlarge`
+    C8iFlex16xlarge,
+    /// `r8gb.medium`
+    R8gbMedium,
+    /// `r8gb.large`
+    R8gbLarge,
+    /// `r8gb.xlarge`
+    R8gbXlarge,
+    /// `r8gb.2xlarge`
+    R8gb2xlarge,
+    /// `r8gb.4xlarge`
+    R8gb4xlarge,
+    /// `r8gb.8xlarge`
+    R8gb8xlarge,
+    /// `r8gb.12xlarge`
+    R8gb12xlarge,
+    /// `r8gb.16xlarge`
+    R8gb16xlarge,
+    /// `r8gb.24xlarge`
+    R8gb24xlarge,
+    /// `r8gb.metal-24xl`
+    R8gbMetal24xl,
+    /// `m8a.medium`
+    M8aMedium,
+    /// `m8a.large`
+    M8aLarge,
+    /// `m8a.xlarge`
+    M8aXlarge,
+    /// `m8a.2xlarge`
+    M8a2xlarge,
+    /// `m8a.4xlarge`
+    M8a4xlarge,
+    /// `m8a.8xlarge`
+    M8a8xlarge,
+    /// `m8a.12xlarge`
+    M8a12xlarge,
+    /// `m8a.16xlarge`
+    M8a16xlarge,
+    /// `m8a.24xlarge`
+    M8a24xlarge,
+    /// `m8a.48xlarge`
+    M8a48xlarge,
+    /// `m8a.metal-24xl`
+    M8aMetal24xl,
+    /// `m8a.metal-48xl`
+    M8aMetal48xl,
+    /// `trn2.3xlarge`
+    Trn23xlarge,
+    /// `r8a.medium`
+    R8aMedium,
+    /// `r8a.large`
+    R8aLarge,
+    /// `r8a.xlarge`
+    R8aXlarge,
+    /// `r8a.2xlarge`
+    R8a2xlarge,
+    /// `r8a.4xlarge`
+    R8a4xlarge,
+    /// `r8a.8xlarge`
+    R8a8xlarge,
+    /// `r8a.12xlarge`
+    R8a12xlarge,
+    /// `r8a.16xlarge`
+    R8a16xlarge,
+    /// `r8a.24xlarge`
+    R8a24xlarge,
+    /// `r8a.48xlarge`
+    R8a48xlarge,
+    /// `r8a.metal-24xl`
+    R8aMetal24xl,
+    /// `r8a.metal-48xl`
+    R8aMetal48xl,
+    /// `p6-b300.48xlarge`
+    P6B30048xlarge,
+    /// `c8a.medium`
+    C8aMedium,
+    /// `c8a.large`
+    C8aLarge,
+    /// `c8a.xlarge`
+    C8aXlarge,
+    /// `c8a.2xlarge`
+    C8a2xlarge,
+    /// `c8a.4xlarge`
+    C8a4xlarge,
+    /// `c8a.8xlarge`
+    C8a8xlarge,
+    /// `c8a.12xlarge`
+    C8a12xlarge,
+    /// `c8a.16xlarge`
+    C8a16xlarge,
+    /// `c8a.24xlarge`
+    C8a24xlarge,
+    /// `c8a.48xlarge`
+    C8a48xlarge,
+    /// `c8a.metal-24xl`
+    C8aMetal24xl,
+    /// `c8a.metal-48xl`
+    C8aMetal48xl,
+    /// `c8gb.12xlarge`
+    C8gb12xlarge,
+    /// `c8gb.16xlarge`
+    C8gb16xlarge,
+    /// `c8gb.24xlarge`
+    C8gb24xlarge,
+    /// `c8gb.2xlarge`
+    C8gb2xlarge,
+    /// `c8gb.4xlarge`
+    C8gb4xlarge,
+    /// `c8gb.8xlarge`
+    C8gb8xlarge,
+    /// `c8gb.large`
+    C8gbLarge,
+    /// `c8gb.medium`
+    C8gbMedium,
+    /// `c8gb.metal-24xl`
+    C8gbMetal24xl,
+    /// `c8gb.xlarge`
+    C8gbXlarge,
+    /// `c8gb.48xlarge`
+    C8gb48xlarge,
+    /// `c8gb.metal-48xl`
+    C8gbMetal48xl,
+    /// `m8gb.12xlarge`
+    M8gb12xlarge,
+    /// `m8gb.16xlarge`
+    M8gb16xlarge,
+    /// `m8gb.24xlarge`
+    M8gb24xlarge,
+    /// `m8gb.2xlarge`
+    M8gb2xlarge,
+    /// `m8gb.4xlarge`
+    M8gb4xlarge,
+    /// `m8gb.8xlarge`
+    M8gb8xlarge,
+    /// `m8gb.large`
+    M8gbLarge,
+    /// `m8gb.medium`
+    M8gbMedium,
+    /// `m8gb.xlarge`
+    M8gbXlarge,
+    /// `m8gb.48xlarge`
+    M8gb48xlarge,
+    /// `m8gb.metal-24xl`
+    M8gbMetal24xl,
+    /// `m8gb.metal-48xl`
+    M8gbMetal48xl,
+    /// `m8gn.12xlarge`
+    M8gn12xlarge,
+    /// `m8gn.16xlarge`
+    M8gn16xlarge,
+    /// `m8gn.24xlarge`
+    M8gn24xlarge,
+    /// `m8gn.2xlarge`
+    M8gn2xlarge,
+    /// `m8gn.48xlarge`
+    M8gn48xlarge,
+    /// `m8gn.4xlarge`
+    M8gn4xlarge,
+    /// `m8gn.8xlarge`
+    M8gn8xlarge,
+    /// `m8gn.large`
+    M8gnLarge,
+    /// `m8gn.medium`
+    M8gnMedium,
+    /// `m8gn.xlarge`
+    M8gnXlarge,
+    /// `m8gn.metal-24xl`
+    M8gnMetal24xl,
+    /// `m8gn.metal-48xl`
+    M8gnMetal48xl,
+    /// `x8aedz.12xlarge`
+    X8aedz12xlarge,
+    /// `x8aedz.24xlarge`
+    X8aedz24xlarge,
+    /// `x8aedz.3xlarge`
+    X8aedz3xlarge,
+    /// `x8aedz.6xlarge`
+    X8aedz6xlarge,
+    /// `x8aedz.large`
+    X8aedzLarge,
+    /// `x8aedz.metal-12xl`
+    X8aedzMetal12xl,
+    /// `x8aedz.metal-24xl`
+    X8aedzMetal24xl,
+    /// `x8aedz.xlarge`
+    X8aedzXlarge,
+    /// `m8azn.medium`
+    M8aznMedium,
+    /// `m8azn.large`
+    M8aznLarge,
+    /// `m8azn.xlarge`
+    M8aznXlarge,
+    /// `m8azn.3xlarge`
+    M8azn3xlarge,
+    /// `m8azn.6xlarge`
+    M8azn6xlarge,
+    /// `m8azn.12xlarge`
+    M8azn12xlarge,
+    /// `m8azn.24xlarge`
+    M8azn24xlarge,
+    /// `m8azn.metal-12xl`
+    M8aznMetal12xl,
+    /// `m8azn.metal-24xl`
+    M8aznMetal24xl,
+    /// `x8i.large`
+    X8iLarge,
+    /// `x8i.xlarge`
+    X8iXlarge,
+    /// `x8i.2xlarge`
+    X8i2xlarge,
+    /// `x8i.4xlarge`
+    X8i4xlarge,
+    /// `x8i.8xlarge`
+    X8i8xlarge,
+    /// `x8i.12xlarge`
+    X8i12xlarge,
+    /// `x8i.16xlarge`
+    X8i16xlarge,
+    /// `x8i.24xlarge`
+    X8i24xlarge,
+    /// `x8i.32xlarge`
+    X8i32xlarge,
+    /// `x8i.48xlarge`
+    X8i48xlarge,
+    /// `x8i.64xlarge`
+    X8i64xlarge,
+    /// `x8i.96xlarge`
+    X8i96xlarge,
+    /// `x8i.metal-48xl`
+    X8iMetal48xl,
+    /// `x8i.metal-96xl`
+    X8iMetal96xl,
+    /// `mac-m4max.metal`
+    MacM4maxMetal,
+    /// `g7e.2xlarge`
+    G7e2xlarge,
+    /// `g7e.4xlarge`
+    G7e4xlarge,
+    /// `g7e.8xlarge`
+    G7e8xlarge,
+    /// `g7e.12xlarge`
+    G7e12xlarge,
+    /// `g7e.24xlarge`
+    G7e24xlarge,
+    /// `g7e.48xlarge`
+    G7e48xlarge,
+    /// `r8id.large`
+    R8idLarge,
+    /// `r8id.xlarge`
+    R8idXlarge,
+    /// `r8id.2xlarge`
+    R8id2xlarge,
+    /// `r8id.4xlarge`
+    R8id4xlarge,
+    /// `r8id.8xlarge`
+    R8id8xlarge,
+    /// `r8id.12xlarge`
+    R8id12xlarge,
+    /// `r8id.16xlarge`
+    R8id16xlarge,
+    /// `r8id.24xlarge`
+    R8id24xlarge,
+    /// `r8id.32xlarge`
+    R8id32xlarge,
+    /// `r8id.48xlarge`
+    R8id48xlarge,
+    /// `r8id.96xlarge`
+    R8id96xlarge,
+    /// `r8id.metal-48xl`
+    R8idMetal48xl,
+    /// `r8id.metal-96xl`
+    R8idMetal96xl,
+    /// `c8id.large`
+    C8idLarge,
+    /// `c8id.xlarge`
+    C8idXlarge,
+    /// `c8id.2xlarge`
+    C8id2xlarge,
+    /// `c8id.4xlarge`
+    C8id4xlarge,
+    /// `c8id.8xlarge`
+    C8id8xlarge,
+    /// `c8id.12xlarge`
+    C8id12xlarge,
+    /// `c8id.16xlarge`
+    C8id16xlarge,
+    /// `c8id.24xlarge`
+    C8id24xlarge,
+    /// `c8id.32xlarge`
+    C8id32xlarge,
+    /// `c8id.48xlarge`
+    C8id48xlarge,
+    /// `c8id.96xlarge`
+    C8id96xlarge,
+    /// `c8id.metal-48xl`
+    C8idMetal48xl,
+    /// `c8id.metal-96xl`
+    C8idMetal96xl,
+    /// `m8id.large`
+    M8idLarge,
+    /// `m8id.xlarge`
+    M8idXlarge,
+    /// `m8id.2xlarge`
+    M8id2xlarge,
+    /// `m8id.4xlarge`
+    M8id4xlarge,
+    /// `m8id.8xlarge`
+    M8id8xlarge,
+    /// `m8id.12xlarge`
+    M8id12xlarge,
+    /// `m8id.16xlarge`
+    M8id16xlarge,
+    /// `m8id.24xlarge`
+    M8id24xlarge,
+    /// `m8id.32xlarge`
+    M8id32xlarge,
+    /// `m8id.48xlarge`
+    M8id48xlarge,
+    /// `m8id.96xlarge`
+    M8id96xlarge,
+    /// `m8id.metal-48xl`
+    M8idMetal48xl,
+    /// `m8id.metal-96xl`
+    M8idMetal96xl,
+    /// `hpc8a.96xlarge`
+    Hpc8a96xlarge,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for InstanceType {
+    const VALUES: &'static [&'static str] = &["a1.medium", "a1.large", "a1.xlarge", "a1.2xlarge", "a1.4xlarge", "a1.metal", "c1.medium", "c1.xlarge", "c3.large", "c3.xlarge", "c3.2xlarge", "c3.4xlarge", "c3.8xlarge", "c4.large", "c4.xlarge", "c4.2xlarge", "c4.4xlarge", "c4.8xlarge", "c5.large", "c5.xlarge", "c5.2xlarge", "c5.4xlarge", "c5.9xlarge", "c5.12xlarge", "c5.18xlarge", "c5.24xlarge", "c5.metal", "c5a.large", "c5a.xlarge", "c5a.2xlarge", "c5a.4xlarge", "c5a.8xlarge", "c5a.12xlarge", "c5a.16xlarge", "c5a.24xlarge", "c5ad.large", "c5ad.xlarge", "c5ad.2xlarge", "c5ad.4xlarge", "c5ad.8xlarge", "c5ad.12xlarge", "c5ad.16xlarge", "c5ad.24xlarge", "c5d.large", "c5d.xlarge", "c5d.2xlarge", "c5d.4xlarge", "c5d.9xlarge", "c5d.12xlarge", "c5d.18xlarge", "c5d.24xlarge", "c5d.metal", "c5n.large", "c5n.xlarge", "c5n.2xlarge", "c5n.4xlarge", "c5n.9xlarge", "c5n.18xlarge", "c5n.metal", "c6g.medium", "c6g.large", "c6g.xlarge", "c6g.2xlarge", "c6g.4xlarge", "c6g.8xlarge", "c6g.12xlarge", "c6g.16xlarge", "c6g.metal", "c6gd.medium", "c6gd.large", "c6gd.xlarge", "c6gd.2xlarge", "c6gd.4xlarge", "c6gd.8xlarge", "c6gd.12xlarge", "c6gd.16xlarge", "c6gd.metal", "c6gn.medium", "c6gn.large", "c6gn.xlarge", "c6gn.2xlarge", "c6gn.4xlarge", "c6gn.8xlarge", "c6gn.12xlarge", "c6gn.16xlarge", "c6i.large", "c6i.xlarge", "c6i.2xlarge", "c6i.4xlarge", "c6i.8xlarge", "c6i.12xlarge", "c6i.16xlarge", "c6i.24xlarge", "c6i.32xlarge", "c6i.metal", "cc1.4xlarge", "cc2.8xlarge", "cg1.4xlarge", "cr1.8xlarge", "d2.xlarge", "d2.2xlarge", "d2.4xlarge", "d2.8xlarge", "d3.xlarge", "d3.2xlarge", "d3.4xlarge", "d3.8xlarge", "d3en.xlarge", "d3en.2xlarge", "d3en.4xlarge", "d3en.6xlarge", "d3en.8xlarge", "d3en.12xlarge", "dl1.24xlarge", "f1.2xlarge", "f1.4xlarge", "f1.16xlarge", "g2.2xlarge", "g2.8xlarge", "g3.4xlarge", "g3.8xlarge", "g3.16xlarge", "g3s.xlarge", "g4ad.xlarge", "g4ad.2xlarge", "g4ad.4xlarge", "g4ad.8xlarge", "g4ad.16xlarge", "g4dn.xlarge", "g4dn.2xlarge", "g4dn.4xlarge", "g4dn.8xlarge", "g4dn.12xlarge", "g4dn.16xlarge", "g4dn.metal", "g5.xlarge", "g5.2xlarge", "g5.4xlarge", "g5.8xlarge", "g5.12xlarge", "g5.16xlarge", "g5.24xlarge", "g5.48xlarge", "g5g.xlarge", "g5g.2xlarge", "g5g.4xlarge", "g5g.8xlarge", "g5g.16xlarge", "g5g.metal", "hi1.4xlarge", "hpc6a.48xlarge", "hs1.8xlarge", "h1.2xlarge", "h1.4xlarge", "h1.8xlarge", "h1.16xlarge", "i2.xlarge", "i2.2xlarge", "i2.4xlarge", "i2.8xlarge", "i3.large", "i3.xlarge", "i3.2xlarge", "i3.4xlarge", "i3.8xlarge", "i3.16xlarge", "i3.metal", "i3en.large", "i3en.xlarge", "i3en.2xlarge", "i3en.3xlarge", "i3en.6xlarge", "i3en.12xlarge", "i3en.24xlarge", "i3en.metal", "im4gn.large", "im4gn.xlarge", "im4gn.2xlarge", "im4gn.4xlarge", "im4gn.8xlarge", "im4gn.16xlarge", "inf1.xlarge", "inf1.2xlarge", "inf1.6xlarge", "inf1.24xlarge", "is4gen.medium", "is4gen.large", "is4gen.xlarge", "is4gen.2xlarge", "is4gen.4xlarge", "is4gen.8xlarge", "m1.small", "m1.medium", "m1.large", "m1.xlarge", "m2.xlarge", "m2.2xlarge", "m2.4xlarge", "m3.medium", "m3.large", "m3.xlarge", "m3.2xlarge", "m4.large", "m4.xlarge", "m4.2xlarge", "m4.4xlarge", "m4.10xlarge", "m4.16xlarge", "m5.large", "m5.xlarge", "m5.2xlarge", "m5.4xlarge", "m5.8xlarge", "m5.12xlarge", "m5.16xlarge", "m5.24xlarge", "m5.metal", "m5a.large", "m5a.xlarge", "m5a.2xlarge", "m5a.4xlarge", "m5a.8xlarge", "m5a.12xlarge", "m5a.16xlarge", "m5a.24xlarge", "m5ad.large", "m5ad.xlarge", "m5ad.2xlarge", "m5ad.4xlarge", "m5ad.8xlarge", "m5ad.12xlarge", "m5ad.16xlarge", "m5ad.24xlarge", "m5d.large", "m5d.xlarge", "m5d.2xlarge", "m5d.4xlarge", "m5d.8xlarge", "m5d.12xlarge", "m5d.16xlarge", "m5d.24xlarge", "m5d.metal", "m5dn.large", "m5dn.xlarge", "m5dn.2xlarge", "m5dn.4xlarge", "m5dn.8xlarge", "m5dn.12xlarge", "m5dn.16xlarge", "m5dn.24xlarge", "m5dn.metal", "m5n.large", "m5n.xlarge", "m5n.2xlarge", "m5n.4xlarge", "m5n.8xlarge", "m5n.12xlarge", "m5n.16xlarge", "m5n.24xlarge", "m5n.metal", "m5zn.large", "m5zn.xlarge", "m5zn.2xlarge", "m5zn.3xlarge", "m5zn.6xlarge", "m5zn.12xlarge", "m5zn.metal", "m6a.large", "m6a.xlarge", "m6a.2xlarge", "m6a.4xlarge", "m6a.8xlarge", "m6a.12xlarge", "m6a.16xlarge", "m6a.24xlarge", "m6a.32xlarge", "m6a.48xlarge", "m6g.metal", "m6g.medium", "m6g.large", "m6g.xlarge", "m6g.2xlarge", "m6g.4xlarge", "m6g.8xlarge", "m6g.12xlarge", "m6g.16xlarge", "m6gd.metal", "m6gd.medium", "m6gd.large", "m6gd.xlarge", "m6gd.2xlarge", "m6gd.4xlarge", "m6gd.8xlarge", "m6gd.12xlarge", "m6gd.16xlarge", "m6i.large", "m6i.xlarge", "m6i.2xlarge", "m6i.4xlarge", "m6i.8xlarge", "m6i.12xlarge", "m6i.16xlarge", "m6i.24xlarge", "m6i.32xlarge", "m6i.metal", "mac1.metal", "p2.xlarge", "p2.8xlarge", "p2.16xlarge", "p3.2xlarge", "p3.8xlarge", "p3.16xlarge", "p3dn.24xlarge", "p4d.24xlarge", "r3.large", "r3.xlarge", "r3.2xlarge", "r3.4xlarge", "r3.8xlarge", "r4.large", "r4.xlarge", "r4.2xlarge", "r4.4xlarge", "r4.8xlarge", "r4.16xlarge", "r5.large", "r5.xlarge", "r5.2xlarge", "r5.4xlarge", "r5.8xlarge", "r5.12xlarge", "r5.16xlarge", "r5.24xlarge", "r5.metal", "r5a.large", "r5a.xlarge", "r5a.2xlarge", "r5a.4xlarge", "r5a.8xlarge", "r5a.12xlarge", "r5a.16xlarge", "r5a.24xlarge", "r5ad.large", "r5ad.xlarge", "r5ad.2xlarge", "r5ad.4xlarge", "r5ad.8xlarge", "r5ad.12xlarge", "r5ad.16xlarge", "r5ad.24xlarge", "r5b.large", "r5b.xlarge", "r5b.2xlarge", "r5b.4xlarge", "r5b.8xlarge", "r5b.12xlarge", "r5b.16xlarge", "r5b.24xlarge", "r5b.metal", "r5d.large", "r5d.xlarge", "r5d.2xlarge", "r5d.4xlarge", "r5d.8xlarge", "r5d.12xlarge", "r5d.16xlarge", "r5d.24xlarge", "r5d.metal", "r5dn.large", "r5dn.xlarge", "r5dn.2xlarge", "r5dn.4xlarge", "r5dn.8xlarge", "r5dn.12xlarge", "r5dn.16xlarge", "r5dn.24xlarge", "r5dn.metal", "r5n.large", "r5n.xlarge", "r5n.2xlarge", "r5n.4xlarge", "r5n.8xlarge", "r5n.12xlarge", "r5n.16xlarge", "r5n.24xlarge", "r5n.metal", "r6g.medium", "r6g.large", "r6g.xlarge", "r6g.2xlarge", "r6g.4xlarge", "r6g.8xlarge", "r6g.12xlarge", "r6g.16xlarge", "r6g.metal", "r6gd.medium", "r6gd.large", "r6gd.xlarge", "r6gd.2xlarge", "r6gd.4xlarge", "r6gd.8xlarge", "r6gd.12xlarge", "r6gd.16xlarge", "r6gd.metal", "r6i.large", "r6i.xlarge", "r6i.2xlarge", "r6i.4xlarge", "r6i.8xlarge", "r6i.12xlarge", "r6i.16xlarge", "r6i.24xlarge", "r6i.32xlarge", "r6i.metal", "t1.micro", "t2.nano", "t2.micro", "t2.small", "t2.medium", "t2.large", "t2.xlarge", "t2.2xlarge", "t3.nano", "t3.micro", "t3.small", "t3.medium", "t3.large", "t3.xlarge", "t3.2xlarge", "t3a.nano", "t3a.micro", "t3a.small", "t3a.medium", "t3a.large", "t3a.xlarge", "t3a.2xlarge", "t4g.nano", "t4g.micro", "t4g.small", "t4g.medium", "t4g.large", "t4g.xlarge", "t4g.2xlarge", "u-6tb1.56xlarge", "u-6tb1.112xlarge", "u-9tb1.112xlarge", "u-12tb1.112xlarge", "u-6tb1.metal", "u-9tb1.metal", "u-12tb1.metal", "u-18tb1.metal", "u-24tb1.metal", "vt1.3xlarge", "vt1.6xlarge", "vt1.24xlarge", "x1.16xlarge", "x1.32xlarge", "x1e.xlarge", "x1e.2xlarge", "x1e.4xlarge", "x1e.8xlarge", "x1e.16xlarge", "x1e.32xlarge", "x2iezn.2xlarge", "x2iezn.4xlarge", "x2iezn.6xlarge", "x2iezn.8xlarge", "x2iezn.12xlarge", "x2iezn.metal", "x2gd.medium", "x2gd.large", "x2gd.xlarge", "x2gd.2xlarge", "x2gd.4xlarge", "x2gd.8xlarge", "x2gd.12xlarge", "x2gd.16xlarge", "x2gd.metal", "z1d.large", "z1d.xlarge", "z1d.2xlarge", "z1d.3xlarge", "z1d.6xlarge", "z1d.12xlarge", "z1d.metal", "x2idn.16xlarge", "x2idn.24xlarge", "x2idn.32xlarge", "x2iedn.xlarge", "x2iedn.2xlarge", "x2iedn.4xlarge", "x2iedn.8xlarge", "x2iedn.16xlarge", "x2iedn.24xlarge", "x2iedn.32xlarge", "c6a.large", "c6a.xlarge", "c6a.2xlarge", "c6a.4xlarge", "c6a.8xlarge", "c6a.12xlarge", "c6a.16xlarge", "c6a.24xlarge", "c6a.32xlarge", "c6a.48xlarge", "c6a.metal", "m6a.metal", "i4i.large", "i4i.xlarge", "i4i.2xlarge", "i4i.4xlarge", "i4i.8xlarge", "i4i.16xlarge", "i4i.32xlarge", "i4i.metal", "x2idn.metal", "x2iedn.metal", "c7g.medium", "c7g.large", "c7g.xlarge", "c7g.2xlarge", "c7g.4xlarge", "c7g.8xlarge", "c7g.12xlarge", "c7g.16xlarge", "mac2.metal", "c6id.large", "c6id.xlarge", "c6id.2xlarge", "c6id.4xlarge", "c6id.8xlarge", "c6id.12xlarge", "c6id.16xlarge", "c6id.24xlarge", "c6id.32xlarge", "c6id.metal", "m6id.large", "m6id.xlarge", "m6id.2xlarge", "m6id.4xlarge", "m6id.8xlarge", "m6id.12xlarge", "m6id.16xlarge", "m6id.24xlarge", "m6id.32xlarge", "m6id.metal", "r6id.large", "r6id.xlarge", "r6id.2xlarge", "r6id.4xlarge", "r6id.8xlarge", "r6id.12xlarge", "r6id.16xlarge", "r6id.24xlarge", "r6id.32xlarge", "r6id.metal", "r6a.large", "r6a.xlarge", "r6a.2xlarge", "r6a.4xlarge", "r6a.8xlarge", "r6a.12xlarge", "r6a.16xlarge", "r6a.24xlarge", "r6a.32xlarge", "r6a.48xlarge", "r6a.metal", "p4de.24xlarge", "u-3tb1.56xlarge", "u-18tb1.112xlarge", "u-24tb1.112xlarge", "trn1.2xlarge", "trn1.32xlarge", "hpc6id.32xlarge", "c6in.large", "c6in.xlarge", "c6in.2xlarge", "c6in.4xlarge", "c6in.8xlarge", "c6in.12xlarge", "c6in.16xlarge", "c6in.24xlarge", "c6in.32xlarge", "m6in.large", "m6in.xlarge", "m6in.2xlarge", "m6in.4xlarge", "m6in.8xlarge", "m6in.12xlarge", "m6in.16xlarge", "m6in.24xlarge", "m6in.32xlarge", "m6idn.large", "m6idn.xlarge", "m6idn.2xlarge", "m6idn.4xlarge", "m6idn.8xlarge", "m6idn.12xlarge", "m6idn.16xlarge", "m6idn.24xlarge", "m6idn.32xlarge", "r6in.large", "r6in.xlarge", "r6in.2xlarge", "r6in.4xlarge", "r6in.8xlarge", "r6in.12xlarge", "r6in.16xlarge", "r6in.24xlarge", "r6in.32xlarge", "r6idn.large", "r6idn.xlarge", "r6idn.2xlarge", "r6idn.4xlarge", "r6idn.8xlarge", "r6idn.12xlarge", "r6idn.16xlarge", "r6idn.24xlarge", "r6idn.32xlarge", "c7g.metal", "m7g.medium", "m7g.large", "m7g.xlarge", "m7g.2xlarge", "m7g.4xlarge", "m7g.8xlarge", "m7g.12xlarge", "m7g.16xlarge", "m7g.metal", "r7g.medium", "r7g.large", "r7g.xlarge", "r7g.2xlarge", "r7g.4xlarge", "r7g.8xlarge", "r7g.12xlarge", "r7g.16xlarge", "r7g.metal", "c6in.metal", "m6in.metal", "m6idn.metal", "r6in.metal", "r6idn.metal", "inf2.xlarge", "inf2.8xlarge", "inf2.24xlarge", "inf2.48xlarge", "trn1n.32xlarge", "i4g.large", "i4g.xlarge", "i4g.2xlarge", "i4g.4xlarge", "i4g.8xlarge", "i4g.16xlarge", "hpc7g.4xlarge", "hpc7g.8xlarge", "hpc7g.16xlarge", "c7gn.medium", "c7gn.large", "c7gn.xlarge", "c7gn.2xlarge", "c7gn.4xlarge", "c7gn.8xlarge", "c7gn.12xlarge", "c7gn.16xlarge", "p5.48xlarge", "m7i.large", "m7i.xlarge", "m7i.2xlarge", "m7i.4xlarge", "m7i.8xlarge", "m7i.12xlarge", "m7i.16xlarge", "m7i.24xlarge", "m7i.48xlarge", "m7i-flex.large", "m7i-flex.xlarge", "m7i-flex.2xlarge", "m7i-flex.4xlarge", "m7i-flex.8xlarge", "m7a.medium", "m7a.large", "m7a.xlarge", "m7a.2xlarge", "m7a.4xlarge", "m7a.8xlarge", "m7a.12xlarge", "m7a.16xlarge", "m7a.24xlarge", "m7a.32xlarge", "m7a.48xlarge", "m7a.metal-48xl", "hpc7a.12xlarge", "hpc7a.24xlarge", "hpc7a.48xlarge", "hpc7a.96xlarge", "c7gd.medium", "c7gd.large", "c7gd.xlarge", "c7gd.2xlarge", "c7gd.4xlarge", "c7gd.8xlarge", "c7gd.12xlarge", "c7gd.16xlarge", "m7gd.medium", "m7gd.large", "m7gd.xlarge", "m7gd.2xlarge", "m7gd.4xlarge", "m7gd.8xlarge", "m7gd.12xlarge", "m7gd.16xlarge", "r7gd.medium", "r7gd.large", "r7gd.xlarge", "r7gd.2xlarge", "r7gd.4xlarge", "r7gd.8xlarge", "r7gd.12xlarge", "r7gd.16xlarge", "r7a.medium", "r7a.large", "r7a.xlarge", "r7a.2xlarge", "r7a.4xlarge", "r7a.8xlarge", "r7a.12xlarge", "r7a.16xlarge", "r7a.24xlarge", "r7a.32xlarge", "r7a.48xlarge", "c7i.large", "c7i.xlarge", "c7i.2xlarge", "c7i.4xlarge", "c7i.8xlarge", "c7i.12xlarge", "c7i.16xlarge", "c7i.24xlarge", "c7i.48xlarge", "mac2-m2pro.metal", "r7iz.large", "r7iz.xlarge", "r7iz.2xlarge", "r7iz.4xlarge", "r7iz.8xlarge", "r7iz.12xlarge", "r7iz.16xlarge", "r7iz.32xlarge", "c7a.medium", "c7a.large", "c7a.xlarge", "c7a.2xlarge", "c7a.4xlarge", "c7a.8xlarge", "c7a.12xlarge", "c7a.16xlarge", "c7a.24xlarge", "c7a.32xlarge", "c7a.48xlarge", "c7a.metal-48xl", "r7a.metal-48xl", "r7i.large", "r7i.xlarge", "r7i.2xlarge", "r7i.4xlarge", "r7i.8xlarge", "r7i.12xlarge", "r7i.16xlarge", "r7i.24xlarge", "r7i.48xlarge", "dl2q.24xlarge", "mac2-m2.metal", "i4i.12xlarge", "i4i.24xlarge", "c7i.metal-24xl", "c7i.metal-48xl", "m7i.metal-24xl", "m7i.metal-48xl", "r7i.metal-24xl", "r7i.metal-48xl", "r7iz.metal-16xl", "r7iz.metal-32xl", "c7gd.metal", "m7gd.metal", "r7gd.metal", "g6.xlarge", "g6.2xlarge", "g6.4xlarge", "g6.8xlarge", "g6.12xlarge", "g6.16xlarge", "g6.24xlarge", "g6.48xlarge", "gr6.4xlarge", "gr6.8xlarge", "c7i-flex.large", "c7i-flex.xlarge", "c7i-flex.2xlarge", "c7i-flex.4xlarge", "c7i-flex.8xlarge", "u7i-12tb.224xlarge", "u7in-16tb.224xlarge", "u7in-24tb.224xlarge", "u7in-32tb.224xlarge", "u7ib-12tb.224xlarge", "c7gn.metal", "r8g.medium", "r8g.large", "r8g.xlarge", "r8g.2xlarge", "r8g.4xlarge", "r8g.8xlarge", "r8g.12xlarge", "r8g.16xlarge", "r8g.24xlarge", "r8g.48xlarge", "r8g.metal-24xl", "r8g.metal-48xl", "mac2-m1ultra.metal", "g6e.xlarge", "g6e.2xlarge", "g6e.4xlarge", "g6e.8xlarge", "g6e.12xlarge", "g6e.16xlarge", "g6e.24xlarge", "g6e.48xlarge", "c8g.medium", "c8g.large", "c8g.xlarge", "c8g.2xlarge", "c8g.4xlarge", "c8g.8xlarge", "c8g.12xlarge", "c8g.16xlarge", "c8g.24xlarge", "c8g.48xlarge", "c8g.metal-24xl", "c8g.metal-48xl", "m8g.medium", "m8g.large", "m8g.xlarge", "m8g.2xlarge", "m8g.4xlarge", "m8g.8xlarge", "m8g.12xlarge", "m8g.16xlarge", "m8g.24xlarge", "m8g.48xlarge", "m8g.metal-24xl", "m8g.metal-48xl", "x8g.medium", "x8g.large", "x8g.xlarge", "x8g.2xlarge", "x8g.4xlarge", "x8g.8xlarge", "x8g.12xlarge", "x8g.16xlarge", "x8g.24xlarge", "x8g.48xlarge", "x8g.metal-24xl", "x8g.metal-48xl", "i7ie.large", "i7ie.xlarge", "i7ie.2xlarge", "i7ie.3xlarge", "i7ie.6xlarge", "i7ie.12xlarge", "i7ie.18xlarge", "i7ie.24xlarge", "i7ie.48xlarge", "i8g.large", "i8g.xlarge", "i8g.2xlarge", "i8g.4xlarge", "i8g.8xlarge", "i8g.12xlarge", "i8g.16xlarge", "i8g.24xlarge", "i8g.metal-24xl", "u7i-6tb.112xlarge", "u7i-8tb.112xlarge", "u7inh-32tb.480xlarge", "p5e.48xlarge", "p5en.48xlarge", "f2.12xlarge", "f2.48xlarge", "trn2.48xlarge", "c7i-flex.12xlarge", "c7i-flex.16xlarge", "m7i-flex.12xlarge", "m7i-flex.16xlarge", "i7ie.metal-24xl", "i7ie.metal-48xl", "i8g.48xlarge", "c8gd.medium", "c8gd.large", "c8gd.xlarge", "c8gd.2xlarge", "c8gd.4xlarge", "c8gd.8xlarge", "c8gd.12xlarge", "c8gd.16xlarge", "c8gd.24xlarge", "c8gd.48xlarge", "c8gd.metal-24xl", "c8gd.metal-48xl", "i7i.large", "i7i.xlarge", "i7i.2xlarge", "i7i.4xlarge", "i7i.8xlarge", "i7i.12xlarge", "i7i.16xlarge", "i7i.24xlarge", "i7i.48xlarge", "i7i.metal-24xl", "i7i.metal-48xl", "p6-b200.48xlarge", "m8gd.medium", "m8gd.large", "m8gd.xlarge", "m8gd.2xlarge", "m8gd.4xlarge", "m8gd.8xlarge", "m8gd.12xlarge", "m8gd.16xlarge", "m8gd.24xlarge", "m8gd.48xlarge", "m8gd.metal-24xl", "m8gd.metal-48xl", "r8gd.medium", "r8gd.large", "r8gd.xlarge", "r8gd.2xlarge", "r8gd.4xlarge", "r8gd.8xlarge", "r8gd.12xlarge", "r8gd.16xlarge", "r8gd.24xlarge", "r8gd.48xlarge", "r8gd.metal-24xl", "r8gd.metal-48xl", "c8gn.medium", "c8gn.large", "c8gn.xlarge", "c8gn.2xlarge", "c8gn.4xlarge", "c8gn.8xlarge", "c8gn.12xlarge", "c8gn.16xlarge", "c8gn.24xlarge", "c8gn.48xlarge", "c8gn.metal-24xl", "c8gn.metal-48xl", "f2.6xlarge", "p6e-gb200.36xlarge", "g6f.large", "g6f.xlarge", "g6f.2xlarge", "g6f.4xlarge", "gr6f.4xlarge", "p5.4xlarge", "r8i.large", "r8i.xlarge", "r8i.2xlarge", "r8i.4xlarge", "r8i.8xlarge", "r8i.12xlarge", "r8i.16xlarge", "r8i.24xlarge", "r8i.32xlarge", "r8i.48xlarge", "r8i.96xlarge", "r8i.metal-48xl", "r8i.metal-96xl", "r8i-flex.large", "r8i-flex.xlarge", "r8i-flex.2xlarge", "r8i-flex.4xlarge", "r8i-flex.8xlarge", "r8i-flex.12xlarge", "r8i-flex.16xlarge", "m8i.large", "m8i.xlarge", "m8i.2xlarge", "m8i.4xlarge", "m8i.8xlarge", "m8i.12xlarge", "m8i.16xlarge", "m8i.24xlarge", "m8i.32xlarge", "m8i.48xlarge", "m8i.96xlarge", "m8i.metal-48xl", "m8i.metal-96xl", "m8i-flex.large", "m8i-flex.xlarge", "m8i-flex.2xlarge", "m8i-flex.4xlarge", "m8i-flex.8xlarge", "m8i-flex.12xlarge", "m8i-flex.16xlarge", "i8ge.large", "i8ge.xlarge", "i8ge.2xlarge", "i8ge.3xlarge", "i8ge.6xlarge", "i8ge.12xlarge", "i8ge.18xlarge", "i8ge.24xlarge", "i8ge.48xlarge", "i8ge.metal-24xl", "i8ge.metal-48xl", "mac-m4.metal", "mac-m4pro.metal", "r8gn.medium", "r8gn.large", "r8gn.xlarge", "r8gn.2xlarge", "r8gn.4xlarge", "r8gn.8xlarge", "r8gn.12xlarge", "r8gn.16xlarge", "r8gn.24xlarge", "r8gn.48xlarge", "r8gn.metal-24xl", "r8gn.metal-48xl", "c8i.large", "c8i.xlarge", "c8i.2xlarge", "c8i.4xlarge", "c8i.8xlarge", "c8i.12xlarge", "c8i.16xlarge", "c8i.24xlarge", "c8i.32xlarge", "c8i.48xlarge", "c8i.96xlarge", "c8i.metal-48xl", "c8i.metal-96xl", "c8i-flex.large", "c8i-flex.xlarge", "c8i-flex.2xlarge", "c8i-flex.4xlarge", "c8i-flex.8xlarge", "c8i-flex.12xlarge", "c8i-flex.16xlarge", "r8gb.medium", "r8gb.large", "r8gb.xlarge", "r8gb.2xlarge", "r8gb.4xlarge", "r8gb.8xlarge", "r8gb.12xlarge", "r8gb.16xlarge", "r8gb.24xlarge", "r8gb.metal-24xl", "m8a.medium", "m8a.large", "m8a.xlarge", "m8a.2xlarge", "m8a.4xlarge", "m8a.8xlarge", "m8a.12xlarge", "m8a.16xlarge", "m8a.24xlarge", "m8a.48xlarge", "m8a.metal-24xl", "m8a.metal-48xl", "trn2.3xlarge", "r8a.medium", "r8a.large", "r8a.xlarge", "r8a.2xlarge", "r8a.4xlarge", "r8a.8xlarge", "r8a.12xlarge", "r8a.16xlarge", "r8a.24xlarge", "r8a.48xlarge", "r8a.metal-24xl", "r8a.metal-48xl", "p6-b300.48xlarge", "c8a.medium", "c8a.large", "c8a.xlarge", "c8a.2xlarge", "c8a.4xlarge", "c8a.8xlarge", "c8a.12xlarge", "c8a.16xlarge", "c8a.24xlarge", "c8a.48xlarge", "c8a.metal-24xl", "c8a.metal-48xl", "c8gb.12xlarge", "c8gb.16xlarge", "c8gb.24xlarge", "c8gb.2xlarge", "c8gb.4xlarge", "c8gb.8xlarge", "c8gb.large", "c8gb.medium", "c8gb.metal-24xl", "c8gb.xlarge", "c8gb.48xlarge", "c8gb.metal-48xl", "m8gb.12xlarge", "m8gb.16xlarge", "m8gb.24xlarge", "m8gb.2xlarge", "m8gb.4xlarge", "m8gb.8xlarge", "m8gb.large", "m8gb.medium", "m8gb.xlarge", "m8gb.48xlarge", "m8gb.metal-24xl", "m8gb.metal-48xl", "m8gn.12xlarge", "m8gn.16xlarge", "m8gn.24xlarge", "m8gn.2xlarge", "m8gn.48xlarge", "m8gn.4xlarge", "m8gn.8xlarge", "m8gn.large", "m8gn.medium", "m8gn.xlarge", "m8gn.metal-24xl", "m8gn.metal-48xl", "x8aedz.12xlarge", "x8aedz.24xlarge", "x8aedz.3xlarge", "x8aedz.6xlarge", "x8aedz.large", "x8aedz.metal-12xl", "x8aedz.metal-24xl", "x8aedz.xlarge", "m8azn.medium", "m8azn.large", "m8azn.xlarge", "m8azn.3xlarge", "m8azn.6xlarge", "m8azn.12xlarge", "m8azn.24xlarge", "m8azn.metal-12xl", "m8azn.metal-24xl", "x8i.large", "x8i.xlarge", "x8i.2xlarge", "x8i.4xlarge", "x8i.8xlarge", "x8i.12xlarge", "x8i.16xlarge", "x8i.24xlarge", "x8i.32xlarge", "x8i.48xlarge", "x8i.64xlarge", "x8i.96xlarge", "x8i.metal-48xl", "x8i.metal-96xl", "mac-m4max.metal", "g7e.2xlarge", "g7e.4xlarge", "g7e.8xlarge", "g7e.12xlarge", "g7e.24xlarge", "g7e.48xlarge", "r8id.large", "r8id.xlarge", "r8id.2xlarge", "r8id.4xlarge", "r8id.8xlarge", "r8id.12xlarge", "r8id.16xlarge", "r8id.24xlarge", "r8id.32xlarge", "r8id.48xlarge", "r8id.96xlarge", "r8id.metal-48xl", "r8id.metal-96xl", "c8id.large", "c8id.xlarge", "c8id.2xlarge", "c8id.4xlarge", "c8id.8xlarge", "c8id.12xlarge", "c8id.16xlarge", "c8id.24xlarge", "c8id.32xlarge", "c8id.48xlarge", "c8id.96xlarge", "c8id.metal-48xl", "c8id.metal-96xl", "m8id.large", "m8id.xlarge", "m8id.2xlarge", "m8id.4xlarge", "m8id.8xlarge", "m8id.12xlarge", "m8id.16xlarge", "m8id.24xlarge", "m8id.32xlarge", "m8id.48xlarge", "m8id.96xlarge", "m8id.metal-48xl", "m8id.metal-96xl", "hpc8a.96xlarge"];
+    fn as_str(&self) -> &str {
+        match self {
+            InstanceType::A1Medium => "a1.medium",
+            InstanceType::A1Large => "a1.large",
+            InstanceType::A1Xlarge => "a1.xlarge",
+            InstanceType::A12xlarge => "a1.2xlarge",
+            InstanceType::A14xlarge => "a1.4xlarge",
+            InstanceType::A1Metal => "a1.metal",
+            InstanceType::C1Medium => "c1.medium",
+            InstanceType::C1Xlarge => "c1.xlarge",
+            InstanceType::C3Large => "c3.large",
+            InstanceType::C3Xlarge => "c3.xlarge",
+            InstanceType::C32xlarge => "c3.2xlarge",
+            InstanceType::C34xlarge => "c3.4xlarge",
+            InstanceType::C38xlarge => "c3.8xlarge",
+            InstanceType::C4Large => "c4.large",
+            InstanceType::C4Xlarge => "c4.xlarge",
+            InstanceType::C42xlarge => "c4.2xlarge",
+            InstanceType::C44xlarge => "c4.4xlarge",
+            InstanceType::C48xlarge => "c4.8xlarge",
+            InstanceType::C5Large => "c5.large",
+            InstanceType::C5Xlarge => "c5.xlarge",
+            InstanceType::C52xlarge => "c5.2xlarge",
+            InstanceType::C54xlarge => "c5.4xlarge",
+            InstanceType::C59xlarge => "c5.9xlarge",
+            InstanceType::C512xlarge => "c5.12xlarge",
+            InstanceType::C518xlarge => "c5.18xlarge",
+            InstanceType::C524xlarge => "c5.24xlarge",
+            InstanceType::C5Metal => "c5.metal",
+            InstanceType::C5aLarge => "c5a.large",
+            InstanceType::C5aXlarge => "c5a.xlarge",
+            InstanceType::C5a2xlarge => "c5a.2xlarge",
+            InstanceType::C5a4xlarge => "c5a.4xlarge",
+            InstanceType::C5a8xlarge => "c5a.8xlarge",
+            InstanceType::C5a12xlarge => "c5a.12xlarge",
+            InstanceType::C5a16xlarge => "c5a.16xlarge",
+            InstanceType::C5a24xlarge => "c5a.24xlarge",
+            InstanceType::C5adLarge => "c5ad.large",
+            InstanceType::C5adXlarge => "c5ad.xlarge",
+            InstanceType::C5ad2xlarge => "c5ad.2xlarge",
+            InstanceType::C5ad4xlarge => "c5ad.4xlarge",
+            InstanceType::C5ad8xlarge => "c5ad.8xlarge",
+            InstanceType::C5ad12xlarge => "c5ad.12xlarge",
+            InstanceType::C5ad16xlarge => "c5ad.16xlarge",
+            InstanceType::C5ad24xlarge => "c5ad.24xlarge",
+            InstanceType::C5dLarge => "c5d.large",
+            InstanceType::C5dXlarge => "c5d.xlarge",
+            InstanceType::C5d2xlarge => "c5d.2xlarge",
+            InstanceType::C5d4xlarge => "c5d.4xlarge",
+            InstanceType::C5d9xlarge => "c5d.9xlarge",
+            InstanceType::C5d12xlarge => "c5d.12xlarge",
+            InstanceType::C5d18xlarge => "c5d.18xlarge",
+            InstanceType::C5d24xlarge => "c5d.24xlarge",
+            InstanceType::C5dMetal => "c5d.metal",
+            InstanceType::C5nLarge => "c5n.large",
+            InstanceType::C5nXlarge => "c5n.xlarge",
+            InstanceType::C5n2xlarge => "c5n.2xlarge",
+            InstanceType::C5n4xlarge => "c5n.4xlarge",
+            InstanceType::C5n9xlarge => "c5n.9xlarge",
+            InstanceType::C5n18xlarge => "c5n.18xlarge",
+            InstanceType::C5nMetal => "c5n.metal",
+            InstanceType::C6gMedium => "c6g.medium",
+            InstanceType::C6gLarge => "c6g.large",
+            InstanceType::C6gXlarge => "c6g.xlarge",
+            InstanceType::C6g2xlarge => "c6g.2xlarge",
+            InstanceType::C6g4xlarge => "c6g.4xlarge",
+            InstanceType::C6g8xlarge => "c6g.8xlarge",
+            InstanceType::C6g12xlarge => "c6g.12xlarge",
+            InstanceType::C6g16xlarge => "c6g.16xlarge",
+            InstanceType::C6gMetal => "c6g.metal",
+            InstanceType::C6gdMedium => "c6gd.medium",
+            InstanceType::C6gdLarge => "c6gd.large",
+            InstanceType::C6gdXlarge => "c6gd.xlarge",
+            InstanceType::C6gd2xlarge => "c6gd.2xlarge",
+            InstanceType::C6gd4xlarge => "c6gd.4xlarge",
+            InstanceType::C6gd8xlarge => "c6gd.8xlarge",
+            InstanceType::C6gd12xlarge => "c6gd.12xlarge",
+            InstanceType::C6gd16xlarge => "c6gd.16xlarge",
+            InstanceType::C6gdMetal => "c6gd.metal",
+            InstanceType::C6gnMedium => "c6gn.medium",
+            InstanceType::C6gnLarge => "c6gn.large",
+            InstanceType::C6gnXlarge => "c6gn.xlarge",
+            InstanceType::C6gn2xlarge => "c6gn.2xlarge",
+            InstanceType::C6gn4xlarge => "c6gn.4xlarge",
+            InstanceType::C6gn8xlarge => "c6gn.8xlarge",
+            InstanceType::C6gn12xlarge => "c6gn.12xlarge",
+            InstanceType::C6gn16xlarge => "c6gn.16xlarge",
+            InstanceType::C6iLarge => "c6i.large",
+            InstanceType::C6iXlarge => "c6i.xlarge",
+            InstanceType::C6i2xlarge => "c6i.2xlarge",
+            InstanceType::C6i4xlarge => "c6i.4xlarge",
+            InstanceType::C6i8xlarge => "c6i.8xlarge",
+            InstanceType::C6i12xlarge => "c6i.12xlarge",
+            InstanceType::C6i16xlarge => "c6i.16xlarge",
+            InstanceType::C6i24xlarge => "c6i.24xlarge",
+            InstanceType::C6i32xlarge => "c6i.32xlarge",
+            InstanceType::C6iMetal => "c6i.metal",
+            InstanceType::Cc14xlarge => "cc1.4xlarge",
+            InstanceType::Cc28xlarge => "cc2.8xlarge",
+            InstanceType::Cg14xlarge => "cg1.4xlarge",
+            InstanceType::Cr18xlarge => "cr1.8xlarge",
+            InstanceType::D2Xlarge => "d2.xlarge",
+            InstanceType::D22xlarge => "d2.2xlarge",
+            InstanceType::D24xlarge => "d2.4xlarge",
+            InstanceType::D28xlarge => "d2.8xlarge",
+            InstanceType::D3Xlarge => "d3.xlarge",
+            InstanceType::D32xlarge => "d3.2xlarge",
+            InstanceType::D34xlarge => "d3.4xlarge",
+            InstanceType::D38xlarge => "d3.8xlarge",
+            InstanceType::D3enXlarge => "d3en.xlarge",
+            InstanceType::D3en2xlarge => "d3en.2xlarge",
+            InstanceType::D3en4xlarge => "d3en.4xlarge",
+            InstanceType::D3en6xlarge => "d3en.6xlarge",
+            InstanceType::D3en8xlarge => "d3en.8xlarge",
+            InstanceType::D3en12xlarge => "d3en.12xlarge",
+            InstanceType::Dl124xlarge => "dl1.24xlarge",
+            InstanceType::F12xlarge => "f1.2xlarge",
+            InstanceType::F14xlarge => "f1.4xlarge",
+            InstanceType::F116xlarge => "f1.16xlarge",
+            InstanceType::G22xlarge => "g2.2xlarge",
+            InstanceType::G28xlarge => "g2.8xlarge",
+            InstanceType::G34xlarge => "g3.4xlarge",
+            InstanceType::G38xlarge => "g3.8xlarge",
+            InstanceType::G316xlarge => "g3.16xlarge",
+            InstanceType::G3sXlarge => "g3s.xlarge",
+            InstanceType::G4adXlarge => "g4ad.xlarge",
+            InstanceType::G4ad2xlarge => "g4ad.2xlarge",
+            InstanceType::G4ad4xlarge => "g4ad.4xlarge",
+            InstanceType::G4ad8xlarge => "g4ad.8xlarge",
+            InstanceType::G4ad16xlarge => "g4ad.16xlarge",
+            InstanceType::G4dnXlarge => "g4dn.xlarge",
+            InstanceType::G4dn2xlarge => "g4dn.2xlarge",
+            InstanceType::G4dn4xlarge => "g4dn.4xlarge",
+            InstanceType::G4dn8xlarge => "g4dn.8xlarge",
+            InstanceType::G4dn12xlarge => "g4dn.12xlarge",
+            InstanceType::G4dn16xlarge => "g4dn.16xlarge",
+            InstanceType::G4dnMetal => "g4dn.metal",
+            InstanceType::G5Xlarge => "g5.xlarge",
+            InstanceType::G52xlarge => "g5.2xlarge",
+            InstanceType::G54xlarge => "g5.4xlarge",
+            InstanceType::G58xlarge => "g5.8xlarge",
+            InstanceType::G512xlarge => "g5.12xlarge",
+            InstanceType::G516xlarge => "g5.16xlarge",
+            InstanceType::G524xlarge => "g5.24xlarge",
+            InstanceType::G548xlarge => "g5.48xlarge",
+            InstanceType::G5gXlarge => "g5g.xlarge",
+            InstanceType::G5g2xlarge => "g5g.2xlarge",
+            InstanceType::G5g4xlarge => "g5g.4xlarge",
+            InstanceType::G5g8xlarge => "g5g.8xlarge",
+            InstanceType::G5g16xlarge => "g5g.16xlarge",
+            InstanceType::G5gMetal => "g5g.metal",
+            InstanceType::Hi14xlarge => "hi1.4xlarge",
+            InstanceType::Hpc6a48xlarge => "hpc6a.48xlarge",
+            InstanceType::Hs18xlarge => "hs1.8xlarge",
+            InstanceType::H12xlarge => "h1.2xlarge",
+            InstanceType::H14xlarge => "h1.4xlarge",
+            InstanceType::H18xlarge => "h1.8xlarge",
+            InstanceType::H116xlarge => "h1.16xlarge",
+            InstanceType::I2Xlarge => "i2.xlarge",
+            InstanceType::I22xlarge => "i2.2xlarge",
+            InstanceType::I24xlarge => "i2.4xlarge",
+            InstanceType::I28xlarge => "i2.8xlarge",
+            InstanceType::I3Large => "i3.large",
+            InstanceType::I3Xlarge => "i3.xlarge",
+            InstanceType::I32xlarge => "i3.2xlarge",
+            InstanceType::I34xlarge => "i3.4xlarge",
+            InstanceType::I38xlarge => "i3.8xlarge",
+            InstanceType::I316xlarge => "i3.16xlarge",
+            InstanceType::I3Metal => "i3.metal",
+            InstanceType::I3enLarge => "i3en.large",
+            InstanceType::I3enXlarge => "i3en.xlarge",
+            InstanceType::I3en2xlarge => "i3en.2xlarge",
+            InstanceType::I3en3xlarge => "i3en.3xlarge",
+            InstanceType::I3en6xlarge => "i3en.6xlarge",
+            InstanceType::I3en12xlarge => "i3en.12xlarge",
+            InstanceType::I3en24xlarge => "i3en.24xlarge",
+            InstanceType::I3enMetal => "i3en.metal",
+            InstanceType::Im4gnLarge => "im4gn.large",
+            InstanceType::Im4gnXlarge => "im4gn.xlarge",
+            InstanceType::Im4gn2xlarge => "im4gn.2xlarge",
+            InstanceType::Im4gn4xlarge => "im4gn.4xlarge",
+            InstanceType::Im4gn8xlarge => "im4gn.8xlarge",
+            InstanceType::Im4gn16xlarge => "im4gn.16xlarge",
+            InstanceType::Inf1Xlarge => "inf1.xlarge",
+            InstanceType::Inf12xlarge => "inf1.2xlarge",
+            InstanceType::Inf16xlarge => "inf1.6xlarge",
+            InstanceType::Inf124xlarge => "inf1.24xlarge",
+            InstanceType::Is4genMedium => "is4gen.medium",
+            InstanceType::Is4genLarge => "is4gen.large",
+            InstanceType::Is4genXlarge => "is4gen.xlarge",
+            InstanceType::Is4gen2xlarge => "is4gen.2xlarge",
+            InstanceType::Is4gen4xlarge => "is4gen.4xlarge",
+            InstanceType::Is4gen8xlarge => "is4gen.8xlarge",
+            InstanceType::M1Small => "m1.small",
+            InstanceType::M1Medium => "m1.medium",
+            InstanceType::M1Large => "m1.large",
+            InstanceType::M1Xlarge => "m1.xlarge",
+            InstanceType::M2Xlarge => "m2.xlarge",
+            InstanceType::M22xlarge => "m2.2xlarge",
+            InstanceType::M24xlarge => "m2.4xlarge",
+            InstanceType::M3Medium => "m3.medium",
+            InstanceType::M3Large => "m3.large",
+            InstanceType::M3Xlarge => "m3.xlarge",
+            InstanceType::M32xlarge => "m3.2xlarge",
+            InstanceType::M4Large => "m4.large",
+            InstanceType::M4Xlarge => "m4.xlarge",
+            InstanceType::M42xlarge => "m4.2xlarge",
+            InstanceType::M44xlarge => "m4.4xlarge",
+            InstanceType::M410xlarge => "m4.10xlarge",
+            InstanceType::M416xlarge => "m4.16xlarge",
+            InstanceType::M5Large => "m5.large",
+            InstanceType::M5Xlarge => "m5.xlarge",
+            InstanceType::M52xlarge => "m5.2xlarge",
+            InstanceType::M54xlarge => "m5.4xlarge",
+            InstanceType::M58xlarge => "m5.8xlarge",
+            InstanceType::M512xlarge => "m5.12xlarge",
+            InstanceType::M516xlarge => "m5.16xlarge",
+            InstanceType::M524xlarge => "m5.24xlarge",
+            InstanceType::M5Metal => "m5.metal",
+            InstanceType::M5aLarge => "m5a.large",
+            InstanceType::M5aXlarge => "m5a.xlarge",
+            InstanceType::M5a2xlarge => "m5a.2xlarge",
+            InstanceType::M5a4xlarge => "m5a.4xlarge",
+            InstanceType::M5a8xlarge => "m5a.8xlarge",
+            InstanceType::M5a12xlarge => "m5a.12xlarge",
+            InstanceType::M5a16xlarge => "m5a.16xlarge",
+            InstanceType::M5a24xlarge => "m5a.24xlarge",
+            InstanceType::M5adLarge => "m5ad.large",
+            InstanceType::M5adXlarge => "m5ad.xlarge",
+            InstanceType::M5ad2xlarge => "m5ad.2xlarge",
+            InstanceType::M5ad4xlarge => "m5ad.4xlarge",
+            InstanceType::M5ad8xlarge => "m5ad.8xlarge",
+            InstanceType::M5ad12xlarge => "m5ad.12xlarge",
+            InstanceType::M5ad16xlarge => "m5ad.16xlarge",
+            InstanceType::M5ad24xlarge => "m5ad.24xlarge",
+            InstanceType::M5dLarge => "m5d.large",
+            InstanceType::M5dXlarge => "m5d.xlarge",
+            InstanceType::M5d2xlarge => "m5d.2xlarge",
+            InstanceType::M5d4xlarge => "m5d.4xlarge",
+            InstanceType::M5d8xlarge => "m5d.8xlarge",
+            InstanceType::M5d12xlarge => "m5d.12xlarge",
+            InstanceType::M5d16xlarge => "m5d.16xlarge",
+            InstanceType::M5d24xlarge => "m5d.24xlarge",
+            InstanceType::M5dMetal => "m5d.metal",
+            InstanceType::M5dnLarge => "m5dn.large",
+            InstanceType::M5dnXlarge => "m5dn.xlarge",
+            InstanceType::M5dn2xlarge => "m5dn.2xlarge",
+            InstanceType::M5dn4xlarge => "m5dn.4xlarge",
+            InstanceType::M5dn8xlarge => "m5dn.8xlarge",
+            InstanceType::M5dn12xlarge => "m5dn.12xlarge",
+            InstanceType::M5dn16xlarge => "m5dn.16xlarge",
+            InstanceType::M5dn24xlarge => "m5dn.24xlarge",
+            InstanceType::M5dnMetal => "m5dn.metal",
+            InstanceType::M5nLarge => "m5n.large",
+            InstanceType::M5nXlarge => "m5n.xlarge",
+            InstanceType::M5n2xlarge => "m5n.2xlarge",
+            InstanceType::M5n4xlarge => "m5n.4xlarge",
+            InstanceType::M5n8xlarge => "m5n.8xlarge",
+            InstanceType::M5n12xlarge => "m5n.12xlarge",
+            InstanceType::M5n16xlarge => "m5n.16xlarge",
+            InstanceType::M5n24xlarge => "m5n.24xlarge",
+            InstanceType::M5nMetal => "m5n.metal",
+            InstanceType::M5znLarge => "m5zn.large",
+            InstanceType::M5znXlarge => "m5zn.xlarge",
+            InstanceType::M5zn2xlarge => "m5zn.2xlarge",
+            InstanceType::M5zn3xlarge => "m5zn.3xlarge",
+            InstanceType::M5zn6xlarge => "m5zn.6xlarge",
+            InstanceType::M5zn12xlarge => "m5zn.12xlarge",
+            InstanceType::M5znMetal => "m5zn.metal",
+            InstanceType::M6aLarge => "m6a.large",
+            InstanceType::M6aXlarge => "m6a.xlarge",
+            InstanceType::M6a2xlarge => "m6a.2xlarge",
+            InstanceType::M6a4xlarge => "m6a.4xlarge",
+            InstanceType::M6a8xlarge => "m6a.8xlarge",
+            InstanceType::M6a12xlarge => "m6a.12xlarge",
+            InstanceType::M6a16xlarge => "m6a.16xlarge",
+            InstanceType::M6a24xlarge => "m6a.24xlarge",
+            InstanceType::M6a32xlarge => "m6a.32xlarge",
+            InstanceType::M6a48xlarge => "m6a.48xlarge",
+            InstanceType::M6gMetal => "m6g.metal",
+            InstanceType::M6gMedium => "m6g.medium",
+            InstanceType::M6gLarge => "m6g.large",
+            InstanceType::M6gXlarge => "m6g.xlarge",
+            InstanceType::M6g2xlarge => "m6g.2xlarge",
+            InstanceType::M6g4xlarge => "m6g.4xlarge",
+            InstanceType::M6g8xlarge => "m6g.8xlarge",
+            InstanceType::M6g12xlarge => "m6g.12xlarge",
+            InstanceType::M6g16xlarge => "m6g.16xlarge",
+            InstanceType::M6gdMetal => "m6gd.metal",
+            InstanceType::M6gdMedium => "m6gd.medium",
+            InstanceType::M6gdLarge => "m6gd.large",
+            InstanceType::M6gdXlarge => "m6gd.xlarge",
+            InstanceType::M6gd2xlarge => "m6gd.2xlarge",
+            InstanceType::M6gd4xlarge => "m6gd.4xlarge",
+            InstanceType::M6gd8xlarge => "m6gd.8xlarge",
+            InstanceType::M6gd12xlarge => "m6gd.12xlarge",
+            InstanceType::M6gd16xlarge => "m6gd.16xlarge",
+            InstanceType::M6iLarge => "m6i.large",
+            InstanceType::M6iXlarge => "m6i.xlarge",
+            InstanceType::M6i2xlarge => "m6i.2xlarge",
+            InstanceType::M6i4xlarge => "m6i.4xlarge",
+            InstanceType::M6i8xlarge => "m6i.8xlarge",
+            InstanceType::M6i12xlarge => "m6i.12xlarge",
+            InstanceType::M6i16xlarge => "m6i.16xlarge",
+            InstanceType::M6i24xlarge => "m6i.24xlarge",
+            InstanceType::M6i32xlarge => "m6i.32xlarge",
+            InstanceType::M6iMetal => "m6i.metal",
+            InstanceType::Mac1Metal => "mac1.metal",
+            InstanceType::P2Xlarge => "p2.xlarge",
+            InstanceType::P28xlarge => "p2.8xlarge",
+            InstanceType::P216xlarge => "p2.16xlarge",
+            InstanceType::P32xlarge => "p3.2xlarge",
+            InstanceType::P38xlarge => "p3.8xlarge",
+            InstanceType::P316xlarge => "p3.16xlarge",
+            InstanceType::P3dn24xlarge => "p3dn.24xlarge",
+            InstanceType::P4d24xlarge => "p4d.24xlarge",
+            InstanceType::R3Large => "r3.large",
+            InstanceType::R3Xlarge => "r3.xlarge",
+            InstanceType::R32xlarge => "r3.2xlarge",
+            InstanceType::R34xlarge => "r3.4xlarge",
+            InstanceType::R38xlarge => "r3.8xlarge",
+            InstanceType::R4Large => "r4.large",
+            InstanceType::R4Xlarge => "r4.xlarge",
+            InstanceType::R42xlarge => "r4.2xlarge",
+            InstanceType::R44xlarge => "r4.4xlarge",
+            InstanceType::R48xlarge => "r4.8xlarge",
+            InstanceType::R416xlarge => "r4.16xlarge",
+            InstanceType::R5Large => "r5.large",
+            InstanceType::R5Xlarge => "r5.xlarge",
+            InstanceType::R52xlarge => "r5.2xlarge",
+            InstanceType::R54xlarge => "r5.4xlarge",
+            InstanceType::R58xlarge => "r5.8xlarge",
+            InstanceType::R512xlarge => "r5.12xlarge",
+            InstanceType::R516xlarge => "r5.16xlarge",
+            InstanceType::R524xlarge => "r5.24xlarge",
+            InstanceType::R5Metal => "r5.metal",
+            InstanceType::R5aLarge => "r5a.large",
+            InstanceType::R5aXlarge => "r5a.xlarge",
+            InstanceType::R5a2xlarge => "r5a.2xlarge",
+            InstanceType::R5a4xlarge => "r5a.4xlarge",
+            InstanceType::R5a8xlarge => "r5a.8xlarge",
+            InstanceType::R5a12xlarge => "r5a.12xlarge",
+            InstanceType::R5a16xlarge => "r5a.16xlarge",
+            InstanceType::R5a24xlarge => "r5a.24xlarge",
+            InstanceType::R5adLarge => "r5ad.large",
+            InstanceType::R5adXlarge => "r5ad.xlarge",
+            InstanceType::R5ad2xlarge => "r5ad.2xlarge",
+            InstanceType::R5ad4xlarge => "r5ad.4xlarge",
+            InstanceType::R5ad8xlarge => "r5ad.8xlarge",
+            InstanceType::R5ad12xlarge => "r5ad.12xlarge",
+            InstanceType::R5ad16xlarge => "r5ad.16xlarge",
+            InstanceType::R5ad24xlarge => "r5ad.24xlarge",
+            InstanceType::R5bLarge => "r5b.large",
+            InstanceType::R5bXlarge => "r5b.xlarge",
+            InstanceType::R5b2xlarge => "r5b.2xlarge",
+            InstanceType::R5b4xlarge => "r5b.4xlarge",
+            InstanceType::R5b8xlarge => "r5b.8xlarge",
+            InstanceType::R5b12xlarge => "r5b.12xlarge",
+            InstanceType::R5b16xlarge => "r5b.16xlarge",
+            InstanceType::R5b24xlarge => "r5b.24xlarge",
+            InstanceType::R5bMetal => "r5b.metal",
+            InstanceType::R5dLarge => "r5d.large",
+            InstanceType::R5dXlarge => "r5d.xlarge",
+            InstanceType::R5d2xlarge => "r5d.2xlarge",
+            InstanceType::R5d4xlarge => "r5d.4xlarge",
+            InstanceType::R5d8xlarge => "r5d.8xlarge",
+            InstanceType::R5d12xlarge => "r5d.12xlarge",
+            InstanceType::R5d16xlarge => "r5d.16xlarge",
+            InstanceType::R5d24xlarge => "r5d.24xlarge",
+            InstanceType::R5dMetal => "r5d.metal",
+            InstanceType::R5dnLarge => "r5dn.large",
+            InstanceType::R5dnXlarge => "r5dn.xlarge",
+            InstanceType::R5dn2xlarge => "r5dn.2xlarge",
+            InstanceType::R5dn4xlarge => "r5dn.4xlarge",
+            InstanceType::R5dn8xlarge => "r5dn.8xlarge",
+            InstanceType::R5dn12xlarge => "r5dn.12xlarge",
+            InstanceType::R5dn16xlarge => "r5dn.16xlarge",
+            InstanceType::R5dn24xlarge => "r5dn.24xlarge",
+            InstanceType::R5dnMetal => "r5dn.metal",
+            InstanceType::R5nLarge => "r5n.large",
+            InstanceType::R5nXlarge => "r5n.xlarge",
+            InstanceType::R5n2xlarge => "r5n.2xlarge",
+            InstanceType::R5n4xlarge => "r5n.4xlarge",
+            InstanceType::R5n8xlarge => "r5n.8xlarge",
+            InstanceType::R5n12xlarge => "r5n.12xlarge",
+            InstanceType::R5n16xlarge => "r5n.16xlarge",
+            InstanceType::R5n24xlarge => "r5n.24xlarge",
+            InstanceType::R5nMetal => "r5n.metal",
+            InstanceType::R6gMedium => "r6g.medium",
+            InstanceType::R6gLarge => "r6g.large",
+            InstanceType::R6gXlarge => "r6g.xlarge",
+            InstanceType::R6g2xlarge => "r6g.2xlarge",
+            InstanceType::R6g4xlarge => "r6g.4xlarge",
+            InstanceType::R6g8xlarge => "r6g.8xlarge",
+            InstanceType::R6g12xlarge => "r6g.12xlarge",
+            InstanceType::R6g16xlarge => "r6g.16xlarge",
+            InstanceType::R6gMetal => "r6g.metal",
+            InstanceType::R6gdMedium => "r6gd.medium",
+            InstanceType::R6gdLarge => "r6gd.large",
+            InstanceType::R6gdXlarge => "r6gd.xlarge",
+            InstanceType::R6gd2xlarge => "r6gd.2xlarge",
+            InstanceType::R6gd4xlarge => "r6gd.4xlarge",
+            InstanceType::R6gd8xlarge => "r6gd.8xlarge",
+            InstanceType::R6gd12xlarge => "r6gd.12xlarge",
+            InstanceType::R6gd16xlarge => "r6gd.16xlarge",
+            InstanceType::R6gdMetal => "r6gd.metal",
+            InstanceType::R6iLarge => "r6i.large",
+            InstanceType::R6iXlarge => "r6i.xlarge",
+            InstanceType::R6i2xlarge => "r6i.2xlarge",
+            InstanceType::R6i4xlarge => "r6i.4xlarge",
+            InstanceType::R6i8xlarge => "r6i.8xlarge",
+            InstanceType::R6i12xlarge => "r6i.12xlarge",
+            InstanceType::R6i16xlarge => "r6i.16xlarge",
+            InstanceType::R6i24xlarge => "r6i.24xlarge",
+            InstanceType::R6i32xlarge => "r6i.32xlarge",
+            InstanceType::R6iMetal => "r6i.metal",
+            InstanceType::T1Micro => "t1.micro",
+            InstanceType::T2Nano => "t2.nano",
+            InstanceType::T2Micro => "t2.micro",
+            InstanceType::T2Small => "t2.small",
+            InstanceType::T2Medium => "t2.medium",
+            InstanceType::T2Large => "t2.large",
+            InstanceType::T2Xlarge => "t2.xlarge",
+            InstanceType::T22xlarge => "t2.2xlarge",
+            InstanceType::T3Nano => "t3.nano",
+            InstanceType::T3Micro => "t3.micro",
+            InstanceType::T3Small => "t3.small",
+            InstanceType::T3Medium => "t3.medium",
+            InstanceType::T3Large => "t3.large",
+            InstanceType::T3Xlarge => "t3.xlarge",
+            InstanceType::T32xlarge => "t3.2xlarge",
+            InstanceType::T3aNano => "t3a.nano",
+            InstanceType::T3aMicro => "t3a.micro",
+            InstanceType::T3aSmall => "t3a.small",
+            InstanceType::T3aMedium => "t3a.medium",
+            InstanceType::T3aLarge => "t3a.large",
+            InstanceType::T3aXlarge => "t3a.xlarge",
+            InstanceType::T3a2xlarge => "t3a.2xlarge",
+            InstanceType::T4gNano => "t4g.nano",
+            InstanceType::T4gMicro => "t4g.micro",
+            InstanceType::T4gSmall => "t4g.small",
+            InstanceType::T4gMedium => "t4g.medium",
+            InstanceType::T4gLarge => "t4g.large",
+            InstanceType::T4gXlarge => "t4g.xlarge",
+            InstanceType::T4g2xlarge => "t4g.2xlarge",
+            InstanceType::U6tb156xlarge => "u-6tb1.56xlarge",
+            InstanceType::U6tb1112xlarge => "u-6tb1.112xlarge",
+            InstanceType::U9tb1112xlarge => "u-9tb1.112xlarge",
+            InstanceType::U12tb1112xlarge => "u-12tb1.112xlarge",
+            InstanceType::U6tb1Metal => "u-6tb1.metal",
+            InstanceType::U9tb1Metal => "u-9tb1.metal",
+            InstanceType::U12tb1Metal => "u-12tb1.metal",
+            InstanceType::U18tb1Metal => "u-18tb1.metal",
+            InstanceType::U24tb1Metal => "u-24tb1.metal",
+            InstanceType::Vt13xlarge => "vt1.3xlarge",
+            InstanceType::Vt16xlarge => "vt1.6xlarge",
+            InstanceType::Vt124xlarge => "vt1.24xlarge",
+            InstanceType::X116xlarge => "x1.16xlarge",
+            InstanceType::X132xlarge => "x1.32xlarge",
+            InstanceType::X1eXlarge => "x1e.xlarge",
+            InstanceType::X1e2xlarge => "x1e.2xlarge",
+            InstanceType::X1e4xlarge => "x1e.4xlarge",
+            InstanceType::X1e8xlarge => "x1e.8xlarge",
+            InstanceType::X1e16xlarge => "x1e.16xlarge",
+            InstanceType::X1e32xlarge => "x1e.32xlarge",
+            InstanceType::X2iezn2xlarge => "x2iezn.2xlarge",
+            InstanceType::X2iezn4xlarge => "x2iezn.4xlarge",
+            InstanceType::X2iezn6xlarge => "x2iezn.6xlarge",
+            InstanceType::X2iezn8xlarge => "x2iezn.8xlarge",
+            InstanceType::X2iezn12xlarge => "x2iezn.12xlarge",
+            InstanceType::X2ieznMetal => "x2iezn.metal",
+            InstanceType::X2gdMedium => "x2gd.medium",
+            InstanceType::X2gdLarge => "x2gd.large",
+            InstanceType::X2gdXlarge => "x2gd.xlarge",
+            InstanceType::X2gd2xlarge => "x2gd.2xlarge",
+            InstanceType::X2gd4xlarge => "x2gd.4xlarge",
+            InstanceType::X2gd8xlarge => "x2gd.8xlarge",
+            InstanceType::X2gd12xlarge => "x2gd.12xlarge",
+            InstanceType::X2gd16xlarge => "x2gd.16xlarge",
+            InstanceType::X2gdMetal => "x2gd.metal",
+            InstanceType::Z1dLarge => "z1d.large",
+            InstanceType::Z1dXlarge => "z1d.xlarge",
+            InstanceType::Z1d2xlarge => "z1d.2xlarge",
+            InstanceType::Z1d3xlarge => "z1d.3xlarge",
+            InstanceType::Z1d6xlarge => "z1d.6xlarge",
+            InstanceType::Z1d12xlarge => "z1d.12xlarge",
+            InstanceType::Z1dMetal => "z1d.metal",
+            InstanceType::X2idn16xlarge => "x2idn.16xlarge",
+            InstanceType::X2idn24xlarge => "x2idn.24xlarge",
+            InstanceType::X2idn32xlarge => "x2idn.32xlarge",
+            InstanceType::X2iednXlarge => "x2iedn.xlarge",
+            InstanceType::X2iedn2xlarge => "x2iedn.2xlarge",
+            InstanceType::X2iedn4xlarge => "x2iedn.4xlarge",
+            InstanceType::X2iedn8xlarge => "x2iedn.8xlarge",
+            InstanceType::X2iedn16xlarge => "x2iedn.16xlarge",
+            InstanceType::X2iedn24xlarge => "x2iedn.24xlarge",
+            InstanceType::X2iedn32xlarge => "x2iedn.32xlarge",
+            InstanceType::C6aLarge => "c6a.large",
+            InstanceType::C6aXlarge => "c6a.xlarge",
+            InstanceType::C6a2xlarge => "c6a.2xlarge",
+            InstanceType::C6a4xlarge => "c6a.4xlarge",
+            InstanceType::C6a8xlarge => "c6a.8xlarge",
+            InstanceType::C6a12xlarge => "c6a.12xlarge",
+            InstanceType::C6a16xlarge => "c6a.16xlarge",
+            InstanceType::C6a24xlarge => "c6a.24xlarge",
+            InstanceType::C6a32xlarge => "c6a.32xlarge",
+            InstanceType::C6a48xlarge => "c6a.48xlarge",
+            InstanceType::C6aMetal => "c6a.metal",
+            InstanceType::M6aMetal => "m6a.metal",
+            InstanceType::I4iLarge => "i4i.large",
+            InstanceType::I4iXlarge => "i4i.xlarge",
+            InstanceType::I4i2xlarge => "i4i.2xlarge",
+            InstanceType::I4i4xlarge => "i4i.4xlarge",
+            InstanceType::I4i8xlarge => "i4i.8xlarge",
+            InstanceType::I4i16xlarge => "i4i.16xlarge",
+            InstanceType::I4i32xlarge => "i4i.32xlarge",
+            InstanceType::I4iMetal => "i4i.metal",
+            InstanceType::X2idnMetal => "x2idn.metal",
+            InstanceType::X2iednMetal => "x2iedn.metal",
+            InstanceType::C7gMedium => "c7g.medium",
+            InstanceType::C7gLarge => "c7g.large",
+            InstanceType::C7gXlarge => "c7g.xlarge",
+            InstanceType::C7g2xlarge => "c7g.2xlarge",
+            InstanceType::C7g4xlarge => "c7g.4xlarge",
+            InstanceType::C7g8xlarge => "c7g.8xlarge",
+            InstanceType::C7g12xlarge => "c7g.12xlarge",
+            InstanceType::C7g16xlarge => "c7g.16xlarge",
+            InstanceType::Mac2Metal => "mac2.metal",
+            InstanceType::C6idLarge => "c6id.large",
+            InstanceType::C6idXlarge => "c6id.xlarge",
+            InstanceType::C6id2xlarge => "c6id.2xlarge",
+            InstanceType::C6id4xlarge => "c6id.4xlarge",
+            InstanceType::C6id8xlarge => "c6id.8xlarge",
+            InstanceType::C6id12xlarge => "c6id.12xlarge",
+            InstanceType::C6id16xlarge => "c6id.16xlarge",
+            InstanceType::C6id24xlarge => "c6id.24xlarge",
+            InstanceType::C6id32xlarge => "c6id.32xlarge",
+            InstanceType::C6idMetal => "c6id.metal",
+            InstanceType::M6idLarge => "m6id.large",
+            InstanceType::M6idXlarge => "m6id.xlarge",
+            InstanceType::M6id2xlarge => "m6id.2xlarge",
+            InstanceType::M6id4xlarge => "m6id.4xlarge",
+            InstanceType::M6id8xlarge => "m6id.8xlarge",
+            InstanceType::M6id12xlarge => "m6id.12xlarge",
+            InstanceType::M6id16xlarge => "m6id.16xlarge",
+            InstanceType::M6id24xlarge => "m6id.24xlarge",
+            InstanceType::M6id32xlarge => "m6id.32xlarge",
+            InstanceType::M6idMetal => "m6id.metal",
+            InstanceType::R6idLarge => "r6id.large",
+            InstanceType::R6idXlarge => "r6id.xlarge",
+            InstanceType::R6id2xlarge => "r6id.2xlarge",
+            InstanceType::R6id4xlarge => "r6id.4xlarge",
+            InstanceType::R6id8xlarge => "r6id.8xlarge",
+            InstanceType::R6id12xlarge => "r6id.12xlarge",
+            InstanceType::R6id16xlarge => "r6id.16xlarge",
+            InstanceType::R6id24xlarge => "r6id.24xlarge",
+            InstanceType::R6id32xlarge => "r6id.32xlarge",
+            InstanceType::R6idMetal => "r6id.metal",
+            InstanceType::R6aLarge => "r6a.large",
+            InstanceType::R6aXlarge => "r6a.xlarge",
+            InstanceType::R6a2xlarge => "r6a.2xlarge",
+            InstanceType::R6a4xlarge => "r6a.4xlarge",
+            InstanceType::R6a8xlarge => "r6a.8xlarge",
+            InstanceType::R6a12xlarge => "r6a.12xlarge",
+            InstanceType::R6a16xlarge => "r6a.16xlarge",
+            InstanceType::R6a24xlarge => "r6a.24xlarge",
+            InstanceType::R6a32xlarge => "r6a.32xlarge",
+            InstanceType::R6a48xlarge => "r6a.48xlarge",
+            InstanceType::R6aMetal => "r6a.metal",
+            InstanceType::P4de24xlarge => "p4de.24xlarge",
+            InstanceType::U3tb156xlarge => "u-3tb1.56xlarge",
+            InstanceType::U18tb1112xlarge => "u-18tb1.112xlarge",
+            InstanceType::U24tb1112xlarge => "u-24tb1.112xlarge",
+            InstanceType::Trn12xlarge => "trn1.2xlarge",
+            InstanceType::Trn132xlarge => "trn1.32xlarge",
+            InstanceType::Hpc6id32xlarge => "hpc6id.32xlarge",
+            InstanceType::C6inLarge => "c6in.large",
+            InstanceType::C6inXlarge => "c6in.xlarge",
+            InstanceType::C6in2xlarge => "c6in.2xlarge",
+            InstanceType::C6in4xlarge => "c6in.4xlarge",
+            InstanceType::C6in8xlarge => "c6in.8xlarge",
+            InstanceType::C6in12xlarge => "c6in.12xlarge",
+            InstanceType::C6in16xlarge => "c6in.16xlarge",
+            InstanceType::C6in24xlarge => "c6in.24xlarge",
+            InstanceType::C6in32xlarge => "c6in.32xlarge",
+            InstanceType::M6inLarge => "m6in.large",
+            InstanceType::M6inXlarge => "m6in.xlarge",
+            InstanceType::M6in2xlarge => "m6in.2xlarge",
+            InstanceType::M6in4xlarge => "m6in.4xlarge",
+            InstanceType::M6in8xlarge => "m6in.8xlarge",
+            InstanceType::M6in12xlarge => "m6in.12xlarge",
+            InstanceType::M6in16xlarge => "m6in.16xlarge",
+            InstanceType::M6in24xlarge => "m6in.24xlarge",
+            InstanceType::M6in32xlarge => "m6in.32xlarge",
+            InstanceType::M6idnLarge => "m6idn.large",
+            InstanceType::M6idnXlarge => "m6idn.xlarge",
+            InstanceType::M6idn2xlarge => "m6idn.2xlarge",
+            InstanceType::M6idn4xlarge => "m6idn.4xlarge",
+            InstanceType::M6idn8xlarge => "m6idn.8xlarge",
+            InstanceType::M6idn12xlarge => "m6idn.12xlarge",
+            InstanceType::M6idn16xlarge => "m6idn.16xlarge",
+            InstanceType::M6idn24xlarge => "m6idn.24xlarge",
+            InstanceType::M6idn32xlarge => "m6idn.32xlarge",
+            InstanceType::R6inLarge => "r6in.large",
+            InstanceType::R6inXlarge => "r6in.xlarge",
+            InstanceType::R6in2xlarge => "r6in.2xlarge",
+            InstanceType::R6in4xlarge => "r6in.4xlarge",
+            InstanceType::R6in8xlarge => "r6in.8xlarge",
+            InstanceType::R6in12xlarge => "r6in.12xlarge",
+            InstanceType::R6in16xlarge => "r6in.16xlarge",
+            InstanceType::R6in24xlarge => "r6in.24xlarge",
+            InstanceType::R6in32xlarge => "r6in.32xlarge",
+            InstanceType::R6idnLarge => "r6idn.large",
+            InstanceType::R6idnXlarge => "r6idn.xlarge",
+            InstanceType::R6idn2xlarge => "r6idn.2xlarge",
+            InstanceType::R6idn4xlarge => "r6idn.4xlarge",
+            InstanceType::R6idn8xlarge => "r6idn.8xlarge",
+            InstanceType::R6idn12xlarge => "r6idn.12xlarge",
+            InstanceType::R6idn16xlarge => "r6idn.16xlarge",
+            InstanceType::R6idn24xlarge => "r6idn.24xlarge",
+            InstanceType::R6idn32xlarge => "r6idn.32xlarge",
+            InstanceType::C7gMetal => "c7g.metal",
+            InstanceType::M7gMedium => "m7g.medium",
+            InstanceType::M7gLarge => "m7g.large",
+            InstanceType::M7gXlarge => "m7g.xlarge",
+            InstanceType::M7g2xlarge => "m7g.2xlarge",
+            InstanceType::M7g4xlarge => "m7g.4xlarge",
+            InstanceType::M7g8xlarge => "m7g.8xlarge",
+            InstanceType::M7g12xlarge => "m7g.12xlarge",
+            InstanceType::M7g16xlarge => "m7g.16xlarge",
+            InstanceType::M7gMetal => "m7g.metal",
+            InstanceType::R7gMedium => "r7g.medium",
+            InstanceType::R7gLarge => "r7g.large",
+            InstanceType::R7gXlarge => "r7g.xlarge",
+            InstanceType::R7g2xlarge => "r7g.2xlarge",
+            InstanceType::R7g4xlarge => "r7g.4xlarge",
+            InstanceType::R7g8xlarge => "r7g.8xlarge",
+            InstanceType::R7g12xlarge => "r7g.12xlarge",
+            InstanceType::R7g16xlarge => "r7g.16xlarge",
+            InstanceType::R7gMetal => "r7g.metal",
+            InstanceType::C6inMetal => "c6in.metal",
+            InstanceType::M6inMetal => "m6in.metal",
+            InstanceType::M6idnMetal => "m6idn.metal",
+            InstanceType::R6inMetal => "r6in.metal",
+            InstanceType::R6idnMetal => "r6idn.metal",
+            InstanceType::Inf2Xlarge => "inf2.xlarge",
+            InstanceType::Inf28xlarge => "inf2.8xlarge",
+            InstanceType::Inf224xlarge => "inf2.24xlarge",
+            InstanceType::Inf248xlarge => "inf2.48xlarge",
+            InstanceType::Trn1n32xlarge => "trn1n.32xlarge",
+            InstanceType::I4gLarge => "i4g.large",
+            InstanceType::I4gXlarge => "i4g.xlarge",
+            InstanceType::I4g2xlarge => "i4g.2xlarge",
+            InstanceType::I4g4xlarge => "i4g.4xlarge",
+            InstanceType::I4g8xlarge => "i4g.8xlarge",
+            InstanceType::I4g16xlarge => "i4g.16xlarge",
+            InstanceType::Hpc7g4xlarge => "hpc7g.4xlarge",
+            InstanceType::Hpc7g8xlarge => "hpc7g.8xlarge",
+            InstanceType::Hpc7g16xlarge => "hpc7g.16xlarge",
+            InstanceType::C7gnMedium => "c7gn.medium",
+            InstanceType::C7gnLarge => "c7gn.large",
+            InstanceType::C7gnXlarge => "c7gn.xlarge",
+            InstanceType::C7gn2xlarge => "c7gn.2xlarge",
+            InstanceType::C7gn4xlarge => "c7gn.4xlarge",
+            InstanceType::C7gn8xlarge => "c7gn.8xlarge",
+            InstanceType::C7gn12xlarge => "c7gn.12xlarge",
+            InstanceType::C7gn16xlarge => "c7gn.16xlarge",
+            InstanceType::P548xlarge => "p5.48xlarge",
+            InstanceType::M7iLarge => "m7i.large",
+            InstanceType::M7iXlarge => "m7i.xlarge",
+            InstanceType::M7i2xlarge => "m7i.2xlarge",
+            InstanceType::M7i4xlarge => "m7i.4xlarge",
+            InstanceType::M7i8xlarge => "m7i.8xlarge",
+            InstanceType::M7i12xlarge => "m7i.12xlarge",
+            InstanceType::M7i16xlarge => "m7i.16xlarge",
+            InstanceType::M7i24xlarge => "m7i.24xlarge",
+            InstanceType::M7i48xlarge => "m7i.48xlarge",
+            InstanceType::M7iFlexLarge => "m7i-flex.large",
+            InstanceType::M7iFlexXlarge => "m7i-flex.xlarge",
+            InstanceType::M7iFlex2xlarge => "m7i-flex.2xlarge",
+            InstanceType::M7iFlex4xlarge => "m7i-flex.4xlarge",
+            InstanceType::M7iFlex8xlarge => "m7i-flex.8xlarge",
+            InstanceType::M7aMedium => "m7a.medium",
+            InstanceType::M7aLarge => "m7a.large",
+            InstanceType::M7aXlarge => "m7a.xlarge",
+            InstanceType::M7a2xlarge => "m7a.2xlarge",
+            InstanceType::M7a4xlarge => "m7a.4xlarge",
+            InstanceType::M7a8xlarge => "m7a.8xlarge",
+            InstanceType::M7a12xlarge => "m7a.12xlarge",
+            InstanceType::M7a16xlarge => "m7a.16xlarge",
+            InstanceType::M7a24xlarge => "m7a.24xlarge",
+            InstanceType::M7a32xlarge => "m7a.32xlarge",
+            InstanceType::M7a48xlarge => "m7a.48xlarge",
+            InstanceType::M7aMetal48xl => "m7a.metal-48xl",
+            InstanceType::Hpc7a12xlarge => "hpc7a.12xlarge",
+            InstanceType::Hpc7a24xlarge => "hpc7a.24xlarge",
+            InstanceType::Hpc7a48xlarge => "hpc7a.48xlarge",
+            InstanceType::Hpc7a96xlarge => "hpc7a.96xlarge",
+            InstanceType::C7gdMedium => "c7gd.medium",
+            InstanceType::C7gdLarge => "c7gd.large",
+            InstanceType::C7gdXlarge => "c7gd.xlarge",
+            InstanceType::C7gd2xlarge => "c7gd.2xlarge",
+            InstanceType::C7gd4xlarge => "c7gd.4xlarge",
+            InstanceType::C7gd8xlarge => "c7gd.8xlarge",
+            InstanceType::C7gd12xlarge => "c7gd.12xlarge",
+            InstanceType::C7gd16xlarge => "c7gd.16xlarge",
+            InstanceType::M7gdMedium => "m7gd.medium",
+            InstanceType::M7gdLarge => "m7gd.large",
+            InstanceType::M7gdXlarge => "m7gd.xlarge",
+            InstanceType::M7gd2xlarge => "m7gd.2xlarge",
+            InstanceType::M7gd4xlarge => "m7gd.4xlarge",
+            InstanceType::M7gd8xlarge => "m7gd.8xlarge",
+            InstanceType::M7gd12xlarge => "m7gd.12xlarge",
+            InstanceType::M7gd16xlarge => "m7gd.16xlarge",
+            InstanceType::R7gdMedium => "r7gd.medium",
+            InstanceType::R7gdLarge => "r7gd.large",
+            InstanceType::R7gdXlarge => "r7gd.xlarge",
+            InstanceType::R7gd2xlarge => "r7gd.2xlarge",
+            InstanceType::R7gd4xlarge => "r7gd.4xlarge",
+            InstanceType::R7gd8xlarge => "r7gd.8xlarge",
+            InstanceType::R7gd12xlarge => "r7gd.12xlarge",
+            InstanceType::R7gd16xlarge => "r7gd.16xlarge",
+            InstanceType::R7aMedium => "r7a.medium",
+            InstanceType::R7aLarge => "r7a.large",
+            InstanceType::R7aXlarge => "r7a.xlarge",
+            InstanceType::R7a2xlarge => "r7a.2xlarge",
+            InstanceType::R7a4xlarge => "r7a.4xlarge",
+            InstanceType::R7a8xlarge => "r7a.8xlarge",
+            InstanceType::R7a12xlarge => "r7a.12xlarge",
+            InstanceType::R7a16xlarge => "r7a.16xlarge",
+            InstanceType::R7a24xlarge => "r7a.24xlarge",
+            InstanceType::R7a32xlarge => "r7a.32xlarge",
+            InstanceType::R7a48xlarge => "r7a.48xlarge",
+            InstanceType::C7iLarge => "c7i.large",
+            InstanceType::C7iXlarge => "c7i.xlarge",
+            InstanceType::C7i2xlarge => "c7i.2xlarge",
+            InstanceType::C7i4xlarge => "c7i.4xlarge",
+            InstanceType::C7i8xlarge => "c7i.8xlarge",
+            InstanceType::C7i12xlarge => "c7i.12xlarge",
+            InstanceType::C7i16xlarge => "c7i.16xlarge",
+            InstanceType::C7i24xlarge => "c7i.24xlarge",
+            InstanceType::C7i48xlarge => "c7i.48xlarge",
+            InstanceType::Mac2M2proMetal => "mac2-m2pro.metal",
+            InstanceType::R7izLarge => "r7iz.large",
+            InstanceType::R7izXlarge => "r7iz.xlarge",
+            InstanceType::R7iz2xlarge => "r7iz.2xlarge",
+            InstanceType::R7iz4xlarge => "r7iz.4xlarge",
+            InstanceType::R7iz8xlarge => "r7iz.8xlarge",
+            InstanceType::R7iz12xlarge => "r7iz.12xlarge",
+            InstanceType::R7iz16xlarge => "r7iz.16xlarge",
+            InstanceType::R7iz32xlarge => "r7iz.32xlarge",
+            InstanceType::C7aMedium => "c7a.medium",
+            InstanceType::C7aLarge => "c7a.large",
+            InstanceType::C7aXlarge => "c7a.xlarge",
+            InstanceType::C7a2xlarge => "c7a.2xlarge",
+            InstanceType::C7a4xlarge => "c7a.4xlarge",
+            InstanceType::C7a8xlarge => "c7a.8xlarge",
+            InstanceType::C7a12xlarge => "c7a.12xlarge",
+            InstanceType::C7a16xlarge => "c7a.16xlarge",
+            InstanceType::C7a24xlarge => "c7a.24xlarge",
+            InstanceType::C7a32xlarge => "c7a.32xlarge",
+            InstanceType::C7a48xlarge => "c7a.48xlarge",
+            InstanceType::C7aMetal48xl => "c7a.metal-48xl",
+            InstanceType::R7aMetal48xl => "r7a.metal-48xl",
+            InstanceType::R7iLarge => "r7i.large",
+            InstanceType::R7iXlarge => "r7i.xlarge",
+            InstanceType::R7i2xlarge => "r7i.2xlarge",
+            InstanceType::R7i4xlarge => "r7i.4xlarge",
+            InstanceType::R7i8xlarge => "r7i.8xlarge",
+            InstanceType::R7i12xlarge => "r7i.12xlarge",
+            InstanceType::R7i16xlarge => "r7i.16xlarge",
+            InstanceType::R7i24xlarge => "r7i.24xlarge",
+            InstanceType::R7i48xlarge => "r7i.48xlarge",
+            InstanceType::Dl2q24xlarge => "dl2q.24xlarge",
+            InstanceType::Mac2M2Metal => "mac2-m2.metal",
+            InstanceType::I4i12xlarge => "i4i.12xlarge",
+            InstanceType::I4i24xlarge => "i4i.24xlarge",
+            InstanceType::C7iMetal24xl => "c7i.metal-24xl",
+            InstanceType::C7iMetal48xl => "c7i.metal-48xl",
+            InstanceType::M7iMetal24xl => "m7i.metal-24xl",
+            InstanceType::M7iMetal48xl => "m7i.metal-48xl",
+            InstanceType::R7iMetal24xl => "r7i.metal-24xl",
+            InstanceType::R7iMetal48xl => "r7i.metal-48xl",
+            InstanceType::R7izMetal16xl => "r7iz.metal-16xl",
+            InstanceType::R7izMetal32xl => "r7iz.metal-32xl",
+            InstanceType::C7gdMetal => "c7gd.metal",
+            InstanceType::M7gdMetal => "m7gd.metal",
+            InstanceType::R7gdMetal => "r7gd.metal",
+            InstanceType::G6Xlarge => "g6.xlarge",
+            InstanceType::G62xlarge => "g6.2xlarge",
+            InstanceType::G64xlarge => "g6.4xlarge",
+            InstanceType::G68xlarge => "g6.8xlarge",
+            InstanceType::G612xlarge => "g6.12xlarge",
+            InstanceType::G616xlarge => "g6.16xlarge",
+            InstanceType::G624xlarge => "g6.24xlarge",
+            InstanceType::G648xlarge => "g6.48xlarge",
+            InstanceType::Gr64xlarge => "gr6.4xlarge",
+            InstanceType::Gr68xlarge => "gr6.8xlarge",
+            InstanceType::C7iFlexLarge => "c7i-flex.large",
+            InstanceType::C7iFlexXlarge => "c7i-flex.xlarge",
+            InstanceType::C7iFlex2xlarge => "c7i-flex.2xlarge",
+            InstanceType::C7iFlex4xlarge => "c7i-flex.4xlarge",
+            InstanceType::C7iFlex8xlarge => "c7i-flex.8xlarge",
+            InstanceType::U7i12tb224xlarge => "u7i-12tb.224xlarge",
+            InstanceType::U7in16tb224xlarge => "u7in-16tb.224xlarge",
+            InstanceType::U7in24tb224xlarge => "u7in-24tb.224xlarge",
+            InstanceType::U7in32tb224xlarge => "u7in-32tb.224xlarge",
+            InstanceType::U7ib12tb224xlarge => "u7ib-12tb.224xlarge",
+            InstanceType::C7gnMetal => "c7gn.metal",
+            InstanceType::R8gMedium => "r8g.medium",
+            InstanceType::R8gLarge => "r8g.large",
+            InstanceType::R8gXlarge => "r8g.xlarge",
+            InstanceType::R8g2xlarge => "r8g.2xlarge",
+            InstanceType::R8g4xlarge => "r8g.4xlarge",
+            InstanceType::R8g8xlarge => "r8g.8xlarge",
+            InstanceType::R8g12xlarge => "r8g.12xlarge",
+            InstanceType::R8g16xlarge => "r8g.16xlarge",
+            InstanceType::R8g24xlarge => "r8g.24xlarge",
+            InstanceType::R8g48xlarge => "r8g.48xlarge",
+            InstanceType::R8gMetal24xl => "r8g.metal-24xl",
+            InstanceType::R8gMetal48xl => "r8g.metal-48xl",
+            InstanceType::Mac2M1ultraMetal => "mac2-m1ultra.metal",
+            InstanceType::G6eXlarge => "g6e.xlarge",
+            InstanceType::G6e2xlarge => "g6e.2xlarge",
+            InstanceType::G6e4xlarge => "g6e.4xlarge",
+            InstanceType::G6e8xlarge => "g6e.8xlarge",
+            InstanceType::G6e12xlarge => "g6e.12xlarge",
+            InstanceType::G6e16xlarge => "g6e.16xlarge",
+            InstanceType::G6e24xlarge => "g6e.24xlarge",
+            InstanceType::G6e48xlarge => "g6e.48xlarge",
+            InstanceType::C8gMedium => "c8g.medium",
+            InstanceType::C8gLarge => "c8g.large",
+            InstanceType::C8gXlarge => "c8g.xlarge",
+            InstanceType::C8g2xlarge => "c8g.2xlarge",
+            InstanceType::C8g4xlarge => "c8g.4xlarge",
+            InstanceType::C8g8xlarge => "c8g.8xlarge",
+            InstanceType::C8g12xlarge => "c8g.12xlarge",
+            InstanceType::C8g16xlarge => "c8g.16xlarge",
+            InstanceType::C8g24xlarge => "c8g.24xlarge",
+            InstanceType::C8g48xlarge => "c8g.48xlarge",
+            InstanceType::C8gMetal24xl => "c8g.metal-24xl",
+            InstanceType::C8gMetal48xl => "c8g.metal-48xl",
+            InstanceType::M8gMedium => "m8g.medium",
+            InstanceType::M8gLarge => "m8g.large",
+            InstanceType::M8gXlarge => "m8g.xlarge",
+            InstanceType::M8g2xlarge => "m8g.2xlarge",
+            InstanceType::M8g4xlarge => "m8g.4xlarge",
+            InstanceType::M8g8xlarge => "m8g.8xlarge",
+            InstanceType::M8g12xlarge => "m8g.12xlarge",
+            InstanceType::M8g16xlarge => "m8g.16xlarge",
+            InstanceType::M8g24xlarge => "m8g.24xlarge",
+            InstanceType::M8g48xlarge => "m8g.48xlarge",
+            InstanceType::M8gMetal24xl => "m8g.metal-24xl",
+            InstanceType::M8gMetal48xl => "m8g.metal-48xl",
+            InstanceType::X8gMedium => "x8g.medium",
+            InstanceType::X8gLarge => "x8g.large",
+            InstanceType::X8gXlarge => "x8g.xlarge",
+            InstanceType::X8g2xlarge => "x8g.2xlarge",
+            InstanceType::X8g4xlarge => "x8g.4xlarge",
+            InstanceType::X8g8xlarge => "x8g.8xlarge",
+            InstanceType::X8g12xlarge => "x8g.12xlarge",
+            InstanceType::X8g16xlarge => "x8g.16xlarge",
+            InstanceType::X8g24xlarge => "x8g.24xlarge",
+            InstanceType::X8g48xlarge => "x8g.48xlarge",
+            InstanceType::X8gMetal24xl => "x8g.metal-24xl",
+            InstanceType::X8gMetal48xl => "x8g.metal-48xl",
+            InstanceType::I7ieLarge => "i7ie.large",
+            InstanceType::I7ieXlarge => "i7ie.xlarge",
+            InstanceType::I7ie2xlarge => "i7ie.2xlarge",
+            InstanceType::I7ie3xlarge => "i7ie.3xlarge",
+            InstanceType::I7ie6xlarge => "i7ie.6xlarge",
+            InstanceType::I7ie12xlarge => "i7ie.12xlarge",
+            InstanceType::I7ie18xlarge => "i7ie.18xlarge",
+            InstanceType::I7ie24xlarge => "i7ie.24xlarge",
+            InstanceType::I7ie48xlarge => "i7ie.48xlarge",
+            InstanceType::I8gLarge => "i8g.large",
+            InstanceType::I8gXlarge => "i8g.xlarge",
+            InstanceType::I8g2xlarge => "i8g.2xlarge",
+            InstanceType::I8g4xlarge => "i8g.4xlarge",
+            InstanceType::I8g8xlarge => "i8g.8xlarge",
+            InstanceType::I8g12xlarge => "i8g.12xlarge",
+            InstanceType::I8g16xlarge => "i8g.16xlarge",
+            InstanceType::I8g24xlarge => "i8g.24xlarge",
+            InstanceType::I8gMetal24xl => "i8g.metal-24xl",
+            InstanceType::U7i6tb112xlarge => "u7i-6tb.112xlarge",
+            InstanceType::U7i8tb112xlarge => "u7i-8tb.112xlarge",
+            InstanceType::U7inh32tb480xlarge => "u7inh-32tb.480xlarge",
+            InstanceType::P5e48xlarge => "p5e.48xlarge",
+            InstanceType::P5en48xlarge => "p5en.48xlarge",
+            InstanceType::F212xlarge => "f2.12xlarge",
+            InstanceType::F248xlarge => "f2.48xlarge",
+            InstanceType::Trn248xlarge => "trn2.48xlarge",
+            InstanceType::C7iFlex12xlarge => "c7i-flex.12xlarge",
+            InstanceType::C7iFlex16xlarge => "c7i-flex.16xlarge",
+            InstanceType::M7iFlex12xlarge => "m7i-flex.12xlarge",
+            InstanceType::M7iFlex16xlarge => "m7i-flex.16xlarge",
+            InstanceType::I7ieMetal24xl => "i7ie.metal-24xl",
+            InstanceType::I7ieMetal48xl => "i7ie.metal-48xl",
+            InstanceType::I8g48xlarge => "i8g.48xlarge",
+            InstanceType::C8gdMedium => "c8gd.medium",
+            InstanceType::C8gdLarge => "c8gd.large",
+            InstanceType::C8gdXlarge => "c8gd.xlarge",
+            InstanceType::C8gd2xlarge => "c8gd.2xlarge",
+            InstanceType::C8gd4xlarge => "c8gd.4xlarge",
+            InstanceType::C8gd8xlarge => "c8gd.8xlarge",
+            InstanceType::C8gd12xlarge => "c8gd.12xlarge",
+            InstanceType::C8gd16xlarge => "c8gd.16xlarge",
+            InstanceType::C8gd24xlarge => "c8gd.24xlarge",
+            InstanceType::C8gd48xlarge => "c8gd.48xlarge",
+            InstanceType::C8gdMetal24xl => "c8gd.metal-24xl",
+            InstanceType::C8gdMetal48xl => "c8gd.metal-48xl",
+            InstanceType::I7iLarge => "i7i.large",
+            InstanceType::I7iXlarge => "i7i.xlarge",
+            InstanceType::I7i2xlarge => "i7i.2xlarge",
+            InstanceType::I7i4xlarge => "i7i.4xlarge",
+            InstanceType::I7i8xlarge => "i7i.8xlarge",
+            InstanceType::I7i12xlarge => "i7i.12xlarge",
+            InstanceType::I7i16xlarge => "i7i.16xlarge",
+            InstanceType::I7i24xlarge => "i7i.24xlarge",
+            InstanceType::I7i48xlarge => "i7i.48xlarge",
+            InstanceType::I7iMetal24xl => "i7i.metal-24xl",
+            InstanceType::I7iMetal48xl => "i7i.metal-48xl",
+            InstanceType::P6B20048xlarge => "p6-b200.48xlarge",
+            InstanceType::M8gdMedium => "m8gd.medium",
+            InstanceType::M8gdLarge => "m8gd.large",
+            InstanceType::M8gdXlarge => "m8gd.xlarge",
+            InstanceType::M8gd2xlarge => "m8gd.2xlarge",
+            InstanceType::M8gd4xlarge => "m8gd.4xlarge",
+            InstanceType::M8gd8xlarge => "m8gd.8xlarge",
+            InstanceType::M8gd12xlarge => "m8gd.12xlarge",
+            InstanceType::M8gd16xlarge => "m8gd.16xlarge",
+            InstanceType::M8gd24xlarge => "m8gd.24xlarge",
+            InstanceType::M8gd48xlarge => "m8gd.48xlarge",
+            InstanceType::M8gdMetal24xl => "m8gd.metal-24xl",
+            InstanceType::M8gdMetal48xl => "m8gd.metal-48xl",
+            InstanceType::R8gdMedium => "r8gd.medium",
+            InstanceType::R8gdLarge => "r8gd.large",
+            InstanceType::R8gdXlarge => "r8gd.xlarge",
+            InstanceType::R8gd2xlarge => "r8gd.2xlarge",
+            InstanceType::R8gd4xlarge => "r8gd.4xlarge",
+            InstanceType::R8gd8xlarge => "r8gd.8xlarge",
+            InstanceType::R8gd12xlarge => "r8gd.12xlarge",
+            InstanceType::R8gd16xlarge => "r8gd.16xlarge",
+            InstanceType::R8gd24xlarge => "r8gd.24xlarge",
+            InstanceType::R8gd48xlarge => "r8gd.48xlarge",
+            InstanceType::R8gdMetal24xl => "r8gd.metal-24xl",
+            InstanceType::R8gdMetal48xl => "r8gd.metal-48xl",
+            InstanceType::C8gnMedium => "c8gn.medium",
+            InstanceType::C8gnLarge => "c8gn.large",
+            InstanceType::C8gnXlarge => "c8gn.xlarge",
+            InstanceType::C8gn2xlarge => "c8gn.2xlarge",
+            InstanceType::C8gn4xlarge => "c8gn.4xlarge",
+            InstanceType::C8gn8xlarge => "c8gn.8xlarge",
+            InstanceType::C8gn12xlarge => "c8gn.12xlarge",
+            InstanceType::C8gn16xlarge => "c8gn.16xlarge",
+            InstanceType::C8gn24xlarge => "c8gn.24xlarge",
+            InstanceType::C8gn48xlarge => "c8gn.48xlarge",
+            InstanceType::C8gnMetal24xl => "c8gn.metal-24xl",
+            InstanceType::C8gnMetal48xl => "c8gn.metal-48xl",
+            InstanceType::F26xlarge => "f2.6xlarge",
+            InstanceType::P6eGb20036xlarge => "p6e-gb200.36xlarge",
+            InstanceType::G6fLarge => "g6f.large",
+            InstanceType::G6fXlarge => "g6f.xlarge",
+            InstanceType::G6f2xlarge => "g6f.2xlarge",
+            InstanceType::G6f4xlarge => "g6f.4xlarge",
+            InstanceType::Gr6f4xlarge => "gr6f.4xlarge",
+            InstanceType::P54xlarge => "p5.4xlarge",
+            InstanceType::R8iLarge => "r8i.large",
+            InstanceType::R8iXlarge => "r8i.xlarge",
+            InstanceType::R8i2xlarge => "r8i.2xlarge",
+            InstanceType::R8i4xlarge => "r8i.4xlarge",
+            InstanceType::R8i8xlarge => "r8i.8xlarge",
+            InstanceType::R8i12xlarge => "r8i.12xlarge",
+            InstanceType::R8i16xlarge => "r8i.16xlarge",
+            InstanceType::R8i24xlarge => "r8i.24xlarge",
+            InstanceType::R8i32xlarge => "r8i.32xlarge",
+            InstanceType::R8i48xlarge => "r8i.48xlarge",
+            InstanceType::R8i96xlarge => "r8i.96xlarge",
+            InstanceType::R8iMetal48xl => "r8i.metal-48xl",
+            InstanceType::R8iMetal96xl => "r8i.metal-96xl",
+            InstanceType::R8iFlexLarge => "r8i-flex.large",
+            InstanceType::R8iFlexXlarge => "r8i-flex.xlarge",
+            InstanceType::R8iFlex2xlarge => "r8i-flex.2xlarge",
+            InstanceType::R8iFlex4xlarge => "r8i-flex.4xlarge",
+            InstanceType::R8iFlex8xlarge => "r8i-flex.8xlarge",
+            InstanceType::R8iFlex12xlarge => "r8i-flex.12xlarge",
+            InstanceType::R8iFlex16xlarge => "r8i-flex.16xlarge",
+            InstanceType::M8iLarge => "m8i.large",
+            InstanceType::M8iXlarge => "m8i.xlarge",
+            InstanceType::M8i2xlarge => "m8i.2xlarge",
+            InstanceType::M8i4xlarge => "m8i.4xlarge",
+            InstanceType::M8i8xlarge => "m8i.8xlarge",
+            InstanceType::M8i12xlarge => "m8i.12xlarge",
+            InstanceType::M8i16xlarge => "m8i.16xlarge",
+            InstanceType::M8i24xlarge => "m8i.24xlarge",
+            InstanceType::M8i32xlarge => "m8i.32xlarge",
+            InstanceType::M8i48xlarge => "m8i.48xlarge",
+            InstanceType::M8i96xlarge => "m8i.96xlarge",
+            InstanceType::M8iMetal48xl => "m8i.metal-48xl",
+            InstanceType::M8iMetal96xl => "m8i.metal-96xl",
+            InstanceType::M8iFlexLarge => "m8i-flex.large",
+            InstanceType::M8iFlexXlarge => "m8i-flex.xlarge",
+            InstanceType::M8iFlex2xlarge => "m8i-flex.2xlarge",
+            InstanceType::M8iFlex4xlarge => "m8i-flex.4xlarge",
+            InstanceType::M8iFlex8xlarge => "m8i-flex.8xlarge",
+            InstanceType::M8iFlex12xlarge => "m8i-flex.12xlarge",
+            InstanceType::M8iFlex16xlarge => "m8i-flex.16xlarge",
+            InstanceType::I8geLarge => "i8ge.large",
+            InstanceType::I8geXlarge => "i8ge.xlarge",
+            InstanceType::I8ge2xlarge => "i8ge.2xlarge",
+            InstanceType::I8ge3xlarge => "i8ge.3xlarge",
+            InstanceType::I8ge6xlarge => "i8ge.6xlarge",
+            InstanceType::I8ge12xlarge => "i8ge.12xlarge",
+            InstanceType::I8ge18xlarge => "i8ge.18xlarge",
+            InstanceType::I8ge24xlarge => "i8ge.24xlarge",
+            InstanceType::I8ge48xlarge => "i8ge.48xlarge",
+            InstanceType::I8geMetal24xl => "i8ge.metal-24xl",
+            InstanceType::I8geMetal48xl => "i8ge.metal-48xl",
+            InstanceType::MacM4Metal => "mac-m4.metal",
+            InstanceType::MacM4proMetal => "mac-m4pro.metal",
+            InstanceType::R8gnMedium => "r8gn.medium",
+            InstanceType::R8gnLarge => "r8gn.large",
+            InstanceType::R8gnXlarge => "r8gn.xlarge",
+            InstanceType::R8gn2xlarge => "r8gn.2xlarge",
+            InstanceType::R8gn4xlarge => "r8gn.4xlarge",
+            InstanceType::R8gn8xlarge => "r8gn.8xlarge",
+            InstanceType::R8gn12xlarge => "r8gn.12xlarge",
+            InstanceType::R8gn16xlarge => "r8gn.16xlarge",
+            InstanceType::R8gn24xlarge => "r8gn.24xlarge",
+            InstanceType::R8gn48xlarge => "r8gn.48xlarge",
+            InstanceType::R8gnMetal24xl => "r8gn.metal-24xl",
+            InstanceType::R8gnMetal48xl => "r8gn.metal-48xl",
+            InstanceType::C8iLarge => "c8i.large",
+            InstanceType::C8iXlarge => "c8i.xlarge",
+            InstanceType::C8i2xlarge => "c8i.2xlarge",
+            InstanceType::C8i4xlarge => "c8i.4xlarge",
+            InstanceType::C8i8xlarge => "c8i.8xlarge",
+            InstanceType::C8i12xlarge => "c8i.12xlarge",
+            InstanceType::C8i16xlarge => "c8i.16xlarge",
+            InstanceType::C8i24xlarge => "c8i.24xlarge",
+            InstanceType::C8i32xlarge => "c8i.32xlarge",
+            InstanceType::C8i48xlarge => "c8i.48xlarge",
+            InstanceType::C8i96xlarge => "c8i.96xlarge",
+            InstanceType::C8iMetal48xl => "c8i.metal-48xl",
+            InstanceType::C8iMetal96xl => "c8i.metal-96xl",
+            InstanceType::C8iFlexLarge => "c8i-flex.large",
+            InstanceType::C8iFlexXlarge => "c8i-flex.xlarge",
+            InstanceType::C8iFlex2xlarge => "c8i-flex.2xlarge",
+            InstanceType::C8iFlex4xlarge => "c8i-flex.4xlarge",
+            InstanceType::C8iFlex8xlarge => "c8i-flex.8xlarge",
+            InstanceType::C8iFlex12xlarge => "c8i-flex.12xlarge",
+            InstanceType::C8iFlex16xlarge => "c8i-flex.16xlarge",
+            InstanceType::R8gbMedium => "r8gb.medium",
+            InstanceType::R8gbLarge => "r8gb.large",
+            InstanceType::R8gbXlarge => "r8gb.xlarge",
+            InstanceType::R8gb2xlarge => "r8gb.2xlarge",
+            InstanceType::R8gb4xlarge => "r8gb.4xlarge",
+            InstanceType::R8gb8xlarge => "r8gb.8xlarge",
+            InstanceType::R8gb12xlarge => "r8gb.12xlarge",
+            InstanceType::R8gb16xlarge => "r8gb.16xlarge",
+            InstanceType::R8gb24xlarge => "r8gb.24xlarge",
+            InstanceType::R8gbMetal24xl => "r8gb.metal-24xl",
+            InstanceType::M8aMedium => "m8a.medium",
+            InstanceType::M8aLarge => "m8a.large",
+            InstanceType::M8aXlarge => "m8a.xlarge",
+            InstanceType::M8a2xlarge => "m8a.2xlarge",
+            InstanceType::M8a4xlarge => "m8a.4xlarge",
+            InstanceType::M8a8xlarge => "m8a.8xlarge",
+            InstanceType::M8a12xlarge => "m8a.12xlarge",
+            InstanceType::M8a16xlarge => "m8a.16xlarge",
+            InstanceType::M8a24xlarge => "m8a.24xlarge",
+            InstanceType::M8a48xlarge => "m8a.48xlarge",
+            InstanceType::M8aMetal24xl => "m8a.metal-24xl",
+            InstanceType::M8aMetal48xl => "m8a.metal-48xl",
+            InstanceType::Trn23xlarge => "trn2.3xlarge",
+            InstanceType::R8aMedium => "r8a.medium",
+            InstanceType::R8aLarge => "r8a.large",
+            InstanceType::R8aXlarge => "r8a.xlarge",
+            InstanceType::R8a2xlarge => "r8a.2xlarge",
+            InstanceType::R8a4xlarge => "r8a.4xlarge",
+            InstanceType::R8a8xlarge => "r8a.8xlarge",
+            InstanceType::R8a12xlarge => "r8a.12xlarge",
+            InstanceType::R8a16xlarge => "r8a.16xlarge",
+            InstanceType::R8a24xlarge => "r8a.24xlarge",
+            InstanceType::R8a48xlarge => "r8a.48xlarge",
+            InstanceType::R8aMetal24xl => "r8a.metal-24xl",
+            InstanceType::R8aMetal48xl => "r8a.metal-48xl",
+            InstanceType::P6B30048xlarge => "p6-b300.48xlarge",
+            InstanceType::C8aMedium => "c8a.medium",
+            InstanceType::C8aLarge => "c8a.large",
+            InstanceType::C8aXlarge => "c8a.xlarge",
+            InstanceType::C8a2xlarge => "c8a.2xlarge",
+            InstanceType::C8a4xlarge => "c8a.4xlarge",
+            InstanceType::C8a8xlarge => "c8a.8xlarge",
+            InstanceType::C8a12xlarge => "c8a.12xlarge",
+            InstanceType::C8a16xlarge => "c8a.16xlarge",
+            InstanceType::C8a24xlarge => "c8a.24xlarge",
+            InstanceType::C8a48xlarge => "c8a.48xlarge",
+            InstanceType::C8aMetal24xl => "c8a.metal-24xl",
+            InstanceType::C8aMetal48xl => "c8a.metal-48xl",
+            InstanceType::C8gb12xlarge => "c8gb.12xlarge",
+            InstanceType::C8gb16xlarge => "c8gb.16xlarge",
+            InstanceType::C8gb24xlarge => "c8gb.24xlarge",
+            InstanceType::C8gb2xlarge => "c8gb.2xlarge",
+            InstanceType::C8gb4xlarge => "c8gb.4xlarge",
+            InstanceType::C8gb8xlarge => "c8gb.8xlarge",
+            InstanceType::C8gbLarge => "c8gb.large",
+            InstanceType::C8gbMedium => "c8gb.medium",
+            InstanceType::C8gbMetal24xl => "c8gb.metal-24xl",
+            InstanceType::C8gbXlarge => "c8gb.xlarge",
+            InstanceType::C8gb48xlarge => "c8gb.48xlarge",
+            InstanceType::C8gbMetal48xl => "c8gb.metal-48xl",
+            InstanceType::M8gb12xlarge => "m8gb.12xlarge",
+            InstanceType::M8gb16xlarge => "m8gb.16xlarge",
+            InstanceType::M8gb24xlarge => "m8gb.24xlarge",
+            InstanceType::M8gb2xlarge => "m8gb.2xlarge",
+            InstanceType::M8gb4xlarge => "m8gb.4xlarge",
+            InstanceType::M8gb8xlarge => "m8gb.8xlarge",
+            InstanceType::M8gbLarge => "m8gb.large",
+            InstanceType::M8gbMedium => "m8gb.medium",
+            InstanceType::M8gbXlarge => "m8gb.xlarge",
+            InstanceType::M8gb48xlarge => "m8gb.48xlarge",
+            InstanceType::M8gbMetal24xl => "m8gb.metal-24xl",
+            InstanceType::M8gbMetal48xl => "m8gb.metal-48xl",
+            InstanceType::M8gn12xlarge => "m8gn.12xlarge",
+            InstanceType::M8gn16xlarge => "m8gn.16xlarge",
+            InstanceType::M8gn24xlarge => "m8gn.24xlarge",
+            InstanceType::M8gn2xlarge => "m8gn.2xlarge",
+            InstanceType::M8gn48xlarge => "m8gn.48xlarge",
+            InstanceType::M8gn4xlarge => "m8gn.4xlarge",
+            InstanceType::M8gn8xlarge => "m8gn.8xlarge",
+            InstanceType::M8gnLarge => "m8gn.large",
+            InstanceType::M8gnMedium => "m8gn.medium",
+            InstanceType::M8gnXlarge => "m8gn.xlarge",
+            InstanceType::M8gnMetal24xl => "m8gn.metal-24xl",
+            InstanceType::M8gnMetal48xl => "m8gn.metal-48xl",
+            InstanceType::X8aedz12xlarge => "x8aedz.12xlarge",
+            InstanceType::X8aedz24xlarge => "x8aedz.24xlarge",
+            InstanceType::X8aedz3xlarge => "x8aedz.3xlarge",
+            InstanceType::X8aedz6xlarge => "x8aedz.6xlarge",
+            InstanceType::X8aedzLarge => "x8aedz.large",
+            InstanceType::X8aedzMetal12xl => "x8aedz.metal-12xl",
+            InstanceType::X8aedzMetal24xl => "x8aedz.metal-24xl",
+            InstanceType::X8aedzXlarge => "x8aedz.xlarge",
+            InstanceType::M8aznMedium => "m8azn.medium",
+            InstanceType::M8aznLarge => "m8azn.large",
+            InstanceType::M8aznXlarge => "m8azn.xlarge",
+            InstanceType::M8azn3xlarge => "m8azn.3xlarge",
+            InstanceType::M8azn6xlarge => "m8azn.6xlarge",
+            InstanceType::M8azn12xlarge => "m8azn.12xlarge",
+            InstanceType::M8azn24xlarge => "m8azn.24xlarge",
+            InstanceType::M8aznMetal12xl => "m8azn.metal-12xl",
+            InstanceType::M8aznMetal24xl => "m8azn.metal-24xl",
+            InstanceType::X8iLarge => "x8i.large",
+            InstanceType::X8iXlarge => "x8i.xlarge",
+            InstanceType::X8i2xlarge => "x8i.2xlarge",
+            InstanceType::X8i4xlarge => "x8i.4xlarge",
+            InstanceType::X8i8xlarge => "x8i.8xlarge",
+            InstanceType::X8i12xlarge => "x8i.12xlarge",
+            InstanceType::X8i16xlarge => "x8i.16xlarge",
+            InstanceType::X8i24xlarge => "x8i.24xlarge",
+            InstanceType::X8i32xlarge => "x8i.32xlarge",
+            InstanceType::X8i48xlarge => "x8i.48xlarge",
+            InstanceType::X8i64xlarge => "x8i.64xlarge",
+            InstanceType::X8i96xlarge => "x8i.96xlarge",
+            InstanceType::X8iMetal48xl => "x8i.metal-48xl",
+            InstanceType::X8iMetal96xl => "x8i.metal-96xl",
+            InstanceType::MacM4maxMetal => "mac-m4max.metal",
+            InstanceType::G7e2xlarge => "g7e.2xlarge",
+            InstanceType::G7e4xlarge => "g7e.4xlarge",
+            InstanceType::G7e8xlarge => "g7e.8xlarge",
+            InstanceType::G7e12xlarge => "g7e.12xlarge",
+            InstanceType::G7e24xlarge => "g7e.24xlarge",
+            InstanceType::G7e48xlarge => "g7e.48xlarge",
+            InstanceType::R8idLarge => "r8id.large",
+            InstanceType::R8idXlarge => "r8id.xlarge",
+            InstanceType::R8id2xlarge => "r8id.2xlarge",
+            InstanceType::R8id4xlarge => "r8id.4xlarge",
+            InstanceType::R8id8xlarge => "r8id.8xlarge",
+            InstanceType::R8id12xlarge => "r8id.12xlarge",
+            InstanceType::R8id16xlarge => "r8id.16xlarge",
+            InstanceType::R8id24xlarge => "r8id.24xlarge",
+            InstanceType::R8id32xlarge => "r8id.32xlarge",
+            InstanceType::R8id48xlarge => "r8id.48xlarge",
+            InstanceType::R8id96xlarge => "r8id.96xlarge",
+            InstanceType::R8idMetal48xl => "r8id.metal-48xl",
+            InstanceType::R8idMetal96xl => "r8id.metal-96xl",
+            InstanceType::C8idLarge => "c8id.large",
+            InstanceType::C8idXlarge => "c8id.xlarge",
+            InstanceType::C8id2xlarge => "c8id.2xlarge",
+            InstanceType::C8id4xlarge => "c8id.4xlarge",
+            InstanceType::C8id8xlarge => "c8id.8xlarge",
+            InstanceType::C8id12xlarge => "c8id.12xlarge",
+            InstanceType::C8id16xlarge => "c8id.16xlarge",
+            InstanceType::C8id24xlarge => "c8id.24xlarge",
+            InstanceType::C8id32xlarge => "c8id.32xlarge",
+            InstanceType::C8id48xlarge => "c8id.48xlarge",
+            InstanceType::C8id96xlarge => "c8id.96xlarge",
+            InstanceType::C8idMetal48xl => "c8id.metal-48xl",
+            InstanceType::C8idMetal96xl => "c8id.metal-96xl",
+            InstanceType::M8idLarge => "m8id.large",
+            InstanceType::M8idXlarge => "m8id.xlarge",
+            InstanceType::M8id2xlarge => "m8id.2xlarge",
+            InstanceType::M8id4xlarge => "m8id.4xlarge",
+            InstanceType::M8id8xlarge => "m8id.8xlarge",
+            InstanceType::M8id12xlarge => "m8id.12xlarge",
+            InstanceType::M8id16xlarge => "m8id.16xlarge",
+            InstanceType::M8id24xlarge => "m8id.24xlarge",
+            InstanceType::M8id32xlarge => "m8id.32xlarge",
+            InstanceType::M8id48xlarge => "m8id.48xlarge",
+            InstanceType::M8id96xlarge => "m8id.96xlarge",
+            InstanceType::M8idMetal48xl => "m8id.metal-48xl",
+            InstanceType::M8idMetal96xl => "m8id.metal-96xl",
+            InstanceType::Hpc8a96xlarge => "hpc8a.96xlarge",
+            InstanceType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "a1.medium" => InstanceType::A1Medium,
+            "a1.large" => InstanceType::A1Large,
+            "a1.xlarge" => InstanceType::A1Xlarge,
+            "a1.2xlarge" => InstanceType::A12xlarge,
+            "a1.4xlarge" => InstanceType::A14xlarge,
+            "a1.metal" => InstanceType::A1Metal,
+            "c1.medium" => InstanceType::C1Medium,
+            "c1.xlarge" => InstanceType::C1Xlarge,
+            "c3.large" => InstanceType::C3Large,
+            "c3.xlarge" => InstanceType::C3Xlarge,
+            "c3.2xlarge" => InstanceType::C32xlarge,
+            "c3.4xlarge" => InstanceType::C34xlarge,
+            "c3.8xlarge" => InstanceType::C38xlarge,
+            "c4.large" => InstanceType::C4Large,
+            "c4.xlarge" => InstanceType::C4Xlarge,
+            "c4.2xlarge" => InstanceType::C42xlarge,
+            "c4.4xlarge" => InstanceType::C44xlarge,
+            "c4.8xlarge" => InstanceType::C48xlarge,
+            "c5.large" => InstanceType::C5Large,
+            "c5.xlarge" => InstanceType::C5Xlarge,
+            "c5.2xlarge" => InstanceType::C52xlarge,
+            "c5.4xlarge" => InstanceType::C54xlarge,
+            "c5.9xlarge" => InstanceType::C59xlarge,
+            "c5.12xlarge" => InstanceType::C512xlarge,
+            "c5.18xlarge" => InstanceType::C518xlarge,
+            "c5.24xlarge" => InstanceType::C524xlarge,
+            "c5.metal" => InstanceType::C5Metal,
+            "c5a.large" => InstanceType::C5aLarge,
+            "c5a.xlarge" => InstanceType::C5aXlarge,
+            "c5a.2xlarge" => InstanceType::C5a2xlarge,
+            "c5a.4xlarge" => InstanceType::C5a4xlarge,
+            "c5a.8xlarge" => InstanceType::C5a8xlarge,
+            "c5a.12xlarge" => InstanceType::C5a12xlarge,
+            "c5a.16xlarge" => InstanceType::C5a16xlarge,
+            "c5a.24xlarge" => InstanceType::C5a24xlarge,
+            "c5ad.large" => InstanceType::C5adLarge,
+            "c5ad.xlarge" => InstanceType::C5adXlarge,
+            "c5ad.2xlarge" => InstanceType::C5ad2xlarge,
+            "c5ad.4xlarge" => InstanceType::C5ad4xlarge,
+            "c5ad.8xlarge" => InstanceType::C5ad8xlarge,
+            "c5ad.12xlarge" => InstanceType::C5ad12xlarge,
+            "c5ad.16xlarge" => InstanceType::C5ad16xlarge,
+            "c5ad.24xlarge" => InstanceType::C5ad24xlarge,
+            "c5d.large" => InstanceType::C5dLarge,
+            "c5d.xlarge" => InstanceType::C5dXlarge,
+            "c5d.2xlarge" => InstanceType::C5d2xlarge,
+            "c5d.4xlarge" => InstanceType::C5d4xlarge,
+            "c5d.9xlarge" => InstanceType::C5d9xlarge,
+            "c5d.12xlarge" => InstanceType::C5d12xlarge,
+            "c5d.18xlarge" => InstanceType::C5d18xlarge,
+            "c5d.24xlarge" => InstanceType::C5d24xlarge,
+            "c5d.metal" => InstanceType::C5dMetal,
+            "c5n.large" => InstanceType::C5nLarge,
+            "c5n.xlarge" => InstanceType::C5nXlarge,
+            "c5n.2xlarge" => InstanceType::C5n2xlarge,
+            "c5n.4xlarge" => InstanceType::C5n4xlarge,
+            "c5n.9xlarge" => InstanceType::C5n9xlarge,
+            "c5n.18xlarge" => InstanceType::C5n18xlarge,
+            "c5n.metal" => InstanceType::C5nMetal,
+            "c6g.medium" => InstanceType::C6gMedium,
+            "c6g.large" => InstanceType::C6gLarge,
+            "c6g.xlarge" => InstanceType::C6gXlarge,
+            "c6g.2xlarge" => InstanceType::C6g2xlarge,
+            "c6g.4xlarge" => InstanceType::C6g4xlarge,
+            "c6g.8xlarge" => InstanceType::C6g8xlarge,
+            "c6g.12xlarge" => InstanceType::C6g12xlarge,
+            "c6g.16xlarge" => InstanceType::C6g16xlarge,
+            "c6g.metal" => InstanceType::C6gMetal,
+            "c6gd.medium" => InstanceType::C6gdMedium,
+            "c6gd.large" => InstanceType::C6gdLarge,
+            "c6gd.xlarge" => InstanceType::C6gdXlarge,
+            "c6gd.2xlarge" => InstanceType::C6gd2xlarge,
+            "c6gd.4xlarge" => InstanceType::C6gd4xlarge,
+            "c6gd.8xlarge" => InstanceType::C6gd8xlarge,
+            "c6gd.12xlarge" => InstanceType::C6gd12xlarge,
+            "c6gd.16xlarge" => InstanceType::C6gd16xlarge,
+            "c6gd.metal" => InstanceType::C6gdMetal,
+            "c6gn.medium" => InstanceType::C6gnMedium,
+            "c6gn.large" => InstanceType::C6gnLarge,
+            "c6gn.xlarge" => InstanceType::C6gnXlarge,
+            "c6gn.2xlarge" => InstanceType::C6gn2xlarge,
+            "c6gn.4xlarge" => InstanceType::C6gn4xlarge,
+            "c6gn.8xlarge" => InstanceType::C6gn8xlarge,
+            "c6gn.12xlarge" => InstanceType::C6gn12xlarge,
+            "c6gn.16xlarge" => InstanceType::C6gn16xlarge,
+            "c6i.large" => InstanceType::C6iLarge,
+            "c6i.xlarge" => InstanceType::C6iXlarge,
+            "c6i.2xlarge" => InstanceType::C6i2xlarge,
+            "c6i.4xlarge" => InstanceType::C6i4xlarge,
+            "c6i.8xlarge" => InstanceType::C6i8xlarge,
+            "c6i.12xlarge" => InstanceType::C6i12xlarge,
+            "c6i.16xlarge" => InstanceType::C6i16xlarge,
+            "c6i.24xlarge" => InstanceType::C6i24xlarge,
+            "c6i.32xlarge" => InstanceType::C6i32xlarge,
+            "c6i.metal" => InstanceType::C6iMetal,
+            "cc1.4xlarge" => InstanceType::Cc14xlarge,
+            "cc2.8xlarge" => InstanceType::Cc28xlarge,
+            "cg1.4xlarge" => InstanceType::Cg14xlarge,
+            "cr1.8xlarge" => InstanceType::Cr18xlarge,
+            "d2.xlarge" => InstanceType::D2Xlarge,
+            "d2.2xlarge" => InstanceType::D22xlarge,
+            "d2.4xlarge" => InstanceType::D24xlarge,
+            "d2.8xlarge" => InstanceType::D28xlarge,
+            "d3.xlarge" => InstanceType::D3Xlarge,
+            "d3.2xlarge" => InstanceType::D32xlarge,
+            "d3.4xlarge" => InstanceType::D34xlarge,
+            "d3.8xlarge" => InstanceType::D38xlarge,
+            "d3en.xlarge" => InstanceType::D3enXlarge,
+            "d3en.2xlarge" => InstanceType::D3en2xlarge,
+            "d3en.4xlarge" => InstanceType::D3en4xlarge,
+            "d3en.6xlarge" => InstanceType::D3en6xlarge,
+            "d3en.8xlarge" => InstanceType::D3en8xlarge,
+            "d3en.12xlarge" => InstanceType::D3en12xlarge,
+            "dl1.24xlarge" => InstanceType::Dl124xlarge,
+            "f1.2xlarge" => InstanceType::F12xlarge,
+            "f1.4xlarge" => InstanceType::F14xlarge,
+            "f1.16xlarge" => InstanceType::F116xlarge,
+            "g2.2xlarge" => InstanceType::G22xlarge,
+            "g2.8xlarge" => InstanceType::G28xlarge,
+            "g3.4xlarge" => InstanceType::G34xlarge,
+            "g3.8xlarge" => InstanceType::G38xlarge,
+            "g3.16xlarge" => InstanceType::G316xlarge,
+            "g3s.xlarge" => InstanceType::G3sXlarge,
+            "g4ad.xlarge" => InstanceType::G4adXlarge,
+            "g4ad.2xlarge" => InstanceType::G4ad2xlarge,
+            "g4ad.4xlarge" => InstanceType::G4ad4xlarge,
+            "g4ad.8xlarge" => InstanceType::G4ad8xlarge,
+            "g4ad.16xlarge" => InstanceType::G4ad16xlarge,
+            "g4dn.xlarge" => InstanceType::G4dnXlarge,
+            "g4dn.2xlarge" => InstanceType::G4dn2xlarge,
+            "g4dn.4xlarge" => InstanceType::G4dn4xlarge,
+            "g4dn.8xlarge" => InstanceType::G4dn8xlarge,
+            "g4dn.12xlarge" => InstanceType::G4dn12xlarge,
+            "g4dn.16xlarge" => InstanceType::G4dn16xlarge,
+            "g4dn.metal" => InstanceType::G4dnMetal,
+            "g5.xlarge" => InstanceType::G5Xlarge,
+            "g5.2xlarge" => InstanceType::G52xlarge,
+            "g5.4xlarge" => InstanceType::G54xlarge,
+            "g5.8xlarge" => InstanceType::G58xlarge,
+            "g5.12xlarge" => InstanceType::G512xlarge,
+            "g5.16xlarge" => InstanceType::G516xlarge,
+            "g5.24xlarge" => InstanceType::G524xlarge,
+            "g5.48xlarge" => InstanceType::G548xlarge,
+            "g5g.xlarge" => InstanceType::G5gXlarge,
+            "g5g.2xlarge" => InstanceType::G5g2xlarge,
+            "g5g.4xlarge" => InstanceType::G5g4xlarge,
+            "g5g.8xlarge" => InstanceType::G5g8xlarge,
+            "g5g.16xlarge" => InstanceType::G5g16xlarge,
+            "g5g.metal" => InstanceType::G5gMetal,
+            "hi1.4xlarge" => InstanceType::Hi14xlarge,
+            "hpc6a.48xlarge" => InstanceType::Hpc6a48xlarge,
+            "hs1.8xlarge" => InstanceType::Hs18xlarge,
+            "h1.2xlarge" => InstanceType::H12xlarge,
+            "h1.4xlarge" => InstanceType::H14xlarge,
+            "h1.8xlarge" => InstanceType::H18xlarge,
+            "h1.16xlarge" => InstanceType::H116xlarge,
+            "i2.xlarge" => InstanceType::I2Xlarge,
+            "i2.2xlarge" => InstanceType::I22xlarge,
+            "i2.4xlarge" => InstanceType::I24xlarge,
+            "i2.8xlarge" => InstanceType::I28xlarge,
+            "i3.large" => InstanceType::I3Large,
+            "i3.xlarge" => InstanceType::I3Xlarge,
+            "i3.2xlarge" => InstanceType::I32xlarge,
+            "i3.4xlarge" => InstanceType::I34xlarge,
+            "i3.8xlarge" => InstanceType::I38xlarge,
+            "i3.16xlarge" => InstanceType::I316xlarge,
+            "i3.metal" => InstanceType::I3Metal,
+            "i3en.large" => InstanceType::I3enLarge,
+            "i3en.xlarge" => InstanceType::I3enXlarge,
+            "i3en.2xlarge" => InstanceType::I3en2xlarge,
+            "i3en.3xlarge" => InstanceType::I3en3xlarge,
+            "i3en.6xlarge" => InstanceType::I3en6xlarge,
+            "i3en.12xlarge" => InstanceType::I3en12xlarge,
+            "i3en.24xlarge" => InstanceType::I3en24xlarge,
+            "i3en.metal" => InstanceType::I3enMetal,
+            "im4gn.large" => InstanceType::Im4gnLarge,
+            "im4gn.xlarge" => InstanceType::Im4gnXlarge,
+            "im4gn.2xlarge" => InstanceType::Im4gn2xlarge,
+            "im4gn.4xlarge" => InstanceType::Im4gn4xlarge,
+            "im4gn.8xlarge" => InstanceType::Im4gn8xlarge,
+            "im4gn.16xlarge" => InstanceType::Im4gn16xlarge,
+            "inf1.xlarge" => InstanceType::Inf1Xlarge,
+            "inf1.2xlarge" => InstanceType::Inf12xlarge,
+            "inf1.6xlarge" => InstanceType::Inf16xlarge,
+            "inf1.24xlarge" => InstanceType::Inf124xlarge,
+            "is4gen.medium" => InstanceType::Is4genMedium,
+            "is4gen.large" => InstanceType::Is4genLarge,
+            "is4gen.xlarge" => InstanceType::Is4genXlarge,
+            "is4gen.2xlarge" => InstanceType::Is4gen2xlarge,
+            "is4gen.4xlarge" => InstanceType::Is4gen4xlarge,
+            "is4gen.8xlarge" => InstanceType::Is4gen8xlarge,
+            "m1.small" => InstanceType::M1Small,
+            "m1.medium" => InstanceType::M1Medium,
+            "m1.large" => InstanceType::M1Large,
+            "m1.xlarge" => InstanceType::M1Xlarge,
+            "m2.xlarge" => InstanceType::M2Xlarge,
+            "m2.2xlarge" => InstanceType::M22xlarge,
+            "m2.4xlarge" => InstanceType::M24xlarge,
+            "m3.medium" => InstanceType::M3Medium,
+            "m3.large" => InstanceType::M3Large,
+            "m3.xlarge" => InstanceType::M3Xlarge,
+            "m3.2xlarge" => InstanceType::M32xlarge,
+            "m4.large" => InstanceType::M4Large,
+            "m4.xlarge" => InstanceType::M4Xlarge,
+            "m4.2xlarge" => InstanceType::M42xlarge,
+            "m4.4xlarge" => InstanceType::M44xlarge,
+            "m4.10xlarge" => InstanceType::M410xlarge,
+            "m4.16xlarge" => InstanceType::M416xlarge,
+            "m5.large" => InstanceType::M5Large,
+            "m5.xlarge" => InstanceType::M5Xlarge,
+            "m5.2xlarge" => InstanceType::M52xlarge,
+            "m5.4xlarge" => InstanceType::M54xlarge,
+            "m5.8xlarge" => InstanceType::M58xlarge,
+            "m5.12xlarge" => InstanceType::M512xlarge,
+            "m5.16xlarge" => InstanceType::M516xlarge,
+            "m5.24xlarge" => InstanceType::M524xlarge,
+            "m5.metal" => InstanceType::M5Metal,
+            "m5a.large" => InstanceType::M5aLarge,
+            "m5a.xlarge" => InstanceType::M5aXlarge,
+            "m5a.2xlarge" => InstanceType::M5a2xlarge,
+            "m5a.4xlarge" => InstanceType::M5a4xlarge,
+            "m5a.8xlarge" => InstanceType::M5a8xlarge,
+            "m5a.12xlarge" => InstanceType::M5a12xlarge,
+            "m5a.16xlarge" => InstanceType::M5a16xlarge,
+            "m5a.24xlarge" => InstanceType::M5a24xlarge,
+            "m5ad.large" => InstanceType::M5adLarge,
+            "m5ad.xlarge" => InstanceType::M5adXlarge,
+            "m5ad.2xlarge" => InstanceType::M5ad2xlarge,
+            "m5ad.4xlarge" => InstanceType::M5ad4xlarge,
+            "m5ad.8xlarge" => InstanceType::M5ad8xlarge,
+            "m5ad.12xlarge" => InstanceType::M5ad12xlarge,
+            "m5ad.16xlarge" => InstanceType::M5ad16xlarge,
+            "m5ad.24xlarge" => InstanceType::M5ad24xlarge,
+            "m5d.large" => InstanceType::M5dLarge,
+            "m5d.xlarge" => InstanceType::M5dXlarge,
+            "m5d.2xlarge" => InstanceType::M5d2xlarge,
+            "m5d.4xlarge" => InstanceType::M5d4xlarge,
+            "m5d.8xlarge" => InstanceType::M5d8xlarge,
+            "m5d.12xlarge" => InstanceType::M5d12xlarge,
+            "m5d.16xlarge" => InstanceType::M5d16xlarge,
+            "m5d.24xlarge" => InstanceType::M5d24xlarge,
+            "m5d.metal" => InstanceType::M5dMetal,
+            "m5dn.large" => InstanceType::M5dnLarge,
+            "m5dn.xlarge" => InstanceType::M5dnXlarge,
+            "m5dn.2xlarge" => InstanceType::M5dn2xlarge,
+            "m5dn.4xlarge" => InstanceType::M5dn4xlarge,
+            "m5dn.8xlarge" => InstanceType::M5dn8xlarge,
+            "m5dn.12xlarge" => InstanceType::M5dn12xlarge,
+            "m5dn.16xlarge" => InstanceType::M5dn16xlarge,
+            "m5dn.24xlarge" => InstanceType::M5dn24xlarge,
+            "m5dn.metal" => InstanceType::M5dnMetal,
+            "m5n.large" => InstanceType::M5nLarge,
+            "m5n.xlarge" => InstanceType::M5nXlarge,
+            "m5n.2xlarge" => InstanceType::M5n2xlarge,
+            "m5n.4xlarge" => InstanceType::M5n4xlarge,
+            "m5n.8xlarge" => InstanceType::M5n8xlarge,
+            "m5n.12xlarge" => InstanceType::M5n12xlarge,
+            "m5n.16xlarge" => InstanceType::M5n16xlarge,
+            "m5n.24xlarge" => InstanceType::M5n24xlarge,
+            "m5n.metal" => InstanceType::M5nMetal,
+            "m5zn.large" => InstanceType::M5znLarge,
+            "m5zn.xlarge" => InstanceType::M5znXlarge,
+            "m5zn.2xlarge" => InstanceType::M5zn2xlarge,
+            "m5zn.3xlarge" => InstanceType::M5zn3xlarge,
+            "m5zn.6xlarge" => InstanceType::M5zn6xlarge,
+            "m5zn.12xlarge" => InstanceType::M5zn12xlarge,
+            "m5zn.metal" => InstanceType::M5znMetal,
+            "m6a.large" => InstanceType::M6aLarge,
+            "m6a.xlarge" => InstanceType::M6aXlarge,
+            "m6a.2xlarge" => InstanceType::M6a2xlarge,
+            "m6a.4xlarge" => InstanceType::M6a4xlarge,
+            "m6a.8xlarge" => InstanceType::M6a8xlarge,
+            "m6a.12xlarge" => InstanceType::M6a12xlarge,
+            "m6a.16xlarge" => InstanceType::M6a16xlarge,
+            "m6a.24xlarge" => InstanceType::M6a24xlarge,
+            "m6a.32xlarge" => InstanceType::M6a32xlarge,
+            "m6a.48xlarge" => InstanceType::M6a48xlarge,
+            "m6g.metal" => InstanceType::M6gMetal,
+            "m6g.medium" => InstanceType::M6gMedium,
+            "m6g.large" => InstanceType::M6gLarge,
+            "m6g.xlarge" => InstanceType::M6gXlarge,
+            "m6g.2xlarge" => InstanceType::M6g2xlarge,
+            "m6g.4xlarge" => InstanceType::M6g4xlarge,
+            "m6g.8xlarge" => InstanceType::M6g8xlarge,
+            "m6g.12xlarge" => InstanceType::M6g12xlarge,
+            "m6g.16xlarge" => InstanceType::M6g16xlarge,
+            "m6gd.metal" => InstanceType::M6gdMetal,
+            "m6gd.medium" => InstanceType::M6gdMedium,
+            "m6gd.large" => InstanceType::M6gdLarge,
+            "m6gd.xlarge" => InstanceType::M6gdXlarge,
+            "m6gd.2xlarge" => InstanceType::M6gd2xlarge,
+            "m6gd.4xlarge" => InstanceType::M6gd4xlarge,
+            "m6gd.8xlarge" => InstanceType::M6gd8xlarge,
+            "m6gd.12xlarge" => InstanceType::M6gd12xlarge,
+            "m6gd.16xlarge" => InstanceType::M6gd16xlarge,
+            "m6i.large" => InstanceType::M6iLarge,
+            "m6i.xlarge" => InstanceType::M6iXlarge,
+            "m6i.2xlarge" => InstanceType::M6i2xlarge,
+            "m6i.4xlarge" => InstanceType::M6i4xlarge,
+            "m6i.8xlarge" => InstanceType::M6i8xlarge,
+            "m6i.12xlarge" => InstanceType::M6i12xlarge,
+            "m6i.16xlarge" => InstanceType::M6i16xlarge,
+            "m6i.24xlarge" => InstanceType::M6i24xlarge,
+            "m6i.32xlarge" => InstanceType::M6i32xlarge,
+            "m6i.metal" => InstanceType::M6iMetal,
+            "mac1.metal" => InstanceType::Mac1Metal,
+            "p2.xlarge" => InstanceType::P2Xlarge,
+            "p2.8xlarge" => InstanceType::P28xlarge,
+            "p2.16xlarge" => InstanceType::P216xlarge,
+            "p3.2xlarge" => InstanceType::P32xlarge,
+            "p3.8xlarge" => InstanceType::P38xlarge,
+            "p3.16xlarge" => InstanceType::P316xlarge,
+            "p3dn.24xlarge" => InstanceType::P3dn24xlarge,
+            "p4d.24xlarge" => InstanceType::P4d24xlarge,
+            "r3.large" => InstanceType::R3Large,
+            "r3.xlarge" => InstanceType::R3Xlarge,
+            "r3.2xlarge" => InstanceType::R32xlarge,
+            "r3.4xlarge" => InstanceType::R34xlarge,
+            "r3.8xlarge" => InstanceType::R38xlarge,
+            "r4.large" => InstanceType::R4Large,
+            "r4.xlarge" => InstanceType::R4Xlarge,
+            "r4.2xlarge" => InstanceType::R42xlarge,
+            "r4.4xlarge" => InstanceType::R44xlarge,
+            "r4.8xlarge" => InstanceType::R48xlarge,
+            "r4.16xlarge" => InstanceType::R416xlarge,
+            "r5.large" => InstanceType::R5Large,
+            "r5.xlarge" => InstanceType::R5Xlarge,
+            "r5.2xlarge" => InstanceType::R52xlarge,
+            "r5.4xlarge" => InstanceType::R54xlarge,
+            "r5.8xlarge" => InstanceType::R58xlarge,
+            "r5.12xlarge" => InstanceType::R512xlarge,
+            "r5.16xlarge" => InstanceType::R516xlarge,
+            "r5.24xlarge" => InstanceType::R524xlarge,
+            "r5.metal" => InstanceType::R5Metal,
+            "r5a.large" => InstanceType::R5aLarge,
+            "r5a.xlarge" => InstanceType::R5aXlarge,
+            "r5a.2xlarge" => InstanceType::R5a2xlarge,
+            "r5a.4xlarge" => InstanceType::R5a4xlarge,
+            "r5a.8xlarge" => InstanceType::R5a8xlarge,
+            "r5a.12xlarge" => InstanceType::R5a12xlarge,
+            "r5a.16xlarge" => InstanceType::R5a16xlarge,
+            "r5a.24xlarge" => InstanceType::R5a24xlarge,
+            "r5ad.large" => InstanceType::R5adLarge,
+            "r5ad.xlarge" => InstanceType::R5adXlarge,
+            "r5ad.2xlarge" => InstanceType::R5ad2xlarge,
+            "r5ad.4xlarge" => InstanceType::R5ad4xlarge,
+            "r5ad.8xlarge" => InstanceType::R5ad8xlarge,
+            "r5ad.12xlarge" => InstanceType::R5ad12xlarge,
+            "r5ad.16xlarge" => InstanceType::R5ad16xlarge,
+            "r5ad.24xlarge" => InstanceType::R5ad24xlarge,
+            "r5b.large" => InstanceType::R5bLarge,
+            "r5b.xlarge" => InstanceType::R5bXlarge,
+            "r5b.2xlarge" => InstanceType::R5b2xlarge,
+            "r5b.4xlarge" => InstanceType::R5b4xlarge,
+            "r5b.8xlarge" => InstanceType::R5b8xlarge,
+            "r5b.12xlarge" => InstanceType::R5b12xlarge,
+            "r5b.16xlarge" => InstanceType::R5b16xlarge,
+            "r5b.24xlarge" => InstanceType::R5b24xlarge,
+            "r5b.metal" => InstanceType::R5bMetal,
+            "r5d.large" => InstanceType::R5dLarge,
+            "r5d.xlarge" => InstanceType::R5dXlarge,
+            "r5d.2xlarge" => InstanceType::R5d2xlarge,
+            "r5d.4xlarge" => InstanceType::R5d4xlarge,
+            "r5d.8xlarge" => InstanceType::R5d8xlarge,
+            "r5d.12xlarge" => InstanceType::R5d12xlarge,
+            "r5d.16xlarge" => InstanceType::R5d16xlarge,
+            "r5d.24xlarge" => InstanceType::R5d24xlarge,
+            "r5d.metal" => InstanceType::R5dMetal,
+            "r5dn.large" => InstanceType::R5dnLarge,
+            "r5dn.xlarge" => InstanceType::R5dnXlarge,
+            "r5dn.2xlarge" => InstanceType::R5dn2xlarge,
+            "r5dn.4xlarge" => InstanceType::R5dn4xlarge,
+            "r5dn.8xlarge" => InstanceType::R5dn8xlarge,
+            "r5dn.12xlarge" => InstanceType::R5dn12xlarge,
+            "r5dn.16xlarge" => InstanceType::R5dn16xlarge,
+            "r5dn.24xlarge" => InstanceType::R5dn24xlarge,
+            "r5dn.metal" => InstanceType::R5dnMetal,
+            "r5n.large" => InstanceType::R5nLarge,
+            "r5n.xlarge" => InstanceType::R5nXlarge,
+            "r5n.2xlarge" => InstanceType::R5n2xlarge,
+            "r5n.4xlarge" => InstanceType::R5n4xlarge,
+            "r5n.8xlarge" => InstanceType::R5n8xlarge,
+            "r5n.12xlarge" => InstanceType::R5n12xlarge,
+            "r5n.16xlarge" => InstanceType::R5n16xlarge,
+            "r5n.24xlarge" => InstanceType::R5n24xlarge,
+            "r5n.metal" => InstanceType::R5nMetal,
+            "r6g.medium" => InstanceType::R6gMedium,
+            "r6g.large" => InstanceType::R6gLarge,
+            "r6g.xlarge" => InstanceType::R6gXlarge,
+            "r6g.2xlarge" => InstanceType::R6g2xlarge,
+            "r6g.4xlarge" => InstanceType::R6g4xlarge,
+            "r6g.8xlarge" => InstanceType::R6g8xlarge,
+            "r6g.12xlarge" => InstanceType::R6g12xlarge,
+            "r6g.16xlarge" => InstanceType::R6g16xlarge,
+            "r6g.metal" => InstanceType::R6gMetal,
+            "r6gd.medium" => InstanceType::R6gdMedium,
+            "r6gd.large" => InstanceType::R6gdLarge,
+            "r6gd.xlarge" => InstanceType::R6gdXlarge,
+            "r6gd.2xlarge" => InstanceType::R6gd2xlarge,
+            "r6gd.4xlarge" => InstanceType::R6gd4xlarge,
+            "r6gd.8xlarge" => InstanceType::R6gd8xlarge,
+            "r6gd.12xlarge" => InstanceType::R6gd12xlarge,
+            "r6gd.16xlarge" => InstanceType::R6gd16xlarge,
+            "r6gd.metal" => InstanceType::R6gdMetal,
+            "r6i.large" => InstanceType::R6iLarge,
+            "r6i.xlarge" => InstanceType::R6iXlarge,
+            "r6i.2xlarge" => InstanceType::R6i2xlarge,
+            "r6i.4xlarge" => InstanceType::R6i4xlarge,
+            "r6i.8xlarge" => InstanceType::R6i8xlarge,
+            "r6i.12xlarge" => InstanceType::R6i12xlarge,
+            "r6i.16xlarge" => InstanceType::R6i16xlarge,
+            "r6i.24xlarge" => InstanceType::R6i24xlarge,
+            "r6i.32xlarge" => InstanceType::R6i32xlarge,
+            "r6i.metal" => InstanceType::R6iMetal,
+            "t1.micro" => InstanceType::T1Micro,
+            "t2.nano" => InstanceType::T2Nano,
+            "t2.micro" => InstanceType::T2Micro,
+            "t2.small" => InstanceType::T2Small,
+            "t2.medium" => InstanceType::T2Medium,
+            "t2.large" => InstanceType::T2Large,
+            "t2.xlarge" => InstanceType::T2Xlarge,
+            "t2.2xlarge" => InstanceType::T22xlarge,
+            "t3.nano" => InstanceType::T3Nano,
+            "t3.micro" => InstanceType::T3Micro,
+            "t3.small" => InstanceType::T3Small,
+            "t3.medium" => InstanceType::T3Medium,
+            "t3.large" => InstanceType::T3Large,
+            "t3.xlarge" => InstanceType::T3Xlarge,
+            "t3.2xlarge" => InstanceType::T32xlarge,
+            "t3a.nano" => InstanceType::T3aNano,
+            "t3a.micro" => InstanceType::T3aMicro,
+            "t3a.small" => InstanceType::T3aSmall,
+            "t3a.medium" => InstanceType::T3aMedium,
+            "t3a.large" => InstanceType::T3aLarge,
+            "t3a.xlarge" => InstanceType::T3aXlarge,
+            "t3a.2xlarge" => InstanceType::T3a2xlarge,
+            "t4g.nano" => InstanceType::T4gNano,
+            "t4g.micro" => InstanceType::T4gMicro,
+            "t4g.small" => InstanceType::T4gSmall,
+            "t4g.medium" => InstanceType::T4gMedium,
+            "t4g.large" => InstanceType::T4gLarge,
+            "t4g.xlarge" => InstanceType::T4gXlarge,
+            "t4g.2xlarge" => InstanceType::T4g2xlarge,
+            "u-6tb1.56xlarge" => InstanceType::U6tb156xlarge,
+            "u-6tb1.112xlarge" => InstanceType::U6tb1112xlarge,
+            "u-9tb1.112xlarge" => InstanceType::U9tb1112xlarge,
+            "u-12tb1.112xlarge" => InstanceType::U12tb1112xlarge,
+            "u-6tb1.metal" => InstanceType::U6tb1Metal,
+            "u-9tb1.metal" => InstanceType::U9tb1Metal,
+            "u-12tb1.metal" => InstanceType::U12tb1Metal,
+            "u-18tb1.metal" => InstanceType::U18tb1Metal,
+            "u-24tb1.metal" => InstanceType::U24tb1Metal,
+            "vt1.3xlarge" => InstanceType::Vt13xlarge,
+            "vt1.6xlarge" => InstanceType::Vt16xlarge,
+            "vt1.24xlarge" => InstanceType::Vt124xlarge,
+            "x1.16xlarge" => InstanceType::X116xlarge,
+            "x1.32xlarge" => InstanceType::X132xlarge,
+            "x1e.xlarge" => InstanceType::X1eXlarge,
+            "x1e.2xlarge" => InstanceType::X1e2xlarge,
+            "x1e.4xlarge" => InstanceType::X1e4xlarge,
+            "x1e.8xlarge" => InstanceType::X1e8xlarge,
+            "x1e.16xlarge" => InstanceType::X1e16xlarge,
+            "x1e.32xlarge" => InstanceType::X1e32xlarge,
+            "x2iezn.2xlarge" => InstanceType::X2iezn2xlarge,
+            "x2iezn.4xlarge" => InstanceType::X2iezn4xlarge,
+            "x2iezn.6xlarge" => InstanceType::X2iezn6xlarge,
+            "x2iezn.8xlarge" => InstanceType::X2iezn8xlarge,
+            "x2iezn.12xlarge" => InstanceType::X2iezn12xlarge,
+            "x2iezn.metal" => InstanceType::X2ieznMetal,
+            "x2gd.medium" => InstanceType::X2gdMedium,
+            "x2gd.large" => InstanceType::X2gdLarge,
+            "x2gd.xlarge" => InstanceType::X2gdXlarge,
+            "x2gd.2xlarge" => InstanceType::X2gd2xlarge,
+            "x2gd.4xlarge" => InstanceType::X2gd4xlarge,
+            "x2gd.8xlarge" => InstanceType::X2gd8xlarge,
+            "x2gd.12xlarge" => InstanceType::X2gd12xlarge,
+            "x2gd.16xlarge" => InstanceType::X2gd16xlarge,
+            "x2gd.metal" => InstanceType::X2gdMetal,
+            "z1d.large" => InstanceType::Z1dLarge,
+            "z1d.xlarge" => InstanceType::Z1dXlarge,
+            "z1d.2xlarge" => InstanceType::Z1d2xlarge,
+            "z1d.3xlarge" => InstanceType::Z1d3xlarge,
+            "z1d.6xlarge" => InstanceType::Z1d6xlarge,
+            "z1d.12xlarge" => InstanceType::Z1d12xlarge,
+            "z1d.metal" => InstanceType::Z1dMetal,
+            "x2idn.16xlarge" => InstanceType::X2idn16xlarge,
+            "x2idn.24xlarge" => InstanceType::X2idn24xlarge,
+            "x2idn.32xlarge" => InstanceType::X2idn32xlarge,
+            "x2iedn.xlarge" => InstanceType::X2iednXlarge,
+            "x2iedn.2xlarge" => InstanceType::X2iedn2xlarge,
+            "x2iedn.4xlarge" => InstanceType::X2iedn4xlarge,
+            "x2iedn.8xlarge" => InstanceType::X2iedn8xlarge,
+            "x2iedn.16xlarge" => InstanceType::X2iedn16xlarge,
+            "x2iedn.24xlarge" => InstanceType::X2iedn24xlarge,
+            "x2iedn.32xlarge" => InstanceType::X2iedn32xlarge,
+            "c6a.large" => InstanceType::C6aLarge,
+            "c6a.xlarge" => InstanceType::C6aXlarge,
+            "c6a.2xlarge" => InstanceType::C6a2xlarge,
+            "c6a.4xlarge" => InstanceType::C6a4xlarge,
+            "c6a.8xlarge" => InstanceType::C6a8xlarge,
+            "c6a.12xlarge" => InstanceType::C6a12xlarge,
+            "c6a.16xlarge" => InstanceType::C6a16xlarge,
+            "c6a.24xlarge" => InstanceType::C6a24xlarge,
+            "c6a.32xlarge" => InstanceType::C6a32xlarge,
+            "c6a.48xlarge" => InstanceType::C6a48xlarge,
+            "c6a.metal" => InstanceType::C6aMetal,
+            "m6a.metal" => InstanceType::M6aMetal,
+            "i4i.large" => InstanceType::I4iLarge,
+            "i4i.xlarge" => InstanceType::I4iXlarge,
+            "i4i.2xlarge" => InstanceType::I4i2xlarge,
+            "i4i.4xlarge" => InstanceType::I4i4xlarge,
+            "i4i.8xlarge" => InstanceType::I4i8xlarge,
+            "i4i.16xlarge" => InstanceType::I4i16xlarge,
+            "i4i.32xlarge" => InstanceType::I4i32xlarge,
+            "i4i.metal" => InstanceType::I4iMetal,
+            "x2idn.metal" => InstanceType::X2idnMetal,
+            "x2iedn.metal" => InstanceType::X2iednMetal,
+            "c7g.medium" => InstanceType::C7gMedium,
+            "c7g.large" => InstanceType::C7gLarge,
+            "c7g.xlarge" => InstanceType::C7gXlarge,
+            "c7g.2xlarge" => InstanceType::C7g2xlarge,
+            "c7g.4xlarge" => InstanceType::C7g4xlarge,
+            "c7g.8xlarge" => InstanceType::C7g8xlarge,
+            "c7g.12xlarge" => InstanceType::C7g12xlarge,
+            "c7g.16xlarge" => InstanceType::C7g16xlarge,
+            "mac2.metal" => InstanceType::Mac2Metal,
+            "c6id.large" => InstanceType::C6idLarge,
+            "c6id.xlarge" => InstanceType::C6idXlarge,
+            "c6id.2xlarge" => InstanceType::C6id2xlarge,
+            "c6id.4xlarge" => InstanceType::C6id4xlarge,
+            "c6id.8xlarge" => InstanceType::C6id8xlarge,
+            "c6id.12xlarge" => InstanceType::C6id12xlarge,
+            "c6id.16xlarge" => InstanceType::C6id16xlarge,
+            "c6id.24xlarge" => InstanceType::C6id24xlarge,
+            "c6id.32xlarge" => InstanceType::C6id32xlarge,
+            "c6id.metal" => InstanceType::C6idMetal,
+            "m6id.large" => InstanceType::M6idLarge,
+            "m6id.xlarge" => InstanceType::M6idXlarge,
+            "m6id.2xlarge" => InstanceType::M6id2xlarge,
+            "m6id.4xlarge" => InstanceType::M6id4xlarge,
+            "m6id.8xlarge" => InstanceType::M6id8xlarge,
+            "m6id.12xlarge" => InstanceType::M6id12xlarge,
+            "m6id.16xlarge" => InstanceType::M6id16xlarge,
+            "m6id.24xlarge" => InstanceType::M6id24xlarge,
+            "m6id.32xlarge" => InstanceType::M6id32xlarge,
+            "m6id.metal" => InstanceType::M6idMetal,
+            "r6id.large" => InstanceType::R6idLarge,
+            "r6id.xlarge" => InstanceType::R6idXlarge,
+            "r6id.2xlarge" => InstanceType::R6id2xlarge,
+            "r6id.4xlarge" => InstanceType::R6id4xlarge,
+            "r6id.8xlarge" => InstanceType::R6id8xlarge,
+            "r6id.12xlarge" => InstanceType::R6id12xlarge,
+            "r6id.16xlarge" => InstanceType::R6id16xlarge,
+            "r6id.24xlarge" => InstanceType::R6id24xlarge,
+            "r6id.32xlarge" => InstanceType::R6id32xlarge,
+            "r6id.metal" => InstanceType::R6idMetal,
+            "r6a.large" => InstanceType::R6aLarge,
+            "r6a.xlarge" => InstanceType::R6aXlarge,
+            "r6a.2xlarge" => InstanceType::R6a2xlarge,
+            "r6a.4xlarge" => InstanceType::R6a4xlarge,
+            "r6a.8xlarge" => InstanceType::R6a8xlarge,
+            "r6a.12xlarge" => InstanceType::R6a12xlarge,
+            "r6a.16xlarge" => InstanceType::R6a16xlarge,
+            "r6a.24xlarge" => InstanceType::R6a24xlarge,
+            "r6a.32xlarge" => InstanceType::R6a32xlarge,
+            "r6a.48xlarge" => InstanceType::R6a48xlarge,
+            "r6a.metal" => InstanceType::R6aMetal,
+            "p4de.24xlarge" => InstanceType::P4de24xlarge,
+            "u-3tb1.56xlarge" => InstanceType::U3tb156xlarge,
+            "u-18tb1.112xlarge" => InstanceType::U18tb1112xlarge,
+            "u-24tb1.112xlarge" => InstanceType::U24tb1112xlarge,
+            "trn1.2xlarge" => InstanceType::Trn12xlarge,
+            "trn1.32xlarge" => InstanceType::Trn132xlarge,
+            "hpc6id.32xlarge" => InstanceType::Hpc6id32xlarge,
+            "c6in.large" => InstanceType::C6inLarge,
+            "c6in.xlarge" => InstanceType::C6inXlarge,
+            "c6in.2xlarge" => InstanceType::C6in2xlarge,
+            "c6in.4xlarge" => InstanceType::C6in4xlarge,
+            "c6in.8xlarge" => InstanceType::C6in8xlarge,
+            "c6in.12xlarge" => InstanceType::C6in12xlarge,
+            "c6in.16xlarge" => InstanceType::C6in16xlarge,
+            "c6in.24xlarge" => InstanceType::C6in24xlarge,
+            "c6in.32xlarge" => InstanceType::C6in32xlarge,
+            "m6in.large" => InstanceType::M6inLarge,
+            "m6in.xlarge" => InstanceType::M6inXlarge,
+            "m6in.2xlarge" => InstanceType::M6in2xlarge,
+            "m6in.4xlarge" => InstanceType::M6in4xlarge,
+            "m6in.8xlarge" => InstanceType::M6in8xlarge,
+            "m6in.12xlarge" => InstanceType::M6in12xlarge,
+            "m6in.16xlarge" => InstanceType::M6in16xlarge,
+            "m6in.24xlarge" => InstanceType::M6in24xlarge,
+            "m6in.32xlarge" => InstanceType::M6in32xlarge,
+            "m6idn.large" => InstanceType::M6idnLarge,
+            "m6idn.xlarge" => InstanceType::M6idnXlarge,
+            "m6idn.2xlarge" => InstanceType::M6idn2xlarge,
+            "m6idn.4xlarge" => InstanceType::M6idn4xlarge,
+            "m6idn.8xlarge" => InstanceType::M6idn8xlarge,
+            "m6idn.12xlarge" => InstanceType::M6idn12xlarge,
+            "m6idn.16xlarge" => InstanceType::M6idn16xlarge,
+            "m6idn.24xlarge" => InstanceType::M6idn24xlarge,
+            "m6idn.32xlarge" => InstanceType::M6idn32xlarge,
+            "r6in.large" => InstanceType::R6inLarge,
+            "r6in.xlarge" => InstanceType::R6inXlarge,
+            "r6in.2xlarge" => InstanceType::R6in2xlarge,
+            "r6in.4xlarge" => InstanceType::R6in4xlarge,
+            "r6in.8xlarge" => InstanceType::R6in8xlarge,
+            "r6in.12xlarge" => InstanceType::R6in12xlarge,
+            "r6in.16xlarge" => InstanceType::R6in16xlarge,
+            "r6in.24xlarge" => InstanceType::R6in24xlarge,
+            "r6in.32xlarge" => InstanceType::R6in32xlarge,
+            "r6idn.large" => InstanceType::R6idnLarge,
+            "r6idn.xlarge" => InstanceType::R6idnXlarge,
+            "r6idn.2xlarge" => InstanceType::R6idn2xlarge,
+            "r6idn.4xlarge" => InstanceType::R6idn4xlarge,
+            "r6idn.8xlarge" => InstanceType::R6idn8xlarge,
+            "r6idn.12xlarge" => InstanceType::R6idn12xlarge,
+            "r6idn.16xlarge" => InstanceType::R6idn16xlarge,
+            "r6idn.24xlarge" => InstanceType::R6idn24xlarge,
+            "r6idn.32xlarge" => InstanceType::R6idn32xlarge,
+            "c7g.metal" => InstanceType::C7gMetal,
+            "m7g.medium" => InstanceType::M7gMedium,
+            "m7g.large" => InstanceType::M7gLarge,
+            "m7g.xlarge" => InstanceType::M7gXlarge,
+            "m7g.2xlarge" => InstanceType::M7g2xlarge,
+            "m7g.4xlarge" => InstanceType::M7g4xlarge,
+            "m7g.8xlarge" => InstanceType::M7g8xlarge,
+            "m7g.12xlarge" => InstanceType::M7g12xlarge,
+            "m7g.16xlarge" => InstanceType::M7g16xlarge,
+            "m7g.metal" => InstanceType::M7gMetal,
+            "r7g.medium" => InstanceType::R7gMedium,
+            "r7g.large" => InstanceType::R7gLarge,
+            "r7g.xlarge" => InstanceType::R7gXlarge,
+            "r7g.2xlarge" => InstanceType::R7g2xlarge,
+            "r7g.4xlarge" => InstanceType::R7g4xlarge,
+            "r7g.8xlarge" => InstanceType::R7g8xlarge,
+            "r7g.12xlarge" => InstanceType::R7g12xlarge,
+            "r7g.16xlarge" => InstanceType::R7g16xlarge,
+            "r7g.metal" => InstanceType::R7gMetal,
+            "c6in.metal" => InstanceType::C6inMetal,
+            "m6in.metal" => InstanceType::M6inMetal,
+            "m6idn.metal" => InstanceType::M6idnMetal,
+            "r6in.metal" => InstanceType::R6inMetal,
+            "r6idn.metal" => InstanceType::R6idnMetal,
+            "inf2.xlarge" => InstanceType::Inf2Xlarge,
+            "inf2.8xlarge" => InstanceType::Inf28xlarge,
+            "inf2.24xlarge" => InstanceType::Inf224xlarge,
+            "inf2.48xlarge" => InstanceType::Inf248xlarge,
+            "trn1n.32xlarge" => InstanceType::Trn1n32xlarge,
+            "i4g.large" => InstanceType::I4gLarge,
+            "i4g.xlarge" => InstanceType::I4gXlarge,
+            "i4g.2xlarge" => InstanceType::I4g2xlarge,
+            "i4g.4xlarge" => InstanceType::I4g4xlarge,
+            "i4g.8xlarge" => InstanceType::I4g8xlarge,
+            "i4g.16xlarge" => InstanceType::I4g16xlarge,
+            "hpc7g.4xlarge" => InstanceType::Hpc7g4xlarge,
+            "hpc7g.8xlarge" => InstanceType::Hpc7g8xlarge,
+            "hpc7g.16xlarge" => InstanceType::Hpc7g16xlarge,
+            "c7gn.medium" => InstanceType::C7gnMedium,
+            "c7gn.large" => InstanceType::C7gnLarge,
+            "c7gn.xlarge" => InstanceType::C7gnXlarge,
+            "c7gn.2xlarge" => InstanceType::C7gn2xlarge,
+            "c7gn.4xlarge" => InstanceType::C7gn4xlarge,
+            "c7gn.8xlarge" => InstanceType::C7gn8xlarge,
+            "c7gn.12xlarge" => InstanceType::C7gn12xlarge,
+            "c7gn.16xlarge" => InstanceType::C7gn16xlarge,
+            "p5.48xlarge" => InstanceType::P548xlarge,
+            "m7i.large" => InstanceType::M7iLarge,
+            "m7i.xlarge" => InstanceType::M7iXlarge,
+            "m7i.2xlarge" => InstanceType::M7i2xlarge,
+            "m7i.4xlarge" => InstanceType::M7i4xlarge,
+            "m7i.8xlarge" => InstanceType::M7i8xlarge,
+            "m7i.12xlarge" => InstanceType::M7i12xlarge,
+            "m7i.16xlarge" => InstanceType::M7i16xlarge,
+            "m7i.24xlarge" => InstanceType::M7i24xlarge,
+            "m7i.48xlarge" => InstanceType::M7i48xlarge,
+            "m7i-flex.large" => InstanceType::M7iFlexLarge,
+            "m7i-flex.xlarge" => InstanceType::M7iFlexXlarge,
+            "m7i-flex.2xlarge" => InstanceType::M7iFlex2xlarge,
+            "m7i-flex.4xlarge" => InstanceType::M7iFlex4xlarge,
+            "m7i-flex.8xlarge" => InstanceType::M7iFlex8xlarge,
+            "m7a.medium" => InstanceType::M7aMedium,
+            "m7a.large" => InstanceType::M7aLarge,
+            "m7a.xlarge" => InstanceType::M7aXlarge,
+            "m7a.2xlarge" => InstanceType::M7a2xlarge,
+            "m7a.4xlarge" => InstanceType::M7a4xlarge,
+            "m7a.8xlarge" => InstanceType::M7a8xlarge,
+            "m7a.12xlarge" => InstanceType::M7a12xlarge,
+            "m7a.16xlarge" => InstanceType::M7a16xlarge,
+            "m7a.24xlarge" => InstanceType::M7a24xlarge,
+            "m7a.32xlarge" => InstanceType::M7a32xlarge,
+            "m7a.48xlarge" => InstanceType::M7a48xlarge,
+            "m7a.metal-48xl" => InstanceType::M7aMetal48xl,
+            "hpc7a.12xlarge" => InstanceType::Hpc7a12xlarge,
+            "hpc7a.24xlarge" => InstanceType::Hpc7a24xlarge,
+            "hpc7a.48xlarge" => InstanceType::Hpc7a48xlarge,
+            "hpc7a.96xlarge" => InstanceType::Hpc7a96xlarge,
+            "c7gd.medium" => InstanceType::C7gdMedium,
+            "c7gd.large" => InstanceType::C7gdLarge,
+            "c7gd.xlarge" => InstanceType::C7gdXlarge,
+            "c7gd.2xlarge" => InstanceType::C7gd2xlarge,
+            "c7gd.4xlarge" => InstanceType::C7gd4xlarge,
+            "c7gd.8xlarge" => InstanceType::C7gd8xlarge,
+            "c7gd.12xlarge" => InstanceType::C7gd12xlarge,
+            "c7gd.16xlarge" => InstanceType::C7gd16xlarge,
+            "m7gd.medium" => InstanceType::M7gdMedium,
+            "m7gd.large" => InstanceType::M7gdLarge,
+            "m7gd.xlarge" => InstanceType::M7gdXlarge,
+            "m7gd.2xlarge" => InstanceType::M7gd2xlarge,
+            "m7gd.4xlarge" => InstanceType::M7gd4xlarge,
+            "m7gd.8xlarge" => InstanceType::M7gd8xlarge,
+            "m7gd.12xlarge" => InstanceType::M7gd12xlarge,
+            "m7gd.16xlarge" => InstanceType::M7gd16xlarge,
+            "r7gd.medium" => InstanceType::R7gdMedium,
+            "r7gd.large" => InstanceType::R7gdLarge,
+            "r7gd.xlarge" => InstanceType::R7gdXlarge,
+            "r7gd.2xlarge" => InstanceType::R7gd2xlarge,
+            "r7gd.4xlarge" => InstanceType::R7gd4xlarge,
+            "r7gd.8xlarge" => InstanceType::R7gd8xlarge,
+            "r7gd.12xlarge" => InstanceType::R7gd12xlarge,
+            "r7gd.16xlarge" => InstanceType::R7gd16xlarge,
+            "r7a.medium" => InstanceType::R7aMedium,
+            "r7a.large" => InstanceType::R7aLarge,
+            "r7a.xlarge" => InstanceType::R7aXlarge,
+            "r7a.2xlarge" => InstanceType::R7a2xlarge,
+            "r7a.4xlarge" => InstanceType::R7a4xlarge,
+            "r7a.8xlarge" => InstanceType::R7a8xlarge,
+            "r7a.12xlarge" => InstanceType::R7a12xlarge,
+            "r7a.16xlarge" => InstanceType::R7a16xlarge,
+            "r7a.24xlarge" => InstanceType::R7a24xlarge,
+            "r7a.32xlarge" => InstanceType::R7a32xlarge,
+            "r7a.48xlarge" => InstanceType::R7a48xlarge,
+            "c7i.large" => InstanceType::C7iLarge,
+            "c7i.xlarge" => InstanceType::C7iXlarge,
+            "c7i.2xlarge" => InstanceType::C7i2xlarge,
+            "c7i.4xlarge" => InstanceType::C7i4xlarge,
+            "c7i.8xlarge" => InstanceType::C7i8xlarge,
+            "c7i.12xlarge" => InstanceType::C7i12xlarge,
+            "c7i.16xlarge" => InstanceType::C7i16xlarge,
+            "c7i.24xlarge" => InstanceType::C7i24xlarge,
+            "c7i.48xlarge" => InstanceType::C7i48xlarge,
+            "mac2-m2pro.metal" => InstanceType::Mac2M2proMetal,
+            "r7iz.large" => InstanceType::R7izLarge,
+            "r7iz.xlarge" => InstanceType::R7izXlarge,
+            "r7iz.2xlarge" => InstanceType::R7iz2xlarge,
+            "r7iz.4xlarge" => InstanceType::R7iz4xlarge,
+            "r7iz.8xlarge" => InstanceType::R7iz8xlarge,
+            "r7iz.12xlarge" => InstanceType::R7iz12xlarge,
+            "r7iz.16xlarge" => InstanceType::R7iz16xlarge,
+            "r7iz.32xlarge" => InstanceType::R7iz32xlarge,
+            "c7a.medium" => InstanceType::C7aMedium,
+            "c7a.large" => InstanceType::C7aLarge,
+            "c7a.xlarge" => InstanceType::C7aXlarge,
+            "c7a.2xlarge" => InstanceType::C7a2xlarge,
+            "c7a.4xlarge" => InstanceType::C7a4xlarge,
+            "c7a.8xlarge" => InstanceType::C7a8xlarge,
+            "c7a.12xlarge" => InstanceType::C7a12xlarge,
+            "c7a.16xlarge" => InstanceType::C7a16xlarge,
+            "c7a.24xlarge" => InstanceType::C7a24xlarge,
+            "c7a.32xlarge" => InstanceType::C7a32xlarge,
+            "c7a.48xlarge" => InstanceType::C7a48xlarge,
+            "c7a.metal-48xl" => InstanceType::C7aMetal48xl,
+            "r7a.metal-48xl" => InstanceType::R7aMetal48xl,
+            "r7i.large" => InstanceType::R7iLarge,
+            "r7i.xlarge" => InstanceType::R7iXlarge,
+            "r7i.2xlarge" => InstanceType::R7i2xlarge,
+            "r7i.4xlarge" => InstanceType::R7i4xlarge,
+            "r7i.8xlarge" => InstanceType::R7i8xlarge,
+            "r7i.12xlarge" => InstanceType::R7i12xlarge,
+            "r7i.16xlarge" => InstanceType::R7i16xlarge,
+            "r7i.24xlarge" => InstanceType::R7i24xlarge,
+            "r7i.48xlarge" => InstanceType::R7i48xlarge,
+            "dl2q.24xlarge" => InstanceType::Dl2q24xlarge,
+            "mac2-m2.metal" => InstanceType::Mac2M2Metal,
+            "i4i.12xlarge" => InstanceType::I4i12xlarge,
+            "i4i.24xlarge" => InstanceType::I4i24xlarge,
+            "c7i.metal-24xl" => InstanceType::C7iMetal24xl,
+            "c7i.metal-48xl" => InstanceType::C7iMetal48xl,
+            "m7i.metal-24xl" => InstanceType::M7iMetal24xl,
+            "m7i.metal-48xl" => InstanceType::M7iMetal48xl,
+            "r7i.metal-24xl" => InstanceType::R7iMetal24xl,
+            "r7i.metal-48xl" => InstanceType::R7iMetal48xl,
+            "r7iz.metal-16xl" => InstanceType::R7izMetal16xl,
+            "r7iz.metal-32xl" => InstanceType::R7izMetal32xl,
+            "c7gd.metal" => InstanceType::C7gdMetal,
+            "m7gd.metal" => InstanceType::M7gdMetal,
+            "r7gd.metal" => InstanceType::R7gdMetal,
+            "g6.xlarge" => InstanceType::G6Xlarge,
+            "g6.2xlarge" => InstanceType::G62xlarge,
+            "g6.4xlarge" => InstanceType::G64xlarge,
+            "g6.8xlarge" => InstanceType::G68xlarge,
+            "g6.12xlarge" => InstanceType::G612xlarge,
+            "g6.16xlarge" => InstanceType::G616xlarge,
+            "g6.24xlarge" => InstanceType::G624xlarge,
+            "g6.48xlarge" => InstanceType::G648xlarge,
+            "gr6.4xlarge" => InstanceType::Gr64xlarge,
+            "gr6.8xlarge" => InstanceType::Gr68xlarge,
+            "c7i-flex.large" => InstanceType::C7iFlexLarge,
+            "c7i-flex.xlarge" => InstanceType::C7iFlexXlarge,
+            "c7i-flex.2xlarge" => InstanceType::C7iFlex2xlarge,
+            "c7i-flex.4xlarge" => InstanceType::C7iFlex4xlarge,
+            "c7i-flex.8xlarge" => InstanceType::C7iFlex8xlarge,
+            "u7i-12tb.224xlarge" => InstanceType::U7i12tb224xlarge,
+            "u7in-16tb.224xlarge" => InstanceType::U7in16tb224xlarge,
+            "u7in-24tb.224xlarge" => InstanceType::U7in24tb224xlarge,
+            "u7in-32tb.224xlarge" => InstanceType::U7in32tb224xlarge,
+            "u7ib-12tb.224xlarge" => InstanceType::U7ib12tb224xlarge,
+            "c7gn.metal" => InstanceType::C7gnMetal,
+            "r8g.medium" => InstanceType::R8gMedium,
+            "r8g.large" => InstanceType::R8gLarge,
+            "r8g.xlarge" => InstanceType::R8gXlarge,
+            "r8g.2xlarge" => InstanceType::R8g2xlarge,
+            "r8g.4xlarge" => InstanceType::R8g4xlarge,
+            "r8g.8xlarge" => InstanceType::R8g8xlarge,
+            "r8g.12xlarge" => InstanceType::R8g12xlarge,
+            "r8g.16xlarge" => InstanceType::R8g16xlarge,
+            "r8g.24xlarge" => InstanceType::R8g24xlarge,
+            "r8g.48xlarge" => InstanceType::R8g48xlarge,
+            "r8g.metal-24xl" => InstanceType::R8gMetal24xl,
+            "r8g.metal-48xl" => InstanceType::R8gMetal48xl,
+            "mac2-m1ultra.metal" => InstanceType::Mac2M1ultraMetal,
+            "g6e.xlarge" => InstanceType::G6eXlarge,
+            "g6e.2xlarge" => InstanceType::G6e2xlarge,
+            "g6e.4xlarge" => InstanceType::G6e4xlarge,
+            "g6e.8xlarge" => InstanceType::G6e8xlarge,
+            "g6e.12xlarge" => InstanceType::G6e12xlarge,
+            "g6e.16xlarge" => InstanceType::G6e16xlarge,
+            "g6e.24xlarge" => InstanceType::G6e24xlarge,
+            "g6e.48xlarge" => InstanceType::G6e48xlarge,
+            "c8g.medium" => InstanceType::C8gMedium,
+            "c8g.large" => InstanceType::C8gLarge,
+            "c8g.xlarge" => InstanceType::C8gXlarge,
+            "c8g.2xlarge" => InstanceType::C8g2xlarge,
+            "c8g.4xlarge" => InstanceType::C8g4xlarge,
+            "c8g.8xlarge" => InstanceType::C8g8xlarge,
+            "c8g.12xlarge" => InstanceType::C8g12xlarge,
+            "c8g.16xlarge" => InstanceType::C8g16xlarge,
+            "c8g.24xlarge" => InstanceType::C8g24xlarge,
+            "c8g.48xlarge" => InstanceType::C8g48xlarge,
+            "c8g.metal-24xl" => InstanceType::C8gMetal24xl,
+            "c8g.metal-48xl" => InstanceType::C8gMetal48xl,
+            "m8g.medium" => InstanceType::M8gMedium,
+            "m8g.large" => InstanceType::M8gLarge,
+            "m8g.xlarge" => InstanceType::M8gXlarge,
+            "m8g.2xlarge" => InstanceType::M8g2xlarge,
+            "m8g.4xlarge" => InstanceType::M8g4xlarge,
+            "m8g.8xlarge" => InstanceType::M8g8xlarge,
+            "m8g.12xlarge" => InstanceType::M8g12xlarge,
+            "m8g.16xlarge" => InstanceType::M8g16xlarge,
+            "m8g.24xlarge" => InstanceType::M8g24xlarge,
+            "m8g.48xlarge" => InstanceType::M8g48xlarge,
+            "m8g.metal-24xl" => InstanceType::M8gMetal24xl,
+            "m8g.metal-48xl" => InstanceType::M8gMetal48xl,
+            "x8g.medium" => InstanceType::X8gMedium,
+            "x8g.large" => InstanceType::X8gLarge,
+            "x8g.xlarge" => InstanceType::X8gXlarge,
+            "x8g.2xlarge" => InstanceType::X8g2xlarge,
+            "x8g.4xlarge" => InstanceType::X8g4xlarge,
+            "x8g.8xlarge" => InstanceType::X8g8xlarge,
+            "x8g.12xlarge" => InstanceType::X8g12xlarge,
+            "x8g.16xlarge" => InstanceType::X8g16xlarge,
+            "x8g.24xlarge" => InstanceType::X8g24xlarge,
+            "x8g.48xlarge" => InstanceType::X8g48xlarge,
+            "x8g.metal-24xl" => InstanceType::X8gMetal24xl,
+            "x8g.metal-48xl" => InstanceType::X8gMetal48xl,
+            "i7ie.large" => InstanceType::I7ieLarge,
+            "i7ie.xlarge" => InstanceType::I7ieXlarge,
+            "i7ie.2xlarge" => InstanceType::I7ie2xlarge,
+            "i7ie.3xlarge" => InstanceType::I7ie3xlarge,
+            "i7ie.6xlarge" => InstanceType::I7ie6xlarge,
+            "i7ie.12xlarge" => InstanceType::I7ie12xlarge,
+            "i7ie.18xlarge" => InstanceType::I7ie18xlarge,
+            "i7ie.24xlarge" => InstanceType::I7ie24xlarge,
+            "i7ie.48xlarge" => InstanceType::I7ie48xlarge,
+            "i8g.large" => InstanceType::I8gLarge,
+            "i8g.xlarge" => InstanceType::I8gXlarge,
+            "i8g.2xlarge" => InstanceType::I8g2xlarge,
+            "i8g.4xlarge" => InstanceType::I8g4xlarge,
+            "i8g.8xlarge" => InstanceType::I8g8xlarge,
+            "i8g.12xlarge" => InstanceType::I8g12xlarge,
+            "i8g.16xlarge" => InstanceType::I8g16xlarge,
+            "i8g.24xlarge" => InstanceType::I8g24xlarge,
+            "i8g.metal-24xl" => InstanceType::I8gMetal24xl,
+            "u7i-6tb.112xlarge" => InstanceType::U7i6tb112xlarge,
+            "u7i-8tb.112xlarge" => InstanceType::U7i8tb112xlarge,
+            "u7inh-32tb.480xlarge" => InstanceType::U7inh32tb480xlarge,
+            "p5e.48xlarge" => InstanceType::P5e48xlarge,
+            "p5en.48xlarge" => InstanceType::P5en48xlarge,
+            "f2.12xlarge" => InstanceType::F212xlarge,
+            "f2.48xlarge" => InstanceType::F248xlarge,
+            "trn2.48xlarge" => InstanceType::Trn248xlarge,
+            "c7i-flex.12xlarge" => InstanceType::C7iFlex12xlarge,
+            "c7i-flex.16xlarge" => InstanceType::C7iFlex16xlarge,
+            "m7i-flex.12xlarge" => InstanceType::M7iFlex12xlarge,
+            "m7i-flex.16xlarge" => InstanceType::M7iFlex16xlarge,
+            "i7ie.metal-24xl" => InstanceType::I7ieMetal24xl,
+            "i7ie.metal-48xl" => InstanceType::I7ieMetal48xl,
+            "i8g.48xlarge" => InstanceType::I8g48xlarge,
+            "c8gd.medium" => InstanceType::C8gdMedium,
+            "c8gd.large" => InstanceType::C8gdLarge,
+            "c8gd.xlarge" => InstanceType::C8gdXlarge,
+            "c8gd.2xlarge" => InstanceType::C8gd2xlarge,
+            "c8gd.4xlarge" => InstanceType::C8gd4xlarge,
+            "c8gd.8xlarge" => InstanceType::C8gd8xlarge,
+            "c8gd.12xlarge" => InstanceType::C8gd12xlarge,
+            "c8gd.16xlarge" => InstanceType::C8gd16xlarge,
+            "c8gd.24xlarge" => InstanceType::C8gd24xlarge,
+            "c8gd.48xlarge" => InstanceType::C8gd48xlarge,
+            "c8gd.metal-24xl" => InstanceType::C8gdMetal24xl,
+            "c8gd.metal-48xl" => InstanceType::C8gdMetal48xl,
+            "i7i.large" => InstanceType::I7iLarge,
+            "i7i.xlarge" => InstanceType::I7iXlarge,
+            "i7i.2xlarge" => InstanceType::I7i2xlarge,
+            "i7i.4xlarge" => InstanceType::I7i4xlarge,
+            "i7i.8xlarge" => InstanceType::I7i8xlarge,
+            "i7i.12xlarge" => InstanceType::I7i12xlarge,
+            "i7i.16xlarge" => InstanceType::I7i16xlarge,
+            "i7i.24xlarge" => InstanceType::I7i24xlarge,
+            "i7i.48xlarge" => InstanceType::I7i48xlarge,
+            "i7i.metal-24xl" => InstanceType::I7iMetal24xl,
+            "i7i.metal-48xl" => InstanceType::I7iMetal48xl,
+            "p6-b200.48xlarge" => InstanceType::P6B20048xlarge,
+            "m8gd.medium" => InstanceType::M8gdMedium,
+            "m8gd.large" => InstanceType::M8gdLarge,
+            "m8gd.xlarge" => InstanceType::M8gdXlarge,
+            "m8gd.2xlarge" => InstanceType::M8gd2xlarge,
+            "m8gd.4xlarge" => InstanceType::M8gd4xlarge,
+            "m8gd.8xlarge" => InstanceType::M8gd8xlarge,
+            "m8gd.12xlarge" => InstanceType::M8gd12xlarge,
+            "m8gd.16xlarge" => InstanceType::M8gd16xlarge,
+            "m8gd.24xlarge" => InstanceType::M8gd24xlarge,
+            "m8gd.48xlarge" => InstanceType::M8gd48xlarge,
+            "m8gd.metal-24xl" => InstanceType::M8gdMetal24xl,
+            "m8gd.metal-48xl" => InstanceType::M8gdMetal48xl,
+            "r8gd.medium" => InstanceType::R8gdMedium,
+            "r8gd.large" => InstanceType::R8gdLarge,
+            "r8gd.xlarge" => InstanceType::R8gdXlarge,
+            "r8gd.2xlarge" => InstanceType::R8gd2xlarge,
+            "r8gd.4xlarge" => InstanceType::R8gd4xlarge,
+            "r8gd.8xlarge" => InstanceType::R8gd8xlarge,
+            "r8gd.12xlarge" => InstanceType::R8gd12xlarge,
+            "r8gd.16xlarge" => InstanceType::R8gd16xlarge,
+            "r8gd.24xlarge" => InstanceType::R8gd24xlarge,
+            "r8gd.48xlarge" => InstanceType::R8gd48xlarge,
+            "r8gd.metal-24xl" => InstanceType::R8gdMetal24xl,
+            "r8gd.metal-48xl" => InstanceType::R8gdMetal48xl,
+            "c8gn.medium" => InstanceType::C8gnMedium,
+            "c8gn.large" => InstanceType::C8gnLarge,
+            "c8gn.xlarge" => InstanceType::C8gnXlarge,
+            "c8gn.2xlarge" => InstanceType::C8gn2xlarge,
+            "c8gn.4xlarge" => InstanceType::C8gn4xlarge,
+            "c8gn.8xlarge" => InstanceType::C8gn8xlarge,
+            "c8gn.12xlarge" => InstanceType::C8gn12xlarge,
+            "c8gn.16xlarge" => InstanceType::C8gn16xlarge,
+            "c8gn.24xlarge" => InstanceType::C8gn24xlarge,
+            "c8gn.48xlarge" => InstanceType::C8gn48xlarge,
+            "c8gn.metal-24xl" => InstanceType::C8gnMetal24xl,
+            "c8gn.metal-48xl" => InstanceType::C8gnMetal48xl,
+            "f2.6xlarge" => InstanceType::F26xlarge,
+            "p6e-gb200.36xlarge" => InstanceType::P6eGb20036xlarge,
+            "g6f.large" => InstanceType::G6fLarge,
+            "g6f.xlarge" => InstanceType::G6fXlarge,
+            "g6f.2xlarge" => InstanceType::G6f2xlarge,
+            "g6f.4xlarge" => InstanceType::G6f4xlarge,
+            "gr6f.4xlarge" => InstanceType::Gr6f4xlarge,
+            "p5.4xlarge" => InstanceType::P54xlarge,
+            "r8i.large" => InstanceType::R8iLarge,
+            "r8i.xlarge" => InstanceType::R8iXlarge,
+            "r8i.2xlarge" => InstanceType::R8i2xlarge,
+            "r8i.4xlarge" => InstanceType::R8i4xlarge,
+            "r8i.8xlarge" => InstanceType::R8i8xlarge,
+            "r8i.12xlarge" => InstanceType::R8i12xlarge,
+            "r8i.16xlarge" => InstanceType::R8i16xlarge,
+            "r8i.24xlarge" => InstanceType::R8i24xlarge,
+            "r8i.32xlarge" => InstanceType::R8i32xlarge,
+            "r8i.48xlarge" => InstanceType::R8i48xlarge,
+            "r8i.96xlarge" => InstanceType::R8i96xlarge,
+            "r8i.metal-48xl" => InstanceType::R8iMetal48xl,
+            "r8i.metal-96xl" => InstanceType::R8iMetal96xl,
+            "r8i-flex.large" => InstanceType::R8iFlexLarge,
+            "r8i-flex.xlarge" => InstanceType::R8iFlexXlarge,
+            "r8i-flex.2xlarge" => InstanceType::R8iFlex2xlarge,
+            "r8i-flex.4xlarge" => InstanceType::R8iFlex4xlarge,
+            "r8i-flex.8xlarge" => InstanceType::R8iFlex8xlarge,
+            "r8i-flex.12xlarge" => InstanceType::R8iFlex12xlarge,
+            "r8i-flex.16xlarge" => InstanceType::R8iFlex16xlarge,
+            "m8i.large" => InstanceType::M8iLarge,
+            "m8i.xlarge" => InstanceType::M8iXlarge,
+            "m8i.2xlarge" => InstanceType::M8i2xlarge,
+            "m8i.4xlarge" => InstanceType::M8i4xlarge,
+            "m8i.8xlarge" => InstanceType::M8i8xlarge,
+            "m8i.12xlarge" => InstanceType::M8i12xlarge,
+            "m8i.16xlarge" => InstanceType::M8i16xlarge,
+            "m8i.24xlarge" => InstanceType::M8i24xlarge,
+            "m8i.32xlarge" => InstanceType::M8i32xlarge,
+            "m8i.48xlarge" => InstanceType::M8i48xlarge,
+            "m8i.96xlarge" => InstanceType::M8i96xlarge,
+            "m8i.metal-48xl" => InstanceType::M8iMetal48xl,
+            "m8i.metal-96xl" => InstanceType::M8iMetal96xl,
+            "m8i-flex.large" => InstanceType::M8iFlexLarge,
+            "m8i-flex.xlarge" => InstanceType::M8iFlexXlarge,
+            "m8i-flex.2xlarge" => InstanceType::M8iFlex2xlarge,
+            "m8i-flex.4xlarge" => InstanceType::M8iFlex4xlarge,
+            "m8i-flex.8xlarge" => InstanceType::M8iFlex8xlarge,
+            "m8i-flex.12xlarge" => InstanceType::M8iFlex12xlarge,
+            "m8i-flex.16xlarge" => InstanceType::M8iFlex16xlarge,
+            "i8ge.large" => InstanceType::I8geLarge,
+            "i8ge.xlarge" => InstanceType::I8geXlarge,
+            "i8ge.2xlarge" => InstanceType::I8ge2xlarge,
+            "i8ge.3xlarge" => InstanceType::I8ge3xlarge,
+            "i8ge.6xlarge" => InstanceType::I8ge6xlarge,
+            "i8ge.12xlarge" => InstanceType::I8ge12xlarge,
+            "i8ge.18xlarge" => InstanceType::I8ge18xlarge,
+            "i8ge.24xlarge" => InstanceType::I8ge24xlarge,
+            "i8ge.48xlarge" => InstanceType::I8ge48xlarge,
+            "i8ge.metal-24xl" => InstanceType::I8geMetal24xl,
+            "i8ge.metal-48xl" => InstanceType::I8geMetal48xl,
+            "mac-m4.metal" => InstanceType::MacM4Metal,
+            "mac-m4pro.metal" => InstanceType::MacM4proMetal,
+            "r8gn.medium" => InstanceType::R8gnMedium,
+            "r8gn.large" => InstanceType::R8gnLarge,
+            "r8gn.xlarge" => InstanceType::R8gnXlarge,
+            "r8gn.2xlarge" => InstanceType::R8gn2xlarge,
+            "r8gn.4xlarge" => InstanceType::R8gn4xlarge,
+            "r8gn.8xlarge" => InstanceType::R8gn8xlarge,
+            "r8gn.12xlarge" => InstanceType::R8gn12xlarge,
+            "r8gn.16xlarge" => InstanceType::R8gn16xlarge,
+            "r8gn.24xlarge" => InstanceType::R8gn24xlarge,
+            "r8gn.48xlarge" => InstanceType::R8gn48xlarge,
+            "r8gn.metal-24xl" => InstanceType::R8gnMetal24xl,
+            "r8gn.metal-48xl" => InstanceType::R8gnMetal48xl,
+            "c8i.large" => InstanceType::C8iLarge,
+            "c8i.xlarge" => InstanceType::C8iXlarge,
+            "c8i.2xlarge" => InstanceType::C8i2xlarge,
+            "c8i.4xlarge" => InstanceType::C8i4xlarge,
+            "c8i.8xlarge" => InstanceType::C8i8xlarge,
+            "c8i.12xlarge" => InstanceType::C8i12xlarge,
+            "c8i.16xlarge" => InstanceType::C8i16xlarge,
+            "c8i.24xlarge" => InstanceType::C8i24xlarge,
+            "c8i.32xlarge" => InstanceType::C8i32xlarge,
+            "c8i.48xlarge" => InstanceType::C8i48xlarge,
+            "c8i.96xlarge" => InstanceType::C8i96xlarge,
+            "c8i.metal-48xl" => InstanceType::C8iMetal48xl,
+            "c8i.metal-96xl" => InstanceType::C8iMetal96xl,
+            "c8i-flex.large" => InstanceType::C8iFlexLarge,
+            "c8i-flex.xlarge" => InstanceType::C8iFlexXlarge,
+            "c8i-flex.2xlarge" => InstanceType::C8iFlex2xlarge,
+            "c8i-flex.4xlarge" => InstanceType::C8iFlex4xlarge,
+            "c8i-flex.8xlarge" => InstanceType::C8iFlex8xlarge,
+            "c8i-flex.12xlarge" => InstanceType::C8iFlex12xlarge,
+            "c8i-flex.16xlarge" => InstanceType::C8iFlex16xlarge,
+            "r8gb.medium" => InstanceType::R8gbMedium,
+            "r8gb.large" => InstanceType::R8gbLarge,
+            "r8gb.xlarge" => InstanceType::R8gbXlarge,
+            "r8gb.2xlarge" => InstanceType::R8gb2xlarge,
+            "r8gb.4xlarge" => InstanceType::R8gb4xlarge,
+            "r8gb.8xlarge" => InstanceType::R8gb8xlarge,
+            "r8gb.12xlarge" => InstanceType::R8gb12xlarge,
+            "r8gb.16xlarge" => InstanceType::R8gb16xlarge,
+            "r8gb.24xlarge" => InstanceType::R8gb24xlarge,
+            "r8gb.metal-24xl" => InstanceType::R8gbMetal24xl,
+            "m8a.medium" => InstanceType::M8aMedium,
+            "m8a.large" => InstanceType::M8aLarge,
+            "m8a.xlarge" => InstanceType::M8aXlarge,
+            "m8a.2xlarge" => InstanceType::M8a2xlarge,
+            "m8a.4xlarge" => InstanceType::M8a4xlarge,
+            "m8a.8xlarge" => InstanceType::M8a8xlarge,
+            "m8a.12xlarge" => InstanceType::M8a12xlarge,
+            "m8a.16xlarge" => InstanceType::M8a16xlarge,
+            "m8a.24xlarge" => InstanceType::M8a24xlarge,
+            "m8a.48xlarge" => InstanceType::M8a48xlarge,
+            "m8a.metal-24xl" => InstanceType::M8aMetal24xl,
+            "m8a.metal-48xl" => InstanceType::M8aMetal48xl,
+            "trn2.3xlarge" => InstanceType::Trn23xlarge,
+            "r8a.medium" => InstanceType::R8aMedium,
+            "r8a.large" => InstanceType::R8aLarge,
+            "r8a.xlarge" => InstanceType::R8aXlarge,
+            "r8a.2xlarge" => InstanceType::R8a2xlarge,
+            "r8a.4xlarge" => InstanceType::R8a4xlarge,
+            "r8a.8xlarge" => InstanceType::R8a8xlarge,
+            "r8a.12xlarge" => InstanceType::R8a12xlarge,
+            "r8a.16xlarge" => InstanceType::R8a16xlarge,
+            "r8a.24xlarge" => InstanceType::R8a24xlarge,
+            "r8a.48xlarge" => InstanceType::R8a48xlarge,
+            "r8a.metal-24xl" => InstanceType::R8aMetal24xl,
+            "r8a.metal-48xl" => InstanceType::R8aMetal48xl,
+            "p6-b300.48xlarge" => InstanceType::P6B30048xlarge,
+            "c8a.medium" => InstanceType::C8aMedium,
+            "c8a.large" => InstanceType::C8aLarge,
+            "c8a.xlarge" => InstanceType::C8aXlarge,
+            "c8a.2xlarge" => InstanceType::C8a2xlarge,
+            "c8a.4xlarge" => InstanceType::C8a4xlarge,
+            "c8a.8xlarge" => InstanceType::C8a8xlarge,
+            "c8a.12xlarge" => InstanceType::C8a12xlarge,
+            "c8a.16xlarge" => InstanceType::C8a16xlarge,
+            "c8a.24xlarge" => InstanceType::C8a24xlarge,
+            "c8a.48xlarge" => InstanceType::C8a48xlarge,
+            "c8a.metal-24xl" => InstanceType::C8aMetal24xl,
+            "c8a.metal-48xl" => InstanceType::C8aMetal48xl,
+            "c8gb.12xlarge" => InstanceType::C8gb12xlarge,
+            "c8gb.16xlarge" => InstanceType::C8gb16xlarge,
+            "c8gb.24xlarge" => InstanceType::C8gb24xlarge,
+            "c8gb.2xlarge" => InstanceType::C8gb2xlarge,
+            "c8gb.4xlarge" => InstanceType::C8gb4xlarge,
+            "c8gb.8xlarge" => InstanceType::C8gb8xlarge,
+            "c8gb.large" => InstanceType::C8gbLarge,
+            "c8gb.medium" => InstanceType::C8gbMedium,
+            "c8gb.metal-24xl" => InstanceType::C8gbMetal24xl,
+            "c8gb.xlarge" => InstanceType::C8gbXlarge,
+            "c8gb.48xlarge" => InstanceType::C8gb48xlarge,
+            "c8gb.metal-48xl" => InstanceType::C8gbMetal48xl,
+            "m8gb.12xlarge" => InstanceType::M8gb12xlarge,
+            "m8gb.16xlarge" => InstanceType::M8gb16xlarge,
+            "m8gb.24xlarge" => InstanceType::M8gb24xlarge,
+            "m8gb.2xlarge" => InstanceType::M8gb2xlarge,
+            "m8gb.4xlarge" => InstanceType::M8gb4xlarge,
+            "m8gb.8xlarge" => InstanceType::M8gb8xlarge,
+            "m8gb.large" => InstanceType::M8gbLarge,
+            "m8gb.medium" => InstanceType::M8gbMedium,
+            "m8gb.xlarge" => InstanceType::M8gbXlarge,
+            "m8gb.48xlarge" => InstanceType::M8gb48xlarge,
+            "m8gb.metal-24xl" => InstanceType::M8gbMetal24xl,
+            "m8gb.metal-48xl" => InstanceType::M8gbMetal48xl,
+            "m8gn.12xlarge" => InstanceType::M8gn12xlarge,
+            "m8gn.16xlarge" => InstanceType::M8gn16xlarge,
+            "m8gn.24xlarge" => InstanceType::M8gn24xlarge,
+            "m8gn.2xlarge" => InstanceType::M8gn2xlarge,
+            "m8gn.48xlarge" => InstanceType::M8gn48xlarge,
+            "m8gn.4xlarge" => InstanceType::M8gn4xlarge,
+            "m8gn.8xlarge" => InstanceType::M8gn8xlarge,
+            "m8gn.large" => InstanceType::M8gnLarge,
+            "m8gn.medium" => InstanceType::M8gnMedium,
+            "m8gn.xlarge" => InstanceType::M8gnXlarge,
+            "m8gn.metal-24xl" => InstanceType::M8gnMetal24xl,
+            "m8gn.metal-48xl" => InstanceType::M8gnMetal48xl,
+            "x8aedz.12xlarge" => InstanceType::X8aedz12xlarge,
+            "x8aedz.24xlarge" => InstanceType::X8aedz24xlarge,
+            "x8aedz.3xlarge" => InstanceType::X8aedz3xlarge,
+            "x8aedz.6xlarge" => InstanceType::X8aedz6xlarge,
+            "x8aedz.large" => InstanceType::X8aedzLarge,
+            "x8aedz.metal-12xl" => InstanceType::X8aedzMetal12xl,
+            "x8aedz.metal-24xl" => InstanceType::X8aedzMetal24xl,
+            "x8aedz.xlarge" => InstanceType::X8aedzXlarge,
+            "m8azn.medium" => InstanceType::M8aznMedium,
+            "m8azn.large" => InstanceType::M8aznLarge,
+            "m8azn.xlarge" => InstanceType::M8aznXlarge,
+            "m8azn.3xlarge" => InstanceType::M8azn3xlarge,
+            "m8azn.6xlarge" => InstanceType::M8azn6xlarge,
+            "m8azn.12xlarge" => InstanceType::M8azn12xlarge,
+            "m8azn.24xlarge" => InstanceType::M8azn24xlarge,
+            "m8azn.metal-12xl" => InstanceType::M8aznMetal12xl,
+            "m8azn.metal-24xl" => InstanceType::M8aznMetal24xl,
+            "x8i.large" => InstanceType::X8iLarge,
+            "x8i.xlarge" => InstanceType::X8iXlarge,
+            "x8i.2xlarge" => InstanceType::X8i2xlarge,
+            "x8i.4xlarge" => InstanceType::X8i4xlarge,
+            "x8i.8xlarge" => InstanceType::X8i8xlarge,
+            "x8i.12xlarge" => InstanceType::X8i12xlarge,
+            "x8i.16xlarge" => InstanceType::X8i16xlarge,
+            "x8i.24xlarge" => InstanceType::X8i24xlarge,
+            "x8i.32xlarge" => InstanceType::X8i32xlarge,
+            "x8i.48xlarge" => InstanceType::X8i48xlarge,
+            "x8i.64xlarge" => InstanceType::X8i64xlarge,
+            "x8i.96xlarge" => InstanceType::X8i96xlarge,
+            "x8i.metal-48xl" => InstanceType::X8iMetal48xl,
+            "x8i.metal-96xl" => InstanceType::X8iMetal96xl,
+            "mac-m4max.metal" => InstanceType::MacM4maxMetal,
+            "g7e.2xlarge" => InstanceType::G7e2xlarge,
+            "g7e.4xlarge" => InstanceType::G7e4xlarge,
+            "g7e.8xlarge" => InstanceType::G7e8xlarge,
+            "g7e.12xlarge" => InstanceType::G7e12xlarge,
+            "g7e.24xlarge" => InstanceType::G7e24xlarge,
+            "g7e.48xlarge" => InstanceType::G7e48xlarge,
+            "r8id.large" => InstanceType::R8idLarge,
+            "r8id.xlarge" => InstanceType::R8idXlarge,
+            "r8id.2xlarge" => InstanceType::R8id2xlarge,
+            "r8id.4xlarge" => InstanceType::R8id4xlarge,
+            "r8id.8xlarge" => InstanceType::R8id8xlarge,
+            "r8id.12xlarge" => InstanceType::R8id12xlarge,
+            "r8id.16xlarge" => InstanceType::R8id16xlarge,
+            "r8id.24xlarge" => InstanceType::R8id24xlarge,
+            "r8id.32xlarge" => InstanceType::R8id32xlarge,
+            "r8id.48xlarge" => InstanceType::R8id48xlarge,
+            "r8id.96xlarge" => InstanceType::R8id96xlarge,
+            "r8id.metal-48xl" => InstanceType::R8idMetal48xl,
+            "r8id.metal-96xl" => InstanceType::R8idMetal96xl,
+            "c8id.large" => InstanceType::C8idLarge,
+            "c8id.xlarge" => InstanceType::C8idXlarge,
+            "c8id.2xlarge" => InstanceType::C8id2xlarge,
+            "c8id.4xlarge" => InstanceType::C8id4xlarge,
+            "c8id.8xlarge" => InstanceType::C8id8xlarge,
+            "c8id.12xlarge" => InstanceType::C8id12xlarge,
+            "c8id.16xlarge" => InstanceType::C8id16xlarge,
+            "c8id.24xlarge" => InstanceType::C8id24xlarge,
+            "c8id.32xlarge" => InstanceType::C8id32xlarge,
+            "c8id.48xlarge" => InstanceType::C8id48xlarge,
+            "c8id.96xlarge" => InstanceType::C8id96xlarge,
+            "c8id.metal-48xl" => InstanceType::C8idMetal48xl,
+            "c8id.metal-96xl" => InstanceType::C8idMetal96xl,
+            "m8id.large" => InstanceType::M8idLarge,
+            "m8id.xlarge" => InstanceType::M8idXlarge,
+            "m8id.2xlarge" => InstanceType::M8id2xlarge,
+            "m8id.4xlarge" => InstanceType::M8id4xlarge,
+            "m8id.8xlarge" => InstanceType::M8id8xlarge,
+            "m8id.12xlarge" => InstanceType::M8id12xlarge,
+            "m8id.16xlarge" => InstanceType::M8id16xlarge,
+            "m8id.24xlarge" => InstanceType::M8id24xlarge,
+            "m8id.32xlarge" => InstanceType::M8id32xlarge,
+            "m8id.48xlarge" => InstanceType::M8id48xlarge,
+            "m8id.96xlarge" => InstanceType::M8id96xlarge,
+            "m8id.metal-48xl" => InstanceType::M8idMetal48xl,
+            "m8id.metal-96xl" => InstanceType::M8idMetal96xl,
+            "hpc8a.96xlarge" => InstanceType::Hpc8a96xlarge,
+            other => InstanceType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, InstanceType::Unknown(_))
+    }
+}
+
+/// `InstanceUsage` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceUsage {
+    pub account_id: Option<String>,
+    pub used_instance_count: Option<i32>,
+}
+
+impl XmlEncode for InstanceUsage {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.account_id { w.string(crate::name!("accountId"), v); }
+        if let Some(v) = &self.used_instance_count { w.number(crate::name!("usedInstanceCount"), v); }
+    }
+}
+
 /// `InternetGateway` (output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InternetGateway {
@@ -8594,6 +17557,116 @@ impl XmlEncode for InternetGatewayAttachment {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
         if let Some(v) = &self.vpc_id { w.string(crate::name!("vpcId"), v); }
+    }
+}
+
+/// `InterruptibleCapacityAllocation` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InterruptibleCapacityAllocation {
+    pub instance_count: Option<i32>,
+    pub target_instance_count: Option<i32>,
+    pub status: Option<InterruptibleCapacityReservationAllocationStatus>,
+    pub interruptible_capacity_reservation_id: Option<String>,
+    pub interruption_type: Option<InterruptionType>,
+}
+
+impl XmlEncode for InterruptibleCapacityAllocation {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.instance_count { w.number(crate::name!("instanceCount"), v); }
+        if let Some(v) = &self.target_instance_count { w.number(crate::name!("targetInstanceCount"), v); }
+        if let Some(v) = &self.status { w.string(crate::name!("status"), v.as_str()); }
+        if let Some(v) = &self.interruptible_capacity_reservation_id { w.string(crate::name!("interruptibleCapacityReservationId"), v); }
+        if let Some(v) = &self.interruption_type { w.string(crate::name!("interruptionType"), v.as_str()); }
+    }
+}
+
+/// `InterruptibleCapacityReservationAllocationStatus`: one of 6 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InterruptibleCapacityReservationAllocationStatus {
+    /// `pending`
+    Pending,
+    /// `active`
+    Active,
+    /// `updating`
+    Updating,
+    /// `canceling`
+    Canceling,
+    /// `canceled`
+    Canceled,
+    /// `failed`
+    Failed,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for InterruptibleCapacityReservationAllocationStatus {
+    const VALUES: &'static [&'static str] = &["pending", "active", "updating", "canceling", "canceled", "failed"];
+    fn as_str(&self) -> &str {
+        match self {
+            InterruptibleCapacityReservationAllocationStatus::Pending => "pending",
+            InterruptibleCapacityReservationAllocationStatus::Active => "active",
+            InterruptibleCapacityReservationAllocationStatus::Updating => "updating",
+            InterruptibleCapacityReservationAllocationStatus::Canceling => "canceling",
+            InterruptibleCapacityReservationAllocationStatus::Canceled => "canceled",
+            InterruptibleCapacityReservationAllocationStatus::Failed => "failed",
+            InterruptibleCapacityReservationAllocationStatus::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "pending" => InterruptibleCapacityReservationAllocationStatus::Pending,
+            "active" => InterruptibleCapacityReservationAllocationStatus::Active,
+            "updating" => InterruptibleCapacityReservationAllocationStatus::Updating,
+            "canceling" => InterruptibleCapacityReservationAllocationStatus::Canceling,
+            "canceled" => InterruptibleCapacityReservationAllocationStatus::Canceled,
+            "failed" => InterruptibleCapacityReservationAllocationStatus::Failed,
+            other => InterruptibleCapacityReservationAllocationStatus::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, InterruptibleCapacityReservationAllocationStatus::Unknown(_))
+    }
+}
+
+/// `InterruptionInfo` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InterruptionInfo {
+    pub source_capacity_reservation_id: Option<String>,
+    pub interruption_type: Option<InterruptionType>,
+}
+
+impl XmlEncode for InterruptionInfo {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.source_capacity_reservation_id { w.string(crate::name!("sourceCapacityReservationId"), v); }
+        if let Some(v) = &self.interruption_type { w.string(crate::name!("interruptionType"), v.as_str()); }
+    }
+}
+
+/// `InterruptionType`: one of 1 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InterruptionType {
+    /// `adhoc`
+    Adhoc,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for InterruptionType {
+    const VALUES: &'static [&'static str] = &["adhoc"];
+    fn as_str(&self) -> &str {
+        match self {
+            InterruptionType::Adhoc => "adhoc",
+            InterruptionType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "adhoc" => InterruptionType::Adhoc,
+            other => InterruptionType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, InterruptionType::Unknown(_))
     }
 }
 
@@ -10273,6 +19346,461 @@ impl XmlEncode for LastError {
     }
 }
 
+/// `LaunchTemplateSpecification` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateSpecification {
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub version: Option<String>,
+}
+
+/// The members of [`LaunchTemplateSpecification`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LaunchTemplateSpecificationMember {
+    LaunchTemplateId,
+    LaunchTemplateName,
+    Version,
+}
+
+impl crate::members::MemberName for LaunchTemplateSpecificationMember {
+    fn name(self) -> &'static str {
+        match self {
+            LaunchTemplateSpecificationMember::LaunchTemplateId => "LaunchTemplateId",
+            LaunchTemplateSpecificationMember::LaunchTemplateName => "LaunchTemplateName",
+            LaunchTemplateSpecificationMember::Version => "Version",
+        }
+    }
+}
+
+impl crate::members::Members for LaunchTemplateSpecification {
+    type Member = LaunchTemplateSpecificationMember;
+    fn present_members(&self) -> Vec<LaunchTemplateSpecificationMember> {
+        let mut present = Vec::new();
+        if self.launch_template_id.is_some() { present.push(LaunchTemplateSpecificationMember::LaunchTemplateId); }
+        if self.launch_template_name.is_some() { present.push(LaunchTemplateSpecificationMember::LaunchTemplateName); }
+        if self.version.is_some() { present.push(LaunchTemplateSpecificationMember::Version); }
+        present
+    }
+}
+
+impl Validate for LaunchTemplateSpecification {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for LaunchTemplateSpecification {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            launch_template_id: d.field(n, "LaunchTemplateId", |d, n| d.string(n))?,
+            launch_template_name: d.field(n, "LaunchTemplateName", |d, n| d.string(n))?,
+            version: d.field(n, "Version", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `LicenseConfiguration` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LicenseConfiguration {
+    pub license_configuration_arn: Option<String>,
+}
+
+impl XmlEncode for LicenseConfiguration {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.license_configuration_arn { w.string(crate::name!("licenseConfigurationArn"), v); }
+    }
+}
+
+/// `LicenseConfigurationRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LicenseConfigurationRequest {
+    pub license_configuration_arn: Option<String>,
+}
+
+/// The members of [`LicenseConfigurationRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LicenseConfigurationRequestMember {
+    LicenseConfigurationArn,
+}
+
+impl crate::members::MemberName for LicenseConfigurationRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            LicenseConfigurationRequestMember::LicenseConfigurationArn => "LicenseConfigurationArn",
+        }
+    }
+}
+
+impl crate::members::Members for LicenseConfigurationRequest {
+    type Member = LicenseConfigurationRequestMember;
+    fn present_members(&self) -> Vec<LicenseConfigurationRequestMember> {
+        let mut present = Vec::new();
+        if self.license_configuration_arn.is_some() { present.push(LicenseConfigurationRequestMember::LicenseConfigurationArn); }
+        present
+    }
+}
+
+impl Validate for LicenseConfigurationRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for LicenseConfigurationRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            license_configuration_arn: d.field(n, "LicenseConfigurationArn", |d, n| d.string(n))?,
+        })
+    }
+}
+
+/// `MarketType`: one of 3 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum MarketType {
+    /// `spot`
+    Spot,
+    /// `capacity-block`
+    CapacityBlock,
+    /// `interruptible-capacity-reservation`
+    InterruptibleCapacityReservation,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for MarketType {
+    const VALUES: &'static [&'static str] = &["spot", "capacity-block", "interruptible-capacity-reservation"];
+    fn as_str(&self) -> &str {
+        match self {
+            MarketType::Spot => "spot",
+            MarketType::CapacityBlock => "capacity-block",
+            MarketType::InterruptibleCapacityReservation => "interruptible-capacity-reservation",
+            MarketType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "spot" => MarketType::Spot,
+            "capacity-block" => MarketType::CapacityBlock,
+            "interruptible-capacity-reservation" => MarketType::InterruptibleCapacityReservation,
+            other => MarketType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, MarketType::Unknown(_))
+    }
+}
+
+/// `ModifyCapacityReservationRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyCapacityReservationRequest {
+    pub capacity_reservation_id: Option<String>,
+    pub instance_count: Option<i32>,
+    pub end_date: Option<DateTime>,
+    pub end_date_type: Option<EndDateType>,
+    pub accept: Option<bool>,
+    pub dry_run: Option<bool>,
+    pub additional_info: Option<String>,
+    pub instance_match_criteria: Option<InstanceMatchCriteria>,
+}
+
+/// The members of [`ModifyCapacityReservationRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModifyCapacityReservationRequestMember {
+    CapacityReservationId,
+    InstanceCount,
+    EndDate,
+    EndDateType,
+    Accept,
+    DryRun,
+    AdditionalInfo,
+    InstanceMatchCriteria,
+}
+
+impl crate::members::MemberName for ModifyCapacityReservationRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ModifyCapacityReservationRequestMember::CapacityReservationId => "CapacityReservationId",
+            ModifyCapacityReservationRequestMember::InstanceCount => "InstanceCount",
+            ModifyCapacityReservationRequestMember::EndDate => "EndDate",
+            ModifyCapacityReservationRequestMember::EndDateType => "EndDateType",
+            ModifyCapacityReservationRequestMember::Accept => "Accept",
+            ModifyCapacityReservationRequestMember::DryRun => "DryRun",
+            ModifyCapacityReservationRequestMember::AdditionalInfo => "AdditionalInfo",
+            ModifyCapacityReservationRequestMember::InstanceMatchCriteria => "InstanceMatchCriteria",
+        }
+    }
+}
+
+impl crate::members::Members for ModifyCapacityReservationRequest {
+    type Member = ModifyCapacityReservationRequestMember;
+    fn present_members(&self) -> Vec<ModifyCapacityReservationRequestMember> {
+        let mut present = Vec::new();
+        if self.capacity_reservation_id.is_some() { present.push(ModifyCapacityReservationRequestMember::CapacityReservationId); }
+        if self.instance_count.is_some() { present.push(ModifyCapacityReservationRequestMember::InstanceCount); }
+        if self.end_date.is_some() { present.push(ModifyCapacityReservationRequestMember::EndDate); }
+        if self.end_date_type.is_some() { present.push(ModifyCapacityReservationRequestMember::EndDateType); }
+        if self.accept.is_some() { present.push(ModifyCapacityReservationRequestMember::Accept); }
+        if self.dry_run.is_some() { present.push(ModifyCapacityReservationRequestMember::DryRun); }
+        if self.additional_info.is_some() { present.push(ModifyCapacityReservationRequestMember::AdditionalInfo); }
+        if self.instance_match_criteria.is_some() { present.push(ModifyCapacityReservationRequestMember::InstanceMatchCriteria); }
+        present
+    }
+}
+
+impl Validate for ModifyCapacityReservationRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("CapacityReservationId", "CapacityReservationId", |v| match &self.capacity_reservation_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("EndDateType", "EndDateType", |v| match &self.end_date_type {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("InstanceMatchCriteria", "InstanceMatchCriteria", |v| match &self.instance_match_criteria {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for ModifyCapacityReservationRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            capacity_reservation_id: d.field(n, "CapacityReservationId", |d, n| d.string(n))?,
+            instance_count: d.field(n, "InstanceCount", |d, n| d.integer(n))?,
+            end_date: d.field(n, "EndDate", |d, n| d.timestamp(n))?,
+            end_date_type: d.field(n, "EndDateType", |d, n| d.enumeration(n))?,
+            accept: d.field(n, "Accept", |d, n| d.boolean(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            additional_info: d.field(n, "AdditionalInfo", |d, n| d.string(n))?,
+            instance_match_criteria: d.field(n, "InstanceMatchCriteria", |d, n| d.enumeration(n))?,
+        })
+    }
+}
+
+/// `ModifyCapacityReservationResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyCapacityReservationResult {
+    pub r#return: Option<bool>,
+}
+
+impl XmlEncode for ModifyCapacityReservationResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.r#return { w.boolean(crate::name!("return"), *v); }
+    }
+}
+
+/// `ModifyInstanceAttributeRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyInstanceAttributeRequest {
+    pub source_dest_check: Option<AttributeBooleanValue>,
+    pub disable_api_stop: Option<AttributeBooleanValue>,
+    pub dry_run: Option<bool>,
+    pub instance_id: Option<String>,
+    pub attribute: Option<InstanceAttributeName>,
+    pub value: Option<String>,
+    pub block_device_mappings: Option<Vec<InstanceBlockDeviceMappingSpecification>>,
+    pub disable_api_termination: Option<AttributeBooleanValue>,
+    pub instance_type: Option<AttributeValue>,
+    pub kernel: Option<AttributeValue>,
+    pub ramdisk: Option<AttributeValue>,
+    pub user_data: Option<BlobAttributeValue>,
+    pub instance_initiated_shutdown_behavior: Option<AttributeValue>,
+    pub groups: Option<Vec<String>>,
+    pub ebs_optimized: Option<AttributeBooleanValue>,
+    pub sriov_net_support: Option<AttributeValue>,
+    pub ena_support: Option<AttributeBooleanValue>,
+}
+
+/// The members of [`ModifyInstanceAttributeRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModifyInstanceAttributeRequestMember {
+    SourceDestCheck,
+    DisableApiStop,
+    DryRun,
+    InstanceId,
+    Attribute,
+    Value,
+    BlockDeviceMappings,
+    DisableApiTermination,
+    InstanceType,
+    Kernel,
+    Ramdisk,
+    UserData,
+    InstanceInitiatedShutdownBehavior,
+    Groups,
+    EbsOptimized,
+    SriovNetSupport,
+    EnaSupport,
+}
+
+impl crate::members::MemberName for ModifyInstanceAttributeRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ModifyInstanceAttributeRequestMember::SourceDestCheck => "SourceDestCheck",
+            ModifyInstanceAttributeRequestMember::DisableApiStop => "DisableApiStop",
+            ModifyInstanceAttributeRequestMember::DryRun => "DryRun",
+            ModifyInstanceAttributeRequestMember::InstanceId => "InstanceId",
+            ModifyInstanceAttributeRequestMember::Attribute => "Attribute",
+            ModifyInstanceAttributeRequestMember::Value => "Value",
+            ModifyInstanceAttributeRequestMember::BlockDeviceMappings => "BlockDeviceMappings",
+            ModifyInstanceAttributeRequestMember::DisableApiTermination => "DisableApiTermination",
+            ModifyInstanceAttributeRequestMember::InstanceType => "InstanceType",
+            ModifyInstanceAttributeRequestMember::Kernel => "Kernel",
+            ModifyInstanceAttributeRequestMember::Ramdisk => "Ramdisk",
+            ModifyInstanceAttributeRequestMember::UserData => "UserData",
+            ModifyInstanceAttributeRequestMember::InstanceInitiatedShutdownBehavior => "InstanceInitiatedShutdownBehavior",
+            ModifyInstanceAttributeRequestMember::Groups => "Groups",
+            ModifyInstanceAttributeRequestMember::EbsOptimized => "EbsOptimized",
+            ModifyInstanceAttributeRequestMember::SriovNetSupport => "SriovNetSupport",
+            ModifyInstanceAttributeRequestMember::EnaSupport => "EnaSupport",
+        }
+    }
+}
+
+impl crate::members::Members for ModifyInstanceAttributeRequest {
+    type Member = ModifyInstanceAttributeRequestMember;
+    fn present_members(&self) -> Vec<ModifyInstanceAttributeRequestMember> {
+        let mut present = Vec::new();
+        if self.source_dest_check.is_some() { present.push(ModifyInstanceAttributeRequestMember::SourceDestCheck); }
+        if self.disable_api_stop.is_some() { present.push(ModifyInstanceAttributeRequestMember::DisableApiStop); }
+        if self.dry_run.is_some() { present.push(ModifyInstanceAttributeRequestMember::DryRun); }
+        if self.instance_id.is_some() { present.push(ModifyInstanceAttributeRequestMember::InstanceId); }
+        if self.attribute.is_some() { present.push(ModifyInstanceAttributeRequestMember::Attribute); }
+        if self.value.is_some() { present.push(ModifyInstanceAttributeRequestMember::Value); }
+        if self.block_device_mappings.is_some() { present.push(ModifyInstanceAttributeRequestMember::BlockDeviceMappings); }
+        if self.disable_api_termination.is_some() { present.push(ModifyInstanceAttributeRequestMember::DisableApiTermination); }
+        if self.instance_type.is_some() { present.push(ModifyInstanceAttributeRequestMember::InstanceType); }
+        if self.kernel.is_some() { present.push(ModifyInstanceAttributeRequestMember::Kernel); }
+        if self.ramdisk.is_some() { present.push(ModifyInstanceAttributeRequestMember::Ramdisk); }
+        if self.user_data.is_some() { present.push(ModifyInstanceAttributeRequestMember::UserData); }
+        if self.instance_initiated_shutdown_behavior.is_some() { present.push(ModifyInstanceAttributeRequestMember::InstanceInitiatedShutdownBehavior); }
+        if self.groups.is_some() { present.push(ModifyInstanceAttributeRequestMember::Groups); }
+        if self.ebs_optimized.is_some() { present.push(ModifyInstanceAttributeRequestMember::EbsOptimized); }
+        if self.sriov_net_support.is_some() { present.push(ModifyInstanceAttributeRequestMember::SriovNetSupport); }
+        if self.ena_support.is_some() { present.push(ModifyInstanceAttributeRequestMember::EnaSupport); }
+        present
+    }
+}
+
+impl Validate for ModifyInstanceAttributeRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("InstanceId", "InstanceId", |v| match &self.instance_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("Attribute", "Attribute", |v| match &self.attribute {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for ModifyInstanceAttributeRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            source_dest_check: d.field(n, "SourceDestCheck", |d, n| d.structure(n, AttributeBooleanValue::from_query))?,
+            disable_api_stop: d.field(n, "DisableApiStop", |d, n| d.structure(n, AttributeBooleanValue::from_query))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            instance_id: d.field(n, "InstanceId", |d, n| d.string(n))?,
+            attribute: d.field(n, "Attribute", |d, n| d.enumeration(n))?,
+            value: d.field(n, "Value", |d, n| d.string(n))?,
+            block_device_mappings: d.field(n, "BlockDeviceMapping", |d, n| d.list(n, |d, n| d.structure(n, InstanceBlockDeviceMappingSpecification::from_query)))?,
+            disable_api_termination: d.field(n, "DisableApiTermination", |d, n| d.structure(n, AttributeBooleanValue::from_query))?,
+            instance_type: d.field(n, "InstanceType", |d, n| d.structure(n, AttributeValue::from_query))?,
+            kernel: d.field(n, "Kernel", |d, n| d.structure(n, AttributeValue::from_query))?,
+            ramdisk: d.field(n, "Ramdisk", |d, n| d.structure(n, AttributeValue::from_query))?,
+            user_data: d.field(n, "UserData", |d, n| d.structure(n, BlobAttributeValue::from_query))?,
+            instance_initiated_shutdown_behavior: d.field(n, "InstanceInitiatedShutdownBehavior", |d, n| d.structure(n, AttributeValue::from_query))?,
+            groups: d.field(n, "GroupId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            ebs_optimized: d.field(n, "EbsOptimized", |d, n| d.structure(n, AttributeBooleanValue::from_query))?,
+            sriov_net_support: d.field(n, "SriovNetSupport", |d, n| d.structure(n, AttributeValue::from_query))?,
+            ena_support: d.field(n, "EnaSupport", |d, n| d.structure(n, AttributeBooleanValue::from_query))?,
+        })
+    }
+}
+
+/// `ModifyInstanceCapacityReservationAttributesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyInstanceCapacityReservationAttributesRequest {
+    pub instance_id: Option<String>,
+    pub capacity_reservation_specification: Option<CapacityReservationSpecification>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`ModifyInstanceCapacityReservationAttributesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModifyInstanceCapacityReservationAttributesRequestMember {
+    InstanceId,
+    CapacityReservationSpecification,
+    DryRun,
+}
+
+impl crate::members::MemberName for ModifyInstanceCapacityReservationAttributesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ModifyInstanceCapacityReservationAttributesRequestMember::InstanceId => "InstanceId",
+            ModifyInstanceCapacityReservationAttributesRequestMember::CapacityReservationSpecification => "CapacityReservationSpecification",
+            ModifyInstanceCapacityReservationAttributesRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for ModifyInstanceCapacityReservationAttributesRequest {
+    type Member = ModifyInstanceCapacityReservationAttributesRequestMember;
+    fn present_members(&self) -> Vec<ModifyInstanceCapacityReservationAttributesRequestMember> {
+        let mut present = Vec::new();
+        if self.instance_id.is_some() { present.push(ModifyInstanceCapacityReservationAttributesRequestMember::InstanceId); }
+        if self.capacity_reservation_specification.is_some() { present.push(ModifyInstanceCapacityReservationAttributesRequestMember::CapacityReservationSpecification); }
+        if self.dry_run.is_some() { present.push(ModifyInstanceCapacityReservationAttributesRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for ModifyInstanceCapacityReservationAttributesRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("InstanceId", "InstanceId", |v| match &self.instance_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("CapacityReservationSpecification", "CapacityReservationSpecification", |v| match &self.capacity_reservation_specification {
+            None => { v.missing(); }
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+    }
+}
+
+impl FromQuery for ModifyInstanceCapacityReservationAttributesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            instance_id: d.field(n, "InstanceId", |d, n| d.string(n))?,
+            capacity_reservation_specification: d.field(n, "CapacityReservationSpecification", |d, n| d.structure(n, CapacityReservationSpecification::from_query))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `ModifyInstanceCapacityReservationAttributesResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyInstanceCapacityReservationAttributesResult {
+    pub r#return: Option<bool>,
+}
+
+impl XmlEncode for ModifyInstanceCapacityReservationAttributesResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.r#return { w.boolean(crate::name!("return"), *v); }
+    }
+}
+
 /// `ModifyIpamPoolRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModifyIpamPoolRequest {
@@ -11245,6 +20773,180 @@ impl XmlEncode for ModifyVpcTenancyResult {
     }
 }
 
+/// `Monitoring` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Monitoring {
+    pub state: Option<MonitoringState>,
+}
+
+impl XmlEncode for Monitoring {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v.as_str()); }
+    }
+}
+
+/// `MonitoringState`: one of 4 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum MonitoringState {
+    /// `disabled`
+    Disabled,
+    /// `disabling`
+    Disabling,
+    /// `enabled`
+    Enabled,
+    /// `pending`
+    Pending,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for MonitoringState {
+    const VALUES: &'static [&'static str] = &["disabled", "disabling", "enabled", "pending"];
+    fn as_str(&self) -> &str {
+        match self {
+            MonitoringState::Disabled => "disabled",
+            MonitoringState::Disabling => "disabling",
+            MonitoringState::Enabled => "enabled",
+            MonitoringState::Pending => "pending",
+            MonitoringState::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "disabled" => MonitoringState::Disabled,
+            "disabling" => MonitoringState::Disabling,
+            "enabled" => MonitoringState::Enabled,
+            "pending" => MonitoringState::Pending,
+            other => MonitoringState::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, MonitoringState::Unknown(_))
+    }
+}
+
+/// `MoveCapacityReservationInstancesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MoveCapacityReservationInstancesRequest {
+    pub dry_run: Option<bool>,
+    pub client_token: Option<String>,
+    pub source_capacity_reservation_id: Option<String>,
+    pub destination_capacity_reservation_id: Option<String>,
+    pub instance_count: Option<i32>,
+}
+
+/// The members of [`MoveCapacityReservationInstancesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MoveCapacityReservationInstancesRequestMember {
+    DryRun,
+    ClientToken,
+    SourceCapacityReservationId,
+    DestinationCapacityReservationId,
+    InstanceCount,
+}
+
+impl crate::members::MemberName for MoveCapacityReservationInstancesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            MoveCapacityReservationInstancesRequestMember::DryRun => "DryRun",
+            MoveCapacityReservationInstancesRequestMember::ClientToken => "ClientToken",
+            MoveCapacityReservationInstancesRequestMember::SourceCapacityReservationId => "SourceCapacityReservationId",
+            MoveCapacityReservationInstancesRequestMember::DestinationCapacityReservationId => "DestinationCapacityReservationId",
+            MoveCapacityReservationInstancesRequestMember::InstanceCount => "InstanceCount",
+        }
+    }
+}
+
+impl crate::members::Members for MoveCapacityReservationInstancesRequest {
+    type Member = MoveCapacityReservationInstancesRequestMember;
+    fn present_members(&self) -> Vec<MoveCapacityReservationInstancesRequestMember> {
+        let mut present = Vec::new();
+        if self.dry_run.is_some() { present.push(MoveCapacityReservationInstancesRequestMember::DryRun); }
+        if self.client_token.is_some() { present.push(MoveCapacityReservationInstancesRequestMember::ClientToken); }
+        if self.source_capacity_reservation_id.is_some() { present.push(MoveCapacityReservationInstancesRequestMember::SourceCapacityReservationId); }
+        if self.destination_capacity_reservation_id.is_some() { present.push(MoveCapacityReservationInstancesRequestMember::DestinationCapacityReservationId); }
+        if self.instance_count.is_some() { present.push(MoveCapacityReservationInstancesRequestMember::InstanceCount); }
+        present
+    }
+}
+
+impl Validate for MoveCapacityReservationInstancesRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("SourceCapacityReservationId", "SourceCapacityReservationId", |v| match &self.source_capacity_reservation_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("DestinationCapacityReservationId", "DestinationCapacityReservationId", |v| match &self.destination_capacity_reservation_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("InstanceCount", "InstanceCount", |v| match &self.instance_count {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for MoveCapacityReservationInstancesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            client_token: d.field(n, "ClientToken", |d, n| d.string(n))?,
+            source_capacity_reservation_id: d.field(n, "SourceCapacityReservationId", |d, n| d.string(n))?,
+            destination_capacity_reservation_id: d.field(n, "DestinationCapacityReservationId", |d, n| d.string(n))?,
+            instance_count: d.field(n, "InstanceCount", |d, n| d.integer(n))?,
+        })
+    }
+}
+
+/// `MoveCapacityReservationInstancesResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MoveCapacityReservationInstancesResult {
+    pub source_capacity_reservation: Option<CapacityReservation>,
+    pub destination_capacity_reservation: Option<CapacityReservation>,
+    pub instance_count: Option<i32>,
+}
+
+impl XmlEncode for MoveCapacityReservationInstancesResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.source_capacity_reservation { w.structure(crate::name!("sourceCapacityReservation"), v); }
+        if let Some(v) = &self.destination_capacity_reservation { w.structure(crate::name!("destinationCapacityReservation"), v); }
+        if let Some(v) = &self.instance_count { w.number(crate::name!("instanceCount"), v); }
+    }
+}
+
+/// `NestedVirtualizationSpecification`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum NestedVirtualizationSpecification {
+    /// `enabled`
+    Enabled,
+    /// `disabled`
+    Disabled,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for NestedVirtualizationSpecification {
+    const VALUES: &'static [&'static str] = &["enabled", "disabled"];
+    fn as_str(&self) -> &str {
+        match self {
+            NestedVirtualizationSpecification::Enabled => "enabled",
+            NestedVirtualizationSpecification::Disabled => "disabled",
+            NestedVirtualizationSpecification::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "enabled" => NestedVirtualizationSpecification::Enabled,
+            "disabled" => NestedVirtualizationSpecification::Disabled,
+            other => NestedVirtualizationSpecification::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, NestedVirtualizationSpecification::Unknown(_))
+    }
+}
+
 /// `NetworkAcl` (output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NetworkAcl {
@@ -11846,6 +21548,114 @@ impl WireEnum for PayerResponsibility {
     }
 }
 
+/// `Placement` (input and output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Placement {
+    pub availability_zone_id: Option<String>,
+    pub affinity: Option<String>,
+    pub group_name: Option<String>,
+    pub partition_number: Option<i32>,
+    pub host_id: Option<String>,
+    pub tenancy: Option<Tenancy>,
+    pub spread_domain: Option<String>,
+    pub host_resource_group_arn: Option<String>,
+    pub group_id: Option<String>,
+    pub availability_zone: Option<String>,
+}
+
+/// The members of [`Placement`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PlacementMember {
+    AvailabilityZoneId,
+    Affinity,
+    GroupName,
+    PartitionNumber,
+    HostId,
+    Tenancy,
+    SpreadDomain,
+    HostResourceGroupArn,
+    GroupId,
+    AvailabilityZone,
+}
+
+impl crate::members::MemberName for PlacementMember {
+    fn name(self) -> &'static str {
+        match self {
+            PlacementMember::AvailabilityZoneId => "AvailabilityZoneId",
+            PlacementMember::Affinity => "Affinity",
+            PlacementMember::GroupName => "GroupName",
+            PlacementMember::PartitionNumber => "PartitionNumber",
+            PlacementMember::HostId => "HostId",
+            PlacementMember::Tenancy => "Tenancy",
+            PlacementMember::SpreadDomain => "SpreadDomain",
+            PlacementMember::HostResourceGroupArn => "HostResourceGroupArn",
+            PlacementMember::GroupId => "GroupId",
+            PlacementMember::AvailabilityZone => "AvailabilityZone",
+        }
+    }
+}
+
+impl crate::members::Members for Placement {
+    type Member = PlacementMember;
+    fn present_members(&self) -> Vec<PlacementMember> {
+        let mut present = Vec::new();
+        if self.availability_zone_id.is_some() { present.push(PlacementMember::AvailabilityZoneId); }
+        if self.affinity.is_some() { present.push(PlacementMember::Affinity); }
+        if self.group_name.is_some() { present.push(PlacementMember::GroupName); }
+        if self.partition_number.is_some() { present.push(PlacementMember::PartitionNumber); }
+        if self.host_id.is_some() { present.push(PlacementMember::HostId); }
+        if self.tenancy.is_some() { present.push(PlacementMember::Tenancy); }
+        if self.spread_domain.is_some() { present.push(PlacementMember::SpreadDomain); }
+        if self.host_resource_group_arn.is_some() { present.push(PlacementMember::HostResourceGroupArn); }
+        if self.group_id.is_some() { present.push(PlacementMember::GroupId); }
+        if self.availability_zone.is_some() { present.push(PlacementMember::AvailabilityZone); }
+        present
+    }
+}
+
+impl Validate for Placement {
+    fn validate(&self, v: &mut Validator) {
+        v.member("Tenancy", "Tenancy", |v| match &self.tenancy {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for Placement {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            availability_zone_id: d.field(n, "AvailabilityZoneId", |d, n| d.string(n))?,
+            affinity: d.field(n, "Affinity", |d, n| d.string(n))?,
+            group_name: d.field(n, "GroupName", |d, n| d.string(n))?,
+            partition_number: d.field(n, "PartitionNumber", |d, n| d.integer(n))?,
+            host_id: d.field(n, "HostId", |d, n| d.string(n))?,
+            tenancy: d.field(n, "Tenancy", |d, n| d.enumeration(n))?,
+            spread_domain: d.field(n, "SpreadDomain", |d, n| d.string(n))?,
+            host_resource_group_arn: d.field(n, "HostResourceGroupArn", |d, n| d.string(n))?,
+            group_id: d.field(n, "GroupId", |d, n| d.string(n))?,
+            availability_zone: d.field(n, "AvailabilityZone", |d, n| d.string(n))?,
+        })
+    }
+}
+
+impl XmlEncode for Placement {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.availability_zone_id { w.string(crate::name!("availabilityZoneId"), v); }
+        if let Some(v) = &self.affinity { w.string(crate::name!("affinity"), v); }
+        if let Some(v) = &self.group_name { w.string(crate::name!("groupName"), v); }
+        if let Some(v) = &self.partition_number { w.number(crate::name!("partitionNumber"), v); }
+        if let Some(v) = &self.host_id { w.string(crate::name!("hostId"), v); }
+        if let Some(v) = &self.tenancy { w.string(crate::name!("tenancy"), v.as_str()); }
+        if let Some(v) = &self.spread_domain { w.string(crate::name!("spreadDomain"), v); }
+        if let Some(v) = &self.host_resource_group_arn { w.string(crate::name!("hostResourceGroupArn"), v); }
+        if let Some(v) = &self.group_id { w.string(crate::name!("groupId"), v); }
+        if let Some(v) = &self.availability_zone { w.string(crate::name!("availabilityZone"), v); }
+    }
+}
+
 /// `PlatformValues`: one of 1 values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PlatformValues {
@@ -11980,6 +21790,80 @@ pub struct PrivateDnsNameOptionsOnLaunch {
 }
 
 impl XmlEncode for PrivateDnsNameOptionsOnLaunch {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.hostname_type { w.string(crate::name!("hostnameType"), v.as_str()); }
+        if let Some(v) = &self.enable_resource_name_dns_a_record { w.boolean(crate::name!("enableResourceNameDnsARecord"), *v); }
+        if let Some(v) = &self.enable_resource_name_dns_aaaa_record { w.boolean(crate::name!("enableResourceNameDnsAAAARecord"), *v); }
+    }
+}
+
+/// `PrivateDnsNameOptionsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrivateDnsNameOptionsRequest {
+    pub hostname_type: Option<HostnameType>,
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+/// The members of [`PrivateDnsNameOptionsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrivateDnsNameOptionsRequestMember {
+    HostnameType,
+    EnableResourceNameDnsARecord,
+    EnableResourceNameDnsAAAARecord,
+}
+
+impl crate::members::MemberName for PrivateDnsNameOptionsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            PrivateDnsNameOptionsRequestMember::HostnameType => "HostnameType",
+            PrivateDnsNameOptionsRequestMember::EnableResourceNameDnsARecord => "EnableResourceNameDnsARecord",
+            PrivateDnsNameOptionsRequestMember::EnableResourceNameDnsAAAARecord => "EnableResourceNameDnsAAAARecord",
+        }
+    }
+}
+
+impl crate::members::Members for PrivateDnsNameOptionsRequest {
+    type Member = PrivateDnsNameOptionsRequestMember;
+    fn present_members(&self) -> Vec<PrivateDnsNameOptionsRequestMember> {
+        let mut present = Vec::new();
+        if self.hostname_type.is_some() { present.push(PrivateDnsNameOptionsRequestMember::HostnameType); }
+        if self.enable_resource_name_dns_a_record.is_some() { present.push(PrivateDnsNameOptionsRequestMember::EnableResourceNameDnsARecord); }
+        if self.enable_resource_name_dns_aaaa_record.is_some() { present.push(PrivateDnsNameOptionsRequestMember::EnableResourceNameDnsAAAARecord); }
+        present
+    }
+}
+
+impl Validate for PrivateDnsNameOptionsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("HostnameType", "HostnameType", |v| match &self.hostname_type {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for PrivateDnsNameOptionsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            hostname_type: d.field(n, "HostnameType", |d, n| d.enumeration(n))?,
+            enable_resource_name_dns_a_record: d.field(n, "EnableResourceNameDnsARecord", |d, n| d.boolean(n))?,
+            enable_resource_name_dns_aaaa_record: d.field(n, "EnableResourceNameDnsAAAARecord", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `PrivateDnsNameOptionsResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrivateDnsNameOptionsResponse {
+    pub hostname_type: Option<HostnameType>,
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+impl XmlEncode for PrivateDnsNameOptionsResponse {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.hostname_type { w.string(crate::name!("hostnameType"), v.as_str()); }
         if let Some(v) = &self.enable_resource_name_dns_a_record { w.boolean(crate::name!("enableResourceNameDnsARecord"), *v); }
@@ -12634,6 +22518,26 @@ impl FromQuery for RequestIpamResourceTag {
             key: d.field(n, "Key", |d, n| d.string(n))?,
             value: d.field(n, "Value", |d, n| d.string(n))?,
         })
+    }
+}
+
+/// `Reservation` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reservation {
+    pub reservation_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub requester_id: Option<String>,
+    pub groups: Option<Vec<GroupIdentifier>>,
+    pub instances: Option<Vec<Instance>>,
+}
+
+impl XmlEncode for Reservation {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.reservation_id { w.string(crate::name!("reservationId"), v); }
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+        if let Some(v) = &self.requester_id { w.string(crate::name!("requesterId"), v); }
+        if let Some(v) = &self.groups { w.list(crate::name!("groupSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.instances { w.list(crate::name!("instancesSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
     }
 }
 
@@ -13601,6 +23505,499 @@ impl WireEnum for RuleAction {
     }
 }
 
+/// `RunInstancesMonitoringEnabled` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunInstancesMonitoringEnabled {
+    pub enabled: Option<bool>,
+}
+
+/// The members of [`RunInstancesMonitoringEnabled`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RunInstancesMonitoringEnabledMember {
+    Enabled,
+}
+
+impl crate::members::MemberName for RunInstancesMonitoringEnabledMember {
+    fn name(self) -> &'static str {
+        match self {
+            RunInstancesMonitoringEnabledMember::Enabled => "Enabled",
+        }
+    }
+}
+
+impl crate::members::Members for RunInstancesMonitoringEnabled {
+    type Member = RunInstancesMonitoringEnabledMember;
+    fn present_members(&self) -> Vec<RunInstancesMonitoringEnabledMember> {
+        let mut present = Vec::new();
+        if self.enabled.is_some() { present.push(RunInstancesMonitoringEnabledMember::Enabled); }
+        present
+    }
+}
+
+impl Validate for RunInstancesMonitoringEnabled {
+    fn validate(&self, v: &mut Validator) {
+        v.member("Enabled", "Enabled", |v| match &self.enabled {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for RunInstancesMonitoringEnabled {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            enabled: d.field(n, "Enabled", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `RunInstancesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunInstancesRequest {
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+    pub image_id: Option<String>,
+    pub instance_type: Option<InstanceType>,
+    pub ipv6_address_count: Option<i32>,
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    pub kernel_id: Option<String>,
+    pub key_name: Option<String>,
+    pub max_count: Option<i32>,
+    pub min_count: Option<i32>,
+    pub monitoring: Option<RunInstancesMonitoringEnabled>,
+    pub placement: Option<Placement>,
+    pub ramdisk_id: Option<String>,
+    pub security_group_ids: Option<Vec<String>>,
+    pub security_groups: Option<Vec<String>>,
+    pub subnet_id: Option<String>,
+    pub user_data: Option<String>,
+    pub elastic_gpu_specification: Option<Vec<ElasticGpuSpecification>>,
+    pub elastic_inference_accelerators: Option<Vec<ElasticInferenceAccelerator>>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub launch_template: Option<LaunchTemplateSpecification>,
+    pub instance_market_options: Option<InstanceMarketOptionsRequest>,
+    pub credit_specification: Option<CreditSpecificationRequest>,
+    pub cpu_options: Option<CpuOptionsRequest>,
+    pub capacity_reservation_specification: Option<CapacityReservationSpecification>,
+    pub hibernation_options: Option<HibernationOptionsRequest>,
+    pub license_specifications: Option<Vec<LicenseConfigurationRequest>>,
+    pub metadata_options: Option<InstanceMetadataOptionsRequest>,
+    pub enclave_options: Option<EnclaveOptionsRequest>,
+    pub private_dns_name_options: Option<PrivateDnsNameOptionsRequest>,
+    pub maintenance_options: Option<InstanceMaintenanceOptionsRequest>,
+    pub disable_api_stop: Option<bool>,
+    pub enable_primary_ipv6: Option<bool>,
+    pub network_performance_options: Option<InstanceNetworkPerformanceOptionsRequest>,
+    pub operator: Option<OperatorRequest>,
+    pub secondary_interfaces: Option<Vec<InstanceSecondaryInterfaceSpecificationRequest>>,
+    pub dry_run: Option<bool>,
+    pub disable_api_termination: Option<bool>,
+    pub instance_initiated_shutdown_behavior: Option<ShutdownBehavior>,
+    pub private_ip_address: Option<String>,
+    pub client_token: Option<String>,
+    pub additional_info: Option<String>,
+    pub network_interfaces: Option<Vec<InstanceNetworkInterfaceSpecification>>,
+    pub iam_instance_profile: Option<IamInstanceProfileSpecification>,
+    pub ebs_optimized: Option<bool>,
+}
+
+/// The members of [`RunInstancesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RunInstancesRequestMember {
+    BlockDeviceMappings,
+    ImageId,
+    InstanceType,
+    Ipv6AddressCount,
+    Ipv6Addresses,
+    KernelId,
+    KeyName,
+    MaxCount,
+    MinCount,
+    Monitoring,
+    Placement,
+    RamdiskId,
+    SecurityGroupIds,
+    SecurityGroups,
+    SubnetId,
+    UserData,
+    ElasticGpuSpecification,
+    ElasticInferenceAccelerators,
+    TagSpecifications,
+    LaunchTemplate,
+    InstanceMarketOptions,
+    CreditSpecification,
+    CpuOptions,
+    CapacityReservationSpecification,
+    HibernationOptions,
+    LicenseSpecifications,
+    MetadataOptions,
+    EnclaveOptions,
+    PrivateDnsNameOptions,
+    MaintenanceOptions,
+    DisableApiStop,
+    EnablePrimaryIpv6,
+    NetworkPerformanceOptions,
+    Operator,
+    SecondaryInterfaces,
+    DryRun,
+    DisableApiTermination,
+    InstanceInitiatedShutdownBehavior,
+    PrivateIpAddress,
+    ClientToken,
+    AdditionalInfo,
+    NetworkInterfaces,
+    IamInstanceProfile,
+    EbsOptimized,
+}
+
+impl crate::members::MemberName for RunInstancesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            RunInstancesRequestMember::BlockDeviceMappings => "BlockDeviceMappings",
+            RunInstancesRequestMember::ImageId => "ImageId",
+            RunInstancesRequestMember::InstanceType => "InstanceType",
+            RunInstancesRequestMember::Ipv6AddressCount => "Ipv6AddressCount",
+            RunInstancesRequestMember::Ipv6Addresses => "Ipv6Addresses",
+            RunInstancesRequestMember::KernelId => "KernelId",
+            RunInstancesRequestMember::KeyName => "KeyName",
+            RunInstancesRequestMember::MaxCount => "MaxCount",
+            RunInstancesRequestMember::MinCount => "MinCount",
+            RunInstancesRequestMember::Monitoring => "Monitoring",
+            RunInstancesRequestMember::Placement => "Placement",
+            RunInstancesRequestMember::RamdiskId => "RamdiskId",
+            RunInstancesRequestMember::SecurityGroupIds => "SecurityGroupIds",
+            RunInstancesRequestMember::SecurityGroups => "SecurityGroups",
+            RunInstancesRequestMember::SubnetId => "SubnetId",
+            RunInstancesRequestMember::UserData => "UserData",
+            RunInstancesRequestMember::ElasticGpuSpecification => "ElasticGpuSpecification",
+            RunInstancesRequestMember::ElasticInferenceAccelerators => "ElasticInferenceAccelerators",
+            RunInstancesRequestMember::TagSpecifications => "TagSpecifications",
+            RunInstancesRequestMember::LaunchTemplate => "LaunchTemplate",
+            RunInstancesRequestMember::InstanceMarketOptions => "InstanceMarketOptions",
+            RunInstancesRequestMember::CreditSpecification => "CreditSpecification",
+            RunInstancesRequestMember::CpuOptions => "CpuOptions",
+            RunInstancesRequestMember::CapacityReservationSpecification => "CapacityReservationSpecification",
+            RunInstancesRequestMember::HibernationOptions => "HibernationOptions",
+            RunInstancesRequestMember::LicenseSpecifications => "LicenseSpecifications",
+            RunInstancesRequestMember::MetadataOptions => "MetadataOptions",
+            RunInstancesRequestMember::EnclaveOptions => "EnclaveOptions",
+            RunInstancesRequestMember::PrivateDnsNameOptions => "PrivateDnsNameOptions",
+            RunInstancesRequestMember::MaintenanceOptions => "MaintenanceOptions",
+            RunInstancesRequestMember::DisableApiStop => "DisableApiStop",
+            RunInstancesRequestMember::EnablePrimaryIpv6 => "EnablePrimaryIpv6",
+            RunInstancesRequestMember::NetworkPerformanceOptions => "NetworkPerformanceOptions",
+            RunInstancesRequestMember::Operator => "Operator",
+            RunInstancesRequestMember::SecondaryInterfaces => "SecondaryInterfaces",
+            RunInstancesRequestMember::DryRun => "DryRun",
+            RunInstancesRequestMember::DisableApiTermination => "DisableApiTermination",
+            RunInstancesRequestMember::InstanceInitiatedShutdownBehavior => "InstanceInitiatedShutdownBehavior",
+            RunInstancesRequestMember::PrivateIpAddress => "PrivateIpAddress",
+            RunInstancesRequestMember::ClientToken => "ClientToken",
+            RunInstancesRequestMember::AdditionalInfo => "AdditionalInfo",
+            RunInstancesRequestMember::NetworkInterfaces => "NetworkInterfaces",
+            RunInstancesRequestMember::IamInstanceProfile => "IamInstanceProfile",
+            RunInstancesRequestMember::EbsOptimized => "EbsOptimized",
+        }
+    }
+}
+
+impl crate::members::Members for RunInstancesRequest {
+    type Member = RunInstancesRequestMember;
+    fn present_members(&self) -> Vec<RunInstancesRequestMember> {
+        let mut present = Vec::new();
+        if self.block_device_mappings.is_some() { present.push(RunInstancesRequestMember::BlockDeviceMappings); }
+        if self.image_id.is_some() { present.push(RunInstancesRequestMember::ImageId); }
+        if self.instance_type.is_some() { present.push(RunInstancesRequestMember::InstanceType); }
+        if self.ipv6_address_count.is_some() { present.push(RunInstancesRequestMember::Ipv6AddressCount); }
+        if self.ipv6_addresses.is_some() { present.push(RunInstancesRequestMember::Ipv6Addresses); }
+        if self.kernel_id.is_some() { present.push(RunInstancesRequestMember::KernelId); }
+        if self.key_name.is_some() { present.push(RunInstancesRequestMember::KeyName); }
+        if self.max_count.is_some() { present.push(RunInstancesRequestMember::MaxCount); }
+        if self.min_count.is_some() { present.push(RunInstancesRequestMember::MinCount); }
+        if self.monitoring.is_some() { present.push(RunInstancesRequestMember::Monitoring); }
+        if self.placement.is_some() { present.push(RunInstancesRequestMember::Placement); }
+        if self.ramdisk_id.is_some() { present.push(RunInstancesRequestMember::RamdiskId); }
+        if self.security_group_ids.is_some() { present.push(RunInstancesRequestMember::SecurityGroupIds); }
+        if self.security_groups.is_some() { present.push(RunInstancesRequestMember::SecurityGroups); }
+        if self.subnet_id.is_some() { present.push(RunInstancesRequestMember::SubnetId); }
+        if self.user_data.is_some() { present.push(RunInstancesRequestMember::UserData); }
+        if self.elastic_gpu_specification.is_some() { present.push(RunInstancesRequestMember::ElasticGpuSpecification); }
+        if self.elastic_inference_accelerators.is_some() { present.push(RunInstancesRequestMember::ElasticInferenceAccelerators); }
+        if self.tag_specifications.is_some() { present.push(RunInstancesRequestMember::TagSpecifications); }
+        if self.launch_template.is_some() { present.push(RunInstancesRequestMember::LaunchTemplate); }
+        if self.instance_market_options.is_some() { present.push(RunInstancesRequestMember::InstanceMarketOptions); }
+        if self.credit_specification.is_some() { present.push(RunInstancesRequestMember::CreditSpecification); }
+        if self.cpu_options.is_some() { present.push(RunInstancesRequestMember::CpuOptions); }
+        if self.capacity_reservation_specification.is_some() { present.push(RunInstancesRequestMember::CapacityReservationSpecification); }
+        if self.hibernation_options.is_some() { present.push(RunInstancesRequestMember::HibernationOptions); }
+        if self.license_specifications.is_some() { present.push(RunInstancesRequestMember::LicenseSpecifications); }
+        if self.metadata_options.is_some() { present.push(RunInstancesRequestMember::MetadataOptions); }
+        if self.enclave_options.is_some() { present.push(RunInstancesRequestMember::EnclaveOptions); }
+        if self.private_dns_name_options.is_some() { present.push(RunInstancesRequestMember::PrivateDnsNameOptions); }
+        if self.maintenance_options.is_some() { present.push(RunInstancesRequestMember::MaintenanceOptions); }
+        if self.disable_api_stop.is_some() { present.push(RunInstancesRequestMember::DisableApiStop); }
+        if self.enable_primary_ipv6.is_some() { present.push(RunInstancesRequestMember::EnablePrimaryIpv6); }
+        if self.network_performance_options.is_some() { present.push(RunInstancesRequestMember::NetworkPerformanceOptions); }
+        if self.operator.is_some() { present.push(RunInstancesRequestMember::Operator); }
+        if self.secondary_interfaces.is_some() { present.push(RunInstancesRequestMember::SecondaryInterfaces); }
+        if self.dry_run.is_some() { present.push(RunInstancesRequestMember::DryRun); }
+        if self.disable_api_termination.is_some() { present.push(RunInstancesRequestMember::DisableApiTermination); }
+        if self.instance_initiated_shutdown_behavior.is_some() { present.push(RunInstancesRequestMember::InstanceInitiatedShutdownBehavior); }
+        if self.private_ip_address.is_some() { present.push(RunInstancesRequestMember::PrivateIpAddress); }
+        if self.client_token.is_some() { present.push(RunInstancesRequestMember::ClientToken); }
+        if self.additional_info.is_some() { present.push(RunInstancesRequestMember::AdditionalInfo); }
+        if self.network_interfaces.is_some() { present.push(RunInstancesRequestMember::NetworkInterfaces); }
+        if self.iam_instance_profile.is_some() { present.push(RunInstancesRequestMember::IamInstanceProfile); }
+        if self.ebs_optimized.is_some() { present.push(RunInstancesRequestMember::EbsOptimized); }
+        present
+    }
+}
+
+impl Validate for RunInstancesRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("BlockDeviceMappings", "BlockDeviceMapping", |v| match &self.block_device_mappings {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+        v.member("InstanceType", "InstanceType", |v| match &self.instance_type {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("MaxCount", "MaxCount", |v| match &self.max_count {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("MinCount", "MinCount", |v| match &self.min_count {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("Monitoring", "Monitoring", |v| match &self.monitoring {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+        v.member("Placement", "Placement", |v| match &self.placement {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+        v.member("ElasticGpuSpecification", "ElasticGpuSpecification", |v| match &self.elastic_gpu_specification {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+        v.member("ElasticInferenceAccelerators", "ElasticInferenceAccelerator", |v| match &self.elastic_inference_accelerators {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+        v.member("InstanceMarketOptions", "InstanceMarketOptions", |v| match &self.instance_market_options {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+        v.member("CreditSpecification", "CreditSpecification", |v| match &self.credit_specification {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+        v.member("CpuOptions", "CpuOptions", |v| match &self.cpu_options {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+        v.member("CapacityReservationSpecification", "CapacityReservationSpecification", |v| match &self.capacity_reservation_specification {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+        v.member("MetadataOptions", "MetadataOptions", |v| match &self.metadata_options {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+        v.member("PrivateDnsNameOptions", "PrivateDnsNameOptions", |v| match &self.private_dns_name_options {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+        v.member("MaintenanceOptions", "MaintenanceOptions", |v| match &self.maintenance_options {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+        v.member("NetworkPerformanceOptions", "NetworkPerformanceOptions", |v| match &self.network_performance_options {
+            None => {}
+            Some(x) => {
+                x.validate(v);
+            }
+        });
+        v.member("SecondaryInterfaces", "SecondaryInterface", |v| match &self.secondary_interfaces {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+        v.member("InstanceInitiatedShutdownBehavior", "InstanceInitiatedShutdownBehavior", |v| match &self.instance_initiated_shutdown_behavior {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for RunInstancesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            block_device_mappings: d.field(n, "BlockDeviceMapping", |d, n| d.list(n, |d, n| d.structure(n, BlockDeviceMapping::from_query)))?,
+            image_id: d.field(n, "ImageId", |d, n| d.string(n))?,
+            instance_type: d.field(n, "InstanceType", |d, n| d.enumeration(n))?,
+            ipv6_address_count: d.field(n, "Ipv6AddressCount", |d, n| d.integer(n))?,
+            ipv6_addresses: d.field(n, "Ipv6Address", |d, n| d.list(n, |d, n| d.structure(n, InstanceIpv6Address::from_query)))?,
+            kernel_id: d.field(n, "KernelId", |d, n| d.string(n))?,
+            key_name: d.field(n, "KeyName", |d, n| d.string(n))?,
+            max_count: d.field(n, "MaxCount", |d, n| d.integer(n))?,
+            min_count: d.field(n, "MinCount", |d, n| d.integer(n))?,
+            monitoring: d.field(n, "Monitoring", |d, n| d.structure(n, RunInstancesMonitoringEnabled::from_query))?,
+            placement: d.field(n, "Placement", |d, n| d.structure(n, Placement::from_query))?,
+            ramdisk_id: d.field(n, "RamdiskId", |d, n| d.string(n))?,
+            security_group_ids: d.field(n, "SecurityGroupId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            security_groups: d.field(n, "SecurityGroup", |d, n| d.list(n, |d, n| d.string(n)))?,
+            subnet_id: d.field(n, "SubnetId", |d, n| d.string(n))?,
+            user_data: d.field(n, "UserData", |d, n| d.string(n))?,
+            elastic_gpu_specification: d.field(n, "ElasticGpuSpecification", |d, n| d.list(n, |d, n| d.structure(n, ElasticGpuSpecification::from_query)))?,
+            elastic_inference_accelerators: d.field(n, "ElasticInferenceAccelerator", |d, n| d.list(n, |d, n| d.structure(n, ElasticInferenceAccelerator::from_query)))?,
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            launch_template: d.field(n, "LaunchTemplate", |d, n| d.structure(n, LaunchTemplateSpecification::from_query))?,
+            instance_market_options: d.field(n, "InstanceMarketOptions", |d, n| d.structure(n, InstanceMarketOptionsRequest::from_query))?,
+            credit_specification: d.field(n, "CreditSpecification", |d, n| d.structure(n, CreditSpecificationRequest::from_query))?,
+            cpu_options: d.field(n, "CpuOptions", |d, n| d.structure(n, CpuOptionsRequest::from_query))?,
+            capacity_reservation_specification: d.field(n, "CapacityReservationSpecification", |d, n| d.structure(n, CapacityReservationSpecification::from_query))?,
+            hibernation_options: d.field(n, "HibernationOptions", |d, n| d.structure(n, HibernationOptionsRequest::from_query))?,
+            license_specifications: d.field(n, "LicenseSpecification", |d, n| d.list(n, |d, n| d.structure(n, LicenseConfigurationRequest::from_query)))?,
+            metadata_options: d.field(n, "MetadataOptions", |d, n| d.structure(n, InstanceMetadataOptionsRequest::from_query))?,
+            enclave_options: d.field(n, "EnclaveOptions", |d, n| d.structure(n, EnclaveOptionsRequest::from_query))?,
+            private_dns_name_options: d.field(n, "PrivateDnsNameOptions", |d, n| d.structure(n, PrivateDnsNameOptionsRequest::from_query))?,
+            maintenance_options: d.field(n, "MaintenanceOptions", |d, n| d.structure(n, InstanceMaintenanceOptionsRequest::from_query))?,
+            disable_api_stop: d.field(n, "DisableApiStop", |d, n| d.boolean(n))?,
+            enable_primary_ipv6: d.field(n, "EnablePrimaryIpv6", |d, n| d.boolean(n))?,
+            network_performance_options: d.field(n, "NetworkPerformanceOptions", |d, n| d.structure(n, InstanceNetworkPerformanceOptionsRequest::from_query))?,
+            operator: d.field(n, "Operator", |d, n| d.structure(n, OperatorRequest::from_query))?,
+            secondary_interfaces: d.field(n, "SecondaryInterface", |d, n| d.list(n, |d, n| d.structure(n, InstanceSecondaryInterfaceSpecificationRequest::from_query)))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            disable_api_termination: d.field(n, "DisableApiTermination", |d, n| d.boolean(n))?,
+            instance_initiated_shutdown_behavior: d.field(n, "InstanceInitiatedShutdownBehavior", |d, n| d.enumeration(n))?,
+            private_ip_address: d.field(n, "PrivateIpAddress", |d, n| d.string(n))?,
+            client_token: d.field(n, "ClientToken", |d, n| d.string(n))?,
+            additional_info: d.field(n, "AdditionalInfo", |d, n| d.string(n))?,
+            network_interfaces: d.field(n, "NetworkInterface", |d, n| d.list(n, |d, n| d.structure(n, InstanceNetworkInterfaceSpecification::from_query)))?,
+            iam_instance_profile: d.field(n, "IamInstanceProfile", |d, n| d.structure(n, IamInstanceProfileSpecification::from_query))?,
+            ebs_optimized: d.field(n, "EbsOptimized", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `SecondaryInterfaceStatus`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SecondaryInterfaceStatus {
+    /// `available`
+    Available,
+    /// `in-use`
+    InUse,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for SecondaryInterfaceStatus {
+    const VALUES: &'static [&'static str] = &["available", "in-use"];
+    fn as_str(&self) -> &str {
+        match self {
+            SecondaryInterfaceStatus::Available => "available",
+            SecondaryInterfaceStatus::InUse => "in-use",
+            SecondaryInterfaceStatus::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "available" => SecondaryInterfaceStatus::Available,
+            "in-use" => SecondaryInterfaceStatus::InUse,
+            other => SecondaryInterfaceStatus::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, SecondaryInterfaceStatus::Unknown(_))
+    }
+}
+
+/// `SecondaryInterfaceType`: one of 1 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SecondaryInterfaceType {
+    /// `secondary`
+    Secondary,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for SecondaryInterfaceType {
+    const VALUES: &'static [&'static str] = &["secondary"];
+    fn as_str(&self) -> &str {
+        match self {
+            SecondaryInterfaceType::Secondary => "secondary",
+            SecondaryInterfaceType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "secondary" => SecondaryInterfaceType::Secondary,
+            other => SecondaryInterfaceType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, SecondaryInterfaceType::Unknown(_))
+    }
+}
+
 /// `SecurityGroup` (output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SecurityGroup {
@@ -13982,6 +24379,212 @@ impl XmlEncode for ServiceTypeDetail {
     }
 }
 
+/// `ShutdownBehavior`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ShutdownBehavior {
+    /// `stop`
+    Stop,
+    /// `terminate`
+    Terminate,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ShutdownBehavior {
+    const VALUES: &'static [&'static str] = &["stop", "terminate"];
+    fn as_str(&self) -> &str {
+        match self {
+            ShutdownBehavior::Stop => "stop",
+            ShutdownBehavior::Terminate => "terminate",
+            ShutdownBehavior::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "stop" => ShutdownBehavior::Stop,
+            "terminate" => ShutdownBehavior::Terminate,
+            other => ShutdownBehavior::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ShutdownBehavior::Unknown(_))
+    }
+}
+
+/// `SpotInstanceType`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SpotInstanceType {
+    /// `one-time`
+    OneTime,
+    /// `persistent`
+    Persistent,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for SpotInstanceType {
+    const VALUES: &'static [&'static str] = &["one-time", "persistent"];
+    fn as_str(&self) -> &str {
+        match self {
+            SpotInstanceType::OneTime => "one-time",
+            SpotInstanceType::Persistent => "persistent",
+            SpotInstanceType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "one-time" => SpotInstanceType::OneTime,
+            "persistent" => SpotInstanceType::Persistent,
+            other => SpotInstanceType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, SpotInstanceType::Unknown(_))
+    }
+}
+
+/// `SpotMarketOptions` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpotMarketOptions {
+    pub max_price: Option<String>,
+    pub spot_instance_type: Option<SpotInstanceType>,
+    pub block_duration_minutes: Option<i32>,
+    pub valid_until: Option<DateTime>,
+    pub instance_interruption_behavior: Option<InstanceInterruptionBehavior>,
+}
+
+/// The members of [`SpotMarketOptions`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SpotMarketOptionsMember {
+    MaxPrice,
+    SpotInstanceType,
+    BlockDurationMinutes,
+    ValidUntil,
+    InstanceInterruptionBehavior,
+}
+
+impl crate::members::MemberName for SpotMarketOptionsMember {
+    fn name(self) -> &'static str {
+        match self {
+            SpotMarketOptionsMember::MaxPrice => "MaxPrice",
+            SpotMarketOptionsMember::SpotInstanceType => "SpotInstanceType",
+            SpotMarketOptionsMember::BlockDurationMinutes => "BlockDurationMinutes",
+            SpotMarketOptionsMember::ValidUntil => "ValidUntil",
+            SpotMarketOptionsMember::InstanceInterruptionBehavior => "InstanceInterruptionBehavior",
+        }
+    }
+}
+
+impl crate::members::Members for SpotMarketOptions {
+    type Member = SpotMarketOptionsMember;
+    fn present_members(&self) -> Vec<SpotMarketOptionsMember> {
+        let mut present = Vec::new();
+        if self.max_price.is_some() { present.push(SpotMarketOptionsMember::MaxPrice); }
+        if self.spot_instance_type.is_some() { present.push(SpotMarketOptionsMember::SpotInstanceType); }
+        if self.block_duration_minutes.is_some() { present.push(SpotMarketOptionsMember::BlockDurationMinutes); }
+        if self.valid_until.is_some() { present.push(SpotMarketOptionsMember::ValidUntil); }
+        if self.instance_interruption_behavior.is_some() { present.push(SpotMarketOptionsMember::InstanceInterruptionBehavior); }
+        present
+    }
+}
+
+impl Validate for SpotMarketOptions {
+    fn validate(&self, v: &mut Validator) {
+        v.member("SpotInstanceType", "SpotInstanceType", |v| match &self.spot_instance_type {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("InstanceInterruptionBehavior", "InstanceInterruptionBehavior", |v| match &self.instance_interruption_behavior {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+impl FromQuery for SpotMarketOptions {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            max_price: d.field(n, "MaxPrice", |d, n| d.string(n))?,
+            spot_instance_type: d.field(n, "SpotInstanceType", |d, n| d.enumeration(n))?,
+            block_duration_minutes: d.field(n, "BlockDurationMinutes", |d, n| d.integer(n))?,
+            valid_until: d.field(n, "ValidUntil", |d, n| d.timestamp(n))?,
+            instance_interruption_behavior: d.field(n, "InstanceInterruptionBehavior", |d, n| d.enumeration(n))?,
+        })
+    }
+}
+
+/// `StartInstancesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StartInstancesRequest {
+    pub instance_ids: Option<Vec<String>>,
+    pub additional_info: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`StartInstancesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StartInstancesRequestMember {
+    InstanceIds,
+    AdditionalInfo,
+    DryRun,
+}
+
+impl crate::members::MemberName for StartInstancesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            StartInstancesRequestMember::InstanceIds => "InstanceIds",
+            StartInstancesRequestMember::AdditionalInfo => "AdditionalInfo",
+            StartInstancesRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for StartInstancesRequest {
+    type Member = StartInstancesRequestMember;
+    fn present_members(&self) -> Vec<StartInstancesRequestMember> {
+        let mut present = Vec::new();
+        if self.instance_ids.is_some() { present.push(StartInstancesRequestMember::InstanceIds); }
+        if self.additional_info.is_some() { present.push(StartInstancesRequestMember::AdditionalInfo); }
+        if self.dry_run.is_some() { present.push(StartInstancesRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for StartInstancesRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("InstanceIds", "InstanceId", |v| match &self.instance_ids {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for StartInstancesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            instance_ids: d.field(n, "InstanceId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            additional_info: d.field(n, "AdditionalInfo", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `StartInstancesResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StartInstancesResult {
+    pub starting_instances: Option<Vec<InstanceStateChange>>,
+}
+
+impl XmlEncode for StartInstancesResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.starting_instances { w.list(crate::name!("instancesSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
 /// `State`: one of 9 values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum State {
@@ -14053,6 +24656,152 @@ impl XmlEncode for StateReason {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.code { w.string(crate::name!("code"), v); }
         if let Some(v) = &self.message { w.string(crate::name!("message"), v); }
+    }
+}
+
+/// `StatusName`: one of 1 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum StatusName {
+    /// `reachability`
+    Reachability,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for StatusName {
+    const VALUES: &'static [&'static str] = &["reachability"];
+    fn as_str(&self) -> &str {
+        match self {
+            StatusName::Reachability => "reachability",
+            StatusName::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "reachability" => StatusName::Reachability,
+            other => StatusName::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, StatusName::Unknown(_))
+    }
+}
+
+/// `StatusType`: one of 4 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum StatusType {
+    /// `passed`
+    Passed,
+    /// `failed`
+    Failed,
+    /// `insufficient-data`
+    InsufficientData,
+    /// `initializing`
+    Initializing,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for StatusType {
+    const VALUES: &'static [&'static str] = &["passed", "failed", "insufficient-data", "initializing"];
+    fn as_str(&self) -> &str {
+        match self {
+            StatusType::Passed => "passed",
+            StatusType::Failed => "failed",
+            StatusType::InsufficientData => "insufficient-data",
+            StatusType::Initializing => "initializing",
+            StatusType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "passed" => StatusType::Passed,
+            "failed" => StatusType::Failed,
+            "insufficient-data" => StatusType::InsufficientData,
+            "initializing" => StatusType::Initializing,
+            other => StatusType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, StatusType::Unknown(_))
+    }
+}
+
+/// `StopInstancesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StopInstancesRequest {
+    pub instance_ids: Option<Vec<String>>,
+    pub hibernate: Option<bool>,
+    pub skip_os_shutdown: Option<bool>,
+    pub dry_run: Option<bool>,
+    pub force: Option<bool>,
+}
+
+/// The members of [`StopInstancesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StopInstancesRequestMember {
+    InstanceIds,
+    Hibernate,
+    SkipOsShutdown,
+    DryRun,
+    Force,
+}
+
+impl crate::members::MemberName for StopInstancesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            StopInstancesRequestMember::InstanceIds => "InstanceIds",
+            StopInstancesRequestMember::Hibernate => "Hibernate",
+            StopInstancesRequestMember::SkipOsShutdown => "SkipOsShutdown",
+            StopInstancesRequestMember::DryRun => "DryRun",
+            StopInstancesRequestMember::Force => "Force",
+        }
+    }
+}
+
+impl crate::members::Members for StopInstancesRequest {
+    type Member = StopInstancesRequestMember;
+    fn present_members(&self) -> Vec<StopInstancesRequestMember> {
+        let mut present = Vec::new();
+        if self.instance_ids.is_some() { present.push(StopInstancesRequestMember::InstanceIds); }
+        if self.hibernate.is_some() { present.push(StopInstancesRequestMember::Hibernate); }
+        if self.skip_os_shutdown.is_some() { present.push(StopInstancesRequestMember::SkipOsShutdown); }
+        if self.dry_run.is_some() { present.push(StopInstancesRequestMember::DryRun); }
+        if self.force.is_some() { present.push(StopInstancesRequestMember::Force); }
+        present
+    }
+}
+
+impl Validate for StopInstancesRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("InstanceIds", "InstanceId", |v| match &self.instance_ids {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for StopInstancesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            instance_ids: d.field(n, "InstanceId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            hibernate: d.field(n, "Hibernate", |d, n| d.boolean(n))?,
+            skip_os_shutdown: d.field(n, "SkipOsShutdown", |d, n| d.boolean(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            force: d.field(n, "Force", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `StopInstancesResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StopInstancesResult {
+    pub stopping_instances: Option<Vec<InstanceStateChange>>,
+}
+
+impl XmlEncode for StopInstancesResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.stopping_instances { w.list(crate::name!("instancesSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
     }
 }
 
@@ -14305,6 +25054,50 @@ impl WireEnum for SubnetState {
     }
 }
 
+/// `SummaryStatus`: one of 5 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SummaryStatus {
+    /// `ok`
+    Ok,
+    /// `impaired`
+    Impaired,
+    /// `insufficient-data`
+    InsufficientData,
+    /// `not-applicable`
+    NotApplicable,
+    /// `initializing`
+    Initializing,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for SummaryStatus {
+    const VALUES: &'static [&'static str] = &["ok", "impaired", "insufficient-data", "not-applicable", "initializing"];
+    fn as_str(&self) -> &str {
+        match self {
+            SummaryStatus::Ok => "ok",
+            SummaryStatus::Impaired => "impaired",
+            SummaryStatus::InsufficientData => "insufficient-data",
+            SummaryStatus::NotApplicable => "not-applicable",
+            SummaryStatus::Initializing => "initializing",
+            SummaryStatus::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "ok" => SummaryStatus::Ok,
+            "impaired" => SummaryStatus::Impaired,
+            "insufficient-data" => SummaryStatus::InsufficientData,
+            "not-applicable" => SummaryStatus::NotApplicable,
+            "initializing" => SummaryStatus::Initializing,
+            other => SummaryStatus::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, SummaryStatus::Unknown(_))
+    }
+}
+
 /// `Tag` (input and output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tag {
@@ -14464,6 +25257,79 @@ impl WireEnum for Tenancy {
     }
     fn is_known(&self) -> bool {
         !matches!(self, Tenancy::Unknown(_))
+    }
+}
+
+/// `TerminateInstancesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TerminateInstancesRequest {
+    pub instance_ids: Option<Vec<String>>,
+    pub force: Option<bool>,
+    pub skip_os_shutdown: Option<bool>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`TerminateInstancesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TerminateInstancesRequestMember {
+    InstanceIds,
+    Force,
+    SkipOsShutdown,
+    DryRun,
+}
+
+impl crate::members::MemberName for TerminateInstancesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            TerminateInstancesRequestMember::InstanceIds => "InstanceIds",
+            TerminateInstancesRequestMember::Force => "Force",
+            TerminateInstancesRequestMember::SkipOsShutdown => "SkipOsShutdown",
+            TerminateInstancesRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for TerminateInstancesRequest {
+    type Member = TerminateInstancesRequestMember;
+    fn present_members(&self) -> Vec<TerminateInstancesRequestMember> {
+        let mut present = Vec::new();
+        if self.instance_ids.is_some() { present.push(TerminateInstancesRequestMember::InstanceIds); }
+        if self.force.is_some() { present.push(TerminateInstancesRequestMember::Force); }
+        if self.skip_os_shutdown.is_some() { present.push(TerminateInstancesRequestMember::SkipOsShutdown); }
+        if self.dry_run.is_some() { present.push(TerminateInstancesRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for TerminateInstancesRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("InstanceIds", "InstanceId", |v| match &self.instance_ids {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for TerminateInstancesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            instance_ids: d.field(n, "InstanceId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            force: d.field(n, "Force", |d, n| d.boolean(n))?,
+            skip_os_shutdown: d.field(n, "SkipOsShutdown", |d, n| d.boolean(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `TerminateInstancesResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TerminateInstancesResult {
+    pub terminating_instances: Option<Vec<InstanceStateChange>>,
+}
+
+impl XmlEncode for TerminateInstancesResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.terminating_instances { w.list(crate::name!("instancesSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
     }
 }
 
@@ -15630,3 +26496,6 @@ impl WireEnum for VpcTenancy {
     }
 }
 
+// Model patterns, compiled on first use.
+static PATTERN_1: Pattern = Pattern::new(r#"^arn:aws([a-z-]+)?:ec2:[a-z\d-]+:\d{12}:placement-group/^.{1,255}$"#, || Pattern::compile(r#"^arn:aws([a-z-]+)?:ec2:[a-z\d-]+:\d{12}:placement-group/^.{1,255}$"#));
+static PATTERN_0: Pattern = Pattern::new(r#"^arn:aws([a-z-]+)?:outposts:[a-z\d-]+:\d{12}:outpost/op-[a-f0-9]{17}$"#, || Pattern::compile(r#"^arn:aws([a-z-]+)?:outposts:[a-z\d-]+:\d{12}:outpost/op-[a-f0-9]{17}$"#));

@@ -21,18 +21,51 @@ pub const CONTENT_TYPE: &str = "application/json";
 /// A decoded request of an operation Reservoir serves.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
+    AcceptResourceShareInvitation(AcceptResourceShareInvitationRequest),
+    AssociateResourceShare(AssociateResourceShareRequest),
+    CreateResourceShare(CreateResourceShareRequest),
+    DeleteResourceShare(DeleteResourceShareRequest),
+    DisassociateResourceShare(DisassociateResourceShareRequest),
+    GetResourceShareAssociations(GetResourceShareAssociationsRequest),
+    GetResourceShareInvitations(GetResourceShareInvitationsRequest),
+    GetResourceShares(GetResourceSharesRequest),
+    ListPrincipals(ListPrincipalsRequest),
+    ListResources(ListResourcesRequest),
+    RejectResourceShareInvitation(RejectResourceShareInvitationRequest),
 }
 
 impl Request {
     /// The operation name.
     pub fn operation(&self) -> &'static str {
-        match *self {
+        match self {
+            Request::AcceptResourceShareInvitation(_) => "AcceptResourceShareInvitation",
+            Request::AssociateResourceShare(_) => "AssociateResourceShare",
+            Request::CreateResourceShare(_) => "CreateResourceShare",
+            Request::DeleteResourceShare(_) => "DeleteResourceShare",
+            Request::DisassociateResourceShare(_) => "DisassociateResourceShare",
+            Request::GetResourceShareAssociations(_) => "GetResourceShareAssociations",
+            Request::GetResourceShareInvitations(_) => "GetResourceShareInvitations",
+            Request::GetResourceShares(_) => "GetResourceShares",
+            Request::ListPrincipals(_) => "ListPrincipals",
+            Request::ListResources(_) => "ListResources",
+            Request::RejectResourceShareInvitation(_) => "RejectResourceShareInvitation",
         }
     }
 
     /// Model constraint violations of the input, in member order.
     pub fn violations(&self) -> Vec<crate::validate::Violation> {
-        match *self {
+        match self {
+            Request::AcceptResourceShareInvitation(input) => input.violations(),
+            Request::AssociateResourceShare(input) => input.violations(),
+            Request::CreateResourceShare(input) => input.violations(),
+            Request::DeleteResourceShare(input) => input.violations(),
+            Request::DisassociateResourceShare(input) => input.violations(),
+            Request::GetResourceShareAssociations(input) => input.violations(),
+            Request::GetResourceShareInvitations(input) => input.violations(),
+            Request::GetResourceShares(input) => input.violations(),
+            Request::ListPrincipals(input) => input.violations(),
+            Request::ListResources(input) => input.violations(),
+            Request::RejectResourceShareInvitation(input) => input.violations(),
         }
     }
 
@@ -41,8 +74,76 @@ impl Request {
 /// Decodes a routed request of a served operation; `None` when it is not served.
 pub fn decode(operation: &str, r: &RestRequest<'_>) -> Option<Result<Request, JsonError>> {
     Some(match operation {
+        "AcceptResourceShareInvitation" => decode_accept_resource_share_invitation(r).map(Request::AcceptResourceShareInvitation),
+        "AssociateResourceShare" => decode_associate_resource_share(r).map(Request::AssociateResourceShare),
+        "CreateResourceShare" => decode_create_resource_share(r).map(Request::CreateResourceShare),
+        "DeleteResourceShare" => decode_delete_resource_share(r).map(Request::DeleteResourceShare),
+        "DisassociateResourceShare" => decode_disassociate_resource_share(r).map(Request::DisassociateResourceShare),
+        "GetResourceShareAssociations" => decode_get_resource_share_associations(r).map(Request::GetResourceShareAssociations),
+        "GetResourceShareInvitations" => decode_get_resource_share_invitations(r).map(Request::GetResourceShareInvitations),
+        "GetResourceShares" => decode_get_resource_shares(r).map(Request::GetResourceShares),
+        "ListPrincipals" => decode_list_principals(r).map(Request::ListPrincipals),
+        "ListResources" => decode_list_resources(r).map(Request::ListResources),
+        "RejectResourceShareInvitation" => decode_reject_resource_share_invitation(r).map(Request::RejectResourceShareInvitation),
         _ => return None,
     })
+}
+
+fn decode_accept_resource_share_invitation(r: &RestRequest<'_>) -> Result<AcceptResourceShareInvitationRequest, JsonError> {
+    let input: AcceptResourceShareInvitationRequest = crate::json::from_body(r.body)?;
+    Ok(input)
+}
+
+fn decode_associate_resource_share(r: &RestRequest<'_>) -> Result<AssociateResourceShareRequest, JsonError> {
+    let input: AssociateResourceShareRequest = crate::json::from_body(r.body)?;
+    Ok(input)
+}
+
+fn decode_create_resource_share(r: &RestRequest<'_>) -> Result<CreateResourceShareRequest, JsonError> {
+    let input: CreateResourceShareRequest = crate::json::from_body(r.body)?;
+    Ok(input)
+}
+
+fn decode_delete_resource_share(r: &RestRequest<'_>) -> Result<DeleteResourceShareRequest, JsonError> {
+    let mut input = DeleteResourceShareRequest::default();
+    if let Some(v) = r.query("resourceShareArn") { input.resource_share_arn = Some(v.to_string()); }
+    if let Some(v) = r.query("clientToken") { input.client_token = Some(v.to_string()); }
+    Ok(input)
+}
+
+fn decode_disassociate_resource_share(r: &RestRequest<'_>) -> Result<DisassociateResourceShareRequest, JsonError> {
+    let input: DisassociateResourceShareRequest = crate::json::from_body(r.body)?;
+    Ok(input)
+}
+
+fn decode_get_resource_share_associations(r: &RestRequest<'_>) -> Result<GetResourceShareAssociationsRequest, JsonError> {
+    let input: GetResourceShareAssociationsRequest = crate::json::from_body(r.body)?;
+    Ok(input)
+}
+
+fn decode_get_resource_share_invitations(r: &RestRequest<'_>) -> Result<GetResourceShareInvitationsRequest, JsonError> {
+    let input: GetResourceShareInvitationsRequest = crate::json::from_body(r.body)?;
+    Ok(input)
+}
+
+fn decode_get_resource_shares(r: &RestRequest<'_>) -> Result<GetResourceSharesRequest, JsonError> {
+    let input: GetResourceSharesRequest = crate::json::from_body(r.body)?;
+    Ok(input)
+}
+
+fn decode_list_principals(r: &RestRequest<'_>) -> Result<ListPrincipalsRequest, JsonError> {
+    let input: ListPrincipalsRequest = crate::json::from_body(r.body)?;
+    Ok(input)
+}
+
+fn decode_list_resources(r: &RestRequest<'_>) -> Result<ListResourcesRequest, JsonError> {
+    let input: ListResourcesRequest = crate::json::from_body(r.body)?;
+    Ok(input)
+}
+
+fn decode_reject_resource_share_invitation(r: &RestRequest<'_>) -> Result<RejectResourceShareInvitationRequest, JsonError> {
+    let input: RejectResourceShareInvitationRequest = crate::json::from_body(r.body)?;
+    Ok(input)
 }
 
 /// Whether a served operation may be called unsigned (`authtype: none` in the model).
@@ -53,36 +154,36 @@ pub fn allows_unsigned(operation: &str) -> bool {
 
 /// Every operation of the full ram model, sorted: (name, served by Reservoir).
 pub const OPERATIONS: &[(&str, bool)] = &[
-    ("AcceptResourceShareInvitation", false),
-    ("AssociateResourceShare", false),
+    ("AcceptResourceShareInvitation", true),
+    ("AssociateResourceShare", true),
     ("AssociateResourceSharePermission", false),
     ("CreatePermission", false),
     ("CreatePermissionVersion", false),
-    ("CreateResourceShare", false),
+    ("CreateResourceShare", true),
     ("DeletePermission", false),
     ("DeletePermissionVersion", false),
-    ("DeleteResourceShare", false),
-    ("DisassociateResourceShare", false),
+    ("DeleteResourceShare", true),
+    ("DisassociateResourceShare", true),
     ("DisassociateResourceSharePermission", false),
     ("EnableSharingWithAwsOrganization", false),
     ("GetPermission", false),
     ("GetResourcePolicies", false),
-    ("GetResourceShareAssociations", false),
-    ("GetResourceShareInvitations", false),
-    ("GetResourceShares", false),
+    ("GetResourceShareAssociations", true),
+    ("GetResourceShareInvitations", true),
+    ("GetResourceShares", true),
     ("ListPendingInvitationResources", false),
     ("ListPermissionAssociations", false),
     ("ListPermissionVersions", false),
     ("ListPermissions", false),
-    ("ListPrincipals", false),
+    ("ListPrincipals", true),
     ("ListReplacePermissionAssociationsWork", false),
     ("ListResourceSharePermissions", false),
     ("ListResourceTypes", false),
-    ("ListResources", false),
+    ("ListResources", true),
     ("ListSourceAssociations", false),
     ("PromotePermissionCreatedFromPolicy", false),
     ("PromoteResourceShareCreatedFromPolicy", false),
-    ("RejectResourceShareInvitation", false),
+    ("RejectResourceShareInvitation", true),
     ("ReplacePermissionAssociations", false),
     ("SetDefaultPermissionVersion", false),
     ("TagResource", false),
@@ -97,36 +198,36 @@ pub fn operation_status(name: &str) -> Option<bool> {
 
 /// HTTP bindings of every operation of the full model.
 pub static ROUTES: &[Route] = &[
-    Route { operation: "AcceptResourceShareInvitation", method: "POST", segments: &[Segment::Literal("acceptresourceshareinvitation")], served: false },
-    Route { operation: "AssociateResourceShare", method: "POST", segments: &[Segment::Literal("associateresourceshare")], served: false },
+    Route { operation: "AcceptResourceShareInvitation", method: "POST", segments: &[Segment::Literal("acceptresourceshareinvitation")], served: true },
+    Route { operation: "AssociateResourceShare", method: "POST", segments: &[Segment::Literal("associateresourceshare")], served: true },
     Route { operation: "AssociateResourceSharePermission", method: "POST", segments: &[Segment::Literal("associateresourcesharepermission")], served: false },
     Route { operation: "CreatePermission", method: "POST", segments: &[Segment::Literal("createpermission")], served: false },
     Route { operation: "CreatePermissionVersion", method: "POST", segments: &[Segment::Literal("createpermissionversion")], served: false },
-    Route { operation: "CreateResourceShare", method: "POST", segments: &[Segment::Literal("createresourceshare")], served: false },
+    Route { operation: "CreateResourceShare", method: "POST", segments: &[Segment::Literal("createresourceshare")], served: true },
     Route { operation: "DeletePermission", method: "DELETE", segments: &[Segment::Literal("deletepermission")], served: false },
     Route { operation: "DeletePermissionVersion", method: "DELETE", segments: &[Segment::Literal("deletepermissionversion")], served: false },
-    Route { operation: "DeleteResourceShare", method: "DELETE", segments: &[Segment::Literal("deleteresourceshare")], served: false },
-    Route { operation: "DisassociateResourceShare", method: "POST", segments: &[Segment::Literal("disassociateresourceshare")], served: false },
+    Route { operation: "DeleteResourceShare", method: "DELETE", segments: &[Segment::Literal("deleteresourceshare")], served: true },
+    Route { operation: "DisassociateResourceShare", method: "POST", segments: &[Segment::Literal("disassociateresourceshare")], served: true },
     Route { operation: "DisassociateResourceSharePermission", method: "POST", segments: &[Segment::Literal("disassociateresourcesharepermission")], served: false },
     Route { operation: "EnableSharingWithAwsOrganization", method: "POST", segments: &[Segment::Literal("enablesharingwithawsorganization")], served: false },
     Route { operation: "GetPermission", method: "POST", segments: &[Segment::Literal("getpermission")], served: false },
     Route { operation: "GetResourcePolicies", method: "POST", segments: &[Segment::Literal("getresourcepolicies")], served: false },
-    Route { operation: "GetResourceShareAssociations", method: "POST", segments: &[Segment::Literal("getresourceshareassociations")], served: false },
-    Route { operation: "GetResourceShareInvitations", method: "POST", segments: &[Segment::Literal("getresourceshareinvitations")], served: false },
-    Route { operation: "GetResourceShares", method: "POST", segments: &[Segment::Literal("getresourceshares")], served: false },
+    Route { operation: "GetResourceShareAssociations", method: "POST", segments: &[Segment::Literal("getresourceshareassociations")], served: true },
+    Route { operation: "GetResourceShareInvitations", method: "POST", segments: &[Segment::Literal("getresourceshareinvitations")], served: true },
+    Route { operation: "GetResourceShares", method: "POST", segments: &[Segment::Literal("getresourceshares")], served: true },
     Route { operation: "ListPendingInvitationResources", method: "POST", segments: &[Segment::Literal("listpendinginvitationresources")], served: false },
     Route { operation: "ListPermissionAssociations", method: "POST", segments: &[Segment::Literal("listpermissionassociations")], served: false },
     Route { operation: "ListPermissionVersions", method: "POST", segments: &[Segment::Literal("listpermissionversions")], served: false },
     Route { operation: "ListPermissions", method: "POST", segments: &[Segment::Literal("listpermissions")], served: false },
-    Route { operation: "ListPrincipals", method: "POST", segments: &[Segment::Literal("listprincipals")], served: false },
+    Route { operation: "ListPrincipals", method: "POST", segments: &[Segment::Literal("listprincipals")], served: true },
     Route { operation: "ListReplacePermissionAssociationsWork", method: "POST", segments: &[Segment::Literal("listreplacepermissionassociationswork")], served: false },
     Route { operation: "ListResourceSharePermissions", method: "POST", segments: &[Segment::Literal("listresourcesharepermissions")], served: false },
     Route { operation: "ListResourceTypes", method: "POST", segments: &[Segment::Literal("listresourcetypes")], served: false },
-    Route { operation: "ListResources", method: "POST", segments: &[Segment::Literal("listresources")], served: false },
+    Route { operation: "ListResources", method: "POST", segments: &[Segment::Literal("listresources")], served: true },
     Route { operation: "ListSourceAssociations", method: "POST", segments: &[Segment::Literal("listsourceassociations")], served: false },
     Route { operation: "PromotePermissionCreatedFromPolicy", method: "POST", segments: &[Segment::Literal("promotepermissioncreatedfrompolicy")], served: false },
     Route { operation: "PromoteResourceShareCreatedFromPolicy", method: "POST", segments: &[Segment::Literal("promoteresourcesharecreatedfrompolicy")], served: false },
-    Route { operation: "RejectResourceShareInvitation", method: "POST", segments: &[Segment::Literal("rejectresourceshareinvitation")], served: false },
+    Route { operation: "RejectResourceShareInvitation", method: "POST", segments: &[Segment::Literal("rejectresourceshareinvitation")], served: true },
     Route { operation: "ReplacePermissionAssociations", method: "POST", segments: &[Segment::Literal("replacepermissionassociations")], served: false },
     Route { operation: "SetDefaultPermissionVersion", method: "POST", segments: &[Segment::Literal("setdefaultpermissionversion")], served: false },
     Route { operation: "TagResource", method: "POST", segments: &[Segment::Literal("tagresource")], served: false },
@@ -166,6 +267,1434 @@ pub mod codes {
         THROTTLING_EXCEPTION = ("ThrottlingException", 429);
         UNKNOWN_RESOURCE_EXCEPTION = ("UnknownResourceException", 400);
         UNMATCHED_POLICY_PERMISSION_EXCEPTION = ("UnmatchedPolicyPermissionException", 400);
+    }
+}
+
+/// `AcceptResourceShareInvitationRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AcceptResourceShareInvitationRequest {
+    #[serde(rename = "resourceShareInvitationArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_invitation_arn: Option<String>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// The members of [`AcceptResourceShareInvitationRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AcceptResourceShareInvitationRequestMember {
+    ResourceShareInvitationArn,
+    ClientToken,
+}
+
+impl crate::members::MemberName for AcceptResourceShareInvitationRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            AcceptResourceShareInvitationRequestMember::ResourceShareInvitationArn => "resourceShareInvitationArn",
+            AcceptResourceShareInvitationRequestMember::ClientToken => "clientToken",
+        }
+    }
+}
+
+impl crate::members::Members for AcceptResourceShareInvitationRequest {
+    type Member = AcceptResourceShareInvitationRequestMember;
+    fn present_members(&self) -> Vec<AcceptResourceShareInvitationRequestMember> {
+        let mut present = Vec::new();
+        if self.resource_share_invitation_arn.is_some() { present.push(AcceptResourceShareInvitationRequestMember::ResourceShareInvitationArn); }
+        if self.client_token.is_some() { present.push(AcceptResourceShareInvitationRequestMember::ClientToken); }
+        present
+    }
+}
+
+impl Validate for AcceptResourceShareInvitationRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("resourceShareInvitationArn", "resourceShareInvitationArn", |v| match &self.resource_share_invitation_arn {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+/// `AcceptResourceShareInvitationResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AcceptResourceShareInvitationResponse {
+    #[serde(rename = "resourceShareInvitation", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_invitation: Option<ResourceShareInvitation>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// `AssociateResourceShareRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AssociateResourceShareRequest {
+    #[serde(rename = "resourceShareArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arn: Option<String>,
+    #[serde(rename = "resourceArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arns: Option<Vec<String>>,
+    #[serde(rename = "principals", default, skip_serializing_if = "Option::is_none")]
+    pub principals: Option<Vec<String>>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "sources", default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<String>>,
+}
+
+/// The members of [`AssociateResourceShareRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AssociateResourceShareRequestMember {
+    ResourceShareArn,
+    ResourceArns,
+    Principals,
+    ClientToken,
+    Sources,
+}
+
+impl crate::members::MemberName for AssociateResourceShareRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            AssociateResourceShareRequestMember::ResourceShareArn => "resourceShareArn",
+            AssociateResourceShareRequestMember::ResourceArns => "resourceArns",
+            AssociateResourceShareRequestMember::Principals => "principals",
+            AssociateResourceShareRequestMember::ClientToken => "clientToken",
+            AssociateResourceShareRequestMember::Sources => "sources",
+        }
+    }
+}
+
+impl crate::members::Members for AssociateResourceShareRequest {
+    type Member = AssociateResourceShareRequestMember;
+    fn present_members(&self) -> Vec<AssociateResourceShareRequestMember> {
+        let mut present = Vec::new();
+        if self.resource_share_arn.is_some() { present.push(AssociateResourceShareRequestMember::ResourceShareArn); }
+        if self.resource_arns.is_some() { present.push(AssociateResourceShareRequestMember::ResourceArns); }
+        if self.principals.is_some() { present.push(AssociateResourceShareRequestMember::Principals); }
+        if self.client_token.is_some() { present.push(AssociateResourceShareRequestMember::ClientToken); }
+        if self.sources.is_some() { present.push(AssociateResourceShareRequestMember::Sources); }
+        present
+    }
+}
+
+impl Validate for AssociateResourceShareRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("resourceShareArn", "resourceShareArn", |v| match &self.resource_share_arn {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+/// `AssociateResourceShareResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AssociateResourceShareResponse {
+    #[serde(rename = "resourceShareAssociations", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_associations: Option<Vec<ResourceShareAssociation>>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// `CreateResourceShareRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateResourceShareRequest {
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "resourceArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arns: Option<Vec<String>>,
+    #[serde(rename = "principals", default, skip_serializing_if = "Option::is_none")]
+    pub principals: Option<Vec<String>>,
+    #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "allowExternalPrincipals", default, skip_serializing_if = "Option::is_none")]
+    pub allow_external_principals: Option<bool>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "permissionArns", default, skip_serializing_if = "Option::is_none")]
+    pub permission_arns: Option<Vec<String>>,
+    #[serde(rename = "sources", default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<String>>,
+    #[serde(rename = "resourceShareConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_configuration: Option<ResourceShareConfiguration>,
+}
+
+/// The members of [`CreateResourceShareRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateResourceShareRequestMember {
+    Name,
+    ResourceArns,
+    Principals,
+    Tags,
+    AllowExternalPrincipals,
+    ClientToken,
+    PermissionArns,
+    Sources,
+    ResourceShareConfiguration,
+}
+
+impl crate::members::MemberName for CreateResourceShareRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateResourceShareRequestMember::Name => "name",
+            CreateResourceShareRequestMember::ResourceArns => "resourceArns",
+            CreateResourceShareRequestMember::Principals => "principals",
+            CreateResourceShareRequestMember::Tags => "tags",
+            CreateResourceShareRequestMember::AllowExternalPrincipals => "allowExternalPrincipals",
+            CreateResourceShareRequestMember::ClientToken => "clientToken",
+            CreateResourceShareRequestMember::PermissionArns => "permissionArns",
+            CreateResourceShareRequestMember::Sources => "sources",
+            CreateResourceShareRequestMember::ResourceShareConfiguration => "resourceShareConfiguration",
+        }
+    }
+}
+
+impl crate::members::Members for CreateResourceShareRequest {
+    type Member = CreateResourceShareRequestMember;
+    fn present_members(&self) -> Vec<CreateResourceShareRequestMember> {
+        let mut present = Vec::new();
+        if self.name.is_some() { present.push(CreateResourceShareRequestMember::Name); }
+        if self.resource_arns.is_some() { present.push(CreateResourceShareRequestMember::ResourceArns); }
+        if self.principals.is_some() { present.push(CreateResourceShareRequestMember::Principals); }
+        if self.tags.is_some() { present.push(CreateResourceShareRequestMember::Tags); }
+        if self.allow_external_principals.is_some() { present.push(CreateResourceShareRequestMember::AllowExternalPrincipals); }
+        if self.client_token.is_some() { present.push(CreateResourceShareRequestMember::ClientToken); }
+        if self.permission_arns.is_some() { present.push(CreateResourceShareRequestMember::PermissionArns); }
+        if self.sources.is_some() { present.push(CreateResourceShareRequestMember::Sources); }
+        if self.resource_share_configuration.is_some() { present.push(CreateResourceShareRequestMember::ResourceShareConfiguration); }
+        present
+    }
+}
+
+impl Validate for CreateResourceShareRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("name", "name", |v| match &self.name {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+/// `CreateResourceShareResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateResourceShareResponse {
+    #[serde(rename = "resourceShare", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share: Option<ResourceShare>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// `DeleteResourceShareRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteResourceShareRequest {
+    #[serde(skip)]
+    pub resource_share_arn: Option<String>,
+    #[serde(skip)]
+    pub client_token: Option<String>,
+}
+
+/// The members of [`DeleteResourceShareRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteResourceShareRequestMember {
+    ResourceShareArn,
+    ClientToken,
+}
+
+impl crate::members::MemberName for DeleteResourceShareRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteResourceShareRequestMember::ResourceShareArn => "resourceShareArn",
+            DeleteResourceShareRequestMember::ClientToken => "clientToken",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteResourceShareRequest {
+    type Member = DeleteResourceShareRequestMember;
+    fn present_members(&self) -> Vec<DeleteResourceShareRequestMember> {
+        let mut present = Vec::new();
+        if self.resource_share_arn.is_some() { present.push(DeleteResourceShareRequestMember::ResourceShareArn); }
+        if self.client_token.is_some() { present.push(DeleteResourceShareRequestMember::ClientToken); }
+        present
+    }
+}
+
+impl Validate for DeleteResourceShareRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("resourceShareArn", "resourceShareArn", |v| match &self.resource_share_arn {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+/// `DeleteResourceShareResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteResourceShareResponse {
+    #[serde(rename = "returnValue", default, skip_serializing_if = "Option::is_none")]
+    pub return_value: Option<bool>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// `DisassociateResourceShareRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DisassociateResourceShareRequest {
+    #[serde(rename = "resourceShareArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arn: Option<String>,
+    #[serde(rename = "resourceArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arns: Option<Vec<String>>,
+    #[serde(rename = "principals", default, skip_serializing_if = "Option::is_none")]
+    pub principals: Option<Vec<String>>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "sources", default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<String>>,
+}
+
+/// The members of [`DisassociateResourceShareRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DisassociateResourceShareRequestMember {
+    ResourceShareArn,
+    ResourceArns,
+    Principals,
+    ClientToken,
+    Sources,
+}
+
+impl crate::members::MemberName for DisassociateResourceShareRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DisassociateResourceShareRequestMember::ResourceShareArn => "resourceShareArn",
+            DisassociateResourceShareRequestMember::ResourceArns => "resourceArns",
+            DisassociateResourceShareRequestMember::Principals => "principals",
+            DisassociateResourceShareRequestMember::ClientToken => "clientToken",
+            DisassociateResourceShareRequestMember::Sources => "sources",
+        }
+    }
+}
+
+impl crate::members::Members for DisassociateResourceShareRequest {
+    type Member = DisassociateResourceShareRequestMember;
+    fn present_members(&self) -> Vec<DisassociateResourceShareRequestMember> {
+        let mut present = Vec::new();
+        if self.resource_share_arn.is_some() { present.push(DisassociateResourceShareRequestMember::ResourceShareArn); }
+        if self.resource_arns.is_some() { present.push(DisassociateResourceShareRequestMember::ResourceArns); }
+        if self.principals.is_some() { present.push(DisassociateResourceShareRequestMember::Principals); }
+        if self.client_token.is_some() { present.push(DisassociateResourceShareRequestMember::ClientToken); }
+        if self.sources.is_some() { present.push(DisassociateResourceShareRequestMember::Sources); }
+        present
+    }
+}
+
+impl Validate for DisassociateResourceShareRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("resourceShareArn", "resourceShareArn", |v| match &self.resource_share_arn {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+/// `DisassociateResourceShareResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DisassociateResourceShareResponse {
+    #[serde(rename = "resourceShareAssociations", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_associations: Option<Vec<ResourceShareAssociation>>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// `GetResourceShareAssociationsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetResourceShareAssociationsRequest {
+    #[serde(rename = "associationType", default, skip_serializing_if = "Option::is_none")]
+    pub association_type: Option<ResourceShareAssociationType>,
+    #[serde(rename = "resourceShareArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arns: Option<Vec<String>>,
+    #[serde(rename = "resourceArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arn: Option<String>,
+    #[serde(rename = "principal", default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    #[serde(rename = "associationStatus", default, skip_serializing_if = "Option::is_none")]
+    pub association_status: Option<ResourceShareAssociationStatus>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+/// The members of [`GetResourceShareAssociationsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetResourceShareAssociationsRequestMember {
+    AssociationType,
+    ResourceShareArns,
+    ResourceArn,
+    Principal,
+    AssociationStatus,
+    NextToken,
+    MaxResults,
+}
+
+impl crate::members::MemberName for GetResourceShareAssociationsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            GetResourceShareAssociationsRequestMember::AssociationType => "associationType",
+            GetResourceShareAssociationsRequestMember::ResourceShareArns => "resourceShareArns",
+            GetResourceShareAssociationsRequestMember::ResourceArn => "resourceArn",
+            GetResourceShareAssociationsRequestMember::Principal => "principal",
+            GetResourceShareAssociationsRequestMember::AssociationStatus => "associationStatus",
+            GetResourceShareAssociationsRequestMember::NextToken => "nextToken",
+            GetResourceShareAssociationsRequestMember::MaxResults => "maxResults",
+        }
+    }
+}
+
+impl crate::members::Members for GetResourceShareAssociationsRequest {
+    type Member = GetResourceShareAssociationsRequestMember;
+    fn present_members(&self) -> Vec<GetResourceShareAssociationsRequestMember> {
+        let mut present = Vec::new();
+        if self.association_type.is_some() { present.push(GetResourceShareAssociationsRequestMember::AssociationType); }
+        if self.resource_share_arns.is_some() { present.push(GetResourceShareAssociationsRequestMember::ResourceShareArns); }
+        if self.resource_arn.is_some() { present.push(GetResourceShareAssociationsRequestMember::ResourceArn); }
+        if self.principal.is_some() { present.push(GetResourceShareAssociationsRequestMember::Principal); }
+        if self.association_status.is_some() { present.push(GetResourceShareAssociationsRequestMember::AssociationStatus); }
+        if self.next_token.is_some() { present.push(GetResourceShareAssociationsRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(GetResourceShareAssociationsRequestMember::MaxResults); }
+        present
+    }
+}
+
+impl Validate for GetResourceShareAssociationsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("associationType", "associationType", |v| match &self.association_type {
+            None => { v.missing(); }
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("associationStatus", "associationStatus", |v| match &self.association_status {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("maxResults", "maxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(1), Some(500));
+            }
+        });
+    }
+}
+
+/// `GetResourceShareAssociationsResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetResourceShareAssociationsResponse {
+    #[serde(rename = "resourceShareAssociations", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_associations: Option<Vec<ResourceShareAssociation>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// `GetResourceShareInvitationsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetResourceShareInvitationsRequest {
+    #[serde(rename = "resourceShareInvitationArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_invitation_arns: Option<Vec<String>>,
+    #[serde(rename = "resourceShareArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arns: Option<Vec<String>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+/// The members of [`GetResourceShareInvitationsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetResourceShareInvitationsRequestMember {
+    ResourceShareInvitationArns,
+    ResourceShareArns,
+    NextToken,
+    MaxResults,
+}
+
+impl crate::members::MemberName for GetResourceShareInvitationsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            GetResourceShareInvitationsRequestMember::ResourceShareInvitationArns => "resourceShareInvitationArns",
+            GetResourceShareInvitationsRequestMember::ResourceShareArns => "resourceShareArns",
+            GetResourceShareInvitationsRequestMember::NextToken => "nextToken",
+            GetResourceShareInvitationsRequestMember::MaxResults => "maxResults",
+        }
+    }
+}
+
+impl crate::members::Members for GetResourceShareInvitationsRequest {
+    type Member = GetResourceShareInvitationsRequestMember;
+    fn present_members(&self) -> Vec<GetResourceShareInvitationsRequestMember> {
+        let mut present = Vec::new();
+        if self.resource_share_invitation_arns.is_some() { present.push(GetResourceShareInvitationsRequestMember::ResourceShareInvitationArns); }
+        if self.resource_share_arns.is_some() { present.push(GetResourceShareInvitationsRequestMember::ResourceShareArns); }
+        if self.next_token.is_some() { present.push(GetResourceShareInvitationsRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(GetResourceShareInvitationsRequestMember::MaxResults); }
+        present
+    }
+}
+
+impl Validate for GetResourceShareInvitationsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("maxResults", "maxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(1), Some(500));
+            }
+        });
+    }
+}
+
+/// `GetResourceShareInvitationsResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetResourceShareInvitationsResponse {
+    #[serde(rename = "resourceShareInvitations", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_invitations: Option<Vec<ResourceShareInvitation>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// `GetResourceSharesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetResourceSharesRequest {
+    #[serde(rename = "resourceShareArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arns: Option<Vec<String>>,
+    #[serde(rename = "resourceShareStatus", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_status: Option<ResourceShareStatus>,
+    #[serde(rename = "resourceOwner", default, skip_serializing_if = "Option::is_none")]
+    pub resource_owner: Option<ResourceOwner>,
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "tagFilters", default, skip_serializing_if = "Option::is_none")]
+    pub tag_filters: Option<Vec<TagFilter>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "permissionArn", default, skip_serializing_if = "Option::is_none")]
+    pub permission_arn: Option<String>,
+    #[serde(rename = "permissionVersion", default, skip_serializing_if = "Option::is_none")]
+    pub permission_version: Option<i32>,
+}
+
+/// The members of [`GetResourceSharesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetResourceSharesRequestMember {
+    ResourceShareArns,
+    ResourceShareStatus,
+    ResourceOwner,
+    Name,
+    TagFilters,
+    NextToken,
+    MaxResults,
+    PermissionArn,
+    PermissionVersion,
+}
+
+impl crate::members::MemberName for GetResourceSharesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            GetResourceSharesRequestMember::ResourceShareArns => "resourceShareArns",
+            GetResourceSharesRequestMember::ResourceShareStatus => "resourceShareStatus",
+            GetResourceSharesRequestMember::ResourceOwner => "resourceOwner",
+            GetResourceSharesRequestMember::Name => "name",
+            GetResourceSharesRequestMember::TagFilters => "tagFilters",
+            GetResourceSharesRequestMember::NextToken => "nextToken",
+            GetResourceSharesRequestMember::MaxResults => "maxResults",
+            GetResourceSharesRequestMember::PermissionArn => "permissionArn",
+            GetResourceSharesRequestMember::PermissionVersion => "permissionVersion",
+        }
+    }
+}
+
+impl crate::members::Members for GetResourceSharesRequest {
+    type Member = GetResourceSharesRequestMember;
+    fn present_members(&self) -> Vec<GetResourceSharesRequestMember> {
+        let mut present = Vec::new();
+        if self.resource_share_arns.is_some() { present.push(GetResourceSharesRequestMember::ResourceShareArns); }
+        if self.resource_share_status.is_some() { present.push(GetResourceSharesRequestMember::ResourceShareStatus); }
+        if self.resource_owner.is_some() { present.push(GetResourceSharesRequestMember::ResourceOwner); }
+        if self.name.is_some() { present.push(GetResourceSharesRequestMember::Name); }
+        if self.tag_filters.is_some() { present.push(GetResourceSharesRequestMember::TagFilters); }
+        if self.next_token.is_some() { present.push(GetResourceSharesRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(GetResourceSharesRequestMember::MaxResults); }
+        if self.permission_arn.is_some() { present.push(GetResourceSharesRequestMember::PermissionArn); }
+        if self.permission_version.is_some() { present.push(GetResourceSharesRequestMember::PermissionVersion); }
+        present
+    }
+}
+
+impl Validate for GetResourceSharesRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("resourceShareStatus", "resourceShareStatus", |v| match &self.resource_share_status {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("resourceOwner", "resourceOwner", |v| match &self.resource_owner {
+            None => { v.missing(); }
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("maxResults", "maxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(1), Some(500));
+            }
+        });
+    }
+}
+
+/// `GetResourceSharesResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetResourceSharesResponse {
+    #[serde(rename = "resourceShares", default, skip_serializing_if = "Option::is_none")]
+    pub resource_shares: Option<Vec<ResourceShare>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// `ListPrincipalsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListPrincipalsRequest {
+    #[serde(rename = "resourceOwner", default, skip_serializing_if = "Option::is_none")]
+    pub resource_owner: Option<ResourceOwner>,
+    #[serde(rename = "resourceArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arn: Option<String>,
+    #[serde(rename = "principals", default, skip_serializing_if = "Option::is_none")]
+    pub principals: Option<Vec<String>>,
+    #[serde(rename = "resourceType", default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "resourceShareArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arns: Option<Vec<String>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+/// The members of [`ListPrincipalsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListPrincipalsRequestMember {
+    ResourceOwner,
+    ResourceArn,
+    Principals,
+    ResourceType,
+    ResourceShareArns,
+    NextToken,
+    MaxResults,
+}
+
+impl crate::members::MemberName for ListPrincipalsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ListPrincipalsRequestMember::ResourceOwner => "resourceOwner",
+            ListPrincipalsRequestMember::ResourceArn => "resourceArn",
+            ListPrincipalsRequestMember::Principals => "principals",
+            ListPrincipalsRequestMember::ResourceType => "resourceType",
+            ListPrincipalsRequestMember::ResourceShareArns => "resourceShareArns",
+            ListPrincipalsRequestMember::NextToken => "nextToken",
+            ListPrincipalsRequestMember::MaxResults => "maxResults",
+        }
+    }
+}
+
+impl crate::members::Members for ListPrincipalsRequest {
+    type Member = ListPrincipalsRequestMember;
+    fn present_members(&self) -> Vec<ListPrincipalsRequestMember> {
+        let mut present = Vec::new();
+        if self.resource_owner.is_some() { present.push(ListPrincipalsRequestMember::ResourceOwner); }
+        if self.resource_arn.is_some() { present.push(ListPrincipalsRequestMember::ResourceArn); }
+        if self.principals.is_some() { present.push(ListPrincipalsRequestMember::Principals); }
+        if self.resource_type.is_some() { present.push(ListPrincipalsRequestMember::ResourceType); }
+        if self.resource_share_arns.is_some() { present.push(ListPrincipalsRequestMember::ResourceShareArns); }
+        if self.next_token.is_some() { present.push(ListPrincipalsRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(ListPrincipalsRequestMember::MaxResults); }
+        present
+    }
+}
+
+impl Validate for ListPrincipalsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("resourceOwner", "resourceOwner", |v| match &self.resource_owner {
+            None => { v.missing(); }
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("maxResults", "maxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(1), Some(500));
+            }
+        });
+    }
+}
+
+/// `ListPrincipalsResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListPrincipalsResponse {
+    #[serde(rename = "principals", default, skip_serializing_if = "Option::is_none")]
+    pub principals: Option<Vec<Principal>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// `ListResourcesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListResourcesRequest {
+    #[serde(rename = "resourceOwner", default, skip_serializing_if = "Option::is_none")]
+    pub resource_owner: Option<ResourceOwner>,
+    #[serde(rename = "principal", default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    #[serde(rename = "resourceType", default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "resourceArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arns: Option<Vec<String>>,
+    #[serde(rename = "resourceShareArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arns: Option<Vec<String>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "resourceRegionScope", default, skip_serializing_if = "Option::is_none")]
+    pub resource_region_scope: Option<ResourceRegionScopeFilter>,
+}
+
+/// The members of [`ListResourcesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListResourcesRequestMember {
+    ResourceOwner,
+    Principal,
+    ResourceType,
+    ResourceArns,
+    ResourceShareArns,
+    NextToken,
+    MaxResults,
+    ResourceRegionScope,
+}
+
+impl crate::members::MemberName for ListResourcesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ListResourcesRequestMember::ResourceOwner => "resourceOwner",
+            ListResourcesRequestMember::Principal => "principal",
+            ListResourcesRequestMember::ResourceType => "resourceType",
+            ListResourcesRequestMember::ResourceArns => "resourceArns",
+            ListResourcesRequestMember::ResourceShareArns => "resourceShareArns",
+            ListResourcesRequestMember::NextToken => "nextToken",
+            ListResourcesRequestMember::MaxResults => "maxResults",
+            ListResourcesRequestMember::ResourceRegionScope => "resourceRegionScope",
+        }
+    }
+}
+
+impl crate::members::Members for ListResourcesRequest {
+    type Member = ListResourcesRequestMember;
+    fn present_members(&self) -> Vec<ListResourcesRequestMember> {
+        let mut present = Vec::new();
+        if self.resource_owner.is_some() { present.push(ListResourcesRequestMember::ResourceOwner); }
+        if self.principal.is_some() { present.push(ListResourcesRequestMember::Principal); }
+        if self.resource_type.is_some() { present.push(ListResourcesRequestMember::ResourceType); }
+        if self.resource_arns.is_some() { present.push(ListResourcesRequestMember::ResourceArns); }
+        if self.resource_share_arns.is_some() { present.push(ListResourcesRequestMember::ResourceShareArns); }
+        if self.next_token.is_some() { present.push(ListResourcesRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(ListResourcesRequestMember::MaxResults); }
+        if self.resource_region_scope.is_some() { present.push(ListResourcesRequestMember::ResourceRegionScope); }
+        present
+    }
+}
+
+impl Validate for ListResourcesRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("resourceOwner", "resourceOwner", |v| match &self.resource_owner {
+            None => { v.missing(); }
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("maxResults", "maxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(1), Some(500));
+            }
+        });
+        v.member("resourceRegionScope", "resourceRegionScope", |v| match &self.resource_region_scope {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+    }
+}
+
+/// `ListResourcesResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListResourcesResponse {
+    #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<Resource>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// `Principal` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Principal {
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(rename = "resourceShareArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arn: Option<String>,
+    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<DateTime>,
+    #[serde(rename = "lastUpdatedTime", default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_time: Option<DateTime>,
+    #[serde(rename = "external", default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<bool>,
+}
+
+/// `RejectResourceShareInvitationRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RejectResourceShareInvitationRequest {
+    #[serde(rename = "resourceShareInvitationArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_invitation_arn: Option<String>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// The members of [`RejectResourceShareInvitationRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RejectResourceShareInvitationRequestMember {
+    ResourceShareInvitationArn,
+    ClientToken,
+}
+
+impl crate::members::MemberName for RejectResourceShareInvitationRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            RejectResourceShareInvitationRequestMember::ResourceShareInvitationArn => "resourceShareInvitationArn",
+            RejectResourceShareInvitationRequestMember::ClientToken => "clientToken",
+        }
+    }
+}
+
+impl crate::members::Members for RejectResourceShareInvitationRequest {
+    type Member = RejectResourceShareInvitationRequestMember;
+    fn present_members(&self) -> Vec<RejectResourceShareInvitationRequestMember> {
+        let mut present = Vec::new();
+        if self.resource_share_invitation_arn.is_some() { present.push(RejectResourceShareInvitationRequestMember::ResourceShareInvitationArn); }
+        if self.client_token.is_some() { present.push(RejectResourceShareInvitationRequestMember::ClientToken); }
+        present
+    }
+}
+
+impl Validate for RejectResourceShareInvitationRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("resourceShareInvitationArn", "resourceShareInvitationArn", |v| match &self.resource_share_invitation_arn {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+/// `RejectResourceShareInvitationResponse` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RejectResourceShareInvitationResponse {
+    #[serde(rename = "resourceShareInvitation", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_invitation: Option<ResourceShareInvitation>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// `Resource` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Resource {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "resourceShareArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arn: Option<String>,
+    #[serde(rename = "resourceGroupArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_group_arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ResourceStatus>,
+    #[serde(rename = "statusMessage", default, skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<DateTime>,
+    #[serde(rename = "lastUpdatedTime", default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_time: Option<DateTime>,
+    #[serde(rename = "resourceRegionScope", default, skip_serializing_if = "Option::is_none")]
+    pub resource_region_scope: Option<ResourceRegionScope>,
+}
+
+/// `ResourceOwner`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ResourceOwner {
+    /// `SELF`
+    SelfValue,
+    /// `OTHER-ACCOUNTS`
+    OtherAccounts,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ResourceOwner {
+    const VALUES: &'static [&'static str] = &["SELF", "OTHER-ACCOUNTS"];
+    fn as_str(&self) -> &str {
+        match self {
+            ResourceOwner::SelfValue => "SELF",
+            ResourceOwner::OtherAccounts => "OTHER-ACCOUNTS",
+            ResourceOwner::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "SELF" => ResourceOwner::SelfValue,
+            "OTHER-ACCOUNTS" => ResourceOwner::OtherAccounts,
+            other => ResourceOwner::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ResourceOwner::Unknown(_))
+    }
+}
+
+crate::wire_enum_serde!(ResourceOwner);
+
+/// `ResourceRegionScope`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ResourceRegionScope {
+    /// `REGIONAL`
+    Regional,
+    /// `GLOBAL`
+    Global,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ResourceRegionScope {
+    const VALUES: &'static [&'static str] = &["REGIONAL", "GLOBAL"];
+    fn as_str(&self) -> &str {
+        match self {
+            ResourceRegionScope::Regional => "REGIONAL",
+            ResourceRegionScope::Global => "GLOBAL",
+            ResourceRegionScope::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "REGIONAL" => ResourceRegionScope::Regional,
+            "GLOBAL" => ResourceRegionScope::Global,
+            other => ResourceRegionScope::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ResourceRegionScope::Unknown(_))
+    }
+}
+
+crate::wire_enum_serde!(ResourceRegionScope);
+
+/// `ResourceRegionScopeFilter`: one of 3 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ResourceRegionScopeFilter {
+    /// `ALL`
+    All,
+    /// `REGIONAL`
+    Regional,
+    /// `GLOBAL`
+    Global,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ResourceRegionScopeFilter {
+    const VALUES: &'static [&'static str] = &["ALL", "REGIONAL", "GLOBAL"];
+    fn as_str(&self) -> &str {
+        match self {
+            ResourceRegionScopeFilter::All => "ALL",
+            ResourceRegionScopeFilter::Regional => "REGIONAL",
+            ResourceRegionScopeFilter::Global => "GLOBAL",
+            ResourceRegionScopeFilter::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "ALL" => ResourceRegionScopeFilter::All,
+            "REGIONAL" => ResourceRegionScopeFilter::Regional,
+            "GLOBAL" => ResourceRegionScopeFilter::Global,
+            other => ResourceRegionScopeFilter::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ResourceRegionScopeFilter::Unknown(_))
+    }
+}
+
+crate::wire_enum_serde!(ResourceRegionScopeFilter);
+
+/// `ResourceShare` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceShare {
+    #[serde(rename = "resourceShareArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arn: Option<String>,
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "owningAccountId", default, skip_serializing_if = "Option::is_none")]
+    pub owning_account_id: Option<String>,
+    #[serde(rename = "allowExternalPrincipals", default, skip_serializing_if = "Option::is_none")]
+    pub allow_external_principals: Option<bool>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ResourceShareStatus>,
+    #[serde(rename = "statusMessage", default, skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<DateTime>,
+    #[serde(rename = "lastUpdatedTime", default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_time: Option<DateTime>,
+    #[serde(rename = "featureSet", default, skip_serializing_if = "Option::is_none")]
+    pub feature_set: Option<ResourceShareFeatureSet>,
+    #[serde(rename = "resourceShareConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_configuration: Option<ResourceShareConfiguration>,
+}
+
+/// `ResourceShareAssociation` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceShareAssociation {
+    #[serde(rename = "resourceShareArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arn: Option<String>,
+    #[serde(rename = "resourceShareName", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_name: Option<String>,
+    #[serde(rename = "associatedEntity", default, skip_serializing_if = "Option::is_none")]
+    pub associated_entity: Option<String>,
+    #[serde(rename = "associationType", default, skip_serializing_if = "Option::is_none")]
+    pub association_type: Option<ResourceShareAssociationType>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ResourceShareAssociationStatus>,
+    #[serde(rename = "statusMessage", default, skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<DateTime>,
+    #[serde(rename = "lastUpdatedTime", default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_time: Option<DateTime>,
+    #[serde(rename = "external", default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<bool>,
+}
+
+/// `ResourceShareAssociationStatus`: one of 8 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ResourceShareAssociationStatus {
+    /// `ASSOCIATING`
+    Associating,
+    /// `ASSOCIATED`
+    Associated,
+    /// `FAILED`
+    Failed,
+    /// `DISASSOCIATING`
+    Disassociating,
+    /// `DISASSOCIATED`
+    Disassociated,
+    /// `SUSPENDED`
+    Suspended,
+    /// `SUSPENDING`
+    Suspending,
+    /// `RESTORING`
+    Restoring,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ResourceShareAssociationStatus {
+    const VALUES: &'static [&'static str] = &["ASSOCIATING", "ASSOCIATED", "FAILED", "DISASSOCIATING", "DISASSOCIATED", "SUSPENDED", "SUSPENDING", "RESTORING"];
+    fn as_str(&self) -> &str {
+        match self {
+            ResourceShareAssociationStatus::Associating => "ASSOCIATING",
+            ResourceShareAssociationStatus::Associated => "ASSOCIATED",
+            ResourceShareAssociationStatus::Failed => "FAILED",
+            ResourceShareAssociationStatus::Disassociating => "DISASSOCIATING",
+            ResourceShareAssociationStatus::Disassociated => "DISASSOCIATED",
+            ResourceShareAssociationStatus::Suspended => "SUSPENDED",
+            ResourceShareAssociationStatus::Suspending => "SUSPENDING",
+            ResourceShareAssociationStatus::Restoring => "RESTORING",
+            ResourceShareAssociationStatus::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "ASSOCIATING" => ResourceShareAssociationStatus::Associating,
+            "ASSOCIATED" => ResourceShareAssociationStatus::Associated,
+            "FAILED" => ResourceShareAssociationStatus::Failed,
+            "DISASSOCIATING" => ResourceShareAssociationStatus::Disassociating,
+            "DISASSOCIATED" => ResourceShareAssociationStatus::Disassociated,
+            "SUSPENDED" => ResourceShareAssociationStatus::Suspended,
+            "SUSPENDING" => ResourceShareAssociationStatus::Suspending,
+            "RESTORING" => ResourceShareAssociationStatus::Restoring,
+            other => ResourceShareAssociationStatus::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ResourceShareAssociationStatus::Unknown(_))
+    }
+}
+
+crate::wire_enum_serde!(ResourceShareAssociationStatus);
+
+/// `ResourceShareAssociationType`: one of 3 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ResourceShareAssociationType {
+    /// `PRINCIPAL`
+    Principal,
+    /// `RESOURCE`
+    Resource,
+    /// `SOURCE`
+    Source,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ResourceShareAssociationType {
+    const VALUES: &'static [&'static str] = &["PRINCIPAL", "RESOURCE", "SOURCE"];
+    fn as_str(&self) -> &str {
+        match self {
+            ResourceShareAssociationType::Principal => "PRINCIPAL",
+            ResourceShareAssociationType::Resource => "RESOURCE",
+            ResourceShareAssociationType::Source => "SOURCE",
+            ResourceShareAssociationType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "PRINCIPAL" => ResourceShareAssociationType::Principal,
+            "RESOURCE" => ResourceShareAssociationType::Resource,
+            "SOURCE" => ResourceShareAssociationType::Source,
+            other => ResourceShareAssociationType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ResourceShareAssociationType::Unknown(_))
+    }
+}
+
+crate::wire_enum_serde!(ResourceShareAssociationType);
+
+/// `ResourceShareConfiguration` (input and output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceShareConfiguration {
+    #[serde(rename = "retainSharingOnAccountLeaveOrganization", default, skip_serializing_if = "Option::is_none")]
+    pub retain_sharing_on_account_leave_organization: Option<bool>,
+}
+
+/// The members of [`ResourceShareConfiguration`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResourceShareConfigurationMember {
+    RetainSharingOnAccountLeaveOrganization,
+}
+
+impl crate::members::MemberName for ResourceShareConfigurationMember {
+    fn name(self) -> &'static str {
+        match self {
+            ResourceShareConfigurationMember::RetainSharingOnAccountLeaveOrganization => "retainSharingOnAccountLeaveOrganization",
+        }
+    }
+}
+
+impl crate::members::Members for ResourceShareConfiguration {
+    type Member = ResourceShareConfigurationMember;
+    fn present_members(&self) -> Vec<ResourceShareConfigurationMember> {
+        let mut present = Vec::new();
+        if self.retain_sharing_on_account_leave_organization.is_some() { present.push(ResourceShareConfigurationMember::RetainSharingOnAccountLeaveOrganization); }
+        present
+    }
+}
+
+impl Validate for ResourceShareConfiguration {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+/// `ResourceShareFeatureSet`: one of 3 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ResourceShareFeatureSet {
+    /// `CREATED_FROM_POLICY`
+    CreatedFromPolicy,
+    /// `PROMOTING_TO_STANDARD`
+    PromotingToStandard,
+    /// `STANDARD`
+    Standard,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ResourceShareFeatureSet {
+    const VALUES: &'static [&'static str] = &["CREATED_FROM_POLICY", "PROMOTING_TO_STANDARD", "STANDARD"];
+    fn as_str(&self) -> &str {
+        match self {
+            ResourceShareFeatureSet::CreatedFromPolicy => "CREATED_FROM_POLICY",
+            ResourceShareFeatureSet::PromotingToStandard => "PROMOTING_TO_STANDARD",
+            ResourceShareFeatureSet::Standard => "STANDARD",
+            ResourceShareFeatureSet::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "CREATED_FROM_POLICY" => ResourceShareFeatureSet::CreatedFromPolicy,
+            "PROMOTING_TO_STANDARD" => ResourceShareFeatureSet::PromotingToStandard,
+            "STANDARD" => ResourceShareFeatureSet::Standard,
+            other => ResourceShareFeatureSet::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ResourceShareFeatureSet::Unknown(_))
+    }
+}
+
+crate::wire_enum_serde!(ResourceShareFeatureSet);
+
+/// `ResourceShareInvitation` (output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceShareInvitation {
+    #[serde(rename = "resourceShareInvitationArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_invitation_arn: Option<String>,
+    #[serde(rename = "resourceShareName", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_name: Option<String>,
+    #[serde(rename = "resourceShareArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arn: Option<String>,
+    #[serde(rename = "senderAccountId", default, skip_serializing_if = "Option::is_none")]
+    pub sender_account_id: Option<String>,
+    #[serde(rename = "receiverAccountId", default, skip_serializing_if = "Option::is_none")]
+    pub receiver_account_id: Option<String>,
+    #[serde(rename = "invitationTimestamp", default, skip_serializing_if = "Option::is_none")]
+    pub invitation_timestamp: Option<DateTime>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ResourceShareInvitationStatus>,
+    #[serde(rename = "resourceShareAssociations", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_associations: Option<Vec<ResourceShareAssociation>>,
+    #[serde(rename = "receiverArn", default, skip_serializing_if = "Option::is_none")]
+    pub receiver_arn: Option<String>,
+}
+
+/// `ResourceShareInvitationStatus`: one of 4 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ResourceShareInvitationStatus {
+    /// `PENDING`
+    Pending,
+    /// `ACCEPTED`
+    Accepted,
+    /// `REJECTED`
+    Rejected,
+    /// `EXPIRED`
+    Expired,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ResourceShareInvitationStatus {
+    const VALUES: &'static [&'static str] = &["PENDING", "ACCEPTED", "REJECTED", "EXPIRED"];
+    fn as_str(&self) -> &str {
+        match self {
+            ResourceShareInvitationStatus::Pending => "PENDING",
+            ResourceShareInvitationStatus::Accepted => "ACCEPTED",
+            ResourceShareInvitationStatus::Rejected => "REJECTED",
+            ResourceShareInvitationStatus::Expired => "EXPIRED",
+            ResourceShareInvitationStatus::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "PENDING" => ResourceShareInvitationStatus::Pending,
+            "ACCEPTED" => ResourceShareInvitationStatus::Accepted,
+            "REJECTED" => ResourceShareInvitationStatus::Rejected,
+            "EXPIRED" => ResourceShareInvitationStatus::Expired,
+            other => ResourceShareInvitationStatus::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ResourceShareInvitationStatus::Unknown(_))
+    }
+}
+
+crate::wire_enum_serde!(ResourceShareInvitationStatus);
+
+/// `ResourceShareStatus`: one of 5 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ResourceShareStatus {
+    /// `PENDING`
+    Pending,
+    /// `ACTIVE`
+    Active,
+    /// `FAILED`
+    Failed,
+    /// `DELETING`
+    Deleting,
+    /// `DELETED`
+    Deleted,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ResourceShareStatus {
+    const VALUES: &'static [&'static str] = &["PENDING", "ACTIVE", "FAILED", "DELETING", "DELETED"];
+    fn as_str(&self) -> &str {
+        match self {
+            ResourceShareStatus::Pending => "PENDING",
+            ResourceShareStatus::Active => "ACTIVE",
+            ResourceShareStatus::Failed => "FAILED",
+            ResourceShareStatus::Deleting => "DELETING",
+            ResourceShareStatus::Deleted => "DELETED",
+            ResourceShareStatus::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "PENDING" => ResourceShareStatus::Pending,
+            "ACTIVE" => ResourceShareStatus::Active,
+            "FAILED" => ResourceShareStatus::Failed,
+            "DELETING" => ResourceShareStatus::Deleting,
+            "DELETED" => ResourceShareStatus::Deleted,
+            other => ResourceShareStatus::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ResourceShareStatus::Unknown(_))
+    }
+}
+
+crate::wire_enum_serde!(ResourceShareStatus);
+
+/// `ResourceStatus`: one of 5 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ResourceStatus {
+    /// `AVAILABLE`
+    Available,
+    /// `ZONAL_RESOURCE_INACCESSIBLE`
+    ZonalResourceInaccessible,
+    /// `LIMIT_EXCEEDED`
+    LimitExceeded,
+    /// `UNAVAILABLE`
+    Unavailable,
+    /// `PENDING`
+    Pending,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ResourceStatus {
+    const VALUES: &'static [&'static str] = &["AVAILABLE", "ZONAL_RESOURCE_INACCESSIBLE", "LIMIT_EXCEEDED", "UNAVAILABLE", "PENDING"];
+    fn as_str(&self) -> &str {
+        match self {
+            ResourceStatus::Available => "AVAILABLE",
+            ResourceStatus::ZonalResourceInaccessible => "ZONAL_RESOURCE_INACCESSIBLE",
+            ResourceStatus::LimitExceeded => "LIMIT_EXCEEDED",
+            ResourceStatus::Unavailable => "UNAVAILABLE",
+            ResourceStatus::Pending => "PENDING",
+            ResourceStatus::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "AVAILABLE" => ResourceStatus::Available,
+            "ZONAL_RESOURCE_INACCESSIBLE" => ResourceStatus::ZonalResourceInaccessible,
+            "LIMIT_EXCEEDED" => ResourceStatus::LimitExceeded,
+            "UNAVAILABLE" => ResourceStatus::Unavailable,
+            "PENDING" => ResourceStatus::Pending,
+            other => ResourceStatus::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ResourceStatus::Unknown(_))
+    }
+}
+
+crate::wire_enum_serde!(ResourceStatus);
+
+/// `Tag` (input and output).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tag {
+    #[serde(rename = "key", default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// The members of [`Tag`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TagMember {
+    Key,
+    Value,
+}
+
+impl crate::members::MemberName for TagMember {
+    fn name(self) -> &'static str {
+        match self {
+            TagMember::Key => "key",
+            TagMember::Value => "value",
+        }
+    }
+}
+
+impl crate::members::Members for Tag {
+    type Member = TagMember;
+    fn present_members(&self) -> Vec<TagMember> {
+        let mut present = Vec::new();
+        if self.key.is_some() { present.push(TagMember::Key); }
+        if self.value.is_some() { present.push(TagMember::Value); }
+        present
+    }
+}
+
+impl Validate for Tag {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+/// `TagFilter` (input).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TagFilter {
+    #[serde(rename = "tagKey", default, skip_serializing_if = "Option::is_none")]
+    pub tag_key: Option<String>,
+    #[serde(rename = "tagValues", default, skip_serializing_if = "Option::is_none")]
+    pub tag_values: Option<Vec<String>>,
+}
+
+/// The members of [`TagFilter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TagFilterMember {
+    TagKey,
+    TagValues,
+}
+
+impl crate::members::MemberName for TagFilterMember {
+    fn name(self) -> &'static str {
+        match self {
+            TagFilterMember::TagKey => "tagKey",
+            TagFilterMember::TagValues => "tagValues",
+        }
+    }
+}
+
+impl crate::members::Members for TagFilter {
+    type Member = TagFilterMember;
+    fn present_members(&self) -> Vec<TagFilterMember> {
+        let mut present = Vec::new();
+        if self.tag_key.is_some() { present.push(TagFilterMember::TagKey); }
+        if self.tag_values.is_some() { present.push(TagFilterMember::TagValues); }
+        present
+    }
+}
+
+impl Validate for TagFilter {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
     }
 }
 
