@@ -19,6 +19,36 @@ impl Timestamp {
     pub fn millis(self) -> i64 {
         self.0
     }
+
+    /// ISO 8601 in UTC with milliseconds (`2026-12-04T13:53:02.000Z`), as EC2's date
+    /// filters compare dates.
+    pub fn iso8601(self) -> String {
+        let (days, ms) = (self.0.div_euclid(86_400_000), self.0.rem_euclid(86_400_000));
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (h, m, s, milli) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1_000 % 60, ms % 1_000);
+        format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
+    }
+}
+
+#[cfg(test)]
+mod iso_tests {
+    use super::Timestamp;
+
+    #[test]
+    fn iso8601_is_utc_with_milliseconds() {
+        assert_eq!(Timestamp(0).iso8601(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(Timestamp(1_796_392_382_123).iso8601(), "2026-12-04T13:53:02.123Z");
+        assert_eq!(Timestamp(951_782_400_000).iso8601(), "2000-02-29T00:00:00.000Z");
+    }
 }
 
 /// The largest step the server clock takes in one advance: a hundred years, far more

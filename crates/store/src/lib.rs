@@ -112,6 +112,37 @@ pub struct Reference {
     pub kind: String,
 }
 
+/// What placement decides on for one capacity reservation (the `capacity` table, in its
+/// owner's scope). `used` is the number of instances occupying it, kept by the schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapacityRow {
+    pub id: String,
+    /// Instance type, platform, zone and tenancy: what a launch must match.
+    pub match_key: String,
+    /// Open launches may use it (`InstanceMatchCriteria` `open`).
+    pub open: bool,
+    /// It takes launches (active, not cancelled).
+    pub usable: bool,
+    /// Milliseconds: it takes no launch at or after this time (a limited `EndDate`).
+    pub end_at: Option<i64>,
+    pub total: u32,
+    /// Read only: written by the schema as instances occupy and release it.
+    pub used: u32,
+}
+
+/// A resource another account shares with the scope's account (`shared_resources`),
+/// one row per share that grants it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedRow {
+    pub resource: String,
+    /// The resource's kind (`ResourceKind::storage_name`).
+    pub kind: String,
+    /// The account that owns the resource.
+    pub owner: String,
+    /// The resource share granting it.
+    pub share: String,
+}
+
 /// A stored `ClientToken` record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRow {
@@ -247,6 +278,30 @@ pub trait ReadTx {
     ) -> StoreResult<Vec<SyncRecord>>;
     /// An identity's usage row (none before its first dataset).
     fn sync_identity(&mut self, scope: &Scope, identity_id: &str) -> StoreResult<Option<IdentityUsage>>;
+
+    // Capacity reservations: each reservation's counts in its owner's scope.
+    fn capacity(&mut self, owner: &Scope, id: &str) -> StoreResult<Option<CapacityRow>>;
+    /// The accounts with instances in a reservation and how many each, in account order.
+    fn capacity_users(&mut self, owner: &Scope, id: &str) -> StoreResult<Vec<(String, u32)>>;
+    /// Instances in a reservation as (instance, account), in instance order, at most `limit`.
+    fn capacity_instances(&mut self, owner: &Scope, id: &str, limit: usize) -> StoreResult<Vec<(String, String)>>;
+    /// An open, usable reservation of `match_key` with room at `now` (milliseconds) that
+    /// the consumer may use: its own (least id first), else one shared with it. Returns
+    /// (owner account, id).
+    fn open_capacity(&mut self, consumer: &Scope, match_key: &str, now: i64) -> StoreResult<Option<(String, String)>>;
+
+    // Resources shared with the scope's account.
+    /// One grant of `resource` to the consumer (the least share), if any: one search.
+    fn shared_with(&mut self, consumer: &Scope, resource: &str) -> StoreResult<Option<SharedRow>>;
+    /// Resources of `kind` shared with the consumer, one row per resource, in resource
+    /// order after `after`, at most `limit`.
+    fn shared_of_kind(
+        &mut self,
+        consumer: &Scope,
+        kind: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<SharedRow>>;
 }
 
 /// Reads and writes, in a read-write transaction.
@@ -325,6 +380,21 @@ pub trait Tx: ReadTx {
     /// Records that a sync session committed, unless it did already: `true` the first
     /// time. Also forgets sessions expired before `now` (they can no longer commit).
     fn claim_sync_session(&mut self, scope: &Scope, session: &str, expires: i64, now: i64) -> StoreResult<bool>;
+
+    /// Writes a reservation's row (inserting or replacing everything but `used`).
+    /// `Conflict` if `total` would fall below `used` (a schema rule).
+    fn put_capacity(&mut self, owner: &Scope, row: &CapacityRow) -> StoreResult<()>;
+    /// Removes a reservation's row and its usage rows.
+    fn delete_capacity(&mut self, owner: &Scope, id: &str) -> StoreResult<bool>;
+    /// Records that `instance` of `account` occupies the reservation. `Conflict` when the
+    /// reservation is full, or the instance is in it already (schema rules).
+    fn occupy_capacity(&mut self, owner: &Scope, id: &str, instance: &str, account: &str) -> StoreResult<()>;
+    /// Gives an instance's slot back; returns whether it held one.
+    fn release_capacity(&mut self, owner: &Scope, id: &str, instance: &str) -> StoreResult<bool>;
+    /// Records a grant of a resource to the consumer (again: no change).
+    fn put_shared(&mut self, consumer: &Scope, row: &SharedRow) -> StoreResult<()>;
+    /// Removes one grant; returns whether it existed.
+    fn delete_shared(&mut self, consumer: &Scope, resource: &str, share: &str) -> StoreResult<bool>;
 
     /// Wipes every account's and region's state (not `meta`).
     fn reset(&mut self) -> StoreResult<()>;

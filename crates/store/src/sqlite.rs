@@ -28,7 +28,10 @@ use reservoir_domain::space::{Allocation, Block, Family, Slot};
 use reservoir_domain::time::Timestamp;
 use reservoir_domain::vpc::Vpc;
 
-use crate::{Abort, IdempotencyRow, ReadTx, Record, Reference, Store, StoreError, StoreKind, StoreResult, TagRow, Tx};
+use crate::{
+    Abort, CapacityRow, IdempotencyRow, ReadTx, Record, Reference, SharedRow, Store, StoreError, StoreKind,
+    StoreResult, TagRow, Tx,
+};
 
 /// (version, SQL) in order.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -38,6 +41,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_cognito_sync.sql")),
     (5, include_str!("../migrations/sqlite/0005_references.sql")),
     (6, include_str!("../migrations/sqlite/0006_scope_versions.sql")),
+    (7, include_str!("../migrations/sqlite/0007_capacity_and_sharing.sql")),
 ];
 
 const READERS: usize = 4;
@@ -959,6 +963,109 @@ impl ReadTx for SqliteTx<'_> {
         self.spend(usize::from(found.is_some()))?;
         Ok(found)
     }
+    fn capacity(&mut self, owner: &Scope, id: &str) -> StoreResult<Option<CapacityRow>> {
+        let found = self
+            .tx
+            .prepare_cached(
+                "SELECT id, match_key, open, usable, end_at, total, used FROM capacity \
+                 WHERE account = ?1 AND region = ?2 AND id = ?3",
+            )
+            .map_err(err)?
+            .query_row(params![owner.account.as_str(), owner.region, id], capacity_row)
+            .optional()
+            .map_err(err)?;
+        self.spend(usize::from(found.is_some()))?;
+        Ok(found)
+    }
+
+    fn capacity_users(&mut self, owner: &Scope, id: &str) -> StoreResult<Vec<(String, u32)>> {
+        self.listing(
+            "SELECT user_account, COUNT(*) FROM capacity_usage \
+             WHERE account = ?1 AND region = ?2 AND reservation = ?3 \
+             GROUP BY user_account ORDER BY user_account LIMIT ?4",
+            params![owner.account.as_str(), owner.region, id],
+            usize::MAX,
+            |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u32)),
+        )
+    }
+
+    fn capacity_instances(&mut self, owner: &Scope, id: &str, n: usize) -> StoreResult<Vec<(String, String)>> {
+        self.listing(
+            "SELECT instance, user_account FROM capacity_usage \
+             WHERE account = ?1 AND region = ?2 AND reservation = ?3 ORDER BY instance LIMIT ?4",
+            params![owner.account.as_str(), owner.region, id],
+            n,
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    }
+
+    fn open_capacity(&mut self, consumer: &Scope, match_key: &str, now: i64) -> StoreResult<Option<(String, String)>> {
+        let own = self
+            .tx
+            .prepare_cached(
+                "SELECT id FROM capacity \
+                 WHERE account = ?1 AND region = ?2 AND match_key = ?3 AND open = 1 AND usable = 1 \
+                 AND used < total AND (end_at IS NULL OR end_at > ?4) ORDER BY id LIMIT 1",
+            )
+            .map_err(err)?
+            .query_row(params![consumer.account.as_str(), consumer.region, match_key, now], |r| r.get::<_, String>(0))
+            .optional()
+            .map_err(err)?;
+        if let Some(id) = own {
+            self.spend(1)?;
+            return Ok(Some((consumer.account.as_str().to_string(), id)));
+        }
+        let shared = self
+            .tx
+            .prepare_cached(
+                "SELECT c.account, c.id FROM shared_resources AS s \
+                 JOIN capacity AS c ON c.account = s.owner AND c.region = s.region AND c.id = s.resource \
+                 WHERE s.account = ?1 AND s.region = ?2 AND s.kind = 'capacity-reservation' \
+                 AND c.match_key = ?3 AND c.open = 1 AND c.usable = 1 AND c.used < c.total \
+                 AND (c.end_at IS NULL OR c.end_at > ?4) ORDER BY c.id LIMIT 1",
+            )
+            .map_err(err)?
+            .query_row(params![consumer.account.as_str(), consumer.region, match_key, now], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .optional()
+            .map_err(err)?;
+        self.spend(usize::from(shared.is_some()))?;
+        Ok(shared)
+    }
+
+    fn shared_with(&mut self, consumer: &Scope, resource: &str) -> StoreResult<Option<SharedRow>> {
+        let found = self
+            .tx
+            .prepare_cached(
+                "SELECT resource, kind, owner, share FROM shared_resources \
+                 WHERE account = ?1 AND region = ?2 AND resource = ?3 ORDER BY share LIMIT 1",
+            )
+            .map_err(err)?
+            .query_row(params![consumer.account.as_str(), consumer.region, resource], shared_row)
+            .optional()
+            .map_err(err)?;
+        self.spend(usize::from(found.is_some()))?;
+        Ok(found)
+    }
+
+    fn shared_of_kind(
+        &mut self,
+        consumer: &Scope,
+        kind: &str,
+        after: Option<&str>,
+        n: usize,
+    ) -> StoreResult<Vec<SharedRow>> {
+        // One row per resource: the least share granting it.
+        self.listing(
+            "SELECT resource, kind, owner, MIN(share) FROM shared_resources \
+             WHERE account = ?1 AND region = ?2 AND kind = ?3 AND resource > ?4 \
+             GROUP BY resource ORDER BY resource LIMIT ?5",
+            params![consumer.account.as_str(), consumer.region, kind, after.unwrap_or("")],
+            n,
+            shared_row,
+        )
+    }
 }
 
 impl SqliteTx<'_> {
@@ -1422,11 +1529,114 @@ impl Tx for SqliteTx<'_> {
         Ok(n == 1)
     }
 
-    fn reset(&mut self) -> StoreResult<()> {
+    fn put_capacity(&mut self, owner: &Scope, row: &CapacityRow) -> StoreResult<()> {
         self.tx
-            .execute_batch("DELETE FROM resources; DELETE FROM tags; DELETE FROM aliases; DELETE FROM idempotency; DELETE FROM scopes; DELETE FROM ip_slots; DELETE FROM resource_cidrs; DELETE FROM sync_datasets; DELETE FROM sync_records; DELETE FROM sync_identities; DELETE FROM sync_sessions; DELETE FROM refs;")
+            .prepare_cached(
+                "INSERT INTO capacity (account, region, id, match_key, open, usable, end_at, total) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                 ON CONFLICT (account, region, id) DO UPDATE SET match_key = excluded.match_key, \
+                 open = excluded.open, usable = excluded.usable, end_at = excluded.end_at, total = excluded.total",
+            )
+            .map_err(err)?
+            .execute(params![
+                owner.account.as_str(),
+                owner.region,
+                row.id,
+                row.match_key,
+                row.open,
+                row.usable,
+                row.end_at,
+                row.total
+            ])
+            .map(|_| ())
             .map_err(err)
     }
+
+    fn delete_capacity(&mut self, owner: &Scope, id: &str) -> StoreResult<bool> {
+        self.tx
+            .prepare_cached("DELETE FROM capacity_usage WHERE account = ?1 AND region = ?2 AND reservation = ?3")
+            .map_err(err)?
+            .execute(params![owner.account.as_str(), owner.region, id])
+            .map_err(err)?;
+        self.tx
+            .prepare_cached("DELETE FROM capacity WHERE account = ?1 AND region = ?2 AND id = ?3")
+            .map_err(err)?
+            .execute(params![owner.account.as_str(), owner.region, id])
+            .map(|n| n > 0)
+            .map_err(err)
+    }
+
+    fn occupy_capacity(&mut self, owner: &Scope, id: &str, instance: &str, account: &str) -> StoreResult<()> {
+        if self.capacity(owner, id)?.is_none() {
+            return Err(StoreError::Conflict(format!("no capacity reservation {id}")));
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO capacity_usage (account, region, reservation, instance, user_account) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(err)?
+            .execute(params![owner.account.as_str(), owner.region, id, instance, account])
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn release_capacity(&mut self, owner: &Scope, id: &str, instance: &str) -> StoreResult<bool> {
+        self.tx
+            .prepare_cached(
+                "DELETE FROM capacity_usage WHERE account = ?1 AND region = ?2 AND reservation = ?3 AND instance = ?4",
+            )
+            .map_err(err)?
+            .execute(params![owner.account.as_str(), owner.region, id, instance])
+            .map(|n| n > 0)
+            .map_err(err)
+    }
+
+    fn put_shared(&mut self, consumer: &Scope, row: &SharedRow) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO shared_resources (account, region, resource, share, kind, owner) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (account, region, resource, share) DO UPDATE SET kind = excluded.kind, owner = excluded.owner",
+            )
+            .map_err(err)?
+            .execute(params![consumer.account.as_str(), consumer.region, row.resource, row.share, row.kind, row.owner])
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn delete_shared(&mut self, consumer: &Scope, resource: &str, share: &str) -> StoreResult<bool> {
+        self.tx
+            .prepare_cached(
+                "DELETE FROM shared_resources WHERE account = ?1 AND region = ?2 AND resource = ?3 AND share = ?4",
+            )
+            .map_err(err)?
+            .execute(params![consumer.account.as_str(), consumer.region, resource, share])
+            .map(|n| n > 0)
+            .map_err(err)
+    }
+
+    fn reset(&mut self) -> StoreResult<()> {
+        self.tx
+            .execute_batch("DELETE FROM resources; DELETE FROM tags; DELETE FROM aliases; DELETE FROM idempotency; DELETE FROM scopes; DELETE FROM ip_slots; DELETE FROM resource_cidrs; DELETE FROM sync_datasets; DELETE FROM sync_records; DELETE FROM sync_identities; DELETE FROM sync_sessions; DELETE FROM refs; DELETE FROM capacity; DELETE FROM capacity_usage; DELETE FROM shared_resources;")
+            .map_err(err)
+    }
+}
+
+fn capacity_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CapacityRow> {
+    Ok(CapacityRow {
+        id: r.get(0)?,
+        match_key: r.get(1)?,
+        open: r.get(2)?,
+        usable: r.get(3)?,
+        end_at: r.get(4)?,
+        total: r.get::<_, i64>(5)? as u32,
+        used: r.get::<_, i64>(6)? as u32,
+    })
+}
+
+fn shared_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SharedRow> {
+    Ok(SharedRow { resource: r.get(0)?, kind: r.get(1)?, owner: r.get(2)?, share: r.get(3)? })
 }
 
 const DATASET_COLUMNS: &str = "pool_id, identity_id, name, created, last_modified, last_modified_by, sync_count, \

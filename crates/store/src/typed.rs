@@ -282,3 +282,40 @@ impl Entity for reservoir_domain::key_pair::KeyPair {
         &self.id
     }
 }
+
+impl Entity for reservoir_domain::capacity::CapacityReservation {
+    const KIND: ResourceKind = ResourceKind::CapacityReservation;
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+// RAM (resource shares in the owner's scope; invitations and memberships in the receiver's).
+
+impl Entity for reservoir_domain::ram::ResourceShare {
+    const KIND: ResourceKind = ResourceKind::RamResourceShare;
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Entity for reservoir_domain::ram::Invitation {
+    const KIND: ResourceKind = ResourceKind::RamInvitation;
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Entity for reservoir_domain::ram::Membership {
+    const KIND: ResourceKind = ResourceKind::RamMembership;
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Entity for reservoir_domain::instance::Instance {
+    const KIND: ResourceKind = ResourceKind::Instance;
+    fn id(&self) -> &str {
+        &self.id
+    }
+}

@@ -68,7 +68,16 @@ pub mod codes {
         /// `ImportKeyPair`'s public key material is not a public key AWS reads.
         INVALID_KEY_FORMAT = ("InvalidKey.Format", 400);
         INVALID_CAPACITY_RESERVATION_ID_NOT_FOUND = ("InvalidCapacityReservationId.NotFound", 400);
+        INVALID_CAPACITY_RESERVATION_ID_MALFORMED = ("InvalidCapacityReservationId.Malformed", 400);
+        /// A launch that names a capacity reservation without room for it.
+        RESERVATION_CAPACITY_EXCEEDED = ("ReservationCapacityExceeded", 400);
         INVALID_INSTANCE_ID_NOT_FOUND = ("InvalidInstanceID.NotFound", 400);
+        /// An instance whose state does not allow the request (stop a terminated one, …).
+        INCORRECT_INSTANCE_STATE = ("IncorrectInstanceState", 400);
+        /// `StopInstances` with `Hibernate` on an instance launched without hibernation.
+        UNSUPPORTED_HIBERNATION_CONFIGURATION = ("UnsupportedHibernationConfiguration", 400);
+        /// `RunInstances` without a subnet when the default VPC has no default subnet.
+        MISSING_INPUT = ("MissingInput", 400);
         INVALID_SUBNET_ID_NOT_FOUND = ("InvalidSubnetID.NotFound", 400);
         INVALID_ALLOCATION_ID_NOT_FOUND = ("InvalidAllocationID.NotFound", 400);
         INVALID_IPAM_ID_NOT_FOUND = ("InvalidIpamId.NotFound", 400);

@@ -1,0 +1,61 @@
+-- Reservoir schema, version 7 (SQLite): capacity reservations' counts, and resources
+-- shared with other accounts.
+--
+-- `capacity` holds what placement decides on for each capacity reservation, in its
+-- owner's scope: the match key (instance type, platform, zone, tenancy), whether open
+-- launches may use it, whether it takes launches at all, its end, its size and how much
+-- of it is used. `capacity_usage` has one row per instance occupying a reservation. The
+-- triggers keep `used` equal to that count in the same statement, and the CHECK refuses
+-- a count above the size, so an over-committed reservation cannot be stored whatever a
+-- writer decided (and shrinking below the use is refused the same way).
+CREATE TABLE capacity (
+    account   TEXT NOT NULL,
+    region    TEXT NOT NULL,
+    id        TEXT NOT NULL,
+    match_key TEXT NOT NULL,
+    open      INTEGER NOT NULL,
+    usable    INTEGER NOT NULL,
+    end_at    INTEGER,
+    total     INTEGER NOT NULL CHECK (total >= 0),
+    used      INTEGER NOT NULL DEFAULT 0 CHECK (used >= 0 AND used <= total),
+    PRIMARY KEY (account, region, id)
+) WITHOUT ROWID;
+
+-- Open launches look for an open, usable reservation of their match key.
+CREATE INDEX capacity_open ON capacity (account, region, match_key, id) WHERE open = 1 AND usable = 1;
+
+CREATE TABLE capacity_usage (
+    account      TEXT NOT NULL,
+    region       TEXT NOT NULL,
+    reservation  TEXT NOT NULL,
+    instance     TEXT NOT NULL,
+    user_account TEXT NOT NULL,
+    PRIMARY KEY (account, region, reservation, instance)
+) WITHOUT ROWID;
+
+CREATE INDEX capacity_usage_by_account ON capacity_usage (account, region, reservation, user_account);
+
+CREATE TRIGGER capacity_usage_occupy AFTER INSERT ON capacity_usage BEGIN
+    UPDATE capacity SET used = used + 1
+    WHERE account = NEW.account AND region = NEW.region AND id = NEW.reservation;
+END;
+
+CREATE TRIGGER capacity_usage_release AFTER DELETE ON capacity_usage BEGIN
+    UPDATE capacity SET used = used - 1
+    WHERE account = OLD.account AND region = OLD.region AND id = OLD.reservation;
+END;
+
+-- A resource another account shares with `account` (through a RAM resource share), in
+-- the consumer's scope: "may I use it, and whose is it?" is one search of the primary
+-- key; "what of this kind is shared with me?" one search of the index.
+CREATE TABLE shared_resources (
+    account  TEXT NOT NULL,
+    region   TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    share    TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    owner    TEXT NOT NULL,
+    PRIMARY KEY (account, region, resource, share)
+) WITHOUT ROWID;
+
+CREATE INDEX shared_resources_by_kind ON shared_resources (account, region, kind, resource);
