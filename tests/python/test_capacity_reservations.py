@@ -8,6 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cognito_helpers import advance, expect_error, server_now
+from conftest import make_client
 
 ZONE = "us-east-1a"
 
@@ -155,8 +156,10 @@ def test_cancel_then_nothing_changes_it(ec2):
     assert [c["CapacityReservationId"] for c in got["CapacityReservations"]] == [cid]
 
 
-def test_a_limited_reservation_expires_by_the_clock(ec2):
-    url = ec2.meta.endpoint_url
+def test_a_limited_reservation_expires_by_the_clock(own_server):
+    # Moves the clock: a server of its own, so the shared one's clock never moves.
+    url = own_server("--ephemeral", "--listen", "127.0.0.1:0").url
+    ec2 = make_client(url, "ec2")
     end = server_now(url) + datetime.timedelta(hours=1)
     cid = create(ec2, EndDateType="limited", EndDate=end)["CapacityReservationId"]
     assert describe(ec2, cid)["State"] == "active"

@@ -94,10 +94,10 @@ def test_list_identity_pool_usage_paginates(cognito, sync):
     assert sorted(seen) == created
 
 
-def test_ram_is_not_implemented(client_factory):
+def test_unserved_ram_operation_is_not_implemented(client_factory):
     ram = client_factory("ram")
     with pytest.raises(ClientError) as e:
-        ram.get_resource_shares(resourceOwner="SELF")
+        ram.list_resource_types()
     assert error_code(e.value) == "NotImplemented"
     assert http_status(e.value) == 501
 

@@ -73,7 +73,7 @@ def test_invalid_action(endpoint):
     assert_ec2_error(raw_ec2(endpoint, f"Action=Nope&{V}"), 400, "InvalidAction")
 
 
-@pytest.mark.parametrize("action", ["AllocateAddress", "RunInstances", "DescribeNatGateways"])
+@pytest.mark.parametrize("action", ["AllocateAddress", "DescribeVolumes", "DescribeNatGateways"])
 def test_real_but_unserved_operation_is_not_implemented(endpoint, action):
     assert_ec2_error(raw_ec2(endpoint, f"Action={action}&{V}"), 501, "NotImplemented")
 

@@ -82,8 +82,14 @@ pub enum ResourceKind {
     PrefixList,
     ElasticIpAssociation,
     KeyPair,
+    /// `RunInstances` reservations (`r-`): a group of instances, not an entity.
+    Reservation,
     IdentityPool,
     Identity,
+    /// RAM resource shares, invitations and memberships (`domain::ram`): no EC2 id.
+    RamResourceShare,
+    RamInvitation,
+    RamMembership,
 }
 
 impl ResourceKind {
@@ -149,7 +155,12 @@ impl ResourceKind {
             ResourceKind::PrefixList => "pl-",
             ResourceKind::ElasticIpAssociation => "eipassoc-",
             ResourceKind::KeyPair => "key-",
-            ResourceKind::IdentityPool | ResourceKind::Identity => "",
+            ResourceKind::Reservation => "r-",
+            ResourceKind::IdentityPool
+            | ResourceKind::Identity
+            | ResourceKind::RamResourceShare
+            | ResourceKind::RamInvitation
+            | ResourceKind::RamMembership => "",
         }
     }
 
@@ -184,8 +195,12 @@ impl ResourceKind {
             ResourceKind::PrefixList => "prefix-list",
             ResourceKind::ElasticIpAssociation => "elastic-ip-association",
             ResourceKind::KeyPair => "key-pair",
+            ResourceKind::Reservation => "reservation",
             ResourceKind::IdentityPool => "cognito-identity-pool",
             ResourceKind::Identity => "cognito-identity",
+            ResourceKind::RamResourceShare => "ram-resource-share",
+            ResourceKind::RamInvitation => "ram-invitation",
+            ResourceKind::RamMembership => "ram-membership",
         }
     }
 
@@ -221,8 +236,12 @@ impl ResourceKind {
             | ResourceKind::SubnetCidrBlockAssociation
             | ResourceKind::ElasticIpAssociation
             | ResourceKind::VpcCidrBlockAssociation
+            | ResourceKind::Reservation
             | ResourceKind::IdentityPool
-            | ResourceKind::Identity => None,
+            | ResourceKind::Identity
+            | ResourceKind::RamResourceShare
+            | ResourceKind::RamInvitation
+            | ResourceKind::RamMembership => None,
         }
     }
 

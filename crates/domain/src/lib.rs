@@ -21,7 +21,9 @@
 //! * [`cognito`] — Cognito identity pools and identities; [`cognito_sync`] — records,
 //!   datasets and usage; [`credentials`] — an identity's temporary credentials;
 //! * [`image`] — the catalogue of machine images (AMIs) and their platforms;
-//! * [`key_pair`] — EC2 key pairs: keys made and imported, AWS's fingerprints.
+//! * [`instance`] — EC2 instances: states, transitions, attributes;
+//! * [`key_pair`] — EC2 key pairs: keys made and imported, AWS's fingerprints;
+//! * [`ram`] — RAM resource shares, invitations, and who has access to what.
 //!
 //! **Invariants.** Everything here is synchronous and pure: no HTTP, SQL, XML or async
 //! runtime (this crate's `Cargo.toml` is the check). Functions take the current time
@@ -30,6 +32,7 @@
 
 pub mod account;
 pub mod arn;
+pub mod capacity;
 pub mod cidr;
 pub mod cognito;
 pub mod cognito_sync;
@@ -40,11 +43,13 @@ pub mod filter;
 pub mod idempotency;
 pub mod ids;
 pub mod image;
+pub mod instance;
 pub mod interface;
 pub mod ipam;
 pub mod key_pair;
 pub mod network;
 pub mod pagination;
+pub mod ram;
 pub mod region;
 pub mod route;
 pub mod security_group;

@@ -18,6 +18,7 @@
 //! | `--identity-pool-quota N` | `RESERVOIR_IDENTITY_POOL_QUOTA` | `quotas.identity-pools-per-region` | none |
 //! | — | — | `quotas.subnets-per-vpc`, `quotas.security-groups-per-region`, `quotas.rules-per-security-group`, `quotas.security-groups-per-interface`, `quotas.private-addresses-per-interface`, `quotas.network-interfaces-per-region`, `quotas.route-tables-per-vpc`, `quotas.routes-per-route-table`, `quotas.internet-gateways-per-region`, `quotas.vpc-endpoints-per-vpc` | none |
 //! | `--images lenient\|strict` | `RESERVOIR_IMAGES` | `images-mode` | `lenient` |
+//! | `--ram-organization` | `RESERVOIR_RAM_ORGANIZATION` | `ram-organization` | `false` |
 //! | `--config FILE` | `RESERVOIR_CONFIG` | — | none |
 //!
 //! Quotas: none is enforced unless configured. `--aws-quotas` turns on every quota at
@@ -41,6 +42,11 @@
 //! refuse an `ami-` id the catalogue does not have (`InvalidAMIID.NotFound`, as AWS);
 //! `lenient`, the default, launches it as Linux/UNIX, because test suites use ids of
 //! real images they do not declare.
+//!
+//! RAM: accounts are outside any organization by default, as a new AWS account is: a
+//! resource share sends each account it names an invitation, and access begins when the
+//! account accepts it. `--ram-organization` treats every account as a member of one
+//! organization with sharing enabled: shares take effect at once, without invitations.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -166,6 +172,12 @@ pub struct ServeArgs {
     /// [default: lenient]
     #[arg(long, env = "RESERVOIR_IMAGES", value_enum)]
     pub images: Option<ImagesMode>,
+
+    /// Treat every account as one AWS Organization with RAM sharing enabled: resource
+    /// shares take effect at once, without invitations. [default: false, every account
+    /// accepts an invitation first]
+    #[arg(long, env = "RESERVOIR_RAM_ORGANIZATION", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub ram_organization: Option<bool>,
 }
 
 /// The config file.
@@ -186,6 +198,7 @@ pub struct FileConfig {
     pub images_mode: Option<ImagesMode>,
     /// Replaces the built-in image catalogue.
     pub images: Option<Vec<ImageSpec>>,
+    pub ram_organization: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -234,6 +247,7 @@ impl ServeArgs {
         server.regions = file.regions;
         server.images = file.images;
         server.image_mode = self.images.or(file.images_mode).map_or(ImageMode::Lenient, ImageMode::from);
+        server.ram_organization = self.ram_organization.or(file.ram_organization).unwrap_or(false);
         server.max_body_bytes = self.max_body_bytes.or(file.max_body_bytes).unwrap_or(server.max_body_bytes);
         let base = if self.aws_quotas.or(file.quotas.aws_defaults).unwrap_or(false) {
             Quotas::aws_defaults()
@@ -296,6 +310,30 @@ mod tests {
         assert_eq!(s.log_format, LogFormat::Text);
         assert_eq!(s.server.image_mode, ImageMode::Lenient);
         assert!(s.server.images.is_none(), "the built-in image catalogue");
+        assert!(!s.server.ram_organization, "accounts outside any organization");
+    }
+
+    #[test]
+    fn ram_organization_from_the_file_and_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("reservoir.toml");
+        std::fs::write(&path, "ram-organization = true\n").unwrap();
+        let s = ServeArgs { config: Some(path.clone()), ..Default::default() }.settings().unwrap();
+        assert!(s.server.ram_organization);
+        let cli = Cli::try_parse_from(["reservoir", "serve", "--ram-organization"]).unwrap();
+        let Command::Serve(args) = cli.command;
+        assert!(args.settings().unwrap().server.ram_organization);
+        let cli = Cli::try_parse_from([
+            "reservoir",
+            "serve",
+            "--ram-organization",
+            "false",
+            "--config",
+            path.to_str().unwrap(),
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command;
+        assert!(!args.settings().unwrap().server.ram_organization, "the flag wins");
     }
 
     #[test]

@@ -11,10 +11,13 @@ use reservoir_domain::filter::FilterError;
 use reservoir_domain::idempotency::IdempotencyError;
 use reservoir_domain::ids::ResourceKind;
 use reservoir_domain::image::ImageError;
+use reservoir_domain::instance::InstanceError;
 use reservoir_domain::ipam::IpamError;
+use reservoir_domain::capacity::CapacityError;
 use reservoir_domain::key_pair::KeyPairError;
 use reservoir_domain::network::{NetError, NetKind, NetLimit};
 use reservoir_domain::pagination::TokenError;
+use reservoir_domain::ram::RamError;
 use reservoir_domain::space::SpaceError;
 use reservoir_domain::tags::TagError;
 use reservoir_domain::vpc::VpcError;
@@ -23,6 +26,7 @@ use reservoir_wire::Code;
 use reservoir_wire::cognito_identity::codes as identity_codes;
 use reservoir_wire::cognito_sync::codes as sync_codes;
 use reservoir_wire::ec2::codes;
+use reservoir_wire::ram::codes as ram_codes;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
@@ -196,6 +200,39 @@ impl From<ImageError> for ApiError {
     }
 }
 
+impl From<CapacityError> for ApiError {
+    fn from(e: CapacityError) -> ApiError {
+        let code = match &e {
+            CapacityError::Malformed(_) => codes::INVALID_CAPACITY_RESERVATION_ID_MALFORMED,
+            CapacityError::NotFound(_) => codes::INVALID_CAPACITY_RESERVATION_ID_NOT_FOUND,
+            CapacityError::Missing(_) => codes::MISSING_PARAMETER,
+            CapacityError::InvalidValue(_) => codes::INVALID_PARAMETER_VALUE,
+            CapacityError::Combination(_) => codes::INVALID_PARAMETER_COMBINATION,
+            CapacityError::IncorrectState(_) => codes::INCORRECT_STATE,
+            CapacityError::CapacityExceeded | CapacityError::NoMatchingCapacity => codes::RESERVATION_CAPACITY_EXCEEDED,
+            CapacityError::NotOwner(_) => codes::UNAUTHORIZED_OPERATION,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<InstanceError> for ApiError {
+    fn from(e: InstanceError) -> ApiError {
+        let code = match &e {
+            InstanceError::InvalidValue(_) => codes::INVALID_PARAMETER_VALUE,
+            InstanceError::Combination(_) => codes::INVALID_PARAMETER_COMBINATION,
+            InstanceError::Missing(_) => codes::MISSING_PARAMETER,
+            InstanceError::IncorrectState(_) => codes::INCORRECT_INSTANCE_STATE,
+            InstanceError::NotPermitted(_) => codes::OPERATION_NOT_PERMITTED,
+            InstanceError::Unsupported(_) => codes::UNSUPPORTED_OPERATION,
+            InstanceError::Hibernation(_) => codes::UNSUPPORTED_HIBERNATION_CONFIGURATION,
+            InstanceError::NoDefaultVpc(_) => codes::VPC_ID_NOT_SPECIFIED,
+            InstanceError::NoDefaultSubnet(_) => codes::MISSING_INPUT,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
 impl From<KeyPairError> for ApiError {
     fn from(e: KeyPairError) -> ApiError {
         let code = match &e {
@@ -332,8 +369,12 @@ pub fn ec2_not_found(kind: ResourceKind, id: &str) -> ApiError {
         | ResourceKind::NetworkAclAssociation
         | ResourceKind::SubnetCidrBlockAssociation
         | ResourceKind::ElasticIpAssociation
+        | ResourceKind::Reservation
         | ResourceKind::IdentityPool
-        | ResourceKind::Identity => {
+        | ResourceKind::Identity
+        | ResourceKind::RamResourceShare
+        | ResourceKind::RamInvitation
+        | ResourceKind::RamMembership => {
             return ApiError::new(codes::INVALID_ID, format!("The ID '{id}' is not valid"));
         }
     };
@@ -449,6 +490,55 @@ pub fn cognito_token_error(e: TokenError) -> ApiError {
     match e {
         TokenError::Invalid => {
             ApiError::new(identity_codes::INVALID_PARAMETER_EXCEPTION, "The pagination token is not valid.")
+        }
+    }
+}
+
+// ----- RAM ------------------------------------------------------------------------
+
+/// RAM errors at the codes (and statuses) of RAM's model.
+impl From<RamError> for ApiError {
+    fn from(e: RamError) -> ApiError {
+        use ram_codes as c;
+        let code = match &e {
+            RamError::MalformedArn(_) | RamError::UnshareableType(_) => c::MALFORMED_ARN_EXCEPTION,
+            RamError::ShareNotFound(_)
+            | RamError::ResourceNotFound(_)
+            | RamError::OrganizationNotFound(_)
+            | RamError::OrganizationalUnitNotFound(_)
+            | RamError::NotAssociated { .. } => c::UNKNOWN_RESOURCE_EXCEPTION,
+            RamError::MalformedPrincipal(_)
+            | RamError::UnsupportedPrincipal(_)
+            | RamError::OwnerAsPrincipal(_)
+            | RamError::InvalidParameter(_) => c::INVALID_PARAMETER_EXCEPTION,
+            RamError::ExternalNotAllowed(_) | RamError::NotOwner(_) => c::OPERATION_NOT_PERMITTED_EXCEPTION,
+            RamError::ShareDeleted(_) => c::INVALID_STATE_TRANSITION_EXCEPTION,
+            RamError::InvitationNotFound(_) => c::RESOURCE_SHARE_INVITATION_ARN_NOT_FOUND_EXCEPTION,
+            RamError::MalformedInvitationArn(_) => c::MALFORMED_ARN_EXCEPTION,
+            RamError::InvitationAccepted(_) => c::RESOURCE_SHARE_INVITATION_ALREADY_ACCEPTED_EXCEPTION,
+            RamError::InvitationRejected(_) => c::RESOURCE_SHARE_INVITATION_ALREADY_REJECTED_EXCEPTION,
+            RamError::InvitationExpired(_) => c::RESOURCE_SHARE_INVITATION_EXPIRED_EXCEPTION,
+            RamError::InvalidResourceType(_) => c::INVALID_RESOURCE_TYPE_EXCEPTION,
+            RamError::MissingParameter(_) => c::MISSING_REQUIRED_PARAMETER_EXCEPTION,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+/// RAM's answer to a bad `clientToken` or one reused with other parameters.
+pub fn ram_idempotency_error(e: IdempotencyError) -> ApiError {
+    let code = match &e {
+        IdempotencyError::InvalidToken => ram_codes::INVALID_CLIENT_TOKEN_EXCEPTION,
+        IdempotencyError::ParameterMismatch(_) => ram_codes::IDEMPOTENT_PARAMETER_MISMATCH_EXCEPTION,
+    };
+    ApiError::new(code, e.to_string())
+}
+
+/// RAM's answer to a bad `nextToken`.
+pub fn ram_token_error(e: TokenError) -> ApiError {
+    match e {
+        TokenError::Invalid => {
+            ApiError::new(ram_codes::INVALID_NEXT_TOKEN_EXCEPTION, "The specified value for NextToken is not valid.")
         }
     }
 }

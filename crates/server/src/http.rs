@@ -188,7 +188,7 @@ async fn dispatch(state: &Arc<AppState>, parts: &Parts, body: Bytes, request_id:
         Service::Ec2 => ec2::handle(cx, parts, body, trace).await,
         Service::CognitoIdentity => cognito::identity::handle(cx, parts, body, trace).await,
         Service::CognitoSync => cognito::sync::handle(cx, parts, body, trace).await,
-        Service::Ram => ram::handle(cx, parts, trace),
+        Service::Ram => ram::handle(cx, parts, body, trace).await,
         Service::Other(_) => unreachable!("handled above"),
     }
 }

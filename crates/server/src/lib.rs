@@ -117,8 +117,7 @@ pub struct Config {
     pub regions: Option<Vec<RegionInfo>>,
     /// Replaces the built-in image catalogue when set (`[[images]]` in the config file).
     pub images: Option<Vec<ImageSpec>>,
-    /// What `RunInstances` does with an unknown `ami-` id (not read yet: instances come
-    /// with `RunInstances`).
+    /// What `RunInstances` does with an unknown `ami-` id.
     pub image_mode: ImageMode,
     /// Regions and Local Zone groups the accounts are opted into (AWS makes new accounts
     /// opt into some regions: they are `not-opted-in` otherwise).
@@ -128,6 +127,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How many log lines were dropped so far, for the health endpoint.
     pub log_lines_dropped: DroppedLogLines,
+    /// RAM treats every account as one organization with sharing enabled: resource
+    /// shares take effect at once, without invitations (`--ram-organization`).
+    pub ram_organization: bool,
 }
 
 /// Reads how many log lines the log writer has dropped because its output could not keep
@@ -164,6 +166,7 @@ impl Config {
             quotas: Quotas::default(),
             max_body_bytes: 16 * 1024 * 1024,
             log_lines_dropped: DroppedLogLines::default(),
+            ram_organization: false,
         }
     }
 }
@@ -197,6 +200,8 @@ pub struct AppState {
     /// The server clock: every "now" of the domain comes from it.
     pub clock: clock::Clock,
     pub log_lines_dropped: DroppedLogLines,
+    /// See [`Config::ram_organization`].
+    pub ram_organization: bool,
 }
 
 /// The `meta` key of the NextToken MAC key.
@@ -246,6 +251,7 @@ impl AppState {
             started: Instant::now(),
             clock: clock::Clock::new(offset),
             log_lines_dropped: config.log_lines_dropped,
+            ram_organization: config.ram_organization,
         })
     }
 

@@ -42,6 +42,10 @@ pub fn cognito_identity(server: &RunningServer, access_key: &str, region: &str) 
     client!(aws_sdk_cognitoidentity, server, access_key, region)
 }
 
+pub fn ram(server: &RunningServer, access_key: &str, region: &str) -> aws_sdk_ram::Client {
+    client!(aws_sdk_ram, server, access_key, region)
+}
+
 pub fn cognito_sync(server: &RunningServer, access_key: &str, region: &str) -> aws_sdk_cognitosync::Client {
     client!(aws_sdk_cognitosync, server, access_key, region)
 }
@@ -65,4 +69,36 @@ impl HasStatus for aws_sdk_ec2::config::http::HttpResponse {
     fn status_code(&self) -> u16 {
         self.status().as_u16()
     }
+}
+
+/// Moves the server clock `seconds` forward (`POST /_reservoir/clock`) and answers the
+/// server's new time in Unix milliseconds. Plain HTTP/1.1 over loopback.
+pub fn advance_clock(server: &RunningServer, seconds: i64) -> i64 {
+    clock_request(server, &format!("{{\"advance_seconds\": {seconds}}}"))
+}
+
+/// The server clock now, in Unix milliseconds (`POST /_reservoir/clock` moving it 0 s).
+pub fn server_now(server: &RunningServer) -> i64 {
+    clock_request(server, "{\"advance_seconds\": 0}")
+}
+
+fn clock_request(server: &RunningServer, body: &str) -> i64 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(server.addr()).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "POST /_reservoir/clock HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        server.addr(),
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let now = answer.split("\"now\":\"").nth(1).and_then(|r| r.split('"').next()).expect("now in the answer");
+    aws_sdk_ec2::primitives::DateTime::from_str(now, aws_sdk_ec2::primitives::DateTimeFormat::DateTime)
+        .expect("an ISO 8601 time")
+        .to_millis()
+        .unwrap()
 }

@@ -809,11 +809,27 @@ pub async fn modify_instance_capacity_reservation_attributes(
     .await
 }
 
-// Until instances land: the instance side of moving capacity and of preferences.
-fn move_to_reservation(_tx: &mut dyn Tx, _scope: &Scope, _instance: &str, _held: Held) -> ApiResult<()> {
-    Err(ApiError::ec2_unimplemented_operation("moving running instances"))
+/// Records in a running instance that its slot moved to another reservation.
+fn move_to_reservation(tx: &mut dyn Tx, scope: &Scope, instance: &str, held: Held) -> ApiResult<()> {
+    let mut i = super::instances::load_instance(tx, scope, instance)?;
+    if let Preference::Target(_) = i.capacity_preference {
+        i.capacity_preference = Preference::Target(held.id.clone());
+    }
+    i.capacity = Some(held);
+    super::instances::save_instance(tx, scope, &i)
 }
 
-fn set_capacity_preference(_tx: &mut dyn Tx, _scope: &Scope, _instance: &str, _pref: Preference) -> ApiResult<()> {
-    Err(ApiError::ec2_unimplemented_operation("ModifyInstanceCapacityReservationAttributes"))
+/// Sets a stopped instance's preference (AWS: "the instance must be in the stopped
+/// state"); it takes effect at its next start.
+fn set_capacity_preference(tx: &mut dyn Tx, scope: &Scope, instance: &str, pref: Preference) -> ApiResult<()> {
+    let mut i = super::instances::load_instance(tx, scope, instance)?;
+    if !i.state.is_stopped() {
+        return Err(reservoir_domain::instance::InstanceError::IncorrectState(format!(
+            "The instance '{instance}' is not in the 'stopped' state. Its capacity reservation attributes can only \
+             be modified when the instance is stopped."
+        ))
+        .into());
+    }
+    i.capacity_preference = pref;
+    super::instances::save_instance(tx, scope, &i)
 }

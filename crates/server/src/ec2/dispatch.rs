@@ -5,8 +5,8 @@ use reservoir_wire::ec2::{XmlEncodeDyn, response_body};
 use reservoir_wire::ec2_api::Request;
 
 use super::shared::Call;
-use super::{endpoints, interfaces, ipam, ipam_monitor, regions, routing, security_groups, subnets, tags, vpcs};
-use crate::error::{ApiError, ApiResult};
+use super::{capacity, endpoints, interfaces, ipam, ipam_monitor, regions, routing, security_groups, subnets, tags, vpcs};
+use crate::error::ApiResult;
 
 pub async fn dispatch(call: Call, request: Request) -> ApiResult<String> {
     let id = call.cx.request_id.clone();
@@ -175,23 +175,38 @@ pub async fn dispatch(call: Call, request: Request) -> ApiResult<String> {
             done()
         }
         // capacity.rs (capacity reservations and their usage)
-        Request::CreateCapacityReservation(_)
-        | Request::DescribeCapacityReservations(_)
-        | Request::ModifyCapacityReservation(_)
-        | Request::CancelCapacityReservation(_)
-        | Request::CreateCapacityReservationBySplitting(_)
-        | Request::MoveCapacityReservationInstances(_)
-        | Request::ModifyInstanceCapacityReservationAttributes(_)
-        | Request::GetCapacityReservationUsage(_) => return Err(ApiError::ec2_unimplemented_operation(op)),
+        Request::CreateCapacityReservation(input) => ok(&capacity::create_capacity_reservation(&call, input).await?),
+        Request::DescribeCapacityReservations(input) => {
+            ok(&capacity::describe_capacity_reservations(&call, input).await?)
+        }
+        Request::ModifyCapacityReservation(input) => ok(&capacity::modify_capacity_reservation(&call, input).await?),
+        Request::CancelCapacityReservation(input) => ok(&capacity::cancel_capacity_reservation(&call, input).await?),
+        Request::CreateCapacityReservationBySplitting(input) => {
+            ok(&capacity::create_capacity_reservation_by_splitting(&call, input).await?)
+        }
+        Request::MoveCapacityReservationInstances(input) => {
+            ok(&capacity::move_capacity_reservation_instances(&call, input).await?)
+        }
+        Request::ModifyInstanceCapacityReservationAttributes(input) => {
+            ok(&capacity::modify_instance_capacity_reservation_attributes(&call, input).await?)
+        }
+        Request::GetCapacityReservationUsage(input) => {
+            ok(&capacity::get_capacity_reservation_usage(&call, input).await?)
+        }
         // instances.rs
-        Request::RunInstances(_)
-        | Request::DescribeInstances(_)
-        | Request::DescribeInstanceStatus(_)
-        | Request::StopInstances(_)
-        | Request::StartInstances(_)
-        | Request::TerminateInstances(_)
-        | Request::DescribeInstanceAttribute(_)
-        | Request::ModifyInstanceAttribute(_) => return Err(ApiError::ec2_unimplemented_operation(op)),
+        Request::RunInstances(input) => ok(&super::instances::run_instances(&call, input).await?),
+        Request::DescribeInstances(input) => ok(&super::instances::describe_instances(&call, input).await?),
+        Request::DescribeInstanceStatus(input) => ok(&super::instances::describe_instance_status(&call, input).await?),
+        Request::StopInstances(input) => ok(&super::instances::stop_instances(&call, input).await?),
+        Request::StartInstances(input) => ok(&super::instances::start_instances(&call, input).await?),
+        Request::TerminateInstances(input) => ok(&super::instances::terminate_instances(&call, input).await?),
+        Request::DescribeInstanceAttribute(input) => {
+            ok(&super::instances::describe_instance_attribute(&call, input).await?)
+        }
+        Request::ModifyInstanceAttribute(input) => {
+            super::instances::modify_instance_attribute(&call, input).await?;
+            done()
+        }
         Request::ModifyVpcTenancy(input) => ok(&vpcs::modify_vpc_tenancy(&call, input).await?),
         // key_pairs.rs
         Request::CreateKeyPair(input) => ok(&super::key_pairs::create_key_pair(&call, input).await?),

@@ -78,11 +78,96 @@ pub fn interface_of_attachment(tx: &mut dyn ReadTx, scope: &Scope, attachment_id
     }
 }
 
-/// What the attach rules need of an instance. Instances are not served yet: every
-/// well-formed id is `InvalidInstanceID.NotFound` (the instance family replaces this).
-pub fn instance_view(_tx: &mut dyn ReadTx, _scope: &Scope, instance_id: &str) -> ApiResult<InstanceView> {
-    network::check_id(NetKind::Instance, instance_id)?;
-    Err(NetError::NotFound(NetKind::Instance, vec![instance_id.to_string()]).into())
+/// What the attach rules need of an instance: `InvalidInstanceID.Malformed`, then
+/// `.NotFound` (a terminated instance past its hour is gone); it accepts an interface
+/// while running or stopped.
+pub fn instance_view(tx: &mut dyn ReadTx, scope: &Scope, instance_id: &str, now: Timestamp) -> ApiResult<InstanceView> {
+    let i = super::instances::find_instance(tx, scope, instance_id, now)?;
+    Ok(InstanceView {
+        id: i.id.clone(),
+        owner: i.owner.clone(),
+        availability_zone: i.availability_zone.clone(),
+        accepts_interfaces: i.state.accepts_interfaces(),
+        used_slots: i.used_slots(),
+    })
+}
+
+/// Creates an instance's network interface inside the caller's transaction (the
+/// instance family's launch): in `subnet`, with `primary` or the subnet's lowest free
+/// address, the groups given (else the VPC's default group), no description; tagged
+/// with `tags`. Not attached yet.
+#[allow(clippy::too_many_arguments)]
+pub fn create_in_tx(
+    tx: &mut dyn Tx,
+    scope: &Scope,
+    subnet: &Subnet,
+    primary: Option<Ipv4Addr>,
+    groups_given: &[String],
+    description: &str,
+    tags: &[Tag],
+    quota_groups: Option<u32>,
+    quota_interfaces: Option<u32>,
+    now: Timestamp,
+) -> ApiResult<NetworkInterface> {
+    if let Some(q) = quota_interfaces {
+        let existing = tx.count_of::<NetworkInterface>(scope)?;
+        interface::check_interface_quota(existing, Some(q))?;
+    }
+    let groups = resolve_groups(tx, scope, &subnet.vpc_id, groups_given, quota_groups)?;
+    let id = ResourceKind::NetworkInterface.new_id(&mut OsRandom);
+    let address = take_private_address(tx, scope, &subnet.id, primary, &id, now)?;
+    let req = NewInterface {
+        subnet_id: subnet.id.clone(),
+        vpc_id: subnet.vpc_id.clone(),
+        availability_zone: subnet.availability_zone.clone(),
+        availability_zone_id: subnet.availability_zone_id.clone(),
+        region: scope.region.clone(),
+        description: description.to_string(),
+        groups,
+    };
+    let iface = interface::build(id, &scope.account, req, address, &[], Vec::new(), now, &mut OsRandom);
+    tx.create(scope, &iface)?;
+    put_tags(tx, scope, &iface.id, ResourceKind::NetworkInterface, tags)?;
+    put_group_references(tx, scope, &iface)?;
+    Ok(iface)
+}
+
+/// Replaces the security groups of an interface inside the caller's transaction (the
+/// instance family's `groupSet`); answers the groups set.
+pub fn set_groups_in_tx(
+    tx: &mut dyn Tx,
+    scope: &Scope,
+    iface: &mut NetworkInterface,
+    ids: &[String],
+    quota: Option<u32>,
+) -> ApiResult<Vec<GroupRef>> {
+    let vpc_id = iface.vpc_id.clone();
+    iface.groups = resolve_groups(tx, scope, &vpc_id, ids, quota)?;
+    tx.delete_references_from(scope, &iface.id)?;
+    put_group_references(tx, scope, iface)?;
+    tx.save(scope, &*iface)?;
+    Ok(iface.groups.clone())
+}
+
+/// What an instance's termination does to an interface attached to it: deleted with
+/// every address it holds when its attachment says `DeleteOnTermination`, else detached
+/// (whatever its device index). Answers whether it was deleted.
+pub fn release_for_termination_in_tx(tx: &mut dyn Tx, scope: &Scope, interface_id: &str) -> ApiResult<bool> {
+    let Some(mut iface) = tx.load::<NetworkInterface>(scope, interface_id)? else {
+        return Ok(false);
+    };
+    let Some(a) = iface.attachment.take() else {
+        return Ok(false);
+    };
+    tx.delete_alias(scope, ATTACHMENT_NAMESPACE, &a.id)?;
+    if a.delete_on_termination {
+        release_all(tx, scope, &iface)?;
+        tx.remove::<NetworkInterface>(scope, &iface.id)?;
+        Ok(true)
+    } else {
+        tx.save(scope, &iface)?;
+        Ok(false)
+    }
 }
 
 /// The name of a security group (names never change).
@@ -493,7 +578,7 @@ pub fn detach_in_tx(
 }
 
 /// EC2 `AttachNetworkInterface`. Errors: `InvalidNetworkInterfaceID.*`,
-/// `InvalidInstanceID.Malformed`, `InvalidInstanceID.NotFound` (every instance today),
+/// `InvalidInstanceID.Malformed`, `InvalidInstanceID.NotFound`,
 /// `InvalidNetworkInterface.InUse`, `InvalidParameterValue`, `InvalidParameterCombination`,
 /// `IncorrectState`, `DryRunOperation`.
 pub async fn attach_network_interface(
@@ -512,8 +597,9 @@ pub async fn attach_network_interface(
     let now = call.cx.now;
     call.write(input.dry_run.unwrap_or(false), move |tx| {
         let mut iface = load_interface(tx, &scope, &id)?;
-        let instance = instance_view(tx, &scope, &instance_id)?;
+        let instance = instance_view(tx, &scope, &instance_id, now)?;
         let a = attach_in_tx(tx, &scope, &mut iface, &instance, device_index, card, now)?;
+        super::instances::note_attached(tx, &scope, &instance_id, &a, &iface.id)?;
         Ok(api::AttachNetworkInterfaceResult {
             attachment_id: Some(a.id),
             network_card_index: Some(a.network_card_index as i32),
@@ -534,7 +620,8 @@ pub async fn detach_network_interface(call: &Call, input: api::DetachNetworkInte
     let scope = call.cx.scope.clone();
     call.write(input.dry_run.unwrap_or(false), move |tx| {
         let mut iface = interface_of_attachment(tx, &scope, &attachment_id)?;
-        detach_in_tx(tx, &scope, &mut iface, &attachment_id, force)?;
+        let a = detach_in_tx(tx, &scope, &mut iface, &attachment_id, force)?;
+        super::instances::note_detached(tx, &scope, &a.instance_id, &iface.id)?;
         Ok(())
     })
     .await
@@ -721,6 +808,10 @@ pub async fn modify_network_interface_attribute(
                 iface.groups = resolve_groups(tx, &scope, &vpc_id, ids, quota)?;
                 tx.delete_references_from(&scope, &iface.id)?;
                 put_group_references(tx, &scope, &iface)?;
+                let primary_of = iface.attachment.as_ref().filter(|a| a.device_index == 0 && a.network_card_index == 0);
+                if let Some(a) = primary_of {
+                    super::instances::note_primary_groups(tx, &scope, &a.instance_id, &iface.groups)?;
+                }
             }
             Change::DeleteOnTermination(attachment_id, v) => {
                 interface::set_delete_on_termination(&mut iface, attachment_id, *v)?;

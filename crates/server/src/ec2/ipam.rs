@@ -47,13 +47,25 @@ fn load_pool(tx: &mut dyn ReadTx, scope: &Scope, id: &str) -> ApiResult<IpamPool
     tx.load::<IpamPool>(scope, id)?.ok_or_else(|| IpamError::PoolNotFound(vec![id.to_string()]).into())
 }
 
-/// A pool to take addresses from, to list or release them: the caller's own, called
-/// from its locale or its home region. Answers the scope the pool is kept in.
+/// A pool to take addresses from, to list or release them: the caller's own or one
+/// shared with it through RAM, called from its locale or its home region. Answers the
+/// scope the pool is kept in.
 pub fn pool_for_use(tx: &mut dyn ReadTx, caller: &Scope, id: &str) -> ApiResult<(Scope, IpamPool)> {
     match tx.load_any_scope::<IpamPool>(id)? {
-        Some((home, pool)) if home.account == caller.account && pool.usable_in(&caller.region) => Ok((home, pool)),
+        Some((home, pool)) if may_use(tx, caller, &home, id)? && pool.usable_in(&caller.region) => Ok((home, pool)),
         _ => Err(IpamError::PoolNotFound(vec![id.to_string()]).into()),
     }
+}
+
+/// Whether the caller may use a pool kept in `home`: it owns it, or the pool's owner
+/// shares it with the caller's account (a grant in the pool's home region, where IPAM
+/// pools are shared from).
+pub fn may_use(tx: &mut dyn ReadTx, caller: &Scope, home: &Scope, id: &str) -> ApiResult<bool> {
+    if home.account == caller.account {
+        return Ok(true);
+    }
+    let consumer = Scope::new(caller.account.clone(), &home.region);
+    Ok(tx.shared_with(&consumer, id)?.is_some_and(|g| g.owner == home.account.as_str()))
 }
 
 fn tags_of(tx: &mut dyn ReadTx, scope: &Scope, id: &str) -> ApiResult<Vec<Tag>> {
@@ -810,16 +822,45 @@ pub async fn describe_ipam_pools(
     use api::DescribeIpamPoolsRequestMember as M;
     call.supported(&input, &[M::Filters, M::MaxResults, M::NextToken, M::IpamPoolIds, M::DryRun])?;
     let filters = filter_set(input.filters, &POOL_FILTERS)?;
-    let (items, next) = describe::<IpamPool>(
-        call,
-        input.ipam_pool_ids.unwrap_or_default(),
-        ResourceKind::IpamPool,
-        filters,
-        input.max_results,
-        input.next_token.as_deref(),
-        IpamError::PoolNotFound,
-    )
-    .await?;
+    let ids = input.ipam_pool_ids.unwrap_or_default();
+    let limit = page_size(input.max_results);
+    // Pools shared with the caller follow its own: their pages carry `s:<pool id>`.
+    let shared_after = match call.cursor(input.next_token.as_deref())? {
+        Some(c) => c.strip_prefix("s:").map(str::to_string),
+        None => None,
+    };
+    let (mut items, mut next) = if shared_after.is_some() {
+        (Vec::new(), None)
+    } else {
+        let shared_ids = split_shared_ids(call, &ids).await?;
+        let own_ids: Vec<String> = ids.iter().filter(|i| !shared_ids.contains(i)).cloned().collect();
+        let (mut items, next) = if own_ids.is_empty() && !ids.is_empty() {
+            (Vec::new(), None)
+        } else {
+            describe::<IpamPool>(
+                call,
+                own_ids,
+                ResourceKind::IpamPool,
+                filters.clone(),
+                input.max_results,
+                input.next_token.as_deref(),
+                IpamError::PoolNotFound,
+            )
+            .await?
+        };
+        if !ids.is_empty() {
+            let (shared, _) = shared_pools(call, Some(shared_ids), &filters, None, usize::MAX).await?;
+            items.extend(shared);
+            (items, None)
+        } else {
+            (items, next)
+        }
+    };
+    if ids.is_empty() && next.is_none() && items.len() < limit {
+        let (shared, more) = shared_pools(call, None, &filters, shared_after, limit - items.len()).await?;
+        items.extend(shared);
+        next = more.map(|id| call.next_token(&format!("s:{id}")));
+    }
     if input.dry_run == Some(true) {
         return Err(ApiError::dry_run());
     }
@@ -827,6 +868,72 @@ pub async fn describe_ipam_pools(
         next_token: next,
         ipam_pools: Some(items.into_iter().map(|(p, t)| pool_to_wire(p, t)).collect()),
     })
+}
+
+/// Of the ids asked for, those of pools shared with the caller (not its own).
+async fn split_shared_ids(call: &Call, ids: &[String]) -> ApiResult<Vec<String>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (ids, caller) = (ids.to_vec(), call.cx.scope.clone());
+    call.read(move |tx| {
+        let mut shared = Vec::new();
+        for id in &ids {
+            if tx.get(&caller, ResourceKind::IpamPool.storage_name(), id)?.is_none()
+                && tx.shared_with(&caller, id)?.is_some()
+            {
+                shared.push(id.clone());
+            }
+        }
+        Ok(shared)
+    })
+    .await
+}
+
+/// Pools shared with the caller (in its region, their home), in id order after `after`:
+/// the given ones, or a page of all. Consumers see no tags of the owner's. Returns the
+/// last id when more follow.
+async fn shared_pools(
+    call: &Call,
+    ids: Option<Vec<String>>,
+    filters: &FilterSet,
+    after: Option<String>,
+    limit: usize,
+) -> ApiResult<(Vec<(IpamPool, Vec<Tag>)>, Option<String>)> {
+    let (caller, filters) = (call.cx.scope.clone(), filters.clone());
+    call.read(move |tx| {
+        let mut out: Vec<(IpamPool, Vec<Tag>)> = Vec::new();
+        let grants: Vec<(String, String)> = match &ids {
+            Some(ids) => ids
+                .iter()
+                .filter_map(|id| match tx.shared_with(&caller, id) {
+                    Ok(g) => g.map(|g| Ok((g.resource, g.owner))),
+                    Err(e) => Some(Err(e)),
+                })
+                .collect::<Result<_, _>>()?,
+            None => tx
+                .shared_of_kind(&caller, ResourceKind::IpamPool.storage_name(), after.as_deref(), limit.saturating_add(1))?
+                .into_iter()
+                .map(|g| (g.resource, g.owner))
+                .collect(),
+        };
+        let mut last = None;
+        for (id, owner) in grants {
+            if out.len() == limit {
+                return Ok((out, last));
+            }
+            let Some(account) = reservoir_domain::account::AccountId::parse(&owner) else { continue };
+            let home = Scope::new(account, &caller.region);
+            if let Some(pool) = tx.load::<IpamPool>(&home, &id)?
+                && filters.matches(&pool, &[] as &[Tag])
+            {
+                last = Some(id.clone());
+                out.push((pool, Vec::new()));
+            }
+        }
+        Ok((out, None))
+    })
+    .await
 }
 
 /// EC2 `ModifyIpamPool`.

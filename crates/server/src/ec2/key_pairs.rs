@@ -14,7 +14,7 @@ use super::shared::{Call, filter_set, listing, put_tags, tag_specifications, wir
 use crate::error::{ApiError, ApiResult};
 
 /// The alias namespace naming key pairs: name → id.
-const NAME_ALIAS: &str = "key-pair-name";
+pub const NAME_ALIAS: &str = "key-pair-name";
 
 /// `DescribeKeyPairs` has no pagination: one answer lists every match (EC2's quota is
 /// 5,000 key pairs per Region).

@@ -7,14 +7,17 @@
 //! [`ipam_monitor`] (resource CIDRs), [`subnets`] (subnets, default VPCs and subnets, and
 //! the private addresses of subnets), [`security_groups`], [`interfaces`] (network
 //! interfaces), [`routing`] (route tables, routes, internet gateways, network ACLs, DHCP
-//! options), [`endpoints`] (VPC endpoints, endpoint services, prefix lists) and [`images`]
-//! (the machine image catalogue). A handler takes the generated input type and
-//! returns the generated output type.
+//! options), [`endpoints`] (VPC endpoints, endpoint services, prefix lists), [`images`]
+//! (the machine image catalogue), [`key_pairs`], [`instances`] (instances and their
+//! primary interfaces) and [`capacity`] (capacity reservations). A handler takes the
+//! generated input type and returns the generated output type.
 
+pub mod capacity;
 pub mod decode;
 mod dispatch;
 pub mod endpoints;
 pub mod images;
+pub mod instances;
 pub mod interfaces;
 pub mod ipam;
 pub mod ipam_monitor;

@@ -35,7 +35,7 @@ use crate::error::{ApiError, ApiResult};
 type Slots<'a> = TxSlots<'a, ApiError>;
 
 /// The alias namespace that makes one default subnet per zone a unique key.
-const DEFAULT_SUBNET_ALIAS: &str = "default-subnet";
+pub const DEFAULT_SUBNET_ALIAS: &str = "default-subnet";
 
 // ----- What other families call -----------------------------------------------------
 

@@ -180,7 +180,7 @@ fn take_block(
         Source::Pool { pool_id, cidr, netmask, netmask_name } => (pool_id, cidr, netmask, netmask_name),
     };
     let (home, pool): (Scope, IpamPool) = match tx.load_any_scope::<IpamPool>(pool_id)? {
-        Some((home, pool)) if home.account == caller.account => (home, pool),
+        Some((home, pool)) if super::ipam::may_use(tx, caller, &home, pool_id)? => (home, pool),
         _ => return Err(IpamError::PoolNotFound(vec![pool_id.clone()]).into()),
     };
     if pool.family != family {

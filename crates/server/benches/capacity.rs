@@ -1,0 +1,249 @@
+//! Capacity reservation benchmark: launching into a reservation costs about what an
+//! on-demand launch costs, and a reservation's usage reads the same whatever its use.
+//!
+//! `cargo bench -p reservoir-server --bench capacity` builds one in-process server on the
+//! SQLite *file* store (a file in a temporary directory, `synchronous=FULL`, as
+//! `reservoir serve` keeps state) and, through the router:
+//! * a targeted reservation `busy` of 1,000 m5.large instances owned by account A,
+//!   shared with accounts B and C (the grants written as RAM writes them when an
+//!   invitation is accepted), used by N instances of each of the three accounts (100;
+//!   20 with `-- --quick`, which the test command runs), launched by `RunInstances`
+//!   targeting it;
+//! * a targeted reservation `idle` of 10, used by one instance of A.
+//!
+//! Then it times in turns, one request of each kind after the other:
+//! * a pair `RunInstances` (one instance, targeting `busy`) + `TerminateInstances`
+//!   against the same pair launching on demand (`CapacityReservationPreference=none`):
+//!   the reservation's part of a launch is a few indexed rows (the target, its counting
+//!   row, one usage row), whatever the reservation holds;
+//! * `GetCapacityReservationUsage` of `busy` (three accounts, 3N instances) against
+//!   `idle` (one account, one instance): the usage rows are grouped from the
+//!   reservation's own index, one row per account.
+//!
+//! It prints medians, 90th percentiles and launch+terminate pairs per second, checks the
+//! targets and exits non-zero if one is missed. Targets are ratios of the two sides timed
+//! in turns in the same run, never absolute times (2-core VM, release build; measured
+//! figures in brackets):
+//! * a pair into `busy` at most 1.5x an on-demand pair [see README];
+//! * `GetCapacityReservationUsage` of `busy` at most 2x of `idle` [see README].
+//!
+//! Flags: `--quick`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+// The allocator the `reservoir` binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use axum::body::Body;
+use http::Request;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use reservoir_domain::account::{AccountId, Scope};
+use reservoir_server::{AppState, Config, Storage, http::router};
+use reservoir_store::SharedRow;
+
+const OWNER: &str = "000000000000";
+const CONSUMERS: [&str; 2] = ["111111111111", "222222222222"];
+const REGION: &str = "us-east-1";
+const ZONE: &str = "us-east-1a";
+const IMAGE: &str = "ami-0123456789abcdef0";
+const PER_ACCOUNT: usize = 100;
+const PER_ACCOUNT_QUICK: usize = 20;
+const MIN_SAMPLES: usize = 7;
+const LIMIT_PAIR: f64 = 1.5;
+const LIMIT_USAGE: f64 = 2.0;
+
+fn signed(account: &str, body: String) -> Request<Body> {
+    Request::builder()
+        .method("POST")
+        .uri("/")
+        .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
+        .header(
+            "authorization",
+            format!(
+                "AWS4-HMAC-SHA256 Credential={account}/20261122/{REGION}/ec2/aws4_request, SignedHeaders=host;x-amz-date, Signature={}",
+                "0".repeat(64)
+            ),
+        )
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// An EC2 call by `account` that must succeed; answers the whole body.
+async fn call(app: &axum::Router, account: &str, body: &str) -> String {
+    let response = app.clone().oneshot(signed(account, format!("{body}&Version=2016-11-15"))).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(status.is_success(), "{body}: {status} {text}");
+    text
+}
+
+fn extract(xml: &str, tag: &str) -> String {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open).unwrap_or_else(|| panic!("no <{tag}> in {xml}")) + open.len();
+    let end = xml[start..].find('<').unwrap() + start;
+    xml[start..end].to_string()
+}
+
+async fn reservation(app: &axum::Router, count: usize) -> String {
+    let xml = call(
+        app,
+        OWNER,
+        &format!(
+            "Action=CreateCapacityReservation&InstanceType=m5.large&InstancePlatform=Linux%2FUNIX\
+             &AvailabilityZone={ZONE}&InstanceCount={count}&InstanceMatchCriteria=targeted"
+        ),
+    )
+    .await;
+    extract(&xml, "capacityReservationId")
+}
+
+fn launch_body(spec: &str) -> String {
+    format!(
+        "Action=RunInstances&ImageId={IMAGE}&InstanceType=m5.large&MinCount=1&MaxCount=1\
+         &Placement.AvailabilityZone={ZONE}&{spec}"
+    )
+}
+
+fn target(cr: &str) -> String {
+    format!("CapacityReservationSpecification.CapacityReservationTarget.CapacityReservationId={cr}")
+}
+
+const ON_DEMAND: &str = "CapacityReservationSpecification.CapacityReservationPreference=none";
+
+/// A launch and its termination, timed together. Checks where the instance ran.
+async fn pair(app: &axum::Router, spec: &str, expect_cr: Option<&str>) -> Duration {
+    let t = Instant::now();
+    let xml = call(app, OWNER, &launch_body(spec)).await;
+    let id = extract(&xml, "instanceId");
+    call(app, OWNER, &format!("Action=TerminateInstances&InstanceId.1={id}")).await;
+    let took = t.elapsed();
+    assert_eq!(xml.contains("<capacityReservationId>"), expect_cr.is_some(), "{xml}");
+    took
+}
+
+async fn usage(app: &axum::Router, cr: &str) -> (Duration, String) {
+    let t = Instant::now();
+    let xml = call(app, OWNER, &format!("Action=GetCapacityReservationUsage&CapacityReservationId={cr}")).await;
+    (t.elapsed(), xml)
+}
+
+struct Stats {
+    median: Duration,
+}
+
+fn report(name: &str, mut samples: Vec<Duration>) -> Stats {
+    samples.sort();
+    let median = samples[samples.len() / 2];
+    let p90 = samples[samples.len() * 9 / 10];
+    println!(
+        "{name:<62} median {:>8.3} ms   p90 {:>8.3} ms   ({} samples)",
+        median.as_secs_f64() * 1e3,
+        p90.as_secs_f64() * 1e3,
+        samples.len()
+    );
+    Stats { median }
+}
+
+fn ratio(a: &Stats, b: &Stats) -> f64 {
+    a.median.as_secs_f64() / b.median.as_secs_f64()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let began = Instant::now();
+    let quick = std::env::args().any(|a| a == "--quick");
+    let per_account = if quick { PER_ACCOUNT_QUICK } else { PER_ACCOUNT };
+    let rounds = if quick { 200 } else { 1_000 };
+    let budget = Duration::from_secs(if quick { 20 } else { 120 });
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::ephemeral();
+    config.storage = Storage::File(dir.path().join("capacity.db"));
+    let state = Arc::new(AppState::open(config).unwrap());
+    let app = &router(state.clone());
+    println!(
+        "Capacity reservations: a reservation used by 3 accounts x {per_account} instances; {} mode; \
+         store: SQLite file, synchronous=FULL",
+        if quick { "quick" } else { "full" }
+    );
+
+    let busy = reservation(app, 1_000).await;
+    let idle = reservation(app, 10).await;
+    // Shared with B and C as an accepted RAM invitation grants it.
+    reservoir_store::write(&*state.store, |tx| {
+        for consumer in CONSUMERS {
+            let scope = Scope::new(AccountId::parse(consumer).unwrap(), REGION);
+            tx.put_shared(
+                &scope,
+                &SharedRow {
+                    resource: busy.clone(),
+                    kind: "capacity-reservation".into(),
+                    owner: OWNER.into(),
+                    share: "arn:aws:ram:us-east-1:000000000000:resource-share/bench".into(),
+                },
+            )?;
+        }
+        Ok::<_, reservoir_store::StoreError>(())
+    })
+    .unwrap();
+    let fill = Instant::now();
+    for account in [OWNER, CONSUMERS[0], CONSUMERS[1]] {
+        for _ in 0..per_account {
+            call(app, account, &launch_body(&target(&busy))).await;
+        }
+    }
+    println!(
+        "fill: {} launches into the shared reservation in {:.2} s",
+        3 * per_account,
+        fill.elapsed().as_secs_f64()
+    );
+    call(app, OWNER, &launch_body(&target(&idle))).await;
+    let (_, xml) = usage(app, &busy).await;
+    assert_eq!(xml.matches("<accountId>").count(), 3, "{xml}");
+    assert_eq!(extract(&xml, "availableInstanceCount"), (1_000 - 3 * per_account).to_string());
+
+    // Warm both paths.
+    for _ in 0..20 {
+        pair(app, &target(&busy), Some(&busy)).await;
+        pair(app, ON_DEMAND, None).await;
+        usage(app, &busy).await;
+        usage(app, &idle).await;
+    }
+    let (mut into, mut on_demand, mut busy_usage, mut idle_usage) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let t = Instant::now();
+    for _ in 0..rounds {
+        into.push(pair(app, &target(&busy), Some(&busy)).await);
+        on_demand.push(pair(app, ON_DEMAND, None).await);
+        busy_usage.push(usage(app, &busy).await.0);
+        idle_usage.push(usage(app, &idle).await.0);
+        if t.elapsed() > budget && into.len() >= MIN_SAMPLES {
+            break;
+        }
+    }
+    let pairs_per_second = into.len() as f64 / into.iter().map(Duration::as_secs_f64).sum::<f64>();
+    let into = report("RunInstances + TerminateInstances into the reservation", into);
+    let on_demand = report("RunInstances + TerminateInstances on demand", on_demand);
+    let busy_usage = report("GetCapacityReservationUsage, 3 accounts using it", busy_usage);
+    let idle_usage = report("GetCapacityReservationUsage, 1 account, 1 instance", idle_usage);
+    println!("launch+terminate pairs into one reservation: {pairs_per_second:.0}/s");
+    let mut failures = Vec::new();
+    for (what, value, limit) in [
+        ("pair into the reservation / on demand", ratio(&into, &on_demand), LIMIT_PAIR),
+        ("usage of 3 accounts / of 1", ratio(&busy_usage, &idle_usage), LIMIT_USAGE),
+    ] {
+        let verdict = if value <= limit { "ok" } else { "MISSED" };
+        println!("  target {what}: {value:.2}x <= {limit:.2}x {verdict}");
+        if value > limit {
+            failures.push(format!("{what}: {value:.2}x > {limit:.2}x"));
+        }
+    }
+    println!("done in {:.1} s", began.elapsed().as_secs_f64());
+    if !failures.is_empty() {
+        eprintln!("targets missed: {}", failures.join("; "));
+        std::process::exit(1);
+    }
+}
