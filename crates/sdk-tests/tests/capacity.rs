@@ -32,11 +32,13 @@ async fn launch(client: &aws_sdk_ec2::Client, n: i32, cr: &str) -> Result<Vec<St
         .send()
         .await
         .map(|r| {
-            r.instances().iter().map(|i| {
-                assert_eq!(i.capacity_reservation_id(), Some(cr));
-                i.instance_id().unwrap().to_string()
-            })
-            .collect()
+            r.instances()
+                .iter()
+                .map(|i| {
+                    assert_eq!(i.capacity_reservation_id(), Some(cr));
+                    i.instance_id().unwrap().to_string()
+                })
+                .collect()
         })
         .map_err(|e| code_and_status(&e))
 }

@@ -196,11 +196,7 @@ async fn main() {
             call(app, account, &launch_body(&target(&busy))).await;
         }
     }
-    println!(
-        "fill: {} launches into the shared reservation in {:.2} s",
-        3 * per_account,
-        fill.elapsed().as_secs_f64()
-    );
+    println!("fill: {} launches into the shared reservation in {:.2} s", 3 * per_account, fill.elapsed().as_secs_f64());
     call(app, OWNER, &launch_body(&target(&idle))).await;
     let (_, xml) = usage(app, &busy).await;
     assert_eq!(xml.matches("<accountId>").count(), 3, "{xml}");

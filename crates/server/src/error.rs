@@ -5,6 +5,7 @@
 //! given its AWS code. Rendering (XML for EC2, JSON for the others) happens in
 //! [`crate::respond`], which knows the service.
 
+use reservoir_domain::capacity::CapacityError;
 use reservoir_domain::cognito::CognitoError;
 use reservoir_domain::cognito_sync::SyncError;
 use reservoir_domain::filter::FilterError;
@@ -13,7 +14,6 @@ use reservoir_domain::ids::ResourceKind;
 use reservoir_domain::image::ImageError;
 use reservoir_domain::instance::InstanceError;
 use reservoir_domain::ipam::IpamError;
-use reservoir_domain::capacity::CapacityError;
 use reservoir_domain::key_pair::KeyPairError;
 use reservoir_domain::network::{NetError, NetKind, NetLimit};
 use reservoir_domain::pagination::TokenError;

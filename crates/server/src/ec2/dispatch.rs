@@ -5,7 +5,9 @@ use reservoir_wire::ec2::{XmlEncodeDyn, response_body};
 use reservoir_wire::ec2_api::Request;
 
 use super::shared::Call;
-use super::{capacity, endpoints, interfaces, ipam, ipam_monitor, regions, routing, security_groups, subnets, tags, vpcs};
+use super::{
+    capacity, endpoints, interfaces, ipam, ipam_monitor, regions, routing, security_groups, subnets, tags, vpcs,
+};
 use crate::error::ApiResult;
 
 pub async fn dispatch(call: Call, request: Request) -> ApiResult<String> {

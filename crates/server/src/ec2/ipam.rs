@@ -912,7 +912,12 @@ async fn shared_pools(
                 })
                 .collect::<Result<_, _>>()?,
             None => tx
-                .shared_of_kind(&caller, ResourceKind::IpamPool.storage_name(), after.as_deref(), limit.saturating_add(1))?
+                .shared_of_kind(
+                    &caller,
+                    ResourceKind::IpamPool.storage_name(),
+                    after.as_deref(),
+                    limit.saturating_add(1),
+                )?
                 .into_iter()
                 .map(|g| (g.resource, g.owner))
                 .collect(),
