@@ -27,8 +27,8 @@ use crate::filter::{FilterSchema, Filterable};
 use crate::ids::ResourceKind;
 use crate::time::Timestamp;
 
-/// The most instances one reservation may reserve (AWS: `InstanceCount` 1–1000 per
-/// request; the reservation's size is bounded only by the account's quota).
+/// The most instances one request may reserve or change (AWS: `InstanceCount` 1–1000 at
+/// creation, ±1000 per modification; a reservation's size is bounded only by quotas).
 pub const MAX_INSTANCE_COUNT: u32 = 1000;
 
 /// `InstancePlatform` values EC2 documents for capacity reservations.
@@ -330,6 +330,19 @@ pub fn check_instance_type(t: &str) -> Result<(), CapacityError> {
     if ok { Ok(()) } else { Err(CapacityError::InvalidValue(format!("Invalid value '{t}' for InstanceType."))) }
 }
 
+/// A new `InstanceCount` asked of `ModifyCapacityReservation`: at least 1, and at most
+/// 1,000 more or fewer than the reservation has (AWS: "can't be increased or decreased
+/// by more than 1000 in a single request").
+pub fn check_new_count(current: u32, requested: i32) -> Result<u32, CapacityError> {
+    if requested < 1 || (i64::from(requested) - i64::from(current)).abs() > i64::from(MAX_INSTANCE_COUNT) {
+        return Err(CapacityError::InvalidValue(format!(
+            "Value ({requested}) for parameter InstanceCount is invalid. It must be at least 1 and differ from the \
+             current count ({current}) by at most {MAX_INSTANCE_COUNT}."
+        )));
+    }
+    Ok(requested as u32)
+}
+
 /// A new `InstanceCount` for a reservation used by `used` instances.
 pub fn check_resize(r: &CapacityReservation, new_total: u32, used: u32) -> Result<(), CapacityError> {
     if new_total < used {
@@ -521,6 +534,10 @@ mod tests {
     #[test]
     fn resizing_and_criteria_respect_use() {
         let r = reservation();
+        assert_eq!(check_new_count(1000, 2000), Ok(2000));
+        assert!(check_new_count(1000, 2001).is_err());
+        assert!(check_new_count(1500, 0).is_err());
+        assert_eq!(check_new_count(1500, 500), Ok(500));
         assert!(check_resize(&r, 2, 3).is_err());
         assert!(check_resize(&r, 3, 3).is_ok());
         assert!(check_criteria_change(&r, MatchCriteria::Targeted, 1).is_err());

@@ -980,9 +980,8 @@ impl ReadTx for SqliteTx<'_> {
 
     fn capacity_users(&mut self, owner: &Scope, id: &str) -> StoreResult<Vec<(String, u32)>> {
         self.listing(
-            "SELECT user_account, COUNT(*) FROM capacity_usage \
-             WHERE account = ?1 AND region = ?2 AND reservation = ?3 \
-             GROUP BY user_account ORDER BY user_account LIMIT ?4",
+            "SELECT user_account, used FROM capacity_accounts \
+             WHERE account = ?1 AND region = ?2 AND reservation = ?3 ORDER BY user_account LIMIT ?4",
             params![owner.account.as_str(), owner.region, id],
             usize::MAX,
             |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u32)),
@@ -1618,7 +1617,7 @@ impl Tx for SqliteTx<'_> {
 
     fn reset(&mut self) -> StoreResult<()> {
         self.tx
-            .execute_batch("DELETE FROM resources; DELETE FROM tags; DELETE FROM aliases; DELETE FROM idempotency; DELETE FROM scopes; DELETE FROM ip_slots; DELETE FROM resource_cidrs; DELETE FROM sync_datasets; DELETE FROM sync_records; DELETE FROM sync_identities; DELETE FROM sync_sessions; DELETE FROM refs; DELETE FROM capacity; DELETE FROM capacity_usage; DELETE FROM shared_resources;")
+            .execute_batch("DELETE FROM resources; DELETE FROM tags; DELETE FROM aliases; DELETE FROM idempotency; DELETE FROM scopes; DELETE FROM ip_slots; DELETE FROM resource_cidrs; DELETE FROM sync_datasets; DELETE FROM sync_records; DELETE FROM sync_identities; DELETE FROM sync_sessions; DELETE FROM refs; DELETE FROM capacity; DELETE FROM capacity_usage; DELETE FROM capacity_accounts; DELETE FROM shared_resources;")
             .map_err(err)
     }
 }

@@ -145,3 +145,32 @@ fn concurrent_writers_never_overcommit() {
         assert_eq!(rows.len(), 5, "{name}");
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+    /// Whatever instances of whatever accounts occupy and release a reservation, its
+    /// counts equal a recount of its usage rows, and never pass its size.
+    #[test]
+    fn counts_equal_a_recount(steps in proptest::collection::vec((0u8..12, 0u8..3, proptest::bool::ANY), 1..60)) {
+        let store = SqliteStore::open_memory().unwrap();
+        let a = scope("111111111111");
+        write(&store, |tx| tx.put_capacity(&a, &row("cr-1", 6, true))).unwrap();
+        for (instance, account, occupy) in steps {
+            let (instance, account) = (format!("i-{instance}"), format!("{}", 111111111111u64 * (u64::from(account) + 1)));
+            let _ = write(&store, |tx| {
+                if occupy { tx.occupy_capacity(&a, "cr-1", &instance, &account) } else { tx.release_capacity(&a, "cr-1", &instance).map(|_| ()) }
+            });
+            let (c, users, rows) = read(&store, |tx| {
+                Ok::<_, StoreError>((tx.capacity(&a, "cr-1")?.unwrap(), tx.capacity_users(&a, "cr-1")?, tx.capacity_instances(&a, "cr-1", 100)?))
+            }).unwrap();
+            let mut recount: std::collections::BTreeMap<String, u32> = Default::default();
+            for (_, acct) in &rows {
+                *recount.entry(acct.clone()).or_default() += 1;
+            }
+            proptest::prop_assert_eq!(c.used as usize, rows.len());
+            proptest::prop_assert!(c.used <= c.total);
+            proptest::prop_assert_eq!(users, recount.into_iter().collect::<Vec<_>>());
+        }
+    }
+}

@@ -557,7 +557,7 @@ pub async fn modify_capacity_reservation(
     )?;
     let id = input.capacity_reservation_id.ok_or(CapacityError::Missing("CapacityReservationId"))?;
     capacity::check_id(&id)?;
-    let count = input.instance_count.map(|c| capacity::check_count(c, "InstanceCount")).transpose()?;
+    let count = input.instance_count;
     let end_type = end_type(input.end_date_type)?;
     let end_date = input.end_date.map(|d| Timestamp(d.unix_millis()));
     let to_criteria = criteria(input.instance_match_criteria)?;
@@ -569,7 +569,10 @@ pub async fn modify_capacity_reservation(
         let mut r = owned(tx, &scope, &id)?;
         r.check_active(now, "modified")?;
         let c = counts(tx, &scope, &id)?;
-        let total = count.unwrap_or(c.total);
+        let total = match count {
+            Some(n) => capacity::check_new_count(c.total, n)?,
+            None => c.total,
+        };
         capacity::check_resize(&r, total, c.used)?;
         if end_type.is_some() || end_date.is_some() {
             let t = end_type.unwrap_or(if end_date.is_some() { EndDateType::Limited } else { r.end_date_type });

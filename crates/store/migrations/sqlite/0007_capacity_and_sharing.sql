@@ -5,9 +5,10 @@
 -- owner's scope: the match key (instance type, platform, zone, tenancy), whether open
 -- launches may use it, whether it takes launches at all, its end, its size and how much
 -- of it is used. `capacity_usage` has one row per instance occupying a reservation. The
--- triggers keep `used` equal to that count in the same statement, and the CHECK refuses
--- a count above the size, so an over-committed reservation cannot be stored whatever a
--- writer decided (and shrinking below the use is refused the same way).
+-- triggers keep `used` equal to that count (and each account's count in
+-- `capacity_accounts`) in the same statement, and the CHECK refuses a count above the
+-- size, so an over-committed reservation cannot be stored whatever a writer decided (and
+-- shrinking below the use is refused the same way).
 CREATE TABLE capacity (
     account   TEXT NOT NULL,
     region    TEXT NOT NULL,
@@ -33,16 +34,34 @@ CREATE TABLE capacity_usage (
     PRIMARY KEY (account, region, reservation, instance)
 ) WITHOUT ROWID;
 
-CREATE INDEX capacity_usage_by_account ON capacity_usage (account, region, reservation, user_account);
+-- How many instances each account has in a reservation: `GetCapacityReservationUsage`
+-- reads one row per account, whatever the reservation holds. Kept by the same triggers.
+CREATE TABLE capacity_accounts (
+    account      TEXT NOT NULL,
+    region       TEXT NOT NULL,
+    reservation  TEXT NOT NULL,
+    user_account TEXT NOT NULL,
+    used         INTEGER NOT NULL CHECK (used > 0),
+    PRIMARY KEY (account, region, reservation, user_account)
+) WITHOUT ROWID;
 
 CREATE TRIGGER capacity_usage_occupy AFTER INSERT ON capacity_usage BEGIN
     UPDATE capacity SET used = used + 1
     WHERE account = NEW.account AND region = NEW.region AND id = NEW.reservation;
+    INSERT INTO capacity_accounts (account, region, reservation, user_account, used)
+    VALUES (NEW.account, NEW.region, NEW.reservation, NEW.user_account, 1)
+    ON CONFLICT (account, region, reservation, user_account) DO UPDATE SET used = used + 1;
 END;
 
 CREATE TRIGGER capacity_usage_release AFTER DELETE ON capacity_usage BEGIN
     UPDATE capacity SET used = used - 1
     WHERE account = OLD.account AND region = OLD.region AND id = OLD.reservation;
+    DELETE FROM capacity_accounts
+    WHERE account = OLD.account AND region = OLD.region AND reservation = OLD.reservation
+      AND user_account = OLD.user_account AND used = 1;
+    UPDATE capacity_accounts SET used = used - 1
+    WHERE account = OLD.account AND region = OLD.region AND reservation = OLD.reservation
+      AND user_account = OLD.user_account;
 END;
 
 -- A resource another account shares with `account` (through a RAM resource share), in
