@@ -117,10 +117,10 @@ async fn capacity_reservation_story() {
     assert_eq!(launch(&owner, 1, &cr).await.unwrap_err(), ("ReservationCapacityExceeded".to_string(), 400));
 
     // A limited reservation ends when the server clock passes its end date.
-    let now = server_now(&server);
+    let now = server_now(&server).await;
     let limited = create(&owner, 2, Some(DateTime::from_millis(now + 3_600_000))).await;
     launch(&owner, 1, &limited).await.unwrap();
-    advance_clock(&server, 3_601);
+    advance_clock(&server, 3_601).await;
     let state = owner.describe_capacity_reservations().capacity_reservation_ids(&limited).send().await.unwrap();
     assert_eq!(state.capacity_reservations()[0].state().map(|s| s.as_str()), Some("expired"));
     assert_eq!(launch(&owner, 1, &limited).await.unwrap_err().0, "ReservationCapacityExceeded");

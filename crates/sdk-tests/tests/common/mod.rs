@@ -73,23 +73,28 @@ impl HasStatus for aws_sdk_ec2::config::http::HttpResponse {
 
 /// Moves the server clock `seconds` forward (`POST /_reservoir/clock`) and answers the
 /// server's new time in Unix milliseconds. Plain HTTP/1.1 over loopback.
-pub fn advance_clock(server: &RunningServer, seconds: i64) -> i64 {
-    clock_request(server, &format!("{{\"advance_seconds\": {seconds}}}"))
+pub async fn advance_clock(server: &RunningServer, seconds: i64) -> i64 {
+    clock_request(server.addr(), format!("{{\"advance_seconds\": {seconds}}}")).await
 }
 
 /// The server clock now, in Unix milliseconds (`POST /_reservoir/clock` moving it 0 s).
-pub fn server_now(server: &RunningServer) -> i64 {
-    clock_request(server, "{\"advance_seconds\": 0}")
+pub async fn server_now(server: &RunningServer) -> i64 {
+    clock_request(server.addr(), "{\"advance_seconds\": 0}".to_string()).await
 }
 
-fn clock_request(server: &RunningServer, body: &str) -> i64 {
+/// The request runs on a blocking thread, so the server (on the test's runtime) answers it.
+async fn clock_request(addr: std::net::SocketAddr, body: String) -> i64 {
+    tokio::task::spawn_blocking(move || clock_request_blocking(addr, &body)).await.expect("clock request")
+}
+
+fn clock_request_blocking(addr: std::net::SocketAddr, body: &str) -> i64 {
     use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(server.addr()).expect("connect");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
     write!(
         s,
         "POST /_reservoir/clock HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        server.addr(),
+        addr,
         body.len()
     )
     .unwrap();
