@@ -856,7 +856,7 @@ pub async fn describe_ipam_pools(
             (items, next)
         }
     };
-    if ids.is_empty() && next.is_none() && items.len() < limit {
+    if ids.is_empty() && next.is_none() {
         let (shared, more) = shared_pools(call, None, &filters, shared_after, limit - items.len()).await?;
         items.extend(shared);
         next = more.map(|id| call.next_token(&format!("s:{id}")));
@@ -903,40 +903,45 @@ async fn shared_pools(
     let (caller, filters) = (call.cx.scope.clone(), filters.clone());
     call.read(move |tx| {
         let mut out: Vec<(IpamPool, Vec<Tag>)> = Vec::new();
-        let grants: Vec<(String, String)> = match &ids {
-            Some(ids) => ids
-                .iter()
-                .filter_map(|id| match tx.shared_with(&caller, id) {
-                    Ok(g) => g.map(|g| Ok((g.resource, g.owner))),
-                    Err(e) => Some(Err(e)),
-                })
-                .collect::<Result<_, _>>()?,
-            None => tx
-                .shared_of_kind(
-                    &caller,
-                    ResourceKind::IpamPool.storage_name(),
-                    after.as_deref(),
-                    limit.saturating_add(1),
-                )?
-                .into_iter()
-                .map(|g| (g.resource, g.owner))
-                .collect(),
-        };
-        let mut last = None;
-        for (id, owner) in grants {
-            if out.len() == limit {
-                return Ok((out, last));
-            }
-            let Some(account) = reservoir_domain::account::AccountId::parse(&owner) else { continue };
+        // The cursor of a next page: the last pool listed (or where this page began).
+        let mut last = after.clone().unwrap_or_default();
+        let mut keep = |tx: &mut dyn ReadTx, id: String, owner: String, out: &mut Vec<_>| -> ApiResult<bool> {
+            let Some(account) = reservoir_domain::account::AccountId::parse(&owner) else { return Ok(false) };
             let home = Scope::new(account, &caller.region);
             if let Some(pool) = tx.load::<IpamPool>(&home, &id)?
                 && filters.matches(&pool, &[] as &[Tag])
             {
-                last = Some(id.clone());
+                if out.len() == limit {
+                    return Ok(true);
+                }
+                last = id;
                 out.push((pool, Vec::new()));
             }
+            Ok(false)
+        };
+        if let Some(ids) = &ids {
+            for id in ids {
+                if let Some(g) = tx.shared_with(&caller, id)? {
+                    keep(tx, g.resource, g.owner, &mut out)?;
+                }
+            }
+            return Ok((out, None));
         }
-        Ok((out, None))
+        let chunk = limit.saturating_add(1).clamp(16, 1000);
+        let mut cursor = after.clone();
+        loop {
+            let grants = tx.shared_of_kind(&caller, ResourceKind::IpamPool.storage_name(), cursor.as_deref(), chunk)?;
+            let exhausted = grants.len() < chunk;
+            for g in grants {
+                cursor = Some(g.resource.clone());
+                if keep(tx, g.resource, g.owner, &mut out)? {
+                    return Ok((out, Some(last)));
+                }
+            }
+            if exhausted {
+                return Ok((out, None));
+            }
+        }
     })
     .await
 }
