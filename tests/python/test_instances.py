@@ -442,6 +442,10 @@ def test_terminated_instances_vanish_after_an_hour(own_server):
     assert error_code(e) == "InvalidInstanceID.NotFound"
     e = client_error(ec2.terminate_instances, InstanceIds=[i])
     assert error_code(e) == "InvalidInstanceID.NotFound"
+    # The next launch removes it for good (its tags with it): nothing can name it now.
+    run(ec2)
+    e = client_error(ec2.create_tags, Resources=[i], Tags=[{"Key": "k", "Value": "v"}])
+    assert error_code(e) == "InvalidInstanceID.NotFound"
 
 
 def test_strict_images(own_server):

@@ -396,6 +396,12 @@ pub trait Tx: ReadTx {
     /// Removes one grant; returns whether it existed.
     fn delete_shared(&mut self, consumer: &Scope, resource: &str, share: &str) -> StoreResult<bool>;
 
+    /// Queues `id` (of `kind`) to be removed at `at` (milliseconds); again: no change.
+    fn put_expiry(&mut self, scope: &Scope, kind: &str, id: &str, at: i64) -> StoreResult<()>;
+    /// Takes (removes from the queue and returns) up to `limit` ids of `kind` due at or
+    /// before `now`, oldest first: one search of the queue's key.
+    fn take_expired(&mut self, scope: &Scope, kind: &str, now: i64, limit: usize) -> StoreResult<Vec<String>>;
+
     /// Wipes every account's and region's state (not `meta`).
     fn reset(&mut self) -> StoreResult<()>;
 }

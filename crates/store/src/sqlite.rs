@@ -1615,9 +1615,41 @@ impl Tx for SqliteTx<'_> {
             .map_err(err)
     }
 
+    fn put_expiry(&mut self, scope: &Scope, kind: &str, id: &str, at: i64) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO expiring (account, region, kind, at, id) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (account, region, kind, at, id) DO NOTHING",
+            )
+            .map_err(err)?
+            .execute(params![scope.account.as_str(), scope.region, kind, at, id])
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn take_expired(&mut self, scope: &Scope, kind: &str, now: i64, n: usize) -> StoreResult<Vec<String>> {
+        let due: Vec<(i64, String)> = self.listing(
+            "SELECT at, id FROM expiring WHERE account = ?1 AND region = ?2 AND kind = ?3 AND at <= ?4 \
+             ORDER BY at, id LIMIT ?5",
+            params![scope.account.as_str(), scope.region, kind, now],
+            n,
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        for (at, id) in &due {
+            self.tx
+                .prepare_cached(
+                    "DELETE FROM expiring WHERE account = ?1 AND region = ?2 AND kind = ?3 AND at = ?4 AND id = ?5",
+                )
+                .map_err(err)?
+                .execute(params![scope.account.as_str(), scope.region, kind, at, id])
+                .map_err(err)?;
+        }
+        Ok(due.into_iter().map(|(_, id)| id).collect())
+    }
+
     fn reset(&mut self) -> StoreResult<()> {
         self.tx
-            .execute_batch("DELETE FROM resources; DELETE FROM tags; DELETE FROM aliases; DELETE FROM idempotency; DELETE FROM scopes; DELETE FROM ip_slots; DELETE FROM resource_cidrs; DELETE FROM sync_datasets; DELETE FROM sync_records; DELETE FROM sync_identities; DELETE FROM sync_sessions; DELETE FROM refs; DELETE FROM capacity; DELETE FROM capacity_usage; DELETE FROM capacity_accounts; DELETE FROM shared_resources;")
+            .execute_batch("DELETE FROM resources; DELETE FROM tags; DELETE FROM aliases; DELETE FROM idempotency; DELETE FROM scopes; DELETE FROM ip_slots; DELETE FROM resource_cidrs; DELETE FROM sync_datasets; DELETE FROM sync_records; DELETE FROM sync_identities; DELETE FROM sync_sessions; DELETE FROM refs; DELETE FROM capacity; DELETE FROM capacity_usage; DELETE FROM capacity_accounts; DELETE FROM shared_resources; DELETE FROM expiring;")
             .map_err(err)
     }
 }

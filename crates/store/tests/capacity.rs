@@ -174,3 +174,29 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn expiring_resources_are_taken_oldest_first_once() {
+    for (name, store, _dir) in backends() {
+        let (a, b) = (scope("111111111111"), scope("222222222222"));
+        write(&*store, |tx| {
+            tx.put_expiry(&a, "instance", "i-2", 20)?;
+            tx.put_expiry(&a, "instance", "i-1", 10)?;
+            tx.put_expiry(&a, "instance", "i-1", 10)?;
+            tx.put_expiry(&a, "instance", "i-3", 30)?;
+            tx.put_expiry(&a, "other", "x-1", 5)?;
+            tx.put_expiry(&b, "instance", "i-9", 5)
+        })
+        .unwrap();
+        assert_eq!(
+            write(&*store, |tx| tx.take_expired(&a, "instance", 5, 10)).unwrap(),
+            Vec::<String>::new(),
+            "{name}"
+        );
+        assert_eq!(write(&*store, |tx| tx.take_expired(&a, "instance", 25, 1)).unwrap(), vec!["i-1"], "{name}");
+        assert_eq!(write(&*store, |tx| tx.take_expired(&a, "instance", 25, 10)).unwrap(), vec!["i-2"], "{name}");
+        assert_eq!(write(&*store, |tx| tx.take_expired(&a, "instance", 99, 10)).unwrap(), vec!["i-3"], "{name}");
+        assert_eq!(write(&*store, |tx| tx.take_expired(&b, "instance", 99, 10)).unwrap(), vec!["i-9"], "{name}");
+        assert_eq!(write(&*store, |tx| tx.take_expired(&a, "other", 99, 10)).unwrap(), vec!["x-1"], "{name}");
+    }
+}

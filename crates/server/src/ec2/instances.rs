@@ -44,6 +44,22 @@ use super::shared::{Call, Encoded, Page, filter_set, idempotent, page_size, put_
 use super::subnets::{DEFAULT_SUBNET_ALIAS, load_subnet};
 use crate::error::{ApiError, ApiResult};
 
+/// The storage name of instances.
+const KIND: &str = "instance";
+/// Instances past their hour removed by one launch or state change, oldest first.
+const PURGE_BATCH: usize = 16;
+
+/// Removes instances whose hour after termination has passed (and their tags), at most
+/// `limit`, oldest first, so listings do not keep passing over them. A launch takes up to
+/// [`PURGE_BATCH`] from the store's queue, a state change that many more than it names:
+/// more than it can add, so the queue drains while the account writes.
+fn purge_expired(tx: &mut dyn Tx, scope: &Scope, now: Timestamp, limit: usize) -> ApiResult<()> {
+    for id in tx.take_expired(scope, KIND, now.millis(), limit)? {
+        tx.delete(scope, KIND, &id)?;
+    }
+    Ok(())
+}
+
 // ----- What other families call -----------------------------------------------------
 
 /// One instance by id, whatever its state: `InvalidInstanceID.Malformed`, then
@@ -757,6 +773,7 @@ pub async fn run_instances(call: &Call, input: api::RunInstancesRequest) -> ApiR
         .map(|r| r.zones.iter().filter(|z| z.zone_type == "availability-zone").map(|z| z.name.clone()).collect())
         .unwrap_or_default();
     idempotent(call, token, dry_run, move |tx| {
+        purge_expired(tx, &scope, now, PURGE_BATCH)?;
         let p = &*plan;
         // Where: the existing interface's subnet, the interface's, the request's, or a default one.
         let mut existing: Option<NetworkInterface> = match p.interface.as_ref().and_then(|a| a.existing.as_deref()) {
@@ -1024,6 +1041,7 @@ async fn change_states(
     let scope = call.cx.scope.clone();
     let now = call.cx.now;
     call.write(dry_run, move |tx| {
+        purge_expired(tx, &scope, now, PURGE_BATCH + ids.len())?;
         let mut found = Vec::with_capacity(ids.len());
         let mut missing = Vec::new();
         for id in &ids {
@@ -1061,6 +1079,7 @@ async fn change_states(
                     for s in std::mem::take(&mut i.interfaces) {
                         ifaces::release_for_termination_in_tx(tx, &scope, &s.interface_id)?;
                     }
+                    tx.put_expiry(&scope, KIND, &i.id, now.millis() + inst::TERMINATED_VISIBLE_MS)?;
                 }
                 save_instance(tx, &scope, &i)?;
             }

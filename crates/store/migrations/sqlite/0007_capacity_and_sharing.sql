@@ -1,5 +1,5 @@
--- Reservoir schema, version 7 (SQLite): capacity reservations' counts, and resources
--- shared with other accounts.
+-- Reservoir schema, version 7 (SQLite): capacity reservations' counts, resources shared
+-- with other accounts, and resources due to leave listings.
 --
 -- `capacity` holds what placement decides on for each capacity reservation, in its
 -- owner's scope: the match key (instance type, platform, zone, tenancy), whether open
@@ -78,3 +78,15 @@ CREATE TABLE shared_resources (
 ) WITHOUT ROWID;
 
 CREATE INDEX shared_resources_by_kind ON shared_resources (account, region, kind, resource);
+
+-- Resources that leave listings at a time (terminated instances, an hour after their
+-- termination), oldest first: later writes remove a few of those due, so listings do not
+-- keep passing over them.
+CREATE TABLE expiring (
+    account TEXT NOT NULL,
+    region  TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    at      INTEGER NOT NULL,
+    id      TEXT NOT NULL,
+    PRIMARY KEY (account, region, kind, at, id)
+) WITHOUT ROWID;
