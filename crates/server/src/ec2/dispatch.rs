@@ -8,7 +8,7 @@ use super::shared::Call;
 use super::{
     capacity, endpoints, interfaces, ipam, ipam_monitor, regions, routing, security_groups, subnets, tags, vpcs,
 };
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
 pub async fn dispatch(call: Call, request: Request) -> ApiResult<String> {
     let id = call.cx.request_id.clone();
@@ -209,6 +209,25 @@ pub async fn dispatch(call: Call, request: Request) -> ApiResult<String> {
             super::instances::modify_instance_attribute(&call, input).await?;
             done()
         }
+        // coip.rs (Outposts' local gateways, their route tables, customer-owned IP pools)
+        Request::DescribeLocalGateways(_)
+        | Request::CreateLocalGatewayRouteTable(_)
+        | Request::DescribeLocalGatewayRouteTables(_)
+        | Request::DeleteLocalGatewayRouteTable(_)
+        | Request::CreateCoipPool(_)
+        | Request::DescribeCoipPools(_)
+        | Request::DeleteCoipPool(_)
+        | Request::CreateCoipCidr(_)
+        | Request::DeleteCoipCidr(_)
+        | Request::GetCoipPoolUsage(_) => return Err(ApiError::ec2_unimplemented_operation(op)),
+        // addresses.rs (Elastic IPs, Amazon's and customer-owned)
+        Request::AllocateAddress(_)
+        | Request::ReleaseAddress(_)
+        | Request::DescribeAddresses(_)
+        | Request::DescribeAddressesAttribute(_)
+        | Request::AssociateAddress(_)
+        | Request::DisassociateAddress(_)
+        | Request::ModifyAddressAttribute(_) => return Err(ApiError::ec2_unimplemented_operation(op)),
         Request::ModifyVpcTenancy(input) => ok(&vpcs::modify_vpc_tenancy(&call, input).await?),
         // key_pairs.rs
         Request::CreateKeyPair(input) => ok(&super::key_pairs::create_key_pair(&call, input).await?),

@@ -20,8 +20,10 @@ pub const API_VERSION: &str = "2016-11-15";
 /// A decoded request of an operation Reservoir serves.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
+    AllocateAddress(AllocateAddressRequest),
     AllocateIpamPoolCidr(AllocateIpamPoolCidrRequest),
     AssignPrivateIpAddresses(AssignPrivateIpAddressesRequest),
+    AssociateAddress(AssociateAddressRequest),
     AssociateDhcpOptions(AssociateDhcpOptionsRequest),
     AssociateRouteTable(AssociateRouteTableRequest),
     AssociateSubnetCidrBlock(AssociateSubnetCidrBlockRequest),
@@ -33,6 +35,8 @@ pub enum Request {
     CancelCapacityReservation(CancelCapacityReservationRequest),
     CreateCapacityReservation(CreateCapacityReservationRequest),
     CreateCapacityReservationBySplitting(CreateCapacityReservationBySplittingRequest),
+    CreateCoipCidr(CreateCoipCidrRequest),
+    CreateCoipPool(CreateCoipPoolRequest),
     CreateDefaultSubnet(CreateDefaultSubnetRequest),
     CreateDefaultVpc(CreateDefaultVpcRequest),
     CreateDhcpOptions(CreateDhcpOptionsRequest),
@@ -41,6 +45,7 @@ pub enum Request {
     CreateIpamPool(CreateIpamPoolRequest),
     CreateIpamScope(CreateIpamScopeRequest),
     CreateKeyPair(CreateKeyPairRequest),
+    CreateLocalGatewayRouteTable(CreateLocalGatewayRouteTableRequest),
     CreateNetworkInterface(CreateNetworkInterfaceRequest),
     CreateRoute(CreateRouteRequest),
     CreateRouteTable(CreateRouteTableRequest),
@@ -49,12 +54,15 @@ pub enum Request {
     CreateTags(CreateTagsRequest),
     CreateVpc(CreateVpcRequest),
     CreateVpcEndpoint(CreateVpcEndpointRequest),
+    DeleteCoipCidr(DeleteCoipCidrRequest),
+    DeleteCoipPool(DeleteCoipPoolRequest),
     DeleteDhcpOptions(DeleteDhcpOptionsRequest),
     DeleteInternetGateway(DeleteInternetGatewayRequest),
     DeleteIpam(DeleteIpamRequest),
     DeleteIpamPool(DeleteIpamPoolRequest),
     DeleteIpamScope(DeleteIpamScopeRequest),
     DeleteKeyPair(DeleteKeyPairRequest),
+    DeleteLocalGatewayRouteTable(DeleteLocalGatewayRouteTableRequest),
     DeleteNetworkInterface(DeleteNetworkInterfaceRequest),
     DeleteRoute(DeleteRouteRequest),
     DeleteRouteTable(DeleteRouteTableRequest),
@@ -64,8 +72,11 @@ pub enum Request {
     DeleteVpc(DeleteVpcRequest),
     DeleteVpcEndpoints(DeleteVpcEndpointsRequest),
     DeprovisionIpamPoolCidr(DeprovisionIpamPoolCidrRequest),
+    DescribeAddresses(DescribeAddressesRequest),
+    DescribeAddressesAttribute(DescribeAddressesAttributeRequest),
     DescribeAvailabilityZones(DescribeAvailabilityZonesRequest),
     DescribeCapacityReservations(DescribeCapacityReservationsRequest),
+    DescribeCoipPools(DescribeCoipPoolsRequest),
     DescribeDhcpOptions(DescribeDhcpOptionsRequest),
     DescribeImages(DescribeImagesRequest),
     DescribeInstanceAttribute(DescribeInstanceAttributeRequest),
@@ -76,6 +87,8 @@ pub enum Request {
     DescribeIpamScopes(DescribeIpamScopesRequest),
     DescribeIpams(DescribeIpamsRequest),
     DescribeKeyPairs(DescribeKeyPairsRequest),
+    DescribeLocalGatewayRouteTables(DescribeLocalGatewayRouteTablesRequest),
+    DescribeLocalGateways(DescribeLocalGatewaysRequest),
     DescribeNetworkAcls(DescribeNetworkAclsRequest),
     DescribeNetworkInterfaces(DescribeNetworkInterfacesRequest),
     DescribePrefixLists(DescribePrefixListsRequest),
@@ -91,14 +104,17 @@ pub enum Request {
     DescribeVpcs(DescribeVpcsRequest),
     DetachInternetGateway(DetachInternetGatewayRequest),
     DetachNetworkInterface(DetachNetworkInterfaceRequest),
+    DisassociateAddress(DisassociateAddressRequest),
     DisassociateRouteTable(DisassociateRouteTableRequest),
     DisassociateSubnetCidrBlock(DisassociateSubnetCidrBlockRequest),
     DisassociateVpcCidrBlock(DisassociateVpcCidrBlockRequest),
     GetCapacityReservationUsage(GetCapacityReservationUsageRequest),
+    GetCoipPoolUsage(GetCoipPoolUsageRequest),
     GetIpamPoolAllocations(GetIpamPoolAllocationsRequest),
     GetIpamPoolCidrs(GetIpamPoolCidrsRequest),
     GetIpamResourceCidrs(GetIpamResourceCidrsRequest),
     ImportKeyPair(ImportKeyPairRequest),
+    ModifyAddressAttribute(ModifyAddressAttributeRequest),
     ModifyCapacityReservation(ModifyCapacityReservationRequest),
     ModifyInstanceAttribute(ModifyInstanceAttributeRequest),
     ModifyInstanceCapacityReservationAttributes(ModifyInstanceCapacityReservationAttributesRequest),
@@ -114,6 +130,7 @@ pub enum Request {
     ModifyVpcTenancy(ModifyVpcTenancyRequest),
     MoveCapacityReservationInstances(MoveCapacityReservationInstancesRequest),
     ProvisionIpamPoolCidr(ProvisionIpamPoolCidrRequest),
+    ReleaseAddress(ReleaseAddressRequest),
     ReleaseIpamPoolAllocation(ReleaseIpamPoolAllocationRequest),
     ReplaceRoute(ReplaceRouteRequest),
     ReplaceRouteTableAssociation(ReplaceRouteTableAssociationRequest),
@@ -132,8 +149,10 @@ impl Request {
     /// The operation name.
     pub fn operation(&self) -> &'static str {
         match self {
+            Request::AllocateAddress(_) => "AllocateAddress",
             Request::AllocateIpamPoolCidr(_) => "AllocateIpamPoolCidr",
             Request::AssignPrivateIpAddresses(_) => "AssignPrivateIpAddresses",
+            Request::AssociateAddress(_) => "AssociateAddress",
             Request::AssociateDhcpOptions(_) => "AssociateDhcpOptions",
             Request::AssociateRouteTable(_) => "AssociateRouteTable",
             Request::AssociateSubnetCidrBlock(_) => "AssociateSubnetCidrBlock",
@@ -145,6 +164,8 @@ impl Request {
             Request::CancelCapacityReservation(_) => "CancelCapacityReservation",
             Request::CreateCapacityReservation(_) => "CreateCapacityReservation",
             Request::CreateCapacityReservationBySplitting(_) => "CreateCapacityReservationBySplitting",
+            Request::CreateCoipCidr(_) => "CreateCoipCidr",
+            Request::CreateCoipPool(_) => "CreateCoipPool",
             Request::CreateDefaultSubnet(_) => "CreateDefaultSubnet",
             Request::CreateDefaultVpc(_) => "CreateDefaultVpc",
             Request::CreateDhcpOptions(_) => "CreateDhcpOptions",
@@ -153,6 +174,7 @@ impl Request {
             Request::CreateIpamPool(_) => "CreateIpamPool",
             Request::CreateIpamScope(_) => "CreateIpamScope",
             Request::CreateKeyPair(_) => "CreateKeyPair",
+            Request::CreateLocalGatewayRouteTable(_) => "CreateLocalGatewayRouteTable",
             Request::CreateNetworkInterface(_) => "CreateNetworkInterface",
             Request::CreateRoute(_) => "CreateRoute",
             Request::CreateRouteTable(_) => "CreateRouteTable",
@@ -161,12 +183,15 @@ impl Request {
             Request::CreateTags(_) => "CreateTags",
             Request::CreateVpc(_) => "CreateVpc",
             Request::CreateVpcEndpoint(_) => "CreateVpcEndpoint",
+            Request::DeleteCoipCidr(_) => "DeleteCoipCidr",
+            Request::DeleteCoipPool(_) => "DeleteCoipPool",
             Request::DeleteDhcpOptions(_) => "DeleteDhcpOptions",
             Request::DeleteInternetGateway(_) => "DeleteInternetGateway",
             Request::DeleteIpam(_) => "DeleteIpam",
             Request::DeleteIpamPool(_) => "DeleteIpamPool",
             Request::DeleteIpamScope(_) => "DeleteIpamScope",
             Request::DeleteKeyPair(_) => "DeleteKeyPair",
+            Request::DeleteLocalGatewayRouteTable(_) => "DeleteLocalGatewayRouteTable",
             Request::DeleteNetworkInterface(_) => "DeleteNetworkInterface",
             Request::DeleteRoute(_) => "DeleteRoute",
             Request::DeleteRouteTable(_) => "DeleteRouteTable",
@@ -176,8 +201,11 @@ impl Request {
             Request::DeleteVpc(_) => "DeleteVpc",
             Request::DeleteVpcEndpoints(_) => "DeleteVpcEndpoints",
             Request::DeprovisionIpamPoolCidr(_) => "DeprovisionIpamPoolCidr",
+            Request::DescribeAddresses(_) => "DescribeAddresses",
+            Request::DescribeAddressesAttribute(_) => "DescribeAddressesAttribute",
             Request::DescribeAvailabilityZones(_) => "DescribeAvailabilityZones",
             Request::DescribeCapacityReservations(_) => "DescribeCapacityReservations",
+            Request::DescribeCoipPools(_) => "DescribeCoipPools",
             Request::DescribeDhcpOptions(_) => "DescribeDhcpOptions",
             Request::DescribeImages(_) => "DescribeImages",
             Request::DescribeInstanceAttribute(_) => "DescribeInstanceAttribute",
@@ -188,6 +216,8 @@ impl Request {
             Request::DescribeIpamScopes(_) => "DescribeIpamScopes",
             Request::DescribeIpams(_) => "DescribeIpams",
             Request::DescribeKeyPairs(_) => "DescribeKeyPairs",
+            Request::DescribeLocalGatewayRouteTables(_) => "DescribeLocalGatewayRouteTables",
+            Request::DescribeLocalGateways(_) => "DescribeLocalGateways",
             Request::DescribeNetworkAcls(_) => "DescribeNetworkAcls",
             Request::DescribeNetworkInterfaces(_) => "DescribeNetworkInterfaces",
             Request::DescribePrefixLists(_) => "DescribePrefixLists",
@@ -203,14 +233,17 @@ impl Request {
             Request::DescribeVpcs(_) => "DescribeVpcs",
             Request::DetachInternetGateway(_) => "DetachInternetGateway",
             Request::DetachNetworkInterface(_) => "DetachNetworkInterface",
+            Request::DisassociateAddress(_) => "DisassociateAddress",
             Request::DisassociateRouteTable(_) => "DisassociateRouteTable",
             Request::DisassociateSubnetCidrBlock(_) => "DisassociateSubnetCidrBlock",
             Request::DisassociateVpcCidrBlock(_) => "DisassociateVpcCidrBlock",
             Request::GetCapacityReservationUsage(_) => "GetCapacityReservationUsage",
+            Request::GetCoipPoolUsage(_) => "GetCoipPoolUsage",
             Request::GetIpamPoolAllocations(_) => "GetIpamPoolAllocations",
             Request::GetIpamPoolCidrs(_) => "GetIpamPoolCidrs",
             Request::GetIpamResourceCidrs(_) => "GetIpamResourceCidrs",
             Request::ImportKeyPair(_) => "ImportKeyPair",
+            Request::ModifyAddressAttribute(_) => "ModifyAddressAttribute",
             Request::ModifyCapacityReservation(_) => "ModifyCapacityReservation",
             Request::ModifyInstanceAttribute(_) => "ModifyInstanceAttribute",
             Request::ModifyInstanceCapacityReservationAttributes(_) => "ModifyInstanceCapacityReservationAttributes",
@@ -226,6 +259,7 @@ impl Request {
             Request::ModifyVpcTenancy(_) => "ModifyVpcTenancy",
             Request::MoveCapacityReservationInstances(_) => "MoveCapacityReservationInstances",
             Request::ProvisionIpamPoolCidr(_) => "ProvisionIpamPoolCidr",
+            Request::ReleaseAddress(_) => "ReleaseAddress",
             Request::ReleaseIpamPoolAllocation(_) => "ReleaseIpamPoolAllocation",
             Request::ReplaceRoute(_) => "ReplaceRoute",
             Request::ReplaceRouteTableAssociation(_) => "ReplaceRouteTableAssociation",
@@ -244,8 +278,10 @@ impl Request {
     /// Model constraint violations of the input, in member order.
     pub fn violations(&self) -> Vec<crate::validate::Violation> {
         match self {
+            Request::AllocateAddress(input) => input.violations(),
             Request::AllocateIpamPoolCidr(input) => input.violations(),
             Request::AssignPrivateIpAddresses(input) => input.violations(),
+            Request::AssociateAddress(input) => input.violations(),
             Request::AssociateDhcpOptions(input) => input.violations(),
             Request::AssociateRouteTable(input) => input.violations(),
             Request::AssociateSubnetCidrBlock(input) => input.violations(),
@@ -257,6 +293,8 @@ impl Request {
             Request::CancelCapacityReservation(input) => input.violations(),
             Request::CreateCapacityReservation(input) => input.violations(),
             Request::CreateCapacityReservationBySplitting(input) => input.violations(),
+            Request::CreateCoipCidr(input) => input.violations(),
+            Request::CreateCoipPool(input) => input.violations(),
             Request::CreateDefaultSubnet(input) => input.violations(),
             Request::CreateDefaultVpc(input) => input.violations(),
             Request::CreateDhcpOptions(input) => input.violations(),
@@ -265,6 +303,7 @@ impl Request {
             Request::CreateIpamPool(input) => input.violations(),
             Request::CreateIpamScope(input) => input.violations(),
             Request::CreateKeyPair(input) => input.violations(),
+            Request::CreateLocalGatewayRouteTable(input) => input.violations(),
             Request::CreateNetworkInterface(input) => input.violations(),
             Request::CreateRoute(input) => input.violations(),
             Request::CreateRouteTable(input) => input.violations(),
@@ -273,12 +312,15 @@ impl Request {
             Request::CreateTags(input) => input.violations(),
             Request::CreateVpc(input) => input.violations(),
             Request::CreateVpcEndpoint(input) => input.violations(),
+            Request::DeleteCoipCidr(input) => input.violations(),
+            Request::DeleteCoipPool(input) => input.violations(),
             Request::DeleteDhcpOptions(input) => input.violations(),
             Request::DeleteInternetGateway(input) => input.violations(),
             Request::DeleteIpam(input) => input.violations(),
             Request::DeleteIpamPool(input) => input.violations(),
             Request::DeleteIpamScope(input) => input.violations(),
             Request::DeleteKeyPair(input) => input.violations(),
+            Request::DeleteLocalGatewayRouteTable(input) => input.violations(),
             Request::DeleteNetworkInterface(input) => input.violations(),
             Request::DeleteRoute(input) => input.violations(),
             Request::DeleteRouteTable(input) => input.violations(),
@@ -288,8 +330,11 @@ impl Request {
             Request::DeleteVpc(input) => input.violations(),
             Request::DeleteVpcEndpoints(input) => input.violations(),
             Request::DeprovisionIpamPoolCidr(input) => input.violations(),
+            Request::DescribeAddresses(input) => input.violations(),
+            Request::DescribeAddressesAttribute(input) => input.violations(),
             Request::DescribeAvailabilityZones(input) => input.violations(),
             Request::DescribeCapacityReservations(input) => input.violations(),
+            Request::DescribeCoipPools(input) => input.violations(),
             Request::DescribeDhcpOptions(input) => input.violations(),
             Request::DescribeImages(input) => input.violations(),
             Request::DescribeInstanceAttribute(input) => input.violations(),
@@ -300,6 +345,8 @@ impl Request {
             Request::DescribeIpamScopes(input) => input.violations(),
             Request::DescribeIpams(input) => input.violations(),
             Request::DescribeKeyPairs(input) => input.violations(),
+            Request::DescribeLocalGatewayRouteTables(input) => input.violations(),
+            Request::DescribeLocalGateways(input) => input.violations(),
             Request::DescribeNetworkAcls(input) => input.violations(),
             Request::DescribeNetworkInterfaces(input) => input.violations(),
             Request::DescribePrefixLists(input) => input.violations(),
@@ -315,14 +362,17 @@ impl Request {
             Request::DescribeVpcs(input) => input.violations(),
             Request::DetachInternetGateway(input) => input.violations(),
             Request::DetachNetworkInterface(input) => input.violations(),
+            Request::DisassociateAddress(input) => input.violations(),
             Request::DisassociateRouteTable(input) => input.violations(),
             Request::DisassociateSubnetCidrBlock(input) => input.violations(),
             Request::DisassociateVpcCidrBlock(input) => input.violations(),
             Request::GetCapacityReservationUsage(input) => input.violations(),
+            Request::GetCoipPoolUsage(input) => input.violations(),
             Request::GetIpamPoolAllocations(input) => input.violations(),
             Request::GetIpamPoolCidrs(input) => input.violations(),
             Request::GetIpamResourceCidrs(input) => input.violations(),
             Request::ImportKeyPair(input) => input.violations(),
+            Request::ModifyAddressAttribute(input) => input.violations(),
             Request::ModifyCapacityReservation(input) => input.violations(),
             Request::ModifyInstanceAttribute(input) => input.violations(),
             Request::ModifyInstanceCapacityReservationAttributes(input) => input.violations(),
@@ -338,6 +388,7 @@ impl Request {
             Request::ModifyVpcTenancy(input) => input.violations(),
             Request::MoveCapacityReservationInstances(input) => input.violations(),
             Request::ProvisionIpamPoolCidr(input) => input.violations(),
+            Request::ReleaseAddress(input) => input.violations(),
             Request::ReleaseIpamPoolAllocation(input) => input.violations(),
             Request::ReplaceRoute(input) => input.violations(),
             Request::ReplaceRouteTableAssociation(input) => input.violations(),
@@ -358,8 +409,10 @@ impl Request {
 /// Decodes the form of a served operation; `None` when `action` is not served.
 pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>> {
     Some(match action {
+        "AllocateAddress" => crate::query::decode::<AllocateAddressRequest>(params).map(Request::AllocateAddress),
         "AllocateIpamPoolCidr" => crate::query::decode::<AllocateIpamPoolCidrRequest>(params).map(Request::AllocateIpamPoolCidr),
         "AssignPrivateIpAddresses" => crate::query::decode::<AssignPrivateIpAddressesRequest>(params).map(Request::AssignPrivateIpAddresses),
+        "AssociateAddress" => crate::query::decode::<AssociateAddressRequest>(params).map(Request::AssociateAddress),
         "AssociateDhcpOptions" => crate::query::decode::<AssociateDhcpOptionsRequest>(params).map(Request::AssociateDhcpOptions),
         "AssociateRouteTable" => crate::query::decode::<AssociateRouteTableRequest>(params).map(Request::AssociateRouteTable),
         "AssociateSubnetCidrBlock" => crate::query::decode::<AssociateSubnetCidrBlockRequest>(params).map(Request::AssociateSubnetCidrBlock),
@@ -371,6 +424,8 @@ pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>>
         "CancelCapacityReservation" => crate::query::decode::<CancelCapacityReservationRequest>(params).map(Request::CancelCapacityReservation),
         "CreateCapacityReservation" => crate::query::decode::<CreateCapacityReservationRequest>(params).map(Request::CreateCapacityReservation),
         "CreateCapacityReservationBySplitting" => crate::query::decode::<CreateCapacityReservationBySplittingRequest>(params).map(Request::CreateCapacityReservationBySplitting),
+        "CreateCoipCidr" => crate::query::decode::<CreateCoipCidrRequest>(params).map(Request::CreateCoipCidr),
+        "CreateCoipPool" => crate::query::decode::<CreateCoipPoolRequest>(params).map(Request::CreateCoipPool),
         "CreateDefaultSubnet" => crate::query::decode::<CreateDefaultSubnetRequest>(params).map(Request::CreateDefaultSubnet),
         "CreateDefaultVpc" => crate::query::decode::<CreateDefaultVpcRequest>(params).map(Request::CreateDefaultVpc),
         "CreateDhcpOptions" => crate::query::decode::<CreateDhcpOptionsRequest>(params).map(Request::CreateDhcpOptions),
@@ -379,6 +434,7 @@ pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>>
         "CreateIpamPool" => crate::query::decode::<CreateIpamPoolRequest>(params).map(Request::CreateIpamPool),
         "CreateIpamScope" => crate::query::decode::<CreateIpamScopeRequest>(params).map(Request::CreateIpamScope),
         "CreateKeyPair" => crate::query::decode::<CreateKeyPairRequest>(params).map(Request::CreateKeyPair),
+        "CreateLocalGatewayRouteTable" => crate::query::decode::<CreateLocalGatewayRouteTableRequest>(params).map(Request::CreateLocalGatewayRouteTable),
         "CreateNetworkInterface" => crate::query::decode::<CreateNetworkInterfaceRequest>(params).map(Request::CreateNetworkInterface),
         "CreateRoute" => crate::query::decode::<CreateRouteRequest>(params).map(Request::CreateRoute),
         "CreateRouteTable" => crate::query::decode::<CreateRouteTableRequest>(params).map(Request::CreateRouteTable),
@@ -387,12 +443,15 @@ pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>>
         "CreateTags" => crate::query::decode::<CreateTagsRequest>(params).map(Request::CreateTags),
         "CreateVpc" => crate::query::decode::<CreateVpcRequest>(params).map(Request::CreateVpc),
         "CreateVpcEndpoint" => crate::query::decode::<CreateVpcEndpointRequest>(params).map(Request::CreateVpcEndpoint),
+        "DeleteCoipCidr" => crate::query::decode::<DeleteCoipCidrRequest>(params).map(Request::DeleteCoipCidr),
+        "DeleteCoipPool" => crate::query::decode::<DeleteCoipPoolRequest>(params).map(Request::DeleteCoipPool),
         "DeleteDhcpOptions" => crate::query::decode::<DeleteDhcpOptionsRequest>(params).map(Request::DeleteDhcpOptions),
         "DeleteInternetGateway" => crate::query::decode::<DeleteInternetGatewayRequest>(params).map(Request::DeleteInternetGateway),
         "DeleteIpam" => crate::query::decode::<DeleteIpamRequest>(params).map(Request::DeleteIpam),
         "DeleteIpamPool" => crate::query::decode::<DeleteIpamPoolRequest>(params).map(Request::DeleteIpamPool),
         "DeleteIpamScope" => crate::query::decode::<DeleteIpamScopeRequest>(params).map(Request::DeleteIpamScope),
         "DeleteKeyPair" => crate::query::decode::<DeleteKeyPairRequest>(params).map(Request::DeleteKeyPair),
+        "DeleteLocalGatewayRouteTable" => crate::query::decode::<DeleteLocalGatewayRouteTableRequest>(params).map(Request::DeleteLocalGatewayRouteTable),
         "DeleteNetworkInterface" => crate::query::decode::<DeleteNetworkInterfaceRequest>(params).map(Request::DeleteNetworkInterface),
         "DeleteRoute" => crate::query::decode::<DeleteRouteRequest>(params).map(Request::DeleteRoute),
         "DeleteRouteTable" => crate::query::decode::<DeleteRouteTableRequest>(params).map(Request::DeleteRouteTable),
@@ -402,8 +461,11 @@ pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>>
         "DeleteVpc" => crate::query::decode::<DeleteVpcRequest>(params).map(Request::DeleteVpc),
         "DeleteVpcEndpoints" => crate::query::decode::<DeleteVpcEndpointsRequest>(params).map(Request::DeleteVpcEndpoints),
         "DeprovisionIpamPoolCidr" => crate::query::decode::<DeprovisionIpamPoolCidrRequest>(params).map(Request::DeprovisionIpamPoolCidr),
+        "DescribeAddresses" => crate::query::decode::<DescribeAddressesRequest>(params).map(Request::DescribeAddresses),
+        "DescribeAddressesAttribute" => crate::query::decode::<DescribeAddressesAttributeRequest>(params).map(Request::DescribeAddressesAttribute),
         "DescribeAvailabilityZones" => crate::query::decode::<DescribeAvailabilityZonesRequest>(params).map(Request::DescribeAvailabilityZones),
         "DescribeCapacityReservations" => crate::query::decode::<DescribeCapacityReservationsRequest>(params).map(Request::DescribeCapacityReservations),
+        "DescribeCoipPools" => crate::query::decode::<DescribeCoipPoolsRequest>(params).map(Request::DescribeCoipPools),
         "DescribeDhcpOptions" => crate::query::decode::<DescribeDhcpOptionsRequest>(params).map(Request::DescribeDhcpOptions),
         "DescribeImages" => crate::query::decode::<DescribeImagesRequest>(params).map(Request::DescribeImages),
         "DescribeInstanceAttribute" => crate::query::decode::<DescribeInstanceAttributeRequest>(params).map(Request::DescribeInstanceAttribute),
@@ -414,6 +476,8 @@ pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>>
         "DescribeIpamScopes" => crate::query::decode::<DescribeIpamScopesRequest>(params).map(Request::DescribeIpamScopes),
         "DescribeIpams" => crate::query::decode::<DescribeIpamsRequest>(params).map(Request::DescribeIpams),
         "DescribeKeyPairs" => crate::query::decode::<DescribeKeyPairsRequest>(params).map(Request::DescribeKeyPairs),
+        "DescribeLocalGatewayRouteTables" => crate::query::decode::<DescribeLocalGatewayRouteTablesRequest>(params).map(Request::DescribeLocalGatewayRouteTables),
+        "DescribeLocalGateways" => crate::query::decode::<DescribeLocalGatewaysRequest>(params).map(Request::DescribeLocalGateways),
         "DescribeNetworkAcls" => crate::query::decode::<DescribeNetworkAclsRequest>(params).map(Request::DescribeNetworkAcls),
         "DescribeNetworkInterfaces" => crate::query::decode::<DescribeNetworkInterfacesRequest>(params).map(Request::DescribeNetworkInterfaces),
         "DescribePrefixLists" => crate::query::decode::<DescribePrefixListsRequest>(params).map(Request::DescribePrefixLists),
@@ -429,14 +493,17 @@ pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>>
         "DescribeVpcs" => crate::query::decode::<DescribeVpcsRequest>(params).map(Request::DescribeVpcs),
         "DetachInternetGateway" => crate::query::decode::<DetachInternetGatewayRequest>(params).map(Request::DetachInternetGateway),
         "DetachNetworkInterface" => crate::query::decode::<DetachNetworkInterfaceRequest>(params).map(Request::DetachNetworkInterface),
+        "DisassociateAddress" => crate::query::decode::<DisassociateAddressRequest>(params).map(Request::DisassociateAddress),
         "DisassociateRouteTable" => crate::query::decode::<DisassociateRouteTableRequest>(params).map(Request::DisassociateRouteTable),
         "DisassociateSubnetCidrBlock" => crate::query::decode::<DisassociateSubnetCidrBlockRequest>(params).map(Request::DisassociateSubnetCidrBlock),
         "DisassociateVpcCidrBlock" => crate::query::decode::<DisassociateVpcCidrBlockRequest>(params).map(Request::DisassociateVpcCidrBlock),
         "GetCapacityReservationUsage" => crate::query::decode::<GetCapacityReservationUsageRequest>(params).map(Request::GetCapacityReservationUsage),
+        "GetCoipPoolUsage" => crate::query::decode::<GetCoipPoolUsageRequest>(params).map(Request::GetCoipPoolUsage),
         "GetIpamPoolAllocations" => crate::query::decode::<GetIpamPoolAllocationsRequest>(params).map(Request::GetIpamPoolAllocations),
         "GetIpamPoolCidrs" => crate::query::decode::<GetIpamPoolCidrsRequest>(params).map(Request::GetIpamPoolCidrs),
         "GetIpamResourceCidrs" => crate::query::decode::<GetIpamResourceCidrsRequest>(params).map(Request::GetIpamResourceCidrs),
         "ImportKeyPair" => crate::query::decode::<ImportKeyPairRequest>(params).map(Request::ImportKeyPair),
+        "ModifyAddressAttribute" => crate::query::decode::<ModifyAddressAttributeRequest>(params).map(Request::ModifyAddressAttribute),
         "ModifyCapacityReservation" => crate::query::decode::<ModifyCapacityReservationRequest>(params).map(Request::ModifyCapacityReservation),
         "ModifyInstanceAttribute" => crate::query::decode::<ModifyInstanceAttributeRequest>(params).map(Request::ModifyInstanceAttribute),
         "ModifyInstanceCapacityReservationAttributes" => crate::query::decode::<ModifyInstanceCapacityReservationAttributesRequest>(params).map(Request::ModifyInstanceCapacityReservationAttributes),
@@ -452,6 +519,7 @@ pub fn decode(action: &str, params: Node) -> Option<Result<Request, QueryError>>
         "ModifyVpcTenancy" => crate::query::decode::<ModifyVpcTenancyRequest>(params).map(Request::ModifyVpcTenancy),
         "MoveCapacityReservationInstances" => crate::query::decode::<MoveCapacityReservationInstancesRequest>(params).map(Request::MoveCapacityReservationInstances),
         "ProvisionIpamPoolCidr" => crate::query::decode::<ProvisionIpamPoolCidrRequest>(params).map(Request::ProvisionIpamPoolCidr),
+        "ReleaseAddress" => crate::query::decode::<ReleaseAddressRequest>(params).map(Request::ReleaseAddress),
         "ReleaseIpamPoolAllocation" => crate::query::decode::<ReleaseIpamPoolAllocationRequest>(params).map(Request::ReleaseIpamPoolAllocation),
         "ReplaceRoute" => crate::query::decode::<ReplaceRouteRequest>(params).map(Request::ReplaceRoute),
         "ReplaceRouteTableAssociation" => crate::query::decode::<ReplaceRouteTableAssociationRequest>(params).map(Request::ReplaceRouteTableAssociation),
@@ -486,14 +554,14 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("AcceptVpcEndpointConnections", false),
     ("AcceptVpcPeeringConnection", false),
     ("AdvertiseByoipCidr", false),
-    ("AllocateAddress", false),
+    ("AllocateAddress", true),
     ("AllocateHosts", false),
     ("AllocateIpamPoolCidr", true),
     ("ApplySecurityGroupsToClientVpnTargetNetwork", false),
     ("AssignIpv6Addresses", false),
     ("AssignPrivateIpAddresses", true),
     ("AssignPrivateNatGatewayAddress", false),
-    ("AssociateAddress", false),
+    ("AssociateAddress", true),
     ("AssociateCapacityReservationBillingOwner", false),
     ("AssociateClientVpnTargetNetwork", false),
     ("AssociateDhcpOptions", true),
@@ -545,8 +613,8 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("CreateCarrierGateway", false),
     ("CreateClientVpnEndpoint", false),
     ("CreateClientVpnRoute", false),
-    ("CreateCoipCidr", false),
-    ("CreateCoipPool", false),
+    ("CreateCoipCidr", true),
+    ("CreateCoipPool", true),
     ("CreateCustomerGateway", false),
     ("CreateDefaultSubnet", true),
     ("CreateDefaultVpc", true),
@@ -575,7 +643,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("CreateLaunchTemplate", false),
     ("CreateLaunchTemplateVersion", false),
     ("CreateLocalGatewayRoute", false),
-    ("CreateLocalGatewayRouteTable", false),
+    ("CreateLocalGatewayRouteTable", true),
     ("CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociation", false),
     ("CreateLocalGatewayRouteTableVpcAssociation", false),
     ("CreateLocalGatewayVirtualInterface", false),
@@ -646,8 +714,8 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DeleteCarrierGateway", false),
     ("DeleteClientVpnEndpoint", false),
     ("DeleteClientVpnRoute", false),
-    ("DeleteCoipCidr", false),
-    ("DeleteCoipPool", false),
+    ("DeleteCoipCidr", true),
+    ("DeleteCoipPool", true),
     ("DeleteCustomerGateway", false),
     ("DeleteDhcpOptions", true),
     ("DeleteEgressOnlyInternetGateway", false),
@@ -670,7 +738,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DeleteLaunchTemplate", false),
     ("DeleteLaunchTemplateVersions", false),
     ("DeleteLocalGatewayRoute", false),
-    ("DeleteLocalGatewayRouteTable", false),
+    ("DeleteLocalGatewayRouteTable", true),
     ("DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociation", false),
     ("DeleteLocalGatewayRouteTableVpcAssociation", false),
     ("DeleteLocalGatewayVirtualInterface", false),
@@ -745,8 +813,8 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DeregisterTransitGatewayMulticastGroupSources", false),
     ("DescribeAccountAttributes", false),
     ("DescribeAddressTransfers", false),
-    ("DescribeAddresses", false),
-    ("DescribeAddressesAttribute", false),
+    ("DescribeAddresses", true),
+    ("DescribeAddressesAttribute", true),
     ("DescribeAggregateIdFormat", false),
     ("DescribeAvailabilityZones", true),
     ("DescribeAwsNetworkPerformanceMetricSubscriptions", false),
@@ -769,7 +837,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DescribeClientVpnEndpoints", false),
     ("DescribeClientVpnRoutes", false),
     ("DescribeClientVpnTargetNetworks", false),
-    ("DescribeCoipPools", false),
+    ("DescribeCoipPools", true),
     ("DescribeConversionTasks", false),
     ("DescribeCustomerGateways", false),
     ("DescribeDeclarativePoliciesReports", false),
@@ -830,10 +898,10 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DescribeLaunchTemplates", false),
     ("DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociations", false),
     ("DescribeLocalGatewayRouteTableVpcAssociations", false),
-    ("DescribeLocalGatewayRouteTables", false),
+    ("DescribeLocalGatewayRouteTables", true),
     ("DescribeLocalGatewayVirtualInterfaceGroups", false),
     ("DescribeLocalGatewayVirtualInterfaces", false),
-    ("DescribeLocalGateways", false),
+    ("DescribeLocalGateways", true),
     ("DescribeLockedSnapshots", false),
     ("DescribeMacHosts", false),
     ("DescribeMacModificationTasks", false),
@@ -956,7 +1024,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("DisableVgwRoutePropagation", false),
     ("DisableVpcClassicLink", false),
     ("DisableVpcClassicLinkDnsSupport", false),
-    ("DisassociateAddress", false),
+    ("DisassociateAddress", true),
     ("DisassociateCapacityReservationBillingOwner", false),
     ("DisassociateClientVpnTargetNetwork", false),
     ("DisassociateEnclaveCertificateIamRole", false),
@@ -1012,7 +1080,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("GetCapacityManagerMetricDimensions", false),
     ("GetCapacityManagerMonitoredTagKeys", false),
     ("GetCapacityReservationUsage", true),
-    ("GetCoipPoolUsage", false),
+    ("GetCoipPoolUsage", true),
     ("GetConsoleOutput", false),
     ("GetConsoleScreenshot", false),
     ("GetDeclarativePoliciesReportSummary", false),
@@ -1082,7 +1150,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("ListSnapshotsInRecycleBin", false),
     ("ListVolumesInRecycleBin", false),
     ("LockSnapshot", false),
-    ("ModifyAddressAttribute", false),
+    ("ModifyAddressAttribute", true),
     ("ModifyAvailabilityZoneGroup", false),
     ("ModifyCapacityReservation", true),
     ("ModifyCapacityReservationFleet", false),
@@ -1186,7 +1254,7 @@ pub const OPERATIONS: &[(&str, bool)] = &[
     ("RejectTransitGatewayVpcAttachment", false),
     ("RejectVpcEndpointConnections", false),
     ("RejectVpcPeeringConnection", false),
-    ("ReleaseAddress", false),
+    ("ReleaseAddress", true),
     ("ReleaseHosts", false),
     ("ReleaseIpamPoolAllocation", true),
     ("ReplaceIamInstanceProfileAssociation", false),
@@ -1291,6 +1359,94 @@ impl FromQuery for AddIpamOperatingRegion {
     }
 }
 
+/// `Address` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Address {
+    pub allocation_id: Option<String>,
+    pub association_id: Option<String>,
+    pub domain: Option<DomainType>,
+    pub network_interface_id: Option<String>,
+    pub network_interface_owner_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub public_ipv4_pool: Option<String>,
+    pub network_border_group: Option<String>,
+    pub customer_owned_ip: Option<String>,
+    pub customer_owned_ipv4_pool: Option<String>,
+    pub carrier_ip: Option<String>,
+    pub subnet_id: Option<String>,
+    pub service_managed: Option<ServiceManaged>,
+    pub instance_id: Option<String>,
+    pub public_ip: Option<String>,
+}
+
+impl XmlEncode for Address {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.allocation_id { w.string(crate::name!("allocationId"), v); }
+        if let Some(v) = &self.association_id { w.string(crate::name!("associationId"), v); }
+        if let Some(v) = &self.domain { w.string(crate::name!("domain"), v.as_str()); }
+        if let Some(v) = &self.network_interface_id { w.string(crate::name!("networkInterfaceId"), v); }
+        if let Some(v) = &self.network_interface_owner_id { w.string(crate::name!("networkInterfaceOwnerId"), v); }
+        if let Some(v) = &self.private_ip_address { w.string(crate::name!("privateIpAddress"), v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.public_ipv4_pool { w.string(crate::name!("publicIpv4Pool"), v); }
+        if let Some(v) = &self.network_border_group { w.string(crate::name!("networkBorderGroup"), v); }
+        if let Some(v) = &self.customer_owned_ip { w.string(crate::name!("customerOwnedIp"), v); }
+        if let Some(v) = &self.customer_owned_ipv4_pool { w.string(crate::name!("customerOwnedIpv4Pool"), v); }
+        if let Some(v) = &self.carrier_ip { w.string(crate::name!("carrierIp"), v); }
+        if let Some(v) = &self.subnet_id { w.string(crate::name!("subnetId"), v); }
+        if let Some(v) = &self.service_managed { w.string(crate::name!("serviceManaged"), v.as_str()); }
+        if let Some(v) = &self.instance_id { w.string(crate::name!("instanceId"), v); }
+        if let Some(v) = &self.public_ip { w.string(crate::name!("publicIp"), v); }
+    }
+}
+
+/// `AddressAttribute` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AddressAttribute {
+    pub public_ip: Option<String>,
+    pub allocation_id: Option<String>,
+    pub ptr_record: Option<String>,
+    pub ptr_record_update: Option<PtrUpdateStatus>,
+}
+
+impl XmlEncode for AddressAttribute {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.public_ip { w.string(crate::name!("publicIp"), v); }
+        if let Some(v) = &self.allocation_id { w.string(crate::name!("allocationId"), v); }
+        if let Some(v) = &self.ptr_record { w.string(crate::name!("ptrRecord"), v); }
+        if let Some(v) = &self.ptr_record_update { w.structure(crate::name!("ptrRecordUpdate"), v); }
+    }
+}
+
+/// `AddressAttributeName`: one of 1 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AddressAttributeName {
+    /// `domain-name`
+    DomainName,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for AddressAttributeName {
+    const VALUES: &'static [&'static str] = &["domain-name"];
+    fn as_str(&self) -> &str {
+        match self {
+            AddressAttributeName::DomainName => "domain-name",
+            AddressAttributeName::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "domain-name" => AddressAttributeName::DomainName,
+            other => AddressAttributeName::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, AddressAttributeName::Unknown(_))
+    }
+}
+
 /// `AddressFamily`: one of 2 values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AddressFamily {
@@ -1320,6 +1476,125 @@ impl WireEnum for AddressFamily {
     }
     fn is_known(&self) -> bool {
         !matches!(self, AddressFamily::Unknown(_))
+    }
+}
+
+/// `AllocateAddressRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AllocateAddressRequest {
+    pub domain: Option<DomainType>,
+    pub address: Option<String>,
+    pub public_ipv4_pool: Option<String>,
+    pub network_border_group: Option<String>,
+    pub customer_owned_ipv4_pool: Option<String>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub ipam_pool_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`AllocateAddressRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AllocateAddressRequestMember {
+    Domain,
+    Address,
+    PublicIpv4Pool,
+    NetworkBorderGroup,
+    CustomerOwnedIpv4Pool,
+    TagSpecifications,
+    IpamPoolId,
+    DryRun,
+}
+
+impl crate::members::MemberName for AllocateAddressRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            AllocateAddressRequestMember::Domain => "Domain",
+            AllocateAddressRequestMember::Address => "Address",
+            AllocateAddressRequestMember::PublicIpv4Pool => "PublicIpv4Pool",
+            AllocateAddressRequestMember::NetworkBorderGroup => "NetworkBorderGroup",
+            AllocateAddressRequestMember::CustomerOwnedIpv4Pool => "CustomerOwnedIpv4Pool",
+            AllocateAddressRequestMember::TagSpecifications => "TagSpecifications",
+            AllocateAddressRequestMember::IpamPoolId => "IpamPoolId",
+            AllocateAddressRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for AllocateAddressRequest {
+    type Member = AllocateAddressRequestMember;
+    fn present_members(&self) -> Vec<AllocateAddressRequestMember> {
+        let mut present = Vec::new();
+        if self.domain.is_some() { present.push(AllocateAddressRequestMember::Domain); }
+        if self.address.is_some() { present.push(AllocateAddressRequestMember::Address); }
+        if self.public_ipv4_pool.is_some() { present.push(AllocateAddressRequestMember::PublicIpv4Pool); }
+        if self.network_border_group.is_some() { present.push(AllocateAddressRequestMember::NetworkBorderGroup); }
+        if self.customer_owned_ipv4_pool.is_some() { present.push(AllocateAddressRequestMember::CustomerOwnedIpv4Pool); }
+        if self.tag_specifications.is_some() { present.push(AllocateAddressRequestMember::TagSpecifications); }
+        if self.ipam_pool_id.is_some() { present.push(AllocateAddressRequestMember::IpamPoolId); }
+        if self.dry_run.is_some() { present.push(AllocateAddressRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for AllocateAddressRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("Domain", "Domain", |v| match &self.domain {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+    }
+}
+
+impl FromQuery for AllocateAddressRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            domain: d.field(n, "Domain", |d, n| d.enumeration(n))?,
+            address: d.field(n, "Address", |d, n| d.string(n))?,
+            public_ipv4_pool: d.field(n, "PublicIpv4Pool", |d, n| d.string(n))?,
+            network_border_group: d.field(n, "NetworkBorderGroup", |d, n| d.string(n))?,
+            customer_owned_ipv4_pool: d.field(n, "CustomerOwnedIpv4Pool", |d, n| d.string(n))?,
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            ipam_pool_id: d.field(n, "IpamPoolId", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `AllocateAddressResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AllocateAddressResult {
+    pub allocation_id: Option<String>,
+    pub public_ipv4_pool: Option<String>,
+    pub network_border_group: Option<String>,
+    pub domain: Option<DomainType>,
+    pub customer_owned_ip: Option<String>,
+    pub customer_owned_ipv4_pool: Option<String>,
+    pub carrier_ip: Option<String>,
+    pub public_ip: Option<String>,
+}
+
+impl XmlEncode for AllocateAddressResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.allocation_id { w.string(crate::name!("allocationId"), v); }
+        if let Some(v) = &self.public_ipv4_pool { w.string(crate::name!("publicIpv4Pool"), v); }
+        if let Some(v) = &self.network_border_group { w.string(crate::name!("networkBorderGroup"), v); }
+        if let Some(v) = &self.domain { w.string(crate::name!("domain"), v.as_str()); }
+        if let Some(v) = &self.customer_owned_ip { w.string(crate::name!("customerOwnedIp"), v); }
+        if let Some(v) = &self.customer_owned_ipv4_pool { w.string(crate::name!("customerOwnedIpv4Pool"), v); }
+        if let Some(v) = &self.carrier_ip { w.string(crate::name!("carrierIp"), v); }
+        if let Some(v) = &self.public_ip { w.string(crate::name!("publicIp"), v); }
     }
 }
 
@@ -1640,6 +1915,91 @@ pub struct AssignedPrivateIpAddress {
 impl XmlEncode for AssignedPrivateIpAddress {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.private_ip_address { w.string(crate::name!("privateIpAddress"), v); }
+    }
+}
+
+/// `AssociateAddressRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssociateAddressRequest {
+    pub allocation_id: Option<String>,
+    pub instance_id: Option<String>,
+    pub public_ip: Option<String>,
+    pub dry_run: Option<bool>,
+    pub network_interface_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub allow_reassociation: Option<bool>,
+}
+
+/// The members of [`AssociateAddressRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AssociateAddressRequestMember {
+    AllocationId,
+    InstanceId,
+    PublicIp,
+    DryRun,
+    NetworkInterfaceId,
+    PrivateIpAddress,
+    AllowReassociation,
+}
+
+impl crate::members::MemberName for AssociateAddressRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            AssociateAddressRequestMember::AllocationId => "AllocationId",
+            AssociateAddressRequestMember::InstanceId => "InstanceId",
+            AssociateAddressRequestMember::PublicIp => "PublicIp",
+            AssociateAddressRequestMember::DryRun => "DryRun",
+            AssociateAddressRequestMember::NetworkInterfaceId => "NetworkInterfaceId",
+            AssociateAddressRequestMember::PrivateIpAddress => "PrivateIpAddress",
+            AssociateAddressRequestMember::AllowReassociation => "AllowReassociation",
+        }
+    }
+}
+
+impl crate::members::Members for AssociateAddressRequest {
+    type Member = AssociateAddressRequestMember;
+    fn present_members(&self) -> Vec<AssociateAddressRequestMember> {
+        let mut present = Vec::new();
+        if self.allocation_id.is_some() { present.push(AssociateAddressRequestMember::AllocationId); }
+        if self.instance_id.is_some() { present.push(AssociateAddressRequestMember::InstanceId); }
+        if self.public_ip.is_some() { present.push(AssociateAddressRequestMember::PublicIp); }
+        if self.dry_run.is_some() { present.push(AssociateAddressRequestMember::DryRun); }
+        if self.network_interface_id.is_some() { present.push(AssociateAddressRequestMember::NetworkInterfaceId); }
+        if self.private_ip_address.is_some() { present.push(AssociateAddressRequestMember::PrivateIpAddress); }
+        if self.allow_reassociation.is_some() { present.push(AssociateAddressRequestMember::AllowReassociation); }
+        present
+    }
+}
+
+impl Validate for AssociateAddressRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for AssociateAddressRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            allocation_id: d.field(n, "AllocationId", |d, n| d.string(n))?,
+            instance_id: d.field(n, "InstanceId", |d, n| d.string(n))?,
+            public_ip: d.field(n, "PublicIp", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            network_interface_id: d.field(n, "NetworkInterfaceId", |d, n| d.string(n))?,
+            private_ip_address: d.field(n, "PrivateIpAddress", |d, n| d.string(n))?,
+            allow_reassociation: d.field(n, "AllowReassociation", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `AssociateAddressResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssociateAddressResult {
+    pub association_id: Option<String>,
+}
+
+impl XmlEncode for AssociateAddressResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.association_id { w.string(crate::name!("associationId"), v); }
     }
 }
 
@@ -3479,6 +3839,60 @@ impl WireEnum for CapacityReservationType {
     }
 }
 
+/// `CoipAddressUsage` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CoipAddressUsage {
+    pub allocation_id: Option<String>,
+    pub aws_account_id: Option<String>,
+    pub aws_service: Option<String>,
+    pub co_ip: Option<String>,
+}
+
+impl XmlEncode for CoipAddressUsage {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.allocation_id { w.string(crate::name!("allocationId"), v); }
+        if let Some(v) = &self.aws_account_id { w.string(crate::name!("awsAccountId"), v); }
+        if let Some(v) = &self.aws_service { w.string(crate::name!("awsService"), v); }
+        if let Some(v) = &self.co_ip { w.string(crate::name!("coIp"), v); }
+    }
+}
+
+/// `CoipCidr` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CoipCidr {
+    pub cidr: Option<String>,
+    pub coip_pool_id: Option<String>,
+    pub local_gateway_route_table_id: Option<String>,
+}
+
+impl XmlEncode for CoipCidr {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.cidr { w.string(crate::name!("cidr"), v); }
+        if let Some(v) = &self.coip_pool_id { w.string(crate::name!("coipPoolId"), v); }
+        if let Some(v) = &self.local_gateway_route_table_id { w.string(crate::name!("localGatewayRouteTableId"), v); }
+    }
+}
+
+/// `CoipPool` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CoipPool {
+    pub pool_id: Option<String>,
+    pub pool_cidrs: Option<Vec<String>>,
+    pub local_gateway_route_table_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub pool_arn: Option<String>,
+}
+
+impl XmlEncode for CoipPool {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.pool_id { w.string(crate::name!("poolId"), v); }
+        if let Some(v) = &self.pool_cidrs { w.list(crate::name!("poolCidrSet"), crate::name!("item"), v, |w, name, e| { w.string(name, e); }); }
+        if let Some(v) = &self.local_gateway_route_table_id { w.string(crate::name!("localGatewayRouteTableId"), v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.pool_arn { w.string(crate::name!("poolArn"), v); }
+    }
+}
+
 /// `ConnectionTrackingConfiguration` (output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectionTrackingConfiguration {
@@ -3954,6 +4368,156 @@ pub struct CreateCapacityReservationResult {
 impl XmlEncode for CreateCapacityReservationResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.capacity_reservation { w.structure(crate::name!("capacityReservation"), v); }
+    }
+}
+
+/// `CreateCoipCidrRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateCoipCidrRequest {
+    pub cidr: Option<String>,
+    pub coip_pool_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`CreateCoipCidrRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateCoipCidrRequestMember {
+    Cidr,
+    CoipPoolId,
+    DryRun,
+}
+
+impl crate::members::MemberName for CreateCoipCidrRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateCoipCidrRequestMember::Cidr => "Cidr",
+            CreateCoipCidrRequestMember::CoipPoolId => "CoipPoolId",
+            CreateCoipCidrRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for CreateCoipCidrRequest {
+    type Member = CreateCoipCidrRequestMember;
+    fn present_members(&self) -> Vec<CreateCoipCidrRequestMember> {
+        let mut present = Vec::new();
+        if self.cidr.is_some() { present.push(CreateCoipCidrRequestMember::Cidr); }
+        if self.coip_pool_id.is_some() { present.push(CreateCoipCidrRequestMember::CoipPoolId); }
+        if self.dry_run.is_some() { present.push(CreateCoipCidrRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for CreateCoipCidrRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("Cidr", "Cidr", |v| match &self.cidr {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("CoipPoolId", "CoipPoolId", |v| match &self.coip_pool_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for CreateCoipCidrRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            cidr: d.field(n, "Cidr", |d, n| d.string(n))?,
+            coip_pool_id: d.field(n, "CoipPoolId", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `CreateCoipCidrResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateCoipCidrResult {
+    pub coip_cidr: Option<CoipCidr>,
+}
+
+impl XmlEncode for CreateCoipCidrResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.coip_cidr { w.structure(crate::name!("coipCidr"), v); }
+    }
+}
+
+/// `CreateCoipPoolRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateCoipPoolRequest {
+    pub local_gateway_route_table_id: Option<String>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`CreateCoipPoolRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateCoipPoolRequestMember {
+    LocalGatewayRouteTableId,
+    TagSpecifications,
+    DryRun,
+}
+
+impl crate::members::MemberName for CreateCoipPoolRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateCoipPoolRequestMember::LocalGatewayRouteTableId => "LocalGatewayRouteTableId",
+            CreateCoipPoolRequestMember::TagSpecifications => "TagSpecifications",
+            CreateCoipPoolRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for CreateCoipPoolRequest {
+    type Member = CreateCoipPoolRequestMember;
+    fn present_members(&self) -> Vec<CreateCoipPoolRequestMember> {
+        let mut present = Vec::new();
+        if self.local_gateway_route_table_id.is_some() { present.push(CreateCoipPoolRequestMember::LocalGatewayRouteTableId); }
+        if self.tag_specifications.is_some() { present.push(CreateCoipPoolRequestMember::TagSpecifications); }
+        if self.dry_run.is_some() { present.push(CreateCoipPoolRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for CreateCoipPoolRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("LocalGatewayRouteTableId", "LocalGatewayRouteTableId", |v| match &self.local_gateway_route_table_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+    }
+}
+
+impl FromQuery for CreateCoipPoolRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            local_gateway_route_table_id: d.field(n, "LocalGatewayRouteTableId", |d, n| d.string(n))?,
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `CreateCoipPoolResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateCoipPoolResult {
+    pub coip_pool: Option<CoipPool>,
+}
+
+impl XmlEncode for CreateCoipPoolResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.coip_pool { w.structure(crate::name!("coipPool"), v); }
     }
 }
 
@@ -4720,6 +5284,95 @@ impl FromQuery for CreateKeyPairRequest {
             key_format: d.field(n, "KeyFormat", |d, n| d.enumeration(n))?,
             dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
         })
+    }
+}
+
+/// `CreateLocalGatewayRouteTableRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateLocalGatewayRouteTableRequest {
+    pub local_gateway_id: Option<String>,
+    pub mode: Option<LocalGatewayRouteTableMode>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`CreateLocalGatewayRouteTableRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateLocalGatewayRouteTableRequestMember {
+    LocalGatewayId,
+    Mode,
+    TagSpecifications,
+    DryRun,
+}
+
+impl crate::members::MemberName for CreateLocalGatewayRouteTableRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            CreateLocalGatewayRouteTableRequestMember::LocalGatewayId => "LocalGatewayId",
+            CreateLocalGatewayRouteTableRequestMember::Mode => "Mode",
+            CreateLocalGatewayRouteTableRequestMember::TagSpecifications => "TagSpecifications",
+            CreateLocalGatewayRouteTableRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for CreateLocalGatewayRouteTableRequest {
+    type Member = CreateLocalGatewayRouteTableRequestMember;
+    fn present_members(&self) -> Vec<CreateLocalGatewayRouteTableRequestMember> {
+        let mut present = Vec::new();
+        if self.local_gateway_id.is_some() { present.push(CreateLocalGatewayRouteTableRequestMember::LocalGatewayId); }
+        if self.mode.is_some() { present.push(CreateLocalGatewayRouteTableRequestMember::Mode); }
+        if self.tag_specifications.is_some() { present.push(CreateLocalGatewayRouteTableRequestMember::TagSpecifications); }
+        if self.dry_run.is_some() { present.push(CreateLocalGatewayRouteTableRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for CreateLocalGatewayRouteTableRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("LocalGatewayId", "LocalGatewayId", |v| match &self.local_gateway_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("Mode", "Mode", |v| match &self.mode {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("TagSpecifications", "TagSpecification", |v| match &self.tag_specifications {
+            None => {}
+            Some(x) => {
+                for (i, e) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        e.validate(v);
+                    });
+                }
+            }
+        });
+    }
+}
+
+impl FromQuery for CreateLocalGatewayRouteTableRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            local_gateway_id: d.field(n, "LocalGatewayId", |d, n| d.string(n))?,
+            mode: d.field(n, "Mode", |d, n| d.enumeration(n))?,
+            tag_specifications: d.field(n, "TagSpecification", |d, n| d.list(n, |d, n| d.structure(n, TagSpecification::from_query)))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `CreateLocalGatewayRouteTableResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateLocalGatewayRouteTableResult {
+    pub local_gateway_route_table: Option<LocalGatewayRouteTable>,
+}
+
+impl XmlEncode for CreateLocalGatewayRouteTableResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.local_gateway_route_table { w.structure(crate::name!("localGatewayRouteTable"), v); }
     }
 }
 
@@ -5746,6 +6399,141 @@ impl FromQuery for CreditSpecificationRequest {
     }
 }
 
+/// `DeleteCoipCidrRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteCoipCidrRequest {
+    pub cidr: Option<String>,
+    pub coip_pool_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`DeleteCoipCidrRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteCoipCidrRequestMember {
+    Cidr,
+    CoipPoolId,
+    DryRun,
+}
+
+impl crate::members::MemberName for DeleteCoipCidrRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteCoipCidrRequestMember::Cidr => "Cidr",
+            DeleteCoipCidrRequestMember::CoipPoolId => "CoipPoolId",
+            DeleteCoipCidrRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteCoipCidrRequest {
+    type Member = DeleteCoipCidrRequestMember;
+    fn present_members(&self) -> Vec<DeleteCoipCidrRequestMember> {
+        let mut present = Vec::new();
+        if self.cidr.is_some() { present.push(DeleteCoipCidrRequestMember::Cidr); }
+        if self.coip_pool_id.is_some() { present.push(DeleteCoipCidrRequestMember::CoipPoolId); }
+        if self.dry_run.is_some() { present.push(DeleteCoipCidrRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for DeleteCoipCidrRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("Cidr", "Cidr", |v| match &self.cidr {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("CoipPoolId", "CoipPoolId", |v| match &self.coip_pool_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DeleteCoipCidrRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            cidr: d.field(n, "Cidr", |d, n| d.string(n))?,
+            coip_pool_id: d.field(n, "CoipPoolId", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `DeleteCoipCidrResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteCoipCidrResult {
+    pub coip_cidr: Option<CoipCidr>,
+}
+
+impl XmlEncode for DeleteCoipCidrResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.coip_cidr { w.structure(crate::name!("coipCidr"), v); }
+    }
+}
+
+/// `DeleteCoipPoolRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteCoipPoolRequest {
+    pub coip_pool_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`DeleteCoipPoolRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteCoipPoolRequestMember {
+    CoipPoolId,
+    DryRun,
+}
+
+impl crate::members::MemberName for DeleteCoipPoolRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteCoipPoolRequestMember::CoipPoolId => "CoipPoolId",
+            DeleteCoipPoolRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteCoipPoolRequest {
+    type Member = DeleteCoipPoolRequestMember;
+    fn present_members(&self) -> Vec<DeleteCoipPoolRequestMember> {
+        let mut present = Vec::new();
+        if self.coip_pool_id.is_some() { present.push(DeleteCoipPoolRequestMember::CoipPoolId); }
+        if self.dry_run.is_some() { present.push(DeleteCoipPoolRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for DeleteCoipPoolRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("CoipPoolId", "CoipPoolId", |v| match &self.coip_pool_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DeleteCoipPoolRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            coip_pool_id: d.field(n, "CoipPoolId", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `DeleteCoipPoolResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteCoipPoolResult {
+    pub coip_pool: Option<CoipPool>,
+}
+
+impl XmlEncode for DeleteCoipPoolResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.coip_pool { w.structure(crate::name!("coipPool"), v); }
+    }
+}
+
 /// `DeleteDhcpOptionsRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteDhcpOptionsRequest {
@@ -6111,6 +6899,69 @@ impl XmlEncode for DeleteKeyPairResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.r#return { w.boolean(crate::name!("return"), *v); }
         if let Some(v) = &self.key_pair_id { w.string(crate::name!("keyPairId"), v); }
+    }
+}
+
+/// `DeleteLocalGatewayRouteTableRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteLocalGatewayRouteTableRequest {
+    pub local_gateway_route_table_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`DeleteLocalGatewayRouteTableRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeleteLocalGatewayRouteTableRequestMember {
+    LocalGatewayRouteTableId,
+    DryRun,
+}
+
+impl crate::members::MemberName for DeleteLocalGatewayRouteTableRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DeleteLocalGatewayRouteTableRequestMember::LocalGatewayRouteTableId => "LocalGatewayRouteTableId",
+            DeleteLocalGatewayRouteTableRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for DeleteLocalGatewayRouteTableRequest {
+    type Member = DeleteLocalGatewayRouteTableRequestMember;
+    fn present_members(&self) -> Vec<DeleteLocalGatewayRouteTableRequestMember> {
+        let mut present = Vec::new();
+        if self.local_gateway_route_table_id.is_some() { present.push(DeleteLocalGatewayRouteTableRequestMember::LocalGatewayRouteTableId); }
+        if self.dry_run.is_some() { present.push(DeleteLocalGatewayRouteTableRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for DeleteLocalGatewayRouteTableRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("LocalGatewayRouteTableId", "LocalGatewayRouteTableId", |v| match &self.local_gateway_route_table_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for DeleteLocalGatewayRouteTableRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            local_gateway_route_table_id: d.field(n, "LocalGatewayRouteTableId", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `DeleteLocalGatewayRouteTableResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteLocalGatewayRouteTableResult {
+    pub local_gateway_route_table: Option<LocalGatewayRouteTable>,
+}
+
+impl XmlEncode for DeleteLocalGatewayRouteTableResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.local_gateway_route_table { w.structure(crate::name!("localGatewayRouteTable"), v); }
     }
 }
 
@@ -6638,6 +7489,164 @@ impl XmlEncode for DeprovisionIpamPoolCidrResult {
     }
 }
 
+/// `DescribeAddressesAttributeRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeAddressesAttributeRequest {
+    pub allocation_ids: Option<Vec<String>>,
+    pub attribute: Option<AddressAttributeName>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`DescribeAddressesAttributeRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeAddressesAttributeRequestMember {
+    AllocationIds,
+    Attribute,
+    NextToken,
+    MaxResults,
+    DryRun,
+}
+
+impl crate::members::MemberName for DescribeAddressesAttributeRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeAddressesAttributeRequestMember::AllocationIds => "AllocationIds",
+            DescribeAddressesAttributeRequestMember::Attribute => "Attribute",
+            DescribeAddressesAttributeRequestMember::NextToken => "NextToken",
+            DescribeAddressesAttributeRequestMember::MaxResults => "MaxResults",
+            DescribeAddressesAttributeRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeAddressesAttributeRequest {
+    type Member = DescribeAddressesAttributeRequestMember;
+    fn present_members(&self) -> Vec<DescribeAddressesAttributeRequestMember> {
+        let mut present = Vec::new();
+        if self.allocation_ids.is_some() { present.push(DescribeAddressesAttributeRequestMember::AllocationIds); }
+        if self.attribute.is_some() { present.push(DescribeAddressesAttributeRequestMember::Attribute); }
+        if self.next_token.is_some() { present.push(DescribeAddressesAttributeRequestMember::NextToken); }
+        if self.max_results.is_some() { present.push(DescribeAddressesAttributeRequestMember::MaxResults); }
+        if self.dry_run.is_some() { present.push(DescribeAddressesAttributeRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for DescribeAddressesAttributeRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("Attribute", "Attribute", |v| match &self.attribute {
+            None => {}
+            Some(x) => {
+                v.enumeration(x);
+            }
+        });
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(1), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for DescribeAddressesAttributeRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            allocation_ids: d.field(n, "AllocationId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            attribute: d.field(n, "Attribute", |d, n| d.enumeration(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `DescribeAddressesAttributeResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeAddressesAttributeResult {
+    pub addresses: Option<Vec<AddressAttribute>>,
+    pub next_token: Option<String>,
+}
+
+impl XmlEncode for DescribeAddressesAttributeResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.addresses { w.list(crate::name!("addressSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+    }
+}
+
+/// `DescribeAddressesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeAddressesRequest {
+    pub public_ips: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+    pub allocation_ids: Option<Vec<String>>,
+}
+
+/// The members of [`DescribeAddressesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeAddressesRequestMember {
+    PublicIps,
+    DryRun,
+    Filters,
+    AllocationIds,
+}
+
+impl crate::members::MemberName for DescribeAddressesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeAddressesRequestMember::PublicIps => "PublicIps",
+            DescribeAddressesRequestMember::DryRun => "DryRun",
+            DescribeAddressesRequestMember::Filters => "Filters",
+            DescribeAddressesRequestMember::AllocationIds => "AllocationIds",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeAddressesRequest {
+    type Member = DescribeAddressesRequestMember;
+    fn present_members(&self) -> Vec<DescribeAddressesRequestMember> {
+        let mut present = Vec::new();
+        if self.public_ips.is_some() { present.push(DescribeAddressesRequestMember::PublicIps); }
+        if self.dry_run.is_some() { present.push(DescribeAddressesRequestMember::DryRun); }
+        if self.filters.is_some() { present.push(DescribeAddressesRequestMember::Filters); }
+        if self.allocation_ids.is_some() { present.push(DescribeAddressesRequestMember::AllocationIds); }
+        present
+    }
+}
+
+impl Validate for DescribeAddressesRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for DescribeAddressesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            public_ips: d.field(n, "PublicIp", |d, n| d.list(n, |d, n| d.string(n)))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            allocation_ids: d.field(n, "AllocationId", |d, n| d.list(n, |d, n| d.string(n)))?,
+        })
+    }
+}
+
+/// `DescribeAddressesResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeAddressesResult {
+    pub addresses: Option<Vec<Address>>,
+}
+
+impl XmlEncode for DescribeAddressesResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.addresses { w.list(crate::name!("addressesSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
 /// `DescribeAvailabilityZonesRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeAvailabilityZonesRequest {
@@ -6792,6 +7801,88 @@ impl XmlEncode for DescribeCapacityReservationsResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
         if let Some(v) = &self.capacity_reservations { w.list(crate::name!("capacityReservationSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `DescribeCoipPoolsRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeCoipPoolsRequest {
+    pub pool_ids: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`DescribeCoipPoolsRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeCoipPoolsRequestMember {
+    PoolIds,
+    Filters,
+    MaxResults,
+    NextToken,
+    DryRun,
+}
+
+impl crate::members::MemberName for DescribeCoipPoolsRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeCoipPoolsRequestMember::PoolIds => "PoolIds",
+            DescribeCoipPoolsRequestMember::Filters => "Filters",
+            DescribeCoipPoolsRequestMember::MaxResults => "MaxResults",
+            DescribeCoipPoolsRequestMember::NextToken => "NextToken",
+            DescribeCoipPoolsRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeCoipPoolsRequest {
+    type Member = DescribeCoipPoolsRequestMember;
+    fn present_members(&self) -> Vec<DescribeCoipPoolsRequestMember> {
+        let mut present = Vec::new();
+        if self.pool_ids.is_some() { present.push(DescribeCoipPoolsRequestMember::PoolIds); }
+        if self.filters.is_some() { present.push(DescribeCoipPoolsRequestMember::Filters); }
+        if self.max_results.is_some() { present.push(DescribeCoipPoolsRequestMember::MaxResults); }
+        if self.next_token.is_some() { present.push(DescribeCoipPoolsRequestMember::NextToken); }
+        if self.dry_run.is_some() { present.push(DescribeCoipPoolsRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for DescribeCoipPoolsRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for DescribeCoipPoolsRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            pool_ids: d.field(n, "PoolId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `DescribeCoipPoolsResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeCoipPoolsResult {
+    pub coip_pools: Option<Vec<CoipPool>>,
+    pub next_token: Option<String>,
+}
+
+impl XmlEncode for DescribeCoipPoolsResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.coip_pools { w.list(crate::name!("coipPoolSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
     }
 }
 
@@ -7610,6 +8701,170 @@ pub struct DescribeKeyPairsResult {
 impl XmlEncode for DescribeKeyPairsResult {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.key_pairs { w.list(crate::name!("keySet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `DescribeLocalGatewayRouteTablesRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeLocalGatewayRouteTablesRequest {
+    pub local_gateway_route_table_ids: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`DescribeLocalGatewayRouteTablesRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeLocalGatewayRouteTablesRequestMember {
+    LocalGatewayRouteTableIds,
+    Filters,
+    MaxResults,
+    NextToken,
+    DryRun,
+}
+
+impl crate::members::MemberName for DescribeLocalGatewayRouteTablesRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeLocalGatewayRouteTablesRequestMember::LocalGatewayRouteTableIds => "LocalGatewayRouteTableIds",
+            DescribeLocalGatewayRouteTablesRequestMember::Filters => "Filters",
+            DescribeLocalGatewayRouteTablesRequestMember::MaxResults => "MaxResults",
+            DescribeLocalGatewayRouteTablesRequestMember::NextToken => "NextToken",
+            DescribeLocalGatewayRouteTablesRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeLocalGatewayRouteTablesRequest {
+    type Member = DescribeLocalGatewayRouteTablesRequestMember;
+    fn present_members(&self) -> Vec<DescribeLocalGatewayRouteTablesRequestMember> {
+        let mut present = Vec::new();
+        if self.local_gateway_route_table_ids.is_some() { present.push(DescribeLocalGatewayRouteTablesRequestMember::LocalGatewayRouteTableIds); }
+        if self.filters.is_some() { present.push(DescribeLocalGatewayRouteTablesRequestMember::Filters); }
+        if self.max_results.is_some() { present.push(DescribeLocalGatewayRouteTablesRequestMember::MaxResults); }
+        if self.next_token.is_some() { present.push(DescribeLocalGatewayRouteTablesRequestMember::NextToken); }
+        if self.dry_run.is_some() { present.push(DescribeLocalGatewayRouteTablesRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for DescribeLocalGatewayRouteTablesRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for DescribeLocalGatewayRouteTablesRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            local_gateway_route_table_ids: d.field(n, "LocalGatewayRouteTableId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `DescribeLocalGatewayRouteTablesResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeLocalGatewayRouteTablesResult {
+    pub local_gateway_route_tables: Option<Vec<LocalGatewayRouteTable>>,
+    pub next_token: Option<String>,
+}
+
+impl XmlEncode for DescribeLocalGatewayRouteTablesResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.local_gateway_route_tables { w.list(crate::name!("localGatewayRouteTableSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
+    }
+}
+
+/// `DescribeLocalGatewaysRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeLocalGatewaysRequest {
+    pub local_gateway_ids: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`DescribeLocalGatewaysRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DescribeLocalGatewaysRequestMember {
+    LocalGatewayIds,
+    Filters,
+    MaxResults,
+    NextToken,
+    DryRun,
+}
+
+impl crate::members::MemberName for DescribeLocalGatewaysRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DescribeLocalGatewaysRequestMember::LocalGatewayIds => "LocalGatewayIds",
+            DescribeLocalGatewaysRequestMember::Filters => "Filters",
+            DescribeLocalGatewaysRequestMember::MaxResults => "MaxResults",
+            DescribeLocalGatewaysRequestMember::NextToken => "NextToken",
+            DescribeLocalGatewaysRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for DescribeLocalGatewaysRequest {
+    type Member = DescribeLocalGatewaysRequestMember;
+    fn present_members(&self) -> Vec<DescribeLocalGatewaysRequestMember> {
+        let mut present = Vec::new();
+        if self.local_gateway_ids.is_some() { present.push(DescribeLocalGatewaysRequestMember::LocalGatewayIds); }
+        if self.filters.is_some() { present.push(DescribeLocalGatewaysRequestMember::Filters); }
+        if self.max_results.is_some() { present.push(DescribeLocalGatewaysRequestMember::MaxResults); }
+        if self.next_token.is_some() { present.push(DescribeLocalGatewaysRequestMember::NextToken); }
+        if self.dry_run.is_some() { present.push(DescribeLocalGatewaysRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for DescribeLocalGatewaysRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for DescribeLocalGatewaysRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            local_gateway_ids: d.field(n, "LocalGatewayId", |d, n| d.list(n, |d, n| d.string(n)))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `DescribeLocalGatewaysResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeLocalGatewaysResult {
+    pub local_gateways: Option<Vec<LocalGateway>>,
+    pub next_token: Option<String>,
+}
+
+impl XmlEncode for DescribeLocalGatewaysResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.local_gateways { w.list(crate::name!("localGatewaySet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
     }
 }
 
@@ -8857,6 +10112,59 @@ impl XmlEncode for DhcpOptions {
     }
 }
 
+/// `DisassociateAddressRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DisassociateAddressRequest {
+    pub association_id: Option<String>,
+    pub public_ip: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`DisassociateAddressRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DisassociateAddressRequestMember {
+    AssociationId,
+    PublicIp,
+    DryRun,
+}
+
+impl crate::members::MemberName for DisassociateAddressRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            DisassociateAddressRequestMember::AssociationId => "AssociationId",
+            DisassociateAddressRequestMember::PublicIp => "PublicIp",
+            DisassociateAddressRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for DisassociateAddressRequest {
+    type Member = DisassociateAddressRequestMember;
+    fn present_members(&self) -> Vec<DisassociateAddressRequestMember> {
+        let mut present = Vec::new();
+        if self.association_id.is_some() { present.push(DisassociateAddressRequestMember::AssociationId); }
+        if self.public_ip.is_some() { present.push(DisassociateAddressRequestMember::PublicIp); }
+        if self.dry_run.is_some() { present.push(DisassociateAddressRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for DisassociateAddressRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for DisassociateAddressRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            association_id: d.field(n, "AssociationId", |d, n| d.string(n))?,
+            public_ip: d.field(n, "PublicIp", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
 /// `DisassociateRouteTableRequest` (input).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DisassociateRouteTableRequest {
@@ -9204,6 +10512,38 @@ impl WireEnum for DnsRecordIpType {
     }
     fn is_known(&self) -> bool {
         !matches!(self, DnsRecordIpType::Unknown(_))
+    }
+}
+
+/// `DomainType`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DomainType {
+    /// `vpc`
+    Vpc,
+    /// `standard`
+    Standard,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for DomainType {
+    const VALUES: &'static [&'static str] = &["vpc", "standard"];
+    fn as_str(&self) -> &str {
+        match self {
+            DomainType::Vpc => "vpc",
+            DomainType::Standard => "standard",
+            DomainType::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "vpc" => DomainType::Vpc,
+            "standard" => DomainType::Standard,
+            other => DomainType::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, DomainType::Unknown(_))
     }
 }
 
@@ -10084,6 +11424,96 @@ impl XmlEncode for GetCapacityReservationUsageResult {
         if let Some(v) = &self.interruptible { w.boolean(crate::name!("interruptible"), *v); }
         if let Some(v) = &self.interruptible_capacity_allocation { w.structure(crate::name!("interruptibleCapacityAllocation"), v); }
         if let Some(v) = &self.interruption_info { w.structure(crate::name!("interruptionInfo"), v); }
+    }
+}
+
+/// `GetCoipPoolUsageRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetCoipPoolUsageRequest {
+    pub pool_id: Option<String>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`GetCoipPoolUsageRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetCoipPoolUsageRequestMember {
+    PoolId,
+    Filters,
+    MaxResults,
+    NextToken,
+    DryRun,
+}
+
+impl crate::members::MemberName for GetCoipPoolUsageRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            GetCoipPoolUsageRequestMember::PoolId => "PoolId",
+            GetCoipPoolUsageRequestMember::Filters => "Filters",
+            GetCoipPoolUsageRequestMember::MaxResults => "MaxResults",
+            GetCoipPoolUsageRequestMember::NextToken => "NextToken",
+            GetCoipPoolUsageRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for GetCoipPoolUsageRequest {
+    type Member = GetCoipPoolUsageRequestMember;
+    fn present_members(&self) -> Vec<GetCoipPoolUsageRequestMember> {
+        let mut present = Vec::new();
+        if self.pool_id.is_some() { present.push(GetCoipPoolUsageRequestMember::PoolId); }
+        if self.filters.is_some() { present.push(GetCoipPoolUsageRequestMember::Filters); }
+        if self.max_results.is_some() { present.push(GetCoipPoolUsageRequestMember::MaxResults); }
+        if self.next_token.is_some() { present.push(GetCoipPoolUsageRequestMember::NextToken); }
+        if self.dry_run.is_some() { present.push(GetCoipPoolUsageRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for GetCoipPoolUsageRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("PoolId", "PoolId", |v| match &self.pool_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+        v.member("MaxResults", "MaxResults", |v| match &self.max_results {
+            None => {}
+            Some(x) => {
+                v.range(i64::from(*x), Some(5), Some(1000));
+            }
+        });
+    }
+}
+
+impl FromQuery for GetCoipPoolUsageRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            pool_id: d.field(n, "PoolId", |d, n| d.string(n))?,
+            filters: d.field(n, "Filter", |d, n| d.list(n, |d, n| d.structure(n, Filter::from_query)))?,
+            max_results: d.field(n, "MaxResults", |d, n| d.integer(n))?,
+            next_token: d.field(n, "NextToken", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `GetCoipPoolUsageResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetCoipPoolUsageResult {
+    pub coip_pool_id: Option<String>,
+    pub coip_address_usages: Option<Vec<CoipAddressUsage>>,
+    pub local_gateway_route_table_id: Option<String>,
+    pub next_token: Option<String>,
+}
+
+impl XmlEncode for GetCoipPoolUsageResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.coip_pool_id { w.string(crate::name!("coipPoolId"), v); }
+        if let Some(v) = &self.coip_address_usages { w.list(crate::name!("coipAddressUsageSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.local_gateway_route_table_id { w.string(crate::name!("localGatewayRouteTableId"), v); }
+        if let Some(v) = &self.next_token { w.string(crate::name!("nextToken"), v); }
     }
 }
 
@@ -19454,6 +20884,86 @@ impl FromQuery for LicenseConfigurationRequest {
     }
 }
 
+/// `LocalGateway` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LocalGateway {
+    pub local_gateway_id: Option<String>,
+    pub outpost_arn: Option<String>,
+    pub owner_id: Option<String>,
+    pub state: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl XmlEncode for LocalGateway {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.local_gateway_id { w.string(crate::name!("localGatewayId"), v); }
+        if let Some(v) = &self.outpost_arn { w.string(crate::name!("outpostArn"), v); }
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+    }
+}
+
+/// `LocalGatewayRouteTable` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LocalGatewayRouteTable {
+    pub local_gateway_route_table_id: Option<String>,
+    pub local_gateway_route_table_arn: Option<String>,
+    pub local_gateway_id: Option<String>,
+    pub outpost_arn: Option<String>,
+    pub owner_id: Option<String>,
+    pub state: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub mode: Option<LocalGatewayRouteTableMode>,
+    pub state_reason: Option<StateReason>,
+}
+
+impl XmlEncode for LocalGatewayRouteTable {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.local_gateway_route_table_id { w.string(crate::name!("localGatewayRouteTableId"), v); }
+        if let Some(v) = &self.local_gateway_route_table_arn { w.string(crate::name!("localGatewayRouteTableArn"), v); }
+        if let Some(v) = &self.local_gateway_id { w.string(crate::name!("localGatewayId"), v); }
+        if let Some(v) = &self.outpost_arn { w.string(crate::name!("outpostArn"), v); }
+        if let Some(v) = &self.owner_id { w.string(crate::name!("ownerId"), v); }
+        if let Some(v) = &self.state { w.string(crate::name!("state"), v); }
+        if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
+        if let Some(v) = &self.mode { w.string(crate::name!("mode"), v.as_str()); }
+        if let Some(v) = &self.state_reason { w.structure(crate::name!("stateReason"), v); }
+    }
+}
+
+/// `LocalGatewayRouteTableMode`: one of 2 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LocalGatewayRouteTableMode {
+    /// `direct-vpc-routing`
+    DirectVpcRouting,
+    /// `coip`
+    Coip,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for LocalGatewayRouteTableMode {
+    const VALUES: &'static [&'static str] = &["direct-vpc-routing", "coip"];
+    fn as_str(&self) -> &str {
+        match self {
+            LocalGatewayRouteTableMode::DirectVpcRouting => "direct-vpc-routing",
+            LocalGatewayRouteTableMode::Coip => "coip",
+            LocalGatewayRouteTableMode::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "direct-vpc-routing" => LocalGatewayRouteTableMode::DirectVpcRouting,
+            "coip" => LocalGatewayRouteTableMode::Coip,
+            other => LocalGatewayRouteTableMode::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, LocalGatewayRouteTableMode::Unknown(_))
+    }
+}
+
 /// `MarketType`: one of 3 values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MarketType {
@@ -19487,6 +20997,74 @@ impl WireEnum for MarketType {
     }
     fn is_known(&self) -> bool {
         !matches!(self, MarketType::Unknown(_))
+    }
+}
+
+/// `ModifyAddressAttributeRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyAddressAttributeRequest {
+    pub allocation_id: Option<String>,
+    pub domain_name: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`ModifyAddressAttributeRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModifyAddressAttributeRequestMember {
+    AllocationId,
+    DomainName,
+    DryRun,
+}
+
+impl crate::members::MemberName for ModifyAddressAttributeRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ModifyAddressAttributeRequestMember::AllocationId => "AllocationId",
+            ModifyAddressAttributeRequestMember::DomainName => "DomainName",
+            ModifyAddressAttributeRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for ModifyAddressAttributeRequest {
+    type Member = ModifyAddressAttributeRequestMember;
+    fn present_members(&self) -> Vec<ModifyAddressAttributeRequestMember> {
+        let mut present = Vec::new();
+        if self.allocation_id.is_some() { present.push(ModifyAddressAttributeRequestMember::AllocationId); }
+        if self.domain_name.is_some() { present.push(ModifyAddressAttributeRequestMember::DomainName); }
+        if self.dry_run.is_some() { present.push(ModifyAddressAttributeRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for ModifyAddressAttributeRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.member("AllocationId", "AllocationId", |v| match &self.allocation_id {
+            None => { v.missing(); }
+            Some(_) => {}
+        });
+    }
+}
+
+impl FromQuery for ModifyAddressAttributeRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            allocation_id: d.field(n, "AllocationId", |d, n| d.string(n))?,
+            domain_name: d.field(n, "DomainName", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
+    }
+}
+
+/// `ModifyAddressAttributeResult` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyAddressAttributeResult {
+    pub address: Option<AddressAttribute>,
+}
+
+impl XmlEncode for ModifyAddressAttributeResult {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.address { w.structure(crate::name!("address"), v); }
     }
 }
 
@@ -22076,6 +23654,22 @@ impl XmlEncode for ProvisionIpamPoolCidrResult {
     }
 }
 
+/// `PtrUpdateStatus` (output).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PtrUpdateStatus {
+    pub value: Option<String>,
+    pub status: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl XmlEncode for PtrUpdateStatus {
+    fn encode_xml(&self, w: &mut XmlWriter) {
+        if let Some(v) = &self.value { w.string(crate::name!("value"), v); }
+        if let Some(v) = &self.status { w.string(crate::name!("status"), v); }
+        if let Some(v) = &self.reason { w.string(crate::name!("reason"), v); }
+    }
+}
+
 /// `PublicIpDnsNameOptions` (output).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PublicIpDnsNameOptions {
@@ -22141,6 +23735,64 @@ pub struct RegionGeography {
 impl XmlEncode for RegionGeography {
     fn encode_xml(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.name { w.string(crate::name!("name"), v); }
+    }
+}
+
+/// `ReleaseAddressRequest` (input).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReleaseAddressRequest {
+    pub allocation_id: Option<String>,
+    pub public_ip: Option<String>,
+    pub network_border_group: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// The members of [`ReleaseAddressRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReleaseAddressRequestMember {
+    AllocationId,
+    PublicIp,
+    NetworkBorderGroup,
+    DryRun,
+}
+
+impl crate::members::MemberName for ReleaseAddressRequestMember {
+    fn name(self) -> &'static str {
+        match self {
+            ReleaseAddressRequestMember::AllocationId => "AllocationId",
+            ReleaseAddressRequestMember::PublicIp => "PublicIp",
+            ReleaseAddressRequestMember::NetworkBorderGroup => "NetworkBorderGroup",
+            ReleaseAddressRequestMember::DryRun => "DryRun",
+        }
+    }
+}
+
+impl crate::members::Members for ReleaseAddressRequest {
+    type Member = ReleaseAddressRequestMember;
+    fn present_members(&self) -> Vec<ReleaseAddressRequestMember> {
+        let mut present = Vec::new();
+        if self.allocation_id.is_some() { present.push(ReleaseAddressRequestMember::AllocationId); }
+        if self.public_ip.is_some() { present.push(ReleaseAddressRequestMember::PublicIp); }
+        if self.network_border_group.is_some() { present.push(ReleaseAddressRequestMember::NetworkBorderGroup); }
+        if self.dry_run.is_some() { present.push(ReleaseAddressRequestMember::DryRun); }
+        present
+    }
+}
+
+impl Validate for ReleaseAddressRequest {
+    fn validate(&self, v: &mut Validator) {
+        let _ = v;
+    }
+}
+
+impl FromQuery for ReleaseAddressRequest {
+    fn from_query(d: &mut QueryDecoder, n: &mut Node) -> Result<Self, QueryError> {
+        Ok(Self {
+            allocation_id: d.field(n, "AllocationId", |d, n| d.string(n))?,
+            public_ip: d.field(n, "PublicIp", |d, n| d.string(n))?,
+            network_border_group: d.field(n, "NetworkBorderGroup", |d, n| d.string(n))?,
+            dry_run: d.field(n, "DryRun", |d, n| d.boolean(n))?,
+        })
     }
 }
 
@@ -24328,6 +25980,46 @@ impl XmlEncode for ServiceDetail {
         if let Some(v) = &self.tags { w.list(crate::name!("tagSet"), crate::name!("item"), v, |w, name, e| { w.structure(name, e); }); }
         if let Some(v) = &self.private_dns_name_verification_state { w.string(crate::name!("privateDnsNameVerificationState"), v.as_str()); }
         if let Some(v) = &self.supported_ip_address_types { w.list(crate::name!("supportedIpAddressTypeSet"), crate::name!("item"), v, |w, name, e| { w.string(name, e.as_str()); }); }
+    }
+}
+
+/// `ServiceManaged`: one of 4 values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ServiceManaged {
+    /// `alb`
+    Alb,
+    /// `nlb`
+    Nlb,
+    /// `rnat`
+    Rnat,
+    /// `rds`
+    Rds,
+    /// A value the model does not list.
+    Unknown(String),
+}
+
+impl WireEnum for ServiceManaged {
+    const VALUES: &'static [&'static str] = &["alb", "nlb", "rnat", "rds"];
+    fn as_str(&self) -> &str {
+        match self {
+            ServiceManaged::Alb => "alb",
+            ServiceManaged::Nlb => "nlb",
+            ServiceManaged::Rnat => "rnat",
+            ServiceManaged::Rds => "rds",
+            ServiceManaged::Unknown(s) => s,
+        }
+    }
+    fn from_wire(s: &str) -> Self {
+        match s {
+            "alb" => ServiceManaged::Alb,
+            "nlb" => ServiceManaged::Nlb,
+            "rnat" => ServiceManaged::Rnat,
+            "rds" => ServiceManaged::Rds,
+            other => ServiceManaged::Unknown(other.to_string()),
+        }
+    }
+    fn is_known(&self) -> bool {
+        !matches!(self, ServiceManaged::Unknown(_))
     }
 }
 
