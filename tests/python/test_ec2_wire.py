@@ -73,14 +73,14 @@ def test_invalid_action(endpoint):
     assert_ec2_error(raw_ec2(endpoint, f"Action=Nope&{V}"), 400, "InvalidAction")
 
 
-@pytest.mark.parametrize("action", ["AllocateAddress", "DescribeVolumes", "DescribeNatGateways"])
+@pytest.mark.parametrize("action", ["DescribeSnapshots", "DescribeVolumes", "DescribeNatGateways"])
 def test_real_but_unserved_operation_is_not_implemented(endpoint, action):
     assert_ec2_error(raw_ec2(endpoint, f"Action={action}&{V}"), 501, "NotImplemented")
 
 
 def test_unserved_operation_via_boto3(ec2):
     with pytest.raises(ClientError) as e:
-        ec2.allocate_address(Domain="vpc")
+        ec2.describe_snapshots()
     assert error_code(e.value) == "NotImplemented"
     assert http_status(e.value) == 501
 

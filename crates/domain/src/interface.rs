@@ -40,6 +40,27 @@ pub const INTERFACE_TYPE: &str = "interface";
 pub struct PrivateAddress {
     pub address: Ipv4Addr,
     pub primary: bool,
+    /// The Elastic IP associated with this address, if any (see `address`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub association: Option<PublicAssociation>,
+}
+
+impl PrivateAddress {
+    pub fn new(address: Ipv4Addr, primary: bool) -> PrivateAddress {
+        PrivateAddress { address, primary, association: None }
+    }
+}
+
+/// An Elastic IP associated with a private address, as the interface shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicAssociation {
+    pub allocation_id: String,
+    pub association_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<Ipv4Addr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ip: Option<Ipv4Addr>,
+    pub ip_owner: AccountId,
 }
 
 /// A security group an interface uses (group names never change, so the name is kept).
@@ -119,6 +140,11 @@ impl NetworkInterface {
 
     pub fn private_dns_name(&self) -> String {
         private_dns_name(&self.region, self.primary_address())
+    }
+
+    /// The Elastic IPs associated with the interface's addresses.
+    pub fn associations(&self) -> impl Iterator<Item = &PublicAssociation> {
+        self.private_addresses.iter().filter_map(|a| a.association.as_ref())
     }
 
     pub fn holds(&self, address: Ipv4Addr) -> bool {
@@ -379,8 +405,8 @@ pub fn build(
     now: Timestamp,
     rng: &mut dyn Random,
 ) -> NetworkInterface {
-    let mut private_addresses = vec![PrivateAddress { address: primary, primary: true }];
-    private_addresses.extend(secondaries.iter().map(|a| PrivateAddress { address: *a, primary: false }));
+    let mut private_addresses = vec![PrivateAddress::new(primary, true)];
+    private_addresses.extend(secondaries.iter().map(|a| PrivateAddress::new(*a, false)));
     NetworkInterface {
         id,
         owner: owner.clone(),
@@ -632,8 +658,22 @@ impl Filterable for NetworkInterface {
             "status" => m(self.status()),
             "subnet-id" => m(&self.subnet_id),
             "vpc-id" => m(&self.vpc_id),
-            // Elastic IP associations (`association.*`, `addresses.association.*`) and
-            // managed interfaces (`operator.principal`) do not exist yet: nothing matches.
+            "association.allocation-id" | "addresses.association.allocation-id" => {
+                self.associations().any(|a| m(&a.allocation_id))
+            }
+            "association.association-id" | "addresses.association.association-id" => {
+                self.associations().any(|a| m(&a.association_id))
+            }
+            "association.ip-owner-id" | "addresses.association.owner-id" => {
+                self.associations().any(|a| m(a.ip_owner.as_str()))
+            }
+            "association.public-ip" | "addresses.association.public-ip" => {
+                self.associations().any(|a| a.public_ip.is_some_and(|ip| m(&ip.to_string())))
+            }
+            "association.public-dns-name" => self
+                .associations()
+                .any(|a| a.public_ip.is_some_and(|ip| m(&crate::address::public_dns_name(&self.region, ip)))),
+            // Managed interfaces (`operator.principal`) do not exist yet: nothing matches.
             _ => false,
         }
     }

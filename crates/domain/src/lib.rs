@@ -31,11 +31,13 @@
 //! caller gave; the server decides AWS error codes and HTTP statuses.
 
 pub mod account;
+pub mod address;
 pub mod arn;
 pub mod capacity;
 pub mod cidr;
 pub mod cognito;
 pub mod cognito_sync;
+pub mod coip;
 pub mod credentials;
 pub mod dhcp;
 pub mod endpoint;

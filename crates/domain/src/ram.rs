@@ -117,6 +117,13 @@ pub const SHAREABLE: &[ShareableType] = &[
         kind: ResourceKind::IpamPool,
         regional_arn: false,
     },
+    ShareableType {
+        name: "ec2:CoipPool",
+        service: "ec2",
+        arn_prefix: "coip-pool/",
+        kind: ResourceKind::CoipPool,
+        regional_arn: true,
+    },
 ];
 
 fn shareable_names() -> String {

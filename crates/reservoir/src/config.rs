@@ -43,6 +43,12 @@
 //! `lenient`, the default, launches it as Linux/UNIX, because test suites use ids of
 //! real images they do not declare.
 //!
+//! Outposts: `DescribeLocalGateways` lists, by default, one Outpost with one local
+//! gateway in every region, owned by the calling account (ids derived from account and
+//! region). `[[outposts]]` tables replace that catalogue: `region`, `outpost-id`
+//! (`op-` + 17 hex), `local-gateway-id` (`lgw-` + 17 hex), and `owner` (an account id;
+//! without it every account sees the entry as its own); a bad entry stops the server.
+//!
 //! RAM: accounts are outside any organization by default, as a new AWS account is: a
 //! resource share sends each account it names an invitation, and access begins when the
 //! account accepts it. `--ram-organization` treats every account as a member of one
@@ -54,6 +60,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
 
+use reservoir_domain::coip::OutpostSpec;
 use reservoir_domain::image::{ImageMode, ImageSpec};
 use reservoir_domain::region::RegionInfo;
 use reservoir_server::{Config, Quotas, Storage};
@@ -198,6 +205,8 @@ pub struct FileConfig {
     pub images_mode: Option<ImagesMode>,
     /// Replaces the built-in image catalogue.
     pub images: Option<Vec<ImageSpec>>,
+    /// Replaces the built-in Outposts catalogue (`reservoir_domain::coip::OutpostSpec`).
+    pub outposts: Option<Vec<OutpostSpec>>,
     pub ram_organization: Option<bool>,
 }
 
@@ -246,6 +255,7 @@ impl ServeArgs {
         server.default_region = self.default_region.or(file.default_region).unwrap_or(server.default_region);
         server.regions = file.regions;
         server.images = file.images;
+        server.outposts = file.outposts;
         server.image_mode = self.images.or(file.images_mode).map_or(ImageMode::Lenient, ImageMode::from);
         server.ram_organization = self.ram_organization.or(file.ram_organization).unwrap_or(false);
         server.max_body_bytes = self.max_body_bytes.or(file.max_body_bytes).unwrap_or(server.max_body_bytes);

@@ -5,9 +5,11 @@
 //! given its AWS code. Rendering (XML for EC2, JSON for the others) happens in
 //! [`crate::respond`], which knows the service.
 
+use reservoir_domain::address::AddressError;
 use reservoir_domain::capacity::CapacityError;
 use reservoir_domain::cognito::CognitoError;
 use reservoir_domain::cognito_sync::SyncError;
+use reservoir_domain::coip::CoipError;
 use reservoir_domain::filter::FilterError;
 use reservoir_domain::idempotency::IdempotencyError;
 use reservoir_domain::ids::ResourceKind;
@@ -228,6 +230,40 @@ impl From<InstanceError> for ApiError {
             InstanceError::Hibernation(_) => codes::UNSUPPORTED_HIBERNATION_CONFIGURATION,
             InstanceError::NoDefaultVpc(_) => codes::VPC_ID_NOT_SPECIFIED,
             InstanceError::NoDefaultSubnet(_) => codes::MISSING_INPUT,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<CoipError> for ApiError {
+    fn from(e: CoipError) -> ApiError {
+        let code = match &e {
+            CoipError::Malformed { kind: ResourceKind::CoipPool, .. } => codes::INVALID_POOL_ID_MALFORMED,
+            CoipError::Malformed { .. } | CoipError::InvalidValue(_) => codes::INVALID_PARAMETER_VALUE,
+            CoipError::NotFound(kind, ids) => return ec2_not_found(*kind, &ids.join(", ")),
+            CoipError::Missing(_) => codes::MISSING_PARAMETER,
+            CoipError::InUse(_) => codes::DEPENDENCY_VIOLATION,
+            CoipError::AddressInUse(..) => codes::INVALID_IP_ADDRESS_IN_USE,
+            CoipError::Exhausted(_) => codes::INSUFFICIENT_ADDRESS_CAPACITY,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<AddressError> for ApiError {
+    fn from(e: AddressError) -> ApiError {
+        let code = match &e {
+            AddressError::Missing(_) => codes::MISSING_PARAMETER,
+            AddressError::InvalidValue(_) => codes::INVALID_PARAMETER_VALUE,
+            AddressError::Combination(_) => codes::INVALID_PARAMETER_COMBINATION,
+            AddressError::MalformedAllocation(_) => codes::INVALID_ALLOCATION_ID_MALFORMED,
+            AddressError::AllocationNotFound(_) => codes::INVALID_ALLOCATION_ID_NOT_FOUND,
+            AddressError::AddressNotFound(_) => codes::INVALID_ADDRESS_NOT_FOUND,
+            AddressError::MalformedAssociation(_) => codes::INVALID_ASSOCIATION_ID_MALFORMED,
+            AddressError::AssociationNotFound(_) => codes::INVALID_ASSOCIATION_ID_NOT_FOUND,
+            AddressError::InUse(_) => codes::INVALID_IP_ADDRESS_IN_USE,
+            AddressError::AlreadyAssociated(_, _) => codes::RESOURCE_ALREADY_ASSOCIATED,
+            AddressError::Exhausted => codes::ADDRESS_LIMIT_EXCEEDED,
         };
         ApiError::new(code, e.to_string())
     }

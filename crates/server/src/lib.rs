@@ -28,6 +28,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use reservoir_domain::cognito::AWS_POOLS_PER_REGION;
+use reservoir_domain::coip::{OutpostCatalogue, OutpostConfigError, OutpostSpec};
 use reservoir_domain::ids::{OsRandom, Random};
 use reservoir_domain::image::{ImageCatalogue, ImageConfigError, ImageMode, ImageSpec};
 use reservoir_domain::pagination::TokenCodec;
@@ -119,6 +120,8 @@ pub struct Config {
     pub images: Option<Vec<ImageSpec>>,
     /// What `RunInstances` does with an unknown `ami-` id.
     pub image_mode: ImageMode,
+    /// Replaces the built-in Outposts catalogue when set (`[[outposts]]` in the config file).
+    pub outposts: Option<Vec<OutpostSpec>>,
     /// Regions and Local Zone groups the accounts are opted into (AWS makes new accounts
     /// opt into some regions: they are `not-opted-in` otherwise).
     pub opt_in: Vec<String>,
@@ -162,6 +165,7 @@ impl Config {
             regions: None,
             images: None,
             image_mode: ImageMode::Lenient,
+            outposts: None,
             opt_in: Vec::new(),
             quotas: Quotas::default(),
             max_body_bytes: 16 * 1024 * 1024,
@@ -179,6 +183,10 @@ pub enum StartError {
     Catalogue(#[from] CatalogueError),
     #[error("invalid image settings: {0}")]
     Images(#[from] ImageConfigError),
+    #[error("invalid outpost settings: {0}")]
+    Outposts(#[from] OutpostConfigError),
+    #[error("the outpost of local gateway {0} is in {1}, which is not in the region catalogue")]
+    OutpostRegion(String, String),
     #[error("the default region {0} is not in the region catalogue")]
     DefaultRegion(String),
     #[error("cannot listen: {0}")]
@@ -192,6 +200,8 @@ pub struct AppState {
     /// The machine images `DescribeImages` lists and `RunInstances` launches.
     pub images: ImageCatalogue,
     pub image_mode: ImageMode,
+    /// The Outposts and local gateways `DescribeLocalGateways` lists.
+    pub outposts: OutpostCatalogue,
     pub tokens: TokenCodec,
     pub quotas: Quotas,
     pub default_region: String,
@@ -226,6 +236,15 @@ impl AppState {
             }
             None => ImageCatalogue::builtin(),
         };
+        let outposts = match config.outposts {
+            Some(specs) => {
+                if let Some(s) = specs.iter().find(|s| catalogue.region(&s.region).is_none()) {
+                    return Err(StartError::OutpostRegion(s.local_gateway_id.clone(), s.region.clone()));
+                }
+                OutpostCatalogue::configured(specs)?
+            }
+            None => OutpostCatalogue::builtin(),
+        };
         let store: Arc<dyn Store> = match &config.storage {
             Storage::File(path) => Arc::new(SqliteStore::open_file(path)?),
             Storage::Memory => Arc::new(SqliteStore::open_memory()?),
@@ -244,6 +263,7 @@ impl AppState {
             catalogue,
             images,
             image_mode: config.image_mode,
+            outposts,
             tokens,
             quotas: config.quotas,
             default_region: config.default_region,

@@ -219,6 +219,13 @@ impl Entity for reservoir_domain::interface::NetworkInterface {
     }
 }
 
+impl Entity for reservoir_domain::address::Address {
+    const KIND: ResourceKind = ResourceKind::ElasticIp;
+    fn id(&self) -> &str {
+        &self.allocation_id
+    }
+}
+
 // Routing (route tables, internet gateways, network ACLs, DHCP option sets).
 
 impl Entity for reservoir_domain::route::RouteTable {
@@ -315,6 +322,20 @@ impl Entity for reservoir_domain::ram::Membership {
 
 impl Entity for reservoir_domain::instance::Instance {
     const KIND: ResourceKind = ResourceKind::Instance;
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Entity for reservoir_domain::coip::LocalGatewayRouteTable {
+    const KIND: ResourceKind = ResourceKind::LocalGatewayRouteTable;
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Entity for reservoir_domain::coip::CoipPool {
+    const KIND: ResourceKind = ResourceKind::CoipPool;
     fn id(&self) -> &str {
         &self.id
     }

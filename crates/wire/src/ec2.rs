@@ -80,6 +80,12 @@ pub mod codes {
         MISSING_INPUT = ("MissingInput", 400);
         INVALID_SUBNET_ID_NOT_FOUND = ("InvalidSubnetID.NotFound", 400);
         INVALID_ALLOCATION_ID_NOT_FOUND = ("InvalidAllocationID.NotFound", 400);
+        INVALID_ALLOCATION_ID_MALFORMED = ("InvalidAllocationID.Malformed", 400);
+        /// A public address that is not one of the caller's Elastic IPs.
+        INVALID_ADDRESS_NOT_FOUND = ("InvalidAddress.NotFound", 400);
+        INVALID_ASSOCIATION_ID_MALFORMED = ("InvalidAssociationID.Malformed", 400);
+        /// No Elastic IP left to allocate.
+        ADDRESS_LIMIT_EXCEEDED = ("AddressLimitExceeded", 400);
         INVALID_IPAM_ID_NOT_FOUND = ("InvalidIpamId.NotFound", 400);
         INVALID_IPAM_SCOPE_ID_NOT_FOUND = ("InvalidIpamScopeId.NotFound", 400);
         INVALID_IPAM_POOL_ID_NOT_FOUND = ("InvalidIpamPoolId.NotFound", 400);
@@ -87,6 +93,10 @@ pub mod codes {
         INVALID_VPC_CIDR_BLOCK_ASSOCIATION_ID_NOT_FOUND = ("InvalidVpcCidrBlockAssociationID.NotFound", 400);
         CIDR_LIMIT_EXCEEDED = ("CidrLimitExceeded", 400);
         INVALID_POOL_ID_NOT_FOUND = ("InvalidPoolID.NotFound", 400);
+        INVALID_POOL_ID_MALFORMED = ("InvalidPoolID.Malformed", 400);
+        /// A CoIP pool without a free address: AWS's code, answered 400 (the caller's own
+        /// pool is full; retrying cannot help, so not a server error here).
+        INSUFFICIENT_ADDRESS_CAPACITY = ("InsufficientAddressCapacity", 400);
         INVALID_LOCAL_GATEWAY_ID_NOT_FOUND = ("InvalidLocalGatewayID.NotFound", 400);
         INVALID_LOCAL_GATEWAY_ROUTE_TABLE_ID_NOT_FOUND = ("InvalidLocalGatewayRouteTableID.NotFound", 400);
         INVALID_DHCP_OPTIONS_ID_NOT_FOUND = ("InvalidDhcpOptionID.NotFound", 400);

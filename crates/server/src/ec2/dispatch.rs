@@ -8,7 +8,7 @@ use super::shared::Call;
 use super::{
     capacity, endpoints, interfaces, ipam, ipam_monitor, regions, routing, security_groups, subnets, tags, vpcs,
 };
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 pub async fn dispatch(call: Call, request: Request) -> ApiResult<String> {
     let id = call.cx.request_id.clone();
@@ -210,24 +210,38 @@ pub async fn dispatch(call: Call, request: Request) -> ApiResult<String> {
             done()
         }
         // coip.rs (Outposts' local gateways, their route tables, customer-owned IP pools)
-        Request::DescribeLocalGateways(_)
-        | Request::CreateLocalGatewayRouteTable(_)
-        | Request::DescribeLocalGatewayRouteTables(_)
-        | Request::DeleteLocalGatewayRouteTable(_)
-        | Request::CreateCoipPool(_)
-        | Request::DescribeCoipPools(_)
-        | Request::DeleteCoipPool(_)
-        | Request::CreateCoipCidr(_)
-        | Request::DeleteCoipCidr(_)
-        | Request::GetCoipPoolUsage(_) => return Err(ApiError::ec2_unimplemented_operation(op)),
+        Request::DescribeLocalGateways(input) => ok(&super::coip::describe_local_gateways(&call, input).await?),
+        Request::CreateLocalGatewayRouteTable(input) => {
+            ok(&super::coip::create_local_gateway_route_table(&call, input).await?)
+        }
+        Request::DescribeLocalGatewayRouteTables(input) => {
+            ok(&super::coip::describe_local_gateway_route_tables(&call, input).await?)
+        }
+        Request::DeleteLocalGatewayRouteTable(input) => {
+            ok(&super::coip::delete_local_gateway_route_table(&call, input).await?)
+        }
+        Request::CreateCoipPool(input) => ok(&super::coip::create_coip_pool(&call, input).await?),
+        Request::DescribeCoipPools(input) => ok(&super::coip::describe_coip_pools(&call, input).await?),
+        Request::DeleteCoipPool(input) => ok(&super::coip::delete_coip_pool(&call, input).await?),
+        Request::CreateCoipCidr(input) => ok(&super::coip::create_coip_cidr(&call, input).await?),
+        Request::DeleteCoipCidr(input) => ok(&super::coip::delete_coip_cidr(&call, input).await?),
+        Request::GetCoipPoolUsage(input) => ok(&super::coip::get_coip_pool_usage(&call, input).await?),
         // addresses.rs (Elastic IPs, Amazon's and customer-owned)
-        Request::AllocateAddress(_)
-        | Request::ReleaseAddress(_)
-        | Request::DescribeAddresses(_)
-        | Request::DescribeAddressesAttribute(_)
-        | Request::AssociateAddress(_)
-        | Request::DisassociateAddress(_)
-        | Request::ModifyAddressAttribute(_) => return Err(ApiError::ec2_unimplemented_operation(op)),
+        Request::AllocateAddress(input) => ok(&super::addresses::allocate_address(&call, input).await?),
+        Request::ReleaseAddress(input) => {
+            super::addresses::release_address(&call, input).await?;
+            done()
+        }
+        Request::DescribeAddresses(input) => ok(&super::addresses::describe_addresses(&call, input).await?),
+        Request::DescribeAddressesAttribute(input) => {
+            ok(&super::addresses::describe_addresses_attribute(&call, input).await?)
+        }
+        Request::AssociateAddress(input) => ok(&super::addresses::associate_address(&call, input).await?),
+        Request::DisassociateAddress(input) => {
+            super::addresses::disassociate_address(&call, input).await?;
+            done()
+        }
+        Request::ModifyAddressAttribute(input) => ok(&super::addresses::modify_address_attribute(&call, input).await?),
         Request::ModifyVpcTenancy(input) => ok(&vpcs::modify_vpc_tenancy(&call, input).await?),
         // key_pairs.rs
         Request::CreateKeyPair(input) => ok(&super::key_pairs::create_key_pair(&call, input).await?),

@@ -128,10 +128,34 @@ fn groups_wire(groups: &[interface::GroupRef]) -> Vec<api::GroupIdentifier> {
         .collect()
 }
 
+/// An Elastic IP of an interface's address, in the instance's wire form.
+fn association_wire(region: &str, a: &interface::PublicAssociation) -> api::InstanceNetworkInterfaceAssociation {
+    let n = super::interfaces::association_wire(region, a);
+    api::InstanceNetworkInterfaceAssociation {
+        carrier_ip: None,
+        customer_owned_ip: n.customer_owned_ip,
+        ip_owner_id: n.ip_owner_id,
+        public_dns_name: n.public_dns_name,
+        public_ip: n.public_ip,
+    }
+}
+
+/// The Elastic IP of the instance's primary interface's primary address, if any.
+fn primary_association(ifs: &[NetworkInterface], primary: &str) -> Option<(String, interface::PublicAssociation)> {
+    let e = ifs.iter().find(|e| e.id == primary)?;
+    let a = e.private_addresses.iter().find(|a| a.primary)?.association.clone()?;
+    Some((e.region.clone(), a))
+}
+
 fn interface_wire(e: &NetworkInterface) -> api::InstanceNetworkInterface {
     let att = e.attachment.as_ref();
     api::InstanceNetworkInterface {
-        association: None,
+        association: e
+            .private_addresses
+            .iter()
+            .find(|a| a.primary)
+            .and_then(|a| a.association.as_ref())
+            .map(|a| association_wire(&e.region, a)),
         attachment: att.map(|a| api::InstanceNetworkInterfaceAttachment {
             attach_time: Some(DateTime::from_unix_millis(a.attach_time.millis())),
             attachment_id: Some(a.id.clone()),
@@ -154,7 +178,7 @@ fn interface_wire(e: &NetworkInterface) -> api::InstanceNetworkInterface {
             e.private_addresses
                 .iter()
                 .map(|a| api::InstancePrivateIpAddress {
-                    association: None,
+                    association: a.association.as_ref().map(|x| association_wire(&e.region, x)),
                     primary: Some(a.primary),
                     private_dns_name: Some(interface::private_dns_name(&e.region, a.address)),
                     private_ip_address: Some(a.address.to_string()),
@@ -196,6 +220,7 @@ fn to_wire(i: &Instance, ifs: &[NetworkInterface], tags: Vec<Tag>, state: Instan
     let primary = ifs.iter().find(|e| e.id == i.primary_interface);
     let groups = primary.map_or_else(|| i.groups.clone(), |e| e.groups.clone());
     let stopped_reason = matches!(i.state, InstanceState::Stopped | InstanceState::Terminated);
+    let public = primary_association(ifs, &i.primary_interface);
     api::Instance {
         architecture: Some(api::ArchitectureValues::from_wire(&i.architecture)),
         block_device_mappings: Some(root_mapping(i)),
@@ -246,7 +271,13 @@ fn to_wire(i: &Instance, ifs: &[NetworkInterface], tags: Vec<Tag>, state: Instan
         image_id: Some(i.image_id.clone()),
         state: Some(wire_state(state)),
         private_dns_name: Some(if terminated { String::new() } else { i.private_dns_name() }),
-        public_dns_name: Some(String::new()),
+        public_dns_name: Some(
+            public
+                .as_ref()
+                .and_then(|(r, a)| a.public_ip.map(|ip| reservoir_domain::address::public_dns_name(r, ip)))
+                .unwrap_or_default(),
+        ),
+        public_ip_address: public.as_ref().and_then(|(_, a)| a.public_ip.map(|ip| ip.to_string())),
         state_transition_reason: Some(i.transition_reason.clone()),
         key_name: i.key_name.clone(),
         ami_launch_index: Some(i.launch_index as i32),

@@ -9,7 +9,9 @@
 //! (namespace [`IPV6_NAMESPACE`]); each security group it uses is a row of the
 //! `references` table (target = group, source = interface), so a group in use is found
 //! with one indexed lookup. An attachment id finds its interface through the alias
-//! namespace [`ATTACHMENT_NAMESPACE`].
+//! namespace [`ATTACHMENT_NAMESPACE`]. An address may carry an Elastic IP
+//! (`PrivateAddress::association`, written by the address family); deleting the
+//! interface or unassigning the address disassociates it in the same transaction.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -219,12 +221,31 @@ fn put_group_references(tx: &mut dyn Tx, scope: &Scope, iface: &NetworkInterface
 }
 
 /// The wire form of an interface.
+/// The wire form of an Elastic IP associated with an interface's address.
+pub fn association_wire(region: &str, a: &interface::PublicAssociation) -> api::NetworkInterfaceAssociation {
+    api::NetworkInterfaceAssociation {
+        allocation_id: Some(a.allocation_id.clone()),
+        association_id: Some(a.association_id.clone()),
+        ip_owner_id: Some(a.ip_owner.as_str().to_string()),
+        public_dns_name: a.public_ip.map(|ip| reservoir_domain::address::public_dns_name(region, ip)),
+        public_ip: a.public_ip.map(|ip| ip.to_string()),
+        customer_owned_ip: a.customer_owned_ip.map(|ip| ip.to_string()),
+        carrier_ip: None,
+    }
+}
+
 pub fn to_wire(i: NetworkInterface, tags: Vec<Tag>) -> api::NetworkInterface {
     let dns = i.private_dns_name();
     let region = i.region.clone();
     let in_use = i.attachment.is_some();
+    let primary_association = i
+        .private_addresses
+        .iter()
+        .find(|a| a.primary)
+        .and_then(|a| a.association.as_ref())
+        .map(|a| association_wire(&region, a));
     api::NetworkInterface {
-        association: None,
+        association: primary_association,
         attachment: i.attachment.map(|a| api::NetworkInterfaceAttachment {
             attach_time: Some(DateTime::from_unix_millis(a.attach_time.millis())),
             attachment_id: Some(a.id),
@@ -279,7 +300,7 @@ pub fn to_wire(i: NetworkInterface, tags: Vec<Tag>) -> api::NetworkInterface {
             i.private_addresses
                 .iter()
                 .map(|a| api::NetworkInterfacePrivateIpAddress {
-                    association: None,
+                    association: a.association.as_ref().map(|x| association_wire(&region, x)),
                     primary: Some(a.primary),
                     private_dns_name: Some(interface::private_dns_name(&region, a.address)),
                     private_ip_address: Some(a.address.to_string()),
@@ -366,6 +387,9 @@ fn random_ipv6(block: Ipv6Net, rng: &mut dyn Random) -> Ipv6Addr {
 /// Frees everything an interface holds: its private addresses, IPv6 addresses and group
 /// references.
 fn release_all(tx: &mut dyn Tx, scope: &Scope, iface: &NetworkInterface) -> ApiResult<()> {
+    for a in iface.associations() {
+        super::addresses::forget_association_in_tx(tx, scope, a)?;
+    }
     for a in &iface.private_addresses {
         free_private_address(tx, scope, &iface.subnet_id, a.address, &iface.id)?;
     }
@@ -646,6 +670,11 @@ fn release_for_reassignment(tx: &mut dyn Tx, scope: &Scope, subnet_id: &str, me:
     if other.private_addresses.iter().any(|p| p.address == a && p.primary) {
         return Ok(()); // taking it answers InvalidIPAddress.InUse
     }
+    for p in other.private_addresses.iter().filter(|p| p.address == a) {
+        if let Some(x) = &p.association {
+            super::addresses::forget_association_in_tx(tx, scope, x)?;
+        }
+    }
     other.private_addresses.retain(|p| p.address != a);
     tx.save(scope, &other)?;
     free_private_address(tx, scope, subnet_id, a, &holder)
@@ -685,7 +714,7 @@ pub async fn assign_private_ip_addresses(
                 release_for_reassignment(tx, &scope, &iface.subnet_id, &iface.id, a)?;
             }
             let a = take_private_address(tx, &scope, &iface.subnet_id, want, &iface.id, now)?;
-            iface.private_addresses.push(interface::PrivateAddress { address: a, primary: false });
+            iface.private_addresses.push(interface::PrivateAddress::new(a, false));
             assigned.push(api::AssignedPrivateIpAddress { private_ip_address: Some(a.to_string()) });
         }
         tx.save(&scope, &iface)?;
@@ -724,6 +753,12 @@ pub async fn unassign_private_ip_addresses(
             }
             seen.push(*a);
             free_private_address(tx, &scope, &iface.subnet_id, *a, &iface.id)?;
+        }
+        // An Elastic IP of an unassigned address is disassociated (it stays allocated).
+        for p in iface.private_addresses.iter().filter(|p| seen.contains(&p.address)) {
+            if let Some(x) = &p.association {
+                super::addresses::forget_association_in_tx(tx, &scope, x)?;
+            }
         }
         iface.private_addresses.retain(|p| !seen.contains(&p.address));
         tx.save(&scope, &iface)?;

@@ -9,10 +9,13 @@
 //! interfaces), [`routing`] (route tables, routes, internet gateways, network ACLs, DHCP
 //! options), [`endpoints`] (VPC endpoints, endpoint services, prefix lists), [`images`]
 //! (the machine image catalogue), [`key_pairs`], [`instances`] (instances and their
-//! primary interfaces) and [`capacity`] (capacity reservations). A handler takes the
+//! primary interfaces), [`capacity`] (capacity reservations) and [`coip`] (Outposts'
+//! local gateways, their route tables and customer-owned IP pools). A handler takes the
 //! generated input type and returns the generated output type.
 
+pub mod addresses;
 pub mod capacity;
+pub mod coip;
 pub mod decode;
 mod dispatch;
 pub mod endpoints;

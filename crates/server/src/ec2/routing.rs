@@ -40,7 +40,7 @@ const MAIN: &str = "rtb-main";
 const ASSOC: &str = "rtb-assoc";
 const SUBNET: &str = "rtb-subnet";
 const GATEWAY: &str = "rtb-gateway";
-const IGW_OF_VPC: &str = "igw-vpc";
+pub const IGW_OF_VPC: &str = "igw-vpc";
 const DEFAULT_ACL: &str = "acl-default";
 
 // ----- Functions other families call -------------------------------------------------

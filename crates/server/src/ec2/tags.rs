@@ -18,14 +18,26 @@ const MAX_RESOURCES: usize = 1000;
 
 /// The kind of a taggable resource that exists in the scope: `InvalidID` for an id that
 /// is not an EC2 resource id, the kind's `…NotFound` for one that does not exist.
-fn taggable(tx: &mut dyn ReadTx, scope: &Scope, id: &str) -> ApiResult<ResourceKind> {
+/// Local gateways are not stored: they exist when the Outposts catalogue lists them
+/// (`catalogued`, the caller's local gateway ids).
+fn taggable(tx: &mut dyn ReadTx, scope: &Scope, id: &str, catalogued: &[String]) -> ApiResult<ResourceKind> {
     let kind = ResourceKind::of_ec2_id(id)
         .filter(|k| k.tag_resource_type().is_some() && k.is_well_formed(id))
         .ok_or_else(|| ApiError::new(codes::INVALID_ID, format!("The ID '{id}' is not valid")))?;
-    if tx.get(scope, kind.storage_name(), id)?.is_none() {
+    if kind == ResourceKind::LocalGateway {
+        if !catalogued.iter().any(|g| g == id) {
+            return Err(ec2_not_found(kind, id));
+        }
+    } else if tx.get(scope, kind.storage_name(), id)?.is_none() {
         return Err(ec2_not_found(kind, id));
     }
     Ok(kind)
+}
+
+/// The caller's local gateways (the Outposts catalogue).
+fn local_gateway_ids(call: &Call) -> Vec<String> {
+    let scope = &call.cx.scope;
+    call.cx.state.outposts.local_gateways(scope.account.as_str(), &scope.region).into_iter().map(|g| g.id).collect()
 }
 
 fn resources(list: Option<Vec<String>>) -> ApiResult<Vec<String>> {
@@ -52,9 +64,10 @@ pub async fn create_tags(call: &Call, input: api::CreateTagsRequest) -> ApiResul
     let ids = resources(input.resources)?;
     let new = tags::validate_new_tags(&pairs(input.tags))?;
     let scope = call.cx.scope.clone();
+    let lgws = local_gateway_ids(call);
     call.write(input.dry_run.unwrap_or(false), move |tx| {
         for id in &ids {
-            let kind = taggable(tx, &scope, id)?;
+            let kind = taggable(tx, &scope, id, &lgws)?;
             let existing: Vec<Tag> =
                 tx.tags_of(&scope, &[id])?.into_iter().map(|r| Tag { key: r.key, value: r.value }).collect();
             if tags::count_after_set(&existing, &new) > tags::MAX_TAGS_PER_RESOURCE {
@@ -89,9 +102,10 @@ pub async fn delete_tags(call: &Call, input: api::DeleteTagsRequest) -> ApiResul
         Some(t) => DeleteSelector::from_request(Some(&pairs(Some(t))))?,
     };
     let scope = call.cx.scope.clone();
+    let lgws = local_gateway_ids(call);
     call.write(input.dry_run.unwrap_or(false), move |tx| {
         for id in &ids {
-            taggable(tx, &scope, id)?;
+            taggable(tx, &scope, id, &lgws)?;
             for row in tx.tags_of(&scope, &[id])? {
                 if selector.selects(&Tag { key: row.key.clone(), value: row.value.clone() }) {
                     tx.delete_tag(&scope, id, &row.key)?;
