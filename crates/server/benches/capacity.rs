@@ -45,18 +45,15 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use axum::body::Body;
-use http::Request;
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+mod common;
 
+use common::{REGION, call, check, extract, ratio, report};
 use reservoir_domain::account::{AccountId, Scope};
 use reservoir_server::{AppState, Config, Storage, http::router};
 use reservoir_store::SharedRow;
 
 const OWNER: &str = "000000000000";
 const CONSUMERS: [&str; 2] = ["111111111111", "222222222222"];
-const REGION: &str = "us-east-1";
 const ZONE: &str = "us-east-1a";
 const IMAGE: &str = "ami-0123456789abcdef0";
 const PER_ACCOUNT: usize = 1_000;
@@ -66,39 +63,6 @@ const BUSY_SIZE: usize = 4_000;
 const MIN_SAMPLES: usize = 7;
 const LIMIT_PAIR: f64 = 1.5;
 const LIMIT_USAGE: f64 = 2.0;
-
-fn signed(account: &str, body: String) -> Request<Body> {
-    Request::builder()
-        .method("POST")
-        .uri("/")
-        .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
-        .header(
-            "authorization",
-            format!(
-                "AWS4-HMAC-SHA256 Credential={account}/20261122/{REGION}/ec2/aws4_request, SignedHeaders=host;x-amz-date, Signature={}",
-                "0".repeat(64)
-            ),
-        )
-        .body(Body::from(body))
-        .unwrap()
-}
-
-/// An EC2 call by `account` that must succeed; answers the whole body.
-async fn call(app: &axum::Router, account: &str, body: &str) -> String {
-    let response = app.clone().oneshot(signed(account, format!("{body}&Version=2016-11-15"))).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8(bytes.to_vec()).unwrap();
-    assert!(status.is_success(), "{body}: {status} {text}");
-    text
-}
-
-fn extract(xml: &str, tag: &str) -> String {
-    let open = format!("<{tag}>");
-    let start = xml.find(&open).unwrap_or_else(|| panic!("no <{tag}> in {xml}")) + open.len();
-    let end = xml[start..].find('<').unwrap() + start;
-    xml[start..end].to_string()
-}
 
 async fn reservation(app: &axum::Router, count: usize) -> String {
     let xml = call(
@@ -141,27 +105,6 @@ async fn usage(app: &axum::Router, cr: &str) -> (Duration, String) {
     let t = Instant::now();
     let xml = call(app, OWNER, &format!("Action=GetCapacityReservationUsage&CapacityReservationId={cr}")).await;
     (t.elapsed(), xml)
-}
-
-struct Stats {
-    median: Duration,
-}
-
-fn report(name: &str, mut samples: Vec<Duration>) -> Stats {
-    samples.sort();
-    let median = samples[samples.len() / 2];
-    let p90 = samples[samples.len() * 9 / 10];
-    println!(
-        "{name:<62} median {:>8.3} ms   p90 {:>8.3} ms   ({} samples)",
-        median.as_secs_f64() * 1e3,
-        p90.as_secs_f64() * 1e3,
-        samples.len()
-    );
-    Stats { median }
-}
-
-fn ratio(a: &Stats, b: &Stats) -> f64 {
-    a.median.as_secs_f64() / b.median.as_secs_f64()
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -255,20 +198,9 @@ async fn main() {
     let busy_usage = report("GetCapacityReservationUsage, 3 accounts using it", busy_usage);
     let idle_usage = report("GetCapacityReservationUsage, 1 account, 1 instance", idle_usage);
     println!("launch+terminate pairs into one reservation: {pairs_per_second:.0}/s");
-    let mut failures = Vec::new();
-    for (what, value, limit) in [
-        ("pair into the reservation / on demand", ratio(&into, &on_demand), LIMIT_PAIR),
-        ("usage of 3 accounts / of 1", ratio(&busy_usage, &idle_usage), LIMIT_USAGE),
-    ] {
-        let verdict = if value <= limit { "ok" } else { "MISSED" };
-        println!("  target {what}: {value:.2}x <= {limit:.2}x {verdict}");
-        if value > limit {
-            failures.push(format!("{what}: {value:.2}x > {limit:.2}x"));
-        }
-    }
     println!("done in {:.1} s", began.elapsed().as_secs_f64());
-    if !failures.is_empty() {
-        eprintln!("targets missed: {}", failures.join("; "));
-        std::process::exit(1);
-    }
+    check(&[
+        ("pair into the reservation / on demand".into(), ratio(&into, &on_demand), LIMIT_PAIR),
+        ("usage of 3 accounts / of 1".into(), ratio(&busy_usage, &idle_usage), LIMIT_USAGE),
+    ]);
 }

@@ -20,9 +20,15 @@
 //! non-zero if one is missed. Targets are ratios of the two sides timed in turns in the
 //! same run, never absolute times (2-core VM, release build; measured figures in
 //! brackets):
-//! * a pair in the pool of 10,000 at most 2x a pair in the pool of 100 [see README];
+//! * a pair in the pool of 10,000 at most 2x a pair in the pool of 100 [1.07x];
 //! * the filtered page of the pool of 10,000 at most 2x the page of the pool of 100
-//!   [see README].
+//!   [1.33x]. A page that loaded the pool's allocations, or an allocation that walked
+//!   them, would cost about a hundred times more in the large pool.
+//!
+//! Figures on that machine: a pair 0.64–0.68 ms (p90 0.80–0.82 ms), about 1,300 pairs/s;
+//! a filtered page of 100 0.23 ms (pool of 100) and 0.31 ms (pool of 10,000); the fill
+//! makes about 2,800 allocations/s through the router; the quick run takes 4 s after the
+//! build.
 //!
 //! Flags: `--quick`.
 
@@ -33,15 +39,12 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use axum::body::Body;
-use http::Request;
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+mod common;
 
+use common::{check, extract, ratio, report};
 use reservoir_server::{AppState, Config, Storage, http::router};
 
 const ACCOUNT: &str = "000000000000";
-const REGION: &str = "us-east-1";
 const SMALL: usize = 100;
 const LARGE: usize = 10_000;
 const MIN_SAMPLES: usize = 7;
@@ -49,37 +52,9 @@ const LIMIT_PAIR: f64 = 2.0;
 const LIMIT_PAGE: f64 = 2.0;
 const PAGE_FILTER: &str = "Filter.1.Name=coip-address-usage.co-ip&Filter.1.Value.1=10.%2A&MaxResults=100";
 
-fn signed(body: String) -> Request<Body> {
-    Request::builder()
-        .method("POST")
-        .uri("/")
-        .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
-        .header(
-            "authorization",
-            format!(
-                "AWS4-HMAC-SHA256 Credential={ACCOUNT}/20261122/{REGION}/ec2/aws4_request, SignedHeaders=host;x-amz-date, Signature={}",
-                "0".repeat(64)
-            ),
-        )
-        .body(Body::from(body))
-        .unwrap()
-}
-
-/// An EC2 call that must succeed; answers the whole body.
+/// An EC2 call by the account that must succeed; answers the whole body.
 async fn call(app: &axum::Router, body: &str) -> String {
-    let response = app.clone().oneshot(signed(format!("{body}&Version=2016-11-15"))).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8(bytes.to_vec()).unwrap();
-    assert!(status.is_success(), "{body}: {status} {text}");
-    text
-}
-
-fn extract(xml: &str, tag: &str) -> String {
-    let open = format!("<{tag}>");
-    let start = xml.find(&open).unwrap_or_else(|| panic!("no <{tag}> in {xml}")) + open.len();
-    let end = xml[start..].find('<').unwrap() + start;
-    xml[start..end].to_string()
+    common::call(app, ACCOUNT, body).await
 }
 
 async fn pool(app: &axum::Router, rtb: &str, cidr: &str) -> String {
@@ -106,27 +81,6 @@ async fn page(app: &axum::Router, pool: &str) -> Duration {
     let took = t.elapsed();
     assert_eq!(xml.matches("<coIp>").count(), 100, "a full page");
     took
-}
-
-struct Stats {
-    median: Duration,
-}
-
-fn report(name: &str, mut samples: Vec<Duration>) -> Stats {
-    samples.sort();
-    let median = samples[samples.len() / 2];
-    let p90 = samples[samples.len() * 9 / 10];
-    println!(
-        "{name:<62} median {:>8.3} ms   p90 {:>8.3} ms   ({} samples)",
-        median.as_secs_f64() * 1e3,
-        p90.as_secs_f64() * 1e3,
-        samples.len()
-    );
-    Stats { median }
-}
-
-fn ratio(a: &Stats, b: &Stats) -> f64 {
-    a.median.as_secs_f64() / b.median.as_secs_f64()
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -197,20 +151,9 @@ async fn main() {
     let small_page = report(&format!("GetCoipPoolUsage filtered page of 100, pool of {SMALL}"), small_page);
     let large_page = report(&format!("GetCoipPoolUsage filtered page of 100, pool of {LARGE}"), large_page);
     println!("allocate+release pairs in the pool of {LARGE}: {per_second:.0}/s");
-    let mut failures = Vec::new();
-    for (what, value, limit) in [
+    println!("done in {:.1} s", began.elapsed().as_secs_f64());
+    check(&[
         (format!("pair, pool of {LARGE} / of {SMALL}"), ratio(&large_pair, &small_pair), LIMIT_PAIR),
         (format!("filtered page, pool of {LARGE} / of {SMALL}"), ratio(&large_page, &small_page), LIMIT_PAGE),
-    ] {
-        let verdict = if value <= limit { "ok" } else { "MISSED" };
-        println!("  target {what}: {value:.2}x <= {limit:.2}x {verdict}");
-        if value > limit {
-            failures.push(format!("{what}: {value:.2}x > {limit:.2}x"));
-        }
-    }
-    println!("done in {:.1} s", began.elapsed().as_secs_f64());
-    if !failures.is_empty() {
-        eprintln!("targets missed: {}", failures.join("; "));
-        std::process::exit(1);
-    }
+    ]);
 }
