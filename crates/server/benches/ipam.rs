@@ -64,10 +64,9 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use axum::body::Body;
-use http::Request;
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+mod common;
+
+use common::{REGION, Targets, extract, ratio, report};
 
 use reservoir_domain::account::{AccountId, Scope};
 use reservoir_domain::ids::OsRandom;
@@ -80,7 +79,6 @@ use reservoir_store::sqlite::SqliteStore;
 use reservoir_store::{ReadTx, Store, StoreError};
 
 const ACCOUNT: &str = "000000000000";
-const REGION: &str = "us-east-1";
 /// Each pool's provisioned CIDR: 2^21 /28s.
 const POOL_CIDR: &str = "10.0.0.0/7";
 const POOL_START: u32 = 0x0a00_0000;
@@ -94,37 +92,9 @@ const MIN_SAMPLES: usize = 7;
 const LIMIT_ALLOCATE: f64 = 2.0;
 const LIMIT_FIRST_PAGE: f64 = 2.0;
 
-fn signed(body: String) -> Request<Body> {
-    Request::builder()
-        .method("POST")
-        .uri("/")
-        .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
-        .header(
-            "authorization",
-            format!(
-                "AWS4-HMAC-SHA256 Credential={ACCOUNT}/20261122/{REGION}/ec2/aws4_request, SignedHeaders=host;x-amz-date, Signature={}",
-                "0".repeat(64)
-            ),
-        )
-        .body(Body::from(body))
-        .unwrap()
-}
-
 /// An EC2 call by the account; answers the whole body.
 async fn call(app: &axum::Router, body: &str) -> String {
-    let response = app.clone().oneshot(signed(format!("{body}&Version=2016-11-15"))).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8(bytes.to_vec()).unwrap();
-    assert!(status.is_success(), "{body}: {status} {text}");
-    text
-}
-
-fn extract(xml: &str, tag: &str) -> String {
-    let open = format!("<{tag}>");
-    let start = xml.find(&open).unwrap_or_else(|| panic!("no <{tag}> in {xml}")) + open.len();
-    let end = xml[start..].find('<').unwrap() + start;
-    xml[start..end].to_string()
+    common::call(app, ACCOUNT, body).await
 }
 
 /// A server whose store is a SQLite file at `db`.
@@ -366,41 +336,6 @@ async fn first_page(app: &axum::Router, pool: &str) -> Duration {
     took
 }
 
-struct Stats {
-    median: Duration,
-}
-
-fn report(name: &str, mut samples: Vec<Duration>) -> Stats {
-    samples.sort();
-    let median = samples[samples.len() / 2];
-    let p90 = samples[samples.len() * 9 / 10];
-    println!(
-        "{name:<58} median {:>8.3} ms   p90 {:>8.3} ms   ({} samples)",
-        median.as_secs_f64() * 1e3,
-        p90.as_secs_f64() * 1e3,
-        samples.len()
-    );
-    Stats { median }
-}
-
-struct Targets {
-    failures: Vec<String>,
-}
-
-impl Targets {
-    fn at_most(&mut self, what: &str, value: f64, limit: f64) {
-        let verdict = if value <= limit { "ok" } else { "MISSED" };
-        println!("  target {what}: {value:.2}x <= {limit:.2}x {verdict}");
-        if value > limit {
-            self.failures.push(format!("{what}: {value:.2}x > {limit:.2}x"));
-        }
-    }
-}
-
-fn ratio(a: &Stats, b: &Stats) -> f64 {
-    a.median.as_secs_f64() / b.median.as_secs_f64()
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let began = Instant::now();
@@ -414,7 +349,7 @@ async fn main() {
         .map(|v| v.replace('_', "").parse().expect("--large=N"))
         .unwrap_or(if quick { 100_000 } else { 1_000_000 });
     assert!(n >= SMALL, "--large must be at least {SMALL}");
-    let mut targets = Targets { failures: Vec::new() };
+    let mut targets = Targets::default();
 
     let s = server(durable);
     let app = &s.app;
@@ -552,12 +487,5 @@ async fn main() {
     targets.at_most(&format!("first page, pool of {n} / pool of {SMALL}"), ratio(&p_large, &p_small), LIMIT_FIRST_PAGE);
     println!("run time {:.1} s", began.elapsed().as_secs_f64());
 
-    if targets.failures.is_empty() {
-        println!("all targets met");
-    } else {
-        for f in &targets.failures {
-            println!("TARGET MISSED: {f}");
-        }
-        std::process::exit(1);
-    }
+    targets.finish();
 }

@@ -76,10 +76,9 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use axum::body::Body;
-use http::Request;
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+mod common;
+
+use common::{REGION, Targets, extract, ratio, report};
 
 use reservoir_domain::account::{AccountId, Scope};
 use reservoir_domain::ids::{OsRandom, ResourceKind};
@@ -97,7 +96,6 @@ use reservoir_store::slots::TxSlots;
 use reservoir_store::{ReadTxExt, Reference, StoreError, TxExt};
 
 const ACCOUNT: &str = "000000000000";
-const REGION: &str = "us-east-1";
 const ZONE: &str = "us-east-1a";
 /// The VPC of the two interface subnets: its primary block and a second one, each a
 /// whole /16 subnet.
@@ -126,42 +124,14 @@ const LIMIT_DESCRIBE: f64 = 2.0;
 const TIMED_RULE: &str = "IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=443&IpPermissions.1.ToPort=443\
      &IpPermissions.1.IpRanges.1.CidrIp=192.0.2.0%2F24";
 
-fn signed(body: String) -> Request<Body> {
-    Request::builder()
-        .method("POST")
-        .uri("/")
-        .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
-        .header(
-            "authorization",
-            format!(
-                "AWS4-HMAC-SHA256 Credential={ACCOUNT}/20261122/{REGION}/ec2/aws4_request, SignedHeaders=host;x-amz-date, Signature={}",
-                "0".repeat(64)
-            ),
-        )
-        .body(Body::from(body))
-        .unwrap()
-}
-
 /// An EC2 call by the account: its status and whole body.
 async fn try_call(app: &axum::Router, body: &str) -> (http::StatusCode, String) {
-    let response = app.clone().oneshot(signed(format!("{body}&Version=2016-11-15"))).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(bytes.to_vec()).unwrap())
+    common::try_call(app, ACCOUNT, body).await
 }
 
-/// An EC2 call that must succeed; answers the whole body.
+/// An EC2 call by the account that must succeed; answers the whole body.
 async fn call(app: &axum::Router, body: &str) -> String {
-    let (status, text) = try_call(app, body).await;
-    assert!(status.is_success(), "{body}: {status} {text}");
-    text
-}
-
-fn extract(xml: &str, tag: &str) -> String {
-    let open = format!("<{tag}>");
-    let start = xml.find(&open).unwrap_or_else(|| panic!("no <{tag}> in {xml}")) + open.len();
-    let end = xml[start..].find('<').unwrap() + start;
-    xml[start..end].to_string()
+    common::call(app, ACCOUNT, body).await
 }
 
 fn enc(cidr: &str) -> String {
@@ -380,41 +350,6 @@ fn probe_take(state: &AppState, subnet_id: &str, walking: bool, now: Timestamp) 
 
 // ----- Figures --------------------------------------------------------------------------
 
-struct Stats {
-    median: Duration,
-}
-
-fn report(name: &str, mut samples: Vec<Duration>) -> Stats {
-    samples.sort();
-    let median = samples[samples.len() / 2];
-    let p90 = samples[samples.len() * 9 / 10];
-    println!(
-        "{name:<62} median {:>8.3} ms   p90 {:>8.3} ms   ({} samples)",
-        median.as_secs_f64() * 1e3,
-        p90.as_secs_f64() * 1e3,
-        samples.len()
-    );
-    Stats { median }
-}
-
-struct Targets {
-    failures: Vec<String>,
-}
-
-impl Targets {
-    fn at_most(&mut self, what: &str, value: f64, limit: f64) {
-        let verdict = if value <= limit { "ok" } else { "MISSED" };
-        println!("  target {what}: {value:.2}x <= {limit:.2}x {verdict}");
-        if value > limit {
-            self.failures.push(format!("{what}: {value:.2}x > {limit:.2}x"));
-        }
-    }
-}
-
-fn ratio(a: &Stats, b: &Stats) -> f64 {
-    a.median.as_secs_f64() / b.median.as_secs_f64()
-}
-
 /// Whether sampling should stop: the budget is spent and every list has its minimum.
 fn spent(t: Instant, budget: Duration, samples: &[&Vec<Duration>]) -> bool {
     t.elapsed() > budget && samples.iter().all(|s| s.len() >= MIN_SAMPLES)
@@ -428,7 +363,7 @@ async fn main() {
     let n = if quick { LARGE_INTERFACES_QUICK } else { LARGE_INTERFACES };
     let rounds = if quick { 300 } else { 2_000 };
     let budget = Duration::from_secs(if quick { 20 } else { 120 });
-    let mut targets = Targets { failures: Vec::new() };
+    let mut targets = Targets::default();
 
     let state = Arc::new(AppState::open(Config::ephemeral()).unwrap());
     let app = &router(state.clone());
@@ -637,12 +572,5 @@ async fn main() {
     );
     println!("run time {:.1} s", began.elapsed().as_secs_f64());
 
-    if targets.failures.is_empty() {
-        println!("all targets met");
-    } else {
-        for f in &targets.failures {
-            println!("TARGET MISSED: {f}");
-        }
-        std::process::exit(1);
-    }
+    targets.finish();
 }
