@@ -8,6 +8,8 @@
 //! | `--listen ADDR:PORT` | `RESERVOIR_LISTEN` | `listen` | `127.0.0.1:4566` |
 //! | `--data PATH` | `RESERVOIR_DATA` | `data` | `./reservoir-data/reservoir.db` |
 //! | `--ephemeral` | `RESERVOIR_EPHEMERAL` | `ephemeral` | `false` |
+//! | `--store postgres://…` | `RESERVOIR_STORE` | `store` | none (SQLite, `--data`) |
+//! | `--pg-pool-size N` | `RESERVOIR_PG_POOL_SIZE` | `pg-pool-size` | `8` |
 //! | `--default-region REGION` | `RESERVOIR_DEFAULT_REGION` | `default-region` | `us-east-1` |
 //! | `--log-format text\|json` | `RESERVOIR_LOG_FORMAT` | `log-format` | `text` |
 //! | `--log-level FILTER` | `RESERVOIR_LOG` | `log-level` | `info` |
@@ -67,6 +69,7 @@ use reservoir_server::{Config, Quotas, Storage};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4566";
 pub const DEFAULT_DATA: &str = "./reservoir-data/reservoir.db";
+pub const DEFAULT_PG_POOL_SIZE: usize = reservoir_store::postgres::DEFAULT_POOL_SIZE;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -135,6 +138,16 @@ pub struct ServeArgs {
     #[arg(long, env = "RESERVOIR_EPHEMERAL", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub ephemeral: Option<bool>,
 
+    /// Keep all state in this PostgreSQL database instead of SQLite
+    /// (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`); several servers may share it.
+    /// The database must exist; its tables are made on start. [default: none, SQLite]
+    #[arg(long, env = "RESERVOIR_STORE", value_name = "URL")]
+    pub store: Option<String>,
+
+    /// Connections this server opens to PostgreSQL at most. [default: 8]
+    #[arg(long, env = "RESERVOIR_PG_POOL_SIZE", value_name = "N")]
+    pub pg_pool_size: Option<usize>,
+
     /// TOML file with any of these settings (kebab-case keys), `[[regions]]` and `[[images]]`.
     #[arg(long, env = "RESERVOIR_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -194,6 +207,8 @@ pub struct FileConfig {
     pub listen: Option<SocketAddr>,
     pub data: Option<PathBuf>,
     pub ephemeral: Option<bool>,
+    pub store: Option<String>,
+    pub pg_pool_size: Option<usize>,
     pub default_region: Option<String>,
     pub log_format: Option<LogFormat>,
     pub log_level: Option<String>,
@@ -251,7 +266,24 @@ impl ServeArgs {
         let ephemeral = self.ephemeral.or(file.ephemeral).unwrap_or(false);
         let data = self.data.or(file.data).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
         let mut server = Config::ephemeral();
-        server.storage = if ephemeral { Storage::Memory } else { Storage::File(data) };
+        server.storage = match self.store.or(file.store) {
+            Some(url) if ephemeral => return Err(format!("--store {url} and --ephemeral: choose one")),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                let pool_size = self.pg_pool_size.or(file.pg_pool_size).unwrap_or(DEFAULT_PG_POOL_SIZE);
+                if pool_size == 0 {
+                    return Err("--pg-pool-size must be at least 1".into());
+                }
+                Storage::Postgres { url, pool_size }
+            }
+            Some(url) => {
+                return Err(format!(
+                    "--store {url:?}: a PostgreSQL address (postgres://…) is expected; for SQLite use --data PATH \
+                     or --ephemeral"
+                ));
+            }
+            None if ephemeral => Storage::Memory,
+            None => Storage::File(data),
+        };
         server.default_region = self.default_region.or(file.default_region).unwrap_or(server.default_region);
         server.regions = file.regions;
         server.images = file.images;

@@ -161,6 +161,10 @@ fn app(storage: Storage) -> (axum::Router, Arc<AppState>, Option<tempfile::TempD
             config.storage = Storage::File(dir.path().join("bench.db"));
             Some(dir)
         }
+        postgres @ Storage::Postgres { .. } => {
+            config.storage = postgres;
+            None
+        }
     };
     let state = Arc::new(AppState::open(config).unwrap());
     (router(state.clone()), state, dir)

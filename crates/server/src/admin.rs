@@ -84,6 +84,9 @@ fn clock_body(state: &AppState) -> serde_json::Value {
 
 /// `GET /_reservoir/clock`: `{"now": "<RFC 3339>", "offset_seconds": N}`.
 pub async fn clock(State(state): State<Arc<AppState>>) -> Response {
+    if let Err(e) = context::clock_now(&state).await {
+        return failure("reading the clock", e);
+    }
     plain_json(clock_body(&state))
 }
 

@@ -50,6 +50,17 @@ where
         .map_err(|e| ApiError::Internal(format!("transaction task: {e}")))?
 }
 
+/// Now, on the server clock. When other servers share the store (PostgreSQL), one of
+/// them may have moved the clock a moment ago: the offset is read from the store first
+/// (one small read), so every node answers with the same time.
+pub async fn clock_now(state: &Arc<AppState>) -> ApiResult<Timestamp> {
+    if state.store.kind().shared() {
+        let stored = read(state, |tx| Ok(tx.get_meta(crate::clock::OFFSET_KEY)?)).await?;
+        state.clock.observe(crate::clock::parse_offset(stored.as_deref()));
+    }
+    Ok(state.clock.now())
+}
+
 /// Who signed a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {

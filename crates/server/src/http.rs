@@ -23,7 +23,7 @@ use reservoir_wire::json::codes as json_codes;
 use reservoir_wire::route::{self, RequestHead, Service};
 use reservoir_wire::sigv4::{self, Signature, SignatureError};
 
-use crate::context::{Cx, Principal, Trace};
+use crate::context::{self, Cx, Principal, Trace};
 use crate::error::{ApiError, ApiResult};
 use crate::respond::{Flavor, error_response};
 use crate::{AppState, admin, cognito, ec2, ram};
@@ -162,7 +162,10 @@ async fn dispatch(state: &Arc<AppState>, parts: &Parts, body: Bytes, request_id:
         .as_ref()
         .map(|s| AccountId::from_access_key(&s.credential.access_key))
         .unwrap_or_else(AccountId::default_account);
-    let now = state.clock.now();
+    let now = match context::clock_now(state).await {
+        Ok(now) => now,
+        Err(err) => return error_response(flavor, request_id, &err, trace),
+    };
     let principal = match identity_principal(state, parts, signature.as_ref(), &service, now) {
         Ok(Some(claims)) => {
             account = claims.scope.account;

@@ -34,6 +34,7 @@ use reservoir_domain::image::{ImageCatalogue, ImageConfigError, ImageMode, Image
 use reservoir_domain::pagination::TokenCodec;
 use reservoir_domain::region::{Catalogue, CatalogueError, RegionInfo};
 use reservoir_domain::vpc::AWS_VPC_QUOTA;
+use reservoir_store::postgres::PostgresStore;
 use reservoir_store::sqlite::SqliteStore;
 use reservoir_store::{Store, StoreError, StoreKind};
 use tokio::net::TcpListener;
@@ -50,12 +51,39 @@ pub mod ram;
 pub mod respond;
 
 /// Where state lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Storage {
     /// A SQLite file (created with its directory if missing).
     File(PathBuf),
     /// In memory, gone when the server stops.
     Memory,
+    /// A PostgreSQL database (`postgres://…`), which several servers may share, with at
+    /// most `pool_size` connections from this one.
+    Postgres { url: String, pool_size: usize },
+}
+
+/// Shown without a PostgreSQL password (logs print it).
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Storage::File(path) => f.debug_tuple("File").field(path).finish(),
+            Storage::Memory => f.write_str("Memory"),
+            Storage::Postgres { url, pool_size } => {
+                f.debug_struct("Postgres").field("url", &redact_password(url)).field("pool_size", pool_size).finish()
+            }
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` as `postgres://user:***@host/db`.
+pub fn redact_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.to_string() };
+    let rest = &url[scheme_end..];
+    let Some(at) = rest.find('@') else { return url.to_string() };
+    match rest[..at].find(':') {
+        Some(colon) => format!("{}{}:***{}", &url[..scheme_end], &rest[..colon], &rest[at..]),
+        None => url.to_string(),
+    }
 }
 
 /// Per-account, per-region quotas. None is enforced unless configured: a test server
@@ -248,6 +276,7 @@ impl AppState {
         let store: Arc<dyn Store> = match &config.storage {
             Storage::File(path) => Arc::new(SqliteStore::open_file(path)?),
             Storage::Memory => Arc::new(SqliteStore::open_memory()?),
+            Storage::Postgres { url, pool_size } => Arc::new(PostgresStore::open(url, *pool_size)?),
         };
         let (tokens, offset) = reservoir_store::write(&*store, |tx| -> Result<(TokenCodec, i64), StoreError> {
             let mut key = [0u8; 32];

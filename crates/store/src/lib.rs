@@ -22,9 +22,13 @@ use reservoir_domain::account::Scope;
 use reservoir_domain::cognito_sync::{Dataset, IdentityUsage, Record as SyncRecord};
 use reservoir_domain::ipam::ResourceCidr;
 use reservoir_domain::space::{Block, Family, Slot};
+use reservoir_domain::vpc::Vpc;
 
 pub mod cognito_sync;
+pub mod postgres;
 pub mod slots;
+#[macro_use]
+pub mod sql;
 pub mod sqlite;
 pub mod typed;
 
@@ -72,6 +76,8 @@ impl From<StoreError> for Abort {
 pub enum StoreKind {
     SqliteFile,
     SqliteMemory,
+    /// PostgreSQL, which several Reservoir processes may share.
+    Postgres,
 }
 
 impl StoreKind {
@@ -79,8 +85,29 @@ impl StoreKind {
         match self {
             StoreKind::SqliteFile => "sqlite",
             StoreKind::SqliteMemory => "sqlite-memory",
+            StoreKind::Postgres => "postgres",
         }
     }
+
+    /// Whether other processes may write the same state at any moment (so what a process
+    /// read from the store, the server clock's offset included, may be stale at once).
+    pub fn shared(self) -> bool {
+        self == StoreKind::Postgres
+    }
+}
+
+/// The resource CIDRs of a VPC (what `resource_cidrs` holds for it).
+pub fn vpc_cidrs(v: &Vpc) -> Vec<ResourceCidr> {
+    let row = |net: ipnet::IpNet, pool: Option<&str>| ResourceCidr {
+        block: Block::of_net(net),
+        resource_id: v.id.clone(),
+        resource_type: "vpc".into(),
+        vpc_id: v.id.clone(),
+        pool_id: pool.map(str::to_string),
+    };
+    let v4 = v.cidr_associations.iter().map(|a| row(a.cidr.into(), a.ipam.as_ref().map(|h| h.pool_id.as_str())));
+    let v6 = v.ipv6_associations.iter().map(|a| row(a.cidr.into(), a.ipam.as_ref().map(|h| h.pool_id.as_str())));
+    v4.chain(v6).collect()
 }
 
 /// A stored entity row.
@@ -490,6 +517,9 @@ fn finish<T, E: From<StoreError>>(r: Result<(), Abort>, out: Option<Result<T, E>
         Ok(()) | Err(Abort::Rollback) => {
             out.unwrap_or_else(|| Err(StoreError::Other("transaction ended without a result".into()).into()))
         }
+        // The database could not run the transaction (PostgreSQL: serialization failures
+        // on every attempt): whatever the closure made of it, the caller may retry.
+        Err(Abort::Store(e @ StoreError::Unavailable(_))) => Err(e.into()),
         // Commit failed after the closure succeeded: the closure's result is void.
         Err(Abort::Store(e)) => match out {
             Some(Err(app)) => Err(app),

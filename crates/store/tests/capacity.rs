@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use reservoir_domain::account::{AccountId, Scope};
+use reservoir_store::postgres::{PostgresStore, ScratchDatabase};
 use reservoir_store::sqlite::SqliteStore;
 use reservoir_store::{CapacityRow, SharedRow, Store, StoreError, read, write};
 
@@ -13,13 +14,21 @@ fn scope(account: &str) -> Scope {
     Scope::new(AccountId::parse(account).unwrap(), "us-east-1")
 }
 
-fn backends() -> Vec<(&'static str, Arc<dyn Store>, Option<tempfile::TempDir>)> {
+/// A backend's name, the store, and what must outlive it (its directory or database).
+type Backend = (&'static str, Arc<dyn Store>, Option<Box<dyn std::any::Any>>);
+
+fn backends() -> Vec<Backend> {
     let dir = tempfile::tempdir().unwrap();
     let file = SqliteStore::open_file(&dir.path().join("capacity.db")).unwrap();
-    vec![
+    let mut all: Vec<Backend> = vec![
         ("sqlite-memory", Arc::new(SqliteStore::open_memory().unwrap()), None),
-        ("sqlite-file", Arc::new(file), Some(dir)),
-    ]
+        ("sqlite-file", Arc::new(file), Some(Box::new(dir))),
+    ];
+    if let Some(db) = ScratchDatabase::from_env() {
+        let store = PostgresStore::open(db.url(), 4).unwrap();
+        all.push(("postgres", Arc::new(store), Some(Box::new(db))));
+    }
+    all
 }
 
 fn row(id: &str, total: u32, open: bool) -> CapacityRow {

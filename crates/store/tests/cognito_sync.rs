@@ -15,6 +15,7 @@ use reservoir_domain::cognito_sync::{
 use reservoir_domain::ids::SeededRandom;
 use reservoir_domain::time::Timestamp;
 use reservoir_store::cognito_sync::TxSync;
+use reservoir_store::postgres::{PostgresStore, ScratchDatabase};
 use reservoir_store::sqlite::SqliteStore;
 use reservoir_store::{ReadTxExt, Store, StoreError, TxExt, read, write};
 
@@ -57,17 +58,22 @@ fn dataset(name: &str, storage: u64, records: u64) -> Dataset {
     }
 }
 
-fn backends(dir: &Path) -> Vec<(&'static str, Arc<dyn Store>)> {
-    vec![
-        ("sqlite-memory", Arc::new(SqliteStore::open_memory().unwrap())),
-        ("sqlite-file", Arc::new(SqliteStore::open_file(&dir.join("sync.db")).unwrap())),
-    ]
+fn backends(dir: &Path) -> Vec<(&'static str, Arc<dyn Store>, Option<ScratchDatabase>)> {
+    let mut all: Vec<(&'static str, Arc<dyn Store>, Option<ScratchDatabase>)> = vec![
+        ("sqlite-memory", Arc::new(SqliteStore::open_memory().unwrap()), None),
+        ("sqlite-file", Arc::new(SqliteStore::open_file(&dir.join("sync.db")).unwrap()), None),
+    ];
+    if let Some(db) = ScratchDatabase::from_env() {
+        let store = PostgresStore::open(db.url(), 4).unwrap();
+        all.push(("postgres", Arc::new(store), Some(db)));
+    }
+    all
 }
 
 #[test]
 fn rows_round_trip_in_sync_count_order() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, store) in backends(dir.path()) {
+    for (name, store, _db) in backends(dir.path()) {
         let s = scope();
         write::<_, StoreError>(&*store, |tx| {
             tx.put_sync_dataset(&s, &dataset("b", 10, 2))?;
@@ -128,7 +134,7 @@ fn rows_round_trip_in_sync_count_order() {
 #[test]
 fn the_schema_refuses_past_the_limits() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, store) in backends(dir.path()) {
+    for (name, store, _db) in backends(dir.path()) {
         let s = scope();
         let over = write::<_, StoreError>(&*store, |tx| tx.put_sync_dataset(&s, &dataset("d", 1024 * 1024 + 1, 1)));
         assert!(matches!(over, Err(StoreError::Conflict(_))), "{name}: {over:?}");
@@ -152,7 +158,7 @@ fn the_schema_refuses_past_the_limits() {
 #[test]
 fn a_session_is_claimed_once_and_forgotten_after_it_expires() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, store) in backends(dir.path()) {
+    for (name, store, _db) in backends(dir.path()) {
         let s = scope();
         let claim = |session: &'static str, expires: i64, now: i64| {
             write::<_, StoreError>(&*store, |tx| tx.claim_sync_session(&s, session, expires, now)).unwrap()

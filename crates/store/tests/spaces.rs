@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use reservoir_domain::account::{AccountId, Scope};
 use reservoir_domain::space::{self, Allocation, Block, Family, MemorySlots, Search, Slot, SpaceError};
 use reservoir_domain::time::Timestamp;
+use reservoir_store::postgres::{PostgresStore, ScratchDatabase};
 use reservoir_store::slots::TxSlots;
 use reservoir_store::sqlite::SqliteStore;
 use reservoir_store::{Store, StoreError, read, write};
@@ -43,13 +44,21 @@ fn by_len(prefix: u8, largest_root: u8) -> Search {
     Search { family: Family::Ipv4, prefix, largest_root, allowed: vec![], disallowed: vec![] }
 }
 
-fn backends() -> Vec<(&'static str, Arc<dyn Store>, Option<tempfile::TempDir>)> {
+/// A backend's name, the store, and what must outlive it (its directory or database).
+type Backend = (&'static str, Arc<dyn Store>, Option<Box<dyn std::any::Any>>);
+
+fn backends() -> Vec<Backend> {
     let dir = tempfile::tempdir().unwrap();
     let file = SqliteStore::open_file(&dir.path().join("spaces.db")).unwrap();
-    vec![
+    let mut all: Vec<Backend> = vec![
         ("sqlite-memory", Arc::new(SqliteStore::open_memory().unwrap()), None),
-        ("sqlite-file", Arc::new(file), Some(dir)),
-    ]
+        ("sqlite-file", Arc::new(file), Some(Box::new(dir))),
+    ];
+    if let Some(db) = ScratchDatabase::from_env() {
+        let store = PostgresStore::open(db.url(), 4).unwrap();
+        all.push(("postgres", Arc::new(store), Some(Box::new(db))));
+    }
+    all
 }
 
 /// Runs the engine in one write transaction of `scope`.
@@ -139,6 +148,20 @@ fn concurrent_writers_get_exactly_the_capacity() {
     let path = dir.path().join("shared.db");
     let stores: Vec<Arc<dyn Store>> =
         vec![Arc::new(SqliteStore::open_file(&path).unwrap()), Arc::new(SqliteStore::open_file(&path).unwrap())];
+    writers_share_one_space(stores);
+}
+
+/// The same with two PostgreSQL stores on one database, as two Reservoir nodes are: the
+/// transactions really run at once, and serialization failures are retried.
+#[test]
+fn concurrent_nodes_on_postgres_get_exactly_the_capacity() {
+    let Some(db) = ScratchDatabase::from_env() else { return };
+    let stores: Vec<Arc<dyn Store>> =
+        vec![Arc::new(PostgresStore::open(db.url(), 4).unwrap()), Arc::new(PostgresStore::open(db.url(), 4).unwrap())];
+    writers_share_one_space(stores);
+}
+
+fn writers_share_one_space(stores: Vec<Arc<dyn Store>>) {
     let a = scope("111111111111");
     engine(&*stores[0], &a, |s| space::add_root(s, "p", net("10.9.0.0/24"))).unwrap();
     let threads: Vec<_> = (0..8)

@@ -18,7 +18,7 @@ use reservoir_domain::vpc::{
     VpcState,
 };
 use reservoir_store::slots::TxSlots;
-use reservoir_store::sqlite::vpc_cidrs;
+use reservoir_store::vpc_cidrs;
 use reservoir_store::{ReadTx, ReadTxExt, Tx, TxExt};
 use reservoir_wire::WireEnum;
 use reservoir_wire::ec2_api as api;
