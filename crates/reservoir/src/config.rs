@@ -10,6 +10,7 @@
 //! | `--ephemeral` | `RESERVOIR_EPHEMERAL` | `ephemeral` | `false` |
 //! | `--store postgres://…` | `RESERVOIR_STORE` | `store` | none (SQLite, `--data`) |
 //! | `--pg-pool-size N` | `RESERVOIR_PG_POOL_SIZE` | `pg-pool-size` | `8` |
+//! | `--seed FILE` | `RESERVOIR_SEED` | `seed` | none |
 //! | `--default-region REGION` | `RESERVOIR_DEFAULT_REGION` | `default-region` | `us-east-1` |
 //! | `--log-format text\|json` | `RESERVOIR_LOG_FORMAT` | `log-format` | `text` |
 //! | `--log-level FILTER` | `RESERVOIR_LOG` | `log-level` | `info` |
@@ -92,6 +93,73 @@ pub struct Cli {
 pub enum Command {
     /// Run the server until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Write the whole state (every account's, or one's) as a JSON document, one table
+    /// row per line: a fixture to keep in git, or a move to another store.
+    Export(ExportArgs),
+    /// Load a JSON document written by `export` into an empty store (SQLite or
+    /// PostgreSQL), in one transaction.
+    Import(ImportArgs),
+}
+
+/// Which store `export` and `import` use (not a running server's: they open it
+/// themselves; a SQLite file should not be served at the same time).
+#[derive(Debug, Args, Default)]
+pub struct StoreArgs {
+    /// SQLite file. [default: ./reservoir-data/reservoir.db]
+    #[arg(long, env = "RESERVOIR_DATA", value_name = "PATH")]
+    pub data: Option<PathBuf>,
+
+    /// A PostgreSQL database instead (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`).
+    #[arg(long, env = "RESERVOIR_STORE", value_name = "URL")]
+    pub store: Option<String>,
+}
+
+impl StoreArgs {
+    pub fn storage(&self) -> Result<Storage, String> {
+        match &self.store {
+            Some(url) => postgres_storage(url, DEFAULT_PG_POOL_SIZE.min(2)),
+            None => Ok(Storage::File(self.data.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATA)))),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Only this account's state (a 12-digit account id). [default: every account, and
+    /// the server-wide NextToken and signing keys and clock offset]
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+
+    /// Write to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// The document (`-` for stdin).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// A `--store` address as PostgreSQL storage.
+fn postgres_storage(url: &str, pool_size: usize) -> Result<Storage, String> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(format!(
+            "--store {:?}: a PostgreSQL address (postgres://…) is expected; for SQLite use --data PATH or --ephemeral",
+            reservoir_server::redact_password(url)
+        ));
+    }
+    if pool_size == 0 {
+        return Err("--pg-pool-size must be at least 1".into());
+    }
+    Ok(Storage::Postgres { url: url.to_string(), pool_size })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -143,6 +211,11 @@ pub struct ServeArgs {
     /// The database must exist; its tables are made on start. [default: none, SQLite]
     #[arg(long, env = "RESERVOIR_STORE", value_name = "URL")]
     pub store: Option<String>,
+
+    /// Start from this state document (`reservoir export`): it is loaded into the empty
+    /// store before the server answers; a store that holds state refuses it.
+    #[arg(long, env = "RESERVOIR_SEED", value_name = "FILE")]
+    pub seed: Option<PathBuf>,
 
     /// Connections this server opens to PostgreSQL at most. [default: 8]
     #[arg(long, env = "RESERVOIR_PG_POOL_SIZE", value_name = "N")]
@@ -209,6 +282,7 @@ pub struct FileConfig {
     pub ephemeral: Option<bool>,
     pub store: Option<String>,
     pub pg_pool_size: Option<usize>,
+    pub seed: Option<PathBuf>,
     pub default_region: Option<String>,
     pub log_format: Option<LogFormat>,
     pub log_level: Option<String>,
@@ -267,23 +341,14 @@ impl ServeArgs {
         let data = self.data.or(file.data).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
         let mut server = Config::ephemeral();
         server.storage = match self.store.or(file.store) {
-            Some(url) if ephemeral => return Err(format!("--store {url} and --ephemeral: choose one")),
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                let pool_size = self.pg_pool_size.or(file.pg_pool_size).unwrap_or(DEFAULT_PG_POOL_SIZE);
-                if pool_size == 0 {
-                    return Err("--pg-pool-size must be at least 1".into());
-                }
-                Storage::Postgres { url, pool_size }
-            }
+            Some(_) if ephemeral => return Err("--store and --ephemeral: choose one".into()),
             Some(url) => {
-                return Err(format!(
-                    "--store {url:?}: a PostgreSQL address (postgres://…) is expected; for SQLite use --data PATH \
-                     or --ephemeral"
-                ));
+                postgres_storage(&url, self.pg_pool_size.or(file.pg_pool_size).unwrap_or(DEFAULT_PG_POOL_SIZE))?
             }
             None if ephemeral => Storage::Memory,
             None => Storage::File(data),
         };
+        server.seed = self.seed.or(file.seed);
         server.default_region = self.default_region.or(file.default_region).unwrap_or(server.default_region);
         server.regions = file.regions;
         server.images = file.images;

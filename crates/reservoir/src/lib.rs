@@ -18,7 +18,7 @@
 
 pub mod config;
 
-pub use reservoir_server::{Config, DroppedLogLines, Quotas, RunningServer, StartError, Storage, start};
+pub use reservoir_server::{Config, DroppedLogLines, Quotas, RunningServer, StartError, Storage, open_store, start};
 
 /// Starts Reservoir in the background on `127.0.0.1:0` (a free port) with an in-memory
 /// store. Use [`RunningServer::url`] as the clients' endpoint; dropping the handle stops

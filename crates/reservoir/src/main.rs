@@ -8,7 +8,8 @@ use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
 use reservoir::DroppedLogLines;
-use reservoir::config::{Cli, Command, LogFormat, Settings};
+use reservoir::Storage;
+use reservoir::config::{Cli, Command, ExportArgs, ImportArgs, LogFormat, Settings};
 
 /// mimalloc rather than the system allocator: a listing allocates and frees many small
 /// strings and a large response per request, and glibc's allocator spends a fifth of a
@@ -24,7 +25,11 @@ const LOG_BUFFER_LINES: usize = 8192;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Command::Serve(args) = cli.command;
+    let args = match cli.command {
+        Command::Serve(args) => args,
+        Command::Export(args) => return finish(export(args)),
+        Command::Import(args) => return finish(import(args)),
+    };
     let mut settings = match args.settings() {
         Ok(s) => s,
         Err(e) => {
@@ -49,6 +54,55 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn finish(r: Result<(), String>) -> ExitCode {
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("reservoir: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `reservoir export`: one read snapshot of the store, written as text.
+fn export(args: ExportArgs) -> Result<(), String> {
+    let storage = args.store.storage()?;
+    if let Storage::File(path) = &storage
+        && !path.exists()
+    {
+        return Err(format!("{}: no such database", path.display()));
+    }
+    if let Some(account) = &args.account
+        && (account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(format!("--account {account:?}: an account id is 12 digits"));
+    }
+    let store = reservoir::open_store(&storage).map_err(|e| format!("opening the store: {e}"))?;
+    let doc = reservoir_store::transfer::export(&*store, args.account.as_deref()).map_err(|e| e.to_string())?;
+    store.close().map_err(|e| e.to_string())?;
+    let text = reservoir_store::transfer::to_text(&doc);
+    match &args.output {
+        Some(path) => std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display())),
+        None => std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| e.to_string()),
+    }
+}
+
+/// `reservoir import FILE`: the document into an empty store, in one transaction.
+fn import(args: ImportArgs) -> Result<(), String> {
+    let text = if args.file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| format!("reading stdin: {e}"))?
+    } else {
+        std::fs::read_to_string(&args.file).map_err(|e| format!("reading {}: {e}", args.file.display()))?
+    };
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", args.file.display()))?;
+    let store = reservoir::open_store(&args.store.storage()?).map_err(|e| format!("opening the store: {e}"))?;
+    let loaded = reservoir_store::transfer::import(&*store, &doc).map_err(|e| e.to_string())?;
+    store.close().map_err(|e| e.to_string())?;
+    eprintln!("reservoir: imported {} rows", loaded.rows);
+    Ok(())
 }
 
 /// Logs go to stderr (stdout's first line is the listening address, for scripts), written

@@ -62,6 +62,16 @@ pub enum Storage {
     Postgres { url: String, pool_size: usize },
 }
 
+/// Opens (creating and migrating as needed) the store `storage` names. Blocks: call it
+/// off the async workers.
+pub fn open_store(storage: &Storage) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(match storage {
+        Storage::File(path) => Arc::new(SqliteStore::open_file(path)?),
+        Storage::Memory => Arc::new(SqliteStore::open_memory()?),
+        Storage::Postgres { url, pool_size } => Arc::new(PostgresStore::open(url, *pool_size)?),
+    })
+}
+
 /// Shown without a PostgreSQL password (logs print it).
 impl std::fmt::Debug for Storage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -161,6 +171,9 @@ pub struct Config {
     /// RAM treats every account as one organization with sharing enabled: resource
     /// shares take effect at once, without invitations (`--ram-organization`).
     pub ram_organization: bool,
+    /// A state document (`reservoir export`) loaded at start into the empty store
+    /// (`--seed`); a store that holds state refuses it and the server does not start.
+    pub seed: Option<PathBuf>,
 }
 
 /// Reads how many log lines the log writer has dropped because its output could not keep
@@ -199,6 +212,7 @@ impl Config {
             max_body_bytes: 16 * 1024 * 1024,
             log_lines_dropped: DroppedLogLines::default(),
             ram_organization: false,
+            seed: None,
         }
     }
 }
@@ -219,6 +233,8 @@ pub enum StartError {
     DefaultRegion(String),
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot load the seed {0}: {1}")]
+    Seed(PathBuf, String),
 }
 
 /// Shared by every request.
@@ -273,11 +289,14 @@ impl AppState {
             }
             None => OutpostCatalogue::builtin(),
         };
-        let store: Arc<dyn Store> = match &config.storage {
-            Storage::File(path) => Arc::new(SqliteStore::open_file(path)?),
-            Storage::Memory => Arc::new(SqliteStore::open_memory()?),
-            Storage::Postgres { url, pool_size } => Arc::new(PostgresStore::open(url, *pool_size)?),
-        };
+        let store = open_store(&config.storage)?;
+        if let Some(path) = &config.seed {
+            let seed_error = |m: String| StartError::Seed(path.clone(), m);
+            let text = std::fs::read_to_string(path).map_err(|e| seed_error(e.to_string()))?;
+            let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| seed_error(e.to_string()))?;
+            let loaded = reservoir_store::transfer::import(&*store, &doc).map_err(|e| seed_error(e.to_string()))?;
+            tracing::info!(rows = loaded.rows, seed = %path.display(), "state loaded from the seed");
+        }
         let (tokens, offset) = reservoir_store::write(&*store, |tx| -> Result<(TokenCodec, i64), StoreError> {
             let mut key = [0u8; 32];
             OsRandom.fill(&mut key);

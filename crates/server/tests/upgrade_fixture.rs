@@ -405,6 +405,22 @@ async fn check_fixture(version: u32) {
     let db = dir.path().join("upgraded.db");
     std::fs::copy(fixtures_dir().join(format!("v{version}.sqlite")), &db).unwrap();
     let state = open_file(&db);
+    check_state(&state, &ids).await;
+    state.store.close().unwrap();
+    drop(state);
+
+    // The copy is now at the newest schema, and whole.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let upgraded: u32 = conn.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| r.get(0)).unwrap();
+    assert_eq!(upgraded, newest_schema(), "v{version} fixture after opening");
+    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(integrity, "ok", "v{version} fixture after opening");
+}
+
+/// Reads every family of the fixture's state back through the router, then makes one new
+/// write of each kind (the store is usable: no id, address or insertion order collides).
+async fn check_state(state: &Arc<AppState>, ids: &Value) {
+    let ids = ids.clone();
     let app = &router(state.clone());
 
     // Networking.
@@ -531,13 +547,82 @@ async fn check_fixture(version: u32) {
     let theme = &records.iter().find(|r| r["Key"] == "theme").unwrap()["SyncCount"];
     let out = put_record(app, identity_pool, identity_id, "theme", "light", theme.as_i64().unwrap()).await;
     assert_eq!(out["Records"][0]["Value"], "light");
-    state.store.close().unwrap();
-    drop(state);
+}
 
-    // The copy is now at the newest schema, and whole.
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let upgraded: u32 = conn.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| r.get(0)).unwrap();
-    assert_eq!(upgraded, newest_schema(), "v{version} fixture after opening");
-    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
-    assert_eq!(integrity, "ok", "v{version} fixture after opening");
+/// Runs `f` (which may use a PostgreSQL connection's own runtime) off the async workers.
+fn blocking<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().unwrap())
+}
+
+/// `reservoir export` / `import` / `serve --seed`: the newest fixture's state, exported,
+/// seeds an empty SQLite store and (with `RESERVOIR_TEST_PG_URL`) an empty PostgreSQL
+/// database; each exports exactly the same document, answers every read of the fixture
+/// and takes new writes. One account's export holds only that account's rows and loads
+/// alone. A store that holds state refuses a seed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_import_round_trip_is_exact() {
+    use reservoir_store::transfer::{export, import};
+    let version = newest_schema();
+    let ids: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures_dir().join(format!("v{version}.json"))).unwrap())
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("source.db");
+    std::fs::copy(fixtures_dir().join(format!("v{version}.sqlite")), &db).unwrap();
+    let source = open_file(&db);
+    let doc = export(&*source.store, None).unwrap();
+    let rows: usize = doc["tables"].as_object().unwrap().values().map(|t| t["rows"].as_array().unwrap().len()).sum();
+    assert!(rows > 50, "the fixture exports {rows} rows");
+    assert!(doc["meta"]["next-token-key"].is_string());
+    let seed = dir.path().join("seed.json");
+    std::fs::write(&seed, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+
+    let pg = blocking(reservoir_store::postgres::ScratchDatabase::from_env);
+    let mut targets = vec![("sqlite-memory", Storage::Memory), ("sqlite-file", Storage::File(dir.path().join("t.db")))];
+    if let Some(db) = &pg {
+        targets.push(("postgres", Storage::Postgres { url: db.url().to_string(), pool_size: 2 }));
+    }
+    for (name, storage) in targets {
+        let config = Config { storage, seed: Some(seed.clone()), ..Config::ephemeral() };
+        let state = tokio::task::spawn_blocking(move || AppState::open(config)).await.unwrap().unwrap();
+        let state = Arc::new(state);
+        let again = blocking(|| export(&*state.store, None).unwrap());
+        assert!(again == doc, "{name}: the round trip changed the state");
+        check_state(&state, &ids).await;
+        // Loading again into a store that holds state is refused, and writes nothing.
+        blocking(|| {
+            let before = export(&*state.store, None).unwrap();
+            let refused = import(&*state.store, &doc);
+            assert!(matches!(refused, Err(reservoir_store::transfer::ImportError::NotEmpty)), "{name}");
+            assert!(export(&*state.store, None).unwrap() == before, "{name}");
+            state.store.close().unwrap();
+        });
+    }
+
+    // One account's state.
+    let mine = export(&*source.store, Some(ACCOUNT)).unwrap();
+    for (table, t) in mine["tables"].as_object().unwrap() {
+        let columns = t["columns"].as_array().unwrap();
+        let at = columns.iter().position(|c| c == "account").unwrap_or_else(|| panic!("{table} has no account"));
+        assert!(t["rows"].as_array().unwrap().iter().all(|r| r[at] == ACCOUNT), "{table}");
+    }
+    assert_eq!(mine["meta"], json!({}));
+    let store = reservoir_store::sqlite::SqliteStore::open_memory().unwrap();
+    import(&store, &mine).unwrap();
+    assert!(export(&store, Some(ACCOUNT)).unwrap() == mine);
+    assert_eq!(export(&store, Some(OTHER_ACCOUNT)).unwrap()["tables"]["resources"]["rows"], json!([]));
+
+    // Malformed documents change nothing.
+    let empty = reservoir_store::sqlite::SqliteStore::open_memory().unwrap();
+    for bad in [json!({}), json!({"format": "reservoir-state", "schema": 99, "tables": {}}), {
+        let mut d = doc.clone();
+        d["tables"]["resources"]["columns"] = json!(["seq"]);
+        d
+    }] {
+        assert!(import(&empty, &bad).is_err(), "{bad}");
+    }
+    let mut broken = doc.clone();
+    broken["tables"]["tags"]["rows"][0][0] = json!(12);
+    assert!(import(&empty, &broken).is_err());
+    assert_eq!(export(&empty, None).unwrap()["tables"]["resources"]["rows"], json!([]));
 }

@@ -30,6 +30,7 @@ pub mod slots;
 #[macro_use]
 pub mod sql;
 pub mod sqlite;
+pub mod transfer;
 pub mod typed;
 
 pub use typed::{Entity, ReadTxExt, TxExt};
@@ -180,6 +181,18 @@ pub struct IdempotencyRow {
 
 /// Reads, available in both kinds of transaction.
 pub trait ReadTx {
+    /// Rows of a state table (one of [`sql::TABLES`]) in key order, each as JSON values in
+    /// the table's column order (addresses in hexadecimal): every account's, or one's.
+    /// What `reservoir export` writes.
+    fn export_rows(
+        &mut self,
+        table: &str,
+        account: Option<&str>,
+        each: &mut dyn FnMut(Vec<serde_json::Value>) -> StoreResult<()>,
+    ) -> StoreResult<()>;
+    /// Whether any account has any state (`meta` aside).
+    fn has_state(&mut self) -> StoreResult<bool>;
+
     /// One entity by id.
     fn get(&mut self, scope: &Scope, kind: &str, id: &str) -> StoreResult<Option<Record>>;
     /// One entity by id, in whichever scope it lives (ids are globally unique).
@@ -431,6 +444,12 @@ pub trait Tx: ReadTx {
 
     /// Wipes every account's and region's state (not `meta`).
     fn reset(&mut self) -> StoreResult<()>;
+
+    /// Loads one row of [`ReadTx::export_rows`] (values in the table's column order);
+    /// what the schema derives (capacity counts) it makes again from the rows it counts.
+    fn import_row(&mut self, table: &str, row: &[serde_json::Value]) -> StoreResult<()>;
+    /// Ends an import: rows made later come after the imported ones.
+    fn finish_import(&mut self) -> StoreResult<()>;
 }
 
 /// A storage backend.

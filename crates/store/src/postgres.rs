@@ -377,6 +377,16 @@ impl Conn for PgTx<'_> {
         let stmt = self.c.statement(sql).map_err(|e| self.note(e))?;
         self.c.client.execute(&stmt, &Self::params(params)).map_err(|e| self.note(e))
     }
+
+    fn after_import(&mut self) -> StoreResult<()> {
+        self.c
+            .client
+            .batch_execute(
+                "SELECT setval(pg_get_serial_sequence('resources', 'seq'), COALESCE(MAX(seq), 0) + 1, false) \
+                 FROM resources",
+            )
+            .map_err(|e| self.note(e))
+    }
 }
 
 impl ToSql for P<'_> {
@@ -479,10 +489,17 @@ impl ScratchDatabase {
 }
 
 impl Drop for ScratchDatabase {
+    /// On a thread of its own: the client runs a runtime of its own, which cannot start
+    /// on a thread that drives async tasks (a test's).
     fn drop(&mut self) {
-        if let Ok(mut c) = self.admin.connect(NoTls) {
-            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-        }
+        let (admin, name) = (&self.admin, &self.name);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                if let Ok(mut c) = admin.connect(NoTls) {
+                    let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                }
+            });
+        });
     }
 }
 

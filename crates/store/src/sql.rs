@@ -111,6 +111,11 @@ pub trait Conn {
     ) -> StoreResult<()>;
     /// Runs a statement; returns the number of rows it changed.
     fn execute(&mut self, sql: &str, params: &[P<'_>]) -> StoreResult<u64>;
+    /// After an import wrote rows with their own `seq`: new rows must come after them.
+    /// (SQLite's AUTOINCREMENT follows explicit values by itself.)
+    fn after_import(&mut self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// The statements' text for PostgreSQL: `?N` becomes `$N`, SQLite's `INDEXED BY` hints go
@@ -138,27 +143,205 @@ pub fn postgres_dialect(sql: &str) -> String {
     pg
 }
 
-/// Every table that holds state, in an order that loads (children after the tables
-/// their triggers update). `reset` empties them; export and import walk them.
-pub const STATE_TABLES: &[&str] = &[
-    "resources",
-    "tags",
-    "aliases",
-    "idempotency",
-    "scopes",
-    "ip_slots",
-    "resource_cidrs",
-    "sync_datasets",
-    "sync_records",
-    "sync_identities",
-    "sync_sessions",
-    "refs",
-    "capacity",
-    "capacity_usage",
-    "capacity_accounts",
-    "shared_resources",
-    "expiring",
+/// What a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    Int,
+    Text,
+    /// A 16-byte address (hexadecimal in exports).
+    Bytes,
+}
+
+/// A table that holds state, as both schemas define it: its columns in order, the key
+/// its rows are listed by, and what the schema itself derives (not loaded by an import:
+/// triggers make it again from the rows it counts).
+#[derive(Debug)]
+pub struct Table {
+    pub name: &'static str,
+    pub columns: &'static [(&'static str, ColumnType)],
+    pub key: &'static str,
+    /// Columns an import leaves to the schema.
+    pub derived: &'static [&'static str],
+    /// The whole table is made by triggers.
+    pub derived_table: bool,
+}
+
+use ColumnType::{Bytes as B, Int as I, Text as T};
+
+const fn table(name: &'static str, columns: &'static [(&'static str, ColumnType)], key: &'static str) -> Table {
+    Table { name, columns, key, derived: &[], derived_table: false }
+}
+
+/// Every table of per-account state, in an order that loads (a table before the ones
+/// whose triggers update it). `meta` (server-wide settings) is apart. The conformance
+/// suite checks this list against each backend's schema, column for column.
+pub const TABLES: &[Table] = &[
+    table(
+        "resources",
+        &[("seq", I), ("account", T), ("region", T), ("kind", T), ("id", T), ("parent", T), ("body", T)],
+        "seq",
+    ),
+    table(
+        "tags",
+        &[("account", T), ("region", T), ("resource_id", T), ("resource_type", T), ("key", T), ("value", T)],
+        "account, region, resource_id, key",
+    ),
+    table(
+        "aliases",
+        &[("account", T), ("region", T), ("namespace", T), ("key", T), ("target", T)],
+        "account, region, namespace, key",
+    ),
+    table(
+        "idempotency",
+        &[
+            ("account", T),
+            ("region", T),
+            ("operation", T),
+            ("token", T),
+            ("fingerprint", T),
+            ("result", T),
+            ("created", I),
+        ],
+        "account, region, operation, token",
+    ),
+    table("scopes", &[("account", T), ("region", T), ("created", I), ("version", I)], "account, region"),
+    table(
+        "ip_slots",
+        &[
+            ("account", T),
+            ("region", T),
+            ("space", T),
+            ("family", I),
+            ("start", B),
+            ("last", B),
+            ("prefix", I),
+            ("root_prefix", I),
+            ("alloc_id", T),
+            ("resource_type", T),
+            ("resource_id", T),
+            ("resource_owner", T),
+            ("resource_region", T),
+            ("description", T),
+            ("created", I),
+        ],
+        "account, region, space, family, start",
+    ),
+    table(
+        "resource_cidrs",
+        &[
+            ("account", T),
+            ("region", T),
+            ("family", I),
+            ("start", B),
+            ("prefix", I),
+            ("resource_id", T),
+            ("resource_type", T),
+            ("vpc_id", T),
+            ("pool_id", T),
+        ],
+        "account, region, family, start, prefix, resource_id",
+    ),
+    table(
+        "sync_datasets",
+        &[
+            ("account", T),
+            ("region", T),
+            ("identity_id", T),
+            ("name", T),
+            ("pool_id", T),
+            ("created", I),
+            ("last_modified", I),
+            ("last_modified_by", T),
+            ("sync_count", I),
+            ("data_storage", I),
+            ("num_records", I),
+        ],
+        "account, region, identity_id, name",
+    ),
+    table(
+        "sync_records",
+        &[
+            ("account", T),
+            ("region", T),
+            ("identity_id", T),
+            ("dataset", T),
+            ("key", T),
+            ("value", T),
+            ("sync_count", I),
+            ("last_modified", I),
+            ("last_modified_by", T),
+            ("device_last_modified", I),
+        ],
+        "account, region, identity_id, dataset, key",
+    ),
+    table(
+        "sync_identities",
+        &[
+            ("account", T),
+            ("region", T),
+            ("identity_id", T),
+            ("pool_id", T),
+            ("dataset_count", I),
+            ("data_storage", I),
+            ("last_modified", I),
+        ],
+        "account, region, identity_id",
+    ),
+    table(
+        "sync_sessions",
+        &[("account", T), ("region", T), ("session", T), ("expires", I)],
+        "account, region, session",
+    ),
+    table(
+        "refs",
+        &[("account", T), ("region", T), ("target", T), ("source", T), ("kind", T)],
+        "account, region, target, source",
+    ),
+    Table {
+        name: "capacity",
+        columns: &[
+            ("account", T),
+            ("region", T),
+            ("id", T),
+            ("match_key", T),
+            ("open", I),
+            ("usable", I),
+            ("end_at", I),
+            ("total", I),
+            ("used", I),
+        ],
+        key: "account, region, id",
+        derived: &["used"],
+        derived_table: false,
+    },
+    table(
+        "capacity_usage",
+        &[("account", T), ("region", T), ("reservation", T), ("instance", T), ("user_account", T)],
+        "account, region, reservation, instance",
+    ),
+    Table {
+        name: "capacity_accounts",
+        columns: &[("account", T), ("region", T), ("reservation", T), ("user_account", T), ("used", I)],
+        key: "account, region, reservation, user_account",
+        derived: &[],
+        derived_table: true,
+    },
+    table(
+        "shared_resources",
+        &[("account", T), ("region", T), ("resource", T), ("share", T), ("kind", T), ("owner", T)],
+        "account, region, resource, share",
+    ),
+    table(
+        "expiring",
+        &[("account", T), ("region", T), ("kind", T), ("at", I), ("id", T)],
+        "account, region, kind, at, id",
+    ),
 ];
+
+/// The table named `name`.
+pub fn table_named(name: &str) -> Option<&'static Table> {
+    TABLES.iter().find(|t| t.name == name)
+}
 
 /// The store's queries over a connection in a transaction.
 pub struct SqlTx<'c> {
@@ -390,6 +573,24 @@ fn record_row(r: &dyn Row) -> StoreResult<SyncRecord> {
 }
 
 impl ReadTx for SqlTx<'_> {
+    fn export_rows(
+        &mut self,
+        table: &str,
+        account: Option<&str>,
+        each: &mut dyn FnMut(Vec<serde_json::Value>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        self.table_rows(table, account, each)
+    }
+
+    fn has_state(&mut self) -> StoreResult<bool> {
+        for t in TABLES {
+            let sql = format!("SELECT 1 FROM {} LIMIT 1", t.name);
+            if self.first(&sql, &[], |_| Ok(()))?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
     fn get(&mut self, scope: &Scope, kind: &str, id: &str) -> StoreResult<Option<Record>> {
         self.first(
             "SELECT seq, id, body FROM resources WHERE account = ?1 AND region = ?2 AND id = ?3 AND kind = ?4",
@@ -889,6 +1090,78 @@ impl ReadTx for SqlTx<'_> {
     }
 }
 
+impl SqlTx<'_> {
+    /// Rows of a state table in key order, each as JSON values in column order.
+    pub fn table_rows(
+        &mut self,
+        table: &str,
+        account: Option<&str>,
+        each: &mut dyn FnMut(Vec<serde_json::Value>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let t = table_named(table).ok_or_else(|| StoreError::Other(format!("no table {table}")))?;
+        let columns: Vec<&str> = t.columns.iter().map(|(c, _)| *c).collect();
+        let filter = if account.is_some() { " WHERE account = ?1" } else { "" };
+        let sql = format!("SELECT {} FROM {}{filter} ORDER BY {}", columns.join(", "), t.name, t.key);
+        let params: Vec<P<'_>> = account.map(P::Text).into_iter().collect();
+        self.conn.query(&sql, &params, &mut |r| {
+            let mut out = Vec::with_capacity(t.columns.len());
+            for (i, (_, ty)) in t.columns.iter().enumerate() {
+                out.push(match ty {
+                    ColumnType::Int => r.opt_int(i)?.map_or(serde_json::Value::Null, serde_json::Value::from),
+                    ColumnType::Text => r.opt_text(i)?.map_or(serde_json::Value::Null, serde_json::Value::from),
+                    ColumnType::Bytes => serde_json::Value::from(hex(&r.bytes(i)?)),
+                });
+            }
+            each(out)
+        })
+    }
+}
+
+/// A decoded import value.
+enum Cell {
+    Null,
+    Int(i64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Cell {
+    fn decode(ty: ColumnType, v: &serde_json::Value) -> Result<Cell, String> {
+        use serde_json::Value;
+        Ok(match (ty, v) {
+            (_, Value::Null) => Cell::Null,
+            (ColumnType::Int, Value::Number(n)) => {
+                Cell::Int(n.as_i64().ok_or_else(|| format!("{n} is not an integer"))?)
+            }
+            (ColumnType::Text, Value::String(s)) => Cell::Text(s.clone()),
+            (ColumnType::Bytes, Value::String(s)) => {
+                Cell::Bytes(unhex(s).ok_or_else(|| format!("{s:?} is not hexadecimal"))?)
+            }
+            (_, other) => return Err(format!("unexpected value {other}")),
+        })
+    }
+
+    fn param(&self) -> P<'_> {
+        match self {
+            Cell::Null => P::Null,
+            Cell::Int(i) => P::Int(*i),
+            Cell::Text(t) => P::Text(t),
+            Cell::Bytes(b) => P::Bytes(b),
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
 impl Tx for SqlTx<'_> {
     fn insert(&mut self, scope: &Scope, kind: &str, id: &str, parent: Option<&str>, body: &str) -> StoreResult<()> {
         self.exec(
@@ -1348,9 +1621,37 @@ impl Tx for SqlTx<'_> {
     }
 
     fn reset(&mut self) -> StoreResult<()> {
-        for table in STATE_TABLES {
-            self.exec(&format!("DELETE FROM {table}"), &[])?;
+        for table in TABLES {
+            self.exec(&format!("DELETE FROM {}", table.name), &[])?;
         }
         Ok(())
+    }
+
+    fn import_row(&mut self, table: &str, row: &[serde_json::Value]) -> StoreResult<()> {
+        let t = table_named(table).ok_or_else(|| StoreError::Other(format!("no table {table}")))?;
+        if t.derived_table {
+            return Ok(());
+        }
+        if row.len() != t.columns.len() {
+            return Err(StoreError::Other(format!("{table}: a row of {} values, not {}", row.len(), t.columns.len())));
+        }
+        // Decode first (bytes are hexadecimal), then bind.
+        let mut names = Vec::new();
+        let mut cells: Vec<Cell> = Vec::new();
+        for ((name, ty), v) in t.columns.iter().zip(row) {
+            if t.derived.contains(name) {
+                continue;
+            }
+            names.push(*name);
+            cells.push(Cell::decode(*ty, v).map_err(|e| StoreError::Other(format!("{table}.{name}: {e}")))?);
+        }
+        let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!("INSERT INTO {table} ({}) VALUES ({})", names.join(", "), marks.join(", "));
+        let params: Vec<P<'_>> = cells.iter().map(Cell::param).collect();
+        self.exec(&sql, &params).map(|_| ())
+    }
+
+    fn finish_import(&mut self) -> StoreResult<()> {
+        self.conn.after_import()
     }
 }
