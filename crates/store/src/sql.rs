@@ -1655,3 +1655,41 @@ impl Tx for SqlTx<'_> {
         self.conn.after_import()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_dialect_numbers_parameters_and_drops_sqlite_hints() {
+        assert_eq!(
+            postgres_dialect("SELECT a FROM t INDEXED BY t_free WHERE x = ?1 AND y > ?12 LIMIT ?3"),
+            "SELECT a FROM t WHERE x = $1 AND y > $12 LIMIT $3"
+        );
+        assert_eq!(
+            postgres_dialect("SELECT w.value FROM json_each(?3) AS w WHERE '?' = ?1"),
+            "SELECT w.value FROM json_array_elements_text($3) AS w WHERE '?' = $1"
+        );
+    }
+
+    #[test]
+    fn hex_round_trips_and_refuses_what_is_not_hex() {
+        let bytes = [0u8, 1, 0xab, 0xff];
+        assert_eq!(hex(&bytes), "0001abff");
+        assert_eq!(unhex("0001abff").unwrap(), bytes);
+        assert!(unhex("abc").is_none());
+        assert!(unhex("zz").is_none());
+    }
+
+    #[test]
+    fn every_table_lists_its_key_columns() {
+        for t in TABLES {
+            for key in t.key.split(", ") {
+                assert!(t.columns.iter().any(|(c, _)| *c == key), "{}: key column {key}", t.name);
+            }
+            for d in t.derived {
+                assert!(t.columns.iter().any(|(c, _)| c == d), "{}: derived column {d}", t.name);
+            }
+        }
+    }
+}

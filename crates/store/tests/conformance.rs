@@ -597,3 +597,65 @@ fn a_version_1_database_is_migrated_with_its_data() {
     assert_eq!(cidrs.len(), 1);
     assert_eq!((cidrs[0].block.text(), cidrs[0].vpc_id.as_str()), ("10.1.0.0/16".to_string(), "vpc-1"));
 }
+
+/// Both schemas are one: every backend has exactly the tables of `sql::TABLES` (plus
+/// `meta` and `schema_migrations`), each with the catalogue's columns in its order. A
+/// migration written for one dialect and not the other fails here.
+#[test]
+fn every_backend_has_the_catalogued_schema() {
+    use reservoir_store::sql::TABLES;
+    let mut expected: Vec<(String, Vec<String>)> =
+        TABLES.iter().map(|t| (t.name.to_string(), t.columns.iter().map(|(c, _)| c.to_string()).collect())).collect();
+    expected.push(("meta".into(), vec!["key".into(), "value".into()]));
+    expected.push(("schema_migrations".into(), vec!["version".into(), "applied".into()]));
+    expected.sort();
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("schema.db");
+    SqliteStore::open_file(&path).unwrap().close().unwrap();
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let names: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'sqlite_sequence' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let sqlite: Vec<(String, Vec<String>)> = names
+        .into_iter()
+        .map(|t| {
+            let columns = c
+                .prepare(&format!("SELECT name FROM pragma_table_info('{t}') ORDER BY cid"))
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            (t, columns)
+        })
+        .collect();
+    let mut sqlite = sqlite;
+    sqlite.sort();
+    assert_eq!(sqlite, expected, "sqlite");
+
+    let Some(db) = ScratchDatabase::from_env() else { return };
+    PostgresStore::open(db.url(), 1).unwrap().close().unwrap();
+    let mut client = postgres::Client::connect(db.url(), postgres::NoTls).unwrap();
+    let rows = client
+        .query(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = 'public' AND is_generated = 'NEVER' ORDER BY table_name, ordinal_position",
+            &[],
+        )
+        .unwrap();
+    let mut pg: Vec<(String, Vec<String>)> = Vec::new();
+    for row in rows {
+        let (table, column): (String, String) = (row.get(0), row.get(1));
+        match pg.last_mut() {
+            Some((t, columns)) if *t == table => columns.push(column),
+            _ => pg.push((table, vec![column])),
+        }
+    }
+    pg.sort();
+    assert_eq!(pg, expected, "postgres");
+}
