@@ -48,6 +48,8 @@ const CONFLICT_ATTEMPTS: u32 = 3;
 const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections each process opens at most, unless configured.
 pub const DEFAULT_POOL_SIZE: usize = 8;
+/// The advisory lock a retried write transaction holds (see [`PostgresStore::write`]).
+const RETRY_LOCK: i64 = 0x5265_7365_7276_6f72; // "Reservor"
 /// The advisory lock that migrations hold.
 const MIGRATION_LOCK: i64 = 0x5265_7365_7276_6f69; // "Reservoi"
 
@@ -264,8 +266,26 @@ impl Store for PostgresStore {
         loop {
             attempt += 1;
             let mut c = self.checkout()?;
+            // A retry first takes the retry lock, before its snapshot: the transactions
+            // that conflicted run again one at a time instead of colliding again.
+            let locked = attempt > 1;
+            if locked && let Err(e) = c.client.batch_execute(&format!("SELECT pg_advisory_lock({RETRY_LOCK})")) {
+                self.checkin(c);
+                return Err(Abort::Store(err(&e)));
+            }
             let outcome = Self::attempt(&mut c, "BEGIN ISOLATION LEVEL SERIALIZABLE", None, &mut |t| f(t));
-            let (r, failed) = match outcome {
+            let outcome = outcome.and_then(|(r, failed)| {
+                // Ending the transaction, then the lock, whatever happens next.
+                let end = match (failed, &r) {
+                    (None, Ok(())) => c.client.batch_execute("COMMIT"),
+                    _ => c.client.batch_execute("ROLLBACK"),
+                };
+                Ok((r, failed, end))
+            });
+            if locked {
+                let _ = c.client.batch_execute(&format!("SELECT pg_advisory_unlock({RETRY_LOCK})"));
+            }
+            let (r, failed, end) = match outcome {
                 Ok(o) => o,
                 Err(e) => {
                     let _ = c.client.batch_execute("ROLLBACK");
@@ -273,27 +293,19 @@ impl Store for PostgresStore {
                     return Err(Abort::Store(e));
                 }
             };
-            // What to do with the attempt: commit it, give the closure's answer, or retry.
+            self.checkin(c);
+            // What to do with the attempt: it committed, or give the closure's answer, or retry.
             let retry = match (failed, &r) {
-                (None, Ok(())) => match c.client.batch_execute("COMMIT") {
-                    Ok(()) => {
-                        self.checkin(c);
-                        return Ok(());
-                    }
+                (None, Ok(())) => match end {
+                    Ok(()) => return Ok(()),
                     Err(e) if failure(&e) == Failure::Retry => true,
-                    Err(e) => {
-                        let _ = c.client.batch_execute("ROLLBACK");
-                        self.checkin(c);
-                        return Err(Abort::Store(err(&e)));
-                    }
+                    Err(e) => return Err(Abort::Store(err(&e))),
                 },
                 (None, Err(_)) => false,
                 (Some(Failure::Retry), _) => true,
                 (Some(Failure::Constraint), _) => attempt < CONFLICT_ATTEMPTS,
                 (Some(Failure::Other), _) => false,
             };
-            let _ = c.client.batch_execute("ROLLBACK");
-            self.checkin(c);
             if retry && attempt < ATTEMPTS {
                 std::thread::sleep(backoff(attempt));
                 continue;
@@ -337,6 +349,17 @@ impl Store for PostgresStore {
         drop(pool);
         self.freed.notify_all();
         Ok(())
+    }
+}
+
+impl Drop for PostgresStore {
+    /// Connections close on a thread of their own: each client runs a runtime of its own,
+    /// which cannot be dropped on a thread that drives async tasks.
+    fn drop(&mut self) {
+        let idle = std::mem::take(&mut self.pool.get_mut().unwrap_or_else(|p| p.into_inner()).idle);
+        if !idle.is_empty() {
+            let _ = std::thread::spawn(move || drop(idle)).join();
+        }
     }
 }
 

@@ -91,6 +91,15 @@ impl Targets {
         }
     }
 
+    /// Prints the verdict of `value` against a floor `limit` and remembers a miss.
+    pub fn at_least(&mut self, what: &str, value: f64, limit: f64) {
+        let verdict = if value >= limit { "ok" } else { "MISSED" };
+        println!("  target {what}: {value:.2}x >= {limit:.2}x {verdict}");
+        if value < limit {
+            self.failures.push(format!("{what}: {value:.2}x < {limit:.2}x"));
+        }
+    }
+
     /// Exits 1, naming every target missed, if any was.
     pub fn finish(self) {
         if self.failures.is_empty() {

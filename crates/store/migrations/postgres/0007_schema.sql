@@ -11,6 +11,8 @@
 -- * Overlapping address blocks are refused by an exclusion constraint rather than a
 --   trigger: each slot's block is also kept as a `cidr` (a generated column), and no two
 --   slots of one space may overlap (`&&`), whatever transactions run at once.
+-- * No query may depend on statistics a new table lacks (SQLite's `INDEXED BY` hints
+--   have no equivalent here): each lookup has one index that fits it.
 -- * Capacity counts are kept by PL/pgSQL triggers with the same effect as SQLite's.
 
 CREATE EXTENSION IF NOT EXISTS btree_gist;
@@ -103,8 +105,13 @@ CREATE TABLE ip_slots (
     block           cidr GENERATED ALWAYS AS (reservoir_block(family, start, prefix)) STORED,
     PRIMARY KEY (account, region, space, family, start),
     CHECK (alloc_id IS NULL OR (resource_type IS NOT NULL AND resource_owner IS NOT NULL AND created IS NOT NULL)),
+    -- Keyed by one expression rather than the three columns, so that the planner never
+    -- takes this index for the allocator's lookups by (account, region, space): those
+    -- are range searches of the B-tree keys below, one row each, where this index would
+    -- return every slot of the space to be sorted (an account id is 12 digits and a
+    -- region has no space, so the joined text names one space).
     CONSTRAINT ip_slots_no_overlap
-        EXCLUDE USING gist (account WITH =, region WITH =, space WITH =, block inet_ops WITH &&)
+        EXCLUDE USING gist ((account || ' ' || region || ' ' || space) WITH =, block inet_ops WITH &&)
 );
 CREATE INDEX ip_slots_free ON ip_slots (account, region, space, family, prefix, start) WHERE alloc_id IS NULL;
 CREATE UNIQUE INDEX ip_slots_by_allocation ON ip_slots (account, region, alloc_id) WHERE alloc_id IS NOT NULL;
