@@ -4,6 +4,8 @@ import math
 import time
 
 import pytest
+
+import pg_support
 import requests
 
 from conftest import HTTP_TIMEOUT, OTHER_ACCOUNT
@@ -27,7 +29,7 @@ def test_health(endpoint):
     assert body["status"] == "ok"
     assert isinstance(body["version"], str) and body["version"]
     assert sorted(body["services"]) == sorted(SERVICES)
-    assert body["store"] == "sqlite-memory"
+    assert body["store"] == ("postgres" if pg_support.postgres_mode() else "sqlite-memory")
     assert isinstance(body["uptime_seconds"], int) and body["uptime_seconds"] >= 0
     assert isinstance(body["log_lines_dropped"], int) and body["log_lines_dropped"] >= 0
 

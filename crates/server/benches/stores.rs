@@ -69,7 +69,8 @@ async fn open(storage: Storage) -> axum::Router {
 async fn setup(app: &axum::Router) -> String {
     let xml = call(app, "Action=CreateIpam&OperatingRegion.1.RegionName=us-east-1").await;
     let scope = extract(&xml, "privateDefaultScopeId");
-    let xml = call(app, &format!("Action=CreateIpamPool&IpamScopeId={scope}&AddressFamily=ipv4&Locale=us-east-1")).await;
+    let xml =
+        call(app, &format!("Action=CreateIpamPool&IpamScopeId={scope}&AddressFamily=ipv4&Locale=us-east-1")).await;
     let pool = extract(&xml, "ipamPoolId");
     call(app, &format!("Action=ProvisionIpamPoolCidr&IpamPoolId={pool}&Cidr=10.0.0.0%2F8")).await;
     for _ in 0..PREFILL {
@@ -90,7 +91,8 @@ async fn pairs_per_second(nodes: &[axum::Router], pool: &str, time: Duration) ->
             let (pool, done) = (pool.to_string(), done.clone());
             tokio::spawn(async move {
                 while Instant::now() < until {
-                    let xml = call(&app, &format!("Action=AllocateIpamPoolCidr&IpamPoolId={pool}&NetmaskLength=28")).await;
+                    let xml =
+                        call(&app, &format!("Action=AllocateIpamPoolCidr&IpamPoolId={pool}&NetmaskLength=28")).await;
                     let (id, cidr) = (extract(&xml, "ipamPoolAllocationId"), extract(&xml, "cidr"));
                     let cidr = cidr.replace('/', "%2F");
                     call(
