@@ -428,7 +428,7 @@ mod tests {
         let s = ServeArgs { config: Some(path.clone()), ..Default::default() }.settings().unwrap();
         assert!(s.server.ram_organization);
         let cli = Cli::try_parse_from(["reservoir", "serve", "--ram-organization"]).unwrap();
-        let Command::Serve(args) = cli.command;
+        let Command::Serve(args) = cli.command else { panic!("serve") };
         assert!(args.settings().unwrap().server.ram_organization);
         let cli = Cli::try_parse_from([
             "reservoir",
@@ -439,7 +439,7 @@ mod tests {
             path.to_str().unwrap(),
         ])
         .unwrap();
-        let Command::Serve(args) = cli.command;
+        let Command::Serve(args) = cli.command else { panic!("serve") };
         assert!(!args.settings().unwrap().server.ram_organization, "the flag wins");
     }
 
@@ -474,7 +474,7 @@ owner = "123456789012"
         let cli =
             Cli::try_parse_from(["reservoir", "serve", "--images", "lenient", "--config", path.to_str().unwrap()])
                 .unwrap();
-        let Command::Serve(args) = cli.command;
+        let Command::Serve(args) = cli.command else { panic!("serve") };
         assert_eq!(args.settings().unwrap().server.image_mode, ImageMode::Lenient, "the flag wins");
         assert!(Cli::try_parse_from(["reservoir", "serve", "--images", "loose"]).is_err());
     }
@@ -535,7 +535,7 @@ zones = [{ name = "xx-test-1a", id = "xxt1-az1" }]
             "me-south-1",
         ])
         .unwrap();
-        let Command::Serve(args) = cli.command;
+        let Command::Serve(args) = cli.command else { panic!("serve") };
         let s = args.settings().unwrap();
         assert_eq!(s.server.quotas.vpcs_per_region, Some(5));
         assert_eq!(s.server.quotas.identity_pools_per_region, Some(3));
@@ -556,7 +556,57 @@ zones = [{ name = "xx-test-1a", id = "xxt1-az1" }]
         use clap::CommandFactory;
         Cli::command().debug_assert();
         let cli = Cli::try_parse_from(["reservoir", "serve", "--ephemeral", "--listen", "127.0.0.1:0"]).unwrap();
-        let Command::Serve(args) = cli.command;
+        let Command::Serve(args) = cli.command else { panic!("serve") };
         assert_eq!(args.ephemeral, Some(true));
+    }
+
+    #[test]
+    fn postgres_store_seed_and_their_errors() {
+        let cli = Cli::try_parse_from([
+            "reservoir",
+            "serve",
+            "--store",
+            "postgres://u:secret@db:5432/r",
+            "--pg-pool-size",
+            "3",
+            "--seed",
+            "fixture.json",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command else { panic!("serve") };
+        let s = args.settings().unwrap();
+        assert_eq!(s.server.storage, Storage::Postgres { url: "postgres://u:secret@db:5432/r".into(), pool_size: 3 });
+        assert_eq!(s.server.seed, Some(PathBuf::from("fixture.json")));
+        assert!(!format!("{:?}", s.server.storage).contains("secret"));
+        let from_file = |text: &str| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("r.toml");
+            std::fs::write(&path, text).unwrap();
+            ServeArgs { config: Some(path), ..Default::default() }.settings()
+        };
+        let s = from_file("store = \"postgresql://db/r\"\npg-pool-size = 2\n").unwrap();
+        assert_eq!(s.server.storage, Storage::Postgres { url: "postgresql://db/r".into(), pool_size: 2 });
+        let s = from_file("store = \"postgres://db/r\"\n").unwrap();
+        assert_eq!(
+            s.server.storage,
+            Storage::Postgres { url: "postgres://db/r".into(), pool_size: DEFAULT_PG_POOL_SIZE }
+        );
+        assert!(from_file("store = \"mysql://db/r\"\n").unwrap_err().contains("PostgreSQL"));
+        assert!(from_file("store = \"postgres://db/r\"\npg-pool-size = 0\n").unwrap_err().contains("at least 1"));
+        assert!(from_file("store = \"postgres://db/r\"\nephemeral = true\n").unwrap_err().contains("choose one"));
+    }
+
+    #[test]
+    fn export_and_import_name_their_store() {
+        let cli =
+            Cli::try_parse_from(["reservoir", "export", "--data", "a.db", "--account", "111111111111", "-o", "x"])
+                .unwrap();
+        let Command::Export(args) = cli.command else { panic!("export") };
+        assert_eq!(args.store.storage().unwrap(), Storage::File(PathBuf::from("a.db")));
+        assert_eq!(args.account.as_deref(), Some("111111111111"));
+        let cli = Cli::try_parse_from(["reservoir", "import", "--store", "postgres://db/r", "state.json"]).unwrap();
+        let Command::Import(args) = cli.command else { panic!("import") };
+        assert!(matches!(args.store.storage().unwrap(), Storage::Postgres { .. }));
+        assert_eq!(args.file, PathBuf::from("state.json"));
     }
 }

@@ -274,13 +274,13 @@ impl Store for PostgresStore {
                 return Err(Abort::Store(err(&e)));
             }
             let outcome = Self::attempt(&mut c, "BEGIN ISOLATION LEVEL SERIALIZABLE", None, &mut |t| f(t));
-            let outcome = outcome.and_then(|(r, failed)| {
+            let outcome = outcome.map(|(r, failed)| {
                 // Ending the transaction, then the lock, whatever happens next.
                 let end = match (failed, &r) {
                     (None, Ok(())) => c.client.batch_execute("COMMIT"),
                     _ => c.client.batch_execute("ROLLBACK"),
                 };
-                Ok((r, failed, end))
+                (r, failed, end)
             });
             if locked {
                 let _ = c.client.batch_execute(&format!("SELECT pg_advisory_unlock({RETRY_LOCK})"));
