@@ -55,7 +55,10 @@ where
 /// (one small read), so every node answers with the same time.
 pub async fn clock_now(state: &Arc<AppState>) -> ApiResult<Timestamp> {
     if state.store.kind().shared() {
-        let stored = read(state, |tx| Ok(tx.get_meta(crate::clock::OFFSET_KEY)?)).await?;
+        let store = state.store.clone();
+        let stored = tokio::task::spawn_blocking(move || store.read_meta(crate::clock::OFFSET_KEY))
+            .await
+            .map_err(|e| ApiError::Internal(format!("clock task: {e}")))??;
         state.clock.observe(crate::clock::parse_offset(stored.as_deref()));
     }
     Ok(state.clock.now())

@@ -486,6 +486,16 @@ pub trait Store: Send + Sync + 'static {
         let _ = (max_rows, f);
         Err(Abort::WouldBlock)
     }
+    /// One server setting (`meta`), read on its own: what a request reads first when other
+    /// servers share the store (the clock offset). A backend may do it in one round trip.
+    fn read_meta(&self, key: &str) -> StoreResult<Option<String>> {
+        let mut out = None;
+        let r = self.read(&mut |tx| {
+            out = Some(tx.get_meta(key)?);
+            Ok(())
+        });
+        finish(r, out.map(Ok))
+    }
     /// Flushes and closes; later calls fail with `Unavailable`.
     fn close(&self) -> StoreResult<()>;
 }

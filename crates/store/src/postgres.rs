@@ -340,6 +340,16 @@ impl Store for PostgresStore {
         r
     }
 
+    /// One statement outside an explicit transaction (its own snapshot): one round trip.
+    fn read_meta(&self, key: &str) -> StoreResult<Option<String>> {
+        const SQL: &str = "SELECT value FROM meta WHERE key = ?1";
+        let mut c = self.checkout()?;
+        let r = c.statement(SQL).and_then(|s| c.client.query_opt(&s, &[&P::Text(key)]));
+        self.checkin(c);
+        let row = r.map_err(|e| err(&e))?;
+        row.map(|r| PgRow(&r).text(0)).transpose()
+    }
+
     fn close(&self) -> StoreResult<()> {
         self.closed.store(true, Ordering::Release);
         let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());

@@ -346,6 +346,8 @@ fn tags_aliases_idempotency_meta() {
             Ok(())
         })
         .unwrap();
+        assert_eq!(store.read_meta("fresh").unwrap().as_deref(), Some("f1"), "{name}: one setting, read alone");
+        assert_eq!(store.read_meta("absent").unwrap(), None, "{name}");
         read(&*store, |tx| -> Result<(), StoreError> {
             assert_eq!(tx.tags_of(&a, &["vpc-1"])?.len(), 1);
             assert!(tx.get_alias(&a, "ns", "k")?.is_none());
