@@ -361,6 +361,33 @@ def http_status(resp_or_exc) -> int:
     return r["ResponseMetadata"]["HTTPStatusCode"]
 
 
+
+def run_together(clients, work, join_timeout=120.0):
+    """Runs work(client) -> list of outcomes on one thread per client, all released at
+    once by a barrier; answers every outcome, joined. A thread that raises or does not
+    finish within join_timeout fails the test (nothing is swallowed)."""
+    n = len(clients)
+    barrier = threading.Barrier(n, timeout=join_timeout)
+    results: list = [None] * n
+    failures: list = []
+
+    def body(i):
+        try:
+            barrier.wait()
+            results[i] = work(clients[i])
+        except BaseException as e:  # reported below, never swallowed
+            failures.append(e)
+
+    threads = [threading.Thread(target=body, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(join_timeout)
+    assert not any(t.is_alive() for t in threads), "a client thread did not finish"
+    assert not failures, failures
+    return [o for rs in results for o in rs]
+
+
 def wait_until(predicate, timeout=10.0, interval=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -7,11 +7,10 @@ recount of the instances in it.
 Bounded: 32 RunInstances requests per test, each client making its two in turn.
 """
 
-import threading
 
 from botocore.exceptions import ClientError
 
-from conftest import OTHER_ACCOUNT, error_code, http_status, make_client
+from conftest import OTHER_ACCOUNT, error_code, http_status, make_client, run_together
 from test_capacity_story import IMAGE, ZONE, reservation, share
 
 CLIENTS = 16
@@ -25,25 +24,7 @@ def run_clients(endpoint, work):
     half as the account it shares with; answers every outcome."""
     keys = ["AKIDEXAMPLE" if i % 2 == 0 else OTHER_ACCOUNT for i in range(CLIENTS)]
     clients = [make_client(endpoint, "ec2", key=k) for k in keys]
-    barrier = threading.Barrier(CLIENTS, timeout=JOIN_TIMEOUT)
-    results: list = [None] * CLIENTS
-    failures: list = []
-
-    def body(i):
-        try:
-            barrier.wait()
-            results[i] = work(clients[i])
-        except BaseException as e:  # reported below, never swallowed
-            failures.append(e)
-
-    threads = [threading.Thread(target=body, args=(i,), daemon=True) for i in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(JOIN_TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "a client thread did not finish"
-    assert not failures, failures
-    return [r for rs in results for r in rs]
+    return run_together(clients, work, JOIN_TIMEOUT)
 
 
 def launch_all(client, spec):

@@ -5,12 +5,11 @@ use, allowed after; Elastic IPs allocate, associate with an instance, disassocia
 release. Also: sharing a pool through RAM, and sixteen clients allocating at once."""
 
 import ipaddress
-import threading
 
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import DEFAULT_ACCOUNT, OTHER_ACCOUNT, error_code, http_status, make_client
+from conftest import DEFAULT_ACCOUNT, OTHER_ACCOUNT, error_code, http_status, make_client, run_together
 
 CIDRS = ["10.77.0.0/29", "10.77.1.0/30"]  # 8 + 4 addresses
 CLIENTS = 16
@@ -149,29 +148,17 @@ def test_a_shared_pool_is_used_by_the_consumer_and_shows_its_account(ec2, ec2_ot
 def test_sixteen_clients_never_get_one_address_twice(ec2, endpoint):
     _, pool = coip_pool(ec2, cidrs=["10.78.0.0/28"])  # 16 addresses for 32 asks
     clients = [make_client(endpoint, "ec2") for _ in range(CLIENTS)]
-    barrier = threading.Barrier(CLIENTS, timeout=JOIN_TIMEOUT)
-    results, failures = [None] * CLIENTS, []
 
-    def body(i):
-        try:
-            barrier.wait()
-            out = []
-            for _ in range(ALLOCATIONS_PER_CLIENT):
-                try:
-                    out.append(("ok", clients[i].allocate_address(CustomerOwnedIpv4Pool=pool)["CustomerOwnedIp"]))
-                except ClientError as e:
-                    out.append((error_code(e), http_status(e)))
-            results[i] = out
-        except BaseException as e:  # reported below, never swallowed
-            failures.append(e)
+    def work(client):
+        out = []
+        for _ in range(ALLOCATIONS_PER_CLIENT):
+            try:
+                out.append(("ok", client.allocate_address(CustomerOwnedIpv4Pool=pool)["CustomerOwnedIp"]))
+            except ClientError as e:
+                out.append((error_code(e), http_status(e)))
+        return out
 
-    threads = [threading.Thread(target=body, args=(i,), daemon=True) for i in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(JOIN_TIMEOUT)
-    assert not any(t.is_alive() for t in threads) and not failures, failures
-    outcomes = [o for rs in results for o in rs]
+    outcomes = run_together(clients, work, JOIN_TIMEOUT)
     ips = [o[1] for o in outcomes if o[0] == "ok"]
     assert len(ips) == 16 and len(set(ips)) == 16
     assert sorted(ips) == sorted(str(a) for a in ipaddress.ip_network("10.78.0.0/28"))

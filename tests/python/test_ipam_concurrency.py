@@ -4,11 +4,10 @@
 Bounded: 32 allocation requests per test, each client making its four in turn.
 """
 
-import threading
 
 from botocore.exceptions import ClientError
 
-from conftest import error_code, http_status, make_client
+from conftest import error_code, http_status, make_client, run_together
 from ipam_helpers import (  # noqa: F401  (fixtures are used by name)
     allocations,
     assert_disjoint,
@@ -27,25 +26,7 @@ def run_clients(endpoint, work):
     """Runs work(client) -> list of outcomes on THREADS threads, each with its own boto3
     client (made here, on this thread), started together. Returns every outcome."""
     clients = [make_client(endpoint, "ec2") for _ in range(THREADS)]
-    barrier = threading.Barrier(THREADS, timeout=JOIN_TIMEOUT)
-    results: list = [None] * THREADS
-    failures: list = []
-
-    def body(i):
-        try:
-            barrier.wait()
-            results[i] = work(clients[i])
-        except BaseException as e:  # reported below, never swallowed
-            failures.append(e)
-
-    threads = [threading.Thread(target=body, args=(i,), daemon=True) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(JOIN_TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "a client thread did not finish"
-    assert not failures, failures
-    return [r for rs in results for r in rs]
+    return run_together(clients, work, JOIN_TIMEOUT)
 
 
 def test_eight_clients_over_asking_sixteen_blocks(ec2, endpoint, scope_id):

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import threading
 
 import boto3
 import pytest
@@ -33,7 +32,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import pg_support
-from conftest import ACCESS_KEY, HTTP_TIMEOUT, REGION, SECRET_KEY, error_code, http_status, start_server
+from conftest import ACCESS_KEY, HTTP_TIMEOUT, REGION, SECRET_KEY, error_code, http_status, run_together, start_server
 from test_capacity_story import IMAGE, ZONE, reservation
 from test_coip_story import coip_pool
 from test_coip_story import usage as coip_usage
@@ -99,25 +98,7 @@ def run_split(a, b, work):
     """Runs work(ec2 client) on CLIENTS threads started together, even ones on node A and
     odd ones on node B; answers every outcome (the lists work returns, joined)."""
     clients = [node_client((a if i % 2 == 0 else b).url, "ec2") for i in range(CLIENTS)]
-    barrier = threading.Barrier(CLIENTS, timeout=JOIN_TIMEOUT)
-    results: list = [None] * CLIENTS
-    failures: list = []
-
-    def body(i):
-        try:
-            barrier.wait()
-            results[i] = work(clients[i])
-        except BaseException as e:  # reported below, never swallowed
-            failures.append(e)
-
-    threads = [threading.Thread(target=body, args=(i,), daemon=True) for i in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(JOIN_TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "a client thread did not finish"
-    assert not failures, failures
-    return [o for rs in results for o in rs]
+    return run_together(clients, work, JOIN_TIMEOUT)
 
 
 def asking(n, call):
