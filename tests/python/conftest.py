@@ -362,6 +362,21 @@ def http_status(resp_or_exc) -> int:
 
 
 
+def all_pages(fn, key, **kw) -> list:
+    """Every item under `key` of a paged boto3 call, following NextToken (at most 1000
+    pages)."""
+    rows, token = [], None
+    for _ in range(1000):
+        if token:
+            kw["NextToken"] = token
+        r = fn(**kw)
+        rows.extend(r.get(key, []))
+        token = r.get("NextToken")
+        if not token:
+            return rows
+    raise AssertionError("more than 1000 pages")
+
+
 def run_together(clients, work, join_timeout=120.0):
     """Runs work(client) -> list of outcomes on one thread per client, all released at
     once by a barrier; answers every outcome, joined. A thread that raises or does not

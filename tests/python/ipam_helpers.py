@@ -13,7 +13,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, DEFAULT_ACCOUNT, HTTP_TIMEOUT, REGION, SECRET_KEY
+from conftest import ACCESS_KEY, DEFAULT_ACCOUNT, HTTP_TIMEOUT, REGION, SECRET_KEY, all_pages
 
 IPAM_ID = re.compile(r"^ipam-[0-9a-f]{17}$")
 SCOPE_ID = re.compile(r"^ipam-scope-[0-9a-f]{17}$")
@@ -114,23 +114,9 @@ def release(ec2, pool_id: str, alloc: dict) -> bool:
 # --- reading things -------------------------------------------------------------------------
 
 
-def _all_pages(fn, key, **kw) -> list:
-    rows = []
-    token = None
-    for _ in range(1000):
-        if token:
-            kw["NextToken"] = token
-        resp = fn(**kw)
-        rows.extend(resp.get(key, []))
-        token = resp.get("NextToken")
-        if not token:
-            return rows
-    raise AssertionError("more than 1000 pages")
-
-
 def allocations(ec2, pool_id: str, **kw) -> list:
     """Every allocation of the pool (all pages), in the server's order."""
-    return _all_pages(
+    return all_pages(
         ec2.get_ipam_pool_allocations, "IpamPoolAllocations", IpamPoolId=pool_id, **kw
     )
 
@@ -141,7 +127,7 @@ def alloc_rows(ec2, pool_id: str, **kw) -> list:
 
 
 def pool_cidrs(ec2, pool_id: str, **kw) -> list:
-    return _all_pages(ec2.get_ipam_pool_cidrs, "IpamPoolCidrs", IpamPoolId=pool_id, **kw)
+    return all_pages(ec2.get_ipam_pool_cidrs, "IpamPoolCidrs", IpamPoolId=pool_id, **kw)
 
 
 def cidr_states(ec2, pool_id: str, **kw) -> list:
@@ -149,7 +135,7 @@ def cidr_states(ec2, pool_id: str, **kw) -> list:
 
 
 def resource_cidrs(ec2, scope_id: str, **kw) -> list:
-    return _all_pages(
+    return all_pages(
         ec2.get_ipam_resource_cidrs, "IpamResourceCidrs", IpamScopeId=scope_id, **kw
     )
 

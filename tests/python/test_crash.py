@@ -45,7 +45,7 @@ from botocore.parsers import ResponseParserError
 
 import pg_support
 from cognito_helpers import all_records, session
-from conftest import make_client, start_server
+from conftest import all_pages, make_client, start_server
 
 CYCLES = 20
 THREADS = 4
@@ -338,19 +338,6 @@ class Worker:
 # --- checks ---------------------------------------------------------------------------------
 
 
-def pages(fn, key, **kw):
-    rows, token = [], None
-    for _ in range(1000):
-        if token:
-            kw["NextToken"] = token
-        r = fn(**kw)
-        rows.extend(r.get(key, []))
-        token = r.get("NextToken")
-        if not token:
-            return rows
-    raise AssertionError("more than 1000 pages")
-
-
 def check(url, world, workers, landed):
     """Every acknowledged write is there, no failed one is; the invariants hold. Notes in
     `landed` ((kind, op) -> bool) whether each write of unknown outcome took effect, the
@@ -360,7 +347,7 @@ def check(url, world, workers, landed):
     problems = []
 
     # IPAM: allocations by description.
-    allocs = pages(ec2.get_ipam_pool_allocations, "IpamPoolAllocations", IpamPoolId=world.ipam_pool)
+    allocs = all_pages(ec2.get_ipam_pool_allocations, "IpamPoolAllocations", IpamPoolId=world.ipam_pool)
     nets = sorted((ipaddress.ip_network(a["Cidr"]) for a in allocs), key=lambda n: n.network_address)
     for a, b in zip(nets, nets[1:]):
         if a.overlaps(b):
@@ -397,7 +384,7 @@ def check(url, world, workers, landed):
     # Instances, by their op tag.
     instances = [
         i
-        for r in pages(ec2.describe_instances, "Reservations")
+        for r in all_pages(ec2.describe_instances, "Reservations")
         for i in r["Instances"]
     ]
     by_op = {}
@@ -439,7 +426,7 @@ def check(url, world, workers, landed):
     # The reservation's usage equals the running instances in it.
     in_it = [
         i
-        for r in pages(
+        for r in all_pages(
             ec2.describe_instances,
             "Reservations",
             Filters=[{"Name": "capacity-reservation-id", "Values": [world.reservation]}],
@@ -461,7 +448,7 @@ def check(url, world, workers, landed):
         problems.append(f"DescribeCapacityReservations available {cr['AvailableInstanceCount']}, used {used}")
 
     # CoIP: usage and DescribeAddresses agree, each address once, by op tag.
-    usage = pages(ec2.get_coip_pool_usage, "CoipAddressUsages", PoolId=world.coip_pool)
+    usage = all_pages(ec2.get_coip_pool_usage, "CoipAddressUsages", PoolId=world.coip_pool)
     ips = [r["CoIp"] for r in usage]
     if len(ips) != len(set(ips)):
         problems.append(f"a CoIP address appears twice in the usage: {sorted(ips)}")

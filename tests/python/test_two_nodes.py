@@ -32,7 +32,17 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import pg_support
-from conftest import ACCESS_KEY, HTTP_TIMEOUT, REGION, SECRET_KEY, error_code, http_status, run_together, start_server
+from conftest import (
+    ACCESS_KEY,
+    HTTP_TIMEOUT,
+    REGION,
+    SECRET_KEY,
+    all_pages,
+    error_code,
+    http_status,
+    run_together,
+    start_server,
+)
 from test_capacity_story import IMAGE, ZONE, reservation
 from test_coip_story import coip_pool
 from test_coip_story import usage as coip_usage
@@ -114,19 +124,6 @@ def asking(n, call):
         return out
 
     return work
-
-
-def all_pages(fn, key, **kw):
-    rows, token = [], None
-    for _ in range(1000):
-        if token:
-            kw["NextToken"] = token
-        r = fn(**kw)
-        rows.extend(r.get(key, []))
-        token = r.get("NextToken")
-        if not token:
-            return rows
-    raise AssertionError("more than 1000 pages")
 
 
 # --- contention across the nodes -----------------------------------------------------------
