@@ -6,7 +6,9 @@ Sixteen client threads, half on each node, started together:
 - allocate customer-owned addresses from one CoIP pool of a /28: each of its 16 addresses
   handed out once, the rest refused with InsufficientAddressCapacity;
 - launch into one targeted capacity reservation of 5: exactly 5 placed, the rest refused
-  with ReservationCapacityExceeded, the usage equal to a recount on both nodes.
+  with ReservationCapacityExceeded, the usage equal to a recount on both nodes;
+- add one to a Cognito Sync counter record (read its SyncCount, push count + 1, pull again
+  on ResourceConflictException): no update lost, the usage equal to the recount.
 Also: a write through one node is seen by the other at once, a NextToken from one node
 pages on the other, moving the clock through one moves it for the other, and a reset
 through one empties the other's view.
@@ -17,7 +19,8 @@ in the PostgreSQL-mode pass (RESERVOIR_TEST_STORE=postgres), which the first alr
 covered for this file. The clients keep boto3's standard retries on: under contention the
 servers retry serialization failures themselves and answer 503 only when those run out.
 
-Bounded: 32 requests per concurrent part, a few dozen elsewhere.
+Bounded: 32 requests per concurrent part (the counter: at most 64 tries per device, about
+150 in all), a few dozen elsewhere.
 """
 
 from __future__ import annotations
@@ -42,6 +45,17 @@ from conftest import (
     http_status,
     run_together,
     start_server,
+)
+from cognito_helpers import (
+    all_records,
+    nbytes,
+    new_identity,
+    new_pool,
+    patches_for,
+    pool_usage,
+    session,
+    update,
+    write,
 )
 from test_capacity_story import IMAGE, ZONE, reservation
 from test_coip_story import coip_pool
@@ -226,6 +240,41 @@ def test_launches_from_both_nodes_never_overcommit_a_reservation(nodes):
         assert u["AvailableInstanceCount"] == 0
         (cr,) = ec2.describe_capacity_reservations(CapacityReservationIds=[cid])["CapacityReservations"]
         assert (cr["TotalInstanceCount"], cr["AvailableInstanceCount"]) == (SLOTS, 0)
+
+
+def test_cognito_record_updates_from_both_nodes_lose_no_update(nodes):
+    """16 devices, split between the nodes, each add one to a counter record of one
+    dataset: each reads the record's SyncCount and pushes count + 1 with it, pulling again
+    after a ResourceConflictException. Every push that was answered 200 is counted
+    exactly once (no lost update), and the usage both nodes report equals the recount."""
+    a, b = nodes
+    cognito = node_client(a.url, "cognito-identity")
+    pool = new_pool(cognito, "two_nodes")
+    identity = new_identity(cognito, pool)
+    sa = node_client(a.url, "cognito-sync")
+    write(sa, pool, identity, "shared", {"n": "0"})
+
+    def add_one(client):
+        for attempt in range(CLIENTS * 4):
+            token, current = session(client, pool, identity, "shared")
+            n = int(current["n"]["Value"])
+            try:
+                update(client, pool, identity, "shared", token, patches_for(current, {"n": str(n + 1)}))
+                return [("ok", attempt)]
+            except ClientError as e:
+                assert error_code(e) == "ResourceConflictException", e
+        return [("gave up", None)]
+
+    devices = [node_client((a if i % 2 == 0 else b).url, "cognito-sync") for i in range(CLIENTS)]
+    outcomes = run_together(devices, add_one)
+    assert [o for o, _ in outcomes] == ["ok"] * CLIENTS
+    for node in (a, b):
+        s = node_client(node.url, "cognito-sync")
+        records, listed = all_records(s, pool, identity, "shared")
+        assert [(r["Key"], r["Value"], r["SyncCount"]) for r in records] == [("n", str(CLIENTS), CLIENTS + 1)]
+        assert listed["DatasetSyncCount"] == CLIENTS + 1
+        usage = pool_usage(s, pool)
+        assert (usage["DataStorage"], usage["SyncSessionsCount"]) == (nbytes({"n": str(CLIENTS)}), CLIENTS + 1)
 
 
 # --- one state, one clock ----------------------------------------------------------------------
