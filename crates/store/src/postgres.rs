@@ -6,7 +6,11 @@
 //!   (SQLSTATE 40001) any that could not have run one after another. A refused
 //!   transaction is run again from the start — the closure re-reads what it decided on —
 //!   up to [`ATTEMPTS`] times, after a random pause that grows with each attempt (full
-//!   jitter, so that writers which collided do not collide again in step). Reads are
+//!   jitter, so that writers which collided do not collide again in step). Every write
+//!   first takes one advisory lock, before its snapshot: shared for a first attempt (they
+//!   run side by side), exclusive for a re-run, which therefore runs with no other writer
+//!   on any node and commits; first attempts that arrive meanwhile wait behind it. Under
+//!   contention a transaction is so tried at most twice, and never starved. Reads are
 //!   REPEATABLE READ READ ONLY: one snapshot, never refused, never blocking writers.
 //! * The schema refuses what must never happen whatever the transactions decided:
 //!   overlapping address blocks (an exclusion constraint), an over-committed capacity
@@ -48,8 +52,9 @@ const CONFLICT_ATTEMPTS: u32 = 3;
 const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections each process opens at most, unless configured.
 pub const DEFAULT_POOL_SIZE: usize = 8;
-/// The advisory lock a retried write transaction holds (see [`PostgresStore::write`]).
-const RETRY_LOCK: i64 = 0x5265_7365_7276_6f72; // "Reservor"
+/// The writers' advisory lock: shared by first attempts, exclusive for re-runs (see
+/// [`PostgresStore::write`]).
+const WRITERS_LOCK: i64 = 0x5265_7365_7276_6f72; // "Reservor"
 /// The advisory lock that migrations hold.
 const MIGRATION_LOCK: i64 = 0x5265_7365_7276_6f69; // "Reservoi"
 
@@ -265,34 +270,41 @@ impl Store for PostgresStore {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            // The writers' lock, taken before the transaction's snapshot: shared by first
+            // attempts, which run side by side; held alone by a re-run, which therefore
+            // meets no concurrent writer and commits (new first attempts queue behind it).
+            let (lock, unlock) = if attempt == 1 {
+                ("pg_advisory_lock_shared", "pg_advisory_unlock_shared")
+            } else {
+                ("pg_advisory_lock", "pg_advisory_unlock")
+            };
             let mut c = self.checkout()?;
-            // A retry first takes the retry lock, before its snapshot: the transactions
-            // that conflicted run again one at a time instead of colliding again.
-            let locked = attempt > 1;
-            if locked && let Err(e) = c.client.batch_execute(&format!("SELECT pg_advisory_lock({RETRY_LOCK})")) {
+            // Its own statement: in one batch with BEGIN it would be the transaction's
+            // first query, and take the snapshot before waiting.
+            if let Err(e) = c.client.batch_execute(&format!("SELECT {lock}({WRITERS_LOCK})")) {
+                let _ = c.client.batch_execute("SELECT pg_advisory_unlock_all()");
                 self.checkin(c);
                 return Err(Abort::Store(err(&e)));
             }
             let outcome = Self::attempt(&mut c, "BEGIN ISOLATION LEVEL SERIALIZABLE", None, &mut |t| f(t));
-            let outcome = outcome.map(|(r, failed)| {
-                // Ending the transaction, then the lock, whatever happens next.
-                let end = match (failed, &r) {
-                    (None, Ok(())) => c.client.batch_execute("COMMIT"),
-                    _ => c.client.batch_execute("ROLLBACK"),
-                };
-                (r, failed, end)
-            });
-            if locked {
-                let _ = c.client.batch_execute(&format!("SELECT pg_advisory_unlock({RETRY_LOCK})"));
-            }
-            let (r, failed, end) = match outcome {
+            let (r, failed) = match outcome {
                 Ok(o) => o,
                 Err(e) => {
-                    let _ = c.client.batch_execute("ROLLBACK");
+                    let _ = c.client.batch_execute("ROLLBACK; SELECT pg_advisory_unlock_all()");
                     self.checkin(c);
                     return Err(Abort::Store(e));
                 }
             };
+            // End the transaction and give the lock back in one round trip. If COMMIT
+            // fails the batch stops there (the transaction is over): the lock is given
+            // back on its own.
+            let end = match (failed, &r) {
+                (None, Ok(())) => c.client.batch_execute(&format!("COMMIT; SELECT {unlock}({WRITERS_LOCK})")),
+                _ => c.client.batch_execute(&format!("ROLLBACK; SELECT {unlock}({WRITERS_LOCK})")),
+            };
+            if end.is_err() {
+                let _ = c.client.batch_execute("ROLLBACK; SELECT pg_advisory_unlock_all()");
+            }
             self.checkin(c);
             // What to do with the attempt: it committed, or give the closure's answer, or retry.
             let retry = match (failed, &r) {
