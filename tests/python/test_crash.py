@@ -338,6 +338,34 @@ class Worker:
 # --- checks ---------------------------------------------------------------------------------
 
 
+def check_history(kind, label, histories, by_op, matches, landed, problems):
+    """What the clients did (op -> history of an allocation and its release, merged from
+    `histories`) against what the server holds (`by_op`): nothing unasked for, no failed
+    allocation present, every acknowledged one present (`matches`) until an acknowledged
+    release; a write of unknown outcome is noted in `landed` as `(kind-allocate|release,
+    op)`."""
+    known = {}
+    for h in histories:
+        known.update(h)
+    for op, got in by_op.items():
+        if op not in known:
+            problems.append(f"{label} {got} made by no request")
+    for op, h in known.items():
+        got = by_op.get(op)
+        if h["outcome"] == UNKNOWN:
+            landed.setdefault((f"{kind}-allocate", op), got is not None)
+        if h["released"] == UNKNOWN:
+            landed.setdefault((f"{kind}-release", op), got is None)
+        if h["outcome"] == FAILED and got:
+            problems.append(f"{label} {op} failed but is present: {got}")
+        elif h["outcome"] == ACK and h["released"] != UNKNOWN:
+            want_present = h["released"] in (None, FAILED)
+            if want_present and not (got and matches(got, h)):
+                problems.append(f"{label} {op} {h} acknowledged, found {got}")
+            if not want_present and got:
+                problems.append(f"{label} {op} released (acknowledged) but present: {got}")
+
+
 def check(url, world, workers, landed):
     """Every acknowledged write is there, no failed one is; the invariants hold. Notes in
     `landed` ((kind, op) -> bool) whether each write of unknown outcome took effect, the
@@ -358,28 +386,15 @@ def check(url, world, workers, landed):
             if a["Description"] in by_op:
                 problems.append(f"IPAM op {a['Description']} allocated twice")
             by_op[a["Description"]] = a
-    known = {}
-    for w in workers:
-        known.update(w.ipam)
-    for op, a in by_op.items():
-        if op not in known:
-            problems.append(f"IPAM allocation {a} made by no request")
-    for op, h in known.items():
-        got = by_op.get(op)
-        if h["outcome"] == UNKNOWN:
-            landed.setdefault(("ipam-allocate", op), got is not None)
-        if h["released"] == UNKNOWN:
-            landed.setdefault(("ipam-release", op), got is None)
-        if h["outcome"] == FAILED and got:
-            problems.append(f"IPAM allocation {op} failed but is present: {got}")
-        elif h["outcome"] == ACK:
-            want_present = h["released"] in (None, FAILED)
-            if h["released"] == UNKNOWN:
-                continue
-            if want_present and (not got or (got["IpamPoolAllocationId"], got["Cidr"]) != (h["id"], h["cidr"])):
-                problems.append(f"IPAM allocation {op} {h['id']} {h['cidr']} acknowledged, found {got}")
-            if not want_present and got:
-                problems.append(f"IPAM allocation {op} released (acknowledged) but present: {got}")
+    check_history(
+        "ipam",
+        "IPAM allocation",
+        [w.ipam for w in workers],
+        by_op,
+        lambda got, h: (got["IpamPoolAllocationId"], got["Cidr"]) == (h["id"], h["cidr"]),
+        landed,
+        problems,
+    )
 
     # Instances, by their op tag.
     instances = [
@@ -465,30 +480,16 @@ def check(url, world, workers, landed):
         if op is None:
             problems.append(f"address {a['AllocationId']} without an op tag")
         by_op[op] = a
-    known = {}
-    for w in workers:
-        known.update(w.coip)
-    for op, a in by_op.items():
-        if op not in known:
-            problems.append(f"address {a['AllocationId']} made by no request")
-    for op, h in known.items():
-        got = by_op.get(op)
-        if h["outcome"] == UNKNOWN:
-            landed.setdefault(("coip-allocate", op), got is not None)
-        if h["released"] == UNKNOWN:
-            landed.setdefault(("coip-release", op), got is None)
-        if h["outcome"] == FAILED and got:
-            problems.append(f"CoIP allocation {op} failed but is present: {got}")
-        elif h["outcome"] == ACK and h["released"] != UNKNOWN:
-            want_present = h["released"] in (None, FAILED)
-            if want_present and (
-                not got
-                or (got["AllocationId"], got["CustomerOwnedIp"]) != (h["id"], h["ip"])
-                or in_usage.get(h["id"]) != h["ip"]
-            ):
-                problems.append(f"CoIP allocation {op} {h['id']} {h['ip']} acknowledged, found {got}")
-            if not want_present and got:
-                problems.append(f"CoIP allocation {op} released (acknowledged) but present: {got}")
+    check_history(
+        "coip",
+        "CoIP allocation",
+        [w.coip for w in workers],
+        by_op,
+        lambda got, h: (got["AllocationId"], got["CustomerOwnedIp"]) == (h["id"], h["ip"])
+        and in_usage.get(h["id"]) == h["ip"],
+        landed,
+        problems,
+    )
 
     # Cognito Sync: each record's value, and DataStorage against a recount.
     total = 0

@@ -10,6 +10,7 @@ use tracing_subscriber::EnvFilter;
 use reservoir::DroppedLogLines;
 use reservoir::Storage;
 use reservoir::config::{Cli, Command, ExportArgs, ImportArgs, LogFormat, Settings};
+use reservoir_domain::account::AccountId;
 
 /// mimalloc rather than the system allocator: a listing allocates and frees many small
 /// strings and a large response per request, and glibc's allocator spends a fifth of a
@@ -75,7 +76,7 @@ fn export(args: ExportArgs) -> Result<(), String> {
         return Err(format!("{}: no such database", path.display()));
     }
     if let Some(account) = &args.account
-        && (account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()))
+        && AccountId::parse(account).is_none()
     {
         return Err(format!("--account {account:?}: an account id is 12 digits"));
     }

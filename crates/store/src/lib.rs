@@ -27,7 +27,6 @@ use reservoir_domain::vpc::Vpc;
 pub mod cognito_sync;
 pub mod postgres;
 pub mod slots;
-#[macro_use]
 pub mod sql;
 pub mod sqlite;
 pub mod transfer;

@@ -206,12 +206,11 @@ impl PostgresStore {
     fn attempt(
         c: &mut PgConnection,
         begin: &str,
-        budget: Option<usize>,
         run: &mut dyn FnMut(&mut SqlTx<'_>) -> Result<(), Abort>,
     ) -> StoreResult<(Result<(), Abort>, Option<Failure>)> {
         c.client.batch_execute(begin).map_err(|e| err(&e))?;
         let mut conn = PgTx { c, failed: None };
-        let mut t = SqlTx::new(&mut conn, budget);
+        let mut t = SqlTx::new(&mut conn, None);
         let r = run(&mut t);
         Ok((r, conn.failed))
     }
@@ -286,7 +285,7 @@ impl Store for PostgresStore {
                 self.checkin(c);
                 return Err(Abort::Store(err(&e)));
             }
-            let outcome = Self::attempt(&mut c, "BEGIN ISOLATION LEVEL SERIALIZABLE", None, &mut |t| f(t));
+            let outcome = Self::attempt(&mut c, "BEGIN ISOLATION LEVEL SERIALIZABLE", &mut |t| f(t));
             let (r, failed) = match outcome {
                 Ok(o) => o,
                 Err(e) => {
@@ -340,7 +339,7 @@ impl Store for PostgresStore {
 
     fn read(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), Abort>) -> Result<(), Abort> {
         let mut c = self.checkout()?;
-        let outcome = Self::attempt(&mut c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", None, &mut |t| f(t));
+        let outcome = Self::attempt(&mut c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", &mut |t| f(t));
         let r = match outcome {
             Ok((r, _)) => r.and_then(|()| c.client.batch_execute("COMMIT").map_err(|e| Abort::Store(err(&e)))),
             Err(e) => Err(Abort::Store(e)),

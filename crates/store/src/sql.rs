@@ -739,9 +739,8 @@ impl ReadTx for SqlTx<'_> {
             usize::MAX,
             tag_row,
         )?;
-        let key = |t: &TagRow| (t.resource_id.clone(), t.key.clone());
         if !rows.is_sorted_by(|a, b| (&a.resource_id, &a.key) <= (&b.resource_id, &b.key)) {
-            rows.sort_by_key(key);
+            rows.sort_by(|a, b| (&a.resource_id, &a.key).cmp(&(&b.resource_id, &b.key)));
         }
         Ok(rows)
     }

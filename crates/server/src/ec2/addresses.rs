@@ -289,6 +289,26 @@ pub async fn allocate_address(
     })
 }
 
+/// The id (`noun` id, parameter `param`) a VPC address is named by where EC2-Classic
+/// named its public IP: the public IP alone is `InvalidParameterValue` (`classic_use` says
+/// what for), neither is `MissingParameter`, both `InvalidParameterCombination`.
+fn vpc_id_not_public_ip(
+    id: Option<String>,
+    public_ip: bool,
+    noun: &str,
+    param: &str,
+    classic_use: &str,
+) -> Result<String, AddressError> {
+    match (id, public_ip) {
+        (Some(_), true) => Err(AddressError::Combination(format!(
+            "You may specify a public IP or an {noun} id, but not both in the same call"
+        ))),
+        (Some(id), false) => Ok(id),
+        (None, true) => Err(AddressError::InvalidValue(format!("You must specify an {noun} id when {classic_use}"))),
+        (None, false) => Err(AddressError::Missing(format!("The request must contain the parameter {param}"))),
+    }
+}
+
 /// EC2 `ReleaseAddress` by `AllocationId` (`PublicIp` alone is EC2-Classic's form:
 /// `InvalidParameterValue`). An address associated in a default VPC is disassociated
 /// and released; in any other VPC the release is refused while associated
@@ -297,21 +317,13 @@ pub async fn allocate_address(
 pub async fn release_address(call: &Call, input: api::ReleaseAddressRequest) -> ApiResult<()> {
     use api::ReleaseAddressRequestMember as M;
     call.supported(&input, &[M::AllocationId, M::PublicIp, M::NetworkBorderGroup, M::DryRun])?;
-    let Some(id) = input.allocation_id else {
-        return Err(match input.public_ip {
-            Some(_) => AddressError::InvalidValue(
-                "You must specify an allocation id when releasing a VPC elastic IP address".into(),
-            ),
-            None => AddressError::Missing("The request must contain the parameter AllocationId".into()),
-        }
-        .into());
-    };
-    if input.public_ip.is_some() {
-        return Err(AddressError::Combination(
-            "You may specify a public IP or an allocation id, but not both in the same call".into(),
-        )
-        .into());
-    }
+    let id = vpc_id_not_public_ip(
+        input.allocation_id,
+        input.public_ip.is_some(),
+        "allocation",
+        "AllocationId",
+        "releasing a VPC elastic IP address",
+    )?;
     address::check_allocation_id(&id)?;
     let scope = call.cx.scope.clone();
     let border_group = input.network_border_group;
@@ -553,21 +565,13 @@ pub async fn associate_address(
 pub async fn disassociate_address(call: &Call, input: api::DisassociateAddressRequest) -> ApiResult<()> {
     use api::DisassociateAddressRequestMember as M;
     call.supported(&input, &[M::AssociationId, M::PublicIp, M::DryRun])?;
-    let Some(assoc_id) = input.association_id else {
-        return Err(match input.public_ip {
-            Some(_) => AddressError::InvalidValue(
-                "You must specify an association id when unmapping an address from a VPC instance".into(),
-            ),
-            None => AddressError::Missing("The request must contain the parameter AssociationId".into()),
-        }
-        .into());
-    };
-    if input.public_ip.is_some() {
-        return Err(AddressError::Combination(
-            "You may specify a public IP or an association id, but not both in the same call".into(),
-        )
-        .into());
-    }
+    let assoc_id = vpc_id_not_public_ip(
+        input.association_id,
+        input.public_ip.is_some(),
+        "association",
+        "AssociationId",
+        "unmapping an address from a VPC instance",
+    )?;
     address::check_association_id(&assoc_id)?;
     let scope = call.cx.scope.clone();
     call.write(input.dry_run.unwrap_or(false), move |tx| {

@@ -453,16 +453,21 @@ fn cidr_to_wire(pool: &CoipPool, cidr: ipnet::Ipv4Net) -> api::CoipCidr {
     }
 }
 
+/// The `CoipPoolId` and `Cidr` of `CreateCoipCidr` and `DeleteCoipCidr`, checked.
+fn pool_and_cidr(pool_id: Option<String>, cidr: Option<String>) -> ApiResult<(String, ipnet::Ipv4Net)> {
+    let text = required(cidr, "Cidr")?;
+    let id = required(pool_id, "CoipPoolId")?;
+    check(ResourceKind::CoipPool, &id)?;
+    Ok((id, coip::parse_cidr(&text)?))
+}
+
 /// EC2 `CreateCoipCidr`: adds an IPv4 CIDR (canonical form; host bits are cleared, as
 /// everywhere in Reservoir) to the pool. A CIDR overlapping one of the pool's is refused
 /// (`InvalidParameterValue`); other pools' CIDRs do not matter.
 pub async fn create_coip_cidr(call: &Call, input: api::CreateCoipCidrRequest) -> ApiResult<api::CreateCoipCidrResult> {
     use api::CreateCoipCidrRequestMember as M;
     call.supported(&input, &[M::Cidr, M::CoipPoolId, M::DryRun])?;
-    let text = required(input.cidr, "Cidr")?;
-    let id = required(input.coip_pool_id, "CoipPoolId")?;
-    check(ResourceKind::CoipPool, &id)?;
-    let cidr = coip::parse_cidr(&text)?;
+    let (id, cidr) = pool_and_cidr(input.coip_pool_id, input.cidr)?;
     let scope = call.cx.scope.clone();
     let pool = call
         .write(input.dry_run.unwrap_or(false), move |tx| {
@@ -499,10 +504,7 @@ pub async fn create_coip_cidr(call: &Call, input: api::CreateCoipCidrRequest) ->
 pub async fn delete_coip_cidr(call: &Call, input: api::DeleteCoipCidrRequest) -> ApiResult<api::DeleteCoipCidrResult> {
     use api::DeleteCoipCidrRequestMember as M;
     call.supported(&input, &[M::Cidr, M::CoipPoolId, M::DryRun])?;
-    let text = required(input.cidr, "Cidr")?;
-    let id = required(input.coip_pool_id, "CoipPoolId")?;
-    check(ResourceKind::CoipPool, &id)?;
-    let cidr = coip::parse_cidr(&text)?;
+    let (id, cidr) = pool_and_cidr(input.coip_pool_id, input.cidr)?;
     let scope = call.cx.scope.clone();
     let pool = call
         .write(input.dry_run.unwrap_or(false), move |tx| {
